@@ -1,0 +1,72 @@
+package backend
+
+import (
+	"context"
+	"strings"
+)
+
+// Acknowledge records that actor has seen the escalation of a ticket's
+// breached clock (clock names it; empty means every breached clock): the
+// chain stops climbing for it. Staff only. It appends an acknowledged
+// event. ECONFLICT when nothing is waiting for an acknowledgement;
+// ENOTFOUND/EFORBIDDEN as for Ticket.
+//
+// Chat channels call it from the Acknowledge button of an escalation ping
+// (the outbox message's Event has Kind EventEscalation and Data.Clock).
+func (s *Service) Acknowledge(ctx context.Context, actor *Person, number, clock string) (*Ticket, error) {
+	clock = strings.TrimSpace(clock)
+	if !actor.Handles() {
+		return nil, Errorf(EFORBIDDEN, "only assistants and managers may acknowledge escalations")
+	}
+	for attempt := 1; ; attempt++ {
+		t, err := s.Ticket(ctx, actor, number)
+		if err != nil {
+			return nil, err
+		}
+		clocks, err := s.store.Clocks(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		var acked []*Clock
+		var changes []Change
+		for _, c := range clocks {
+			if !c.Breached() || !c.AckedAt.IsZero() || c.State == ClockStopped || (clock != "" && c.Name != clock) {
+				continue
+			}
+			n := *c
+			n.AckedAt, n.AckedBy, n.UpdatedAt = now, actor.ID, now
+			n.Generation++
+			acked = append(acked, &n)
+			changes = append(changes, Change{Event: &Event{Kind: EventAcknowledged, ActorID: actor.ID, At: now,
+				Body: n.Name, Data: EventData{Clock: n.Name, Due: n.DueAt, Step: n.Step}}})
+		}
+		if len(acked) == 0 {
+			return nil, Errorf(ECONFLICT, "ticket %s has no escalation waiting for an acknowledgement", t.Number)
+		}
+		err = s.store.SaveClocks(ctx, t.ID, 0, acked, changes)
+		if err == nil {
+			s.changed(t)
+			return t, nil
+		}
+		if ErrorCode(err) != ECONFLICT || attempt >= maxUpdateAttempts {
+			return nil, err
+		}
+	}
+}
+
+// Clocks returns a ticket's SLA clocks, oldest first, to whoever may see
+// the ticket (the same rules as Ticket: a reporter sees only their own
+// ticket's clocks; ENOTFOUND for an unknown number). No clocks: SLA is off
+// or the engine has not planned the ticket yet.
+func (s *Service) Clocks(ctx context.Context, actor *Person, number string) (*Ticket, []*Clock, error) {
+	t, err := s.Ticket(ctx, actor, number)
+	if err != nil {
+		return nil, nil, err
+	}
+	clocks, err := s.store.Clocks(ctx, t.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, clocks, nil
+}

@@ -1,0 +1,85 @@
+package backend
+
+import (
+	"strconv"
+	"time"
+)
+
+// EventKind says what happened to a ticket.
+type EventKind string
+
+const (
+	EventCreated          EventKind = "created"
+	EventComment          EventKind = "comment"           // Body; Public says whether the reporter sees it
+	EventStatusChanged    EventKind = "status_changed"    // From, To, Body (reason or solution)
+	EventAssigned         EventKind = "assigned"          // AssigneeID, TeamID
+	EventReturned         EventKind = "returned"          // Body is the reason
+	EventAttachment       EventKind = "attachment"        // Attachment
+	EventIncidentLinked   EventKind = "incident_linked"   // IncidentID
+	EventSatisfaction     EventKind = "satisfaction"      // Satisfaction, Body
+	EventSeverityChanged  EventKind = "severity_changed"  // FromSeverity, ToSeverity
+	EventNotificationSent EventKind = "notification_sent" // Body: channel and recipient
+)
+
+// Event is one append-only entry of a ticket's thread, which is both what
+// people read and the audit log.
+type Event struct {
+	ID       int64
+	TicketID int64
+	Kind     EventKind
+	ActorID  int64 // 0: the system
+	At       time.Time
+	Public   bool // shown to the reporter
+	Body     string
+	Data     EventData
+}
+
+// EventData holds the kind-specific details of an event.
+type EventData struct {
+	From         Status       `json:"from,omitempty"`
+	To           Status       `json:"to,omitempty"`
+	AssigneeID   int64        `json:"assignee_id,omitempty"`
+	TeamID       int64        `json:"team_id,omitempty"`
+	IncidentID   int64        `json:"incident_id,omitempty"`
+	Satisfaction Satisfaction `json:"satisfaction,omitempty"`
+	FromSeverity Severity     `json:"from_severity,omitempty"`
+	ToSeverity   Severity     `json:"to_severity,omitempty"`
+	Attachment   *Attachment  `json:"attachment,omitempty"`
+	Clock        string       `json:"clock,omitempty"` // SLA clock name (sla_clock, escalation, acknowledged)
+	Due          time.Time    `json:"due,omitzero"`    // the clock's deadline
+	Step         int          `json:"step,omitempty"`  // escalation step
+}
+
+// Audience is who an outbox message is for.
+type Audience string
+
+const (
+	AudienceReporter Audience = "reporter" // the ticket's reporter, in their chat and language
+	AudienceAssignee Audience = "assignee" // the ticket's assignee
+	AudienceTriage   Audience = "triage"   // the assistants' triage chat(s)
+	AudiencePerson   Audience = "person"   // a named person (escalations)
+)
+
+// OutboxMessage is a notification that must reach someone because of an
+// event. It is written in the same transaction as the event, so a crash
+// between commit and send loses nothing; senders claim, deliver and mark it.
+type OutboxMessage struct {
+	ID          int64
+	TicketID    int64
+	EventID     int64
+	Audience    Audience
+	RecipientID int64 // the person for reporter/assignee/person audiences; 0 for triage
+	// Platform, when set, is the one platform to deliver on: for the triage
+	// audience, whose triage chat gets it (one row per triage platform, so
+	// each chat gets every card exactly once); for a person, which of their
+	// accounts to use. Empty: the dispatcher chooses.
+	Platform    string
+	Attempts    int
+	NextAttempt time.Time
+	SentAt      time.Time // zero until delivered
+	LastError   string
+	CreatedAt   time.Time
+}
+
+// Key identifies the message for idempotent delivery.
+func (m *OutboxMessage) Key() string { return "outbox-" + strconv.FormatInt(m.ID, 10) }

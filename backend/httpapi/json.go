@@ -1,0 +1,230 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// ticketInput is the body of POST /api/v1/tickets.
+type ticketInput struct {
+	Prefix       string               `json:"prefix"`
+	Form         string               `json:"form"`
+	Summary      string               `json:"summary"`
+	ReferenceID  string               `json:"reference_id"`
+	CategoryPath []string             `json:"category"`
+	Attachments  []backend.Attachment `json:"attachments"`
+	OccurredAt   string               `json:"occurred_at"` // RFC 3339
+	Region       string               `json:"region"`
+	Severity     backend.Severity     `json:"severity"`
+	OrderNumber  string               `json:"order_number"`
+	Account      string               `json:"account"`
+	Contacts     backend.Contacts     `json:"contacts"`
+	Extra        map[string]string    `json:"extra"`
+	ReporterID   int64                `json:"reporter_id"`
+}
+
+func (in *ticketInput) toDomain() (backend.NewTicket, error) {
+	nt := backend.NewTicket{
+		Prefix: in.Prefix, Form: in.Form, Summary: in.Summary, ReferenceID: in.ReferenceID,
+		CategoryPath: in.CategoryPath, Attachments: in.Attachments, Region: in.Region,
+		Severity: in.Severity, OrderNumber: in.OrderNumber, Account: in.Account,
+		Contacts: in.Contacts, Extra: in.Extra, Channel: "api", ReporterID: in.ReporterID,
+	}
+	if nt.Prefix == "" {
+		nt.Prefix = "FB"
+	}
+	if in.OccurredAt != "" {
+		t, err := time.Parse(time.RFC3339, in.OccurredAt)
+		if err != nil {
+			return nt, invalid("occurred_at", "must be an RFC 3339 time like 2026-11-20T10:00:00+08:00")
+		}
+		nt.OccurredAt = t
+	}
+	return nt, nil
+}
+
+// ticketJSON is a ticket as the API shows it.
+type ticketJSON struct {
+	Number       string               `json:"number"`
+	Form         string               `json:"form"`
+	Summary      string               `json:"summary"`
+	ReferenceID  string               `json:"reference_id,omitempty"`
+	CategoryPath []string             `json:"category"`
+	Attachments  []backend.Attachment `json:"attachments"`
+	OccurredAt   time.Time            `json:"occurred_at"`
+	Region       string               `json:"region"`
+	Severity     backend.Severity     `json:"severity"`
+	OrderNumber  string               `json:"order_number,omitempty"`
+	Account      string               `json:"account,omitempty"`
+	Contacts     backend.Contacts     `json:"contacts"`
+	Extra        map[string]string    `json:"extra,omitempty"`
+	Status       backend.Status       `json:"status"`
+	NextStatuses []backend.Status     `json:"next_statuses"`
+	ReporterID   int64                `json:"reporter_id"`
+	AssigneeID   int64                `json:"assignee_id,omitempty"`
+	TeamID       int64                `json:"team_id,omitempty"`
+	IncidentID   int64                `json:"incident_id,omitempty"`
+	Satisfaction backend.Satisfaction `json:"satisfaction,omitempty"`
+	Solution     string               `json:"solution,omitempty"`
+	Channel      string               `json:"channel,omitempty"`
+	CreatedAt    time.Time            `json:"created_at"`
+	UpdatedAt    time.Time            `json:"updated_at"`
+	ResolvedAt   *time.Time           `json:"resolved_at,omitempty"`
+	Events       []eventJSON          `json:"events,omitempty"`
+}
+
+func ticketOut(t *backend.Ticket, actor *backend.Person) *ticketJSON {
+	t = t.RedactedFor(actor)
+	out := &ticketJSON{
+		Number: t.Number, Form: t.Form, Summary: t.Summary, ReferenceID: t.ReferenceID,
+		CategoryPath: t.CategoryPath, Attachments: t.Attachments, OccurredAt: t.OccurredAt,
+		Region: t.Region, Severity: t.Severity, OrderNumber: t.OrderNumber, Account: t.Account,
+		Contacts: t.Contacts, Extra: t.Extra, Status: t.Status, NextStatuses: t.Status.Next(),
+		ReporterID: t.ReporterID, AssigneeID: t.AssigneeID, TeamID: t.TeamID, IncidentID: t.IncidentID,
+		Satisfaction: t.Satisfaction, Solution: t.Solution, Channel: t.Channel,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	}
+	if out.Attachments == nil {
+		out.Attachments = []backend.Attachment{}
+	}
+	if !t.ResolvedAt.IsZero() {
+		r := t.ResolvedAt
+		out.ResolvedAt = &r
+	}
+	return out
+}
+
+type eventJSON struct {
+	ID      int64             `json:"id"`
+	Kind    backend.EventKind `json:"kind"`
+	ActorID int64             `json:"actor_id,omitempty"`
+	At      time.Time         `json:"at"`
+	Public  bool              `json:"public"`
+	Body    string            `json:"body,omitempty"`
+	Data    backend.EventData `json:"data"`
+}
+
+func eventOut(e *backend.Event) eventJSON {
+	return eventJSON{ID: e.ID, Kind: e.Kind, ActorID: e.ActorID, At: e.At, Public: e.Public, Body: e.Body, Data: e.Data}
+}
+
+type listJSON struct {
+	Tickets    []*ticketJSON `json:"tickets"`
+	NextCursor string        `json:"next_cursor,omitempty"`
+}
+
+// parseFilter reads list filters from the query string:
+// reporter, assignee, team (ids), status and severity (comma lists),
+// category (a/b path prefix), created_after / created_before (RFC 3339),
+// q (search), cursor, limit.
+func parseFilter(r *http.Request) (backend.TicketFilter, error) {
+	q := r.URL.Query()
+	var f backend.TicketFilter
+	fe := map[string]string{}
+	id := func(name string) int64 {
+		v := q.Get(name)
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			fe[name] = "must be a positive integer"
+		}
+		return n
+	}
+	f.ReporterID, f.AssigneeID, f.TeamID, f.After = id("reporter"), id("assignee"), id("team"), id("cursor")
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			fe["limit"] = "must be 1–200"
+		}
+		f.Limit = n
+	}
+	for _, s := range splitList(q.Get("status")) {
+		st := backend.Status(s)
+		if !st.Valid() {
+			fe["status"] = "unknown status " + s
+		}
+		f.Status = append(f.Status, st)
+	}
+	for _, s := range splitList(q.Get("severity")) {
+		sv := backend.Severity(strings.ToUpper(s))
+		if !sv.Valid() {
+			fe["severity"] = "unknown severity " + s
+		}
+		f.Severity = append(f.Severity, sv)
+	}
+	if v := q.Get("category"); v != "" {
+		f.CategoryPath = strings.Split(v, "/")
+	}
+	when := func(name string) time.Time {
+		v := q.Get(name)
+		if v == "" {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			fe[name] = "must be an RFC 3339 time"
+		}
+		return t
+	}
+	f.CreatedAfter, f.CreatedBefore = when("created_after"), when("created_before")
+	f.Query = strings.TrimSpace(q.Get("q"))
+	if len(fe) > 0 {
+		return f, &backend.Error{Code: backend.EINVALID, Message: "invalid filter", Fields: fe}
+	}
+	return f, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// clocksJSON is the body of GET /api/v1/tickets/{number}/clocks.
+type clocksJSON struct {
+	Number string      `json:"number"`
+	Clocks []clockJSON `json:"clocks"`
+}
+
+// clockJSON is one SLA clock; times that did not happen are left out.
+type clockJSON struct {
+	Name          string             `json:"name"`
+	Run           int                `json:"run"`
+	State         backend.ClockState `json:"state"`
+	PolicyVersion string             `json:"policy_version"`
+	Severity      backend.Severity   `json:"severity"`
+	Budget        string             `json:"budget"` // e.g. "2h0m0s business"
+	StartedAt     time.Time          `json:"started_at"`
+	PausedAt      *time.Time         `json:"paused_at,omitempty"`
+	StoppedAt     *time.Time         `json:"stopped_at,omitempty"`
+	WarnAt        *time.Time         `json:"warn_at,omitempty"`
+	DueAt         *time.Time         `json:"due_at,omitempty"`
+	WarnedAt      *time.Time         `json:"warned_at,omitempty"`
+	BreachedAt    *time.Time         `json:"breached_at,omitempty"`
+	Step          int                `json:"step"`
+	AckedBy       int64              `json:"acked_by,omitempty"`
+	AckedAt       *time.Time         `json:"acked_at,omitempty"`
+}
+
+func clockOut(c *backend.Clock) clockJSON {
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	return clockJSON{Name: c.Name, Run: c.Run, State: c.State, PolicyVersion: c.PolicyVersion, Severity: c.Severity,
+		Budget: c.Budget.String() + " " + c.Unit, StartedAt: c.StartedAt, PausedAt: opt(c.PausedAt),
+		StoppedAt: opt(c.StoppedAt), WarnAt: opt(c.WarnAt), DueAt: opt(c.DueAt), WarnedAt: opt(c.WarnedAt),
+		BreachedAt: opt(c.BreachedAt), Step: c.Step, AckedBy: c.AckedBy, AckedAt: opt(c.AckedAt)}
+}

@@ -1,0 +1,333 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// MaxBodyBytes is the largest request body the API reads.
+const MaxBodyBytes = 1 << 20
+
+// Server is the JSON API. Mount Handler() on the main HTTP server.
+type Server struct {
+	svc *backend.Service
+	log *slog.Logger
+	// Ready reports whether the process can serve (for /readyz); it
+	// defaults to pinging the store.
+	Ready func(ctx context.Context) error
+}
+
+// New returns an API server over svc. log may be nil.
+func New(svc *backend.Service, log *slog.Logger) *Server {
+	if log == nil {
+		log = discardLogger
+	}
+	s := &Server{svc: svc, log: log}
+	s.Ready = svc.Store().Ping
+	return s
+}
+
+// Register adds the API's routes and the health endpoints to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /api/v1/tickets", s.auth(s.listTickets))
+	mux.Handle("POST /api/v1/tickets", s.auth(s.createTicket))
+	mux.Handle("GET /api/v1/tickets/{number}", s.auth(s.getTicket))
+	mux.Handle("GET /api/v1/tickets/{number}/clocks", s.auth(s.getClocks))
+	mux.Handle("POST /api/v1/tickets/{number}/milestones", s.auth(s.milestone))
+	mux.Handle("POST /api/v1/tickets/{number}/comments", s.auth(s.addComment))
+	mux.Handle("POST /api/v1/tickets/{number}/transitions", s.auth(s.transition))
+	mux.Handle("POST /api/v1/tickets/{number}/claim", s.auth(s.claim))
+	mux.Handle("POST /api/v1/tickets/{number}/assign", s.auth(s.assign))
+	mux.Handle("POST /api/v1/tickets/{number}/severity", s.auth(s.severity))
+	mux.Handle("POST /api/v1/tickets/{number}/incident", s.auth(s.linkIncident))
+	mux.Handle("POST /api/v1/tickets/{number}/satisfaction", s.auth(s.satisfaction))
+	mux.Handle("POST /api/v1/incidents", s.auth(s.createIncident))
+	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "no API endpoint %s %s", r.Method, r.URL.Path))
+	}))
+}
+
+// Handler returns a mux with only the API routes (for tests and embedding).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Register(mux)
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Ready(ctx); err != nil {
+		s.log.WarnContext(ctx, "readyz: not ready", "err", err)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, actor *backend.Person) error
+
+// auth resolves the bearer token to a person and runs h; errors h returns
+// are written with their mapped status.
+func (s *Server) auth(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || secret == "" {
+			s.writeError(w, r, backend.Errorf(backend.EUNAUTHORIZED, "an API token is required (Authorization: Bearer …)"))
+			return
+		}
+		actor, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := h(w, r, actor); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// decode reads a JSON body of at most MaxBodyBytes into v, refusing
+// unknown fields and trailing data.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &backend.Error{Code: backend.EINVALID, Message: "the body must be JSON (Content-Type: application/json)"}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return &backend.Error{Code: backend.EINVALID, Message: "the body must hold one JSON object"}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &backend.Error{Code: backend.EINVALID, Message: "the body must hold one JSON object"}
+	}
+	return nil
+}
+
+// errTooLarge is returned for bodies over MaxBodyBytes.
+var errTooLarge = &backend.Error{Code: codeTooLarge, Message: fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes)}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return errTooLarge
+	case errors.Is(err, io.EOF):
+		return &backend.Error{Code: backend.EINVALID, Message: "the body is empty; a JSON object is required"}
+	case errors.As(err, &syn):
+		return &backend.Error{Code: backend.EINVALID, Message: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &backend.Error{Code: backend.EINVALID, Message: "malformed JSON: the body ends too early"}
+	case errors.As(err, &typ):
+		return invalid(typ.Field, fmt.Sprintf("must be a JSON %s", typ.Type))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalid(name, "unknown field")
+	default:
+		return &backend.Error{Code: backend.EINVALID, Message: "malformed JSON: " + err.Error()}
+	}
+}
+
+func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in ticketInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	nt, err := in.toDomain()
+	if err != nil {
+		return err
+	}
+	t, err := s.svc.CreateTicket(r.Context(), actor, nt)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/tickets/"+t.Number)
+	writeJSON(w, http.StatusCreated, ticketOut(t, actor))
+	return nil
+}
+
+func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	t, events, err := s.svc.Thread(r.Context(), actor, r.PathValue("number"))
+	if err != nil {
+		return err
+	}
+	out := ticketOut(t, actor)
+	out.Events = make([]eventJSON, 0, len(events))
+	for _, e := range events {
+		out.Events = append(out.Events, eventOut(e))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getClocks(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	t, clocks, err := s.svc.Clocks(r.Context(), actor, r.PathValue("number"))
+	if err != nil {
+		return err
+	}
+	out := clocksJSON{Number: t.Number, Clocks: make([]clockJSON, 0, len(clocks))}
+	for _, c := range clocks {
+		out.Clocks = append(out.Clocks, clockOut(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listTickets(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	f, err := parseFilter(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.Tickets(r.Context(), actor, f)
+	if err != nil {
+		return err
+	}
+	out := listJSON{Tickets: make([]*ticketJSON, 0, len(page.Tickets))}
+	for _, t := range page.Tickets {
+		out.Tickets = append(out.Tickets, ticketOut(t, actor))
+	}
+	if page.NextCursor != 0 {
+		out.NextCursor = strconv.FormatInt(page.NextCursor, 10)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) addComment(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		Body   string `json:"body"`
+		Public *bool  `json:"public"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	public := in.Public == nil || *in.Public
+	t, err := s.svc.Comment(r.Context(), actor, r.PathValue("number"), in.Body, public)
+	return s.respond(w, t, actor, err, http.StatusCreated)
+}
+
+func (s *Server) transition(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		To   backend.Status `json:"to"`
+		Note string         `json:"note"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.To == "" {
+		return invalid("to", "required")
+	}
+	t, err := s.svc.Transition(r.Context(), actor, r.PathValue("number"), in.To, in.Note)
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+func (s *Server) claim(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	t, err := s.svc.Claim(r.Context(), actor, r.PathValue("number"))
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+func (s *Server) assign(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		AssigneeID int64 `json:"assignee_id"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.AssigneeID == 0 {
+		return invalid("assignee_id", "required")
+	}
+	t, err := s.svc.Assign(r.Context(), actor, r.PathValue("number"), in.AssigneeID)
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+func (s *Server) severity(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		Severity backend.Severity `json:"severity"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.ChangeSeverity(r.Context(), actor, r.PathValue("number"), in.Severity)
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+func (s *Server) milestone(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		Milestone backend.Milestone `json:"milestone"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.RecordMilestone(r.Context(), actor, r.PathValue("number"), in.Milestone)
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+func (s *Server) linkIncident(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		IncidentID int64 `json:"incident_id"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.IncidentID == 0 {
+		return invalid("incident_id", "required")
+	}
+	t, err := s.svc.LinkIncident(r.Context(), actor, r.PathValue("number"), in.IncidentID)
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+func (s *Server) satisfaction(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		Rating backend.Satisfaction `json:"rating"`
+		Note   string               `json:"note"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.RecordSatisfaction(r.Context(), actor, r.PathValue("number"), in.Rating, in.Note)
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		Title string `json:"title"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	i, err := s.svc.CreateIncident(r.Context(), actor, in.Title)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": i.ID, "title": i.Title, "created_at": i.CreatedAt})
+	return nil
+}
+
+// respond writes the ticket after a successful action.
+func (s *Server) respond(w http.ResponseWriter, t *backend.Ticket, actor *backend.Person, err error, status int) error {
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, ticketOut(t, actor))
+	return nil
+}

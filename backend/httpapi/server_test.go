@@ -1,0 +1,302 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/httpapi"
+	"github.com/deskbot/deskbot/backend/sqlite"
+)
+
+type apiFixture struct {
+	srv                        *httptest.Server
+	svc                        *backend.Service
+	reporter, assistant, admin string // tokens
+	other                      string // a second reporter
+}
+
+func newAPI(t *testing.T, store backend.Store) *apiFixture {
+	t.Helper()
+	ctx := context.Background()
+	svc := backend.NewService(store, backend.ServiceConfig{})
+	f := &apiFixture{svc: svc}
+	tok := func(name string, role backend.Role) string {
+		secret, _, err := svc.CreateAPIToken(ctx, name, role, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	f.reporter = tok("agent-a", backend.RoleReporter)
+	f.other = tok("agent-b", backend.RoleReporter)
+	f.assistant = tok("assistant", backend.RoleAssistant)
+	f.admin = tok("admin", backend.RoleAdmin)
+	f.srv = httptest.NewServer(httpapi.New(svc, nil).Handler())
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func sqliteStore(t *testing.T) backend.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (f *apiFixture) do(t *testing.T, method, path, token string, body any) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func (r response) errField(name string) string {
+	e, _ := r.body["error"].(map[string]any)
+	fields, _ := e["fields"].(map[string]any)
+	s, _ := fields[name].(string)
+	return s
+}
+
+func (r response) errCode() string {
+	e, _ := r.body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func ticketBody() map[string]any {
+	return map[string]any{
+		"prefix":      "FB",
+		"summary":     "放心商家不在专区显示，已刷新多次",
+		"category":    []string{"CRM问题", "会员中心"},
+		"occurred_at": "2026-11-20T10:00:00+08:00",
+		"region":      "上海",
+		"severity":    "P3",
+		"contacts":    map[string]string{"phone": "13912345678"},
+	}
+}
+
+func expect(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.raw)
+	}
+}
+
+func TestAPI(t *testing.T) {
+	f := newAPI(t, sqliteStore(t))
+
+	t.Run("OK", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		expect(t, r, http.StatusCreated)
+		number, _ := r.body["number"].(string)
+		if !backend.ValidNumber(number) || r.header.Get("Location") != "/api/v1/tickets/"+number {
+			t.Fatalf("number %q location %q", number, r.header.Get("Location"))
+		}
+		r = f.do(t, "GET", "/api/v1/tickets/"+number, f.reporter, nil)
+		expect(t, r, http.StatusOK)
+		if evs, _ := r.body["events"].([]any); len(evs) != 1 {
+			t.Fatalf("events = %v", r.body["events"])
+		}
+		r = f.do(t, "GET", "/api/v1/tickets/"+number, f.assistant, nil)
+		expect(t, r, http.StatusOK)
+		if c := r.body["contacts"].(map[string]any)["phone"]; c != "139****5678" {
+			t.Fatalf("assistant (not assignee) sees phone %v, want masked", c)
+		}
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/claim", f.assistant, nil), http.StatusOK)
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/comments", f.assistant, map[string]any{"body": "正在排查"})
+		expect(t, r, http.StatusCreated)
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/transitions", f.assistant, map[string]any{"to": "resolved", "note": "已修复"})
+		expect(t, r, http.StatusOK)
+		if r.body["status"] != "resolved" {
+			t.Fatalf("status %v", r.body["status"])
+		}
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/satisfaction", f.reporter, map[string]any{"rating": "satisfied"})
+		expect(t, r, http.StatusOK)
+		r = f.do(t, "GET", "/api/v1/tickets?status=resolved", f.reporter, nil)
+		expect(t, r, http.StatusOK)
+		if ts, _ := r.body["tickets"].([]any); len(ts) != 1 {
+			t.Fatalf("list = %s", r.raw)
+		}
+		r = f.do(t, "GET", "/api/v1/tickets", f.other, nil)
+		expect(t, r, http.StatusOK)
+		if ts, _ := r.body["tickets"].([]any); len(ts) != 0 {
+			t.Fatalf("another reporter lists %d tickets", len(ts))
+		}
+	})
+
+	t.Run("Pagination", func(t *testing.T) {
+		for range 5 {
+			expect(t, f.do(t, "POST", "/api/v1/tickets", f.other, ticketBody()), http.StatusCreated)
+		}
+		seen := map[string]bool{}
+		cursor := ""
+		for pages := 0; ; pages++ {
+			r := f.do(t, "GET", "/api/v1/tickets?limit=2&cursor="+cursor, f.other, nil)
+			expect(t, r, http.StatusOK)
+			for _, tk := range r.body["tickets"].([]any) {
+				seen[tk.(map[string]any)["number"].(string)] = true
+			}
+			next, _ := r.body["next_cursor"].(string)
+			if next == "" {
+				break
+			}
+			if pages > 5 {
+				t.Fatal("pagination does not end")
+			}
+			cursor = next
+		}
+		if len(seen) != 5 {
+			t.Fatalf("paged through %d tickets, want 5", len(seen))
+		}
+	})
+
+	t.Run("ErrMalformedJSON", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, `{"summary": "x",`)
+		expect(t, r, http.StatusBadRequest)
+		if !strings.Contains(r.raw, "malformed JSON") {
+			t.Fatalf("body %s", r.raw)
+		}
+	})
+	t.Run("ErrUnknownField", func(t *testing.T) {
+		b := ticketBody()
+		b["colour"] = "red"
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, b)
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("colour") == "" {
+			t.Fatalf("unknown field not named: %s", r.raw)
+		}
+	})
+	t.Run("ErrWrongType", func(t *testing.T) {
+		b := ticketBody()
+		b["summary"] = 12
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, b)
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("summary") == "" {
+			t.Fatalf("wrong type not named: %s", r.raw)
+		}
+	})
+	t.Run("ErrTooLarge", func(t *testing.T) {
+		b := ticketBody()
+		b["summary"] = strings.Repeat("长", httpapi.MaxBodyBytes/3+10)
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, b)
+		expect(t, r, http.StatusRequestEntityTooLarge)
+	})
+	t.Run("ErrMissingFields", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, map[string]any{"severity": "P2"})
+		expect(t, r, http.StatusBadRequest)
+		for _, name := range []string{"summary", "category", "occurred_at", "region", "contacts", "order_number", "account", "attachments"} {
+			if r.errField(name) == "" {
+				t.Errorf("missing field %s not named: %s", name, r.raw)
+			}
+		}
+	})
+	t.Run("ErrBadTime", func(t *testing.T) {
+		b := ticketBody()
+		b["occurred_at"] = "yesterday"
+		expect(t, f.do(t, "POST", "/api/v1/tickets", f.reporter, b), http.StatusBadRequest)
+	})
+	t.Run("ErrBadFilter", func(t *testing.T) {
+		r := f.do(t, "GET", "/api/v1/tickets?status=nope&limit=0", f.admin, nil)
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("status") == "" || r.errField("limit") == "" {
+			t.Fatalf("%s", r.raw)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		r := f.do(t, "GET", "/api/v1/tickets/FB-20990101-0001", f.admin, nil)
+		expect(t, r, http.StatusNotFound)
+		expect(t, f.do(t, "GET", "/api/v1/nothing", f.admin, nil), http.StatusNotFound)
+	})
+	t.Run("ErrOthersTicketIs404", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		expect(t, r, http.StatusCreated)
+		expect(t, f.do(t, "GET", "/api/v1/tickets/"+r.body["number"].(string), f.other, nil), http.StatusNotFound)
+	})
+	t.Run("ErrForbidden", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		number := r.body["number"].(string)
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/transitions", f.reporter, map[string]any{"to": "resolved", "note": "x"})
+		expect(t, r, http.StatusForbidden)
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/claim", f.reporter, nil), http.StatusForbidden)
+	})
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		r := f.do(t, "GET", "/api/v1/tickets", "", nil)
+		expect(t, r, http.StatusUnauthorized)
+		if r.header.Get("WWW-Authenticate") == "" {
+			t.Fatal("no WWW-Authenticate")
+		}
+		expect(t, f.do(t, "GET", "/api/v1/tickets", "dbt_forged", nil), http.StatusUnauthorized)
+		expect(t, f.do(t, "POST", "/api/v1/tickets", "nonsense", ticketBody()), http.StatusUnauthorized)
+	})
+	t.Run("ErrIllegalTransition", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		number := r.body["number"].(string)
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/transitions", f.assistant, map[string]any{"to": "archived"})
+		expect(t, r, http.StatusConflict)
+		if !strings.Contains(r.raw, "new") || !strings.Contains(r.raw, "archived") {
+			t.Fatalf("409 does not name both statuses: %s", r.raw)
+		}
+	})
+	t.Run("Health", func(t *testing.T) {
+		expect(t, f.do(t, "GET", "/healthz", "", nil), http.StatusOK)
+		expect(t, f.do(t, "GET", "/readyz", "", nil), http.StatusOK)
+	})
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,117 @@
+// Package storekit holds what the SQL stores (backend/postgres and
+// backend/sqlite) do alike before they write: the precision times are kept
+// at, the defaults of a change's event and messages, and the category key
+// used for prefix filters. The SQL itself stays in each store.
+//
+// It imports backend and the standard library only.
+package storekit
+
+import (
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// Norm cuts t to what the stores keep: microseconds, in UTC; zero stays zero.
+func Norm(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.Truncate(time.Microsecond).UTC()
+}
+
+// OrNow is t normalized, or now when t is zero.
+func OrNow(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return Norm(t)
+}
+
+// NormTicket cuts t's times to what the stores keep. Attachments are copied
+// so that the caller's slice is not changed.
+func NormTicket(t *backend.Ticket) {
+	t.OccurredAt, t.ResolvedAt, t.UpdatedAt, t.CreatedAt = Norm(t.OccurredAt), Norm(t.ResolvedAt), Norm(t.UpdatedAt), Norm(t.CreatedAt)
+	if t.Attachments != nil {
+		atts := make([]backend.Attachment, len(t.Attachments))
+		for i, a := range t.Attachments {
+			a.AddedAt = Norm(a.AddedAt)
+			atts[i] = a
+		}
+		t.Attachments = atts
+	}
+}
+
+// CategoryKey is the path with every name followed by U+001F, so that a
+// prefix of the key is a prefix of the path and ["A"] does not match ["AB"].
+func CategoryKey(path []string) string {
+	var b strings.Builder
+	for _, c := range path {
+		b.WriteString(c)
+		b.WriteByte(0x1f)
+	}
+	return b.String()
+}
+
+// PageLimit applies the default (50) and the maximum (200) of a page.
+func PageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 200:
+		return 200
+	}
+	return n
+}
+
+// ChangeSet holds copies of the caller's events and messages, with defaults
+// filled in. They are written from the copies and copied back by Apply only
+// after commit, so a failed call leaves the caller's structs as they were.
+type ChangeSet struct {
+	changes []backend.Change
+	Events  []backend.Event
+	Msgs    [][]backend.OutboxMessage // Msgs[i] are the messages of Events[i]
+}
+
+// NewChangeSet copies changes, filling in At, CreatedAt and NextAttempt
+// from now where they are zero. EINVALID for a change without an event or
+// with a nil message.
+func NewChangeSet(changes []backend.Change, now time.Time) (*ChangeSet, error) {
+	cs := &ChangeSet{changes: changes, Events: make([]backend.Event, len(changes)), Msgs: make([][]backend.OutboxMessage, len(changes))}
+	for i, c := range changes {
+		if c.Event == nil {
+			return nil, backend.Errorf(backend.EINVALID, "change %d has no event", i)
+		}
+		e := *c.Event
+		e.At = OrNow(e.At, now)
+		if a := e.Data.Attachment; a != nil {
+			cp := *a
+			cp.AddedAt = Norm(cp.AddedAt)
+			e.Data.Attachment = &cp
+		}
+		cs.Events[i] = e
+		cs.Msgs[i] = make([]backend.OutboxMessage, len(c.Notify))
+		for j, m := range c.Notify {
+			if m == nil {
+				return nil, backend.Errorf(backend.EINVALID, "change %d has a nil message", i)
+			}
+			mc := *m
+			mc.CreatedAt = OrNow(mc.CreatedAt, now)
+			mc.NextAttempt = OrNow(mc.NextAttempt, mc.CreatedAt)
+			mc.SentAt = Norm(mc.SentAt)
+			cs.Msgs[i][j] = mc
+		}
+	}
+	return cs, nil
+}
+
+// Apply copies the written events and messages back to the caller's.
+func (cs *ChangeSet) Apply() {
+	for i, c := range cs.changes {
+		*c.Event = cs.Events[i]
+		for j, m := range c.Notify {
+			*m = cs.Msgs[i][j]
+		}
+	}
+}

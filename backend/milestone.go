@@ -1,0 +1,51 @@
+package backend
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// EventMilestone records a step of seed 004's handling that no status
+// marks: Body is the Milestone. SLA clocks start and stop on them
+// (policy start_on / stop_on).
+const EventMilestone EventKind = "sla_milestone"
+
+// Milestone is a step of seed 004 §3.1 recorded on a ticket.
+type Milestone string
+
+const (
+	// MilestoneResourceRequested: the assignee asked the direct manager
+	// for resources (seed 004 D); the supervisor clock starts.
+	MilestoneResourceRequested Milestone = "resource_requested"
+	// MilestoneResourcesArranged: the supervisor arranged resources or
+	// escalated the request (seed 004 E–G); the supervisor clock stops.
+	MilestoneResourcesArranged Milestone = "resources_arranged"
+	// MilestoneReportSubmitted: the external solution report went to the
+	// direct manager (seed 004 K); the review clock starts.
+	MilestoneReportSubmitted Milestone = "report_submitted"
+	// MilestoneReportReviewed: the manager reviewed it (seed 004 L); the
+	// review clock stops.
+	MilestoneReportReviewed Milestone = "report_reviewed"
+)
+
+// Milestones lists every milestone in the order of seed 004's flow.
+var Milestones = []Milestone{MilestoneResourceRequested, MilestoneResourcesArranged, MilestoneReportSubmitted, MilestoneReportReviewed}
+
+// Valid reports whether m is a known milestone.
+func (m Milestone) Valid() bool { return slices.Contains(Milestones, m) }
+
+// RecordMilestone appends a milestone event to a ticket (staff only) and
+// bumps its version, so the SLA clocks follow. EINVALID for an unknown
+// milestone; ENOTFOUND/EFORBIDDEN as for Ticket.
+func (s *Service) RecordMilestone(ctx context.Context, actor *Person, number string, m Milestone) (*Ticket, error) {
+	if !m.Valid() {
+		return nil, &Error{Code: EINVALID, Message: "unknown milestone", Fields: map[string]string{"milestone": "unknown milestone " + string(m)}}
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() {
+			return nil, Errorf(EFORBIDDEN, "only assistants and managers may record milestones")
+		}
+		return []Change{{Event: &Event{Kind: EventMilestone, ActorID: actor.ID, At: now, Body: string(m)}}}, nil
+	})
+}

@@ -1,0 +1,90 @@
+package backend
+
+import (
+	"slices"
+	"time"
+)
+
+// Role is what a person may do. Permissions come from roles, never from the
+// chat a message came from.
+type Role string
+
+const (
+	RoleReporter       Role = "reporter"        // files tickets, follows their own
+	RoleAssistant      Role = "assistant"       // handles the tickets of their team
+	RoleManager        Role = "manager"         // sees everything, receives escalations
+	RoleInfoSpecialist Role = "info_specialist" // receives the weekly P4 batch
+	RoleAdmin          Role = "admin"           // configures deskbot, sees everything
+)
+
+// Roles lists every role in order of increasing reach.
+var Roles = []Role{RoleReporter, RoleAssistant, RoleInfoSpecialist, RoleManager, RoleAdmin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Person is one identity in deskbot, with any number of linked chat accounts.
+type Person struct {
+	ID        int64
+	Name      string
+	Roles     []Role
+	TeamID    int64  // 0: no team
+	Locale    string // "zh-CN" (default) or "en"
+	Accounts  []ChatAccount
+	CreatedAt time.Time
+}
+
+// HasRole reports whether p has role r.
+func (p *Person) HasRole(r Role) bool { return slices.Contains(p.Roles, r) }
+
+// SeesAll reports whether p may see every ticket (managers and admins).
+func (p *Person) SeesAll() bool { return p.HasRole(RoleManager) || p.HasRole(RoleAdmin) }
+
+// Handles reports whether p may act on tickets as staff (assistant or more).
+func (p *Person) Handles() bool { return p.HasRole(RoleAssistant) || p.SeesAll() }
+
+// Validate checks a person before it is stored.
+func (p *Person) Validate() error {
+	fe := fieldErrors{}
+	if p.Name == "" {
+		fe.add("name", "required")
+	}
+	if len(p.Roles) == 0 {
+		fe.add("roles", "at least one role is required")
+	}
+	for _, r := range p.Roles {
+		if !r.Valid() {
+			fe.add("roles", "unknown role %q", r)
+		}
+	}
+	for _, a := range p.Accounts {
+		if a.Platform == "" || a.UserID == "" {
+			fe.add("accounts", "platform and user id are required")
+		}
+	}
+	return fe.err("person")
+}
+
+// ChatAccount links a person to a user on a chat platform.
+type ChatAccount struct {
+	Platform string // "telegram", "slack", "web"
+	UserID   string // the platform's user id
+	ChatID   string // where to reach the user privately (DM chat, channel id)
+}
+
+// Team is a group of assistants that tickets are routed to.
+type Team struct {
+	ID     int64
+	Name   string
+	LeadID int64 // 0: no lead
+}
+
+// APIToken lets a program call the JSON API as a person. Only the SHA-256
+// hash of the secret is stored.
+type APIToken struct {
+	ID        int64
+	Name      string
+	PersonID  int64
+	Hash      []byte
+	CreatedAt time.Time
+}

@@ -1,0 +1,329 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// CreatePerson stores p with its accounts and sets p.ID and p.CreatedAt.
+func (s *Store) CreatePerson(ctx context.Context, p *backend.Person) error {
+	created := orNow(p.CreatedAt, s.now())
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(ctx, tx)
+	id, err := insertPerson(ctx, tx, p, created)
+	if err != nil {
+		return err
+	}
+	for _, a := range p.Accounts {
+		if err := insertAccount(ctx, tx, id, a); err != nil {
+			return err
+		}
+	}
+	if err := commit(ctx, tx); err != nil {
+		return err
+	}
+	p.ID, p.CreatedAt = id, created
+	return nil
+}
+
+// Person returns a person with its accounts.
+func (s *Store) Person(ctx context.Context, id int64) (*backend.Person, error) {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(ctx, tx)
+	return findPerson(ctx, tx, id)
+}
+
+// PersonByAccount finds the person linked to a chat account.
+func (s *Store) PersonByAccount(ctx context.Context, platform, userID string) (*backend.Person, error) {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(ctx, tx)
+	id, err := accountOwner(ctx, tx, platform, userID)
+	if err != nil {
+		return nil, err
+	}
+	return findPerson(ctx, tx, id)
+}
+
+// UpdatePerson saves name, roles, team and locale.
+func (s *Store) UpdatePerson(ctx context.Context, p *backend.Person) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(ctx, tx)
+	if err := updatePerson(ctx, tx, p); err != nil {
+		return err
+	}
+	return commit(ctx, tx)
+}
+
+// LinkAccount links a chat account to a person, or updates its ChatID if it
+// is linked to that person already.
+func (s *Store) LinkAccount(ctx context.Context, personID int64, a backend.ChatAccount) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(ctx, tx)
+	if _, err := findPerson(ctx, tx, personID); err != nil {
+		return err
+	}
+	if err := linkAccount(ctx, tx, personID, a); err != nil {
+		return err
+	}
+	return commit(ctx, tx)
+}
+
+// PeopleWithRole lists people having role r, of team teamID unless it is 0,
+// in the order they were created.
+func (s *Store) PeopleWithRole(ctx context.Context, r backend.Role, teamID int64) ([]*backend.Person, error) {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(ctx, tx)
+	return findPeopleWithRole(ctx, tx, r, teamID)
+}
+
+const insertPersonSQL = `
+INSERT INTO people (name, roles, team_id, locale, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`
+
+func insertPerson(ctx context.Context, tx pgx.Tx, p *backend.Person, created time.Time) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, insertPersonSQL, p.Name, roleNames(p.Roles), nullID(p.TeamID), p.Locale, created).Scan(&id)
+	return id, dbError(err, "person %q", p.Name)
+}
+
+const updatePersonSQL = `UPDATE people SET name = $1, roles = $2, team_id = $3, locale = $4 WHERE id = $5`
+
+func updatePerson(ctx context.Context, tx pgx.Tx, p *backend.Person) error {
+	tag, err := tx.Exec(ctx, updatePersonSQL, p.Name, roleNames(p.Roles), nullID(p.TeamID), p.Locale, p.ID)
+	if err != nil {
+		return dbError(err, "person %d", p.ID)
+	}
+	if tag.RowsAffected() == 0 {
+		return dbError(pgx.ErrNoRows, "person %d", p.ID)
+	}
+	return nil
+}
+
+// roleNames is the column value of roles: never NULL.
+func roleNames(roles []backend.Role) []string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return names
+}
+
+const personSQL = `SELECT id, name, roles, team_id, locale, created_at FROM people`
+
+func scanPerson(row pgx.Row) (*backend.Person, error) {
+	p := &backend.Person{}
+	var roles []string
+	if err := row.Scan(&p.ID, &p.Name, &roles, idCol{&p.TeamID}, &p.Locale, timeCol{&p.CreatedAt}); err != nil {
+		return nil, err
+	}
+	for _, r := range roles {
+		p.Roles = append(p.Roles, backend.Role(r))
+	}
+	return p, nil
+}
+
+func findPerson(ctx context.Context, tx pgx.Tx, id int64) (*backend.Person, error) {
+	p, err := scanPerson(tx.QueryRow(ctx, personSQL+` WHERE id = $1`, id))
+	if err != nil {
+		return nil, dbError(err, "person %d", id)
+	}
+	if err := loadAccounts(ctx, tx, []*backend.Person{p}); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+const peopleWithRoleSQL = personSQL + `
+WHERE roles @> ARRAY[$1::text] AND ($2::bigint = 0 OR team_id = $2)
+ORDER BY id`
+
+func findPeopleWithRole(ctx context.Context, tx pgx.Tx, r backend.Role, teamID int64) ([]*backend.Person, error) {
+	rows, err := tx.Query(ctx, peopleWithRoleSQL, string(r), teamID)
+	if err != nil {
+		return nil, dbError(err, "people with role %s", r)
+	}
+	people, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*backend.Person, error) { return scanPerson(row) })
+	if err != nil {
+		return nil, dbError(err, "people with role %s", r)
+	}
+	return people, loadAccounts(ctx, tx, people)
+}
+
+const accountsSQL = `
+SELECT person_id, platform, user_id, chat_id FROM chat_accounts WHERE person_id = ANY($1) ORDER BY id`
+
+// loadAccounts fills in the accounts of people with one query.
+func loadAccounts(ctx context.Context, tx pgx.Tx, people []*backend.Person) error {
+	if len(people) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*backend.Person, len(people))
+	ids := make([]int64, 0, len(people))
+	for _, p := range people {
+		byID[p.ID] = p
+		ids = append(ids, p.ID)
+	}
+	rows, err := tx.Query(ctx, accountsSQL, ids)
+	if err != nil {
+		return dbError(err, "accounts")
+	}
+	var id int64
+	var a backend.ChatAccount
+	_, err = pgx.ForEachRow(rows, []any{&id, &a.Platform, &a.UserID, &a.ChatID}, func() error {
+		byID[id].Accounts = append(byID[id].Accounts, a)
+		return nil
+	})
+	return dbError(err, "accounts")
+}
+
+const insertAccountSQL = `INSERT INTO chat_accounts (person_id, platform, user_id, chat_id) VALUES ($1, $2, $3, $4)`
+
+func insertAccount(ctx context.Context, tx pgx.Tx, personID int64, a backend.ChatAccount) error {
+	_, err := tx.Exec(ctx, insertAccountSQL, personID, a.Platform, a.UserID, a.ChatID)
+	return dbError(err, "%s account %s", a.Platform, a.UserID)
+}
+
+const accountOwnerSQL = `SELECT person_id FROM chat_accounts WHERE platform = $1 AND user_id = $2`
+
+// accountOwner returns the person an account is linked to.
+func accountOwner(ctx context.Context, tx pgx.Tx, platform, userID string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, accountOwnerSQL, platform, userID).Scan(&id)
+	return id, dbError(err, "%s account %s", platform, userID)
+}
+
+// linkAccountSQL inserts the link, or updates the chat of a link to the same
+// person; it returns no row when the account belongs to someone else.
+const linkAccountSQL = `
+INSERT INTO chat_accounts (person_id, platform, user_id, chat_id) VALUES ($1, $2, $3, $4)
+ON CONFLICT (platform, user_id) DO UPDATE SET chat_id = EXCLUDED.chat_id
+WHERE chat_accounts.person_id = EXCLUDED.person_id
+RETURNING id`
+
+func linkAccount(ctx context.Context, tx pgx.Tx, personID int64, a backend.ChatAccount) error {
+	var id int64
+	err := tx.QueryRow(ctx, linkAccountSQL, personID, a.Platform, a.UserID, a.ChatID).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return backend.Errorf(backend.ECONFLICT, "%s account %s is linked to someone else", a.Platform, a.UserID)
+	}
+	return dbError(err, "%s account %s", a.Platform, a.UserID)
+}
+
+// CreateTeam stores t and sets t.ID.
+func (s *Store) CreateTeam(ctx context.Context, t *backend.Team) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(ctx, tx)
+	var id int64
+	err = tx.QueryRow(ctx, `INSERT INTO teams (name, lead_id) VALUES ($1, $2) RETURNING id`, t.Name, nullID(t.LeadID)).Scan(&id)
+	if err != nil {
+		return dbError(err, "team %q", t.Name)
+	}
+	if err := commit(ctx, tx); err != nil {
+		return err
+	}
+	t.ID = id
+	return nil
+}
+
+const teamSQL = `SELECT id, name, lead_id FROM teams`
+
+func scanTeam(row pgx.Row) (*backend.Team, error) {
+	t := &backend.Team{}
+	return t, row.Scan(&t.ID, &t.Name, idCol{&t.LeadID})
+}
+
+// Team returns a team.
+func (s *Store) Team(ctx context.Context, id int64) (*backend.Team, error) {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(ctx, tx)
+	t, err := scanTeam(tx.QueryRow(ctx, teamSQL+` WHERE id = $1`, id))
+	if err != nil {
+		return nil, dbError(err, "team %d", id)
+	}
+	return t, nil
+}
+
+// Teams lists every team by name (byte order, whatever the collation).
+func (s *Store) Teams(ctx context.Context) ([]*backend.Team, error) {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(ctx, tx)
+	rows, err := tx.Query(ctx, teamSQL+` ORDER BY name COLLATE "C", id`)
+	if err != nil {
+		return nil, dbError(err, "teams")
+	}
+	teams, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*backend.Team, error) { return scanTeam(row) })
+	if err != nil {
+		return nil, dbError(err, "teams")
+	}
+	if teams == nil {
+		teams = []*backend.Team{}
+	}
+	return teams, nil
+}
+
+// CreateAPIToken stores a token hash for a person and sets tok.ID.
+func (s *Store) CreateAPIToken(ctx context.Context, tok *backend.APIToken) error {
+	created := orNow(tok.CreatedAt, s.now())
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(ctx, tx)
+	var id int64
+	err = tx.QueryRow(ctx, `INSERT INTO api_tokens (name, person_id, hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		tok.Name, tok.PersonID, tok.Hash, created).Scan(&id)
+	if err != nil {
+		return dbError(err, "API token %q", tok.Name)
+	}
+	if err := commit(ctx, tx); err != nil {
+		return err
+	}
+	tok.ID, tok.CreatedAt = id, created
+	return nil
+}
+
+// APITokenByHash finds a token by the hash of its secret.
+func (s *Store) APITokenByHash(ctx context.Context, hash []byte) (*backend.APIToken, error) {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rollback(ctx, tx)
+	tok := &backend.APIToken{}
+	err = tx.QueryRow(ctx, `SELECT id, name, person_id, hash, created_at FROM api_tokens WHERE hash = $1`, hash).
+		Scan(&tok.ID, &tok.Name, &tok.PersonID, &tok.Hash, timeCol{&tok.CreatedAt})
+	if err != nil {
+		return nil, dbError(err, "API token")
+	}
+	return tok, nil
+}

@@ -1,0 +1,140 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/postgres"
+	"github.com/deskbot/deskbot/backend/postgres/pgtest"
+	"github.com/deskbot/deskbot/backend/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Exercise(t, func(t *testing.T) backend.Store { return pgtest.NewStore(t) })
+}
+
+func TestMigrate(t *testing.T) {
+	t.Run("Twice", func(t *testing.T) {
+		t.Parallel()
+		s := pgtest.NewStore(t)
+		if err := s.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		t.Parallel()
+		url := pgtest.NewSchema(t)
+		errs := make(chan error, 3)
+		for range 3 {
+			go func() {
+				s, err := postgres.Open(t.Context(), url)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer s.Close()
+				errs <- s.Migrate(t.Context())
+			}()
+		}
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+func TestUnavailable(t *testing.T) {
+	t.Parallel()
+	// Nothing listens on port 1: every call fails fast with EUNAVAILABLE.
+	s, err := postgres.Open(t.Context(), "postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if code := backend.ErrorCode(s.Ping(ctx)); code != backend.EUNAVAILABLE {
+		t.Errorf("Ping: code %q, want %q", code, backend.EUNAVAILABLE)
+	}
+	err = s.CreateTeam(ctx, &backend.Team{Name: "tech"})
+	if code := backend.ErrorCode(err); code != backend.EUNAVAILABLE {
+		t.Errorf("CreateTeam: %v (code %q), want %q", err, code, backend.EUNAVAILABLE)
+	}
+	_, err = s.Ticket(ctx, "FB-20261123-0001")
+	if code := backend.ErrorCode(err); code != backend.EUNAVAILABLE {
+		t.Errorf("Ticket: %v (code %q), want %q", err, code, backend.EUNAVAILABLE)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to notice", d)
+	}
+}
+
+func TestUnavailableTimeout(t *testing.T) {
+	t.Parallel()
+	// A non-routable address makes the dial hang until connect_timeout.
+	s, err := postgres.Open(t.Context(), "postgres://postgres@10.255.255.1:5432/test?sslmode=disable&connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	err = s.Ping(t.Context())
+	if code := backend.ErrorCode(err); code != backend.EUNAVAILABLE {
+		t.Errorf("Ping: %v (code %q), want %q", err, code, backend.EUNAVAILABLE)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to time out", d)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("ErrInvalid", func(t *testing.T) {
+		_, err := postgres.Open(t.Context(), "postgres://u:secret@host:notaport/db")
+		if code := backend.ErrorCode(err); code != backend.EINVALID {
+			t.Fatalf("code %q, want %q", code, backend.EINVALID)
+		}
+		if msg := err.Error(); strings.Contains(msg, "secret") {
+			t.Fatalf("error shows the password: %s", msg)
+		}
+	})
+}
+
+func TestAdminShutdown(t *testing.T) {
+	t.Parallel()
+	// The server ends our connection (57P01, as on a restart or failover):
+	// the call that finds out reports EUNAVAILABLE, the next one reconnects.
+	s, err := postgres.Open(t.Context(), pgtest.NewSchema(t)+"&pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var pid int32
+	if err := s.Pool().QueryRow(t.Context(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := postgres.Open(t.Context(), pgtest.BaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Pool().Exec(t.Context(), `SELECT pg_terminate_backend($1)`, pid); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	err = s.CreateTeam(t.Context(), &backend.Team{Name: "tech"})
+	t.Logf("CreateTeam on a terminated connection: %v", err)
+	if code := backend.ErrorCode(err); code != backend.EUNAVAILABLE {
+		t.Fatalf("CreateTeam on a terminated connection: %v (code %q), want %q", err, code, backend.EUNAVAILABLE)
+	}
+	if err := s.CreateTeam(t.Context(), &backend.Team{Name: "tech"}); err != nil {
+		t.Fatalf("CreateTeam after reconnecting: %v", err)
+	}
+}

@@ -1,0 +1,654 @@
+package backend
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ServiceConfig holds the Service's collaborators and settings.
+type ServiceConfig struct {
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Location is the zone ticket numbers are dated in. Default Asia/Shanghai.
+	Location *time.Location
+	// Route picks the team for a new ticket from its category path; 0 leaves
+	// it unrouted (visible to every assistant). Default: everything unrouted.
+	Route func(categoryPath []string) int64
+	// TriagePlatforms are the platforms whose triage chats get new and
+	// returned tickets; each gets its own outbox row, so each chat gets
+	// every card exactly once. Empty: one row, delivered to the first
+	// triage chat the dispatcher knows.
+	TriagePlatforms []string
+	// NoTriage says no chat has a triage chat: new and returned tickets
+	// are seen in the console's queues only, and no triage rows are
+	// written (they could never be delivered).
+	NoTriage bool
+	// Changed, if set, is called after every committed change to a ticket,
+	// so that outbox senders and live pages can wake up at once instead of
+	// polling. It must not block.
+	Changed func(t *Ticket)
+}
+
+// Service applies deskbot's business rules and permissions on top of a Store.
+// Every method takes the acting person; the role checks live here, whatever
+// the channel the request came from.
+type Service struct {
+	store Store
+	cfg   ServiceConfig
+}
+
+// NewService returns a Service on store.
+func NewService(store Store, cfg ServiceConfig) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		cfg.Location = loc
+	}
+	return &Service{store: store, cfg: cfg}
+}
+
+// Store returns the underlying store (for senders and admin commands).
+func (s *Service) Store() Store { return s.store }
+
+// Location returns the service's time zone.
+func (s *Service) Location() *time.Location { return s.cfg.Location }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// maxUpdateAttempts bounds the re-reads after a concurrent change.
+const maxUpdateAttempts = 5
+
+// ReporterFor returns the person linked to a chat account, creating a
+// reporter on first contact.
+func (s *Service) ReporterFor(ctx context.Context, acct ChatAccount, name, locale string) (*Person, error) {
+	p, err := s.store.PersonByAccount(ctx, acct.Platform, acct.UserID)
+	if err == nil {
+		if acct.ChatID != "" && !hasAccount(p, acct) {
+			if err := s.store.LinkAccount(ctx, p.ID, acct); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
+	}
+	if ErrorCode(err) != ENOTFOUND {
+		return nil, err
+	}
+	if strings.TrimSpace(name) == "" {
+		name = acct.Platform + ":" + acct.UserID
+	}
+	p = &Person{Name: name, Roles: []Role{RoleReporter}, Locale: locale, Accounts: []ChatAccount{acct}}
+	if err := s.store.CreatePerson(ctx, p); err != nil {
+		if ErrorCode(err) == ECONFLICT { // someone else created it first
+			return s.store.PersonByAccount(ctx, acct.Platform, acct.UserID)
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+func hasAccount(p *Person, a ChatAccount) bool {
+	for _, x := range p.Accounts {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// CreateTicket files a ticket for actor (or, when a staff member sets
+// in.ReporterID, for that reporter). EINVALID names every bad field.
+func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket) (*Ticket, error) {
+	now := s.now()
+	if err := in.Validate(now); err != nil {
+		return nil, err
+	}
+	reporter := actor.ID
+	if in.ReporterID != 0 && in.ReporterID != actor.ID {
+		if !actor.Handles() {
+			return nil, Errorf(EFORBIDDEN, "only staff may file a ticket for someone else")
+		}
+		if _, err := s.store.Person(ctx, in.ReporterID); err != nil {
+			return nil, err
+		}
+		reporter = in.ReporterID
+	}
+	if in.RequestID != "" {
+		if t, err := s.store.TicketByRequest(ctx, reporter, in.RequestID); err == nil {
+			return t, nil // filed before: a retried submit
+		} else if ErrorCode(err) != ENOTFOUND {
+			return nil, err
+		}
+	}
+	form := in.Form
+	if form == "" {
+		form = "feedback"
+	}
+	t := &Ticket{
+		Form: form, Summary: strings.TrimSpace(in.Summary), ReferenceID: in.ReferenceID,
+		CategoryPath: in.CategoryPath, Attachments: in.Attachments, OccurredAt: in.OccurredAt.UTC(),
+		Region: in.Region, Severity: in.Severity, OrderNumber: in.OrderNumber, Account: in.Account,
+		Contacts: in.Contacts, Extra: in.Extra, Status: StatusNew, ReporterID: reporter,
+		Channel: in.Channel, RequestID: in.RequestID, CreatedAt: now, UpdatedAt: now,
+	}
+	if s.cfg.Route != nil {
+		t.TeamID = s.cfg.Route(t.CategoryPath)
+	}
+	for i := range t.Attachments {
+		if t.Attachments[i].AddedAt.IsZero() {
+			t.Attachments[i].AddedAt = now
+		}
+	}
+	ev := &Event{Kind: EventCreated, ActorID: actor.ID, At: now, Public: true}
+	notify := append([]*OutboxMessage{{Audience: AudienceReporter, RecipientID: reporter}}, s.triage()...)
+	changes := []Change{{Event: ev, Notify: notify}}
+	day := now.In(s.cfg.Location)
+	stamp(changes, now)
+	if err := s.store.CreateTicket(ctx, t, in.Prefix, day, changes); err != nil {
+		if ErrorCode(err) == ECONFLICT && in.RequestID != "" { // the same request won a race
+			return s.store.TicketByRequest(ctx, reporter, in.RequestID)
+		}
+		return nil, err
+	}
+	s.changed(t)
+	return t, nil
+}
+
+// Ticket returns a ticket actor may see. A reporter asking for someone
+// else's ticket gets ENOTFOUND, so numbers do not leak; an assistant asking
+// for another team's gets EFORBIDDEN.
+func (s *Service) Ticket(ctx context.Context, actor *Person, number string) (*Ticket, error) {
+	if !ValidNumber(number) {
+		return nil, Errorf(ENOTFOUND, "ticket %s not found", number)
+	}
+	t, err := s.store.Ticket(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	if err := canSee(actor, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func canSee(actor *Person, t *Ticket) error {
+	switch {
+	case actor.SeesAll(), t.ReporterID == actor.ID:
+		return nil
+	case actor.HasRole(RoleAssistant) || actor.HasRole(RoleInfoSpecialist):
+		if t.TeamID == 0 || t.TeamID == actor.TeamID || t.AssigneeID == actor.ID {
+			return nil
+		}
+		return Errorf(EFORBIDDEN, "ticket %s belongs to another team", t.Number)
+	default:
+		return Errorf(ENOTFOUND, "ticket %s not found", t.Number)
+	}
+}
+
+// Thread returns the ticket's events that actor may read: reporters see the
+// public ones, staff see all.
+func (s *Service) Thread(ctx context.Context, actor *Person, number string) (*Ticket, []*Event, error) {
+	t, err := s.Ticket(ctx, actor, number)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err := s.store.Events(ctx, t.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !actor.Handles() && !actor.HasRole(RoleInfoSpecialist) {
+		public := events[:0]
+		for _, e := range events {
+			if e.Public {
+				public = append(public, e)
+			}
+		}
+		events = public
+	}
+	return t, events, nil
+}
+
+// Tickets lists the tickets actor may see that match f: reporters only
+// their own, assistants their team's and the unrouted ones, managers and
+// admins all.
+func (s *Service) Tickets(ctx context.Context, actor *Person, f TicketFilter) (*TicketPage, error) {
+	switch {
+	case actor.SeesAll():
+	case actor.HasRole(RoleAssistant) || actor.HasRole(RoleInfoSpecialist):
+		f.VisibleToTeam = actor.TeamID
+	default:
+		f.ReporterID = actor.ID
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 200 {
+		f.Limit = 200
+	}
+	return s.store.Tickets(ctx, f)
+}
+
+// Comment adds a reply to the thread. A reporter's comment is always public
+// and goes to the triage chats and to the assignee, if any; when the
+// ticket was waiting for the reporter it moves back to in progress. A staff
+// comment goes to the reporter when public and stays internal otherwise.
+func (s *Service) Comment(ctx context.Context, actor *Person, number, body string, public bool) (*Ticket, error) {
+	body = strings.TrimSpace(body)
+	if body == "" || utf8.RuneCountInString(body) > 10000 {
+		return nil, &Error{Code: EINVALID, Message: "invalid comment", Fields: map[string]string{"body": "must be 1–10000 characters"}}
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() {
+			if t.ReporterID != actor.ID {
+				return nil, Errorf(EFORBIDDEN, "only the reporter and staff may comment")
+			}
+			if t.Status == StatusArchived {
+				return nil, Errorf(ECONFLICT, "ticket %s is archived", t.Number)
+			}
+			ev := &Event{Kind: EventComment, ActorID: actor.ID, At: now, Public: true, Body: body}
+			changes := []Change{{Event: ev, Notify: s.staffAudience(t)}}
+			if t.Status == StatusWaitingReporter {
+				back := StatusInProgress
+				if t.AssigneeID == 0 {
+					back = StatusAssigned
+				}
+				changes = append(changes, statusChange(t, actor, now, back, "", false))
+			}
+			return changes, nil
+		}
+		ev := &Event{Kind: EventComment, ActorID: actor.ID, At: now, Public: public, Body: body}
+		var notify []*OutboxMessage
+		if public {
+			notify = append(notify, &OutboxMessage{Audience: AudienceReporter, RecipientID: t.ReporterID})
+		}
+		return []Change{{Event: ev, Notify: notify}}, nil
+	})
+}
+
+// staffAudience is who hears about a reporter's message (a follow-up: a
+// comment, a file, a rating): every triage chat, in the card's thread, so
+// each card shows the whole conversation whatever chat the assignee uses;
+// and the assignee, when someone has the ticket. A sender that shows the
+// assignee in the card's thread already can leave their row to the triage
+// row (see IsReporterFollowUp).
+func (s *Service) staffAudience(t *Ticket) []*OutboxMessage {
+	out := s.triage()
+	if t.AssigneeID != 0 {
+		out = append(out, &OutboxMessage{Audience: AudienceAssignee, RecipientID: t.AssigneeID})
+	}
+	return out
+}
+
+// IsReporterFollowUp reports whether e is the reporter's own follow-up on t
+// (a comment, a file or a rating): its outbox rows go to the triage chats
+// as well as to the assignee.
+func IsReporterFollowUp(t *Ticket, e *Event) bool {
+	if e.ActorID == 0 || e.ActorID != t.ReporterID {
+		return false
+	}
+	switch e.Kind {
+	case EventComment, EventAttachment, EventSatisfaction:
+		return e.Public
+	}
+	return false
+}
+
+// triage returns the outbox rows for the triage chats: one per platform.
+func (s *Service) triage() []*OutboxMessage {
+	if s.cfg.NoTriage {
+		return nil
+	}
+	if len(s.cfg.TriagePlatforms) == 0 {
+		return []*OutboxMessage{{Audience: AudienceTriage}}
+	}
+	out := make([]*OutboxMessage, 0, len(s.cfg.TriagePlatforms))
+	for _, p := range s.cfg.TriagePlatforms {
+		out = append(out, &OutboxMessage{Audience: AudienceTriage, Platform: p})
+	}
+	return out
+}
+
+// statusChange moves t to `to` and returns the event; public changes are
+// told to the reporter.
+func statusChange(t *Ticket, actor *Person, now time.Time, to Status, body string, notifyReporter bool) Change {
+	ev := &Event{Kind: EventStatusChanged, ActorID: actor.ID, At: now, Public: true, Body: body,
+		Data: EventData{From: t.Status, To: to}}
+	t.Status = to
+	if to == StatusResolved {
+		t.ResolvedAt = now
+	}
+	c := Change{Event: ev}
+	if notifyReporter {
+		c.Notify = append(c.Notify, &OutboxMessage{Audience: AudienceReporter, RecipientID: t.ReporterID})
+	}
+	return c
+}
+
+// Transition moves a ticket to another status (staff only). Resolving needs
+// the solution, returning the reason and asking for information the
+// question, all given in note. An illegal move is ECONFLICT naming both
+// statuses.
+func (s *Service) Transition(ctx context.Context, actor *Person, number string, to Status, note string) (*Ticket, error) {
+	note = strings.TrimSpace(note)
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() {
+			return nil, Errorf(EFORBIDDEN, "only assistants and managers may change a ticket's status")
+		}
+		if err := CheckTransition(t.Status, to); err != nil {
+			return nil, err
+		}
+		switch to {
+		case StatusResolved:
+			if note == "" {
+				return nil, &Error{Code: EINVALID, Message: "a solution is required to resolve", Fields: map[string]string{"note": "the solution is required"}}
+			}
+			t.Solution = note
+		case StatusReturned:
+			if note == "" {
+				return nil, &Error{Code: EINVALID, Message: "a reason is required to return", Fields: map[string]string{"note": "the reason is required"}}
+			}
+			t.AssigneeID = 0
+		case StatusWaitingReporter:
+			if note == "" {
+				return nil, &Error{Code: EINVALID, Message: "a question is required", Fields: map[string]string{"note": "the question for the reporter is required"}}
+			}
+		case StatusAssigned:
+			if t.AssigneeID == 0 {
+				t.AssigneeID = actor.ID
+			}
+		}
+		c := statusChange(t, actor, now, to, note, true)
+		if to == StatusReturned {
+			c.Notify = append(c.Notify, s.triage()...)
+		}
+		return []Change{c}, nil
+	})
+}
+
+// Claim makes actor the assignee of an unclaimed ticket (new, returned or
+// reopened). ECONFLICT when someone else holds it.
+func (s *Service) Claim(ctx context.Context, actor *Person, number string) (*Ticket, error) {
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() {
+			return nil, Errorf(EFORBIDDEN, "only assistants and managers may claim tickets")
+		}
+		if t.AssigneeID == actor.ID {
+			return nil, Errorf(ECONFLICT, "ticket %s is already yours", t.Number)
+		}
+		if t.AssigneeID != 0 {
+			return nil, Errorf(ECONFLICT, "ticket %s is already claimed by someone else", t.Number)
+		}
+		return assign(t, actor, actor, now)
+	})
+}
+
+// Assign gives the ticket to another staff member (staff only).
+func (s *Service) Assign(ctx context.Context, actor *Person, number string, assigneeID int64) (*Ticket, error) {
+	assignee, err := s.store.Person(ctx, assigneeID)
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, &Error{Code: EINVALID, Message: "unknown assignee", Fields: map[string]string{"assignee_id": "no such person"}}
+		}
+		return nil, err
+	}
+	if !assignee.Handles() {
+		return nil, &Error{Code: EINVALID, Message: "the assignee must be staff", Fields: map[string]string{"assignee_id": "is not an assistant or manager"}}
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() {
+			return nil, Errorf(EFORBIDDEN, "only assistants and managers may assign tickets")
+		}
+		if t.AssigneeID == assignee.ID {
+			return nil, Errorf(ECONFLICT, "ticket %s is already assigned to %s", t.Number, assignee.Name)
+		}
+		return assign(t, actor, assignee, now)
+	})
+}
+
+func assign(t *Ticket, actor, assignee *Person, now time.Time) ([]Change, error) {
+	if !t.Status.Open() {
+		return nil, Errorf(ECONFLICT, "ticket %s is %s", t.Number, t.Status)
+	}
+	t.AssigneeID = assignee.ID
+	if assignee.TeamID != 0 {
+		t.TeamID = assignee.TeamID
+	}
+	ev := &Event{Kind: EventAssigned, ActorID: actor.ID, At: now, Public: true,
+		Data: EventData{AssigneeID: assignee.ID, TeamID: t.TeamID}}
+	c := Change{Event: ev, Notify: []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}}
+	if assignee.ID != actor.ID {
+		c.Notify = append(c.Notify, &OutboxMessage{Audience: AudienceAssignee, RecipientID: assignee.ID})
+	}
+	changes := []Change{c}
+	switch t.Status {
+	case StatusNew, StatusReturned, StatusReopened:
+		changes = append(changes, statusChange(t, actor, now, StatusAssigned, "", false))
+	}
+	return changes, nil
+}
+
+// Return gives the ticket back with a reason (退回).
+func (s *Service) Return(ctx context.Context, actor *Person, number, reason string) (*Ticket, error) {
+	return s.Transition(ctx, actor, number, StatusReturned, reason)
+}
+
+// Ask asks the reporter for information; the ticket waits for them.
+func (s *Service) Ask(ctx context.Context, actor *Person, number, question string) (*Ticket, error) {
+	return s.Transition(ctx, actor, number, StatusWaitingReporter, question)
+}
+
+// Resolve closes the ticket with a solution; the reporter is asked to rate it.
+func (s *Service) Resolve(ctx context.Context, actor *Person, number, solution string) (*Ticket, error) {
+	return s.Transition(ctx, actor, number, StatusResolved, solution)
+}
+
+// ChangeSeverity re-grades a ticket (staff only).
+func (s *Service) ChangeSeverity(ctx context.Context, actor *Person, number string, sev Severity) (*Ticket, error) {
+	if !sev.Valid() {
+		return nil, &Error{Code: EINVALID, Message: "unknown severity", Fields: map[string]string{"severity": "must be one of P1, P2, P3, P4"}}
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() {
+			return nil, Errorf(EFORBIDDEN, "only assistants and managers may change the severity")
+		}
+		if t.Severity == sev {
+			return nil, Errorf(ECONFLICT, "ticket %s is %s already", t.Number, sev)
+		}
+		ev := &Event{Kind: EventSeverityChanged, ActorID: actor.ID, At: now, Public: true,
+			Data: EventData{FromSeverity: t.Severity, ToSeverity: sev}}
+		t.Severity = sev
+		return []Change{{Event: ev, Notify: []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}}}, nil
+	})
+}
+
+// AddAttachment attaches a stored file to the ticket (reporter or staff).
+func (s *Service) AddAttachment(ctx context.Context, actor *Person, number string, a Attachment) (*Ticket, error) {
+	if a.SHA256 == "" || a.Name == "" || a.Size <= 0 {
+		return nil, &Error{Code: EINVALID, Message: "invalid attachment", Fields: map[string]string{"attachment": "name, size and hash are required"}}
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() && t.ReporterID != actor.ID {
+			return nil, Errorf(EFORBIDDEN, "only the reporter and staff may add files")
+		}
+		a.AddedAt = now
+		t.Attachments = append(t.Attachments, a)
+		ev := &Event{Kind: EventAttachment, ActorID: actor.ID, At: now, Public: true, Data: EventData{Attachment: &a}}
+		var notify []*OutboxMessage
+		if actor.ID == t.ReporterID {
+			notify = append(notify, s.staffAudience(t)...)
+		} else {
+			notify = append(notify, &OutboxMessage{Audience: AudienceReporter, RecipientID: t.ReporterID})
+		}
+		return []Change{{Event: ev, Notify: notify}}, nil
+	})
+}
+
+// CreateIncident opens an incident that duplicates can be linked to (staff only).
+func (s *Service) CreateIncident(ctx context.Context, actor *Person, title string) (*Incident, error) {
+	if !actor.Handles() {
+		return nil, Errorf(EFORBIDDEN, "only assistants and managers may open incidents")
+	}
+	title = strings.TrimSpace(title)
+	if title == "" {
+		return nil, &Error{Code: EINVALID, Message: "invalid incident", Fields: map[string]string{"title": "required"}}
+	}
+	i := &Incident{Title: title, CreatedAt: s.now()}
+	if err := s.store.CreateIncident(ctx, i); err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
+// LinkIncident links the ticket to an incident (staff only); the reporter
+// is told that the problem is being handled together with others.
+func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string, incidentID int64) (*Ticket, error) {
+	if _, err := s.store.Incident(ctx, incidentID); err != nil {
+		return nil, err
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() {
+			return nil, Errorf(EFORBIDDEN, "only assistants and managers may link incidents")
+		}
+		if t.IncidentID == incidentID {
+			return nil, Errorf(ECONFLICT, "ticket %s is linked to that incident already", t.Number)
+		}
+		t.IncidentID = incidentID
+		ev := &Event{Kind: EventIncidentLinked, ActorID: actor.ID, At: now, Public: true, Data: EventData{IncidentID: incidentID}}
+		return []Change{{Event: ev, Notify: []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}}}, nil
+	})
+}
+
+// RecordSatisfaction stores the reporter's rating of a resolved ticket.
+// Unsatisfied reopens it and tells the assignee.
+func (s *Service) RecordSatisfaction(ctx context.Context, actor *Person, number string, rating Satisfaction, note string) (*Ticket, error) {
+	if !rating.Valid() {
+		return nil, &Error{Code: EINVALID, Message: "unknown rating", Fields: map[string]string{"satisfaction": "must be satisfied, basically or unsatisfied"}}
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if t.ReporterID != actor.ID {
+			return nil, Errorf(EFORBIDDEN, "only the reporter may rate the answer")
+		}
+		if t.Status != StatusResolved {
+			return nil, Errorf(ECONFLICT, "ticket %s is %s, not resolved", t.Number, t.Status)
+		}
+		if t.Satisfaction != SatisfactionNone {
+			return nil, Errorf(ECONFLICT, "ticket %s was rated already", t.Number)
+		}
+		t.Satisfaction = rating
+		ev := &Event{Kind: EventSatisfaction, ActorID: actor.ID, At: now, Public: true, Body: strings.TrimSpace(note),
+			Data: EventData{Satisfaction: rating}}
+		changes := []Change{{Event: ev, Notify: s.staffAudience(t)}}
+		if rating == SatisfactionUnsatisfied {
+			changes = append(changes, statusChange(t, actor, now, StatusReopened, "", true))
+		}
+		return changes, nil
+	})
+}
+
+// update loads the ticket, checks actor may see it, applies fn and saves,
+// re-reading and re-applying when another writer got there first.
+func (s *Service) update(ctx context.Context, actor *Person, number string, fn func(t *Ticket, now time.Time) ([]Change, error)) (*Ticket, error) {
+	for attempt := 1; ; attempt++ {
+		t, err := s.Ticket(ctx, actor, number)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		changes, err := fn(t, now)
+		if err != nil {
+			return nil, err
+		}
+		t.UpdatedAt = now
+		stamp(changes, now)
+		err = s.store.UpdateTicket(ctx, t, changes)
+		if err == nil {
+			s.changed(t)
+			return t, nil
+		}
+		if ErrorCode(err) != ECONFLICT || attempt >= maxUpdateAttempts {
+			return nil, err
+		}
+	}
+}
+
+// stamp dates the outbox messages of changes with the service's clock:
+// they are due at once.
+func stamp(changes []Change, now time.Time) {
+	for _, c := range changes {
+		for _, m := range c.Notify {
+			if m.CreatedAt.IsZero() {
+				m.CreatedAt = now
+			}
+			if m.NextAttempt.IsZero() {
+				m.NextAttempt = now
+			}
+		}
+	}
+}
+
+func (s *Service) changed(t *Ticket) {
+	if s.cfg.Changed != nil {
+		s.cfg.Changed(t)
+	}
+}
+
+// CreatePerson adds a person (admin commands and tests).
+func (s *Service) CreatePerson(ctx context.Context, p *Person) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.Locale == "" {
+		p.Locale = "zh-CN"
+	}
+	return s.store.CreatePerson(ctx, p)
+}
+
+// CreateAPIToken makes a service account with role and a token for it, and
+// returns the secret, which is shown once and stored only as a hash.
+func (s *Service) CreateAPIToken(ctx context.Context, name string, role Role, teamID int64) (string, *APIToken, error) {
+	p := &Person{Name: name, Roles: []Role{role}, TeamID: teamID}
+	if err := s.CreatePerson(ctx, p); err != nil {
+		return "", nil, err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", nil, err
+	}
+	secret := "dbt_" + base64.RawURLEncoding.EncodeToString(raw)
+	tok := &APIToken{Name: name, PersonID: p.ID, Hash: HashToken(secret), CreatedAt: s.now()}
+	if err := s.store.CreateAPIToken(ctx, tok); err != nil {
+		return "", nil, err
+	}
+	return secret, tok, nil
+}
+
+// Authenticate returns the person an API token acts as. EUNAUTHORIZED for
+// an unknown token.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*Person, error) {
+	if !strings.HasPrefix(secret, "dbt_") {
+		return nil, Errorf(EUNAUTHORIZED, "invalid API token")
+	}
+	tok, err := s.store.APITokenByHash(ctx, HashToken(secret))
+	if err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return nil, Errorf(EUNAUTHORIZED, "invalid API token")
+		}
+		return nil, err
+	}
+	return s.store.Person(ctx, tok.PersonID)
+}
+
+// HashToken is how API token secrets are stored.
+func HashToken(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}

@@ -1,0 +1,209 @@
+package sla
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// Planner turns a ticket's state into its clocks: it starts, pauses,
+// resumes, stops and re-plans them. It is pure: no I/O, time comes in.
+type Planner struct {
+	Policy   *Policy
+	Calendar *Calendar
+}
+
+// add returns the moment d of the clock's unit after t.
+func (p *Planner) add(unit string, t time.Time, d time.Duration) time.Time {
+	if Unit(unit) == WallClock {
+		return t.Add(d)
+	}
+	return p.Calendar.AddBusiness(t, d)
+}
+
+// elapsed returns the time of the clock's unit between a and b.
+func (p *Planner) elapsed(unit string, a, b time.Time) time.Duration {
+	if Unit(unit) == WallClock {
+		return max(b.Sub(a), 0)
+	}
+	return p.Calendar.Between(a, b)
+}
+
+// Marks are the milestones recorded on a ticket, each at its latest time,
+// and when the ticket last entered each status (key statusMark(s)).
+type Marks map[backend.Milestone]time.Time
+
+func statusMark(s backend.Status) backend.Milestone { return backend.Milestone("status:" + string(s)) }
+
+// MarksOf collects the milestones and status entries of a ticket's thread.
+func MarksOf(events []*backend.Event) Marks {
+	m := Marks{}
+	for _, e := range events {
+		k := backend.Milestone(e.Body)
+		switch e.Kind {
+		case backend.EventMilestone:
+		case backend.EventStatusChanged:
+			k = statusMark(e.Data.To)
+		default:
+			continue
+		}
+		if e.At.After(m[k]) {
+			m[k] = e.At
+		}
+	}
+	return m
+}
+
+// restartBlocked reports whether a clock whose last run a stop milestone
+// ended must not start again: the ticket has not entered a status of
+// While since that milestone (a report submitted stays submitted until the
+// ticket is solved again).
+func (m Marks) restartBlocked(spec ClockSpec) bool {
+	stop := m.latest(spec.StopOn)
+	if len(spec.StartOn) > 0 || stop.IsZero() {
+		return false
+	}
+	var entered time.Time
+	for _, s := range spec.While {
+		if m[statusMark(s)].After(entered) {
+			entered = m[statusMark(s)]
+		}
+	}
+	return !entered.After(stop)
+}
+
+// latest returns the latest time of any of ms.
+func (m Marks) latest(ms []backend.Milestone) time.Time {
+	var t time.Time
+	for _, x := range ms {
+		if m[x].After(t) {
+			t = m[x]
+		}
+	}
+	return t
+}
+
+// on reports whether a milestone-driven clock's start came after its stop.
+func (m Marks) on(spec ClockSpec) bool {
+	start := m.latest(spec.StartOn)
+	return !start.IsZero() && start.After(m.latest(spec.StopOn))
+}
+
+// Plan is PlanWith without milestones.
+func (p *Planner) Plan(t *backend.Ticket, clocks []*backend.Clock) ([]*backend.Clock, []backend.Change) {
+	return p.PlanWith(t, clocks, nil)
+}
+
+// NeedsMarks reports whether a clock of the policy starts or stops on milestones
+// (then the engine reads the thread for PlanWith).
+func (p *Planner) NeedsMarks() bool {
+	return slices.ContainsFunc(p.Policy.Clocks, func(c ClockSpec) bool { return len(c.StartOn)+len(c.StopOn) > 0 })
+}
+
+// PlanWith compares t (as of its last change at t.UpdatedAt) and its
+// milestones with its clocks and returns the clocks that changed or
+// started, each with an sla_clock event. Existing clocks that change get
+// Generation+1; new ones start at Generation 1 with the policy's version.
+func (p *Planner) PlanWith(t *backend.Ticket, clocks []*backend.Clock, marks Marks) ([]*backend.Clock, []backend.Change) {
+	at := t.UpdatedAt
+	if at.IsZero() {
+		at = t.CreatedAt
+	}
+	var out []*backend.Clock
+	var changes []backend.Change
+	note := func(c *backend.Clock, what string) {
+		c.UpdatedAt = at
+		out = append(out, c)
+		changes = append(changes, backend.Change{Event: &backend.Event{Kind: backend.EventClock, At: at,
+			Body: fmt.Sprintf("%s %s", c.Name, what), Data: backend.EventData{Clock: c.Name, Due: c.DueAt}}})
+	}
+	paused := slices.Contains(p.Policy.PauseWhen, t.Status)
+	for _, spec := range p.Policy.Clocks {
+		var cur *backend.Clock
+		for _, c := range clocks {
+			if c.Name == spec.Name && (cur == nil || c.Run > cur.Run) {
+				cur = c
+			}
+		}
+		budget, has := spec.Budget[t.Severity]
+		in, off := slices.Contains(spec.While, t.Status), false
+		switch {
+		case len(spec.StartOn) > 0:
+			off = !marks.on(spec)
+			in = !off && (len(spec.While) == 0 || in)
+		case len(spec.StopOn) > 0 && cur != nil:
+			// A stop milestone ends the run it came in.
+			off = marks.latest(spec.StopOn).After(cur.StartedAt)
+		}
+		if cur == nil || cur.State == backend.ClockStopped {
+			if in && has && (cur == nil || !marks.restartBlocked(spec)) {
+				run := 1
+				if cur != nil {
+					run = cur.Run + 1
+				}
+				c := &backend.Clock{TicketID: t.ID, Name: spec.Name, Run: run, PolicyVersion: p.Policy.Version,
+					Severity: t.Severity, Unit: string(budget.Unit), Budget: budget.D, State: backend.ClockRunning,
+					StartedAt: at, RunningSince: at, Generation: 1}
+				p.schedule(c)
+				note(c, "started")
+			}
+			continue
+		}
+		c := *cur
+		c.Generation++
+		switch {
+		case !has || off || (!in && !paused):
+			if c.State == backend.ClockRunning {
+				c.Used += p.elapsed(c.Unit, c.RunningSince, at)
+			}
+			c.State, c.StoppedAt, c.RunningSince, c.WarnAt, c.DueAt = backend.ClockStopped, at, time.Time{}, time.Time{}, time.Time{}
+			note(&c, "stopped")
+		case c.State == backend.ClockRunning && !in && paused:
+			c.Used += p.elapsed(c.Unit, c.RunningSince, at)
+			c.State, c.PausedAt, c.RunningSince, c.WarnAt, c.DueAt = backend.ClockPaused, at, time.Time{}, time.Time{}, time.Time{}
+			note(&c, "paused")
+		case c.State == backend.ClockPaused && in:
+			c.State, c.RunningSince = backend.ClockRunning, at
+			p.rebudget(&c, t.Severity, budget)
+			p.schedule(&c)
+			note(&c, "resumed")
+		case c.Severity != t.Severity:
+			if c.State == backend.ClockRunning {
+				// Count the stretch so far under the old budget, then plan
+				// the rest under the new one.
+				c.Used += p.elapsed(c.Unit, c.RunningSince, at)
+				c.RunningSince = at
+			}
+			p.rebudget(&c, t.Severity, budget)
+			if c.State == backend.ClockRunning {
+				p.schedule(&c)
+			}
+			note(&c, "re-planned for "+string(t.Severity))
+		}
+	}
+	return out, changes
+}
+
+// rebudget switches c to the budget of severity sev. A clock planned under
+// an older policy keeps its version; its new budget comes from the policy
+// the planner has.
+func (p *Planner) rebudget(c *backend.Clock, sev backend.Severity, b Budget) {
+	if c.Severity == sev {
+		return
+	}
+	c.Severity, c.Budget, c.Unit = sev, b.D, string(b.Unit)
+}
+
+// schedule sets WarnAt and DueAt of a running clock from its budget, and
+// forgets an earlier breach when the new deadline is later.
+func (p *Planner) schedule(c *backend.Clock) {
+	left := c.Budget - c.Used
+	c.DueAt = p.add(c.Unit, c.RunningSince, max(left, 0))
+	warn := time.Duration(float64(c.Budget)*p.Policy.WarnAt) - c.Used
+	c.WarnAt = p.add(c.Unit, c.RunningSince, max(warn, 0))
+	if c.Breached() && c.DueAt.After(c.RunningSince) {
+		c.BreachedAt, c.Step = time.Time{}, 0
+	}
+}

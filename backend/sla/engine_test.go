@@ -1,0 +1,678 @@
+package sla
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/sqlite"
+)
+
+// recorder is a Scheduler that keeps the armed timers for the test to fire.
+type recorder struct {
+	mu     sync.Mutex
+	timers []Timer
+}
+
+// Arm records timers once each, as River does with UniqueOpts{ByArgs: true}:
+// two processes that fire the same step both arm the next one before one
+// of them loses the race to save it, and that must not make two timers.
+func (r *recorder) Arm(_ context.Context, ts []Timer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range ts {
+		if !slices.ContainsFunc(r.timers, func(o Timer) bool { return sameTimer(o, t) }) {
+			r.timers = append(r.timers, t)
+		}
+	}
+	return nil
+}
+
+func sameTimer(a, b Timer) bool {
+	return a.What == b.What && a.TicketID == b.TicketID && a.Clock == b.Clock && a.Run == b.Run &&
+		a.Generation == b.Generation && a.Day == b.Day && a.At.Equal(b.At)
+}
+
+// take returns and forgets the timers of kind what (all kinds if "").
+func (r *recorder) take(what string) []Timer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out, keep []Timer
+	for _, t := range r.timers {
+		if what == "" || t.What == what {
+			out = append(out, t)
+		} else {
+			keep = append(keep, t)
+		}
+	}
+	r.timers = keep
+	return out
+}
+
+type fixture struct {
+	ctx                      context.Context
+	store                    backend.Store
+	svc                      *backend.Service
+	eng                      *Engine
+	sched                    *recorder
+	now                      time.Time
+	reporter, assistant, mgr *backend.Person
+	director, info           *backend.Person
+	tech                     *backend.Team
+}
+
+func newFixture(tb testing.TB, store backend.Store) *fixture {
+	tb.Helper()
+	ctx := context.Background()
+	f := &fixture{ctx: ctx, store: store, sched: &recorder{}, now: at("2026-11-23 10:00")}
+	must := func(err error) {
+		tb.Helper()
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	f.tech = &backend.Team{Name: "技术部"}
+	must(store.CreateTeam(ctx, f.tech))
+	dirs := &backend.Team{Name: "总监组"}
+	must(store.CreateTeam(ctx, dirs))
+	person := func(name string, team int64, roles ...backend.Role) *backend.Person {
+		p := &backend.Person{Name: name, Roles: roles, TeamID: team, Locale: "zh-CN",
+			Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: name, ChatID: name}}}
+		must(store.CreatePerson(ctx, p))
+		return p
+	}
+	f.reporter = person("reporter", 0, backend.RoleReporter)
+	f.assistant = person("assistant", f.tech.ID, backend.RoleAssistant)
+	f.mgr = person("manager", f.tech.ID, backend.RoleManager)
+	f.director = person("director", dirs.ID, backend.RoleManager)
+	// The director also reads e-mail: the second route.
+	must(store.LinkAccount(ctx, f.director.ID, backend.ChatAccount{Platform: "email", UserID: "director@example.com"}))
+	f.info = person("info", 0, backend.RoleInfoSpecialist)
+	pol := defaultPolicyT(tb)
+	router := NewRouter(pol.Routing, store, nil)
+	must(router.Load(ctx))
+	clock := func() time.Time { return f.now }
+	f.svc = backend.NewService(store, backend.ServiceConfig{Now: clock, Location: cst, Route: router.Route})
+	f.eng = NewEngine(Config{Store: store, Policy: pol, Calendar: newCal(tb), Scheduler: f.sched, Now: clock, SecondRoutes: []string{"email"}})
+	return f
+}
+
+func newSQLite(tb testing.TB) backend.Store {
+	tb.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "sla.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) file(tb testing.TB, sev backend.Severity, category ...string) *backend.Ticket {
+	tb.Helper()
+	in := backend.NewTicket{Prefix: "FB", Summary: "会员中心无法下单，客户投诉", CategoryPath: category,
+		OccurredAt: f.now.Add(-time.Hour), Region: "北京", Severity: sev, Contacts: backend.Contacts{Phone: "13800138000"}}
+	if sev.Important() {
+		in.OrderNumber, in.Account = "ORD-1", "acct-1"
+		in.Attachments = []backend.Attachment{{Name: "a.png", ContentType: "image/png", Size: 10, SHA256: "ab"}}
+	}
+	t, err := f.svc.CreateTicket(f.ctx, f.reporter, in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.sync(tb, t)
+	return t
+}
+
+func (f *fixture) sync(tb testing.TB, t *backend.Ticket) {
+	tb.Helper()
+	if err := f.eng.Sync(f.ctx, t.ID); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// pings returns the recipients of unsent person messages, claiming them.
+func (f *fixture) pings(tb testing.TB) map[int64][]string {
+	tb.Helper()
+	out := map[int64][]string{}
+	for {
+		msgs, err := f.store.ClaimOutbox(f.ctx, f.now.Add(time.Minute), time.Hour, 200)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			return out
+		}
+		for _, m := range msgs {
+			if m.Audience != backend.AudiencePerson {
+				continue
+			}
+			evs, err := f.store.Events(f.ctx, m.TicketID)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			for _, e := range evs {
+				if e.ID == m.EventID {
+					out[m.RecipientID] = append(out[m.RecipientID], e.Body)
+				}
+			}
+			if err := f.store.MarkOutboxSent(f.ctx, m.ID, f.now, "test"); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+}
+
+func (f *fixture) fire(tb testing.TB, ts ...Timer) {
+	tb.Helper()
+	for _, t := range ts {
+		if err := f.eng.Fire(f.ctx, t); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func timerOf(tb testing.TB, ts []Timer, f *fixture, ticketID int64, clock string) Timer {
+	tb.Helper()
+	cs, err := f.store.Clocks(f.ctx, ticketID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var best *Timer
+	for _, t := range ts {
+		for _, c := range cs {
+			if c.Name == t.Clock && c.Run == t.Run && c.Name == clock && (best == nil || t.Generation > best.Generation) {
+				best = &t
+			}
+		}
+	}
+	if best == nil {
+		tb.Fatalf("no timer for clock %s in %+v", clock, ts)
+	}
+	return *best // the latest generation
+}
+
+// A P1 that nobody claims: notices at creation, the assignee-less warning
+// to the triage chat, then the manager at breach, then the director an
+// interval later, each exactly once; acknowledging stops the climb.
+func TestEscalationP1Unclaimed(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P1, "功能问题", "下单")
+	if tk.TeamID != f.tech.ID {
+		t.Fatalf("routed to team %d, want 技术部 %d", tk.TeamID, f.tech.ID)
+	}
+	got := f.pings(t)
+	if len(got) != 2 || got[f.mgr.ID] == nil || got[f.director.ID] == nil {
+		t.Fatalf("creation notices went to %v, want the manager and the director group", got)
+	}
+
+	warn := timerOf(t, f.sched.take(TimerWarn), f, tk.ID, "confirm")
+	if want := at("2026-11-23 10:48"); !warn.At.Equal(want) {
+		t.Fatalf("confirm warning at %s, want %s", warn.At.In(cst), want)
+	}
+	f.now = warn.At
+	f.fire(t, warn, warn)
+	if p := f.pings(t); len(p) != 0 {
+		t.Fatalf("the warning of an unassigned ticket went to people %v, want the triage chat", p)
+	}
+	breaches := f.sched.take(TimerBreach)
+
+	breach := timerOf(t, breaches, f, tk.ID, "confirm")
+	if want := at("2026-11-23 11:00"); !breach.At.Equal(want) {
+		t.Fatalf("confirm breach at %s, want %s", breach.At.In(cst), want)
+	}
+	f.now = breach.At
+	// Two processes fire the same timer at once: one step is written.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if err := f.eng.Fire(f.ctx, breach); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got = f.pings(t)
+	if len(got) != 1 || len(got[f.mgr.ID]) != 1 || got[f.mgr.ID][0] != "confirm breached; step 3: manager; told manager (#"+itoa(f.mgr.ID)+")" {
+		t.Fatalf("breach pinged %v, want the manager once (no assignee, no team lead)", got)
+	}
+	step := f.sched.take(TimerStep)
+	if len(step) != 1 || !step[0].At.Equal(at("2026-11-23 12:00")) {
+		t.Fatalf("next step %+v, want one at 12:00", step)
+	}
+	f.now = step[0].At
+	f.fire(t, step[0], breach) // the old breach timer is stale now
+	got = f.pings(t)
+	if len(got) != 1 || len(got[f.director.ID]) != 2 {
+		t.Fatalf("step 2 pinged %v, want the director group by chat and e-mail", got)
+	}
+	if rest := f.sched.take(TimerStep); len(rest) != 0 {
+		t.Fatalf("the chain is exhausted but %d more steps were armed", len(rest))
+	}
+
+	// The first-handling clock breached too; acknowledging stops its climb.
+	fh := timerOf(t, breaches, f, tk.ID, "first_handling")
+	f.fire(t, fh)
+	f.pings(t)
+	if _, err := f.svc.Acknowledge(f.ctx, f.mgr, tk.Number, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.sched.take(TimerStep) {
+		f.now = s.At
+		f.fire(t, s)
+	}
+	if p := f.pings(t); len(p) != 0 {
+		t.Fatalf("pinged %v after the acknowledgement", p)
+	}
+	if _, err := f.svc.Acknowledge(f.ctx, f.mgr, tk.Number, ""); backend.ErrorCode(err) != backend.ECONFLICT {
+		t.Fatalf("second acknowledgement: %v, want ECONFLICT", err)
+	}
+	if _, err := f.svc.Acknowledge(f.ctx, f.reporter, tk.Number, ""); backend.ErrorCode(err) != backend.EFORBIDDEN {
+		t.Fatalf("reporter acknowledging: %v, want EFORBIDDEN", err)
+	}
+	evs, err := f.store.Events(f.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []backend.EventKind
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	for _, k := range []backend.EventKind{backend.EventClock, backend.EventEscalation, backend.EventAcknowledged} {
+		if !slices.Contains(kinds, k) {
+			t.Errorf("thread has no %s event: %v", k, kinds)
+		}
+	}
+}
+
+// Claiming stops the confirm clock: its timers do nothing. Raising the
+// severity re-plans and arms new timers.
+func TestEscalationClaimAndReplan(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P3, "功能问题")
+	f.pings(t)
+	old := f.sched.take("")
+	f.now = at("2026-11-23 10:30")
+	tk, err := f.svc.Claim(f.ctx, f.assistant, tk.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	tk, err = f.svc.ChangeSeverity(f.ctx, f.assistant, tk.Number, backend.P1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	for _, tm := range old {
+		f.now = tm.At
+		f.fire(t, tm)
+	}
+	if p := f.pings(t); len(p) != 0 {
+		t.Fatalf("stale timers pinged %v", p)
+	}
+	solve := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "solve")
+	if want := at("2026-11-24 10:00"); !solve.At.Equal(want) {
+		t.Fatalf("re-planned solve due %s, want %s (24h calendar from 10:00)", solve.At.In(cst), want)
+	}
+	f.now = solve.At
+	f.fire(t, solve)
+	if got := f.pings(t); len(got[f.assistant.ID]) != 1 {
+		t.Fatalf("solve breach pinged %v, want the assignee first", got)
+	}
+}
+
+func TestDigestAndBatch(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	p1 := f.file(t, backend.P1, "功能问题")
+	p4 := f.file(t, backend.P4, "建议类")
+	f.pings(t)
+	if _, err := f.svc.Claim(f.ctx, f.assistant, p1.Number); err != nil {
+		t.Fatal(err)
+	}
+	periodic := f.sched.take(TimerDigest)
+	if err := f.eng.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	periodic = append(periodic, f.sched.take(TimerDigest)...)
+	if len(periodic) == 0 || !periodic[0].At.Equal(at("2026-11-23 18:00")) || periodic[0].Day != "2026-11-23" {
+		t.Fatalf("digest timers %+v, want today 18:00", periodic)
+	}
+	f.now = periodic[0].At
+	f.fire(t, periodic[0], periodic[0])
+	got := f.pings(t)
+	if len(got[f.assistant.ID]) != 1 || len(got[f.mgr.ID]) != 1 || len(got[f.director.ID]) != 2 {
+		t.Fatalf("digest went to %v, want assignee, manager and director once each", got)
+	}
+	if next := f.sched.take(TimerDigest); len(next) == 0 || !next[0].At.Equal(at("2026-11-24 18:00")) {
+		t.Fatalf("next digest %+v, want tomorrow 18:00", next)
+	}
+	batch := f.sched.take(TimerBatch)
+	if len(batch) == 0 || !batch[0].At.Equal(at("2026-11-30 09:00")) {
+		t.Fatalf("batch timers %+v, want Monday 30 Nov 09:00", batch)
+	}
+	f.now = batch[0].At
+	f.fire(t, batch[0], batch[0])
+	got = f.pings(t)
+	if len(got) != 1 || len(got[f.info.ID]) != 1 {
+		t.Fatalf("batch went to %v, want the info specialist once", got)
+	}
+	_ = p4
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestExplain(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P1, "功能问题")
+	breach := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "confirm")
+	f.now = breach.At
+	f.fire(t, breach)
+	var b strings.Builder
+	if err := Explain(f.ctx, f.store, tk.Number, cst, &b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{tk.Number, "confirm", "default-2026-11b", "2026-11-23 11:00:00", "step 3: manager; told manager",
+		"notice created; told manager", "director (#"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// With routing.assign round_robin a new routed ticket goes to the team's
+// assistants in turn; the confirm clock stops as for a claim.
+func TestAutoAssign(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	second := &backend.Person{Name: "assistant2", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID}
+	if err := f.store.CreatePerson(f.ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	router := NewRouter(RoutingRules{Assign: "round_robin", Rules: f.eng.cfg.Policy.Routing.Rules}, f.store, nil)
+	if err := router.Load(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	system := &backend.Person{Name: "deskbot", Roles: []backend.Role{backend.RoleAdmin}}
+	f.eng.cfg.Router = router
+	f.eng.cfg.Assign = func(ctx context.Context, tk *backend.Ticket, id int64) error {
+		_, err := f.svc.Assign(ctx, system, tk.Number, id)
+		return err
+	}
+	var got []int64
+	for range 3 {
+		tk := f.file(t, backend.P2, "功能问题")
+		tk, err := f.store.Ticket(f.ctx, tk.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sync(t, tk)
+		cs, err := f.store.Clocks(f.ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := clockNamed(cs, "confirm"); tk.Status != backend.StatusAssigned || c.State != backend.ClockStopped {
+			t.Fatalf("ticket %s, confirm %s", tk.Status, c.State)
+		}
+		got = append(got, tk.AssigneeID)
+	}
+	if want := []int64{f.assistant.ID, second.ID, f.assistant.ID}; !slices.Equal(got, want) {
+		t.Fatalf("assignees %v, want %v", got, want)
+	}
+}
+
+// A policy change applies to new tickets: a ticket planned under v1 is
+// re-planned under v1 after the policy became v2.
+func TestPolicyVersions(t *testing.T) {
+	store := newSQLite(t)
+	f := newFixture(t, store)
+	if err := f.eng.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	old := f.file(t, backend.P3, "功能问题")
+
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11b", "version: v2", 1)
+	src = strings.Replace(src, "    while: [new, returned, reopened]\n    P1: 1h", "    while: [new, returned, reopened]\n    P1: 4h", 1)
+	v2, err := ParsePolicy([]byte(src), "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.eng = NewEngine(Config{Store: store, Policy: v2, Calendar: newCal(t), Scheduler: f.sched, Now: func() time.Time { return f.now }})
+	if err := f.eng.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh := f.file(t, backend.P3, "功能问题")
+	for _, tk := range []*backend.Ticket{old, fresh} {
+		tk, err := f.svc.ChangeSeverity(f.ctx, f.mgr, tk.Number, backend.P1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sync(t, tk)
+	}
+	budget := func(tk *backend.Ticket) (time.Duration, string) {
+		cs, err := store.Clocks(f.ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := clockNamed(cs, "confirm")
+		return c.Budget, c.PolicyVersion
+	}
+	if b, v := budget(old); b != time.Hour || v != "default-2026-11b" {
+		t.Fatalf("old ticket: confirm %s under %s, want 1h under the old version", b, v)
+	}
+	if b, v := budget(fresh); b != 4*time.Hour || v != "v2" {
+		t.Fatalf("new ticket: confirm %s under %s, want 4h under v2", b, v)
+	}
+	// The same version with other content is refused.
+	clash, err := ParsePolicy([]byte(strings.Replace(src, "warn_at: 0.8", "warn_at: 0.7", 1)), "clash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(Config{Store: store, Policy: clash, Calendar: newCal(t)})
+	if err := e.RecordPolicy(f.ctx); err == nil || !strings.Contains(err.Error(), "new version") {
+		t.Fatalf("clashing version: %v", err)
+	}
+}
+
+// The report clock runs from resolution: its warning goes to the assignee,
+// its breach climbs the chain, and explain shows it.
+func TestReportClockEscalates(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P1, "功能问题")
+	tk, err := f.svc.Claim(f.ctx, f.assistant, tk.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	f.now = at("2026-11-23 12:00")
+	if tk, err = f.svc.Resolve(f.ctx, f.assistant, tk.Number, "重启了下单服务，已恢复"); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	f.pings(t)
+	warn := timerOf(t, f.sched.take(TimerWarn), f, tk.ID, "report")
+	if want := at("2026-11-23 18:24"); !warn.At.Equal(want) {
+		t.Fatalf("report warning at %s, want %s (80%% of 8 h)", warn.At.In(cst), want)
+	}
+	f.now = warn.At
+	f.fire(t, warn)
+	breach := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "report")
+	if want := at("2026-11-23 20:00"); !breach.At.Equal(want) {
+		t.Fatalf("report breach at %s, want %s", breach.At.In(cst), want)
+	}
+	f.now = breach.At
+	f.fire(t, breach)
+	got := f.pings(t)
+	if len(got[f.assistant.ID]) != 1 || got[f.assistant.ID][0] != "report breached; step 1: assignee; told assistant (#"+itoa(f.assistant.ID)+")" {
+		t.Fatalf("report breach pinged %v, want the assignee", got)
+	}
+	var b strings.Builder
+	if err := Explain(f.ctx, f.store, tk.Number, cst, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "report warning") || !strings.Contains(b.String(), "\nreport ") {
+		t.Fatalf("explain lacks the report clock:\n%s", b.String())
+	}
+}
+
+// The escalation chain, interval, groups and notice targets of the policy
+// a ticket was filed under apply to it after the policy changed; a new
+// ticket gets the new ones.
+func TestEscalationFollowsTicketPolicy(t *testing.T) {
+	store := newSQLite(t)
+	f := newFixture(t, store)
+	if err := f.eng.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	old := f.file(t, backend.P1, "功能问题")
+	f.pings(t)
+	oldBreach := timerOf(t, f.sched.take(TimerBreach), f, old.ID, "confirm")
+
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11b", "version: v2", 1)
+	src = strings.Replace(src, "chain: [assignee, team_lead, manager, director_group]\n  interval: 1h",
+		"chain: [director_group, manager]\n  interval: 3h", 1)
+	src = strings.Replace(src, "  P1: [manager, director_group, account_manager]", "  P1: []", 1)
+	v2, err := ParsePolicy([]byte(src), "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(v2.Chain, f.eng.cfg.Policy.Chain) || v2.Interval == f.eng.cfg.Policy.Interval {
+		t.Fatal("the test policy v2 did not change the chain or the interval")
+	}
+	f.eng = NewEngine(Config{Store: store, Policy: v2, Calendar: newCal(t), Scheduler: f.sched, Now: func() time.Time { return f.now }, SecondRoutes: []string{"email"}})
+	if err := f.eng.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh := f.file(t, backend.P1, "功能问题")
+	if p := f.pings(t); len(p) != 0 {
+		t.Fatalf("a new ticket under v2 (P1 notifies nobody) told %v", p)
+	}
+	freshBreach := timerOf(t, f.sched.take(TimerBreach), f, fresh.ID, "confirm")
+
+	f.now = oldBreach.At
+	f.fire(t, oldBreach)
+	got := f.pings(t)
+	if len(got) != 1 || len(got[f.mgr.ID]) != 1 || !strings.HasPrefix(got[f.mgr.ID][0], "confirm breached; step 3: manager") {
+		t.Fatalf("old ticket's breach pinged %v, want step 3 of the old chain: the manager", got)
+	}
+	steps := f.sched.take(TimerStep)
+	if len(steps) != 1 || !steps[0].At.Equal(oldBreach.At.Add(time.Hour)) {
+		t.Fatalf("old ticket's next step %+v, want one after the old interval (1h)", steps)
+	}
+
+	f.fire(t, freshBreach)
+	got = f.pings(t)
+	if len(got) != 1 || len(got[f.director.ID]) != 2 || !strings.HasPrefix(got[f.director.ID][0], "confirm breached; step 1: director_group") {
+		t.Fatalf("new ticket's breach pinged %v, want step 1 of v2: the director group", got)
+	}
+	steps = f.sched.take(TimerStep)
+	if len(steps) != 1 || !steps[0].At.Equal(f.now.Add(3*time.Hour)) {
+		t.Fatalf("new ticket's next step %+v, want one after v2's interval (3h)", steps)
+	}
+
+	for _, tk := range []*backend.Ticket{old, fresh} {
+		tk, err := f.svc.Resolve(f.ctx, f.mgr, tk.Number, "已修复下单服务，客户确认")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sync(t, tk)
+	}
+	got = f.pings(t)
+	want := "notice resolved; told manager (#" + itoa(f.mgr.ID) + "), director (#" + itoa(f.director.ID) + ") +email"
+	if len(got) != 2 || len(got[f.mgr.ID]) != 1 || got[f.mgr.ID][0] != want || len(got[f.director.ID]) != 2 {
+		t.Fatalf("resolution notices %v, want the old ticket's (old targets: manager, director group) only", got)
+	}
+}
+
+// Milestones recorded through the service drive the supervisor, report and
+// review clocks end to end: the supervisor's breach climbs the chain, the
+// report hand-in stops the report clock for good and starts the review.
+func TestMilestoneClocksEscalate(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P2, "功能问题")
+	step := func(do func() (*backend.Ticket, error)) {
+		t.Helper()
+		got, err := do()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sync(t, got)
+	}
+	step(func() (*backend.Ticket, error) { return f.svc.Claim(f.ctx, f.assistant, tk.Number) })
+	f.sched.take("")
+	f.pings(t)
+	if _, err := f.svc.RecordMilestone(f.ctx, f.reporter, tk.Number, backend.MilestoneResourceRequested); backend.ErrorCode(err) != backend.EFORBIDDEN {
+		t.Fatalf("reporter recording a milestone: %v, want EFORBIDDEN", err)
+	}
+	if _, err := f.svc.RecordMilestone(f.ctx, f.assistant, tk.Number, "lunch"); backend.ErrorCode(err) != backend.EINVALID {
+		t.Fatalf("unknown milestone: %v, want EINVALID", err)
+	}
+	step(func() (*backend.Ticket, error) {
+		return f.svc.RecordMilestone(f.ctx, f.assistant, tk.Number, backend.MilestoneResourceRequested)
+	})
+	breach := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "supervisor")
+	if want := at("2026-11-23 16:00"); !breach.At.Equal(want) { // requested at 10:00
+		t.Fatalf("supervisor breach at %s, want %s (6 business hours)", breach.At.In(cst), want)
+	}
+	f.now = breach.At
+	f.fire(t, breach)
+	if got := f.pings(t); len(got[f.assistant.ID]) != 1 || !strings.HasPrefix(got[f.assistant.ID][0], "supervisor breached; step 1: assignee") {
+		t.Fatalf("supervisor breach pinged %v", got)
+	}
+	f.now = at("2026-11-23 17:30")
+	step(func() (*backend.Ticket, error) {
+		return f.svc.RecordMilestone(f.ctx, f.mgr, tk.Number, backend.MilestoneResourcesArranged)
+	})
+	state := func(name string) (backend.ClockState, int) {
+		cs, err := f.store.Clocks(f.ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := clockNamed(cs, name)
+		if c == nil {
+			return "", 0
+		}
+		return c.State, c.Run
+	}
+	if s, _ := state("supervisor"); s != backend.ClockStopped {
+		t.Fatalf("supervisor %s after resources were arranged", s)
+	}
+	f.now = at("2026-11-24 10:00")
+	step(func() (*backend.Ticket, error) {
+		return f.svc.Resolve(f.ctx, f.assistant, tk.Number, "补充了服务器资源，已恢复")
+	})
+	f.now = at("2026-11-24 11:00")
+	step(func() (*backend.Ticket, error) {
+		return f.svc.RecordMilestone(f.ctx, f.assistant, tk.Number, backend.MilestoneReportSubmitted)
+	})
+	if s, _ := state("report"); s != backend.ClockStopped {
+		t.Fatalf("report %s after the hand-in", s)
+	}
+	if s, _ := state("review"); s != backend.ClockRunning {
+		t.Fatalf("review %s after the hand-in, want running", s)
+	}
+	f.now = at("2026-11-24 11:30")
+	step(func() (*backend.Ticket, error) {
+		return f.svc.Comment(f.ctx, f.assistant, tk.Number, "报告已提交主管审核", false)
+	})
+	if s, run := state("report"); s != backend.ClockStopped || run != 1 {
+		t.Fatalf("report run %d %s after a later change, want run 1 stopped", run, s)
+	}
+	var b strings.Builder
+	if err := Explain(f.ctx, f.store, tk.Number, cst, &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nsupervisor ", "\nreview ", "supervisor breached; step 1", "review started",
+		"sla_milestone      report_submitted by #" + itoa(f.assistant.ID)} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("explain lacks %q:\n%s", want, b.String())
+		}
+	}
+}

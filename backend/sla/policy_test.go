@@ -1,0 +1,204 @@
+package sla
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/sqlite"
+)
+
+func defaultPolicyT(tb testing.TB) *Policy {
+	tb.Helper()
+	p, err := ParsePolicy(DefaultPolicyYAML(), "policy_default.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// The embedded default is DESIGN §4's table.
+func TestDefaultPolicy(t *testing.T) {
+	p := defaultPolicyT(t)
+	day := p.WorkEnd - p.WorkStart
+	for _, tc := range []struct {
+		clock string
+		sev   backend.Severity
+		want  time.Duration
+		unit  Unit
+		none  bool
+	}{
+		{"confirm", backend.P1, time.Hour, Business, false},
+		{"confirm", backend.P4, 2 * time.Hour, Business, false},
+		{"first_handling", backend.P1, 30 * time.Minute, WallClock, false},
+		{"first_handling", backend.P3, 36 * time.Hour, Business, false},
+		{"first_handling", backend.P4, 0, "", true},
+		{"supervisor", backend.P2, 6 * time.Hour, Business, false},
+		{"solve", backend.P1, 24 * time.Hour, WallClock, false},
+		{"solve", backend.P2, 3 * day, Business, false},
+		{"solve", backend.P3, 7 * day, Business, false},
+		{"report", backend.P2, 16 * time.Hour, WallClock, false},
+		{"review", backend.P3, 16 * time.Hour, Business, false},
+	} {
+		c, ok := p.Clock(tc.clock)
+		if !ok {
+			t.Fatalf("no clock %s", tc.clock)
+		}
+		b, ok := c.Budget[tc.sev]
+		if ok == tc.none || b.D != tc.want || b.Unit != tc.unit {
+			t.Errorf("%s %s = %+v (present %v), want %s %s", tc.clock, tc.sev, b, ok, tc.want, tc.unit)
+		}
+	}
+	if p.WarnAt != 0.8 || p.Interval != time.Hour || p.BatchDay != time.Monday || p.BatchAt != 9*time.Hour {
+		t.Errorf("warn %v interval %v batch %v %v", p.WarnAt, p.Interval, p.BatchDay, p.BatchAt)
+	}
+	if got := strings.Join(p.Notify[backend.P1], ","); got != "manager,director_group,account_manager" {
+		t.Errorf("notify P1 = %s", got)
+	}
+	if len(p.Notify[backend.P4]) != 0 {
+		t.Errorf("P4 notifies %v, want nobody", p.Notify[backend.P4])
+	}
+	if _, err := p.NewCalendarFor(DefaultHolidays(), CalendarConfig{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParsePolicyErrors(t *testing.T) {
+	base := string(DefaultPolicyYAML())
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"bad duration", "    P2: 12h\n", "    P2: twelve hours\n", "policy.yaml:49: clock first_handling P2: \"twelve hours\" is not like"},
+		{"bad status", "while: [new, returned, reopened]", "while: [new, lost]", "policy.yaml:41: clock confirm: unknown status \"lost\""},
+		{"unknown key", "warn_at: 0.8", "warn_at: 0.8\nwarn_too: 1", "policy.yaml:16: unknown key \"warn_too\""},
+		{"warn_at range", "warn_at: 0.8", "warn_at: 1.5", "policy.yaml:15: warn_at must be between 0 and 1"},
+		{"chain step", "chain: [assignee, team_lead, manager, director_group]", "chain: [assignee, ceo]", "policy.yaml:22: unknown escalation step \"ceo\""},
+		{"interval", "interval: 1h", "interval: 500ms", "policy.yaml:23: interval \"500ms\""},
+		{"zone", "zone: Asia/Shanghai", "zone: Mars/Base", "policy.yaml:11: unknown time zone"},
+		{"work hours", "work_hours: \"09:00-18:00\"", "work_hours: \"18:00-09:00\"", "policy.yaml:12: work_hours"},
+		{"workdays", "P2: 3 workdays", "P2: 1.5 workdays", "clock solve P2: \"1.5 workdays\""},
+		{"milestone", "start_on: [resource_requested]", "start_on: [coffee_break]", "clock supervisor: start_on unknown milestone \"coffee_break\""},
+		{"version", "version: default-2026-11b", "version: \"\"", "version is required"},
+		{"weekday", "weekday: monday", "weekday: someday", "batch: weekday \"someday\""},
+		{"routing", "  assign: none\n", "  assign: fastest\n", "routing: assign \"fastest\""},
+		{"rule", "{category: [投诉类], team: 客服主管}", "{category: [投诉类], teams: [a, b], lead: c}", "routing rule 4: give team"},
+		{"yaml syntax", "warn_at: 0.8", "warn_at: [0.8", "policy.yaml:"},
+		{"type", "warn_at: 0.8", "warn_at: lots", "policy.yaml:15: cannot unmarshal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(base, tc.old, tc.new, 1)
+			if src == base {
+				t.Fatalf("%q not in the default policy", tc.old)
+			}
+			_, err := ParsePolicy([]byte(src), "policy.yaml")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRouter(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	teams := map[string]*backend.Team{}
+	for _, n := range []string{"技术部", "产品部", "客服主管"} {
+		tm := &backend.Team{Name: n}
+		if err := store.CreateTeam(ctx, tm); err != nil {
+			t.Fatal(err)
+		}
+		teams[n] = tm
+	}
+	p := defaultPolicyT(t)
+	p.Routing.Rules = append(p.Routing.Rules,
+		RouteRule{Category: []string{"功能问题", "跨部门"}, Teams: []string{"技术部", "产品部"}, Lead: "产品部"},
+		RouteRule{Category: []string{"其它"}, Team: "不存在"})
+	r := NewRouter(p.Routing, store, nil)
+	if err := r.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path []string
+		want int64
+	}{
+		{[]string{"功能问题", "会员中心"}, teams["技术部"].ID},
+		{[]string{"体验优化"}, teams["产品部"].ID},
+		{[]string{"建议类", "x"}, teams["产品部"].ID},
+		{[]string{"投诉类"}, teams["客服主管"].ID},
+		{[]string{"功能问题", "跨部门", "订单"}, teams["产品部"].ID}, // cross-department: the lead
+		{[]string{"CRM问题"}, 0},
+		{[]string{"其它"}, 0}, // team missing
+		{nil, 0},
+	} {
+		if got := r.Route(tc.path); got != tc.want {
+			t.Errorf("Route(%v) = %d, want %d", tc.path, got, tc.want)
+		}
+	}
+
+	tech := teams["技术部"].ID
+	var staff []*backend.Person
+	for _, n := range []string{"a", "b", "c"} {
+		pp := &backend.Person{Name: n, Roles: []backend.Role{backend.RoleAssistant}, TeamID: tech}
+		if err := store.CreatePerson(ctx, pp); err != nil {
+			t.Fatal(err)
+		}
+		staff = append(staff, pp)
+	}
+	t.Run("RoundRobin", func(t *testing.T) {
+		rr := NewRouter(RoutingRules{Assign: "round_robin"}, store, nil)
+		var got []int64
+		for range 4 {
+			id, err := rr.Pick(ctx, tech)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, id)
+		}
+		want := []int64{staff[0].ID, staff[1].ID, staff[2].ID, staff[0].ID}
+		if !equalIDs(got, want) {
+			t.Fatalf("round robin = %v, want %v", got, want)
+		}
+	})
+	t.Run("LeastOpen", func(t *testing.T) {
+		reporter := &backend.Person{Name: "r", Roles: []backend.Role{backend.RoleReporter}}
+		if err := store.CreatePerson(ctx, reporter); err != nil {
+			t.Fatal(err)
+		}
+		for i, who := range []int64{staff[0].ID, staff[0].ID, staff[2].ID} {
+			tk := &backend.Ticket{Summary: "something broke", Status: backend.StatusAssigned, Severity: backend.P3,
+				ReporterID: reporter.ID, AssigneeID: who, TeamID: tech, CreatedAt: time.Now().Add(time.Duration(i) * time.Second)}
+			if err := store.CreateTicket(ctx, tk, "FB", time.Now(), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lo := NewRouter(RoutingRules{Assign: "least_open"}, store, nil)
+		if id, err := lo.Pick(ctx, tech); err != nil || id != staff[1].ID {
+			t.Fatalf("least open = %d, %v; want %d", id, err, staff[1].ID)
+		}
+		if id, _ := NewRouter(RoutingRules{Assign: "none"}, store, nil).Pick(ctx, tech); id != 0 {
+			t.Fatalf("assign none picked %d", id)
+		}
+	})
+}
+
+func equalIDs(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,166 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// Store is what the Service needs from a database. Both backend/postgres and
+// backend/sqlite implement it and pass storetest.Exercise.
+//
+// Every method is atomic. Methods return ENOTFOUND when a row is missing (never
+// nil, nil), ECONFLICT on a unique violation or a stale Version, and
+// EUNAVAILABLE when the database cannot be reached.
+type Store interface {
+	// CreatePerson stores p with its accounts and sets p.ID and p.CreatedAt.
+	// ECONFLICT if one of its accounts is linked already.
+	CreatePerson(ctx context.Context, p *Person) error
+	// Person returns a person with its accounts. ENOTFOUND.
+	Person(ctx context.Context, id int64) (*Person, error)
+	// PersonByAccount finds the person linked to a chat account. ENOTFOUND.
+	PersonByAccount(ctx context.Context, platform, userID string) (*Person, error)
+	// UpdatePerson saves name, roles, team and locale. ENOTFOUND.
+	UpdatePerson(ctx context.Context, p *Person) error
+	// LinkAccount links a chat account to a person. ECONFLICT if it is linked
+	// to someone else; linking it again to the same person updates ChatID.
+	LinkAccount(ctx context.Context, personID int64, a ChatAccount) error
+	// PeopleWithRole lists people having role r (for a team if teamID != 0).
+	PeopleWithRole(ctx context.Context, r Role, teamID int64) ([]*Person, error)
+
+	// CreateTeam stores t and sets t.ID. ECONFLICT on a duplicate name.
+	CreateTeam(ctx context.Context, t *Team) error
+	// Team returns a team. ENOTFOUND.
+	Team(ctx context.Context, id int64) (*Team, error)
+	// Teams lists every team by name.
+	Teams(ctx context.Context) ([]*Team, error)
+
+	// CreateTicket allocates the next number for (prefix, day), stores t and
+	// its first changes in one transaction, and sets IDs, Number, Version
+	// and the TicketID/EventID of every event and message. Numbers are
+	// distinct and gap-free per prefix and day under concurrency.
+	CreateTicket(ctx context.Context, t *Ticket, prefix string, day time.Time, changes []Change) error
+	// Ticket returns a ticket by number. ENOTFOUND.
+	Ticket(ctx context.Context, number string) (*Ticket, error)
+	// TicketByRequest returns the ticket a reporter filed with a request id
+	// (Ticket.RequestID, kept by CreateTicket; a second CreateTicket with
+	// the same reporter and request id is ECONFLICT and writes nothing).
+	// ENOTFOUND.
+	TicketByRequest(ctx context.Context, reporterID int64, requestID string) (*Ticket, error)
+	// TicketByID returns a ticket by ID. ENOTFOUND.
+	TicketByID(ctx context.Context, id int64) (*Ticket, error)
+	// Tickets lists tickets newest first, one page at a time.
+	Tickets(ctx context.Context, f TicketFilter) (*TicketPage, error)
+	// UpdateTicket saves t's fields and handling state if the stored Version
+	// still equals t.Version, appends the changes, and bumps t.Version — all
+	// in one transaction. ECONFLICT when someone else changed the ticket
+	// first; then nothing is written.
+	UpdateTicket(ctx context.Context, t *Ticket, changes []Change) error
+	// Events returns a ticket's thread, oldest first.
+	Events(ctx context.Context, ticketID int64) ([]*Event, error)
+
+	// CreateIncident stores i and sets i.ID.
+	CreateIncident(ctx context.Context, i *Incident) error
+	// Incident returns an incident. ENOTFOUND.
+	Incident(ctx context.Context, id int64) (*Incident, error)
+
+	// ClaimOutbox leases up to limit unsent messages that are due at now, the
+	// oldest first and at most one per (ticket, audience, recipient) so that
+	// a ticket's messages go out in order. A leased message is not returned
+	// again until lease has passed; two callers never get the same message.
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*OutboxMessage, error)
+	// MarkOutboxSent records delivery and appends a notification_sent event
+	// with body note. Marking a sent message again is a no-op (ENOTFOUND
+	// only if the message does not exist).
+	MarkOutboxSent(ctx context.Context, id int64, at time.Time, note string) error
+	// MarkOutboxRetry records a failed attempt; the message is due again at next.
+	MarkOutboxRetry(ctx context.Context, id int64, next time.Time, lastErr string) error
+
+	// CreateAPIToken stores a token hash for a person and sets tok.ID.
+	CreateAPIToken(ctx context.Context, tok *APIToken) error
+	// APITokenByHash finds a token by the hash of its secret. ENOTFOUND.
+	APITokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
+
+	// SeenKey records key until now+ttl and reports whether it was new:
+	// the first caller gets true, every other caller until the key expires
+	// gets false, also under concurrency and across processes. Channels
+	// use it to handle a delivered update once.
+	SeenKey(ctx context.Context, key string, now time.Time, ttl time.Duration) (first bool, err error)
+
+	// SaveChatMessage remembers a message a channel sent about a ticket
+	// and sets m.CreatedAt if zero. Saving the same (platform, chat,
+	// message) again replaces it. ECONFLICT when m.OutboxID was recorded
+	// for another message already.
+	SaveChatMessage(ctx context.Context, m *ChatMessage) error
+	// ChatMessage finds a remembered message. ENOTFOUND.
+	ChatMessage(ctx context.Context, platform, chatID, messageID string) (*ChatMessage, error)
+	// ChatMessagesOf lists a ticket's remembered messages of one platform
+	// and kind, oldest first.
+	ChatMessagesOf(ctx context.Context, ticketID int64, platform, kind string) ([]*ChatMessage, error)
+	// ChatMessageForOutbox finds the message that delivered an outbox
+	// message on a platform. ENOTFOUND when it was not delivered there.
+	ChatMessageForOutbox(ctx context.Context, platform string, outboxID int64) (*ChatMessage, error)
+
+	// CreateInvite stores an invite (its code only as a hash) and sets inv.ID.
+	CreateInvite(ctx context.Context, inv *Invite) error
+	// UseInvite marks the invite with the code hash as used by personID
+	// at now and returns it. ENOTFOUND for an unknown hash; ECONFLICT when
+	// it was used already or has expired (then nothing changes). Of two
+	// concurrent callers at most one succeeds.
+	UseInvite(ctx context.Context, hash []byte, personID int64, now time.Time) (*Invite, error)
+
+	// SetLogin creates or replaces the web console login of l.PersonID and
+	// sets l.UpdatedAt if zero. ENOTFOUND if the person does not exist;
+	// ECONFLICT if l.Name is another person's login.
+	SetLogin(ctx context.Context, l *Login) error
+	// LoginByName finds a console login by its name. ENOTFOUND.
+	LoginByName(ctx context.Context, name string) (*Login, error)
+	// LoginOf returns a person's console login. ENOTFOUND.
+	LoginOf(ctx context.Context, personID int64) (*Login, error)
+	// CreateMagicLink stores a one-time sign-in link (its secret only as a
+	// hash), sets m.ID and m.CreatedAt if zero. EINVALID for a missing person.
+	CreateMagicLink(ctx context.Context, m *MagicLink) error
+	// UseMagicLink marks the link with that hash used at `at` and returns
+	// it. ENOTFOUND for an unknown hash; ECONFLICT when it was used already
+	// or expired (ExpiresAt not after at), and then nothing changes. Of two
+	// concurrent callers at most one succeeds.
+	UseMagicLink(ctx context.Context, hash []byte, at time.Time) (*MagicLink, error)
+	// Secret returns the server secret called name, storing value as it
+	// first when there is none; every caller, in every process, gets the
+	// same bytes (the web cookie-signing key).
+	Secret(ctx context.Context, name string, value []byte) ([]byte, error)
+
+	// Clocks returns a ticket's SLA clocks, oldest first. ENOTFOUND for a
+	// missing ticket.
+	Clocks(ctx context.Context, ticketID int64) ([]*Clock, error)
+	// SaveClocks writes a ticket's clocks and appends changes in one
+	// transaction, and records that the clocks follow the ticket as of
+	// version. A clock with ID 0 is inserted (ID set; ECONFLICT when the
+	// ticket has that Name and Run already); any other is updated only if
+	// the stored Generation is c.Generation-1, else ECONFLICT and nothing
+	// is written. ENOTFOUND for a missing ticket.
+	SaveClocks(ctx context.Context, ticketID, version int64, clocks []*Clock, changes []Change) error
+	// RecordOnce appends changes to a ticket under an idempotency key: the
+	// first call with key writes them and returns true; every later call,
+	// also concurrent and from other processes, writes nothing and returns
+	// false (escalation steps are sent exactly once).
+	RecordOnce(ctx context.Context, key string, ticketID int64, changes []Change) (bool, error)
+	// UnsyncedTickets returns up to limit open tickets whose clocks were
+	// never saved or were saved for an older Version, by ID (after a crash
+	// between a ticket change and its clock update).
+	UnsyncedTickets(ctx context.Context, limit int) ([]int64, error)
+	// LiveClocks returns up to limit running clocks with ID > after, by ID
+	// (to re-arm timers at start-up).
+	LiveClocks(ctx context.Context, after int64, limit int) ([]*Clock, error)
+
+	// Ping checks that the database answers (readiness).
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Change is one event to append to a ticket's thread together with the
+// outbox messages it causes; a store writes both in the same transaction.
+type Change struct {
+	Event  *Event
+	Notify []*OutboxMessage
+}

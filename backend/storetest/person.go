@@ -1,0 +1,273 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+func testPerson(t *testing.T, newStore NewStoreFunc) {
+	t.Run("CreatePerson/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		inClock := clockRange(t)
+		p := &backend.Person{Name: "李雷", Roles: []backend.Role{backend.RoleAssistant, backend.RoleManager}, Locale: "zh-CN",
+			Accounts: []backend.ChatAccount{
+				{Platform: "telegram", UserID: "1001", ChatID: "1001"},
+				{Platform: "slack", UserID: "U01", ChatID: "D01"},
+				{Platform: "web", UserID: "li"},
+			}}
+		must(t, s.CreatePerson(ctx, p))
+		if p.ID == 0 {
+			t.Fatal("ID not set")
+		}
+		inClock("CreatedAt", p.CreatedAt)
+		got, err := s.Person(ctx, p.ID)
+		must(t, err)
+		equal(t, "Person", got, p)
+
+		q := &backend.Person{Name: "韩梅梅", Roles: []backend.Role{backend.RoleReporter}, CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6789, cst)}
+		must(t, s.CreatePerson(ctx, q))
+		if q.ID == p.ID || !q.CreatedAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 6000, cst)) {
+			t.Fatalf("second person: ID %d, CreatedAt %v", q.ID, q.CreatedAt)
+		}
+		got, err = s.Person(ctx, q.ID)
+		must(t, err)
+		equal(t, "Person without accounts", got, q)
+	})
+	t.Run("CreatePerson/ErrConflict", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		p := createPerson(t, s, "a", 0, backend.RoleReporter)
+		q := &backend.Person{Name: "b", Roles: []backend.Role{backend.RoleReporter},
+			Accounts: []backend.ChatAccount{{Platform: "slack", UserID: "U9"}, p.Accounts[0]}}
+		wantCode(t, s.CreatePerson(ctx, q), backend.ECONFLICT)
+		if q.ID != 0 {
+			t.Error("ID set on failure")
+		}
+		people, err := s.PeopleWithRole(ctx, backend.RoleReporter, 0)
+		must(t, err)
+		equal(t, "people after conflict", people, []*backend.Person{p})
+		_, err = s.PersonByAccount(ctx, "slack", "U9")
+		wantCode(t, err, backend.ENOTFOUND)
+	})
+	t.Run("CreatePerson/ErrInvalidTeam", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		p := &backend.Person{Name: "a", Roles: []backend.Role{backend.RoleAssistant}, TeamID: missing}
+		wantCode(t, s.CreatePerson(ctx, p), backend.EINVALID)
+	})
+	t.Run("Person/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		_, err := s.Person(ctx, missing)
+		wantCode(t, err, backend.ENOTFOUND)
+	})
+	t.Run("PersonByAccount/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		createPerson(t, s, "a", 0, backend.RoleReporter)
+		p := createPerson(t, s, "b", 0, backend.RoleReporter)
+		got, err := s.PersonByAccount(ctx, "telegram", "tg-b")
+		must(t, err)
+		equal(t, "PersonByAccount", got, p)
+	})
+	t.Run("PersonByAccount/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		createPerson(t, s, "a", 0, backend.RoleReporter)
+		_, err := s.PersonByAccount(ctx, "slack", "tg-a") // right user, wrong platform
+		wantCode(t, err, backend.ENOTFOUND)
+	})
+	t.Run("UpdatePerson/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		team := createTeam(t, s, "tech")
+		p := createPerson(t, s, "a", 0, backend.RoleReporter)
+		p.Name, p.Roles, p.TeamID, p.Locale = "Alice", []backend.Role{backend.RoleAssistant, backend.RoleInfoSpecialist}, team.ID, "en"
+		must(t, s.UpdatePerson(ctx, p))
+		got, err := s.Person(ctx, p.ID)
+		must(t, err)
+		equal(t, "updated person", got, p)
+
+		p.TeamID = 0
+		must(t, s.UpdatePerson(ctx, p))
+		got, err = s.Person(ctx, p.ID)
+		must(t, err)
+		equal(t, "person without team", got, p)
+	})
+	t.Run("UpdatePerson/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		wantCode(t, s.UpdatePerson(ctx, &backend.Person{ID: missing, Name: "x", Roles: []backend.Role{backend.RoleReporter}}), backend.ENOTFOUND)
+	})
+	t.Run("UpdatePerson/ErrInvalidTeam", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		p := createPerson(t, s, "a", 0, backend.RoleReporter)
+		want := *p
+		p.TeamID = missing
+		wantCode(t, s.UpdatePerson(ctx, p), backend.EINVALID)
+		got, err := s.Person(ctx, p.ID)
+		must(t, err)
+		equal(t, "person after failed update", got, &want)
+	})
+	t.Run("LinkAccount/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		p := createPerson(t, s, "a", 0, backend.RoleReporter)
+		a := backend.ChatAccount{Platform: "slack", UserID: "U1", ChatID: "D1"}
+		must(t, s.LinkAccount(ctx, p.ID, a))
+		got, err := s.PersonByAccount(ctx, "slack", "U1")
+		must(t, err)
+		p.Accounts = append(p.Accounts, a)
+		equal(t, "linked person", got, p)
+	})
+	t.Run("LinkAccount/Relink", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		p := createPerson(t, s, "a", 0, backend.RoleReporter)
+		a := p.Accounts[0]
+		a.ChatID = "new-chat"
+		must(t, s.LinkAccount(ctx, p.ID, a))
+		got, err := s.Person(ctx, p.ID)
+		must(t, err)
+		equal(t, "accounts", got.Accounts, []backend.ChatAccount{a})
+	})
+	t.Run("LinkAccount/ErrConflict", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		p := createPerson(t, s, "a", 0, backend.RoleReporter)
+		q := createPerson(t, s, "b", 0, backend.RoleReporter)
+		wantCode(t, s.LinkAccount(ctx, q.ID, p.Accounts[0]), backend.ECONFLICT)
+		got, err := s.PersonByAccount(ctx, p.Accounts[0].Platform, p.Accounts[0].UserID)
+		must(t, err)
+		equal(t, "owner after conflict", got, p)
+	})
+	t.Run("LinkAccount/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		wantCode(t, s.LinkAccount(ctx, missing, backend.ChatAccount{Platform: "web", UserID: "x"}), backend.ENOTFOUND)
+	})
+	t.Run("PeopleWithRole", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		a, b := createTeam(t, s, "a"), createTeam(t, s, "b")
+		alice := createPerson(t, s, "alice", a.ID, backend.RoleAssistant)
+		bob := createPerson(t, s, "bob", b.ID, backend.RoleAssistant, backend.RoleManager)
+		carol := createPerson(t, s, "carol", 0, backend.RoleReporter)
+		for _, tc := range []struct {
+			role backend.Role
+			team int64
+			want []*backend.Person
+		}{
+			{backend.RoleAssistant, 0, []*backend.Person{alice, bob}},
+			{backend.RoleAssistant, a.ID, []*backend.Person{alice}},
+			{backend.RoleAssistant, b.ID, []*backend.Person{bob}},
+			{backend.RoleManager, 0, []*backend.Person{bob}},
+			{backend.RoleManager, a.ID, nil},
+			{backend.RoleReporter, 0, []*backend.Person{carol}},
+			{backend.RoleAdmin, 0, nil},
+		} {
+			got, err := s.PeopleWithRole(ctx, tc.role, tc.team)
+			must(t, err)
+			if len(got) == 0 && len(tc.want) == 0 {
+				continue
+			}
+			equal(t, string(tc.role)+" in team "+dump(tc.team), got, tc.want)
+		}
+	})
+}
+
+func testTeam(t *testing.T, newStore NewStoreFunc) {
+	t.Run("CreateTeam/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		lead := createPerson(t, s, "lead", 0, backend.RoleAssistant)
+		team := &backend.Team{Name: "技术支持", LeadID: lead.ID}
+		must(t, s.CreateTeam(ctx, team))
+		if team.ID == 0 {
+			t.Fatal("ID not set")
+		}
+		got, err := s.Team(ctx, team.ID)
+		must(t, err)
+		equal(t, "Team", got, team)
+	})
+	t.Run("CreateTeam/ErrConflict", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		createTeam(t, s, "tech")
+		team := &backend.Team{Name: "tech"}
+		wantCode(t, s.CreateTeam(ctx, team), backend.ECONFLICT)
+		if team.ID != 0 {
+			t.Error("ID set on failure")
+		}
+	})
+	t.Run("CreateTeam/ErrInvalidLead", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		wantCode(t, s.CreateTeam(ctx, &backend.Team{Name: "tech", LeadID: missing}), backend.EINVALID)
+	})
+	t.Run("Team/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		_, err := s.Team(ctx, missing)
+		wantCode(t, err, backend.ENOTFOUND)
+	})
+	t.Run("Teams", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		got, err := s.Teams(ctx)
+		must(t, err)
+		if len(got) != 0 {
+			t.Fatalf("Teams of an empty store = %s", dump(got))
+		}
+		tech, product, service := createTeam(t, s, "tech"), createTeam(t, s, "Product"), createTeam(t, s, "service")
+		got, err = s.Teams(ctx)
+		must(t, err)
+		equal(t, "Teams", got, []*backend.Team{product, service, tech})
+	})
+}
+
+func testAPIToken(t *testing.T, newStore NewStoreFunc) {
+	t.Run("CreateAPIToken/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		inClock := clockRange(t)
+		p := createPerson(t, s, "bot", 0, backend.RoleAdmin)
+		tok := &backend.APIToken{Name: "ci", PersonID: p.ID, Hash: []byte{0, 1, 2, 0xfe, 0xff}}
+		must(t, s.CreateAPIToken(ctx, tok))
+		if tok.ID == 0 {
+			t.Fatal("ID not set")
+		}
+		inClock("CreatedAt", tok.CreatedAt)
+		other := &backend.APIToken{Name: "cron", PersonID: p.ID, Hash: []byte{0, 1, 2}}
+		must(t, s.CreateAPIToken(ctx, other))
+		got, err := s.APITokenByHash(ctx, []byte{0, 1, 2, 0xfe, 0xff})
+		must(t, err)
+		equal(t, "APITokenByHash", got, tok)
+	})
+	t.Run("CreateAPIToken/ErrConflict", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		p := createPerson(t, s, "bot", 0, backend.RoleAdmin)
+		must(t, s.CreateAPIToken(ctx, &backend.APIToken{Name: "a", PersonID: p.ID, Hash: []byte("h")}))
+		wantCode(t, s.CreateAPIToken(ctx, &backend.APIToken{Name: "b", PersonID: p.ID, Hash: []byte("h")}), backend.ECONFLICT)
+	})
+	t.Run("CreateAPIToken/ErrInvalidPerson", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		wantCode(t, s.CreateAPIToken(ctx, &backend.APIToken{Name: "a", PersonID: missing, Hash: []byte("h")}), backend.EINVALID)
+	})
+	t.Run("APITokenByHash/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		_, err := s.APITokenByHash(ctx, []byte("nope"))
+		wantCode(t, err, backend.ENOTFOUND)
+	})
+}
+
+func testIncident(t *testing.T, newStore NewStoreFunc) {
+	t.Run("CreateIncident/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		inClock := clockRange(t)
+		i := &backend.Incident{Title: "支付网关故障"}
+		must(t, s.CreateIncident(ctx, i))
+		if i.ID == 0 {
+			t.Fatal("ID not set")
+		}
+		inClock("CreatedAt", i.CreatedAt)
+		got, err := s.Incident(ctx, i.ID)
+		must(t, err)
+		equal(t, "Incident", got, i)
+
+		j := &backend.Incident{Title: "login", CreatedAt: time.Date(2026, 11, 22, 8, 0, 0, 999, cst)}
+		must(t, s.CreateIncident(ctx, j))
+		got, err = s.Incident(ctx, j.ID)
+		must(t, err)
+		equal(t, "Incident with CreatedAt", got, &backend.Incident{ID: j.ID, Title: "login", CreatedAt: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
+	})
+	t.Run("Incident/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		_, err := s.Incident(ctx, missing)
+		wantCode(t, err, backend.ENOTFOUND)
+	})
+}

@@ -1,0 +1,252 @@
+package backend
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Ticket is one reported problem with all intake fields of the default form
+// (DESIGN §2) and its handling state. The thread lives in Events.
+type Ticket struct {
+	ID     int64
+	Number string // PREFIX-YYYYMMDD-NNNN, allocated by the store
+	Form   string // the intake form it came from: "feedback", "suggestion", "complaint"
+
+	Summary      string
+	ReferenceID  string   // post / shop / object where the problem shows
+	CategoryPath []string // root first, e.g. ["CRM问题", "会员中心"]
+	Attachments  []Attachment
+	OccurredAt   time.Time
+	Region       string
+	Severity     Severity
+	OrderNumber  string
+	Account      string
+	Contacts     Contacts
+	Extra        map[string]string // other form fields (complaint requests, urgency, …)
+
+	Status       Status
+	ReporterID   int64
+	AssigneeID   int64 // 0: nobody
+	TeamID       int64 // 0: not routed yet; visible to every assistant
+	IncidentID   int64 // 0: not linked
+	Satisfaction Satisfaction
+	Solution     string
+	Channel      string // where it was filed: "telegram", "slack", "web", "api"
+	// RequestID is the filer's idempotency key (a dialog's draft id): the
+	// store keeps one ticket per reporter and request id. Set on create
+	// only; tickets read back leave it empty.
+	RequestID string
+
+	Version    int64 // optimistic concurrency: bumped by every update
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	ResolvedAt time.Time // zero until resolved
+}
+
+// Contacts is the customer's contact (seed 000 Q5): at least one is required.
+type Contacts struct {
+	Phone string `json:"phone,omitempty"`
+	Email string `json:"email,omitempty"`
+	QQ    string `json:"qq,omitempty"`
+}
+
+// Empty reports whether no contact is given.
+func (c Contacts) Empty() bool { return c.Phone == "" && c.Email == "" && c.QQ == "" }
+
+// Masked returns the contacts as shown in group chats and logs (138****8000).
+func (c Contacts) Masked() Contacts {
+	return Contacts{Phone: MaskMiddle(c.Phone, 3, 4), Email: maskEmail(c.Email), QQ: MaskMiddle(c.QQ, 2, 2)}
+}
+
+// Attachment is the metadata of a file attached to a ticket; the bytes live
+// in the attachment store under their content hash.
+type Attachment struct {
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	AddedAt     time.Time `json:"added_at"`
+}
+
+var (
+	phoneRE  = regexp.MustCompile(`^1[3-9]\d{9}$`)
+	qqRE     = regexp.MustCompile(`^[1-9]\d{4,10}$`)
+	prefixRE = regexp.MustCompile(`^[A-Z]{1,8}$`)
+	numberRE = regexp.MustCompile(`^([A-Z]{1,8})-(\d{8})-(\d{4,})$`)
+)
+
+// ValidNumber reports whether s looks like a ticket number.
+func ValidNumber(s string) bool { return numberRE.MatchString(s) }
+
+// FormatNumber builds a ticket number from its parts.
+func FormatNumber(prefix string, day time.Time, seq int64) string {
+	return fmt.Sprintf("%s-%s-%04d", prefix, day.Format("20060102"), seq)
+}
+
+// NewTicket is the input for creating a ticket.
+type NewTicket struct {
+	Prefix       string // number prefix of the form, e.g. "FB"
+	Form         string
+	Summary      string
+	ReferenceID  string
+	CategoryPath []string
+	Attachments  []Attachment
+	OccurredAt   time.Time
+	Region       string
+	Severity     Severity
+	OrderNumber  string
+	Account      string
+	Contacts     Contacts
+	Extra        map[string]string
+	Channel      string
+	ReporterID   int64 // set by the service to the caller unless staff files for someone
+	// RequestID makes filing idempotent: filing again with the same id
+	// (a retried submit, a second replica) returns the first ticket.
+	RequestID string
+}
+
+// Validate checks the intake rules of DESIGN §2 and names every bad field.
+func (n *NewTicket) Validate(now time.Time) error {
+	fe := fieldErrors{}
+	if !prefixRE.MatchString(n.Prefix) {
+		fe.add("prefix", "must be 1–8 capital letters")
+	}
+	if l := utf8.RuneCountInString(strings.TrimSpace(n.Summary)); l < 10 || l > 2000 {
+		fe.add("summary", "must be 10–2000 characters, got %d", l)
+	}
+	if len(n.CategoryPath) == 0 {
+		fe.add("category", "required")
+	}
+	for _, c := range n.CategoryPath {
+		if strings.TrimSpace(c) == "" {
+			fe.add("category", "empty category name")
+		}
+	}
+	if n.OccurredAt.IsZero() {
+		fe.add("occurred_at", "required")
+	} else if n.OccurredAt.After(now.Add(time.Minute)) {
+		fe.add("occurred_at", "is in the future")
+	}
+	if strings.TrimSpace(n.Region) == "" {
+		fe.add("region", "required")
+	}
+	if !n.Severity.Valid() {
+		fe.add("severity", "must be one of P1, P2, P3, P4")
+	}
+	if n.Severity.Important() {
+		if n.OrderNumber == "" {
+			fe.add("order_number", "required for %s", n.Severity)
+		}
+		if n.Account == "" {
+			fe.add("account", "required for %s", n.Severity)
+		}
+		if len(n.Attachments) == 0 {
+			fe.add("attachments", "a screenshot is required for %s", n.Severity)
+		}
+	}
+	validateContacts(fe, n.Contacts)
+	return fe.err("ticket")
+}
+
+func validateContacts(fe fieldErrors, c Contacts) {
+	if c.Empty() {
+		fe.add("contacts", "at least one of phone, email, qq is required")
+		return
+	}
+	if c.Phone != "" && !phoneRE.MatchString(c.Phone) {
+		fe.add("contacts.phone", "must be a mainland mobile number of 11 digits starting 13–19")
+	}
+	if c.Email != "" {
+		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || !strings.Contains(c.Email[strings.IndexByte(c.Email, '@'):], ".") {
+			fe.add("contacts.email", "must be an e-mail address like name@example.com")
+		}
+	}
+	if c.QQ != "" && !qqRE.MatchString(c.QQ) {
+		fe.add("contacts.qq", "must be 5–11 digits")
+	}
+}
+
+// MaskMiddle keeps the first keep and last tail characters of s and replaces
+// the rest with '*'; short values are masked entirely.
+func MaskMiddle(s string, keep, tail int) string {
+	r := []rune(s)
+	if len(r) == 0 {
+		return ""
+	}
+	if len(r) <= keep+tail {
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:keep]) + strings.Repeat("*", len(r)-keep-tail) + string(r[len(r)-tail:])
+}
+
+func maskEmail(s string) string {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return MaskMiddle(s, 1, 0)
+	}
+	return MaskMiddle(s[:at], 1, 0) + s[at:]
+}
+
+// TicketFilter selects tickets for List. Zero fields do not filter.
+type TicketFilter struct {
+	ReporterID    int64
+	AssigneeID    int64
+	TeamID        int64
+	Status        []Status
+	Severity      []Severity
+	CategoryPath  []string // prefix match on the path
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	Query         string // number, summary, order number or contact (substring)
+
+	// VisibleToTeam limits the result to tickets of that team or of no team;
+	// the service sets it for assistants.
+	VisibleToTeam int64
+
+	// ClockAlarm, when set, keeps tickets with a running SLA clock whose
+	// warning time is at or before it, or that breached (the console's
+	// "about to breach" queue).
+	ClockAlarm time.Time
+	// NoClocks keeps tickets that have no SLA clocks (SLA off, or not
+	// planned yet).
+	NoClocks bool
+
+	After int64 // cursor: only tickets with ID < After (newest first)
+	Limit int   // default 50, at most 200
+}
+
+// TicketPage is one page of a listing; NextCursor is 0 on the last page.
+type TicketPage struct {
+	Tickets    []*Ticket
+	NextCursor int64
+}
+
+// Incident groups tickets about one cause (集中反馈, seed 000 Q6).
+type Incident struct {
+	ID        int64
+	Title     string
+	CreatedAt time.Time
+}
+
+// SeesPersonalData reports whether p may see the ticket's customer contacts
+// and account in full: the reporter who gave them, the assignee, managers
+// and admins (DESIGN §10). Everyone else sees them masked.
+func (t *Ticket) SeesPersonalData(p *Person) bool {
+	return p != nil && (p.ID == t.ReporterID || p.ID == t.AssigneeID || p.SeesAll())
+}
+
+// RedactedFor returns t as p may see it: a copy with contacts and account
+// masked unless p may see personal data.
+func (t *Ticket) RedactedFor(p *Person) *Ticket {
+	if t.SeesPersonalData(p) {
+		return t
+	}
+	c := *t
+	c.Contacts = t.Contacts.Masked()
+	c.Account = MaskMiddle(t.Account, 2, 2)
+	return &c
+}

@@ -1,0 +1,720 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// Files opens stored attachments by content hash; bot/botkit.Files
+// implements it.
+type Files interface {
+	Open(sum string) (*os.File, error)
+}
+
+// Config holds the console's dependencies; the zero values of the
+// optional fields take the defaults.
+type Config struct {
+	Service *backend.Service // required
+	Auth    *Auth            // required
+	Hub     *Hub             // required; ServiceConfig.Changed must call Hub.Changed
+	Text    Translator       // required: the dialogs catalog
+	Files   Files            // required: the attachment store
+	// BaseURL is the public address of the server, for magic links.
+	// Default http://localhost:8080.
+	BaseURL string
+	// Now is the clock (queues of tickets about to breach). Default time.Now.
+	Now func() time.Time
+	// SLA says the SLA engine keeps clocks for every ticket (cmd/deskbot
+	// always runs it): the "about to breach" queue then reads only the
+	// clocks. Without it, tickets that have no clocks fall back to the
+	// fixed rule (unclaimed P1 after 1 h, P2 after 2 h).
+	SLA bool
+	// Logger; default discards.
+	Logger *slog.Logger
+}
+
+// Console serves /console.
+type Console struct {
+	cfg   Config
+	svc   *backend.Service
+	auth  *Auth
+	tr    Translator
+	pages *Pages
+	log   *slog.Logger
+}
+
+// New returns the console.
+func New(cfg Config) (*Console, error) {
+	if cfg.Service == nil || cfg.Auth == nil || cfg.Hub == nil || cfg.Text == nil || cfg.Files == nil {
+		return nil, errors.New("web: Service, Auth, Hub, Text and Files are required")
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://localhost:8080"
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	pages, err := ParsePages(templateFS, Funcs(cfg.Text), []string{"templates/layout.html"},
+		[]string{"templates/login.html", "templates/magic.html", "templates/queue.html", "templates/ticket.html", "templates/error.html"}, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return &Console{cfg: cfg, svc: cfg.Service, auth: cfg.Auth, tr: cfg.Text, pages: pages, log: cfg.Logger}, nil
+}
+
+// CreateMagicLink returns a one-time sign-in URL for a staff member (the
+// chat /console command sends it). EFORBIDDEN for a non-staff person.
+func (c *Console) CreateMagicLink(ctx context.Context, personID int64) (string, error) {
+	token, err := c.auth.NewMagicLink(ctx, personID)
+	if err != nil {
+		return "", err
+	}
+	return c.cfg.BaseURL + "/console/magic/" + token, nil
+}
+
+// CreateTicketLink returns a one-time sign-in URL that opens the
+// ticket's page once signed in (an escalation ping's Open button).
+func (c *Console) CreateTicketLink(ctx context.Context, personID int64, number string) (string, error) {
+	link, err := c.CreateMagicLink(ctx, personID)
+	if err != nil {
+		return "", err
+	}
+	return link + "?" + url.Values{"next": {ticketPath(number)}}.Encode(), nil
+}
+
+func ticketPath(number string) string { return "/console/t/" + url.PathEscape(number) }
+
+// URL is the console's address.
+func (c *Console) URL() string { return c.cfg.BaseURL + "/console/" }
+
+// Register adds the console's routes to mux. Every route checks the
+// origin of state-changing requests (http.CrossOriginProtection) and sets
+// the security headers; signed-in routes also check the CSRF token.
+func (c *Console) Register(mux *http.ServeMux) {
+	cop := http.NewCrossOriginProtection()
+	h := func(pattern string, fn http.HandlerFunc) {
+		mux.Handle(pattern, SecurityHeaders(cop.Handler(fn)))
+	}
+	mux.Handle("GET /console/static/", StaticHandler("/console/static/"))
+	h("GET /console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusSeeOther) })
+	h("GET /console/login", c.loginPage)
+	h("POST /console/login", c.login)
+	h("GET /console/magic/{token}", c.magicPage)
+	h("POST /console/magic/{token}", c.magic)
+	h("POST /console/logout", c.staff(c.logout))
+	h("POST /console/lang", c.staff(c.lang))
+	h("GET /console/{$}", c.staff(c.queue))
+	h("GET /console/events", c.staff(c.queueEvents))
+	h("GET /console/t/{number}", c.staff(c.ticket))
+	h("GET /console/t/{number}/live", c.staff(c.ticketLive))
+	h("GET /console/t/{number}/events", c.staff(c.ticketEvents))
+	h("GET /console/t/{number}/files/{sum}", c.staff(c.file))
+	h("POST /console/t/{number}/{action}", c.staff(c.act))
+}
+
+// req is one request of a signed-in staff member.
+type req struct {
+	Me   *backend.Person
+	Loc  string
+	CSRF string
+	Zone *time.Location
+}
+
+// staff wraps a handler that needs a signed-in staff member: no or a bad
+// session sends a page to the sign-in form (401 for scripts), and every
+// POST must carry the session's CSRF token (403 otherwise).
+func (c *Console) staff(next func(http.ResponseWriter, *http.Request, *req)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, ok := c.auth.session(r)
+		var me *backend.Person
+		if ok {
+			p, err := c.auth.store.Person(r.Context(), s.PersonID)
+			if err == nil && IsStaff(p) {
+				me = p
+			} else if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+				c.fail(w, r, nil, err)
+				return
+			}
+		}
+		if me == nil {
+			if r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" && !strings.HasSuffix(r.URL.Path, "/events") {
+				http.Redirect(w, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+			return
+		}
+		rq := &req{Me: me, Loc: localeOf(me), CSRF: c.auth.CSRF(s), Zone: c.svc.Location()}
+		if r.Method == http.MethodPost && !Equal(RequestToken(r), rq.CSRF) {
+			c.log.Warn("web: CSRF token missing or wrong", "person", me.ID, "path", r.URL.Path)
+			http.Error(w, c.tr.T(rq.Loc, "web.err.csrf", nil), http.StatusForbidden)
+			return
+		}
+		next(w, r, rq)
+	}
+}
+
+func localeOf(p *backend.Person) string {
+	if p != nil && strings.HasPrefix(strings.ToLower(p.Locale), "en") {
+		return "en"
+	}
+	return "zh-CN"
+}
+
+// fail shows err as a page with the status of its code; internal errors
+// are logged and shown generically.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, rq *req, err error) {
+	status := StatusOf(err)
+	if status == http.StatusInternalServerError {
+		c.log.Error("web: internal error", "path", r.URL.Path, "err", err)
+	}
+	loc := "zh-CN"
+	if rq != nil {
+		loc = rq.Loc
+	}
+	c.pages.Render(w, status, "error", "page", map[string]any{"Loc": loc, "R": rq, "Message": ErrorText(c.tr, loc, err), "Title": c.tr.T(loc, "web.console.title", nil)})
+}
+
+// safeNext is where a sign-in goes: next when it is a console page of
+// this site, else the queue. Anything else (another host, "//evil", a
+// backslash, a scheme) is ignored, so no link can redirect off the console.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/console/") ||
+		!strings.HasPrefix(next, "/console/") || strings.Contains(next, "\\") {
+		return "/console/"
+	}
+	return next
+}
+
+// --- sign-in ---
+
+func (c *Console) preToken(w http.ResponseWriter, r *http.Request) string {
+	nonce := ""
+	if ck, err := r.Cookie(preCookie); err == nil && len(ck.Value) >= 16 && len(ck.Value) <= 64 {
+		nonce = ck.Value
+	} else {
+		nonce = RandomToken(16)
+		SetCookie(w, r, preCookie, nonce, "/console/", time.Hour)
+	}
+	return c.auth.MAC(purposePre, nonce)
+}
+
+func acceptLocale(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "en" || l == "zh-CN" {
+		return l
+	}
+	al := strings.ToLower(r.Header.Get("Accept-Language"))
+	if strings.HasPrefix(al, "en") {
+		return "en"
+	}
+	return "zh-CN"
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	c.renderLogin(w, r, http.StatusOK, "")
+}
+
+func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	loc := acceptLocale(r)
+	c.pages.Render(w, status, "login", "page", map[string]any{
+		"Loc": loc, "Title": c.tr.T(loc, "web.login.title", nil), "Pre": c.preToken(w, r),
+		"Next": safeNext(r.FormValue("next")), "Error": msg, "Name": r.PostFormValue("name"),
+	})
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	loc := acceptLocale(r)
+	ck, err := r.Cookie(preCookie)
+	if err != nil || !Equal(r.PostFormValue("csrf"), c.auth.MAC(purposePre, ck.Value)) {
+		http.Error(w, c.tr.T(loc, "web.err.csrf", nil), http.StatusForbidden)
+		return
+	}
+	name, addr := r.PostFormValue("name"), clientAddr(r)
+	if wait := c.auth.SignInWait(name, addr); wait > 0 {
+		minutes := int((wait + time.Minute - 1) / time.Minute)
+		c.log.Warn("web: sign-in throttled", "addr", addr)
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		c.renderLogin(w, r, http.StatusTooManyRequests, c.tr.T(loc, "web.login.throttled", map[string]any{"Minutes": minutes}))
+		return
+	}
+	c.auth.SignInAttempt(name, addr)
+	p, err := c.auth.CheckPassword(r.Context(), name, r.PostFormValue("password"))
+	if err != nil {
+		if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+			c.log.Info("web: failed sign-in", "addr", addr)
+			c.renderLogin(w, r, http.StatusUnauthorized, c.tr.T(loc, "web.login.bad", nil))
+			return
+		}
+		c.auth.SignInUncounted(name, addr)
+		c.fail(w, r, nil, err)
+		return
+	}
+	c.auth.SignedIn(name, addr)
+	c.auth.startSession(w, r, p)
+	c.log.Info("web: signed in", "person", p.ID, "with", "password")
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// magicPage asks for a click before using the link: chat apps fetch
+// links to preview them, which must not burn a one-time link.
+func (c *Console) magicPage(w http.ResponseWriter, r *http.Request) {
+	loc := acceptLocale(r)
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	c.pages.Render(w, http.StatusOK, "magic", "page", map[string]any{"Loc": loc, "Title": c.tr.T(loc, "web.login.title", nil), "Token": r.PathValue("token"),
+		"Next": safeNext(r.URL.Query().Get("next"))})
+}
+
+func (c *Console) magic(w http.ResponseWriter, r *http.Request) {
+	loc := acceptLocale(r)
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	token := r.PathValue("token")
+	// The token itself is the unguessable part; the form repeats it so a
+	// cross-site form without it is refused.
+	if !Equal(r.PostFormValue("csrf"), token) {
+		http.Error(w, c.tr.T(loc, "web.err.csrf", nil), http.StatusForbidden)
+		return
+	}
+	p, err := c.auth.UseMagicLink(r.Context(), token)
+	if err != nil {
+		if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
+			c.renderLogin(w, r, http.StatusUnauthorized, c.tr.T(loc, "web.login.link_bad", nil))
+			return
+		}
+		c.fail(w, r, nil, err)
+		return
+	}
+	c.auth.startSession(w, r, p)
+	c.log.Info("web: signed in", "person", p.ID, "with", "magic link")
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, rq *req) {
+	SetCookie(w, r, sessionCookie, "", "/", -1)
+	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
+
+func (c *Console) lang(w http.ResponseWriter, r *http.Request, rq *req) {
+	loc := r.PostFormValue("lang")
+	if loc != "en" && loc != "zh-CN" {
+		c.fail(w, r, rq, &backend.Error{Code: backend.EINVALID, Message: "unknown language", Fields: map[string]string{"lang": "en or zh-CN"}})
+		return
+	}
+	rq.Me.Locale = loc
+	if err := c.svc.Store().UpdatePerson(r.Context(), rq.Me); err != nil {
+		c.fail(w, r, rq, err)
+		return
+	}
+	back := r.Referer()
+	if u, err := url.Parse(back); err != nil || u.Host != r.Host {
+		back = "/console/"
+	} else {
+		back = safeNext(u.RequestURI())
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// --- queues ---
+
+// Queues, in the order of the tabs.
+var queues = []string{"new", "mine", "team", "breach", "waiting", "open", "all"}
+
+// openStatuses are the statuses that still need handling.
+var openStatuses = func() []backend.Status {
+	var out []backend.Status
+	for _, s := range backend.Statuses {
+		if s.Open() {
+			out = append(out, s)
+		}
+	}
+	return out
+}()
+
+// confirmDeadline is how long an assignee has to confirm or return a
+// ticket (DESIGN §4, seed 002): 1 h for P1, 2 h for the others. The
+// "breach" queue uses it only for tickets without SLA clocks.
+func confirmDeadline(s backend.Severity) time.Duration {
+	if s == backend.P1 {
+		return time.Hour
+	}
+	return 2 * time.Hour
+}
+
+type queueData struct {
+	*req
+	R        *req
+	Title    string
+	Queue    string
+	Queues   []string
+	Q        string
+	Status   string
+	Severity string
+	Statuses []backend.Status
+	Sevs     []backend.Severity
+	Tickets  []*backend.Ticket
+	Next     string // URL of the next page, "" on the last
+	Now      time.Time
+}
+
+// filterFor builds the listing filter of a queue and the form's filters.
+func (c *Console) filterFor(rq *req, queue string, form url.Values) backend.TicketFilter {
+	f := backend.TicketFilter{Query: strings.TrimSpace(form.Get("q")), Limit: 50}
+	switch queue {
+	case "new":
+		f.Status = []backend.Status{backend.StatusNew, backend.StatusReturned, backend.StatusReopened}
+	case "mine":
+		f.AssigneeID, f.Status = rq.Me.ID, openStatuses
+	case "team":
+		f.Status = openStatuses
+		if rq.Me.TeamID != 0 {
+			f.TeamID = rq.Me.TeamID
+		}
+	case "waiting":
+		f.Status = []backend.Status{backend.StatusWaitingReporter}
+	case "open":
+		f.Status = openStatuses
+	}
+	if s := backend.Status(form.Get("status")); s.Valid() {
+		f.Status = []backend.Status{s}
+	}
+	if s := backend.Severity(form.Get("severity")); s.Valid() {
+		f.Severity = []backend.Severity{s}
+	}
+	if a, err := strconv.ParseInt(form.Get("after"), 10, 64); err == nil && a > 0 {
+		f.After = a
+	}
+	return f
+}
+
+// listQueue returns one page of a queue. "breach" lists the tickets
+// whose SLA clocks warned or breached (breachQueue).
+func (c *Console) listQueue(ctx context.Context, rq *req, queue string, form url.Values) (*backend.TicketPage, error) {
+	f := c.filterFor(rq, queue, form)
+	if queue != "breach" {
+		return c.svc.Tickets(ctx, rq.Me, f)
+	}
+	return c.breachQueue(ctx, rq, f, backend.Status(form.Get("status")))
+}
+
+// breachQueue lists the tickets about to breach: those with a running SLA
+// clock past its warning time or breached, and — for tickets without
+// clocks (SLA off) — the fixed rule: unclaimed P1 after 1 h, P2 after 2 h.
+func (c *Console) breachQueue(ctx context.Context, rq *req, f backend.TicketFilter, status backend.Status) (*backend.TicketPage, error) {
+	now := c.cfg.Now()
+	g := f
+	g.Status, g.ClockAlarm = nil, now
+	if status.Valid() {
+		g.Status = []backend.Status{status}
+	}
+	if c.cfg.SLA {
+		// Only the clocks count: an ordinary page, Next link included.
+		return c.svc.Tickets(ctx, rq.Me, g)
+	}
+	g.After, g.Limit = 0, 200
+	page, err := c.svc.Tickets(ctx, rq.Me, g)
+	if err != nil {
+		return nil, err
+	}
+	all := page.Tickets
+	unclaimed := []backend.Status{backend.StatusNew, backend.StatusReturned, backend.StatusReopened}
+	for _, sev := range []backend.Severity{backend.P1, backend.P2} {
+		if len(f.Severity) > 0 && f.Severity[0] != sev {
+			continue
+		}
+		g := f
+		g.Severity, g.Status, g.After, g.Limit, g.NoClocks = []backend.Severity{sev}, unclaimed, 0, 200, true
+		if status.Valid() {
+			g.Status = []backend.Status{status}
+		}
+		g.CreatedBefore = now.Add(-confirmDeadline(sev))
+		page, err := c.svc.Tickets(ctx, rq.Me, g)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Tickets...)
+	}
+	slices.SortFunc(all, func(a, b *backend.Ticket) int { return int(b.ID - a.ID) })
+	return &backend.TicketPage{Tickets: all}, nil
+}
+
+func (c *Console) queue(w http.ResponseWriter, r *http.Request, rq *req) {
+	form := r.URL.Query()
+	queue := form.Get("queue")
+	if !slices.Contains(queues, queue) {
+		queue = "new"
+	}
+	page, err := c.listQueue(r.Context(), rq, queue, form)
+	if err != nil {
+		c.fail(w, r, rq, err)
+		return
+	}
+	d := &queueData{req: rq, R: rq, Title: c.tr.T(rq.Loc, "web.console.title", nil), Queue: queue, Queues: queues,
+		Q: form.Get("q"), Status: form.Get("status"), Severity: form.Get("severity"),
+		Statuses: backend.Statuses, Sevs: backend.Severities, Now: c.cfg.Now()}
+	for _, t := range page.Tickets {
+		d.Tickets = append(d.Tickets, t.RedactedFor(rq.Me))
+	}
+	if page.NextCursor != 0 {
+		next := url.Values{}
+		for k, v := range form {
+			next[k] = v
+		}
+		next.Set("after", strconv.FormatInt(page.NextCursor, 10))
+		next.Set("queue", queue)
+		d.Next = "/console/?" + next.Encode()
+	}
+	if r.Header.Get("HX-Request") != "" && r.Header.Get("HX-Target") == "rows" {
+		c.pages.Render(w, http.StatusOK, "queue", "rows", d)
+		return
+	}
+	c.pages.Render(w, http.StatusOK, "queue", "page", d)
+}
+
+func (c *Console) queueEvents(w http.ResponseWriter, r *http.Request, rq *req) {
+	ServeEvents(w, r, c.cfg.Hub, QueueTopic)
+}
+
+// --- the ticket page ---
+
+type ticketData struct {
+	*req
+	R        *req
+	Title    string
+	T        *backend.Ticket
+	Events   []eventView
+	Next     []backend.Status
+	Sevs     []backend.Severity
+	CanClaim bool
+	Mine     bool
+	Assignee string
+	Reporter string
+	Error    string
+	Text     string // the action form's text, kept after an error
+	Clocks   []clockView
+	Marks    []backend.Milestone
+}
+
+// clockView is one SLA clock as the ticket page shows it.
+type clockView struct {
+	C     *backend.Clock
+	Name  string // from the catalog (sla.clock.<name>)
+	State string
+	Acked string // who and when, "" if nobody acknowledged
+}
+
+type eventView struct {
+	E    *backend.Event
+	Line string
+	By   string
+}
+
+// loadTicket reads the ticket and its whole thread as rq.Me may see them.
+func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*ticketData, error) {
+	t, events, err := c.svc.Thread(ctx, rq.Me, number)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	name := func(id int64) string {
+		if id == 0 {
+			return c.tr.T(rq.Loc, "web.system", nil)
+		}
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := "#" + strconv.FormatInt(id, 10)
+		if p, err := c.svc.Store().Person(ctx, id); err == nil {
+			n = p.Name
+		}
+		names[id] = n
+		return n
+	}
+	d := &ticketData{req: rq, R: rq, Title: t.Number, T: t.RedactedFor(rq.Me), Next: t.Status.Next(), Sevs: backend.Severities, Marks: backend.Milestones,
+		CanClaim: t.AssigneeID == 0 && t.Status.Open(), Mine: t.AssigneeID == rq.Me.ID, Reporter: name(t.ReporterID)}
+	if t.AssigneeID != 0 {
+		d.Assignee = name(t.AssigneeID)
+	}
+	for _, e := range events {
+		d.Events = append(d.Events, eventView{E: e, Line: EventLine(c.tr, rq.Loc, e, name), By: name(e.ActorID)})
+	}
+	clocks, err := c.svc.Store().Clocks(ctx, t.ID) // Thread checked that rq.Me may see t
+	if err != nil {
+		return nil, err
+	}
+	d.Clocks = c.clockViews(rq, clocks, name)
+	return d, nil
+}
+
+// clockViews names the clocks, their states and who acknowledged them.
+func (c *Console) clockViews(rq *req, clocks []*backend.Clock, name func(int64) string) []clockView {
+	out := make([]clockView, 0, len(clocks))
+	for _, k := range clocks {
+		v := clockView{C: k, Name: c.tr.T(rq.Loc, "sla.clock."+k.Name, nil),
+			State: c.tr.T(rq.Loc, "web.clock.state."+string(k.State), nil)}
+		if !k.AckedAt.IsZero() {
+			v.Acked = c.tr.T(rq.Loc, "web.clock.acked_by", map[string]any{"Who": name(k.AckedBy),
+				"At": k.AckedAt.In(rq.Zone).Format("2006-01-02 15:04")})
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (c *Console) ticket(w http.ResponseWriter, r *http.Request, rq *req) {
+	d, err := c.loadTicket(r.Context(), rq, r.PathValue("number"))
+	if err != nil {
+		c.fail(w, r, rq, err)
+		return
+	}
+	c.pages.Render(w, http.StatusOK, "ticket", "page", d)
+}
+
+func (c *Console) ticketLive(w http.ResponseWriter, r *http.Request, rq *req) {
+	d, err := c.loadTicket(r.Context(), rq, r.PathValue("number"))
+	if err != nil {
+		c.fail(w, r, rq, err)
+		return
+	}
+	c.pages.Render(w, http.StatusOK, "ticket", "live", d)
+}
+
+func (c *Console) ticketEvents(w http.ResponseWriter, r *http.Request, rq *req) {
+	t, err := c.svc.Ticket(r.Context(), rq.Me, r.PathValue("number"))
+	if err != nil {
+		c.fail(w, r, rq, err)
+		return
+	}
+	ServeEvents(w, r, c.cfg.Hub, TicketTopic(t.ID))
+}
+
+// file serves an attachment of a ticket the caller may see; the hash
+// must be one of the ticket's, so a hash alone opens nothing.
+func (c *Console) file(w http.ResponseWriter, r *http.Request, rq *req) {
+	t, err := c.svc.Ticket(r.Context(), rq.Me, r.PathValue("number"))
+	if err != nil {
+		c.fail(w, r, rq, err)
+		return
+	}
+	ServeAttachment(w, r, c.cfg.Files, t, r.PathValue("sum"))
+}
+
+// ServeAttachment sends one of t's attachments: images inline, anything
+// else as a download, always with its sniffed type and a sandbox policy.
+// 404 when sum is not one of t's attachments.
+func ServeAttachment(w http.ResponseWriter, r *http.Request, files Files, t *backend.Ticket, sum string) {
+	var att *backend.Attachment
+	for i := range t.Attachments {
+		if t.Attachments[i].SHA256 == sum {
+			att = &t.Attachments[i]
+		}
+	}
+	if att == nil {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := files.Open(sum)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", att.ContentType)
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, max-age=3600")
+	disp := "attachment"
+	if strings.HasPrefix(att.ContentType, "image/") {
+		disp = "inline"
+	}
+	h.Set("Content-Disposition", disp+"; filename*=UTF-8''"+url.PathEscape(att.Name))
+	http.ServeContent(w, r, "", att.AddedAt, f)
+}
+
+// act runs one action on the ticket through the service, which checks
+// the role; the page is shown again with the result or the error.
+func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
+	ctx, number := r.Context(), r.PathValue("number")
+	text := strings.TrimSpace(r.PostFormValue("text"))
+	var err error
+	switch action := r.PathValue("action"); action {
+	case "claim":
+		_, err = c.svc.Claim(ctx, rq.Me, number)
+	case "reply":
+		_, err = c.svc.Comment(ctx, rq.Me, number, text, true)
+	case "note":
+		_, err = c.svc.Comment(ctx, rq.Me, number, text, false)
+	case "ask":
+		_, err = c.svc.Ask(ctx, rq.Me, number, text)
+	case "return":
+		_, err = c.svc.Return(ctx, rq.Me, number, text)
+	case "resolve":
+		_, err = c.svc.Resolve(ctx, rq.Me, number, text)
+	case "status":
+		_, err = c.svc.Transition(ctx, rq.Me, number, backend.Status(r.PostFormValue("status")), text)
+	case "severity":
+		_, err = c.svc.ChangeSeverity(ctx, rq.Me, number, backend.Severity(r.PostFormValue("severity")))
+	case "link":
+		err = c.link(ctx, rq, number, r.PostFormValue("incident"), r.PostFormValue("title"))
+	case "milestone":
+		_, err = c.svc.RecordMilestone(ctx, rq.Me, number, backend.Milestone(r.PostFormValue("milestone")))
+	default:
+		err = backend.Errorf(backend.ENOTFOUND, "no action %q", action)
+	}
+	if err == nil && r.Header.Get("HX-Request") == "" {
+		http.Redirect(w, r, "/console/t/"+url.PathEscape(number), http.StatusSeeOther)
+		return
+	}
+	d, lerr := c.loadTicket(ctx, rq, number)
+	if lerr != nil {
+		c.fail(w, r, rq, lerr)
+		return
+	}
+	status := http.StatusOK
+	if err != nil {
+		status = StatusOf(err)
+		if status == http.StatusInternalServerError {
+			c.log.Error("web: action failed", "ticket", number, "err", err)
+		}
+		d.Error, d.Text = ErrorText(c.tr, rq.Loc, err), text
+	}
+	if r.Header.Get("HX-Request") != "" {
+		c.pages.Render(w, status, "ticket", "live", d)
+		return
+	}
+	c.pages.Render(w, status, "ticket", "page", d)
+}
+
+// link links the ticket to incident id, or to a new incident titled title.
+func (c *Console) link(ctx context.Context, rq *req, number, id, title string) error {
+	var incident int64
+	if strings.TrimSpace(id) != "" {
+		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(id), "#"), 10, 64)
+		if err != nil || n <= 0 {
+			return &backend.Error{Code: backend.EINVALID, Message: "invalid incident", Fields: map[string]string{"incident": "a number"}}
+		}
+		incident = n
+	} else {
+		i, err := c.svc.CreateIncident(ctx, rq.Me, title)
+		if err != nil {
+			return err
+		}
+		incident = i.ID
+	}
+	_, err := c.svc.LinkIncident(ctx, rq.Me, number, incident)
+	return err
+}

@@ -1,0 +1,237 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// Translator gives the text of a catalog key in a locale; the dialogs
+// catalog (*catalog.Catalog) implements it.
+type Translator interface {
+	T(locale, id string, data map[string]any) string
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Static holds the files pages load: htmx (htmx.org 2.0.11, from the npm
+// registry's dist/htmx.min.js, BSD Zero Clause licence, see
+// static/htmx.LICENSE), app.js and style.css. Serve it with StaticHandler.
+//
+//go:embed static
+var staticFS embed.FS
+
+// StaticHandler serves the static files under prefix (e.g. "/console/static/").
+// They are immutable per build, so they may be cached for a day.
+func StaticHandler(prefix string) http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	fsrv := http.StripPrefix(prefix, http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+// Funcs are the template functions pages share; t translates with
+// key-value pairs: {{t $.Loc "web.x" "Number" .Number}}.
+func Funcs(tr Translator) template.FuncMap {
+	return template.FuncMap{
+		"t": func(loc, key string, kv ...any) string {
+			var data map[string]any
+			if len(kv) > 1 {
+				data = map[string]any{}
+				for i := 0; i+1 < len(kv); i += 2 {
+					data[fmt.Sprint(kv[i])] = kv[i+1]
+				}
+			}
+			return tr.T(loc, key, data)
+		},
+		"status": func(loc string, s backend.Status) string { return tr.T(loc, "status."+string(s), nil) },
+		"sev":    func(loc string, s backend.Severity) string { return tr.T(loc, "severity.name."+string(s), nil) },
+		"when": func(t time.Time, loc *time.Location) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(loc).Format("2006-01-02 15:04")
+		},
+		"dash": func(s string) string {
+			if strings.TrimSpace(s) == "" {
+				return "—"
+			}
+			return s
+		},
+		"join":  strings.Join,
+		"size":  HumanSize,
+		"isImg": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
+		"str":   func(v any) string { return fmt.Sprint(v) },
+		"i64":   func(n int64) string { return strconv.FormatInt(n, 10) },
+	}
+}
+
+// HumanSize renders a byte count for people.
+func HumanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt(n>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}
+
+// Pages is a set of page templates, each parsed with the shared layout.
+type Pages struct {
+	set map[string]*template.Template
+	log *slog.Logger
+}
+
+// ParsePages parses every page in fsys (glob pattern) together with the
+// layout files; pages are known by their file name without ".html".
+func ParsePages(fsys fs.FS, funcs template.FuncMap, layout []string, pages []string, log *slog.Logger) (*Pages, error) {
+	p := &Pages{set: map[string]*template.Template{}, log: log}
+	for _, page := range pages {
+		files := append(append([]string{}, layout...), page)
+		t, err := template.New(page).Funcs(funcs).ParseFS(fsys, files...)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", page, err)
+		}
+		name := strings.TrimSuffix(page[strings.LastIndexByte(page, '/')+1:], ".html")
+		p.set[name] = t
+	}
+	return p, nil
+}
+
+// Render executes template name (a page's "page" template, or one of its
+// fragments) of page into w with status. It renders into a buffer first
+// so that a template error is a clean 500, never half a page.
+func (p *Pages) Render(w http.ResponseWriter, status int, page, name string, data any) {
+	t, ok := p.set[page]
+	if !ok {
+		http.Error(w, "no such page", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		p.log.Error("web: render", "page", page, "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// SecurityHeaders sets the headers every page gets: a strict content
+// security policy (scripts and styles only from this origin, so injected
+// markup cannot run), no framing, no MIME sniffing, no referrer beyond
+// this origin.
+func SecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// StatusOf maps a domain error code to an HTTP status, in one place.
+func StatusOf(err error) int {
+	switch backend.ErrorCode(err) {
+	case backend.ENOTFOUND:
+		return http.StatusNotFound
+	case backend.EFORBIDDEN:
+		return http.StatusForbidden
+	case backend.ECONFLICT:
+		return http.StatusConflict
+	case backend.EINVALID:
+		return http.StatusUnprocessableEntity
+	case backend.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case backend.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorText is what a person reads about err: a catalog text per code,
+// with the domain message (never an internal one) as detail.
+func ErrorText(tr Translator, loc string, err error) string {
+	code := backend.ErrorCode(err)
+	detail := backend.ErrorMessage(err)
+	if f := backend.ErrorFields(err); len(f) > 0 {
+		var parts []string
+		for k, v := range f {
+			parts = append(parts, k+": "+v)
+		}
+		detail += " (" + strings.Join(parts, "; ") + ")"
+	}
+	switch code {
+	case backend.ENOTFOUND, backend.EFORBIDDEN, backend.ECONFLICT, backend.EINVALID, backend.EUNAUTHORIZED:
+		return tr.T(loc, "web.err."+code, map[string]any{"Detail": detail})
+	case backend.EUNAVAILABLE:
+		return tr.T(loc, "web.err.unavailable", nil)
+	}
+	return tr.T(loc, "web.err.internal", nil)
+}
+
+// EventLine is one entry of a ticket's thread as people read it; name
+// gives a person's display name.
+func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) string) string {
+	d := map[string]any{"Actor": name(e.ActorID), "Body": e.Body}
+	switch e.Kind {
+	case backend.EventCreated:
+		return tr.T(loc, "web.ev.created", d)
+	case backend.EventComment:
+		if e.Public {
+			return tr.T(loc, "web.ev.reply", d)
+		}
+		return tr.T(loc, "web.ev.note", d)
+	case backend.EventStatusChanged:
+		d["From"] = tr.T(loc, "status."+string(e.Data.From), nil)
+		d["To"] = tr.T(loc, "status."+string(e.Data.To), nil)
+		if e.Body != "" {
+			return tr.T(loc, "web.ev.status_note", d)
+		}
+		return tr.T(loc, "web.ev.status", d)
+	case backend.EventAssigned:
+		d["Assignee"] = name(e.Data.AssigneeID)
+		return tr.T(loc, "web.ev.assigned", d)
+	case backend.EventReturned:
+		return tr.T(loc, "web.ev.status_note", d)
+	case backend.EventAttachment:
+		if e.Data.Attachment != nil {
+			d["Name"] = e.Data.Attachment.Name
+		}
+		return tr.T(loc, "web.ev.attachment", d)
+	case backend.EventIncidentLinked:
+		d["Incident"] = e.Data.IncidentID
+		return tr.T(loc, "web.ev.incident", d)
+	case backend.EventSatisfaction:
+		d["Rating"] = tr.T(loc, "rating."+string(e.Data.Satisfaction), nil)
+		return tr.T(loc, "web.ev.satisfaction", d)
+	case backend.EventSeverityChanged:
+		d["From"], d["To"] = string(e.Data.FromSeverity), string(e.Data.ToSeverity)
+		return tr.T(loc, "web.ev.severity", d)
+	case backend.EventNotificationSent:
+		return tr.T(loc, "web.ev.notified", d)
+	case backend.EventMilestone:
+		d["Milestone"] = tr.T(loc, "sla.milestone."+e.Body, nil)
+		return tr.T(loc, "web.ev.milestone", d)
+	}
+	return string(e.Kind)
+}

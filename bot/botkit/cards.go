@@ -1,0 +1,96 @@
+package botkit
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// Cards keeps a channel's triage cards in step with their tickets. A card
+// is edited when its ticket changes, from whichever side the change came:
+// a button on the card (Refresh), or the console, the API or another
+// channel (Changed). It remembers the version each ticket's cards last
+// showed so the same change is not edited in twice.
+//
+// A card can be on its way while the ticket changes: the change then finds
+// no card to edit. Posted, called once the new card is saved, reads the
+// ticket again and brings the card up to date, so no change is lost.
+type Cards struct {
+	Store    ChatStore
+	Platform string
+	Kind     string // the chat message kind of a card
+	Log      *slog.Logger
+	// Edit shows t on one card.
+	Edit func(ctx context.Context, card *backend.ChatMessage, t *backend.Ticket)
+	// Off makes Changed do nothing (no triage chat configured).
+	Off bool
+
+	mu   sync.Mutex
+	seen map[int64]int64 // ticket id → version last shown on its cards
+}
+
+// cardsRemembered bounds the memory of shown versions; forgetting only
+// costs an edit that changes nothing.
+const cardsRemembered = 10000
+
+func (c *Cards) mark(t *backend.Ticket) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil || len(c.seen) > cardsRemembered {
+		c.seen = map[int64]int64{}
+	}
+	c.seen[t.ID] = max(c.seen[t.ID], t.Version)
+}
+
+func (c *Cards) shown(t *backend.Ticket) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[t.ID] >= t.Version
+}
+
+// Refresh edits every card of t to show t. A ticket without a card yet is
+// not marked as shown: its card, when saved, is brought up to date by
+// Posted.
+func (c *Cards) Refresh(ctx context.Context, t *backend.Ticket) {
+	cards, err := c.Store.ChatMessagesOf(ctx, t.ID, c.Platform, c.Kind)
+	if err != nil {
+		c.Log.Warn("cannot find the triage cards", "platform", c.Platform, "ticket", t.Number, "err", err)
+		return
+	}
+	if len(cards) == 0 {
+		return
+	}
+	c.mark(t)
+	for _, cm := range cards {
+		c.Edit(ctx, cm, t)
+	}
+}
+
+// Posted records that a card showing t was sent and saved, then catches
+// up with a change committed while it was on its way.
+func (c *Cards) Posted(ctx context.Context, t *backend.Ticket) {
+	c.mark(t)
+	if cur, err := c.Store.TicketByID(ctx, t.ID); err == nil && cur.Version > t.Version {
+		c.Refresh(ctx, cur)
+	}
+}
+
+// Changed refreshes the cards after a change made elsewhere. Wire it into
+// backend.ServiceConfig.Changed (through the channel); it does not block.
+func (c *Cards) Changed(t *backend.Ticket) {
+	if c.Off || t.Version <= 1 || c.shown(t) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// Read it again: the change may have been overtaken.
+		cur, err := c.Store.TicketByID(ctx, t.ID)
+		if err == nil && !c.shown(cur) {
+			c.Refresh(ctx, cur)
+		}
+	}()
+}

@@ -1,0 +1,92 @@
+package botkit
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// TestCardsCatchUp: a change made while the triage card is on its way
+// finds no card to edit; the card, once saved, is brought up to date, and
+// the same version is never edited in twice.
+func TestCardsCatchUp(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := backend.NewService(store, backend.ServiceConfig{})
+	rep := &backend.Person{Name: "王代理", Roles: []backend.Role{backend.RoleReporter}}
+	if err := store.CreatePerson(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := svc.CreateTicket(ctx, rep, backend.NewTicket{Prefix: "FB", Summary: "放心房上线后在前台不显示",
+		CategoryPath: []string{"产品线问题", "房产放心房"}, OccurredAt: time.Now().Add(-time.Hour), Region: "北京",
+		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var (
+		mu    sync.Mutex
+		edits []int64 // versions shown, in order
+	)
+	cards := &Cards{Store: store, Platform: "test", Kind: "card", Log: slog.New(slog.DiscardHandler),
+		Edit: func(_ context.Context, cm *backend.ChatMessage, cur *backend.Ticket) {
+			mu.Lock()
+			defer mu.Unlock()
+			if cm.MessageID != "m1" {
+				t.Errorf("edited message %s, which is not the card", cm.MessageID)
+			}
+			edits = append(edits, cur.Version)
+		}}
+	shown := func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(edits)
+	}
+	comment := func(body string) *backend.Ticket {
+		t.Helper()
+		cur, err := svc.Comment(ctx, rep, tk.Number, body, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cur
+	}
+
+	// The reporter adds a comment while the card is being posted: there
+	// is no card to edit yet.
+	v2 := comment("补充：北京朝阳区")
+	if v2.Version <= tk.Version {
+		t.Fatalf("a comment left the version at %d", v2.Version)
+	}
+	cards.Changed(v2)
+	cards.Refresh(ctx, v2)
+	time.Sleep(50 * time.Millisecond) // Changed works in the background
+	if got := shown(); len(got) != 0 {
+		t.Fatalf("edited %v before any card existed", got)
+	}
+
+	// The card (showing the ticket as filed) is saved: Posted catches up.
+	if err := store.SaveChatMessage(ctx, &backend.ChatMessage{Platform: "test", ChatID: "triage", MessageID: "m1", TicketID: tk.ID, Kind: "card"}); err != nil {
+		t.Fatal(err)
+	}
+	cards.Posted(ctx, tk)
+	if got := shown(); !slices.Equal(got, []int64{v2.Version}) {
+		t.Fatalf("after the card was posted it showed versions %v, want [%d]", got, v2.Version)
+	}
+
+	// The same change heard again does nothing; a new one is shown.
+	cards.Changed(v2)
+	v3 := comment("补充：订单号 ORD-1")
+	cards.Changed(v3)
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Equal(shown(), []int64{v2.Version, v3.Version}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("edits %v, want [%d %d]", shown(), v2.Version, v3.Version)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,100 @@
+package botkit
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+// ChatStore is the part of backend.Store a chat channel uses besides the
+// Service: people and tickets to render, update de-duplication, and the
+// record of which chat message belongs to which ticket.
+type ChatStore interface {
+	Person(ctx context.Context, id int64) (*backend.Person, error)
+	PersonByAccount(ctx context.Context, platform, userID string) (*backend.Person, error)
+	UpdatePerson(ctx context.Context, p *backend.Person) error
+	Ticket(ctx context.Context, number string) (*backend.Ticket, error)
+	TicketByID(ctx context.Context, id int64) (*backend.Ticket, error)
+	Events(ctx context.Context, ticketID int64) ([]*backend.Event, error)
+	SeenKey(ctx context.Context, key string, now time.Time, ttl time.Duration) (bool, error)
+	SaveChatMessage(ctx context.Context, m *backend.ChatMessage) error
+	ChatMessage(ctx context.Context, platform, chatID, messageID string) (*backend.ChatMessage, error)
+	ChatMessagesOf(ctx context.Context, ticketID int64, platform, kind string) ([]*backend.ChatMessage, error)
+	ChatMessageForOutbox(ctx context.Context, platform string, outboxID int64) (*backend.ChatMessage, error)
+	PeopleWithRole(ctx context.Context, r backend.Role, teamID int64) ([]*backend.Person, error)
+}
+
+// MagicLinker makes a one-time console sign-in URL for a staff member
+// (backend/web.Console); EFORBIDDEN for anyone else.
+type MagicLinker interface {
+	CreateMagicLink(ctx context.Context, personID int64) (string, error)
+}
+
+// TicketLinker is a MagicLinker that can also open a ticket's page after
+// the sign-in (backend/web.Console).
+type TicketLinker interface {
+	CreateTicketLink(ctx context.Context, personID int64, number string) (string, error)
+}
+
+// TicketLink is a one-time sign-in URL for a staff member that lands on
+// the ticket's console page, or on the console when links cannot.
+func TicketLink(ctx context.Context, links MagicLinker, personID int64, number string) (string, error) {
+	if tl, ok := links.(TicketLinker); ok {
+		return tl.CreateTicketLink(ctx, personID, number)
+	}
+	return links.CreateMagicLink(ctx, personID)
+}
+
+// ConsoleReply is the answer to a staff member's console command (/console
+// in Telegram, /ticket console in Slack): a one-time sign-in link, or why
+// there is none. err is set only when making the link failed.
+func ConsoleReply(ctx context.Context, cat *catalog.Catalog, links MagicLinker, p *backend.Person) (string, error) {
+	loc := Locale(p)
+	switch {
+	case !p.Handles():
+		return cat.T(loc, "console.staff_only", nil), nil
+	case links == nil:
+		return cat.T(loc, "console.off", nil), nil
+	}
+	url, err := links.CreateMagicLink(ctx, p.ID)
+	if err != nil {
+		return "", err
+	}
+	return cat.T(loc, "console.link", map[string]any{"URL": url}), nil
+}
+
+// errKeys maps domain error codes to the suffix of a channel's error text
+// (<platform>.err.<suffix>); the detail is shown where it helps.
+var errKeys = map[string]struct {
+	key    string
+	detail bool
+}{
+	backend.ENOTFOUND:    {"not_found", true},
+	backend.EFORBIDDEN:   {"forbidden", true},
+	backend.ECONFLICT:    {"conflict", true},
+	backend.EINVALID:     {"invalid", true},
+	backend.EUNAVAILABLE: {"unavailable", false},
+}
+
+// ErrorText is the chat answer to a failed action, in one place for every
+// channel: the text of <prefix>.err.<code> in loc (zh-CN when empty).
+// Internal errors are logged and answered with <prefix>.err.internal, so
+// internals never reach the chat.
+func ErrorText(cat *catalog.Catalog, log *slog.Logger, prefix, loc string, err error) string {
+	if loc == "" {
+		loc = catalog.ZhCN
+	}
+	loc = catalog.Normalize(loc)
+	if k, ok := errKeys[backend.ErrorCode(err)]; ok {
+		var data map[string]any
+		if k.detail {
+			data = map[string]any{"Detail": backend.ErrorMessage(err)}
+		}
+		return cat.T(loc, prefix+".err."+k.key, data)
+	}
+	log.Error(prefix+": internal error", "err", err)
+	return cat.T(loc, prefix+".err.internal", nil)
+}

@@ -1,0 +1,174 @@
+package botkit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// DefaultMaxFileSize is the largest attachment accepted unless configured.
+const DefaultMaxFileSize = 10 << 20
+
+// DefaultContentTypes are the attachment types accepted unless configured:
+// screenshots and common documents.
+var DefaultContentTypes = []string{
+	"image/png", "image/jpeg", "image/gif", "image/webp",
+	"application/pdf", "text/plain",
+}
+
+// Files stores attachments on disk under their SHA-256 (DESIGN §10), with
+// size and type limits. The same bytes are stored once.
+type Files struct {
+	dir     string
+	maxSize int64
+	types   []string
+}
+
+// NewFiles returns a store rooted at dir (DESKBOT_DATA/attachments).
+// maxSize ≤ 0 and nil types take the defaults.
+func NewFiles(dir string, maxSize int64, types []string) (*Files, error) {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFileSize
+	}
+	if types == nil {
+		types = DefaultContentTypes
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("attachments: %w", err)
+	}
+	return &Files{dir: dir, maxSize: maxSize, types: types}, nil
+}
+
+// MaxSize is the largest accepted file in bytes.
+func (f *Files) MaxSize() int64 { return f.maxSize }
+
+// FileError says why a file was refused; Code is a catalog key suffix
+// ("too_big", "type") that channels turn into a message.
+type FileError struct {
+	Code        string
+	Size        int64
+	Max         int64
+	ContentType string
+}
+
+func (e *FileError) Error() string {
+	if e.Code == "too_big" {
+		return fmt.Sprintf("file of %d bytes is over the limit of %d", e.Size, e.Max)
+	}
+	return fmt.Sprintf("file type %q is not accepted", e.ContentType)
+}
+
+var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Put stores r (at most MaxSize bytes), sniffing the content type from
+// the bytes rather than trusting the client, and returns the metadata.
+// A *FileError says why a file was refused.
+func (f *Files) Put(r io.Reader, name string) (backend.Attachment, error) {
+	tmp, err := os.CreateTemp(f.dir, ".upload-*")
+	if err != nil {
+		return backend.Attachment{}, fmt.Errorf("attachments: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, f.maxSize+1))
+	if err != nil {
+		return backend.Attachment{}, fmt.Errorf("attachments: read upload: %w", err)
+	}
+	if n > f.maxSize {
+		return backend.Attachment{}, &FileError{Code: "too_big", Size: n, Max: f.maxSize}
+	}
+	if n == 0 {
+		return backend.Attachment{}, &FileError{Code: "type", ContentType: "empty"}
+	}
+	head := make([]byte, 512)
+	k, _ := tmp.ReadAt(head, 0)
+	ct, _, _ := strings.Cut(http.DetectContentType(head[:k]), ";")
+	if !slices.Contains(f.types, ct) {
+		return backend.Attachment{}, &FileError{Code: "type", ContentType: ct}
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	a := backend.Attachment{Name: cleanName(name, ct), ContentType: ct, Size: n, SHA256: sum}
+	if err := tmp.Close(); err != nil {
+		return a, fmt.Errorf("attachments: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), f.path(sum)); err != nil {
+		return a, fmt.Errorf("attachments: %w", err)
+	}
+	// The metadata is replaced by a rename too: the same bytes uploaded
+	// concurrently must never let Stat read a half-written file.
+	meta, _ := json.Marshal(a)
+	mtmp := tmp.Name() + ".json"
+	if err := os.WriteFile(mtmp, meta, 0o640); err != nil {
+		return a, fmt.Errorf("attachments: %w", err)
+	}
+	if err := os.Rename(mtmp, f.path(sum)+".json"); err != nil {
+		os.Remove(mtmp)
+		return a, fmt.Errorf("attachments: %w", err)
+	}
+	return a, nil
+}
+
+// Stat returns the metadata of a stored file. ENOTFOUND for an unknown hash.
+func (f *Files) Stat(sum string) (backend.Attachment, error) {
+	var a backend.Attachment
+	if !hashRE.MatchString(sum) {
+		return a, backend.Errorf(backend.ENOTFOUND, "attachment %q not found", sum)
+	}
+	b, err := os.ReadFile(f.path(sum) + ".json")
+	if errors.Is(err, fs.ErrNotExist) {
+		return a, backend.Errorf(backend.ENOTFOUND, "attachment %s not found", sum)
+	}
+	if err != nil {
+		return a, fmt.Errorf("attachments: %w", err)
+	}
+	return a, json.Unmarshal(b, &a)
+}
+
+// Open opens a stored file's bytes. ENOTFOUND for an unknown hash.
+func (f *Files) Open(sum string) (*os.File, error) {
+	if !hashRE.MatchString(sum) {
+		return nil, backend.Errorf(backend.ENOTFOUND, "attachment %q not found", sum)
+	}
+	file, err := os.Open(f.path(sum))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, backend.Errorf(backend.ENOTFOUND, "attachment %s not found", sum)
+	}
+	return file, err
+}
+
+func (f *Files) path(sum string) string { return filepath.Join(f.dir, sum) }
+
+// cleanName keeps a safe display name: no directories, no control
+// characters, at most 100 runes.
+func cleanName(name, ct string) string {
+	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	if name == "." || name == "/" || name == "" {
+		name = "file"
+		if ext, ok := map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp", "application/pdf": ".pdf", "text/plain": ".txt"}[ct]; ok {
+			name += ext
+		}
+	}
+	if r := []rune(name); len(r) > 100 {
+		name = string(r[:100])
+	}
+	return name
+}

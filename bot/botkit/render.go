@@ -1,0 +1,172 @@
+package botkit
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+// Renderer turns ticket events into the localized text people read in
+// chat. Channels add their own buttons.
+type Renderer struct {
+	Cat *catalog.Catalog
+	// People looks up names (the assignee in "claimed by …"). Usually
+	// Store.Person.
+	People func(ctx context.Context, id int64) (*backend.Person, error)
+	// Location is the zone deadlines are shown in. Default Asia/Shanghai.
+	Location *time.Location
+}
+
+// Locale is the language to write to p in.
+func Locale(p *backend.Person) string {
+	if p == nil || p.Locale == "" {
+		return catalog.ZhCN
+	}
+	return catalog.Normalize(p.Locale)
+}
+
+// Notice is the text of one outbox message for its recipient, in the
+// recipient's language.
+func (r *Renderer) Notice(ctx context.Context, m notify.Message) string {
+	return r.NoticeIn(ctx, Locale(m.Recipient), m)
+}
+
+// NoticeIn is Notice in the language loc. A channel uses it where the
+// reader is not one person: the triage group reads in the language the
+// channel is configured with.
+func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) string {
+	t, e := m.Ticket, m.Event
+	data := map[string]any{
+		"Number":  t.Number,
+		"Summary": clip(t.Summary, 200),
+		"Body":    e.Body,
+		"Status":  r.Status(loc, t.Status),
+	}
+	switch e.Kind {
+	case backend.EventCreated:
+		if m.Outbox.Audience == backend.AudienceTriage {
+			return r.Card(ctx, loc, t, nil)
+		}
+		return r.Cat.T(loc, "notify.created", data)
+	case backend.EventAssigned:
+		data["Assignee"] = r.name(ctx, e.Data.AssigneeID)
+		if m.Outbox.Audience == backend.AudienceReporter {
+			return r.Cat.T(loc, "notify.assigned.reporter", data)
+		}
+		return r.Cat.T(loc, "notify.assigned.assignee", data)
+	case backend.EventStatusChanged:
+		data["From"], data["To"] = r.Status(loc, e.Data.From), r.Status(loc, e.Data.To)
+		switch {
+		case m.Outbox.Audience == backend.AudienceTriage && e.Data.To == backend.StatusReturned:
+			return r.Cat.T(loc, "notify.returned.triage", data)
+		case e.Data.To == backend.StatusWaitingReporter:
+			return r.Cat.T(loc, "notify.ask", data)
+		case e.Data.To == backend.StatusResolved:
+			return r.Cat.T(loc, "notify.resolved", data)
+		case e.Data.To == backend.StatusReturned:
+			return r.Cat.T(loc, "notify.returned.reporter", data)
+		case e.Data.To == backend.StatusReopened && m.Outbox.Audience != backend.AudienceReporter:
+			return r.Cat.T(loc, "notify.reopened.staff", data)
+		}
+		return r.Cat.T(loc, "notify.status", data)
+	case backend.EventComment:
+		if m.Outbox.Audience == backend.AudienceReporter {
+			return r.Cat.T(loc, "notify.reply", data)
+		}
+		return r.Cat.T(loc, "notify.followup", data)
+	case backend.EventSeverityChanged:
+		data["From"], data["To"] = r.Severity(loc, e.Data.FromSeverity), r.Severity(loc, e.Data.ToSeverity)
+		return r.Cat.T(loc, "notify.severity", data)
+	case backend.EventIncidentLinked:
+		data["Incident"] = e.Data.IncidentID
+		return r.Cat.T(loc, "notify.incident", data)
+	case backend.EventAttachment:
+		if e.Data.Attachment != nil {
+			data["Name"] = e.Data.Attachment.Name
+		}
+		return r.Cat.T(loc, "notify.attachment", data)
+	case backend.EventSatisfaction:
+		data["Rating"] = r.Cat.T(loc, "rating."+string(e.Data.Satisfaction), nil)
+		return r.Cat.T(loc, "notify.satisfaction", data)
+	case backend.EventClock, backend.EventEscalation, backend.EventAcknowledged:
+		return r.slaNotice(ctx, loc, m, data) // sla.go
+	}
+	return r.Cat.T(loc, "notify.status", data)
+}
+
+// Card is the ticket as shown to assistants (the triage card): every
+// intake field, with contacts and account masked unless viewer may see
+// them (nil viewer: a group chat, always masked).
+func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, viewer *backend.Person) string {
+	shown := t
+	if viewer == nil || !t.SeesPersonalData(viewer) {
+		c := *t
+		c.Contacts = t.Contacts.Masked()
+		c.Account = backend.MaskMiddle(t.Account, 2, 2)
+		shown = &c
+	}
+	var contacts []string
+	for _, kv := range [][2]string{{"phone", shown.Contacts.Phone}, {"email", shown.Contacts.Email}, {"qq", shown.Contacts.QQ}} {
+		if kv[1] != "" {
+			contacts = append(contacts, r.Cat.T(loc, "card.contact."+kv[0], nil)+" "+kv[1])
+		}
+	}
+	assignee := r.Cat.T(loc, "card.nobody", nil)
+	if t.AssigneeID != 0 {
+		assignee = r.name(ctx, t.AssigneeID)
+	}
+	return r.Cat.T(loc, "card.ticket", map[string]any{
+		"Number":      t.Number,
+		"Severity":    r.Severity(loc, t.Severity),
+		"Status":      r.Status(loc, t.Status),
+		"Summary":     clip(t.Summary, 500),
+		"Category":    strings.Join(t.CategoryPath, " / "),
+		"Region":      t.Region,
+		"OccurredAt":  t.OccurredAt.In(t.CreatedAt.Location()).Format("2006-01-02 15:04"),
+		"OrderNumber": dash(shown.OrderNumber),
+		"Account":     dash(shown.Account),
+		"Contacts":    dash(strings.Join(contacts, ", ")),
+		"Files":       len(t.Attachments),
+		"Assignee":    assignee,
+	})
+}
+
+// Status is a status's localized name.
+func (r *Renderer) Status(loc string, s backend.Status) string {
+	return r.Cat.T(loc, "status."+string(s), nil)
+}
+
+// Severity is a level's localized name ("P1 紧急").
+func (r *Renderer) Severity(loc string, s backend.Severity) string {
+	return r.Cat.T(loc, "severity.name."+string(s), nil)
+}
+
+func (r *Renderer) name(ctx context.Context, id int64) string {
+	if r.People == nil || id == 0 {
+		return "#" + itoa(id)
+	}
+	p, err := r.People(ctx, id)
+	if err != nil {
+		return "#" + itoa(id)
+	}
+	return p.Name
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

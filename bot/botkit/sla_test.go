@@ -1,0 +1,58 @@
+package botkit
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+func TestRendererSLA(t *testing.T) {
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Renderer{Cat: cat, Location: time.FixedZone("CST", 8*3600), People: func(_ context.Context, id int64) (*backend.Person, error) {
+		return &backend.Person{ID: id, Name: "王经理"}, nil
+	}}
+	due := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	tk := &backend.Ticket{Number: "FB-20261123-0001", Summary: "会员中心无法下单", Severity: backend.P1, Status: backend.StatusNew, Solution: "已修复"}
+	msg := func(kind backend.EventKind, body string, data backend.EventData, actor int64) notify.Message {
+		return notify.Message{Ticket: tk, Outbox: &backend.OutboxMessage{Audience: backend.AudiencePerson},
+			Event: &backend.Event{Kind: kind, Body: body, Data: data, ActorID: actor}, Recipient: &backend.Person{Locale: "en"}}
+	}
+	for _, tc := range []struct {
+		m    notify.Message
+		want []string
+		ping bool
+	}{
+		{msg(backend.EventEscalation, "confirm breached; step 3: manager; told 王经理 (#5) +email", backend.EventData{Clock: "confirm", Due: due, Step: 3}, 0),
+			[]string{"FB-20261123-0001", "missed \"confirm or return\"", "due 2026-11-23 11:00", "step 3: direct manager"}, true},
+		{msg(backend.EventClock, "solve warning", backend.EventData{Clock: "solve", Due: due}, 0),
+			[]string{"\"solve\" is due at 2026-11-23 11:00"}, false},
+		{msg(backend.EventEscalation, "notice created", backend.EventData{Clock: "notice_created"}, 0), []string{"New P1 urgent problem"}, false},
+		{msg(backend.EventEscalation, "notice resolved", backend.EventData{Clock: "notice_resolved"}, 0), []string{"is solved: 已修复"}, false},
+		{msg(backend.EventEscalation, "digest 2026-11-23", backend.EventData{Clock: "digest"}, 0), []string{"End-of-day progress", "unclaimed"}, false},
+		{msg(backend.EventEscalation, "batch 2026-11-30", backend.EventData{Clock: "batch"}, 0), []string{"Weekly batch"}, false},
+		{msg(backend.EventAcknowledged, "confirm", backend.EventData{Clock: "confirm"}, 7), []string{"王经理 acknowledged"}, false},
+	} {
+		got := r.Notice(context.Background(), tc.m)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s %s: %q lacks %q", tc.m.Event.Kind, tc.m.Event.Body, got, w)
+			}
+		}
+		if IsEscalationPing(tc.m) != tc.ping {
+			t.Errorf("%s: IsEscalationPing = %v", tc.m.Event.Body, !tc.ping)
+		}
+	}
+	zh := msg(backend.EventEscalation, "confirm breached; step 4: director_group", backend.EventData{Clock: "confirm", Due: due, Step: 4}, 0)
+	zh.Recipient = &backend.Person{Locale: "zh-CN"}
+	if got := r.Notice(context.Background(), zh); !strings.Contains(got, "升级第 4 级：总监组") {
+		t.Errorf("zh-CN: %q", got)
+	}
+}

@@ -1,0 +1,25 @@
+// Package slack is deskbot's Slack channel. Reporters file tickets with
+// /ticket or a global shortcut, which open a modal built from the same
+// form definition the chat dialog uses (validated as a whole with
+// dialogs.Engine.ValidateAll, errors shown per field), or by chatting with
+// the bot in a direct message (the dialogs engine asks the questions).
+// /ticket status NUMBER and /ticket my answer privately; the App Home
+// lists the reporter's open tickets. Assistants handle new tickets from a
+// card in the triage channel (Claim, Ask, Return, Status, Severity,
+// Resolve), and thread replies are synced both ways: an assistant's reply
+// in the card's thread goes to the reporter, the reporter's reply in the
+// ticket's thread in their DM goes into the ticket and the card's thread
+// (whatever chat the assignee uses). A complete modal first shows the
+// Suggester's knowledge-base answers and open incidents, if any.
+// Progress reaches reporters through the outbox, for which the Channel is
+// a notify.Sender.
+//
+// Requests arrive over Socket Mode (SLACK_APP_TOKEN) or as signed HTTP
+// requests (SLACK_SIGNING_SECRET) on /slack/events, /slack/interactivity
+// and /slack/commands. Every request is answered at once (Slack wants an
+// answer within 3 s) and the work is done after, in order per user or
+// channel; retried events are handled once (event id).
+//
+// It imports backend, backend/notify, bot/botkit, dialogs,
+// dialogs/catalog, slack-go and go-redis; never another channel.
+package slack

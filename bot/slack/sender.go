@@ -1,0 +1,185 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/bot/botkit"
+)
+
+// Platform implements notify.Sender.
+func (c *Channel) Platform() string { return Platform }
+
+// permanent are Slack errors that retrying cannot fix.
+var permanent = map[string]bool{
+	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "invalid_auth": true,
+	"account_inactive": true, "token_revoked": true, "user_not_found": true, "cannot_dm_bot": true,
+	"msg_too_long": true, "invalid_blocks": true, "no_text": true, "not_authed": true, "missing_scope": true,
+}
+
+// Send implements notify.Sender. A new ticket becomes a card in the triage
+// channel; other triage and assignee messages go into the card's thread
+// (the assignee is mentioned), or to the assignee's DM without a card. A
+// reporter's follow-up is posted there once: by its triage row, which
+// mentions a Slack assignee, while the assignee's own row is skipped. A
+// reporter's notices go into one thread per ticket in their DM, the
+// resolution with rating buttons. A 429 is *notify.RetryAfterError with
+// Slack's Retry-After; an outbox message is never sent twice.
+func (c *Channel) Send(ctx context.Context, m notify.Message) error {
+	if prev, err := c.store.ChatMessageForOutbox(ctx, Platform, m.Outbox.ID); err == nil {
+		c.log.Debug("slack: outbox message was sent already", "outbox", m.Outbox.ID, "ts", prev.MessageID)
+		return nil
+	} else if backend.ErrorCode(err) != backend.ENOTFOUND {
+		return err
+	}
+	t, e := m.Ticket, m.Event
+	var (
+		channel, thread, text string
+		blocks                []slack.Block
+		kind                  = kindNotice
+		home                  string // user whose App Home to refresh
+	)
+	switch m.Outbox.Audience {
+	case backend.AudienceTriage:
+		if c.cfg.TriageChannel == "" {
+			return &notify.PermanentError{Err: errors.New("SLACK_TRIAGE_CHANNEL is not set")}
+		}
+		channel = c.cfg.TriageChannel
+		if e.Kind == backend.EventCreated {
+			kind = kindCard
+			text, blocks = c.cardBlocks(ctx, t)
+		} else {
+			// Escaped always: a reporter's "<!channel>" must not ping the channel.
+			text = escape(c.render.Notice(ctx, notify.Message{Outbox: m.Outbox, Ticket: t, Event: e}))
+			thread = c.cardOf(ctx, t.ID)
+			if user := c.assigneeToMention(ctx, t, e); user != "" {
+				text = "<@" + user + "> " + text
+			}
+		}
+	default:
+		if m.Account.Platform != Platform || m.Account.UserID == "" {
+			return &notify.PermanentError{Err: fmt.Errorf("no Slack account for person %d", m.Outbox.RecipientID)}
+		}
+		user := m.Account.UserID
+		loc := botkit.Locale(m.Recipient)
+		text = c.render.Notice(ctx, m)
+		channel = user
+		if m.Outbox.Audience == backend.AudienceReporter {
+			home = user
+			if roots, err := c.store.ChatMessagesOf(ctx, t.ID, Platform, kindDM); err == nil && len(roots) > 0 {
+				channel, thread = roots[0].ChatID, roots[0].MessageID
+			} else {
+				kind = kindDM
+			}
+			if e.Kind == backend.EventStatusChanged && e.Data.To == backend.StatusResolved &&
+				t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone {
+				blocks = c.ratingBlocks(loc, text, t.Number)
+			}
+		} else if m.Outbox.Audience == backend.AudiencePerson && botkit.IsEscalationPing(m) {
+			// A ping goes to the person's DM, with its buttons.
+			kind = botkit.PingKind(e.ID)
+			blocks = c.pingBlocks(loc, text, e.Data.Clock, t.Number)
+		} else if card := c.cardOf(ctx, t.ID); card != "" && backend.IsReporterFollowUp(t, e) {
+			// The triage row puts it into the card's thread, mentioning them.
+			c.log.Debug("slack: follow-up is in the card's thread", "outbox", m.Outbox.ID, "ticket", t.Number)
+			return nil
+		} else if card != "" {
+			// The assignee follows the ticket in the card's thread.
+			channel, thread = c.cfg.TriageChannel, card
+			text = "<@" + user + "> " + escape(text)
+		}
+	}
+	var at postedAt
+	opts := []slack.MsgOption{slack.MsgOptionText(clip(text, 3900), false)}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	var err error
+	at.channel, at.ts, err = c.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		var rl *slack.RateLimitedError
+		var se slack.SlackErrorResponse
+		switch {
+		case errors.As(err, &rl):
+			return &notify.RetryAfterError{After: rl.RetryAfter, Err: err}
+		case errors.As(err, &se) && permanent[se.Err]:
+			return &notify.PermanentError{Err: err}
+		case permanent[err.Error()]:
+			return &notify.PermanentError{Err: err}
+		}
+		return fmt.Errorf("slack: post to %s: %w", channel, err)
+	}
+	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: at.channel, MessageID: at.ts, TicketID: t.ID, Kind: kind, OutboxID: m.Outbox.ID})
+	if kind == kindCard {
+		c.cards.Posted(ctx, t)
+	}
+	if home != "" {
+		c.refreshHome(home)
+	}
+	return nil
+}
+
+// assigneeToMention is the Slack user id of t's assignee when e is a
+// reporter's follow-up that the triage row carries for them (their own
+// row is then not posted); "" otherwise.
+func (c *Channel) assigneeToMention(ctx context.Context, t *backend.Ticket, e *backend.Event) string {
+	if t.AssigneeID == 0 || !backend.IsReporterFollowUp(t, e) {
+		return ""
+	}
+	p, err := c.store.Person(ctx, t.AssigneeID)
+	if err != nil {
+		c.log.Warn("slack: cannot load the assignee", "ticket", t.Number, "err", err)
+		return ""
+	}
+	for _, a := range p.Accounts {
+		if a.Platform == Platform {
+			return a.UserID
+		}
+	}
+	return ""
+}
+
+// cardOf is the ts of the ticket's triage card, "" if it has none.
+func (c *Channel) cardOf(ctx context.Context, ticketID int64) string {
+	cards, err := c.store.ChatMessagesOf(ctx, ticketID, Platform, kindCard)
+	if err != nil || len(cards) == 0 {
+		return ""
+	}
+	return cards[0].MessageID
+}
+
+func (c *Channel) remember(ctx context.Context, cm *backend.ChatMessage) {
+	cm.CreatedAt = c.now()
+	if err := c.store.SaveChatMessage(ctx, cm); err != nil {
+		c.log.Warn("slack: cannot remember message", "chat", cm.ChatID, "ticket_id", cm.TicketID, "err", err)
+	}
+}
+
+// homeDelay coalesces App Home refreshes: a burst of notices to one
+// reporter republishes their Home once.
+const homeDelay = 2 * time.Second
+
+// refreshHome republishes user's App Home soon, once per burst.
+func (c *Channel) refreshHome(user string) {
+	c.homeMu.Lock()
+	defer c.homeMu.Unlock()
+	if c.homePending[user] {
+		return
+	}
+	c.homePending[user] = true
+	time.AfterFunc(homeDelay, func() {
+		c.homeMu.Lock()
+		delete(c.homePending, user)
+		c.homeMu.Unlock()
+		c.later(user, func(ctx context.Context) { c.publishHome(ctx, user) })
+	})
+}

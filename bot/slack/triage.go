@@ -1,0 +1,220 @@
+package slack
+
+import (
+	"context"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
+)
+
+// Kinds of remembered messages (backend.ChatMessage.Kind).
+const (
+	kindCard   = "card"   // the triage card; its thread is the ticket's staff thread
+	kindDM     = "dm"     // the first notice in a reporter's DM; its thread is the ticket's reporter thread
+	kindNotice = "notice" // any other notice
+)
+
+// cardBlocks is the triage card: the ticket (contacts masked) and, while
+// it is open, its buttons and selects.
+func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []slack.Block) {
+	loc := c.cfg.TriageLocale
+	text := c.render.Card(ctx, loc, t, nil)
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
+	if !t.Status.Open() {
+		return text, blocks
+	}
+	btn := func(action string) slack.BlockElement {
+		b := slack.NewButtonBlockElement("tk:"+action, t.Number, plainN(c.T(loc, "slack.btn."+action, nil), 75))
+		if action == "claim" || action == "resolve" {
+			b.Style = slack.StylePrimary
+		}
+		return b
+	}
+	var els []slack.BlockElement
+	if t.AssigneeID == 0 {
+		els = append(els, btn("claim"))
+	}
+	els = append(els, btn("ask"), btn("return"), btn("resolve"))
+	var statuses []*slack.OptionBlockObject
+	for _, s := range t.Status.Next() {
+		statuses = append(statuses, slack.NewOptionBlockObject(string(s)+" "+t.Number, plainN(c.render.Status(loc, s), maxOption), nil))
+	}
+	if len(statuses) > 0 {
+		els = append(els, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.status", nil), 150), "tk:status", statuses...))
+	}
+	var sevs []*slack.OptionBlockObject
+	for _, s := range backend.Severities {
+		if s != t.Severity {
+			sevs = append(sevs, slack.NewOptionBlockObject(string(s)+" "+t.Number, plainN(c.render.Severity(loc, s), maxOption), nil))
+		}
+	}
+	els = append(els, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.sev", nil), 150), "tk:sev", sevs...))
+	blocks = append(blocks, slack.NewActionBlock("tk", els...))
+	return text, blocks
+}
+
+// onTriageReply takes a message in a thread of the triage channel: under
+// a card it is an assistant's reply to the reporter.
+func (c *Channel) onTriageReply(ctx context.Context, m inMessage) {
+	cm, err := c.store.ChatMessage(ctx, Platform, m.channel, m.thread)
+	if err != nil || cm.Kind != kindCard {
+		return
+	}
+	c.onTicketReply(ctx, m, cm.TicketID, true)
+}
+
+// staff is the linked staff member who pressed something, or nil after
+// telling them they may not.
+func (c *Channel) staff(ctx context.Context, user, channel string) *backend.Person {
+	p, err := c.store.PersonByAccount(ctx, Platform, user)
+	if err != nil || !p.Handles() {
+		if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+			c.log.Warn("slack: looking up who pressed", "err", err)
+		}
+		c.ephemeral(ctx, channel, user, c.T(c.cfg.TriageLocale, "slack.triage.not_allowed", nil))
+		return nil
+	}
+	return p
+}
+
+// onCardAction runs a card button or select that needs no text.
+func (c *Channel) onCardAction(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, action string) {
+	channel, user := cb.Channel.ID, cb.User.ID
+	p := c.staff(ctx, user, channel)
+	if p == nil {
+		return
+	}
+	loc := c.cfg.TriageLocale
+	var (
+		t   *backend.Ticket
+		err error
+	)
+	switch action {
+	case "claim":
+		t, err = c.svc.Claim(ctx, p, a.Value)
+	case "status":
+		to, number, _ := strings.Cut(a.SelectedOption.Value, " ")
+		if textActions[backend.Status(to)] != "" {
+			return // a modal asks for the text (onBlockAction)
+		}
+		t, err = c.svc.Transition(ctx, p, number, backend.Status(to), "")
+	case "sev":
+		sev, number, _ := strings.Cut(a.SelectedOption.Value, " ")
+		t, err = c.svc.ChangeSeverity(ctx, p, number, backend.Severity(sev))
+	default:
+		return
+	}
+	if err != nil {
+		c.ephemeral(ctx, channel, user, c.errorText(loc, err))
+		return
+	}
+	c.refreshCard(ctx, t)
+}
+
+// openActionModal asks for the text an action needs: the reason to
+// return, the question for the reporter, the solution.
+func (c *Channel) openActionModal(ctx context.Context, trigger, user, action, number, channel string) {
+	loc := c.cfg.TriageLocale
+	in := slack.NewPlainTextInputBlockElement(plainN(c.T(loc, "slack.prompt.placeholder", nil), 150), actValue)
+	in.Multiline = true
+	in.MaxLength = 3000
+	v := slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      cbAct,
+		Title:           plainN(c.T(loc, "slack.btn."+action, nil), 24),
+		Submit:          plainN(c.T(loc, "slack.modal.submit", nil), 24),
+		Close:           plainN(c.T(loc, "slack.modal.close", nil), 24),
+		PrivateMetadata: action + metaSep + number + metaSep + channel,
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewInputBlock("text", plainN(c.T(loc, "slack.prompt."+action, map[string]any{"Number": number}), 2000), nil, in),
+		}},
+	}
+	if _, err := c.api.OpenViewContext(ctx, trigger, v); err != nil {
+		c.log.Warn("slack: views.open failed", "user", user, "err", err)
+	}
+}
+
+// submitAction takes the text of a return, ask or resolve modal. An
+// empty text is refused on the field; the action runs after.
+func (c *Channel) submitAction(_ context.Context, cb slack.InteractionCallback) any {
+	parts := strings.SplitN(cb.View.PrivateMetadata, metaSep, 3)
+	if len(parts) != 3 {
+		return nil
+	}
+	action, number, channel := parts[0], parts[1], parts[2]
+	text := ""
+	if cb.View.State != nil {
+		text = strings.TrimSpace(cb.View.State.Values["text"][actValue].Value)
+	}
+	if text == "" {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{"text": c.T(c.cfg.TriageLocale, "slack.comment.empty", nil)})
+	}
+	user := cb.User.ID
+	c.later(number+channel, func(ctx context.Context) {
+		p := c.staff(ctx, user, channel)
+		if p == nil {
+			return
+		}
+		var (
+			t   *backend.Ticket
+			err error
+		)
+		switch action {
+		case "return":
+			t, err = c.svc.Return(ctx, p, number, text)
+		case "ask":
+			t, err = c.svc.Ask(ctx, p, number, text)
+		case "resolve":
+			t, err = c.svc.Resolve(ctx, p, number, text)
+		default:
+			return
+		}
+		if err != nil {
+			c.ephemeral(ctx, channel, user, c.errorText(c.cfg.TriageLocale, err))
+			return
+		}
+		c.refreshCard(ctx, t)
+	})
+	return slack.NewClearViewSubmissionResponse()
+}
+
+// onRating records the reporter's satisfaction from the buttons under a
+// resolution notice, and replaces the buttons with the rating.
+func (c *Channel) onRating(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+	rating := strings.TrimPrefix(a.ActionID, "rt:")
+	p, err := c.reporter(ctx, cb.User.ID)
+	if err != nil {
+		return
+	}
+	loc := botkit.Locale(p)
+	channel := cb.Channel.ID
+	if _, err := c.svc.RecordSatisfaction(ctx, p, a.Value, backend.Satisfaction(rating), ""); err != nil {
+		c.post(ctx, channel, c.errorText(loc, err), nil, cb.Message.ThreadTimestamp)
+		return
+	}
+	text := cb.Message.Text + "\n" + c.T(loc, "slack.rating.given", map[string]any{"Rating": c.T(loc, "rating."+rating, nil)})
+	c.update(ctx, channel, cb.Message.Timestamp, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
+}
+
+// ratingBlocks are 满意 / 基本满意 / 不满意 under a resolution notice.
+func (c *Channel) ratingBlocks(loc, text, number string) []slack.Block {
+	var els []slack.BlockElement
+	for _, r := range []backend.Satisfaction{backend.SatisfactionSatisfied, backend.SatisfactionBasically, backend.SatisfactionUnsatisfied} {
+		els = append(els, slack.NewButtonBlockElement("rt:"+string(r), number, plainN(c.T(loc, "rating."+string(r), nil), 75)))
+	}
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil), slack.NewActionBlock("rt", els...)}
+}
+
+// refreshCard updates every triage card of t in place (chat.update).
+func (c *Channel) refreshCard(ctx context.Context, t *backend.Ticket) { c.cards.Refresh(ctx, t) }
+
+// TicketChanged updates the triage card after a change made elsewhere
+// (another channel, the console, the API). Wire it into
+// backend.ServiceConfig.Changed; it does not block.
+func (c *Channel) TicketChanged(t *backend.Ticket) {
+	c.cards.Changed(t)
+	c.pings.Changed(t)
+}

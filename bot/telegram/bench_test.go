@@ -1,0 +1,260 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+)
+
+// benchReporters is how many reporters run the dialog at once
+// (DESKBENCH_REPORTERS, default 200).
+func benchReporters() int {
+	if n, err := strconv.Atoi(os.Getenv("DESKBENCH_REPORTERS")); err == nil && n > 0 {
+		return n
+	}
+	return 200
+}
+
+// step is one turn of the benchmark dialog: what the reporter does, and
+// a text the bot's answer contains.
+type step struct {
+	text, button string
+	photo        bool
+	expect       string
+}
+
+var benchDialog = []step{
+	{text: "/start", expect: "（1/10）"},
+	{text: "放心房上线后在前台不显示，已经两个小时了", expect: "（2/10）"},
+	{button: "cmd:skip", expect: "（3/10）"},
+	{button: "opt:category:product", expect: "具体位置"},
+	{button: "opt:category:product/house", expect: "（4/10）"},
+	{text: "现在", expect: "（5/10）"},
+	{button: "opt:region:north", expect: "（6/10）"},
+	{button: "opt:severity:P2", expect: "（7/10）"},
+	{photo: true, expect: "已收到 1 个文件"},
+	{button: "cmd:done", expect: "（8/10）"},
+	{text: "ORD-12345", expect: "（9/10）"},
+	{text: "shop_bj_2026", expect: "（10/10）"},
+	{text: "13800138000", expect: "请核对"},
+	{button: "cmd:submit", expect: "确认提交吗"},
+	{button: "cmd:confirm", expect: "已提交"},
+}
+
+// turnMeter waits for the bot's answers and measures each turn from the
+// update's delivery to the answer reaching the fake.
+type turnMeter struct {
+	mu      sync.Mutex
+	waiting map[int64]chan *models.Message // chat → the reporter waiting
+	expect  map[int64]string
+	lat     []time.Duration
+}
+
+func newTurnMeter(tg *telegramtest.Server) *turnMeter {
+	m := &turnMeter{waiting: map[int64]chan *models.Message{}, expect: map[int64]string{}}
+	tg.OnCall = func(c telegramtest.Call) {
+		if c.Method != "sendMessage" || c.Result == nil {
+			return
+		}
+		m.mu.Lock()
+		ch, ok := m.waiting[c.Result.Chat.ID]
+		if ok && strings.Contains(c.Result.Text, m.expect[c.Result.Chat.ID]) {
+			delete(m.waiting, c.Result.Chat.ID)
+		} else {
+			ok = false
+		}
+		m.mu.Unlock()
+		if ok {
+			ch <- c.Result
+		}
+	}
+	return m
+}
+
+// turn delivers upd and waits for the answer containing expect.
+func (m *turnMeter) turn(ctx context.Context, chat int64, expect string, deliver func()) (*models.Message, error) {
+	ch := make(chan *models.Message, 1)
+	m.mu.Lock()
+	m.waiting[chat], m.expect[chat] = ch, expect
+	m.mu.Unlock()
+	start := time.Now()
+	deliver()
+	select {
+	case msg := <-ch:
+		d := time.Since(start)
+		m.mu.Lock()
+		m.lat = append(m.lat, d)
+		m.mu.Unlock()
+		return msg, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("chat %d: no answer containing %q", chat, expect)
+	}
+}
+
+type benchResult struct {
+	turns    int
+	elapsed  time.Duration
+	p50, p99 time.Duration
+	cpu      time.Duration // CPU time of this process (bot, fake and reporters; not Postgres or Redis)
+}
+
+// cpuPerTurn is less disturbed by other load on the machine than turns/s.
+func (r benchResult) cpuPerTurn() time.Duration { return r.cpu / time.Duration(max(r.turns, 1)) }
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func (r benchResult) perSec() float64 { return float64(r.turns) / r.elapsed.Seconds() }
+
+func (m *turnMeter) result(elapsed time.Duration) benchResult {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := slices.Clone(m.lat)
+	slices.Sort(l)
+	r := benchResult{turns: len(l), elapsed: elapsed}
+	if len(l) > 0 {
+		r.p50, r.p99 = l[len(l)*50/100], l[min(len(l)-1, len(l)*99/100)]
+	}
+	return r
+}
+
+// runReporters runs n reporters at once through turns, each delivered by
+// deliver.
+func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turns []step, deliver func(*models.Update)) benchResult {
+	meter := newTurnMeter(tg)
+	defer func() { tg.OnCall = nil }()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	photo := pngBytes(b)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start, cpu := time.Now(), processCPU()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := telegramtest.User(base+int64(i), "R"+strconv.Itoa(i), "zh-hans")
+			var last *models.Message
+			for _, s := range turns {
+				var upd *models.Update
+				switch {
+				case s.photo:
+					upd = tg.Photo(u, photo, "")
+				case s.button != "":
+					upd = tg.Press(u, last, s.button)
+				default:
+					upd = tg.Text(u, s.text)
+				}
+				m, err := meter.turn(ctx, u.ID, s.expect, func() { deliver(upd) })
+				if err != nil {
+					msgs := tg.Messages(u.ID)
+					if len(msgs) > 0 {
+						err = fmt.Errorf("%w (update %d); last answer: %q", err, upd.ID, clip(msgs[len(msgs)-1].Text, 80))
+					}
+					errs <- err
+					return
+				}
+				last = m
+			}
+		}()
+	}
+	wg.Wait()
+	r := meter.result(time.Since(start))
+	r.cpu = processCPU() - cpu
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// BenchmarkTelegram: N reporters complete the whole feedback dialog at
+// once, in poll and webhook mode, against a bare go-telegram echo bot on
+// the same fake as the baseline. Run with -benchtime=1x.
+func BenchmarkTelegram(b *testing.B) {
+	n := benchReporters()
+	for _, mode := range []string{ModePoll, ModeWebhook} {
+		b.Run(mode, func(b *testing.B) {
+			var echo, desk benchResult
+			for i := range b.N {
+				echo = benchEcho(b, mode, n, int64(i))
+				h := newHarness(b, mode, func(c *Config) { c.Workers = 64; c.Limits = DefaultLimits })
+				deliver := func(u *models.Update) { h.deliver(u) }
+				desk = runReporters(b, h.tg, n, 10_000_000+int64(i)*100_000, benchDialog, deliver)
+				h.stop()
+			}
+			b.ReportMetric(desk.perSec(), "turns/s")
+			b.ReportMetric(float64(desk.p50.Microseconds())/1000, "p50_ms")
+			b.ReportMetric(float64(desk.p99.Microseconds())/1000, "p99_ms")
+			b.ReportMetric(echo.perSec(), "echo_turns/s")
+			b.ReportMetric(desk.perSec()/echo.perSec(), "ratio")
+			b.ReportMetric(float64(desk.cpuPerTurn().Microseconds()), "cpu_us/turn")
+			b.ReportMetric(float64(echo.cpuPerTurn().Microseconds()), "echo_cpu_us/turn")
+			b.Logf("%s: %d reporters, %d turns in %s: deskbot %.0f turns/s p50 %s p99 %s, %s CPU/turn; echo %.0f turns/s p50 %s p99 %s, %s CPU/turn; ratio %.2f",
+				mode, n, desk.turns, desk.elapsed.Round(time.Millisecond), desk.perSec(), desk.p50, desk.p99, desk.cpuPerTurn().Round(time.Microsecond),
+				echo.perSec(), echo.p50, echo.p99, echo.cpuPerTurn().Round(time.Microsecond), desk.perSec()/echo.perSec())
+		})
+	}
+}
+
+// benchEcho is the baseline: a bare go-telegram bot that echoes every
+// text and answers every button, against the same fake, same turns.
+func benchEcho(b *testing.B, mode string, n int, iter int64) benchResult {
+	tg := telegramtest.New(b)
+	handler := func(ctx context.Context, bt *bot.Bot, upd *models.Update) {
+		switch {
+		case upd.Message != nil:
+			text := upd.Message.Text
+			if text == "" {
+				text = "photo"
+			}
+			bt.SendMessage(ctx, &bot.SendMessageParams{ChatID: upd.Message.Chat.ID, Text: "echo " + text})
+		case upd.CallbackQuery != nil:
+			bt.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: upd.CallbackQuery.ID})
+			bt.SendMessage(ctx, &bot.SendMessageParams{ChatID: upd.CallbackQuery.Message.Message.Chat.ID, Text: "echo " + upd.CallbackQuery.Data})
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 128
+	bt, err := bot.New(telegramtest.Token, bot.WithServerURL(tg.URL()), bot.WithSkipGetMe(), bot.WithDefaultHandler(handler),
+		bot.WithHTTPClient(2*time.Second, &http.Client{Transport: tr, Timeout: 10 * time.Second}), bot.WithWorkers(8))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deliver := func(u *models.Update) { tg.Enqueue(u) }
+	if mode == ModeWebhook {
+		srv := httptest.NewServer(bt.WebhookHandler())
+		defer srv.Close()
+		bt.SetWebhook(ctx, &bot.SetWebhookParams{URL: srv.URL, SecretToken: "echo"})
+		go bt.StartWebhook(ctx)
+		deliver = func(u *models.Update) { tg.Post(context.Background(), u) }
+	} else {
+		go bt.Start(ctx)
+	}
+	// The echo bot says "echo …": expect that instead of the dialog texts.
+	turns := make([]step, len(benchDialog))
+	for i, s := range benchDialog {
+		s.expect = "echo"
+		turns[i] = s
+	}
+	return runReporters(b, tg, n, 20_000_000+iter*100_000, turns, deliver)
+}

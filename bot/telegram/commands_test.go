@@ -1,0 +1,321 @@
+package telegram
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+)
+
+// directTicket files a P3 ticket for u through the service, as if u had
+// completed the dialog, and returns its number.
+func (h *harness) directTicket(u models.User, summary string) string {
+	h.t.Helper()
+	ctx := context.Background()
+	p, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: itoa(u.ID), ChatID: itoa(u.ID)}, u.FirstName, "zh-CN")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	t, err := h.svc.CreateTicket(ctx, p, backend.NewTicket{Prefix: "FB", Form: "feedback", Summary: summary,
+		CategoryPath: []string{"CRM问题", "提单系统"}, OccurredAt: time.Now().Add(-time.Hour), Region: "华北",
+		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: Platform})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return t.Number
+}
+
+func (h *harness) person(u models.User) *backend.Person {
+	h.t.Helper()
+	p, err := h.store.PersonByAccount(context.Background(), Platform, itoa(u.ID))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// TestStatus: /status NUMBER and a message that is only a number show the
+// ticket and its latest progress; a wrong, missing or someone else's number
+// gets a clear answer that does not leak the ticket.
+func TestStatus(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	number := h.directTicket(alice, "会员中心余额在到期前被清零了")
+	rep := h.follow(alice.ID)
+	rep.next("已收到您的问题", number) // the outbox notice comes first
+
+	t.Run("Command", func(t *testing.T) {
+		h.deliver(h.tg.Text(alice, "/status "+number))
+		m := rep.next("工单 "+number, "状态：待受理", "会员中心余额在到期前被清零了", "最新进度：已收到，等待受理。")
+		if m.ReplyMarkup != nil && len(m.ReplyMarkup.InlineKeyboard) > 0 {
+			t.Fatalf("an open ticket's status has buttons: %+v", m.ReplyMarkup)
+		}
+	})
+	t.Run("LowerCaseAndBotName", func(t *testing.T) {
+		h.deliver(h.tg.Text(alice, "/status@deskbot_test_bot "+strings.ToLower(number)))
+		rep.next("工单 "+number, "状态：待受理")
+	})
+	t.Run("PlainNumber", func(t *testing.T) {
+		h.deliver(h.tg.Text(alice, "  "+number+" "))
+		rep.next("工单 "+number, "最新进度")
+		if active, err := h.ch.engine.Active(ctx, sessionKey(alice.ID, alice.ID)); err != nil || active {
+			t.Fatalf("a number started a dialog: %v %v", active, err)
+		}
+	})
+	t.Run("LatestProgress", func(t *testing.T) {
+		if _, err := h.svc.Claim(ctx, bobP, number); err != nil {
+			t.Fatal(err)
+		}
+		rep.next("已由", number)
+		if _, err := h.svc.Comment(ctx, bobP, number, "正在排查会员中心的结算任务", true); err != nil {
+			t.Fatal(err)
+		}
+		rep.next("正在排查会员中心的结算任务")
+		if _, err := h.svc.Comment(ctx, bobP, number, "内部备注：疑似定时任务配置错误", false); err != nil {
+			t.Fatal(err)
+		}
+		h.deliver(h.tg.Text(alice, number))
+		m := rep.next("工单 "+number, "已分派", "正在排查会员中心的结算任务")
+		if strings.Contains(m.Text, "内部备注") {
+			t.Fatalf("the reporter sees an internal note: %q", m.Text)
+		}
+	})
+	t.Run("ErrUsage", func(t *testing.T) {
+		h.deliver(h.tg.Text(alice, "/status"))
+		rep.next("请在命令后写工单号")
+		h.deliver(h.tg.Text(alice, "/status 12345"))
+		rep.next("请在命令后写工单号")
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		h.deliver(h.tg.Text(alice, "/status FB-20200101-0001"))
+		rep.next("没有找到这个工单")
+	})
+	t.Run("ErrSomeoneElses", func(t *testing.T) {
+		// Eve is a stranger: the ticket is "not found", in her language.
+		h.deliver(h.tg.Text(eve, number))
+		m := h.follow(eve.ID).next("No such ticket")
+		if strings.Contains(m.Text, "会员中心") {
+			t.Fatalf("leaked: %q", m.Text)
+		}
+	})
+	t.Run("ResolvedHasRating", func(t *testing.T) {
+		if _, err := h.svc.Resolve(ctx, bobP, number, "结算任务已修复，余额已恢复"); err != nil {
+			t.Fatal(err)
+		}
+		rep.next("已解决", "结算任务已修复")
+		h.deliver(h.tg.Text(alice, "/status "+number))
+		m := rep.next("工单 "+number, "结算任务已修复")
+		if telegramtest.ButtonData(m, "基本满意") != "rt:basically:"+number {
+			t.Fatalf("no rating buttons on a resolved ticket: %+v", m.ReplyMarkup)
+		}
+		h.press(alice, m, "基本满意")
+		h.tg.Wait(t, 10*time.Second, "the rating", func() bool {
+			tk, err := h.store.Ticket(ctx, number)
+			return err == nil && tk.Satisfaction == backend.SatisfactionBasically
+		})
+		h.deliver(h.tg.Text(alice, "/status "+number))
+		m = rep.next("工单 "+number, "已完成")
+		if m.ReplyMarkup != nil && len(m.ReplyMarkup.InlineKeyboard) > 0 {
+			t.Fatalf("a rated ticket still offers rating: %+v", m.ReplyMarkup)
+		}
+	})
+}
+
+// TestMyTickets: /my and the "My tickets" button list my open tickets with
+// a button each that shows the ticket; an assistant sees the tickets
+// assigned to them.
+func TestMyTickets(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	rep := h.follow(alice.ID)
+
+	h.deliver(h.tg.Text(alice, "/my"))
+	rep.next("您目前没有未完成的工单")
+
+	first := h.directTicket(alice, "第一个问题：提单系统无法保存草稿")
+	second := h.directTicket(alice, "第二个问题：会员中心头像上传失败")
+	closed := h.directTicket(alice, "第三个问题：已经解决的旧问题")
+	h.directTicket(eve, "Eve's own problem that Alice must not see")
+	bobP := h.linkAssistant(bob)
+	if _, err := h.svc.Resolve(ctx, bobP, closed, "已处理"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Claim(ctx, bobP, second); err != nil {
+		t.Fatal(err)
+	}
+
+	h.deliver(h.tg.Text(alice, "/my"))
+	list := rep.next("您有 2 个未完成的工单")
+	for _, n := range []string{first, second} {
+		if !strings.Contains(list.Text, n) || telegramtest.ButtonData(list, n) != "vw:"+n {
+			t.Fatalf("%s missing from %q / %+v", n, list.Text, list.ReplyMarkup)
+		}
+	}
+	if strings.Contains(list.Text, closed) || strings.Contains(list.Text, "Eve") {
+		t.Fatalf("/my lists a closed or someone else's ticket: %q", list.Text)
+	}
+	if !strings.Contains(list.Text, "已分派") || !strings.Contains(list.Text, "待受理") {
+		t.Fatalf("statuses missing: %q", list.Text)
+	}
+
+	// A button shows that ticket.
+	h.press(alice, list, second)
+	rep.next("工单 "+second, "已分派", "头像上传失败")
+	if h.tg.Message(list.Chat.ID, list.ID).ReplyMarkup == nil {
+		t.Fatal("the list lost its buttons")
+	}
+
+	// The persistent keyboard's button does the same as /my.
+	h.deliver(h.tg.Text(alice, "📋 我的工单"))
+	rep.next("您有 2 个未完成的工单")
+
+	// An assistant's /my: the tickets assigned to them.
+	h.deliver(h.tg.Text(bob, "/my"))
+	mine := h.follow(bob.ID).next("1 个未完成的工单")
+	if !strings.Contains(mine.Text, second) || strings.Contains(mine.Text, first) {
+		t.Fatalf("assistant's /my: %q", mine.Text)
+	}
+}
+
+// TestLang: /lang offers the languages as buttons; the choice is kept on
+// the person, applies to the running dialog, and /lang en sets it at once.
+func TestLang(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	rep := h.follow(alice.ID)
+
+	h.deliver(h.tg.Text(alice, "/lang"))
+	choose := rep.next("请选择语言")
+	if telegramtest.ButtonData(choose, "English") != "lg:en" || telegramtest.ButtonData(choose, "中文") != "lg:zh-CN" {
+		t.Fatalf("language buttons: %+v", choose.ReplyMarkup)
+	}
+	h.press(alice, choose, "English")
+	rep.next("Language set to English.")
+	h.tg.Wait(t, 10*time.Second, "the choice's buttons to go", func() bool {
+		m := h.tg.Message(choose.Chat.ID, choose.ID)
+		return m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0
+	})
+	if p := h.person(alice); p.Locale != "en" {
+		t.Fatalf("locale = %q, want en", p.Locale)
+	}
+	h.deliver(h.tg.Text(alice, "/help"))
+	rep.next("How to use:")
+
+	// In the middle of a dialog: the question is asked again in Chinese.
+	h.deliver(h.tg.Text(alice, "/new"))
+	rep.next("(1/10)")
+	h.deliver(h.tg.Text(alice, "/lang 中文"))
+	rep.next("已切换为中文。")
+	rep.next("（1/10）")
+	if p := h.person(alice); p.Locale != "zh-CN" {
+		t.Fatalf("locale = %q, want zh-CN", p.Locale)
+	}
+	// The dialog goes on where it was.
+	h.deliver(h.tg.Text(alice, "提单系统保存时一直转圈，无法提交"))
+	rep.next("（2/10）")
+	if active, err := h.ch.engine.Active(ctx, sessionKey(alice.ID, alice.ID)); err != nil || !active {
+		t.Fatalf("the dialog ended: %v %v", active, err)
+	}
+}
+
+// TestCancel: /cancel ends a dialog without a ticket; with none running it
+// says so.
+func TestCancel(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	rep := h.follow(alice.ID)
+
+	h.deliver(h.tg.Text(alice, "/cancel"))
+	rep.next("当前没有正在填写的工单")
+
+	h.deliver(h.tg.Text(alice, "/start"))
+	rep.next("问题概述")
+	h.deliver(h.tg.Text(alice, "提单系统保存时一直转圈，无法提交"))
+	rep.next("（2/10）")
+	h.deliver(h.tg.Text(alice, "/cancel"))
+	q := rep.next("确定取消吗")
+	h.press(alice, q, "是，取消")
+	rep.next("已取消，本次没有提交工单")
+	if active, err := h.ch.engine.Active(ctx, sessionKey(alice.ID, alice.ID)); err != nil || active {
+		t.Fatalf("still active after /cancel: %v %v", active, err)
+	}
+	h.deliver(h.tg.Text(alice, "/cancel"))
+	rep.next("当前没有正在填写的工单")
+	page, err := h.store.Tickets(ctx, backend.TicketFilter{ReporterID: h.person(alice).ID, Limit: 10})
+	if err != nil || len(page.Tickets) != 0 {
+		t.Fatalf("tickets after cancel: %v %v", page, err)
+	}
+}
+
+// TestHelp: reporters get the reporter's help; linked staff also get the
+// assistant's; in the triage group /help is the assistant's help.
+func TestHelp(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	h.deliver(h.tg.Text(alice, "/help"))
+	m := h.follow(alice.ID).next("使用方法", "/status")
+	if strings.Contains(m.Text, "助理使用方法") {
+		t.Fatalf("a reporter gets the staff help: %q", m.Text)
+	}
+	if len(h.tg.CallsTo("sendMessage")) == 0 || !strings.Contains(h.tg.CallsTo("sendMessage")[0].Params["reply_markup"], "提交问题") {
+		t.Fatalf("no main keyboard with the help")
+	}
+	h.linkAssistant(bob)
+	h.deliver(h.tg.Text(bob, "/help"))
+	h.follow(bob.ID).next("使用方法", "助理使用方法")
+	h.deliver(h.tg.TextIn(bob, triageChat, "/help@deskbot_test_bot"))
+	h.follow(triageChat).next("助理使用方法")
+}
+
+// TestRefusedFiles: during the screenshots question, a file over the size
+// limit, a photo whose every size is over it, and a file of a refused type
+// each get a clear message; nothing entered before is lost and the next
+// good file is taken. A file outside a dialog is explained.
+func TestRefusedFiles(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	rep := h.follow(alice.ID)
+
+	h.deliver(h.tg.Document(alice, []byte("%PDF-1.4 whatever"), "report.pdf", "application/pdf", 0))
+	rep.next("收到文件，但现在没有正在填写的工单")
+
+	h.toScreenshots(alice, rep)
+	getFiles := len(h.tg.CallsTo("getFile"))
+
+	// Announced over the limit: refused before downloading.
+	h.deliver(h.tg.Document(alice, []byte("big"), "huge.png", "image/png", 30<<20))
+	rep.next("文件太大，最大 10 MB", "已填写的内容都还在")
+	if n := len(h.tg.CallsTo("getFile")); n != getFiles {
+		t.Fatalf("an announced-too-big file was fetched (%d getFile calls)", n-getFiles)
+	}
+	// A photo whose every size is over the limit.
+	big := h.tg.Photo(alice, pngBytes(t), "")
+	for i := range big.Message.Photo {
+		big.Message.Photo[i].FileSize = 11 << 20
+	}
+	h.deliver(big)
+	rep.next("文件太大")
+	// A program disguised as a PNG: the type is sniffed from the bytes.
+	h.deliver(h.tg.Document(alice, []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), "shot.png", "image/png", 0))
+	rep.next("不支持这种文件", "application/octet-stream", "已填写的内容都还在")
+
+	// The dialog is still at the screenshots, with none received.
+	h.deliver(h.tg.Photo(alice, pngBytes(t), "前台截图"))
+	q := rep.next("已收到 1 个文件")
+	h.press(alice, q, "cmd:done")
+	number := h.fromOrderNumber(alice, rep, false)
+
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Summary != "放心房上线后在前台不显示，已经两个小时了" || tk.Region != "north" || tk.Severity != backend.P2 ||
+		len(tk.Attachments) != 1 || tk.Attachments[0].ContentType != "image/png" {
+		t.Fatalf("ticket after refused files: %+v", tk)
+	}
+}

@@ -1,0 +1,278 @@
+package telegram
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+)
+
+var (
+	alice = telegramtest.User(1001, "Alice", "zh-hans")
+	bob   = telegramtest.User(2001, "Bob", "zh-hans")
+	eve   = telegramtest.User(3001, "Eve", "en")
+)
+
+// TestEndToEnd: a reporter files a ticket with a photo, an assistant
+// claims it from the triage group, asks for information, the reporter
+// answers by reply, the assistant resolves, and the reporter rates it —
+// in poll and in webhook mode.
+func TestEndToEnd(t *testing.T) {
+	for _, mode := range []string{ModePoll, ModeWebhook} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, mode)
+			ctx := context.Background()
+			bobP := h.linkAssistant(bob)
+			rep := h.follow(alice.ID)
+			number := h.fileTicket(alice, rep, false)
+
+			// The ticket is in the database with every field.
+			tk, err := h.store.Ticket(ctx, number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			aliceP, err := h.store.PersonByAccount(ctx, Platform, itoa(alice.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(pngBytes(t))
+			if tk.Summary != "放心房上线后在前台不显示，已经两个小时了" || !slices.Equal(tk.CategoryPath, []string{"product", "house"}) ||
+				tk.Region != "north" || tk.Severity != backend.P2 || tk.OrderNumber != "ORD-12345" || tk.Account != "shop_bj_2026" ||
+				tk.Contacts.Phone != "13800138000" || tk.Channel != Platform || tk.ReporterID != aliceP.ID || tk.OccurredAt.IsZero() ||
+				len(tk.Attachments) != 1 || tk.Attachments[0].SHA256 != hex.EncodeToString(sum[:]) || tk.Attachments[0].ContentType != "image/png" {
+				t.Fatalf("ticket fields: %+v", tk)
+			}
+			if _, err := h.files.Stat(tk.Attachments[0].SHA256); err != nil {
+				t.Fatalf("attachment not stored: %v", err)
+			}
+
+			// The card appears in the triage group, contacts masked.
+			group := h.follow(triageChat)
+			card := group.next(number, "138****8000")
+			if strings.Contains(card.Text, "13800138000") || strings.Contains(card.Text, "shop_bj_2026") {
+				t.Fatalf("card shows personal data: %q", card.Text)
+			}
+			h.tg.WaitMessage(t, alice.ID, telegramtest.Containing("已收到您的问题", number))
+
+			// Claim: the card is edited, the assistant gets the full card.
+			h.press(bob, card, "tk:claim:"+number)
+			h.tg.Wait(t, 10*time.Second, "the card to show the assignee", func() bool {
+				m := h.tg.Message(card.Chat.ID, card.ID)
+				return strings.Contains(m.Text, bobP.Name) && telegramtest.ButtonData(m, "受理") == ""
+			})
+			h.follow(bob.ID).next(number, "13800138000")
+			rep.next("已由", "受理")
+
+			// Ask for info: prompt, the assistant replies, the reporter is asked.
+			h.press(bob, card, "tk:ask:"+number)
+			prompt := group.next("向报告人提问", number)
+			h.deliver(h.tg.Reply(bob, prompt, "请提供前台页面的截图和帖子链接"))
+			group.next("待补充")
+			ask := rep.next("需要您补充信息", "请提供前台页面的截图和帖子链接")
+			if s := h.status(number); s != backend.StatusWaitingReporter {
+				t.Fatalf("after ask: %s", s)
+			}
+
+			// The reporter answers by replying: a comment, the ticket moves on.
+			h.deliver(h.tg.Reply(alice, ask, "帖子链接 https://example.com/p/1，刷新后仍不显示"))
+			rep.next("已补充到工单")
+			h.follow(bob.ID).next("追问", "刷新后仍不显示")
+			if s := h.status(number); s != backend.StatusInProgress {
+				t.Fatalf("after the reporter's answer: %s", s)
+			}
+
+			// Resolve with a solution; the reporter rates it.
+			h.press(bob, card, "tk:resolve:"+number)
+			prompt = group.next("解决", number, "解决方案")
+			h.deliver(h.tg.Reply(bob, prompt, "索引已重建，放心房已恢复显示"))
+			resolved := rep.next("已解决", "索引已重建")
+			if telegramtest.ButtonData(resolved, "基本满意") == "" {
+				t.Fatalf("no rating buttons on %q", resolved.Text)
+			}
+			h.press(alice, resolved, "满意")
+			h.tg.Wait(t, 10*time.Second, "the rating to be recorded", func() bool {
+				tk, err := h.store.Ticket(ctx, number)
+				return err == nil && tk.Satisfaction == backend.SatisfactionSatisfied
+			})
+
+			// Every update reached the reporter once, in order.
+			var got []string
+			for _, m := range h.tg.Messages(alice.ID) {
+				for _, marker := range []string{"已收到您的问题", "已由", "需要您补充信息", "已解决"} {
+					if strings.Contains(m.Text, marker) && strings.Contains(m.Text, number) {
+						got = append(got, marker)
+					}
+				}
+			}
+			if want := []string{"已收到您的问题", "已由", "需要您补充信息", "已解决"}; !slices.Equal(got, want) {
+				t.Fatalf("reporter's notices: %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func (h *harness) status(number string) backend.Status {
+	h.t.Helper()
+	tk, err := h.store.Ticket(context.Background(), number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tk.Status
+}
+
+// TestDuplicateUpdate: the final press delivered twice (a Telegram retry,
+// or two replicas) files one ticket.
+func TestDuplicateUpdate(t *testing.T) {
+	for _, mode := range []string{ModePoll, ModeWebhook} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, mode)
+			number := h.fileTicket(alice, h.follow(alice.ID), true)
+			p, err := h.store.PersonByAccount(context.Background(), Platform, itoa(alice.ID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Let a second copy, if any, be handled.
+			h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
+			time.Sleep(200 * time.Millisecond)
+			page, err := h.store.Tickets(context.Background(), backend.TicketFilter{ReporterID: p.ID, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Tickets) != 1 {
+				t.Fatalf("%d tickets filed, want 1", len(page.Tickets))
+			}
+			filed := 0
+			for _, m := range h.tg.Messages(alice.ID) {
+				if strings.Contains(m.Text, "已提交") {
+					filed++
+				}
+			}
+			if filed != 1 {
+				t.Fatalf("%d filed confirmations, want 1", filed)
+			}
+		})
+	}
+}
+
+// TestWebhookAuth: a forged or missing secret gets 401 and changes
+// nothing; a malformed body gets 400.
+func TestWebhookAuth(t *testing.T) {
+	h := newHarness(t, ModeWebhook)
+	ctx := context.Background()
+	url := h.tg.WebhookURL()
+	for _, secret := range []string{"wrong", "", "s3cret-Token-and-more"} {
+		code, err := h.tg.PostWithSecret(ctx, url, h.tg.Text(alice, "/start"), secret)
+		if err != nil || code != 401 {
+			t.Fatalf("secret %q: %d %v, want 401", secret, code, err)
+		}
+	}
+	code, err := h.tg.PostRaw(ctx, url, []byte(`{"update_id": 5, "message": {`), "s3cret-Token")
+	if err != nil || code != 400 {
+		t.Fatalf("malformed: %d %v, want 400", code, err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for _, c := range h.tg.Calls() {
+		if c.Method == "sendMessage" {
+			t.Fatalf("the bot answered a rejected update: %+v", c)
+		}
+	}
+	if _, err := h.store.PersonByAccount(ctx, Platform, itoa(alice.ID)); backend.ErrorCode(err) != backend.ENOTFOUND {
+		t.Fatalf("a rejected update created a person: %v", err)
+	}
+}
+
+// TestOutsiderCannotClaim: someone in the group who is not a linked
+// assistant presses Claim; they are told no and nothing changes.
+func TestOutsiderCannotClaim(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	number := h.fileTicket(alice, h.follow(alice.ID), false)
+	card := h.follow(triageChat).next(number)
+	// alice is a reporter, eve is unknown: neither may claim.
+	for _, u := range []struct{ name string }{{"eve"}, {"alice"}} {
+		who := eve
+		if u.name == "alice" {
+			who = alice
+		}
+		before := len(h.tg.CallsTo("answerCallbackQuery"))
+		h.press(who, card, "tk:claim:"+number)
+		h.tg.Wait(t, 10*time.Second, "the refusal", func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
+		ans := h.tg.CallsTo("answerCallbackQuery")[before]
+		if ans.Params["show_alert"] != "true" || !strings.Contains(ans.Params["text"], "权限") {
+			t.Fatalf("%s: answer %v", u.name, ans.Params)
+		}
+	}
+	tk, err := h.store.Ticket(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.AssigneeID != 0 || tk.Status != backend.StatusNew {
+		t.Fatalf("an outsider changed the ticket: %s, assignee %d", tk.Status, tk.AssigneeID)
+	}
+	if m := h.tg.Message(card.Chat.ID, card.ID); m.EditDate != 0 {
+		t.Fatalf("the card was edited: %q", m.Text)
+	}
+}
+
+// TestRateLimitStorm: Telegram answers 429 and 5xx for a while; every
+// notification still reaches the reporter once, in order, later.
+func TestRateLimitStorm(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	number := h.fileTicket(alice, h.follow(alice.ID), false)
+	h.tg.WaitMessage(t, alice.ID, telegramtest.Containing("已收到您的问题", number))
+	h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
+
+	h.tg.FailNext("sendMessage", 3, telegramtest.Fault{Code: 429, RetryAfter: 1})
+	h.tg.FailNext("sendMessage", 2, telegramtest.Fault{Code: 502})
+	start := time.Now()
+	if _, err := h.svc.Claim(ctx, bobP, number); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"第一条回复", "第二条回复", "第三条回复"} {
+		if _, err := h.svc.Comment(ctx, bobP, number, body, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.svc.Resolve(ctx, bobP, number, "已处理完毕"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"受理", "第一条回复", "第二条回复", "第三条回复", "已处理完毕"}
+	var got []string
+	h.tg.Wait(t, 30*time.Second, "every notification", func() bool {
+		got = got[:0]
+		for _, m := range h.tg.Messages(alice.ID) {
+			for _, w := range want {
+				if strings.Contains(m.Text, w) && strings.Contains(m.Text, number) {
+					got = append(got, w)
+				}
+			}
+		}
+		return len(got) >= len(want)
+	})
+	if !slices.Equal(got, want) {
+		t.Fatalf("reporter got %q, want %q (once each, in order)", got, want)
+	}
+	if time.Since(start) < time.Second {
+		t.Fatalf("retry_after was not honoured")
+	}
+	if n := len(h.tg.CallsTo("sendMessage")); n == 0 {
+		t.Fatal("no sends")
+	}
+	time.Sleep(300 * time.Millisecond)
+	n := 0
+	for _, m := range h.tg.Messages(alice.ID) {
+		if strings.Contains(m.Text, "已处理完毕") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("resolution sent %d times", n)
+	}
+}

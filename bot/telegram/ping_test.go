@@ -1,0 +1,213 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/sla"
+	"github.com/deskbot/deskbot/bot/botkit/botkittest"
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+)
+
+var carol = telegramtest.User(2002, "Carol", "zh-hans")
+
+// claimed is a ticket Alice filed and assignee claimed.
+func (h *harness) claimed(assignee *backend.Person) string {
+	h.t.Helper()
+	number := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
+	if _, err := h.svc.Claim(context.Background(), assignee, number); err != nil {
+		h.t.Fatal(err)
+	}
+	return number
+}
+
+// escalate breaches the ticket's first running clock through the SLA
+// engine, as its timer would: step 1 pings the assignee.
+func (h *harness) escalate(number string) {
+	h.t.Helper()
+	ctx := context.Background()
+	pol, err := sla.ParsePolicy(sla.DefaultPolicyYAML(), "default")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cal, err := pol.NewCalendarFor(sla.DefaultHolidays(), sla.CalendarConfig{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	eng := sla.NewEngine(sla.Config{Store: h.store, Policy: pol, Calendar: cal, Changed: func(int64) { h.disp.Wake() }})
+	t, err := h.store.Ticket(ctx, number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := eng.Sync(ctx, t.ID); err != nil {
+		h.t.Fatal(err)
+	}
+	clocks, err := h.store.Clocks(ctx, t.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, c := range clocks {
+		if c.State == backend.ClockRunning {
+			if err := eng.Fire(ctx, sla.Timer{What: sla.TimerBreach, TicketID: t.ID, Clock: c.Name, Run: c.Run, Generation: c.Generation}); err != nil {
+				h.t.Fatal(err)
+			}
+			return
+		}
+	}
+	h.t.Fatalf("no running clock on %s: %+v", number, clocks)
+}
+
+// events counts the ticket's events of kind.
+func (h *harness) events(number string, kind backend.EventKind) int {
+	h.t.Helper()
+	_, evs, err := h.svc.Thread(context.Background(), &backend.Person{ID: -1, Roles: []backend.Role{backend.RoleAdmin}}, number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	n := 0
+	for _, e := range evs {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// TestEscalationPing: a breach pings the assignee in their private chat
+// with Acknowledge / Reassign / Open; outsiders change nothing; Open shows
+// the card unmasked; Reassign assigns; Acknowledge records one
+// acknowledged event and a second press is told so.
+func TestEscalationPing(t *testing.T) {
+	h := newHarnessWith(t, ModePoll, func(d *Deps) { d.Console = botkittest.Console(t, d.Service, d.Catalog, d.Files) })
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	carolP := h.linkAssistant(carol)
+	number := h.claimed(bobP)
+	bobChat := h.follow(bob.ID)
+	h.escalate(number)
+	ping := bobChat.next(number, "升级")
+	for _, l := range []string{"确认", "改派", "打开"} {
+		if telegramtest.ButtonData(ping, l) == "" {
+			t.Fatalf("no %q button on the ping: %+v", l, ping.ReplyMarkup)
+		}
+	}
+
+	// A reporter pressing any of them changes nothing.
+	for _, l := range []string{"确认", "改派", "打开"} {
+		before := len(h.tg.CallsTo("answerCallbackQuery"))
+		h.deliver(h.tg.Press(alice, ping, telegramtest.ButtonData(ping, l)))
+		if a := h.lastAnswer(before); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "只有助理和主管") {
+			t.Fatalf("reporter's answer to %s: %v", l, a.Params)
+		}
+	}
+	if n := h.events(number, backend.EventAcknowledged); n != 0 {
+		t.Fatalf("%d acknowledged events after the reporter pressed", n)
+	}
+	if tk, _ := h.store.Ticket(ctx, number); tk.AssigneeID != bobP.ID {
+		t.Fatalf("assignee %d after the reporter pressed", tk.AssigneeID)
+	}
+
+	// Open: the card, contacts unmasked for the assignee.
+	h.press(bob, ping, "打开")
+	card := bobChat.next(number, "13800138000")
+	if strings.Contains(card.Text, "****") {
+		t.Fatalf("card masked for the assignee: %q", card.Text)
+	}
+	// and a one-time sign-in that lands on the ticket's page.
+	bobChat.next(botkittest.BaseURL+"/console/magic/", "?next=%2Fconsole%2Ft%2F"+number)
+
+	// Reassign pages through a large team: 24 people a page, then More.
+	for i := range 25 {
+		p := &backend.Person{Name: fmt.Sprintf("助理%02d", i+1), Roles: []backend.Role{backend.RoleAssistant}}
+		if err := h.store.CreatePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.press(bob, ping, "改派")
+	menu := h.waitCard(ping, "the first page", func(m *models.Message) bool { return telegramtest.ButtonData(m, "更多 ▶") != "" })
+	if telegramtest.ButtonData(menu, "Carol") == "" || telegramtest.ButtonData(menu, "助理23") == "" || telegramtest.ButtonData(menu, "助理24") != "" {
+		t.Fatalf("first page: %+v", menu.ReplyMarkup)
+	}
+	h.press(bob, menu, "更多 ▶")
+	menu = h.waitCard(ping, "the second page", func(m *models.Message) bool { return telegramtest.ButtonData(m, "助理25") != "" })
+	if telegramtest.ButtonData(menu, "助理24") == "" || telegramtest.ButtonData(menu, "Carol") != "" || telegramtest.ButtonData(menu, "更多 ▶") != "" {
+		t.Fatalf("second page: %+v", menu.ReplyMarkup)
+	}
+	h.press(bob, menu, "返回")
+	ping = h.waitCard(ping, "the ping's buttons again", func(m *models.Message) bool { return telegramtest.ButtonData(m, "改派") != "" })
+
+	// Reassign: the team's staff (here: every assistant) but not the
+	// assignee; picking Carol assigns her.
+	h.press(bob, ping, "改派")
+	menu = h.waitCard(ping, "the reassign menu", func(m *models.Message) bool { return telegramtest.ButtonData(m, "Carol") != "" })
+	if telegramtest.ButtonData(menu, "Bob") != "" {
+		t.Fatalf("the assignee is offered: %+v", menu.ReplyMarkup)
+	}
+	h.press(bob, menu, "Carol")
+	h.tg.Wait(t, 10*time.Second, "Carol to be assigned", func() bool {
+		tk, err := h.store.Ticket(ctx, number)
+		return err == nil && tk.AssigneeID == carolP.ID
+	})
+	ping = h.waitCard(ping, "the ping to say so", func(m *models.Message) bool {
+		return strings.Contains(m.Text, "改派给 Carol") && telegramtest.ButtonData(m, "确认") != ""
+	})
+
+	// Acknowledge: once; the ping shows who and loses its buttons.
+	h.press(bob, ping, "确认")
+	acked := h.waitCard(ping, "the acknowledgement", func(m *models.Message) bool { return strings.Contains(m.Text, "Bob 已确认") })
+	if acked.ReplyMarkup != nil && len(acked.ReplyMarkup.InlineKeyboard) > 0 {
+		t.Fatalf("buttons left after acknowledging: %+v", acked.ReplyMarkup)
+	}
+	if n := h.events(number, backend.EventAcknowledged); n != 1 {
+		t.Fatalf("%d acknowledged events, want 1", n)
+	}
+	// A second press (a stale copy of the ping) is told it is done.
+	before := len(h.tg.CallsTo("answerCallbackQuery"))
+	h.deliver(h.tg.Press(bob, ping, telegramtest.ButtonData(ping, "确认")))
+	if a := h.lastAnswer(before); !strings.Contains(a.Params["text"], "已经有人确认") {
+		t.Fatalf("second press: %v", a.Params)
+	}
+	if n := h.events(number, backend.EventAcknowledged); n != 1 {
+		t.Fatalf("%d acknowledged events after a second press, want 1", n)
+	}
+	pings := 0
+	for _, m := range h.tg.Messages(bob.ID) {
+		if strings.Contains(m.Text, number) && strings.Contains(m.Text, "升级第 1 级") {
+			pings++
+		}
+	}
+	if pings != 1 {
+		t.Fatalf("%d pings for step 1, want 1", pings)
+	}
+}
+
+// TestPingClosedElsewhere: when someone else acknowledges the escalation
+// (another chat, the console, the API), the ping loses its buttons and
+// says who acknowledged.
+func TestPingClosedElsewhere(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	carolP := h.linkAssistant(carol)
+	number := h.claimed(bobP)
+	h.escalate(number)
+	ping := h.follow(bob.ID).next(number, "升级")
+	if telegramtest.ButtonData(ping, "确认") == "" {
+		t.Fatalf("no buttons on the ping: %+v", ping.ReplyMarkup)
+	}
+	if _, err := h.svc.Acknowledge(ctx, carolP, number, ""); err != nil {
+		t.Fatal(err)
+	}
+	closed := h.waitCard(ping, "the ping to be closed", func(m *models.Message) bool {
+		return strings.Contains(m.Text, "Carol 已确认") && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
+	})
+	if !strings.Contains(closed.Text, number) || !strings.Contains(closed.Text, "升级") {
+		t.Fatalf("the closed ping lost what it was about: %q", closed.Text)
+	}
+}

@@ -1,0 +1,166 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/dialogs"
+)
+
+// maxText is Telegram's limit on a message's text, in characters.
+const maxText = 4096
+
+// out is one message to send.
+type out struct {
+	chat    int64
+	text    string
+	markup  models.ReplyMarkup // nil: none
+	replyTo int                // message id to reply to; 0: none
+}
+
+// reply sends a message in answer to something a person just did. A 429
+// is waited out once (up to 5 s); other errors are logged and returned.
+func (c *Channel) reply(ctx context.Context, o out) (*models.Message, error) {
+	m, err := c.sendOnce(ctx, o)
+	var tooMany *bot.TooManyRequestsError
+	if errors.As(err, &tooMany) && tooMany.RetryAfter <= 5 {
+		c.lim.blockFor(o.chat, time.Duration(tooMany.RetryAfter)*time.Second)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(tooMany.RetryAfter) * time.Second):
+		}
+		m, err = c.sendOnce(ctx, o)
+	}
+	if err != nil {
+		c.log.Warn("telegram: send failed", "chat", o.chat, "err", err)
+	}
+	return m, err
+}
+
+func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) {
+	p := &bot.SendMessageParams{ChatID: o.chat, Text: clip(o.text, maxText), ReplyMarkup: o.markup}
+	if o.replyTo != 0 {
+		p.ReplyParameters = &models.ReplyParameters{MessageID: o.replyTo, AllowSendingWithoutReply: true}
+	}
+	return c.bot.SendMessage(ctx, p)
+}
+
+// edit replaces a message's text and buttons; "not modified" is not an error.
+func (c *Channel) edit(ctx context.Context, chat int64, id int, text string, markup *models.InlineKeyboardMarkup) error {
+	p := &bot.EditMessageTextParams{ChatID: chat, MessageID: id, Text: clip(text, maxText)}
+	if markup != nil {
+		p.ReplyMarkup = markup
+	}
+	_, err := c.bot.EditMessageText(ctx, p)
+	if err != nil && !notModified(err) {
+		c.log.Warn("telegram: edit failed", "chat", chat, "message", id, "err", err)
+		return err
+	}
+	return nil
+}
+
+// editMarkup replaces only a message's buttons (nil removes them).
+func (c *Channel) editMarkup(ctx context.Context, chat int64, id int, markup *models.InlineKeyboardMarkup) {
+	p := &bot.EditMessageReplyMarkupParams{ChatID: chat, MessageID: id}
+	if markup != nil {
+		p.ReplyMarkup = markup
+	} else {
+		p.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
+	}
+	if _, err := c.bot.EditMessageReplyMarkup(ctx, p); err != nil && !notModified(err) {
+		c.log.Warn("telegram: edit buttons failed", "chat", chat, "message", id, "err", err)
+	}
+}
+
+// answer stops the spinner on a pressed button, with an optional toast
+// (alert: a dialog the user must close).
+func (c *Channel) answer(ctx context.Context, q *models.CallbackQuery, text string, alert bool) {
+	if _, err := c.bot.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: clip(text, 200), ShowAlert: alert}); err != nil {
+		c.log.Debug("telegram: answerCallbackQuery", "err", err)
+	}
+}
+
+func notModified(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "message is not modified")
+}
+
+// keyboard turns dialog buttons into an inline keyboard.
+func keyboard(rows [][]dialogs.Button) *models.InlineKeyboardMarkup {
+	if len(rows) == 0 {
+		return nil
+	}
+	kb := &models.InlineKeyboardMarkup{}
+	for _, row := range rows {
+		var r []models.InlineKeyboardButton
+		for _, b := range row {
+			r = append(r, models.InlineKeyboardButton{Text: b.Label, CallbackData: b.ID})
+		}
+		if len(r) > 0 {
+			kb.InlineKeyboard = append(kb.InlineKeyboard, r)
+		}
+	}
+	return kb
+}
+
+func button(label, data string) models.InlineKeyboardButton {
+	return models.InlineKeyboardButton{Text: label, CallbackData: data}
+}
+
+// labelOf finds the label of the button with data on a message.
+func labelOf(m *models.Message, data string) string {
+	if m == nil || m.ReplyMarkup == nil {
+		return ""
+	}
+	for _, row := range m.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData == data {
+				return b.Text
+			}
+		}
+	}
+	return ""
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// wholeBodies sends every request body in one piece. go-telegram streams
+// its multipart form through a pipe, which net/http sends chunked and
+// flushes chunk by chunk: a sendMessage took about ten small writes (and
+// as many reads at the other end). Read into memory first, with a
+// Content-Length, it is one write. Bot API requests are small; deskbot
+// uploads no files.
+type wholeBodies struct{ next http.RoundTripper }
+
+func (t wholeBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength > 0 {
+		return t.next.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r2 := r.Clone(r.Context())
+	r2.ContentLength = int64(len(body))
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return t.next.RoundTrip(r2)
+}

@@ -1,0 +1,122 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/bot/botkit"
+)
+
+// Platform implements notify.Sender.
+func (c *Channel) Platform() string { return Platform }
+
+// sendAttempts is how often Send tries on a server error or a network
+// failure before handing the message back to the outbox.
+const sendAttempts = 3
+
+// Send implements notify.Sender: it delivers one outbox message to the
+// reporter's or assignee's chat, or a card to the triage group. It keeps
+// to Telegram's rate limits, returns *notify.RetryAfterError on 429 (and
+// when the chat's next slot is too far away), retries 5xx with backoff, and
+// never sends the same outbox message twice.
+func (c *Channel) Send(ctx context.Context, m notify.Message) error {
+	chat, loc, err := c.destination(m)
+	if err != nil {
+		return &notify.PermanentError{Err: err}
+	}
+	// The rate limit first: a message that must wait (cards to a busy
+	// group wait minutes) costs no database call and no rendering.
+	if wait, ok := c.lim.reserve(chat, c.cfg.Limits.MaxWait); !ok {
+		return &notify.RetryAfterError{After: wait, Err: errors.New("telegram: keeping to the rate limit")}
+	} else if wait > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	if prev, err := c.store.ChatMessageForOutbox(ctx, Platform, m.Outbox.ID); err == nil {
+		c.log.Debug("telegram: outbox message was sent already", "outbox", m.Outbox.ID, "message", prev.MessageID)
+		return nil
+	} else if backend.ErrorCode(err) != backend.ENOTFOUND {
+		return err
+	}
+
+	o := out{chat: chat, text: c.render.NoticeIn(ctx, loc, m)}
+	kind := kindNotice
+	e, t := m.Event, m.Ticket
+	switch {
+	case m.Outbox.Audience == backend.AudiencePerson && botkit.IsEscalationPing(m):
+		kind = botkit.PingKind(e.ID)
+		o.markup = c.pingKeyboard(loc, e.Data.Clock, t.Number)
+	case m.Outbox.Audience == backend.AudienceTriage && e.Kind == backend.EventCreated:
+		kind = kindCard
+		o.text = c.render.Card(ctx, loc, t, nil)
+		o.markup = c.cardKeyboard(loc, t)
+	case m.Outbox.Audience == backend.AudienceTriage:
+		if cards, err := c.store.ChatMessagesOf(ctx, t.ID, Platform, kindCard); err == nil && len(cards) > 0 {
+			o.replyTo, _ = strconv.Atoi(cards[len(cards)-1].MessageID)
+		}
+	case m.Outbox.Audience == backend.AudienceReporter && e.Kind == backend.EventStatusChanged &&
+		e.Data.To == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone && t.Status == backend.StatusResolved:
+		o.markup = c.ratingKeyboard(loc, t.Number)
+	}
+
+	var sent *models.Message
+	for attempt := 1; ; attempt++ {
+		sent, err = c.sendOnce(ctx, o)
+		if err == nil {
+			break
+		}
+		var tooMany *bot.TooManyRequestsError
+		switch {
+		case errors.As(err, &tooMany):
+			after := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+			c.lim.blockFor(chat, after)
+			return &notify.RetryAfterError{After: after, Err: err}
+		case errors.Is(err, bot.ErrorForbidden), errors.Is(err, bot.ErrorBadRequest),
+			errors.Is(err, bot.ErrorUnauthorized), errors.Is(err, bot.ErrorNotFound):
+			// Blocked by the user, chat gone, bad token: retrying cannot help.
+			return &notify.PermanentError{Err: err}
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		if attempt >= sendAttempts {
+			return fmt.Errorf("telegram: send to chat %d: %w", chat, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
+		}
+	}
+	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(chat), MessageID: strconv.Itoa(sent.ID),
+		TicketID: t.ID, Kind: kind, OutboxID: m.Outbox.ID})
+	if kind == kindCard {
+		c.cards.Posted(ctx, t)
+	}
+	return nil
+}
+
+// destination is the chat and language of an outbox message.
+func (c *Channel) destination(m notify.Message) (int64, string, error) {
+	if m.Outbox.Audience == backend.AudienceTriage {
+		if c.cfg.TriageChat == 0 {
+			return 0, "", errors.New("TELEGRAM_TRIAGE_CHAT is not set")
+		}
+		return c.cfg.TriageChat, c.cfg.TriageLocale, nil
+	}
+	chat, err := strconv.ParseInt(m.Account.ChatID, 10, 64)
+	if err != nil || m.Account.Platform != Platform {
+		return 0, "", fmt.Errorf("no Telegram chat for person %d", m.Outbox.RecipientID)
+	}
+	return chat, botkit.Locale(m.Recipient), nil
+}

@@ -1,0 +1,329 @@
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/dialogs"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+// Platform is the name of the channel in chat accounts and sessions.
+const Platform = "telegram"
+
+// Store is the part of backend.Store the channel uses (botkit.ChatStore).
+type Store = botkit.ChatStore
+
+// Deps are the channel's collaborators.
+type Deps struct {
+	Service *backend.Service // required
+	Engine  *dialogs.Engine  // required
+	Catalog *catalog.Catalog // required
+	Files   *botkit.Files    // required: where attachments go
+	// Dedup remembers update ids; default: the store (StoreDeduper). Give
+	// RedisDeduper when REDIS_URL is set.
+	Dedup  Deduper
+	Logger *slog.Logger // default: discard
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// HTTPClient talks to the Bot API; default a client with a pool sized
+	// for Workers.
+	HTTPClient *http.Client
+	// Console makes the one-time sign-in links that /console sends to
+	// staff (backend/web.Console). Nil: /console says the console is off.
+	Console MagicLinker
+}
+
+// MagicLinker makes one-time console sign-in links (botkit.MagicLinker).
+type MagicLinker = botkit.MagicLinker
+
+// Channel is the Telegram channel. Create it with New, mount its webhook
+// with Register, start it with Run, and register it with the outbox
+// dispatcher (it is a notify.Sender).
+type Channel struct {
+	cfg     Config
+	svc     *backend.Service
+	store   Store
+	engine  *dialogs.Engine
+	cat     *catalog.Catalog
+	files   *botkit.Files
+	render  *botkit.Renderer
+	console MagicLinker
+	dedup   Deduper
+	log     *slog.Logger
+	now     func() time.Time
+	http    *http.Client
+	bot     *bot.Bot
+	lim     *limiter
+	botID   int64
+
+	// Updates wait in a queue per chat, served by one goroutine per chat
+	// while it has any, so a chat's updates are handled in order and no
+	// chat waits behind another's; sem bounds how many run at once.
+	qmu     sync.Mutex
+	queues  map[int64][]*models.Update // a key is present while its chat is served
+	closed  bool                       // no more updates are taken in
+	served  sync.WaitGroup
+	sem     chan struct{}
+	work    context.Context // handlers' context: outlives Run's so taken updates finish
+	running atomic.Bool
+	done    chan struct{} // closed when the workers have drained
+
+	cards *botkit.Cards
+	pings *botkit.Pings
+}
+
+// New builds the channel. It does not talk to Telegram yet.
+func New(cfg Config, deps Deps) (*Channel, error) {
+	if !cfg.Enabled() {
+		return nil, errors.New("telegram: TELEGRAM_BOT_TOKEN is not set")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Service == nil || deps.Engine == nil || deps.Catalog == nil || deps.Files == nil {
+		return nil, errors.New("telegram: Deps.Service, Engine, Catalog and Files are required")
+	}
+	st, ok := deps.Service.Store().(Store)
+	if !ok {
+		return nil, errors.New("telegram: the store does not support chat messages and keys")
+	}
+	cfg.defaults()
+	c := &Channel{
+		cfg: cfg, svc: deps.Service, store: st, engine: deps.Engine, cat: deps.Catalog, files: deps.Files,
+		dedup: deps.Dedup, log: deps.Logger, now: deps.Now, http: deps.HTTPClient, console: deps.Console,
+		done:   make(chan struct{}),
+		queues: map[int64][]*models.Update{}, sem: make(chan struct{}, cfg.Workers), work: context.Background(),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With("channel", Platform)
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.dedup == nil {
+		c.dedup = StoreDeduper{Store: st, Now: c.now}
+	}
+	if c.http == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = 4 * cfg.Workers
+		tr.MaxIdleConnsPerHost = 2 * cfg.Workers
+		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		c.http = &http.Client{Transport: wholeBodies{tr}, Timeout: cfg.PollTimeout + 15*time.Second}
+	}
+	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person}
+	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Edit: c.editCard}
+	c.pings = &botkit.Pings{Store: st, Clocks: deps.Service.Store(), Platform: Platform, Render: c.render, Log: c.log,
+		Locale: c.pingLocale, Close: c.closePing}
+	c.lim = newLimiter(cfg.Limits, c.now)
+	b, err := bot.New(cfg.Token,
+		bot.WithServerURL(cfg.APIURL),
+		bot.WithSkipGetMe(),
+		bot.WithHTTPClient(cfg.PollTimeout, c.http),
+		bot.WithDefaultHandler(c.intake),
+		bot.WithNotAsyncHandlers(),
+		bot.WithWorkers(1),
+		bot.WithAllowedUpdates(bot.AllowedUpdates{"message", "callback_query"}),
+		bot.WithErrorsHandler(func(err error) { c.log.Warn("telegram: bot API", "err", err) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	c.bot = b
+	c.botID = b.ID()
+	return c, nil
+}
+
+// Bot returns the underlying go-telegram bot (for tests and tools).
+func (c *Channel) Bot() *bot.Bot { return c.bot }
+
+// Mode is "poll" or "webhook".
+func (c *Channel) Mode() string { return c.cfg.Mode }
+
+// Run serves updates until ctx ends: in poll mode it long-polls
+// getUpdates (removing any webhook first); in webhook mode it registers
+// WebhookURL if set and serves what the webhook handler receives. On return
+// every update taken in has been handled.
+func (c *Channel) Run(ctx context.Context) error {
+	me, err := c.bot.GetMe(ctx)
+	if err != nil {
+		return fmt.Errorf("telegram: getMe (is TELEGRAM_BOT_TOKEN right?): %w", err)
+	}
+	if c.cfg.Mode == ModeWebhook && c.cfg.WebhookURL != "" {
+		if _, err := c.bot.SetWebhook(ctx, &bot.SetWebhookParams{URL: c.cfg.WebhookURL, SecretToken: c.cfg.WebhookSecret,
+			AllowedUpdates: []string{"message", "callback_query"}, MaxConnections: 40}); err != nil {
+			return fmt.Errorf("telegram: setWebhook: %w", err)
+		}
+	}
+	if c.cfg.Mode == ModePoll {
+		if _, err := c.bot.DeleteWebhook(ctx, &bot.DeleteWebhookParams{}); err != nil {
+			return fmt.Errorf("telegram: deleteWebhook: %w", err)
+		}
+	}
+	c.log.Info("telegram: running", "bot", me.Username, "mode", c.cfg.Mode, "triage_chat", c.cfg.TriageChat)
+
+	// Handlers outlive ctx so that updates taken in are finished.
+	c.qmu.Lock()
+	c.work = context.WithoutCancel(ctx)
+	c.qmu.Unlock()
+	c.running.Store(true)
+	if c.cfg.Mode == ModePoll {
+		c.bot.Start(ctx) // returns when ctx ends
+	} else {
+		<-ctx.Done()
+	}
+	c.running.Store(false)
+	c.qmu.Lock()
+	c.closed = true
+	c.qmu.Unlock()
+	c.served.Wait()
+	close(c.done)
+	return nil
+}
+
+// intake is go-telegram's handler for every polled update.
+func (c *Channel) intake(_ context.Context, _ *bot.Bot, upd *models.Update) {
+	if !c.enqueue(upd) {
+		c.log.Warn("telegram: update dropped at shutdown", "update_id", upd.ID)
+	}
+}
+
+// enqueue queues upd behind the other updates of its chat and makes sure
+// the chat is being served. It is false when the channel no longer takes
+// updates in (shutting down).
+func (c *Channel) enqueue(upd *models.Update) bool {
+	chat := chatOf(upd)
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.closed {
+		return false
+	}
+	pending, busy := c.queues[chat]
+	c.queues[chat] = append(pending, upd)
+	if !busy {
+		c.served.Add(1)
+		go c.serveChat(c.work, chat)
+	}
+	return true
+}
+
+// serveChat handles a chat's updates in order until its queue is empty.
+func (c *Channel) serveChat(ctx context.Context, chat int64) {
+	defer c.served.Done()
+	for {
+		c.qmu.Lock()
+		q := c.queues[chat]
+		if len(q) == 0 {
+			delete(c.queues, chat)
+			c.qmu.Unlock()
+			return
+		}
+		upd := q[0]
+		q[0] = nil
+		c.queues[chat] = q[1:]
+		c.qmu.Unlock()
+
+		c.sem <- struct{}{}
+		c.process(ctx, upd)
+		<-c.sem
+	}
+}
+
+// process handles an update unless it was seen before (a Telegram retry,
+// or another replica took it). The de-duplication runs here, in the
+// chat's turn, rather than on the intake path, so that its round trip
+// does not hold up every other chat.
+func (c *Channel) process(ctx context.Context, upd *models.Update) {
+	first, err := c.dedup.First(ctx, strconv.FormatInt(c.botID, 10)+":"+strconv.FormatInt(upd.ID, 10), c.cfg.DedupTTL)
+	if err != nil {
+		// Better twice than never: go on without de-duplication.
+		c.log.Warn("telegram: cannot de-duplicate update", "update_id", upd.ID, "err", err)
+	} else if !first {
+		c.log.Info("telegram: duplicate update dropped", "update_id", upd.ID)
+		return
+	}
+	c.handle(ctx, upd)
+}
+
+// chatOf is the chat an update belongs to, for ordering.
+func chatOf(upd *models.Update) int64 {
+	switch {
+	case upd.Message != nil:
+		return upd.Message.Chat.ID
+	case upd.CallbackQuery != nil:
+		if m := upd.CallbackQuery.Message.Message; m != nil {
+			return m.Chat.ID
+		}
+		return upd.CallbackQuery.From.ID
+	}
+	return 0
+}
+
+// Register mounts the webhook handler on mux at /telegram/webhook.
+func (c *Channel) Register(mux *http.ServeMux) {
+	mux.Handle("POST "+WebhookPath, c.WebhookHandler())
+}
+
+// WebhookHandler checks the secret header (401 when wrong or missing),
+// decodes the update (400 when malformed) and queues it; it answers as soon
+// as the update is queued. Updates are de-duplicated by id.
+func (c *Channel) WebhookHandler() http.Handler {
+	secret := []byte(c.cfg.WebhookSecret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
+		if len(secret) == 0 || subtle.ConstantTimeCompare(got, secret) != 1 {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		var upd models.Update
+		if err := json.Unmarshal(body, &upd); err != nil || upd.ID == 0 {
+			http.Error(w, "malformed update", http.StatusBadRequest)
+			return
+		}
+		if !c.running.Load() || !c.enqueue(&upd) {
+			// Not serving (starting or stopping): Telegram will retry.
+			http.Error(w, "not running", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// handle runs one update to the end; a panic is logged, not fatal.
+func (c *Channel) handle(ctx context.Context, upd *models.Update) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("telegram: panic handling update", "update_id", upd.ID, "panic", p)
+		}
+	}()
+	switch {
+	case upd.Message != nil:
+		c.onMessage(ctx, upd.Message)
+	case upd.CallbackQuery != nil:
+		c.onCallback(ctx, upd.CallbackQuery)
+	}
+}

@@ -1,0 +1,444 @@
+package telegram
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/dialogs"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+// Kinds of remembered messages (backend.ChatMessage.Kind).
+const (
+	kindCard   = "card"
+	kindNotice = "notice"
+	kindPrompt = "prompt:" // + return | ask | resolve
+)
+
+// target is the ticket a reply is about, and what the replied-to message was.
+type target struct {
+	number string
+	kind   string
+}
+
+// replyTarget finds the ticket a message replies to: a remembered bot
+// message, or any bot message that names a ticket number.
+func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, bool) {
+	r := m.ReplyToMessage
+	if r == nil || r.From == nil || r.From.ID != c.botID {
+		return target{}, false
+	}
+	cm, err := c.store.ChatMessage(ctx, Platform, itoa(m.Chat.ID), strconv.Itoa(r.ID))
+	if err == nil {
+		if t, err := c.store.TicketByID(ctx, cm.TicketID); err == nil {
+			return target{number: t.Number, kind: cm.Kind}, true
+		}
+	}
+	if n := numberRE.FindString(r.Text + "\n" + r.Caption); n != "" {
+		return target{number: n}, true
+	}
+	return target{}, false
+}
+
+// onGroupMessage serves the triage group: replies to the bot's messages
+// about a ticket, /help, and /console (refused: links go in private).
+func (c *Channel) onGroupMessage(ctx context.Context, m *models.Message) {
+	if c.cfg.TriageChat != 0 && m.Chat.ID != c.cfg.TriageChat {
+		return
+	}
+	if cmd, _, ok := parseCommand(m.Text); ok {
+		switch cmd {
+		case "help":
+			c.say(ctx, m.Chat.ID, c.T(c.cfg.TriageLocale, "telegram.help.staff", nil))
+			return
+		case "console": // never a sign-in link where the whole group sees it
+			c.say(ctx, m.Chat.ID, c.T(c.cfg.TriageLocale, "telegram.console.private_only", nil))
+			return
+		}
+	}
+	if tg, ok := c.replyTarget(ctx, m); ok {
+		c.onReply(ctx, m, tg)
+	}
+}
+
+// actor is the person behind a message: in a private chat a reporter is
+// created on first contact; in a group only a linked account counts.
+func (c *Channel) actor(ctx context.Context, u *models.User, chat *models.Chat) (*backend.Person, error) {
+	if chat.Type == models.ChatTypePrivate {
+		return c.reporter(ctx, u, chat.ID)
+	}
+	return c.store.PersonByAccount(ctx, Platform, itoa(u.ID))
+}
+
+func (c *Channel) localeIn(chat *models.Chat, p *backend.Person) string {
+	if chat.Type != models.ChatTypePrivate {
+		return c.cfg.TriageLocale
+	}
+	return botkit.Locale(p)
+}
+
+// onReply handles a reply to a bot message about a ticket: the answer to a
+// prompt (return reason, question, solution), or a comment — from the
+// reporter to the assistant, or from staff to the reporter.
+func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
+	chat := m.Chat.ID
+	p, err := c.actor(ctx, m.From, &m.Chat)
+	if err != nil {
+		if backend.ErrorCode(err) == backend.ENOTFOUND {
+			c.reply(ctx, out{chat: chat, text: c.T(c.cfg.TriageLocale, "telegram.triage.not_allowed", nil), replyTo: m.ID})
+			return
+		}
+		c.fail(ctx, chat, c.cfg.TriageLocale, err)
+		return
+	}
+	loc := c.localeIn(&m.Chat, p)
+	text := strings.TrimSpace(m.Text)
+	if text == "" {
+		text = strings.TrimSpace(m.Caption)
+	}
+	if action, ok := strings.CutPrefix(tg.kind, kindPrompt); ok {
+		if !p.Handles() {
+			c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.triage.not_allowed", nil), replyTo: m.ID})
+			return
+		}
+		if text == "" {
+			c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.comment.empty", nil), replyTo: m.ID})
+			return
+		}
+		t, err := c.act(ctx, p, tg.number, action, text)
+		if err != nil {
+			c.reply(ctx, out{chat: chat, text: c.errorText(loc, err), replyTo: m.ID})
+			return
+		}
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.done."+action, map[string]any{"Number": t.Number}), replyTo: m.ID})
+		c.refreshCard(ctx, t)
+		return
+	}
+	if len(m.Photo) > 0 || m.Document != nil {
+		ref, ok := c.receiveFile(ctx, m, loc)
+		if !ok {
+			return
+		}
+		a, err := c.files.Stat(ref.ID)
+		if err == nil {
+			_, err = c.svc.AddAttachment(ctx, p, tg.number, a)
+		}
+		if err != nil {
+			c.reply(ctx, out{chat: chat, text: c.errorText(loc, err), replyTo: m.ID})
+			return
+		}
+		if text == "" {
+			c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.file.attached", map[string]any{"Number": tg.number}), replyTo: m.ID})
+			return
+		}
+	}
+	if text == "" {
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.comment.empty", nil), replyTo: m.ID})
+		return
+	}
+	t, err := c.svc.Comment(ctx, p, tg.number, text, true)
+	if err != nil {
+		c.reply(ctx, out{chat: chat, text: c.errorText(loc, err), replyTo: m.ID})
+		return
+	}
+	key := "telegram.comment.sent.reporter"
+	if p.ID != t.ReporterID {
+		key = "telegram.comment.sent.staff"
+	}
+	c.reply(ctx, out{chat: chat, text: c.T(loc, key, map[string]any{"Number": t.Number}), replyTo: m.ID})
+}
+
+// act applies a staff action that needs a text.
+func (c *Channel) act(ctx context.Context, p *backend.Person, number, action, text string) (*backend.Ticket, error) {
+	switch action {
+	case "return":
+		return c.svc.Return(ctx, p, number, text)
+	case "ask":
+		return c.svc.Ask(ctx, p, number, text)
+	case "resolve":
+		return c.svc.Resolve(ctx, p, number, text)
+	}
+	return nil, backend.Errorf(backend.EINVALID, "unknown action %q", action)
+}
+
+// onCallback routes a pressed inline button.
+func (c *Channel) onCallback(ctx context.Context, q *models.CallbackQuery) {
+	msg := q.Message.Message
+	if msg == nil {
+		c.answer(ctx, q, "", false)
+		return
+	}
+	prefix, rest, _ := strings.Cut(q.Data, ":")
+	switch prefix {
+	case "tk":
+		c.onTriageButton(ctx, q, msg, rest)
+	case "rt":
+		c.onRating(ctx, q, msg, rest)
+	case "sl":
+		c.onPingButton(ctx, q, msg, rest)
+	case "lg":
+		c.answer(ctx, q, "", false)
+		p, err := c.actor(ctx, &q.From, &msg.Chat)
+		if err != nil {
+			c.fail(ctx, msg.Chat.ID, catalog.Normalize(q.From.LanguageCode), err)
+			return
+		}
+		c.editMarkup(ctx, msg.Chat.ID, msg.ID, nil)
+		c.setLang(ctx, msg.Chat.ID, sessionKey(msg.Chat.ID, q.From.ID), p, catalog.Normalize(rest))
+	case "vw":
+		c.answer(ctx, q, "", false)
+		p, err := c.actor(ctx, &q.From, &msg.Chat)
+		if err != nil {
+			c.fail(ctx, msg.Chat.ID, catalog.Normalize(q.From.LanguageCode), err)
+			return
+		}
+		c.showStatus(ctx, msg.Chat.ID, p, rest)
+	default:
+		c.onDialogButton(ctx, q, msg)
+	}
+}
+
+// onDialogButton passes a dialog choice to the engine; the question it
+// answered is edited to show the choice, without its buttons.
+func (c *Channel) onDialogButton(ctx context.Context, q *models.CallbackQuery, msg *models.Message) {
+	if msg.Chat.Type != models.ChatTypePrivate {
+		c.answer(ctx, q, "", false)
+		return
+	}
+	key := sessionKey(msg.Chat.ID, q.From.ID)
+	o, err := c.engine.Handle(ctx, key, dialogs.Input{Button: q.Data, Locale: catalog.Normalize(q.From.LanguageCode)})
+	if err != nil {
+		c.answer(ctx, q, "", false)
+		c.fail(ctx, msg.Chat.ID, catalog.Normalize(q.From.LanguageCode), err)
+		return
+	}
+	// The answer first; stopping the spinner and marking the choice on
+	// the question can follow.
+	c.sendOutput(ctx, msg.Chat.ID, o)
+	c.answer(ctx, q, "", false)
+	if label := labelOf(msg, q.Data); label != "" {
+		c.edit(ctx, msg.Chat.ID, msg.ID, msg.Text+"\n\n→ "+label, nil)
+	}
+}
+
+// onRating records the reporter's satisfaction from the buttons under a
+// resolution notice.
+func (c *Channel) onRating(ctx context.Context, q *models.CallbackQuery, msg *models.Message, rest string) {
+	rating, number, _ := strings.Cut(rest, ":")
+	p, err := c.actor(ctx, &q.From, &msg.Chat)
+	if err != nil {
+		c.answer(ctx, q, c.errorText(catalog.Normalize(q.From.LanguageCode), err), true)
+		return
+	}
+	loc := botkit.Locale(p)
+	if _, err := c.svc.RecordSatisfaction(ctx, p, number, backend.Satisfaction(rating), ""); err != nil {
+		c.answer(ctx, q, c.errorText(loc, err), true)
+		return
+	}
+	c.answer(ctx, q, c.T(loc, "telegram.rating.thanks", nil), false)
+	c.edit(ctx, msg.Chat.ID, msg.ID, msg.Text+"\n\n"+c.T(loc, "telegram.rating.given", map[string]any{"Rating": c.T(loc, "rating."+rating, nil)}), nil)
+}
+
+// ratingKeyboard is 满意 / 基本满意 / 不满意.
+func (c *Channel) ratingKeyboard(loc, number string) *models.InlineKeyboardMarkup {
+	var row []models.InlineKeyboardButton
+	for _, r := range []backend.Satisfaction{backend.SatisfactionSatisfied, backend.SatisfactionBasically, backend.SatisfactionUnsatisfied} {
+		row = append(row, button(c.T(loc, "rating."+string(r), nil), "rt:"+string(r)+":"+number))
+	}
+	return &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{row}}
+}
+
+// onTriageButton runs a card button. Only linked staff may press; anyone
+// else is told so and nothing changes.
+func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, msg *models.Message, rest string) {
+	action, number, _ := strings.Cut(rest, ":")
+	p, err := c.store.PersonByAccount(ctx, Platform, itoa(q.From.ID))
+	if err != nil || !p.Handles() {
+		loc := c.cfg.TriageLocale
+		if msg.Chat.Type == models.ChatTypePrivate {
+			loc = catalog.Normalize(q.From.LanguageCode)
+		}
+		if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+			c.log.Warn("telegram: looking up who pressed", "err", err)
+		}
+		c.answer(ctx, q, c.T(loc, "telegram.triage.not_allowed", nil), true)
+		return
+	}
+	loc := c.localeIn(&msg.Chat, p)
+	chat := msg.Chat.ID
+	var t *backend.Ticket
+	switch {
+	case action == "claim":
+		t, err = c.svc.Claim(ctx, p, number)
+		if err == nil {
+			c.answer(ctx, q, c.T(loc, "telegram.triage.claimed", map[string]any{"Number": number}), false)
+			c.sendPrivateCard(ctx, p, t)
+		}
+	case action == "return" || action == "ask" || action == "resolve":
+		c.answer(ctx, q, "", false)
+		c.prompt(ctx, chat, msg.ID, loc, action, number)
+		return
+	case action == "status" || action == "sev" || action == "back":
+		t, err = c.svc.Ticket(ctx, p, number)
+		if err == nil {
+			c.answer(ctx, q, "", false)
+			kb := c.cardKeyboard(loc, t)
+			switch action {
+			case "status":
+				kb = c.statusKeyboard(loc, t)
+			case "sev":
+				kb = c.severityKeyboard(loc, t)
+			}
+			c.editMarkup(ctx, chat, msg.ID, kb)
+			return
+		}
+	case strings.HasPrefix(action, "st="):
+		to := backend.Status(strings.TrimPrefix(action, "st="))
+		switch to {
+		case backend.StatusResolved, backend.StatusReturned, backend.StatusWaitingReporter:
+			c.answer(ctx, q, "", false)
+			c.prompt(ctx, chat, msg.ID, loc, map[backend.Status]string{backend.StatusResolved: "resolve", backend.StatusReturned: "return", backend.StatusWaitingReporter: "ask"}[to], number)
+			return
+		}
+		t, err = c.svc.Transition(ctx, p, number, to, "")
+		if err == nil {
+			c.answer(ctx, q, c.T(loc, "telegram.triage.done", nil), false)
+		}
+	case strings.HasPrefix(action, "sv="):
+		t, err = c.svc.ChangeSeverity(ctx, p, number, backend.Severity(strings.TrimPrefix(action, "sv=")))
+		if err == nil {
+			c.answer(ctx, q, c.T(loc, "telegram.triage.done", nil), false)
+		}
+	default:
+		c.answer(ctx, q, "", false)
+		return
+	}
+	if err != nil {
+		c.answer(ctx, q, c.errorText(loc, err), true)
+		return
+	}
+	c.refreshCard(ctx, t)
+	if msg.Chat.Type == models.ChatTypePrivate {
+		c.edit(ctx, chat, msg.ID, c.render.Card(ctx, loc, t, p), c.cardKeyboard(loc, t))
+	}
+}
+
+// prompt asks for the text an action needs; the reply to it completes
+// the action.
+func (c *Channel) prompt(ctx context.Context, chat int64, card int, loc, action, number string) {
+	t, err := c.store.Ticket(ctx, number)
+	if err != nil {
+		c.fail(ctx, chat, loc, err)
+		return
+	}
+	m, err := c.reply(ctx, out{chat: chat, replyTo: card,
+		text:   c.T(loc, "telegram.prompt."+action, map[string]any{"Number": number}),
+		markup: &models.ForceReply{ForceReply: true, InputFieldPlaceholder: clip(c.T(loc, "telegram.prompt.placeholder", nil), 64)}})
+	if err != nil {
+		return
+	}
+	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(chat), MessageID: strconv.Itoa(m.ID), TicketID: t.ID, Kind: kindPrompt + action})
+}
+
+func (c *Channel) remember(ctx context.Context, cm *backend.ChatMessage) {
+	cm.CreatedAt = c.now()
+	if err := c.store.SaveChatMessage(ctx, cm); err != nil {
+		c.log.Warn("telegram: cannot remember message", "chat", cm.ChatID, "ticket_id", cm.TicketID, "err", err)
+	}
+}
+
+// cardKeyboard is the card's buttons for the ticket's state.
+func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyboardMarkup {
+	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
+	if !t.Status.Open() {
+		return kb
+	}
+	b := func(action string) models.InlineKeyboardButton {
+		return button(c.T(loc, "telegram.btn."+action, nil), "tk:"+action+":"+t.Number)
+	}
+	if t.AssigneeID == 0 {
+		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{b("claim")})
+	}
+	kb.InlineKeyboard = append(kb.InlineKeyboard,
+		[]models.InlineKeyboardButton{b("ask"), b("return")},
+		[]models.InlineKeyboardButton{b("status"), b("sev")},
+		[]models.InlineKeyboardButton{b("resolve")})
+	return kb
+}
+
+func (c *Channel) statusKeyboard(loc string, t *backend.Ticket) *models.InlineKeyboardMarkup {
+	kb := &models.InlineKeyboardMarkup{}
+	var row []models.InlineKeyboardButton
+	for _, s := range t.Status.Next() {
+		row = append(row, button(c.render.Status(loc, s), "tk:st="+string(s)+":"+t.Number))
+		if len(row) == 2 {
+			kb.InlineKeyboard = append(kb.InlineKeyboard, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		kb.InlineKeyboard = append(kb.InlineKeyboard, row)
+	}
+	kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{button(c.T(loc, "telegram.btn.back", nil), "tk:back:"+t.Number)})
+	return kb
+}
+
+func (c *Channel) severityKeyboard(loc string, t *backend.Ticket) *models.InlineKeyboardMarkup {
+	kb := &models.InlineKeyboardMarkup{}
+	var row []models.InlineKeyboardButton
+	for _, s := range backend.Severities {
+		if s != t.Severity {
+			row = append(row, button(c.render.Severity(loc, s), "tk:sv="+string(s)+":"+t.Number))
+		}
+	}
+	kb.InlineKeyboard = append(kb.InlineKeyboard, row,
+		[]models.InlineKeyboardButton{button(c.T(loc, "telegram.btn.back", nil), "tk:back:"+t.Number)})
+	return kb
+}
+
+// refreshCard edits every triage card of t to its current state.
+func (c *Channel) refreshCard(ctx context.Context, t *backend.Ticket) { c.cards.Refresh(ctx, t) }
+
+// editCard shows t on one triage card.
+func (c *Channel) editCard(ctx context.Context, cm *backend.ChatMessage, t *backend.Ticket) {
+	chat, err1 := strconv.ParseInt(cm.ChatID, 10, 64)
+	id, err2 := strconv.Atoi(cm.MessageID)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	loc := c.cfg.TriageLocale
+	c.edit(ctx, chat, id, c.render.Card(ctx, loc, t, nil), c.cardKeyboard(loc, t))
+}
+
+// TicketChanged refreshes the triage card after a change made elsewhere
+// (the web console, the API, another channel). Wire it into
+// backend.ServiceConfig.Changed; it does not block.
+func (c *Channel) TicketChanged(t *backend.Ticket) {
+	c.cards.Changed(t)
+	c.pings.Changed(t)
+}
+
+// sendPrivateCard sends the full card (contacts unmasked) to the assignee's
+// private chat with the bot, if they have one.
+func (c *Channel) sendPrivateCard(ctx context.Context, p *backend.Person, t *backend.Ticket) {
+	for _, a := range p.Accounts {
+		if a.Platform != Platform || a.ChatID == "" {
+			continue
+		}
+		chat, err := strconv.ParseInt(a.ChatID, 10, 64)
+		if err != nil || chat < 0 {
+			continue
+		}
+		loc := botkit.Locale(p)
+		m, err := c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.card.yours", nil) + "\n" + c.render.Card(ctx, loc, t, p), markup: c.cardKeyboard(loc, t)})
+		if err == nil {
+			c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: a.ChatID, MessageID: strconv.Itoa(m.ID), TicketID: t.ID, Kind: kindNotice})
+		}
+		return
+	}
+}

@@ -1,0 +1,222 @@
+package telegram
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+)
+
+// waitCard waits until the card (as it looks now) satisfies cond.
+func (h *harness) waitCard(card *models.Message, what string, cond func(*models.Message) bool) *models.Message {
+	h.t.Helper()
+	var cur *models.Message
+	h.tg.Wait(h.t, 10*time.Second, what, func() bool {
+		cur = h.tg.Message(card.Chat.ID, card.ID)
+		return cond(cur)
+	})
+	return cur
+}
+
+// lastAnswer waits for a new answerCallbackQuery after before calls.
+func (h *harness) lastAnswer(before int) telegramtest.Call {
+	h.t.Helper()
+	h.tg.Wait(h.t, 10*time.Second, "an answer to the button", func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
+	return h.tg.CallsTo("answerCallbackQuery")[before]
+}
+
+// TestChangeStatus: Change status shows the legal next statuses on the
+// card; picking one moves the ticket, edits the card and tells the
+// reporter; « back restores the card; statuses that need a text prompt
+// for it; an outsider gets "not allowed".
+func TestChangeStatus(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	h.linkAssistant(bob)
+	number := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
+	rep := h.follow(alice.ID)
+	group := h.follow(triageChat)
+	card := group.next(number, "待受理")
+
+	h.press(bob, card, "tk:status:"+number)
+	menu := h.waitCard(card, "the status menu", func(m *models.Message) bool { return telegramtest.ButtonData(m, "处理中") != "" })
+	for _, s := range backend.StatusNew.Next() {
+		if telegramtest.ButtonData(menu, h.ch.render.Status("zh-CN", s)) != "tk:st="+string(s)+":"+number {
+			t.Fatalf("no button for %s on %+v", s, menu.ReplyMarkup)
+		}
+	}
+	if telegramtest.ButtonData(menu, "受理") != "" || menu.Text != card.Text {
+		t.Fatalf("the menu changed more than the buttons: %q %+v", menu.Text, menu.ReplyMarkup)
+	}
+
+	// « back: the card's own buttons again, nothing changed.
+	h.press(bob, menu, "返回")
+	h.waitCard(card, "the card's buttons", func(m *models.Message) bool { return telegramtest.ButtonData(m, "受理") != "" })
+	if s := h.status(number); s != backend.StatusNew {
+		t.Fatalf("back changed the status: %s", s)
+	}
+
+	// An outsider cannot open the menu or pick a status.
+	before := len(h.tg.CallsTo("answerCallbackQuery"))
+	h.press(eve, card, "tk:st=in_progress:"+number)
+	if a := h.lastAnswer(before); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "权限") {
+		t.Fatalf("outsider's answer: %v", a.Params)
+	}
+
+	// Pick in_progress.
+	h.press(bob, card, "tk:status:"+number)
+	h.waitCard(card, "the status menu", func(m *models.Message) bool { return telegramtest.ButtonData(m, "处理中") != "" })
+	before = len(h.tg.CallsTo("answerCallbackQuery"))
+	h.press(bob, card, "处理中")
+	if a := h.lastAnswer(before); a.Params["text"] != "已更新" {
+		t.Fatalf("answer: %v", a.Params)
+	}
+	if s := h.status(number); s != backend.StatusInProgress {
+		t.Fatalf("status %s, want in_progress", s)
+	}
+	h.waitCard(card, "the card to show 处理中 with its buttons", func(m *models.Message) bool {
+		return strings.Contains(m.Text, "处理中") && telegramtest.ButtonData(m, "改状态") != ""
+	})
+	rep.next("状态更新", "待受理 → 处理中")
+
+	// A status that needs a text asks for it instead of changing.
+	h.press(bob, card, "tk:status:"+number)
+	h.waitCard(card, "the status menu", func(m *models.Message) bool { return telegramtest.ButtonData(m, "待补充") != "" })
+	h.press(bob, card, "待补充")
+	prompt := group.next("向报告人提问", number)
+	if prompt.ReplyToMessage == nil || prompt.ReplyToMessage.ID != card.ID {
+		t.Fatalf("the prompt does not reply to the card: %+v", prompt.ReplyToMessage)
+	}
+	if s := h.status(number); s != backend.StatusInProgress {
+		t.Fatalf("status changed before the question: %s", s)
+	}
+	h.deliver(h.tg.Reply(bob, prompt, "请问是哪个门店的账号？"))
+	group.next("已向报告人提问")
+	rep.next("需要您补充信息", "哪个门店")
+	if s := h.status(number); s != backend.StatusWaitingReporter {
+		t.Fatalf("status %s, want waiting_reporter", s)
+	}
+
+	// An illegal move (the ticket changed meanwhile) is refused clearly.
+	if _, err := h.svc.Resolve(ctx, h.person(bob), number, "已修复"); err != nil {
+		t.Fatal(err)
+	}
+	before = len(h.tg.CallsTo("answerCallbackQuery"))
+	h.deliver(h.tg.Press(bob, menuFor(card, number), "tk:st=pending_test:"+number))
+	if a := h.lastAnswer(before); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "状态已经变化") {
+		t.Fatalf("illegal move answer: %v", a.Params)
+	}
+	if s := h.status(number); s != backend.StatusResolved {
+		t.Fatalf("status %s, want resolved", s)
+	}
+}
+
+// menuFor is the card as it looked with an old status menu on it.
+func menuFor(card *models.Message, number string) *models.Message {
+	m := *card
+	m.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{button("待测试", "tk:st=pending_test:"+number)}}}
+	return &m
+}
+
+// TestChangeSeverity: Change severity offers the other levels; picking one
+// re-grades the ticket, edits the card and tells the reporter.
+func TestChangeSeverity(t *testing.T) {
+	h := newHarness(t, ModeWebhook)
+	h.linkAssistant(bob)
+	number := h.directTicket(alice, "会员中心头像上传一直失败")
+	rep := h.follow(alice.ID)
+	card := h.follow(triageChat).next(number, "P3")
+
+	h.press(bob, card, "tk:sev:"+number)
+	menu := h.waitCard(card, "the severity menu", func(m *models.Message) bool { return telegramtest.ButtonData(m, "P1") != "" })
+	for _, s := range []backend.Severity{backend.P1, backend.P2, backend.P4} {
+		if telegramtest.ButtonData(menu, string(s)) != "tk:sv="+string(s)+":"+number {
+			t.Fatalf("no button for %s: %+v", s, menu.ReplyMarkup)
+		}
+	}
+	if telegramtest.ButtonData(menu, "P3") != "" {
+		t.Fatalf("the current level is offered: %+v", menu.ReplyMarkup)
+	}
+
+	// Not allowed for the reporter either.
+	before := len(h.tg.CallsTo("answerCallbackQuery"))
+	h.press(alice, menu, "P4")
+	if a := h.lastAnswer(before); a.Params["show_alert"] != "true" {
+		t.Fatalf("reporter's answer: %v", a.Params)
+	}
+
+	before = len(h.tg.CallsTo("answerCallbackQuery"))
+	h.press(bob, menu, "P4")
+	if a := h.lastAnswer(before); a.Params["text"] != "已更新" {
+		t.Fatalf("answer: %v", a.Params)
+	}
+	tk, err := h.store.Ticket(context.Background(), number)
+	if err != nil || tk.Severity != backend.P4 {
+		t.Fatalf("severity: %v %v", tk, err)
+	}
+	h.waitCard(card, "the card to show P4", func(m *models.Message) bool {
+		return strings.Contains(m.Text, "P4") && telegramtest.ButtonData(m, "改级别") != ""
+	})
+	rep.next("级别已调整", "P3 普通 → P4 建议")
+}
+
+// TestReturn: Return asks for the reason; replying to the prompt returns
+// the ticket: the reporter is told, the card shows it unclaimed again and
+// the triage group gets the reason in its own language (en here). A reply
+// by an outsider, or without text, changes nothing.
+func TestReturn(t *testing.T) {
+	h := newHarness(t, ModePoll, func(c *Config) { c.TriageLocale = "en" })
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	number := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
+	rep := h.follow(alice.ID)
+	group := h.follow(triageChat)
+	card := group.next(number, "unclaimed")
+	if _, err := h.svc.Claim(ctx, bobP, number); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCard(card, "the claimed card", func(m *models.Message) bool { return strings.Contains(m.Text, bobP.Name) })
+
+	h.press(bob, card, "tk:return:"+number)
+	prompt := group.next("Return "+number, "reply to this message")
+	if prompt.ReplyToMessage == nil || prompt.ReplyToMessage.ID != card.ID {
+		t.Fatalf("the prompt does not reply to the card: %+v", prompt)
+	}
+	if !strings.Contains(h.tg.CallsTo("sendMessage")[len(h.tg.CallsTo("sendMessage"))-1].Params["reply_markup"], "force_reply") {
+		t.Fatal("the prompt does not ask for a reply")
+	}
+
+	// Eve (not linked) replies: not allowed, nothing changes.
+	h.deliver(h.tg.Reply(eve, prompt, "我来退回"))
+	group.next("not allowed to handle tickets")
+	// Bob replies with a sticker-like message without text.
+	empty := h.tg.Reply(bob, prompt, "")
+	h.deliver(empty)
+	group.next("Please reply with text")
+	if s := h.status(number); s != backend.StatusAssigned {
+		t.Fatalf("status %s, want assigned", s)
+	}
+
+	h.deliver(h.tg.Reply(bob, prompt, "不属于本组，请转给会员中心组"))
+	group.next(number, "was returned and waits to be claimed again")
+	if s := h.status(number); s != backend.StatusReturned {
+		t.Fatalf("status %s, want returned", s)
+	}
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil || tk.AssigneeID != 0 {
+		t.Fatalf("assignee after return: %v %v", tk, err)
+	}
+	rep.next("正在重新分派", "不属于本组")
+	notice := h.tg.WaitMessage(t, triageChat, telegramtest.Containing("was returned and needs a new owner", "不属于本组"))
+	if notice.ReplyToMessage == nil || notice.ReplyToMessage.ID != card.ID {
+		t.Fatalf("the triage notice does not reply to the card: %+v", notice.ReplyToMessage)
+	}
+	h.waitCard(card, "the card to be claimable again", func(m *models.Message) bool {
+		return strings.Contains(m.Text, "unclaimed") && strings.Contains(m.Text, "returned") && telegramtest.ButtonData(m, "Claim") != ""
+	})
+}

@@ -1,0 +1,202 @@
+package webchat_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+func TestFileTicket(t *testing.T) {
+	h := newHarness(t, 0)
+	b := h.browser()
+	number := b.fileTicket("Member-center balance was reset to zero before expiry")
+	code, page := b.open("/chat/t/" + number)
+	if code != 200 || !strings.Contains(page, "Member-center balance") {
+		t.Fatalf("ticket page = %d", code)
+	}
+	// The returning reporter sees "my tickets".
+	if _, page := b.open("/chat/"); !strings.Contains(page, `href="/chat/t/`+number+`"`) {
+		t.Fatal("the chat page does not list the reporter's ticket")
+	}
+	// The created notice reaches the chat page through the outbox.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, page, _ := b.do("GET", "/chat/log", "", nil, nil)
+		if strings.Contains(page, "bubble notice") && strings.Contains(page, number) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no notice on the chat page:\n%s", page)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tk, err := h.store.Ticket(context.Background(), number)
+	if err != nil || tk.Channel != "web" {
+		t.Fatalf("ticket = %+v, %v", tk, err)
+	}
+	p, err := h.store.PersonByAccount(context.Background(), "web", tk.Contacts.Phone)
+	if err == nil {
+		t.Fatalf("a person keyed by phone: %+v", p)
+	}
+}
+
+func TestUploadProblems(t *testing.T) {
+	h := newHarness(t, 4096)
+	b := h.browser()
+	b.open("/chat/")
+	for _, s := range []url.Values{
+		{"button": {"start:feedback"}}, {"text": {"Ranking does not change after refresh"}}, {"button": {"cmd:skip"}},
+		{"button": {"opt:category:product"}}, {"button": {"opt:category:product/posts"}}, {"text": {"now"}},
+		{"button": {"opt:region:north"}}, {"button": {"opt:severity:P2"}},
+	} {
+		if code, page := b.say(s); code != 200 {
+			t.Fatalf("%v = %d\n%s", s, code, page)
+		}
+	}
+	t.Run("ErrTooBig", func(t *testing.T) {
+		big := append(append([]byte{}, pngBytes...), make([]byte, 8192)...)
+		code, page := b.upload("/chat/say", "huge.png", big, "")
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "The file is too big; the limit is 4 KB") {
+			t.Fatalf("too big = %d\n%s", code, page)
+		}
+	})
+	t.Run("ErrWayTooBig", func(t *testing.T) { // over the request limit, cut off while reading
+		code, page := b.upload("/chat/say", "huge.png", make([]byte, 3<<20), "")
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "too big") {
+			t.Fatalf("way too big = %d\n%s", code, page)
+		}
+	})
+	t.Run("ErrType", func(t *testing.T) {
+		code, page := b.upload("/chat/say", "shot.png", []byte("MZ\x90\x00 this is a windows program"), "")
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "is not accepted") {
+			t.Fatalf("wrong type = %d\n%s", code, page)
+		}
+	})
+	t.Run("NothingLost", func(t *testing.T) {
+		code, page := b.upload("/chat/say", "shot.png", pngBytes, "")
+		if code != 200 || !strings.Contains(page, "shot.png") {
+			t.Fatalf("good file = %d\n%s", code, page)
+		}
+		for _, s := range []url.Values{{"button": {"cmd:done"}}, {"text": {"20261120003"}}, {"text": {"shop_bj_2026"}}, {"text": {"13800138000"}}} {
+			if code, page = b.say(s); code != 200 {
+				t.Fatalf("%v = %d", s, code)
+			}
+		}
+		if !strings.Contains(page, "Ranking does not change after refresh") || !strings.Contains(page, "shot.png") {
+			t.Fatalf("the summary lost an answer:\n%s", page)
+		}
+	})
+}
+
+func TestChatCSRF(t *testing.T) {
+	h := newHarness(t, 0)
+	b := h.browser()
+	b.open("/chat/")
+	form := url.Values{"button": {"start:feedback"}}
+	for name, hdr := range map[string]map[string]string{
+		"missing":    {"HX-Request": "true"},
+		"wrong":      {"HX-Request": "true", "X-CSRF-Token": "x" + b.csrf},
+		"cross-site": {"HX-Request": "true", "X-CSRF-Token": b.csrf, "Sec-Fetch-Site": "cross-site"},
+	} {
+		code, _, _ := b.do("POST", "/chat/say", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), hdr)
+		if code != http.StatusForbidden {
+			t.Errorf("%s token = %d, want 403", name, code)
+		}
+	}
+	other := h.browser()
+	other.open("/chat/")
+	code, _, _ := b.do("POST", "/chat/say", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()),
+		map[string]string{"X-CSRF-Token": other.csrf})
+	if code != http.StatusForbidden {
+		t.Errorf("another reporter's token = %d", code)
+	}
+	if active, _ := h.store.PersonByAccount(context.Background(), "web", "x"); active != nil {
+		t.Error("a person was created")
+	}
+	code, _, _ = h.browser().do("POST", "/chat/say", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), nil)
+	if code != http.StatusForbidden {
+		t.Errorf("no cookie at all = %d", code)
+	}
+}
+
+func TestOthersTicket(t *testing.T) {
+	h := newHarness(t, 0)
+	alice, mallory := h.browser(), h.browser()
+	number := alice.fileTicket("Alice's private problem with the order system")
+	mallory.fileTicket("Mallory files one too so she is a reporter")
+	for _, path := range []string{"/chat/t/" + number, "/chat/t/" + number + "/live", "/chat/t/" + number + "/events",
+		"/chat/t/FB-20200101-0001", "/chat/t/not-a-number"} {
+		code, page := mallory.open(path)
+		if code != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", path, code)
+		}
+		if strings.Contains(page, "Alice's private") {
+			t.Errorf("GET %s leaks the ticket", path)
+		}
+	}
+	mallory.open("/chat/")
+	code, _ := mallory.upload("/chat/t/"+number+"/comment", "x.png", pngBytes, "let me in")
+	if code != http.StatusNotFound {
+		t.Errorf("comment on another's ticket = %d", code)
+	}
+	code, _, _ = mallory.do("POST", "/chat/t/"+number+"/rate", "application/x-www-form-urlencoded", strings.NewReader("rating=satisfied"),
+		map[string]string{"X-CSRF-Token": mallory.csrf})
+	if code != http.StatusNotFound {
+		t.Errorf("rate another's ticket = %d", code)
+	}
+	// A fresh visitor without any ticket, too.
+	if code, _ := h.browser().open("/chat/t/" + number); code != http.StatusNotFound {
+		t.Errorf("stranger = %d", code)
+	}
+}
+
+func TestInertAndRating(t *testing.T) {
+	h := newHarness(t, 0)
+	b := h.browser()
+	evil := `<script>alert(1)</script><img src=x onerror=alert(2)>`
+	number := b.fileTicket(evil + " order page is broken")
+	for _, path := range []string{"/chat/", "/chat/t/" + number} {
+		_, page := b.open(path)
+		if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") {
+			t.Errorf("%s renders live markup", path)
+		}
+		if !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+			t.Errorf("%s does not show the text escaped", path)
+		}
+	}
+	// Staff resolves; the reporter rates once.
+	ctx := context.Background()
+	staff, _, err := h.auth.CreateUser(ctx, "ivy", backend.RoleAssistant, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Claim(ctx, staff, number); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Resolve(ctx, staff, number, `fixed <b>it</b>`); err != nil {
+		t.Fatal(err)
+	}
+	_, page := b.open("/chat/t/" + number)
+	if !strings.Contains(page, `value="satisfied"`) || strings.Contains(page, "<b>it</b>") {
+		t.Fatalf("no rating buttons or live markup:\n%s", page)
+	}
+	code, _, _ := b.do("POST", "/chat/t/"+number+"/rate", "application/x-www-form-urlencoded", strings.NewReader("rating=basically"),
+		map[string]string{"X-CSRF-Token": b.csrf, "HX-Request": "true"})
+	if code != 200 {
+		t.Fatalf("rate = %d", code)
+	}
+	code, page, _ = b.do("POST", "/chat/t/"+number+"/rate", "application/x-www-form-urlencoded", strings.NewReader("rating=satisfied"),
+		map[string]string{"X-CSRF-Token": b.csrf, "HX-Request": "true"})
+	if code != http.StatusConflict || !strings.Contains(page, "rated already") {
+		t.Fatalf("second rating = %d", code)
+	}
+	tk, _ := h.store.Ticket(ctx, number)
+	if tk.Satisfaction != backend.SatisfactionBasically {
+		t.Fatalf("satisfaction = %q", tk.Satisfaction)
+	}
+}

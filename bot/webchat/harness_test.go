@@ -1,0 +1,211 @@
+package webchat_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/backend/sqlite"
+	"github.com/deskbot/deskbot/backend/web"
+	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/bot/webchat"
+	"github.com/deskbot/deskbot/dialogs"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+// harness is the whole web side on a real SQLite store: service, dialog
+// engine, outbox dispatcher with the web sender, console and chat, served
+// like cmd/deskbot serves them.
+type harness struct {
+	t       testing.TB
+	store   *sqlite.Store
+	svc     *backend.Service
+	hub     *web.Hub
+	auth    *web.Auth
+	console *web.Console
+	chat    *webchat.Chat
+	files   *botkit.Files
+	srv     *httptest.Server
+}
+
+func newHarness(t testing.TB, maxFile int64) *harness {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "deskbot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, store: store, hub: web.NewHub()}
+	disp := notify.New(store, notify.Config{Poll: 200 * time.Millisecond, Logger: log})
+	h.svc = backend.NewService(store, backend.ServiceConfig{Changed: func(tk *backend.Ticket) { h.hub.Changed(tk); disp.Wake() }})
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms, err := dialogs.DefaultForms(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.files, err = botkit.NewFiles(filepath.Join(t.TempDir(), "attachments"), maxFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Sessions: dialogs.NewMemoryStore(nil, 0), Catalog: cat,
+		Filer: &botkit.Filer{Service: h.svc, Files: h.files}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.auth, err = web.NewAuth(ctx, h.svc, store, web.AuthConfig{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.console, err = web.New(web.Config{Service: h.svc, Auth: h.auth, Hub: h.hub, Text: cat, Files: h.files, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.chat, err = webchat.New(webchat.Config{Service: h.svc, Engine: engine, Files: h.files, Catalog: cat, Auth: h.auth, Hub: h.hub, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	disp.Register(h.chat, false)
+	mux := http.NewServeMux()
+	h.console.Register(mux)
+	h.chat.Register(mux)
+	h.srv = httptest.NewServer(mux)
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { disp.Run(runCtx); close(done) }()
+	t.Cleanup(func() {
+		h.hub.Close()
+		h.srv.Close()
+		stop()
+		<-done
+	})
+	return h
+}
+
+// browser is an HTTP client with its own cookies, like one browser.
+type browser struct {
+	h    *harness
+	c    *http.Client
+	csrf string
+}
+
+func (h *harness) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{h: h, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// open GETs a page and remembers its CSRF token.
+func (b *browser) open(path string) (int, string) {
+	b.h.t.Helper()
+	code, page, _ := b.do("GET", path, "", nil, nil)
+	if m := csrfRE.FindStringSubmatch(page); m != nil {
+		b.csrf = m[1]
+	}
+	return code, page
+}
+
+func (b *browser) do(method, path, ctype string, body io.Reader, hdr map[string]string) (int, string, http.Header) {
+	b.h.t.Helper()
+	req, _ := http.NewRequest(method, b.h.srv.URL+path, body)
+	req.Header.Set("Accept-Language", "en-US,en;q=0.9")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out), resp.Header
+}
+
+// say posts to the chat as htmx does (token in the header) and returns the log.
+func (b *browser) say(form url.Values) (int, string) {
+	b.h.t.Helper()
+	code, page, _ := b.do("POST", "/chat/say", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()),
+		map[string]string{"HX-Request": "true", "X-CSRF-Token": b.csrf})
+	return code, page
+}
+
+// upload posts a file (and text) to path as multipart, as htmx does.
+func (b *browser) upload(path, name string, data []byte, text string) (int, string) {
+	b.h.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("text", text)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	code, page, _ := b.do("POST", path, mw.FormDataContentType(), &buf, map[string]string{"HX-Request": "true", "X-CSRF-Token": b.csrf})
+	return code, page
+}
+
+// pngBytes is a 1×1 PNG.
+var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+var numberRE = regexp.MustCompile(`FB-\d{8}-\d{4}`)
+
+// fileTicket runs the feedback dialog in the chat up to the ticket number,
+// answering in English; summary is the first answer.
+func (b *browser) fileTicket(summary string) string {
+	b.h.t.Helper()
+	if _, page := b.open("/chat/"); !strings.Contains(page, "start:feedback") {
+		b.h.t.Fatalf("no start button:\n%s", page)
+	}
+	steps := []url.Values{
+		{"button": {"start:feedback"}},
+		{"text": {summary}},
+		{"button": {"cmd:skip"}},
+		{"button": {"opt:category:crm"}},
+		{"button": {"opt:category:crm/ordering"}},
+		{"text": {"now"}},
+		{"button": {"opt:region:east"}},
+		{"button": {"opt:severity:P3"}},
+		{"button": {"cmd:skip"}}, // screenshots
+		{"button": {"cmd:skip"}}, // order number
+		{"button": {"cmd:skip"}}, // account
+		{"text": {"13800138000"}},
+		{"button": {"cmd:submit"}},
+		{"button": {"cmd:confirm"}},
+	}
+	var page string
+	for i, s := range steps {
+		var code int
+		if code, page = b.say(s); code != 200 {
+			b.h.t.Fatalf("step %d %v = %d\n%s", i, s, code, page)
+		}
+	}
+	n := numberRE.FindAllString(page, -1)
+	if len(n) == 0 {
+		b.h.t.Fatalf("no ticket number at the end:\n%s", page)
+	}
+	return n[len(n)-1]
+}

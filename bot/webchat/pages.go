@@ -1,0 +1,383 @@
+package webchat
+
+import (
+	"errors"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/web"
+	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/dialogs"
+)
+
+type formLink struct{ ID, Title string }
+
+type chatData struct {
+	*visitor
+	V       *visitor
+	Title   string
+	Entries []entry
+	Forms   []formLink
+	Tickets []*backend.Ticket
+	Active  bool
+}
+
+func (c *Chat) chatData(r *http.Request, v *visitor) (*chatData, error) {
+	d := &chatData{visitor: v, V: v, Title: c.cat.T(v.Loc, "web.chat.title", nil), Entries: c.logs.list(v.ID)}
+	for _, f := range c.cfg.Forms {
+		d.Forms = append(d.Forms, formLink{ID: f, Title: c.cat.T(v.Loc, "form."+f+".title", nil)})
+	}
+	active, err := c.cfg.Engine.Active(r.Context(), v.Key())
+	if err != nil {
+		return nil, err
+	}
+	d.Active = active
+	if v.Person != nil {
+		page, err := c.svc.Tickets(r.Context(), v.Person, backend.TicketFilter{Limit: 20})
+		if err != nil {
+			return nil, err
+		}
+		d.Tickets = page.Tickets
+	}
+	return d, nil
+}
+
+func (c *Chat) page(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.chatData(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	c.pages.Render(w, http.StatusOK, "chat", "page", d)
+}
+
+func (c *Chat) logFragment(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.chatData(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	c.pages.Render(w, http.StatusOK, "chat", "log", d)
+}
+
+func (c *Chat) events(w http.ResponseWriter, r *http.Request, v *visitor) {
+	web.ServeEvents(w, r, c.hub, userTopic(v.ID))
+}
+
+// uploadSlack is what a multipart request may carry beyond the file.
+const uploadSlack = 1 << 20
+
+// upload reads the optional file of a multipart form into Files. A
+// refused file (too big, wrong type) is a *botkit.FileError.
+func (c *Chat) upload(w http.ResponseWriter, r *http.Request) (*backend.Attachment, error) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return nil, nil
+	}
+	max := c.cfg.Files.MaxSize()
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, &botkit.FileError{Code: "too_big", Size: r.ContentLength, Max: max}
+		}
+		return nil, &backend.Error{Code: backend.EINVALID, Message: "bad upload", Fields: map[string]string{"file": err.Error()}}
+	}
+	fh := firstFile(r.MultipartForm, "file")
+	if fh == nil {
+		return nil, nil
+	}
+	if fh.Size > max {
+		return nil, &botkit.FileError{Code: "too_big", Size: fh.Size, Max: max}
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	a, err := c.cfg.Files.Put(f, fh.Filename)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+func firstFile(f *multipart.Form, name string) *multipart.FileHeader {
+	if f == nil || len(f.File[name]) == 0 || f.File[name][0].Size == 0 && f.File[name][0].Filename == "" {
+		return nil
+	}
+	return f.File[name][0]
+}
+
+// fileProblem is the reporter's text for a refused upload, or "" if err
+// is not about the file.
+func (c *Chat) fileProblem(loc string, err error) string {
+	fe, ok := errors.AsType[*botkit.FileError](err)
+	if !ok {
+		return ""
+	}
+	if fe.Code == "too_big" {
+		return c.cat.T(loc, "web.chat.file.too_big", map[string]any{"Max": web.HumanSize(fe.Max)})
+	}
+	return c.cat.T(loc, "web.chat.file.type", map[string]any{"Type": fe.ContentType})
+}
+
+// say passes one input (typed text, a pressed button, an uploaded file)
+// to the dialog and adds the replies to the page.
+func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
+	ctx := r.Context()
+	now := c.cfg.Now()
+	att, err := c.upload(w, r)
+	if err != nil {
+		msg := c.fileProblem(v.Loc, err)
+		if msg == "" {
+			msg = web.ErrorText(c.cat, v.Loc, err)
+		}
+		// The dialog is not touched: every answer so far is kept.
+		c.logs.add(v.ID, entry{Kind: "problem", Text: msg, At: now})
+		c.done(w, r, v, http.StatusUnprocessableEntity)
+		return
+	}
+	in := dialogs.Input{Text: strings.TrimSpace(r.PostFormValue("text")), Button: r.PostFormValue("button"), Locale: v.Loc}
+	if len(in.Button) > 64 {
+		in.Button = ""
+	}
+	var mine []string
+	if in.Text != "" {
+		mine = append(mine, in.Text)
+	}
+	if in.Button != "" {
+		label := c.logs.label(v.ID, in.Button)
+		if form, ok := strings.CutPrefix(in.Button, "start:"); ok && label == "" {
+			label = c.cat.T(v.Loc, "form."+form+".title", nil)
+		}
+		if label == "" {
+			label = in.Button
+		}
+		mine = append(mine, label)
+	}
+	if att != nil {
+		in.Files = []dialogs.FileRef{{ID: att.SHA256, Name: att.Name, ContentType: att.ContentType, Size: att.Size}}
+		mine = append(mine, "📎 "+att.Name)
+	}
+	if in.Text == "" && in.Button == "" && len(in.Files) == 0 {
+		c.done(w, r, v, http.StatusOK)
+		return
+	}
+	if _, err := c.reporter(ctx, v); err != nil {
+		c.logs.add(v.ID, entry{Kind: "problem", Text: web.ErrorText(c.cat, v.Loc, err), At: now})
+		c.done(w, r, v, web.StatusOf(err))
+		return
+	}
+	c.logs.add(v.ID, entry{Kind: "me", Text: strings.Join(mine, "\n"), At: now})
+	var out dialogs.Output
+	if form, ok := strings.CutPrefix(in.Button, "start:"); ok {
+		out, err = c.cfg.Engine.Start(ctx, v.Key(), form, v.Loc)
+	} else {
+		out, err = c.cfg.Engine.Handle(ctx, v.Key(), in)
+	}
+	if err != nil {
+		c.log.Warn("webchat: dialog failed", "err", err)
+		c.logs.add(v.ID, entry{Kind: "problem", Text: c.cat.T(v.Loc, "web.err.internal", nil), At: now})
+		c.done(w, r, v, http.StatusInternalServerError)
+		return
+	}
+	var es []entry
+	for _, rep := range out.Replies {
+		es = append(es, entry{Kind: "bot", Text: rep.Text, Buttons: rep.Buttons, ExpectFile: rep.ExpectFile, At: now})
+	}
+	if out.TicketNumber != "" {
+		es = append(es, entry{Kind: "bot", Text: c.cat.T(v.Loc, "web.chat.filed", map[string]any{"Number": out.TicketNumber}), Number: out.TicketNumber, At: now})
+	}
+	c.logs.add(v.ID, es...)
+	c.done(w, r, v, http.StatusOK)
+}
+
+// done answers a chat POST: the log for htmx, a redirect for a plain form.
+func (c *Chat) done(w http.ResponseWriter, r *http.Request, v *visitor, status int) {
+	if r.Header.Get("HX-Request") == "" {
+		// The outcome, good or bad, is in the log the page shows.
+		http.Redirect(w, r, "/chat/#log-end", http.StatusSeeOther)
+		return
+	}
+	d, err := c.chatData(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	c.pages.Render(w, status, "chat", "log", d)
+}
+
+// --- a reporter's ticket ---
+
+type ticketData struct {
+	*visitor
+	V       *visitor
+	Title   string
+	T       *backend.Ticket
+	Events  []eventView
+	CanRate bool
+	Error   string
+	Text    string
+}
+
+type eventView struct {
+	E    *backend.Event
+	Line string
+}
+
+func (c *Chat) loadTicket(r *http.Request, v *visitor) (*ticketData, error) {
+	if v.Person == nil {
+		return nil, backend.Errorf(backend.ENOTFOUND, "ticket not found")
+	}
+	t, events, err := c.svc.Thread(r.Context(), v.Person, r.PathValue("number"))
+	if err != nil {
+		return nil, err
+	}
+	if t.ReporterID != v.Person.ID {
+		// Staff who also chat see only their own tickets here.
+		return nil, backend.Errorf(backend.ENOTFOUND, "ticket not found")
+	}
+	names := map[int64]string{}
+	name := func(id int64) string {
+		if id == 0 {
+			return c.cat.T(v.Loc, "web.system", nil)
+		}
+		if id == v.Person.ID {
+			return c.cat.T(v.Loc, "web.chat.you", nil)
+		}
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := "#" + strconv.FormatInt(id, 10)
+		if p, err := c.svc.Store().Person(r.Context(), id); err == nil {
+			n = p.Name
+		}
+		names[id] = n
+		return n
+	}
+	d := &ticketData{visitor: v, V: v, Title: t.Number, T: t,
+		CanRate: t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone}
+	for _, e := range events {
+		if e.Kind == backend.EventNotificationSent {
+			continue
+		}
+		d.Events = append(d.Events, eventView{E: e, Line: web.EventLine(c.cat, v.Loc, e, name)})
+	}
+	return d, nil
+}
+
+func (c *Chat) ticket(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.loadTicket(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	c.pages.Render(w, http.StatusOK, "ticket", "page", d)
+}
+
+func (c *Chat) ticketLive(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.loadTicket(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	c.pages.Render(w, http.StatusOK, "ticket", "live", d)
+}
+
+func (c *Chat) ticketEvents(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.loadTicket(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	web.ServeEvents(w, r, c.hub, web.TicketTopic(d.T.ID))
+}
+
+func (c *Chat) file(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.loadTicket(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	web.ServeAttachment(w, r, c.cfg.Files, d.T, r.PathValue("sum"))
+}
+
+// comment adds the reporter's follow-up and/or file to their ticket.
+func (c *Chat) comment(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.loadTicket(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	ctx := r.Context()
+	att, err := c.upload(w, r)
+	text := strings.TrimSpace(r.PostFormValue("text"))
+	msg := ""
+	if err != nil {
+		if msg = c.fileProblem(v.Loc, err); msg == "" {
+			msg = web.ErrorText(c.cat, v.Loc, err)
+		}
+	} else {
+		if att != nil {
+			if _, err = c.svc.AddAttachment(ctx, v.Person, d.T.Number, *att); err != nil {
+				msg = web.ErrorText(c.cat, v.Loc, err)
+			}
+		}
+		if err == nil && text != "" {
+			if _, err = c.svc.Comment(ctx, v.Person, d.T.Number, text, true); err != nil {
+				msg = web.ErrorText(c.cat, v.Loc, err)
+			}
+		}
+		if err == nil && att == nil && text == "" {
+			err = &backend.Error{Code: backend.EINVALID, Message: "empty", Fields: map[string]string{"text": "required"}}
+			msg = c.cat.T(v.Loc, "web.chat.comment.empty", nil)
+		}
+	}
+	c.ticketDone(w, r, v, d.T.Number, err, msg, text)
+}
+
+func (c *Chat) rate(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.loadTicket(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	_, err = c.svc.RecordSatisfaction(r.Context(), v.Person, d.T.Number, backend.Satisfaction(r.PostFormValue("rating")), r.PostFormValue("text"))
+	msg := ""
+	if err != nil {
+		msg = web.ErrorText(c.cat, v.Loc, err)
+	}
+	c.ticketDone(w, r, v, d.T.Number, err, msg, "")
+}
+
+// ticketDone answers a POST on a ticket page: the live part for htmx (with
+// the error, if any), else a redirect or the page with the error.
+func (c *Chat) ticketDone(w http.ResponseWriter, r *http.Request, v *visitor, number string, err error, msg, text string) {
+	if err == nil && r.Header.Get("HX-Request") == "" {
+		http.Redirect(w, r, "/chat/t/"+url.PathEscape(number), http.StatusSeeOther)
+		return
+	}
+	d, lerr := c.loadTicket(r, v)
+	if lerr != nil {
+		c.fail(w, r, v, lerr)
+		return
+	}
+	status := http.StatusOK
+	if err != nil {
+		status = web.StatusOf(err)
+		if _, ok := errors.AsType[*botkit.FileError](err); ok {
+			status = http.StatusUnprocessableEntity
+		}
+		if status == http.StatusInternalServerError {
+			c.log.Error("webchat: ticket action failed", "ticket", number, "err", err)
+		}
+		d.Error, d.Text = msg, text
+	}
+	if r.Header.Get("HX-Request") != "" {
+		c.pages.Render(w, status, "ticket", "live", d)
+		return
+	}
+	c.pages.Render(w, status, "ticket", "page", d)
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/deskbot/deskbot/backend/web"
+	slackbot "github.com/deskbot/deskbot/bot/slack"
+	"github.com/deskbot/deskbot/bot/telegram"
+	"github.com/deskbot/deskbot/bot/webchat"
+)
+
+// openChannels builds the web chat and console (always on) and the chat
+// platforms that are configured, and mounts their HTTP handlers on mux.
+func (m *Main) openChannels(ctx context.Context, mux *http.ServeMux) error {
+	auth, err := web.NewAuth(ctx, m.Service, m.Store, web.AuthConfig{})
+	if err != nil {
+		return err
+	}
+	base := m.Config.PublicURL
+	m.Console, err = web.New(web.Config{Service: m.Service, Auth: auth, Hub: m.Hub, Text: m.Catalog, Files: m.Files, SLA: m.SLA.Engine != nil,
+		BaseURL: base, Logger: m.Log.With("component", "console")})
+	if err != nil {
+		return err
+	}
+	m.Console.Register(mux)
+	m.Chat, err = webchat.New(webchat.Config{Service: m.Service, Engine: m.Dialogs, Files: m.Files, Catalog: m.Catalog,
+		Auth: auth, Hub: m.Hub, Logger: m.Log.With("component", "webchat")})
+	if err != nil {
+		return err
+	}
+	m.Chat.Register(mux)
+	m.Dispatcher.Register(m.Chat, false) // platform "web"; not a triage chat
+	mux.Handle("GET /{$}", http.RedirectHandler("/chat/", http.StatusSeeOther))
+
+	name, password, created, err := auth.EnsureFirstAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	if created {
+		m.Log.Warn("first start: created a console admin; this password is shown only once",
+			"console", base+"/console/", "login", name, "password", password)
+	}
+	m.Log.Info("web", "chat", base+"/chat/", "console", base+"/console/")
+	if err := m.openTelegram(mux); err != nil {
+		return err
+	}
+	return m.openSlack(mux)
+}
+
+func (m *Main) openSlack(mux *http.ServeMux) error {
+	cfg := m.Config.Slack
+	if !cfg.Enabled() {
+		m.Log.Info("slack: off (SLACK_BOT_TOKEN is not set)")
+		return nil
+	}
+	var dedup slackbot.Deduper // nil: de-duplicate in the store
+	if m.Redis != nil {
+		dedup = slackbot.RedisDeduper{Client: m.Redis, Prefix: "deskbot:slack:event:"}
+	}
+	sl, err := slackbot.New(cfg, slackbot.Deps{Service: m.Service, Engine: m.Dialogs, Catalog: m.Catalog,
+		Files: m.Files, Dedup: dedup, Console: m.Console, Logger: m.Log.With("component", "slack")})
+	if err != nil {
+		return fmt.Errorf("slack: %w", err)
+	}
+	sl.Register(mux) // HTTP mode: POST /slack/events, /slack/interactivity, /slack/commands
+	m.Dispatcher.Register(sl, cfg.TriageChannel != "")
+	m.Slack = sl
+	m.Log.Info("slack: on", "mode", cfg.Mode(), "triage_channel", cfg.TriageChannel)
+	return nil
+}
+
+func (m *Main) openTelegram(mux *http.ServeMux) error {
+	cfg := m.Config.Telegram
+	if !cfg.Enabled() {
+		m.Log.Info("telegram: off (TELEGRAM_BOT_TOKEN is not set)")
+		return nil
+	}
+	var dedup telegram.Deduper // nil: de-duplicate in the store
+	if m.Redis != nil {
+		dedup = telegram.RedisDeduper{Client: m.Redis, Prefix: "deskbot:tg:update:"}
+	}
+	tg, err := telegram.New(cfg, telegram.Deps{Service: m.Service, Engine: m.Dialogs, Catalog: m.Catalog,
+		Files: m.Files, Dedup: dedup, Console: m.Console, Logger: m.Log.With("component", "telegram")})
+	if err != nil {
+		return fmt.Errorf("telegram: %w", err)
+	}
+	tg.Register(mux) // POST /telegram/webhook
+	m.Dispatcher.Register(tg, cfg.TriageChat != 0)
+	m.Telegram = tg
+	m.Log.Info("telegram: on", "mode", cfg.Mode, "triage_chat", cfg.TriageChat)
+	return nil
+}
+
+// startChannels starts the channels' background loops (long polling, the
+// webhook queue).
+func (m *Main) startChannels(ctx context.Context) {
+	if m.Telegram != nil {
+		m.loops.Go(func() {
+			if err := m.Telegram.Run(ctx); err != nil && ctx.Err() == nil {
+				m.Log.Error("telegram: stopped", "err", err)
+			}
+		})
+	}
+	if m.Slack != nil {
+		m.loops.Go(func() {
+			if err := m.Slack.Run(ctx); err != nil && ctx.Err() == nil {
+				m.Log.Error("slack: stopped", "err", err)
+			}
+		})
+	}
+}
+
+// stopChannels stops the channels before the server and the store close.
+func (m *Main) stopChannels() {}

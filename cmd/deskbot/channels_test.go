@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/postgres/pgtest"
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+)
+
+// TestMainTelegramAndWeb runs the real program on Postgres and Redis with
+// the Telegram channel pointed at a fake Bot API server: a reporter files
+// through Telegram, an assistant linked by an invite claims the ticket in
+// the triage group, and the reporter hears about it. The web chat and the
+// console are served by the same process.
+func TestMainTelegramAndWeb(t *testing.T) {
+	ctx := context.Background()
+	tg := telegramtest.New(t)
+	vars := map[string]string{
+		"DATABASE_URL":         pgtest.NewSchema(t),
+		"REDIS_URL":            redisURL(t),
+		"DESKBOT_DATA":         t.TempDir(),
+		"TELEGRAM_BOT_TOKEN":   telegramtest.Token,
+		"TELEGRAM_API_URL":     tg.URL(),
+		"TELEGRAM_TRIAGE_CHAT": "-100777",
+	}
+	if err := run(ctx, []string{"team", "create", "--name", "技术部"}, env(vars), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"invite", "--role", "assistant", "--team", "1"}, env(vars), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	code := lines[len(lines)-1]
+	if !backend.IsInviteCode(code) {
+		t.Fatalf("invite printed %q", out.String())
+	}
+	m := startMain(t, vars)
+
+	for _, path := range []string{"/chat/", "/console/login"} {
+		resp, err := http.Get(m.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+	}
+
+	ann := telegramtest.User(501, "Ann", "zh-hans")
+	tg.Enqueue(tg.Text(ann, "/start "+code))
+	tg.WaitMessage(t, ann.ID, func(*models.Message) bool { return true })
+	p, err := m.Store.PersonByAccount(ctx, "telegram", "501")
+	if err != nil || !p.HasRole(backend.RoleAssistant) || p.TeamID != 1 {
+		t.Fatalf("invite not redeemed: %+v %v", p, err)
+	}
+
+	// /console: a one-time sign-in link for staff, in private only.
+	tg.Enqueue(tg.Text(ann, "/console"))
+	link := tg.WaitMessage(t, ann.ID, telegramtest.Containing("/console/magic/"))
+	url := link.Text[strings.Index(link.Text, "http"):]
+	resp, err := http.Get(strings.TrimSpace(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("magic link %s: %d", url, resp.StatusCode)
+	}
+	tg.Enqueue(tg.TextIn(ann, -100777, "/console"))
+	tg.WaitMessage(t, -100777, telegramtest.Containing("私聊"))
+
+	// A reporter files through the API on behalf of a Telegram user would
+	// skip the dialog; the dialog itself is covered in bot/telegram. Here
+	// the reporter is a Telegram user created on first contact.
+	zhang := telegramtest.User(601, "Zhang", "zh-hans")
+	tg.Enqueue(tg.Text(zhang, "/help"))
+	tg.WaitMessage(t, zhang.ID, func(*models.Message) bool { return true })
+	reporter, err := m.Store.PersonByAccount(ctx, "telegram", "601")
+	if err != nil {
+		t.Fatalf("reporter not created on first contact: %v", err)
+	}
+	tg.Enqueue(tg.Text(zhang, "/console"))
+	tg.WaitMessage(t, zhang.ID, telegramtest.Containing("只有已绑定的助理和主管"))
+	tk, err := m.Service.CreateTicket(ctx, reporter, backend.NewTicket{
+		Prefix: "FB", Summary: "放心商家不在专区显示，刷新无效", CategoryPath: []string{"产品线问题", "放心商家"},
+		OccurredAt: time.Now().Add(-time.Hour), Region: "华北", Severity: backend.P3,
+		Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "telegram",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := tg.WaitMessage(t, -100777, telegramtest.Containing(tk.Number))
+	if strings.Contains(card.Text, "13800138000") {
+		t.Fatalf("triage card shows the full phone: %q", card.Text)
+	}
+	tg.Enqueue(tg.Press(ann, card, telegramtest.ButtonData(card, "✋ 受理")))
+	tg.WaitMessage(t, zhang.ID, telegramtest.Containing(tk.Number, "Ann"))
+	got, err := m.Store.Ticket(ctx, tk.Number)
+	if err != nil || got.AssigneeID != p.ID || got.Status != backend.StatusAssigned {
+		t.Fatalf("after Claim in the triage group: %+v %v", got, err)
+	}
+}
+
+// redisURL is the Redis the program tests use: REDIS_URL's server, or the
+// local one, in database 13, emptied first — the program's keys have fixed
+// prefixes, so it must not share a database with other packages' tests.
+// Under CI=true a missing Redis fails the test; elsewhere it skips.
+func redisURL(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv("REDIS_URL")
+	if base == "" {
+		base = "redis://127.0.0.1:6379/0"
+	}
+	opt, err := redis.ParseURL(base)
+	if err != nil {
+		tb.Fatalf("REDIS_URL: %v", err)
+	}
+	opt.DB = 13
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.FlushDB(ctx).Err(); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("Redis at %s is required under CI: %v", opt.Addr, err)
+		}
+		tb.Skipf("no Redis at %s: %v", opt.Addr, err)
+	}
+	return "redis://" + opt.Addr + "/13"
+}

@@ -1,0 +1,185 @@
+// Command deskbot runs the chat-first ticket desk: the JSON API, the
+// channels and the senders, on Postgres or the embedded SQLite database.
+//
+//	deskbot                     run the server (same as "deskbot serve")
+//	deskbot migrate             apply database migrations and exit
+//	deskbot token create --role assistant --name ci [--team N]
+//	                            make an API token (printed once)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // zone data for machines without /usr/share/zoneinfo
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "deskbot:", err)
+		os.Exit(1)
+	}
+}
+
+// run dispatches the sub-command; it is main without the process around it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		m := NewMain(cfg, log)
+		if err := m.Run(ctx); err != nil {
+			_ = m.Close()
+			return err
+		}
+		<-ctx.Done()
+		log.Info("shutting down")
+		return m.Close()
+	case "migrate":
+		store, err := openStore(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		fmt.Fprintln(stdout, "migrations applied")
+		return nil
+	case "token":
+		return tokenCmd(ctx, cfg, log, args, stdout)
+	case "team":
+		return teamCmd(ctx, cfg, log, args, stdout)
+	case "invite":
+		return inviteCmd(ctx, cfg, log, args, stdout)
+	case "user":
+		return userCmd(ctx, cfg, log, args, os.Stdin, stdout)
+	case "sla":
+		return slaCmd(ctx, cfg, log, args, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+const usage = `usage:
+  deskbot [serve]        run the server
+  deskbot migrate        apply database migrations and exit
+  deskbot token create --role ROLE --name NAME [--team ID]
+                         create an API token for a new service account
+  deskbot invite --role assistant|manager|... [--team ID] [--ttl 72h]
+                         make a one-time code that links a chat account
+                         (Telegram: /start <code>) to a new staff member
+  deskbot user create --role admin|manager|assistant --name NAME [--team ID] [--password-stdin]
+                         create a console login (a random password is printed
+                         unless --password-stdin gives one)
+  deskbot team create --name NAME
+                         create a team and print its id (for --team)
+  deskbot sla explain FB-20261123-0001
+                         print every SLA clock of a ticket and who was told when
+`
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func tokenCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: deskbot token create --role ROLE --name NAME [--team ID]")
+	}
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	role := fs.String("role", "", "role of the service account: reporter, assistant, manager, admin")
+	name := fs.String("name", "", "name of the token and its account")
+	team := fs.Int64("team", 0, "team id for an assistant")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("token create: %w", err)
+	}
+	if !backend.Role(*role).Valid() {
+		return fmt.Errorf("token create: --role must be one of reporter, assistant, info_specialist, manager, admin")
+	}
+	if *name == "" {
+		return errors.New("token create: --name is required")
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
+	secret, tok, err := svc.CreateAPIToken(ctx, *name, backend.Role(*role), *team)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "token %q (id %d, role %s) created; it is shown only once:\n%s\n", tok.Name, tok.ID, *role, secret)
+	return nil
+}
+
+func inviteCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	role := fs.String("role", "assistant", "role the invited person gets")
+	team := fs.Int64("team", 0, "team id")
+	ttl := fs.Duration("ttl", 72*time.Hour, "how long the code is valid")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("invite: %w", err)
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
+	code, err := svc.CreateInvite(ctx, backend.Role(*role), *team, *ttl)
+	if err != nil {
+		return fmt.Errorf("invite: %w", err)
+	}
+	fmt.Fprintf(stdout, "invite for a new %s, valid for %s; send it to the bot as /start %s\n%s\n", *role, *ttl, code, code)
+	return nil
+}
+
+func teamCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: deskbot team create --name NAME")
+	}
+	fs := flag.NewFlagSet("team create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	name := fs.String("name", "", "team name, e.g. 技术部")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("team create: %w", err)
+	}
+	if strings.TrimSpace(*name) == "" {
+		return errors.New("team create: --name is required")
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	t := &backend.Team{Name: strings.TrimSpace(*name)}
+	if err := store.CreateTeam(ctx, t); err != nil {
+		return fmt.Errorf("team create: %w", err)
+	}
+	fmt.Fprintf(stdout, "team %q created with id %d\n", t.Name, t.ID)
+	return nil
+}

@@ -1,0 +1,210 @@
+package dialogs
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// realRedis connects to the Redis at REDIS_URL (default
+// redis://127.0.0.1:6379/0) and returns a client and a key prefix unique to
+// the test; every key under it is deleted when the test ends. Under CI=true
+// an unreachable Redis fails the test; elsewhere it skips.
+//
+//	rdb, prefix := realRedis(t)
+func realRedis(tb testing.TB) (*redis.Client, string) {
+	tb.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		tb.Fatalf("REDIS_URL %q: %v", url, err)
+	}
+	rdb := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("Redis at %s is unreachable under CI=true: %v", url, err)
+		}
+		tb.Skipf("Redis at %s is unreachable (set CI=true to make this fail): %v", url, err)
+	}
+	prefix := "deskbot:test:" + strings.ToLower(rand.Text()[:10]) + ":"
+	tb.Cleanup(func() {
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+func TestRedisStore(t *testing.T) {
+	const idle = 250 * time.Millisecond
+	exerciseStore(t, func(tb testing.TB) storeHarness {
+		rdb, prefix := realRedis(tb)
+		s := NewRedisStore(rdb, prefix, idle)
+		return storeHarness{store: s, expire: func() { time.Sleep(idle + 150*time.Millisecond) }}
+	})
+}
+
+func TestRedisStoreTTL(t *testing.T) {
+	rdb, prefix := realRedis(t)
+	ctx := context.Background()
+	s := NewRedisStore(rdb, prefix, 90*time.Second).WithTombstoneTTL(time.Hour)
+	if _, err := s.Put(ctx, testKey, []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	sk, mk := s.keys(testKey)
+	if ttl := rdb.PTTL(ctx, sk).Val(); ttl <= 80*time.Second || ttl > 90*time.Second {
+		t.Errorf("session TTL = %v, want the idle timeout (90s)", ttl)
+	}
+	if ttl := rdb.PTTL(ctx, mk).Val(); ttl <= time.Hour || ttl > time.Hour+90*time.Second {
+		t.Errorf("marker TTL = %v, want idle + tombstone", ttl)
+	}
+}
+
+// TestRedisEngineConcurrentInputs sends answers to one session from several
+// goroutines through two engines (two "replicas") sharing the real Redis:
+// every answer must land in its own field, none lost.
+func TestRedisEngineConcurrentInputs(t *testing.T) {
+	rdb, prefix := realRedis(t)
+	ctx := context.Background()
+	cat, forms := textsForms(t)
+	filer := &fakeFiler{}
+	var engines []*Engine
+	for range 2 {
+		e, err := NewEngine(Config{Forms: forms, Sessions: NewRedisStore(rdb, prefix, time.Minute), Catalog: cat, Filer: filer, MaxAttempts: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines = append(engines, e)
+	}
+	if _, err := engines[0].Start(ctx, testKey, "texts", "en"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := engines[i%2].Handle(ctx, testKey, Input{Text: fmt.Sprintf("answer number %d", i)})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// All n answers are in the n fields, each exactly once, and the
+	// dialog reached the summary.
+	rec, err := NewRedisStore(rdb, prefix, time.Minute).Get(ctx, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := decodeState(rec.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i := range n {
+		a := st.Answers[fmt.Sprintf("t%d", i+1)]
+		if a == nil {
+			t.Fatalf("field t%d has no answer: an input was lost (answers %v)", i+1, seen)
+		}
+		if seen[a.Text] {
+			t.Fatalf("answer %q stored twice", a.Text)
+		}
+		seen[a.Text] = true
+	}
+	if st.Step != stepReview {
+		t.Fatalf("step = %s, want review", st.Step)
+	}
+}
+
+// TestRedisEngineConcurrentConfirm presses "confirm" on two replicas at
+// once: exactly one ticket is filed.
+func TestRedisEngineConcurrentConfirm(t *testing.T) {
+	rdb, prefix := realRedis(t)
+	ctx := context.Background()
+	cat, forms := textsForms(t)
+	filer := &fakeFiler{}
+	var engines []*Engine
+	for range 2 {
+		e, _ := NewEngine(Config{Forms: forms, Sessions: NewRedisStore(rdb, prefix, time.Minute), Catalog: cat, Filer: filer})
+		engines = append(engines, e)
+	}
+	engines[0].Start(ctx, testKey, "texts", "en")
+	for i := range 8 {
+		mustHandle(t, engines[0], Input{Text: fmt.Sprintf("answer number %d", i)})
+	}
+	mustHandle(t, engines[0], Input{Button: "cmd:submit"})
+	var wg sync.WaitGroup
+	outs := make([]Output, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			out, err := engines[i].Handle(ctx, testKey, Input{Button: "cmd:confirm"})
+			if err != nil {
+				t.Error(err)
+			}
+			outs[i] = out
+		})
+	}
+	wg.Wait()
+	if len(filer.drafts) != 1 {
+		t.Fatalf("filed %d tickets, want 1", len(filer.drafts))
+	}
+	if outs[0].TicketNumber == "" && outs[1].TicketNumber == "" {
+		t.Fatal("neither replica returned the ticket number")
+	}
+}
+
+// TestRedisEngineExpiry lets a dialog on the real Redis expire and checks
+// the reporter is told exactly once.
+func TestRedisEngineExpiry(t *testing.T) {
+	rdb, prefix := realRedis(t)
+	ctx := context.Background()
+	cat := mustCatalog(t)
+	forms, _ := DefaultForms(cat)
+	e, err := NewEngine(Config{Forms: forms, Sessions: NewRedisStore(rdb, prefix, 300*time.Millisecond), Catalog: cat, Filer: &fakeFiler{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Start(ctx, testKey, "feedback", "en"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := e.Active(ctx, testKey); !ok {
+		t.Fatal("not active after Start")
+	}
+	time.Sleep(500 * time.Millisecond)
+	if ok, _ := e.Active(ctx, testKey); ok {
+		t.Fatal("still active after the idle timeout")
+	}
+	out := mustHandle(t, e, Input{Text: "hello, is anyone there?", Locale: "en-US"})
+	if !strings.Contains(out.Replies[0].Text, "expired") {
+		t.Fatalf("first input after expiry: %q, want the expiry notice", out.Replies[0].Text)
+	}
+	out = mustHandle(t, e, Input{Text: "hello again", Locale: "en-US"})
+	if strings.Contains(out.Replies[0].Text, "expired") {
+		t.Fatalf("expiry notice repeated: %q", out.Replies[0].Text)
+	}
+}

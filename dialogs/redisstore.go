@@ -1,0 +1,136 @@
+package dialogs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisStore is the SessionStore for several replicas: every replica sees
+// every dialog, and a dialog survives a restart. Each session is a hash
+// {v: version, d: data} whose TTL is the idle timeout; a small marker key
+// with a longer TTL remembers that a session existed, so its expiry can be
+// reported once. Put and Delete are compare-and-swap Lua scripts, one
+// round trip each.
+type RedisStore struct {
+	rdb       *redis.Client
+	prefix    string
+	idle      time.Duration
+	tombstone time.Duration
+}
+
+// NewRedisStore returns a store using client, with every key under prefix
+// (for example "deskbot:dialog:"). idle ≤ 0 means DefaultIdleTimeout.
+func NewRedisStore(client *redis.Client, prefix string, idle time.Duration) *RedisStore {
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	return &RedisStore{rdb: client, prefix: prefix, idle: idle, tombstone: DefaultTombstoneTTL}
+}
+
+// WithTombstoneTTL sets how long an expired session is remembered
+// (default DefaultTombstoneTTL) and returns the store.
+func (s *RedisStore) WithTombstoneTTL(d time.Duration) *RedisStore {
+	s.tombstone = d
+	return s
+}
+
+func (s *RedisStore) keys(key SessionKey) (session, marker string) {
+	k := key.String()
+	return s.prefix + "s:" + k, s.prefix + "x:" + k
+}
+
+// KEYS: session, marker. ARGV: expected version ("0": none), data, idle ms,
+// marker ms, first version. Returns the new version, or -1 on conflict.
+var putScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'v')
+if not v then v = '0' end
+if v ~= ARGV[1] then return -1 end
+local nv
+if v == '0' then nv = tonumber(ARGV[5]) else nv = tonumber(v) + 1 end
+redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+return nv
+`)
+
+// KEYS: session, marker. ARGV: expected version ("0": any). Returns 1, or
+// -1 on conflict.
+var deleteScript = redis.NewScript(`
+if ARGV[1] ~= '0' then
+  local v = redis.call('HGET', KEYS[1], 'v')
+  if v ~= ARGV[1] then return -1 end
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+`)
+
+// KEYS: session, marker. Returns 1 if the marker outlived the session.
+var takeExpiredScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+return redis.call('DEL', KEYS[2])
+`)
+
+// Get implements SessionStore.
+func (s *RedisStore) Get(ctx context.Context, key SessionKey) (Record, error) {
+	sk, _ := s.keys(key)
+	vals, err := s.rdb.HMGet(ctx, sk, "v", "d").Result()
+	if err != nil {
+		return Record{}, fmt.Errorf("dialogs: redis get session: %w", err)
+	}
+	vs, ok1 := vals[0].(string)
+	ds, ok2 := vals[1].(string)
+	if !ok1 || !ok2 {
+		return Record{}, ErrNoSession
+	}
+	v, err := strconv.ParseInt(vs, 10, 64)
+	if err != nil {
+		return Record{}, fmt.Errorf("dialogs: redis session %s: bad version %q", sk, vs)
+	}
+	return Record{Data: []byte(ds), Version: v}, nil
+}
+
+// Put implements SessionStore.
+func (s *RedisStore) Put(ctx context.Context, key SessionKey, data []byte, version int64) (int64, error) {
+	sk, mk := s.keys(key)
+	// A recreated session starts at a random version so a replica holding
+	// the version of an earlier session with the same key cannot match it.
+	first := rand.Int64N(1<<52) + 1
+	n, err := putScript.Run(ctx, s.rdb, []string{sk, mk},
+		strconv.FormatInt(version, 10), data, s.idle.Milliseconds(), (s.idle + s.tombstone).Milliseconds(), first).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("dialogs: redis put session: %w", err)
+	}
+	if n < 0 {
+		return 0, ErrConflict
+	}
+	return n, nil
+}
+
+// Delete implements SessionStore.
+func (s *RedisStore) Delete(ctx context.Context, key SessionKey, version int64) error {
+	sk, mk := s.keys(key)
+	n, err := deleteScript.Run(ctx, s.rdb, []string{sk, mk}, strconv.FormatInt(version, 10)).Int64()
+	if err != nil {
+		return fmt.Errorf("dialogs: redis delete session: %w", err)
+	}
+	if n < 0 {
+		return ErrConflict
+	}
+	return nil
+}
+
+// TakeExpired implements SessionStore.
+func (s *RedisStore) TakeExpired(ctx context.Context, key SessionKey) (bool, error) {
+	sk, mk := s.keys(key)
+	n, err := takeExpiredScript.Run(ctx, s.rdb, []string{sk, mk}).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("dialogs: redis take expired: %w", err)
+	}
+	return n == 1, nil
+}

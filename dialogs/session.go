@@ -1,0 +1,63 @@
+package dialogs
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// SessionKey identifies one reporter's dialog: a user in a chat on a
+// platform. The same user in two chats has two dialogs.
+type SessionKey struct {
+	Platform string // "telegram", "slack", "webchat"
+	ChatID   string
+	UserID   string
+}
+
+// String renders the key with each part escaped, so no two keys collide:
+// platform:chat:user.
+func (k SessionKey) String() string {
+	return keyEscaper.Replace(k.Platform) + ":" + keyEscaper.Replace(k.ChatID) + ":" + keyEscaper.Replace(k.UserID)
+}
+
+// keyEscaper escapes a part of a SessionKey (built once: every turn uses it).
+var keyEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
+
+// Errors returned by a SessionStore.
+var (
+	// ErrNoSession: the key has no live session.
+	ErrNoSession = errors.New("dialogs: no session")
+	// ErrConflict: the session changed (or appeared, or expired) since the
+	// version the caller read. The caller reloads and tries again.
+	ErrConflict = errors.New("dialogs: session changed concurrently")
+)
+
+// Record is a stored session: opaque data and the version it was read at.
+type Record struct {
+	Data    []byte
+	Version int64
+}
+
+// SessionStore keeps dialog state between inputs. Implementations must be
+// safe for concurrent use, also from several processes sharing the store
+// (RedisStore), and must make Put a compare-and-swap on the version so two
+// concurrent inputs never overwrite each other's answer.
+//
+// A session expires after the store's idle timeout without a Put. The store
+// then remembers, for a longer while, that it expired, so the reporter can
+// be told once (TakeExpired).
+type SessionStore interface {
+	// Get returns the live session for key, or ErrNoSession.
+	Get(ctx context.Context, key SessionKey) (Record, error)
+	// Put stores data for key if the stored version is still version (0:
+	// no live session may exist) and returns the new version; ErrConflict
+	// otherwise. It restarts the idle timeout.
+	Put(ctx context.Context, key SessionKey, data []byte, version int64) (int64, error)
+	// Delete ends the session without leaving an expiry marker. With a
+	// non-zero version it is a compare-and-delete (ErrConflict on
+	// mismatch); deleting a missing session is not an error.
+	Delete(ctx context.Context, key SessionKey, version int64) error
+	// TakeExpired reports whether key's session expired idle since its last
+	// Put and has not been reported yet; it reports it only once.
+	TakeExpired(ctx context.Context, key SessionKey) (bool, error)
+}
