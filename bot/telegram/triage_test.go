@@ -187,7 +187,15 @@ func TestReturn(t *testing.T) {
 	if prompt.ReplyToMessage == nil || prompt.ReplyToMessage.ID != card.ID {
 		t.Fatalf("the prompt does not reply to the card: %+v", prompt)
 	}
-	if !strings.Contains(h.tg.CallsTo("sendMessage")[len(h.tg.CallsTo("sendMessage"))-1].Params["reply_markup"], "force_reply") {
+	// Other messages (the reporter's "claimed" notice) may be sent around
+	// the prompt, so find the call that produced it.
+	forced := false
+	for _, c := range h.tg.CallsTo("sendMessage") {
+		if c.Result != nil && c.Result.ID == prompt.ID && c.Result.Chat.ID == prompt.Chat.ID {
+			forced = strings.Contains(c.Params["reply_markup"], "force_reply")
+		}
+	}
+	if !forced {
 		t.Fatal("the prompt does not ask for a reply")
 	}
 
