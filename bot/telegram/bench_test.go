@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -110,6 +111,16 @@ type benchResult struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	cpu      time.Duration // CPU time of this process (bot, fake and reporters; not Postgres or Redis)
+	calls    map[string]int // Bot API calls by method, getUpdates excluded
+}
+
+// callsPerTurn says how many Bot API calls a turn took, by method.
+func (r benchResult) callsPerTurn() string {
+	var parts []string
+	for _, m := range slices.Sorted(maps.Keys(r.calls)) {
+		parts = append(parts, fmt.Sprintf("%s %.2f", m, float64(r.calls[m])/float64(max(r.turns, 1))))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // cpuPerTurn is less disturbed by other load on the machine than turns/s.
@@ -145,6 +156,7 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	photo := pngBytes(b)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	callsBefore := len(tg.Calls())
 	start, cpu := time.Now(), processCPU()
 	for i := range n {
 		wg.Add(1)
@@ -178,6 +190,12 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	wg.Wait()
 	r := meter.result(time.Since(start))
 	r.cpu = processCPU() - cpu
+	r.calls = map[string]int{}
+	for _, c := range tg.Calls()[callsBefore:] {
+		if c.Method != "getUpdates" {
+			r.calls[c.Method]++
+		}
+	}
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
@@ -210,6 +228,7 @@ func BenchmarkTelegram(b *testing.B) {
 			b.Logf("%s: %d reporters, %d turns in %s: deskbot %.0f turns/s p50 %s p99 %s, %s CPU/turn; echo %.0f turns/s p50 %s p99 %s, %s CPU/turn; ratio %.2f",
 				mode, n, desk.turns, desk.elapsed.Round(time.Millisecond), desk.perSec(), desk.p50, desk.p99, desk.cpuPerTurn().Round(time.Microsecond),
 				echo.perSec(), echo.p50, echo.p99, echo.cpuPerTurn().Round(time.Microsecond), desk.perSec()/echo.perSec())
+			b.Logf("%s: Bot API calls per turn: deskbot %s; echo %s", mode, desk.callsPerTurn(), echo.callsPerTurn())
 		})
 	}
 }
