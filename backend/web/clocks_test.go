@@ -2,9 +2,12 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +157,82 @@ func TestTicketMilestone(t *testing.T) {
 	if code, _, _ = c.do("POST", "/console/t/"+tk.Number+"/milestone", url.Values{"csrf": {c.csrf}, "milestone": {"nap"}},
 		map[string]string{"HX-Request": "true"}); code != 422 {
 		t.Fatalf("unknown milestone = %d, want 422", code)
+	}
+}
+
+// With the SLA engine on, the "breach" queue pages like the others: more
+// alarmed tickets than fit on a page give a "more" link, and following it
+// lists the rest, each alarmed ticket once and no calm one.
+func TestBreachQueuePages(t *testing.T) {
+	f := newFixture(t)
+	_, pw := f.user("pam", backend.RoleManager)
+	r := f.reporter("r12")
+	start := f.now
+	alarmed := map[string]bool{}
+	var calm []string
+	for i := range 57 {
+		tk := f.ticket(r, fmt.Sprintf("ticket number %d in the queue", i))
+		warn := start.Add(time.Minute) // warned by the time the queue is read
+		if i%10 == 9 {
+			warn = start.Add(5 * time.Hour)
+			calm = append(calm, tk.Number)
+		} else {
+			alarmed[tk.Number] = true
+		}
+		f.saveClock(tk, &backend.Clock{Name: "solve", Run: 1, PolicyVersion: "v1", Severity: backend.P3, Unit: "business",
+			Budget: 10 * time.Hour, State: backend.ClockRunning, StartedAt: start, RunningSince: start, WarnAt: warn,
+			DueAt: warn.Add(2 * time.Hour), Generation: 1, UpdatedAt: start})
+	}
+	if len(alarmed) <= 50 {
+		t.Fatalf("%d alarmed tickets fit on one page; the test needs more", len(alarmed))
+	}
+	withSLA, err := web.New(web.Config{Service: f.svc, Auth: f.auth, Hub: f.hub, Text: keys{}, Files: dirFiles(t.TempDir()),
+		Now: func() time.Time { return f.now }, SLA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	withSLA.Register(mux)
+	f.srv = httptest.NewServer(mux)
+	defer f.srv.Close()
+	f.now = start.Add(time.Hour)
+	c := f.client()
+	c.login("pam", pw)
+
+	numberRE := regexp.MustCompile(`<span class="num">([A-Z]+-\d{8}-\d{4})</span>`)
+	moreRE := regexp.MustCompile(`<a class="more" href="([^"]+)"`)
+	seen := map[string]int{}
+	path, pages := "/console/?queue=breach", 0
+	for path != "" {
+		if pages++; pages > 3 {
+			t.Fatal("the breach queue does not end")
+		}
+		code, page, _ := c.do("GET", path, nil, map[string]string{"HX-Request": "true", "HX-Target": "rows"})
+		if code != 200 {
+			t.Fatalf("GET %s = %d", path, code)
+		}
+		for _, m := range numberRE.FindAllStringSubmatch(page, -1) {
+			seen[m[1]]++
+		}
+		path = ""
+		if m := moreRE.FindStringSubmatch(page); m != nil {
+			path = html.UnescapeString(m[1])
+			if !strings.Contains(path, "queue=breach") {
+				t.Fatalf("the more link leaves the breach queue: %s", path)
+			}
+		}
+	}
+	if pages != 2 {
+		t.Errorf("%d alarmed tickets in %d pages, want 2", len(alarmed), pages)
+	}
+	for n := range alarmed {
+		if seen[n] != 1 {
+			t.Errorf("%s listed %d times, want once", n, seen[n])
+		}
+	}
+	for _, n := range calm {
+		if seen[n] != 0 {
+			t.Errorf("calm %s listed", n)
+		}
 	}
 }
