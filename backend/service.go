@@ -16,9 +16,10 @@ type ServiceConfig struct {
 	Now func() time.Time
 	// Location is the zone ticket numbers are dated in. Default Asia/Shanghai.
 	Location *time.Location
-	// Route picks the team for a new ticket from its category path; 0 leaves
-	// it unrouted (visible to every assistant). Default: everything unrouted.
-	Route func(categoryPath []string) int64
+	// Route picks the team for a new ticket from its form and category
+	// path; 0 leaves it unrouted (visible to every assistant). Default:
+	// everything unrouted.
+	Route func(form string, categoryPath []string) int64
 	// TriagePlatforms are the platforms whose triage chats get new and
 	// returned tickets; each gets its own outbox row, so each chat gets
 	// every card exactly once. Empty: one row, delivered to the first
@@ -141,7 +142,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 		Channel: in.Channel, RequestID: in.RequestID, CreatedAt: now, UpdatedAt: now,
 	}
 	if s.cfg.Route != nil {
-		t.TeamID = s.cfg.Route(t.CategoryPath)
+		t.TeamID = s.cfg.Route(t.Form, t.CategoryPath)
 	}
 	for i := range t.Attachments {
 		if t.Attachments[i].AddedAt.IsZero() {

@@ -380,7 +380,7 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{tk.Number, "confirm", "default-2026-11b", "2026-11-23 11:00:00", "step 3: manager; told manager",
+	for _, want := range []string{tk.Number, "confirm", "default-2026-11c", "2026-11-23 11:00:00", "step 3: manager; told manager",
 		"notice created; told manager", "director (#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
@@ -438,7 +438,7 @@ func TestPolicyVersions(t *testing.T) {
 	}
 	old := f.file(t, backend.P3, "功能问题")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11b", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11c", "version: v2", 1)
 	src = strings.Replace(src, "    while: [new, returned, reopened]\n    P1: 1h", "    while: [new, returned, reopened]\n    P1: 4h", 1)
 	v2, err := ParsePolicy([]byte(src), "v2")
 	if err != nil {
@@ -464,7 +464,7 @@ func TestPolicyVersions(t *testing.T) {
 		c := clockNamed(cs, "confirm")
 		return c.Budget, c.PolicyVersion
 	}
-	if b, v := budget(old); b != time.Hour || v != "default-2026-11b" {
+	if b, v := budget(old); b != time.Hour || v != "default-2026-11c" {
 		t.Fatalf("old ticket: confirm %s under %s, want 1h under the old version", b, v)
 	}
 	if b, v := budget(fresh); b != 4*time.Hour || v != "v2" {
@@ -535,7 +535,7 @@ func TestEscalationFollowsTicketPolicy(t *testing.T) {
 	f.pings(t)
 	oldBreach := timerOf(t, f.sched.take(TimerBreach), f, old.ID, "confirm")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11b", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11c", "version: v2", 1)
 	src = strings.Replace(src, "chain: [assignee, team_lead, manager, director_group]\n  interval: 1h",
 		"chain: [director_group, manager]\n  interval: 3h", 1)
 	src = strings.Replace(src, "  P1: [manager, director_group, account_manager]", "  P1: []", 1)

@@ -77,9 +77,11 @@ type RoutingRules struct {
 	Rules  []RouteRule
 }
 
-// RouteRule sends tickets whose category path starts with Category to
-// Team (or, for a cross-department rule naming Teams, to Lead).
+// RouteRule sends tickets filed on Form (any form when empty) whose
+// category path starts with Category to Team (or, for a cross-department
+// rule naming Teams, to Lead).
 type RouteRule struct {
+	Form     string
 	Category []string
 	Team     string
 	Teams    []string
@@ -337,6 +339,7 @@ func parseRouting(doc *yaml.Node, p *Policy, fail func(int, string, ...any) erro
 	var raw struct {
 		Assign string `yaml:"assign"`
 		Rules  []struct {
+			Form     string   `yaml:"form"`
 			Category []string `yaml:"category"`
 			Team     string   `yaml:"team"`
 			Teams    []string `yaml:"teams"`
@@ -360,8 +363,8 @@ func parseRouting(doc *yaml.Node, p *Policy, fail func(int, string, ...any) erro
 		if rules != nil && i < len(rules.Content) {
 			ln = rules.Content[i].Line
 		}
-		if len(rr.Category) == 0 {
-			return fail(ln, "routing rule %d: category is required", i+1)
+		if len(rr.Category) == 0 && rr.Form == "" {
+			return fail(ln, "routing rule %d: give a form, a category or both", i+1)
 		}
 		switch {
 		case rr.Team != "" && len(rr.Teams) == 0:
@@ -369,7 +372,7 @@ func parseRouting(doc *yaml.Node, p *Policy, fail func(int, string, ...any) erro
 		default:
 			return fail(ln, "routing rule %d: give team, or teams (two or more) with a lead among them", i+1)
 		}
-		p.Routing.Rules = append(p.Routing.Rules, RouteRule{Category: rr.Category, Team: rr.Team, Teams: rr.Teams, Lead: rr.Lead})
+		p.Routing.Rules = append(p.Routing.Rules, RouteRule{Form: rr.Form, Category: rr.Category, Team: rr.Team, Teams: rr.Teams, Lead: rr.Lead})
 	}
 	return nil
 }

@@ -81,10 +81,11 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"work hours", "work_hours: \"09:00-18:00\"", "work_hours: \"18:00-09:00\"", "policy.yaml:12: work_hours"},
 		{"workdays", "P2: 3 workdays", "P2: 1.5 workdays", "clock solve P2: \"1.5 workdays\""},
 		{"milestone", "start_on: [resource_requested]", "start_on: [coffee_break]", "clock supervisor: start_on unknown milestone \"coffee_break\""},
-		{"version", "version: default-2026-11b", "version: \"\"", "version is required"},
+		{"version", "version: default-2026-11c", "version: \"\"", "version is required"},
 		{"weekday", "weekday: monday", "weekday: someday", "batch: weekday \"someday\""},
 		{"routing", "  assign: none\n", "  assign: fastest\n", "routing: assign \"fastest\""},
-		{"rule", "{category: [投诉类], team: 客服主管}", "{category: [投诉类], teams: [a, b], lead: c}", "routing rule 4: give team"},
+		{"rule", "{category: [投诉类], team: 客服部}", "{category: [投诉类], teams: [a, b], lead: c}", "routing rule 7: give team"},
+		{"rule match", "{form: complaint, team: 客服部}", "{team: 客服部}", "routing rule 3: give a form, a category or both"},
 		{"yaml syntax", "warn_at: 0.8", "warn_at: [0.8", "policy.yaml:"},
 		{"type", "warn_at: 0.8", "warn_at: lots", "policy.yaml:15: cannot unmarshal"},
 	} {
@@ -112,7 +113,7 @@ func TestRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	teams := map[string]*backend.Team{}
-	for _, n := range []string{"技术部", "产品部", "客服主管"} {
+	for _, n := range []string{"技术部", "产品部", "客服部"} {
 		tm := &backend.Team{Name: n}
 		if err := store.CreateTeam(ctx, tm); err != nil {
 			t.Fatal(err)
@@ -128,21 +129,46 @@ func TestRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
+		form string
 		path []string
 		want int64
 	}{
-		{[]string{"功能问题", "会员中心"}, teams["技术部"].ID},
-		{[]string{"体验优化"}, teams["产品部"].ID},
-		{[]string{"建议类", "x"}, teams["产品部"].ID},
-		{[]string{"投诉类"}, teams["客服主管"].ID},
-		{[]string{"功能问题", "跨部门", "订单"}, teams["产品部"].ID}, // cross-department: the lead
-		{[]string{"CRM问题"}, 0},
-		{[]string{"其它"}, 0}, // team missing
-		{nil, 0},
+		// The shipped forms: the form decides.
+		{"feedback", []string{"CRM问题", "提单系统"}, teams["技术部"].ID},
+		{"feedback", []string{"产品线问题", "房产放心房"}, teams["技术部"].ID},
+		{"suggestion", []string{"体验优化"}, teams["产品部"].ID},
+		{"suggestion", nil, teams["产品部"].ID},
+		{"complaint", nil, teams["客服部"].ID},
+		// Seed 002's categories (the API): a category rule beats a form rule.
+		{"feedback", []string{"投诉类"}, teams["客服部"].ID},
+		{"", []string{"功能问题", "会员中心"}, teams["技术部"].ID},
+		{"", []string{"体验优化"}, teams["产品部"].ID},
+		{"", []string{"建议类", "x"}, teams["产品部"].ID},
+		{"feedback", []string{"功能问题", "跨部门", "订单"}, teams["产品部"].ID}, // cross-department: the lead
+		{"", []string{"CRM问题"}, 0},
+		{"other", []string{"CRM问题"}, 0},
+		{"", []string{"其它"}, 0},         // team missing
+		{"feedback", []string{"其它"}, 0}, // the more specific rule's team is missing: not routed elsewhere
+		{"", nil, 0},
 	} {
-		if got := r.Route(tc.path); got != tc.want {
-			t.Errorf("Route(%v) = %d, want %d", tc.path, got, tc.want)
+		if got := r.Route(tc.form, tc.path); got != tc.want {
+			t.Errorf("Route(%q, %v) = %d, want %d", tc.form, tc.path, got, tc.want)
 		}
+	}
+
+	// A team created while deskbot runs gets its tickets after the next Load.
+	if got := r.Route("", []string{"其它"}); got != 0 {
+		t.Fatalf("routed to a missing team: %d", got)
+	}
+	other := &backend.Team{Name: "不存在"}
+	if err := store.CreateTeam(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Route("", []string{"其它"}); got != other.ID {
+		t.Errorf("after the team is created: Route = %d, want %d", got, other.ID)
 	}
 
 	tech := teams["技术部"].ID

@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/deskbot/deskbot/backend"
 )
@@ -16,16 +18,18 @@ type TeamStore interface {
 	Tickets(ctx context.Context, f backend.TicketFilter) (*backend.TicketPage, error)
 }
 
-// Router applies a policy's routing rules: category → team (cross-department
-// rules go to their lead team), and picks an assignee inside a team.
+// Router applies a policy's routing rules: form and category → team
+// (cross-department rules go to their lead team), and picks an assignee
+// inside a team.
 type Router struct {
 	rules RoutingRules
 	store TeamStore
 	log   *slog.Logger
 
-	mu    sync.Mutex
-	teams map[string]int64 // name → ID, loaded by Load
-	next  map[int64]int    // round-robin position per team
+	mu      sync.Mutex
+	teams   map[string]int64 // name → ID, loaded by Load
+	missing string           // the teams named by rules but not found, as last logged
+	next    map[int64]int    // round-robin position per team
 }
 
 // NewRouter returns a router for rules; call Load before Route.
@@ -37,7 +41,8 @@ func NewRouter(rules RoutingRules, store TeamStore, log *slog.Logger) *Router {
 }
 
 // Load reads the teams, so that rules naming them resolve. Rules naming a
-// team that does not exist are logged and route nowhere.
+// team that does not exist route nowhere; the missing teams are logged in
+// one line, again only when that list changes.
 func (r *Router) Load(ctx context.Context) error {
 	ts, err := r.store.Teams(ctx)
 	if err != nil {
@@ -47,15 +52,41 @@ func (r *Router) Load(ctx context.Context) error {
 	for _, t := range ts {
 		m[t.Name] = t.ID
 	}
+	var missing []string
 	for _, rule := range r.rules.Rules {
-		if name := rule.target(); m[name] == 0 {
-			r.log.Warn("routing: no team with this name; its tickets stay unrouted (create it with deskbot team create)", "team", name)
+		if name := rule.target(); m[name] == 0 && !slices.Contains(missing, name) {
+			missing = append(missing, name)
 		}
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.teams = m
-	r.mu.Unlock()
+	if list := strings.Join(missing, ", "); list != r.missing {
+		r.missing = list
+		if list != "" {
+			r.log.Info("routing: the rules name teams that do not exist yet; their tickets stay unrouted (visible to every assistant) until they are created with deskbot team create", "teams", list)
+		} else {
+			r.log.Info("routing: every team the rules name exists")
+		}
+	}
 	return nil
+}
+
+// Run reloads the teams every interval until ctx ends, so that a team
+// created while deskbot runs starts receiving its tickets.
+func (r *Router) Run(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := r.Load(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("routing: reloading teams", "err", err)
+			}
+		}
+	}
 }
 
 func (rule RouteRule) target() string {
@@ -65,22 +96,40 @@ func (rule RouteRule) target() string {
 	return rule.Lead
 }
 
-// TeamFor returns the name of the team for a category path: the rule with
-// the longest category prefix of path wins; "" when none matches.
-func (r *Router) TeamFor(path []string) string {
-	best, bestLen := "", 0
+// matches says whether rule applies to a ticket of form with path, and
+// how specific it is: a longer category prefix wins, and between equal
+// prefixes a rule naming the form wins.
+func (rule RouteRule) matches(form string, path []string) (int, bool) {
+	if rule.Form != "" && rule.Form != form {
+		return 0, false
+	}
+	if len(rule.Category) > len(path) || !slices.Equal(rule.Category, path[:len(rule.Category)]) {
+		return 0, false
+	}
+	score := 2 * len(rule.Category)
+	if rule.Form != "" {
+		score++
+	}
+	return score, true
+}
+
+// TeamFor returns the name of the team for a ticket of form with a
+// category path: the most specific matching rule wins; "" when none
+// matches.
+func (r *Router) TeamFor(form string, path []string) string {
+	best, bestScore := "", -1
 	for _, rule := range r.rules.Rules {
-		if len(rule.Category) > bestLen && len(rule.Category) <= len(path) && slices.Equal(rule.Category, path[:len(rule.Category)]) {
-			best, bestLen = rule.target(), len(rule.Category)
+		if score, ok := rule.matches(form, path); ok && score > bestScore {
+			best, bestScore = rule.target(), score
 		}
 	}
 	return best
 }
 
-// Route is backend.ServiceConfig.Route: the team ID for a category path,
-// 0 when no rule matches or the team does not exist.
-func (r *Router) Route(path []string) int64 {
-	name := r.TeamFor(path)
+// Route is backend.ServiceConfig.Route: the team ID for a ticket of form
+// with a category path, 0 when no rule matches or the team does not exist.
+func (r *Router) Route(form string, path []string) int64 {
+	name := r.TeamFor(form, path)
 	if name == "" {
 		return 0
 	}

@@ -151,6 +151,7 @@ func (m *Main) Run(ctx context.Context) error {
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	m.loops.Go(func() { m.Dispatcher.Run(loopCtx) })
+	m.loops.Go(func() { m.SLA.Router.Run(loopCtx, time.Minute) }) // teams created while running get their tickets
 	m.startChannels(loopCtx)
 	if err := m.startSLA(loopCtx); err != nil {
 		return err

@@ -102,6 +102,9 @@ func TestMainTelegramAndWeb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if tk.TeamID != 1 {
+		t.Fatalf("a feedback ticket routed to team %d, want 技术部 (1)", tk.TeamID)
+	}
 	card := tg.WaitMessage(t, -100777, telegramtest.Containing(tk.Number))
 	if strings.Contains(card.Text, "13800138000") {
 		t.Fatalf("triage card shows the full phone: %q", card.Text)

@@ -135,11 +135,11 @@ func (m *Main) openRouting(ctx context.Context) error {
 }
 
 // route is backend.ServiceConfig.Route.
-func (m *Main) route(path []string) int64 {
+func (m *Main) route(form string, path []string) int64 {
 	if m.SLA.Router == nil {
 		return 0
 	}
-	return m.SLA.Router.Route(path)
+	return m.SLA.Router.Route(form, path)
 }
 
 // openSLA builds the calendar, the engine and its River job queue (in the
