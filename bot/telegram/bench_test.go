@@ -110,7 +110,7 @@ type benchResult struct {
 	turns    int
 	elapsed  time.Duration
 	p50, p99 time.Duration
-	cpu      time.Duration // CPU time of this process (bot, fake and reporters; not Postgres or Redis)
+	cpu      time.Duration  // CPU time of this process (bot, fake and reporters; not Postgres or Redis)
 	calls    map[string]int // Bot API calls by method, getUpdates excluded
 }
 
