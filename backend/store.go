@@ -144,10 +144,12 @@ type Store interface {
 	// also concurrent and from other processes, writes nothing and returns
 	// false (escalation steps are sent exactly once).
 	RecordOnce(ctx context.Context, key string, ticketID int64, changes []Change) (bool, error)
-	// UnsyncedTickets returns up to limit open tickets whose clocks were
-	// never saved or were saved for an older Version, by ID (after a crash
-	// between a ticket change and its clock update).
-	UnsyncedTickets(ctx context.Context, limit int) ([]int64, error)
+	// UnsyncedTickets returns up to limit tickets whose clocks were never
+	// saved or were saved for an older Version, by ID (after a crash
+	// between a ticket change and its clock update): open tickets, and
+	// resolved ones changed at or after resolvedSince (their report and
+	// review clocks still run).
+	UnsyncedTickets(ctx context.Context, resolvedSince time.Time, limit int) ([]int64, error)
 	// LiveClocks returns up to limit running clocks with ID > after, by ID
 	// (to re-arm timers at start-up).
 	LiveClocks(ctx context.Context, after int64, limit int) ([]*Clock, error)

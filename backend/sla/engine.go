@@ -58,7 +58,7 @@ type Store interface {
 	Events(ctx context.Context, ticketID int64) ([]*backend.Event, error)
 	SaveClocks(ctx context.Context, ticketID, version int64, clocks []*backend.Clock, changes []backend.Change) error
 	RecordOnce(ctx context.Context, key string, ticketID int64, changes []backend.Change) (bool, error)
-	UnsyncedTickets(ctx context.Context, limit int) ([]int64, error)
+	UnsyncedTickets(ctx context.Context, resolvedSince time.Time, limit int) ([]int64, error)
 	LiveClocks(ctx context.Context, after int64, limit int) ([]*backend.Clock, error)
 	// Secret keeps every policy version the engine ran with (named
 	// "sla-policy:<version>", first writer wins), so tickets planned under
@@ -249,10 +249,16 @@ func (e *Engine) plannerOf(ctx context.Context, v string) *Planner {
 	return p
 }
 
-// SweepOnce syncs every open ticket whose clocks lag behind it.
+// sweepResolved is how far back the sweep looks at resolved tickets: their
+// report and review clocks run days, not months, after resolution.
+const sweepResolved = 30 * 24 * time.Hour
+
+// SweepOnce syncs every open ticket whose clocks lag behind it, and every
+// resolved one changed in the last 30 days.
 func (e *Engine) SweepOnce(ctx context.Context) error {
+	since := e.cfg.Now().Add(-sweepResolved)
 	for {
-		ids, err := e.cfg.Store.UnsyncedTickets(ctx, 200)
+		ids, err := e.cfg.Store.UnsyncedTickets(ctx, since, 200)
 		if err != nil {
 			return err
 		}

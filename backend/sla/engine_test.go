@@ -676,3 +676,64 @@ func TestMilestoneClocksEscalate(t *testing.T) {
 		}
 	}
 }
+
+// A process that stops between a change and its clock update leaves the
+// ticket behind its clocks; the sweep catches it up, resolved tickets
+// included: their report and review clocks run after resolution.
+func TestSweepCatchesUpResolved(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P2, "功能问题")
+	tk, err := f.svc.Claim(f.ctx, f.assistant, tk.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	state := func(name string) backend.ClockState {
+		t.Helper()
+		cs, err := f.store.Clocks(f.ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := clockNamed(cs, name); c != nil {
+			return c.State
+		}
+		return ""
+	}
+	// Resolved and reported, neither synced (the process stopped each time).
+	f.now = at("2026-11-24 10:00")
+	if _, err := f.svc.Resolve(f.ctx, f.assistant, tk.Number, "补充了服务器资源，已恢复"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.eng.SweepOnce(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := state("report"); s != backend.ClockRunning {
+		t.Fatalf("report clock %q after the sweep, want running", s)
+	}
+	f.now = at("2026-11-24 11:00")
+	if _, err := f.svc.RecordMilestone(f.ctx, f.assistant, tk.Number, backend.MilestoneReportSubmitted); err != nil {
+		t.Fatal(err)
+	}
+	if s := state("review"); s != "" {
+		t.Fatalf("review clock %q before any sync", s)
+	}
+	if err := f.eng.SweepOnce(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := state("review"); s != backend.ClockRunning {
+		t.Fatalf("review clock %q after the sweep, want running", s)
+	}
+	if s := state("report"); s != backend.ClockStopped {
+		t.Fatalf("report clock %q after the sweep, want stopped", s)
+	}
+	// A month later the sweep no longer looks at it.
+	f.now = at("2026-12-30 11:00")
+	if _, err := f.svc.Comment(f.ctx, f.assistant, tk.Number, "内部备注", false); err != nil {
+		t.Fatal(err)
+	}
+	f.now = at("2027-02-01 11:00")
+	ids, err := f.store.UnsyncedTickets(f.ctx, f.now.Add(-sweepResolved), 10)
+	if err != nil || len(ids) != 0 {
+		t.Fatalf("unsynced a month after the last change: %v %v", ids, err)
+	}
+}

@@ -24,7 +24,8 @@ ON CONFLICT (ticket_id) DO UPDATE SET version = max(sla_sync.version, excluded.v
 	onceSQL     = `INSERT INTO sla_once (key, ticket_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`
 	unsyncedSQL = `
 SELECT t.id FROM tickets t LEFT JOIN sla_sync y ON y.ticket_id = t.id
-WHERE t.status NOT IN ('resolved', 'archived') AND (y.version IS NULL OR y.version < t.version)
+WHERE (t.status NOT IN ('resolved', 'archived') OR (t.status = 'resolved' AND t.updated_at >= ?))
+  AND (y.version IS NULL OR y.version < t.version)
 ORDER BY t.id LIMIT ?`
 )
 
@@ -136,14 +137,15 @@ func (s *Store) RecordOnce(ctx context.Context, key string, ticketID int64, chan
 	return true, nil
 }
 
-// UnsyncedTickets returns open tickets whose clocks lag behind them.
-func (s *Store) UnsyncedTickets(ctx context.Context, limit int) ([]int64, error) {
+// UnsyncedTickets returns open tickets, and those resolved since
+// resolvedSince, whose clocks lag behind them.
+func (s *Store) UnsyncedTickets(ctx context.Context, resolvedSince time.Time, limit int) ([]int64, error) {
 	tx, err := s.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, unsyncedSQL, storekit.PageLimit(limit))
+	rows, err := tx.QueryContext(ctx, unsyncedSQL, resolvedSince.UnixMicro(), storekit.PageLimit(limit))
 	if err != nil {
 		return nil, dbError(err, "unsynced tickets")
 	}

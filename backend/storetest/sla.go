@@ -124,12 +124,19 @@ func testClocks(t *testing.T, newStore NewStoreFunc) {
 		for range 3 {
 			tks = append(tks, createTicket(t, s, minimalTicket(r.ID), "FB", at))
 		}
-		done := minimalTicket(r.ID)
-		done.Status = backend.StatusResolved
-		createTicket(t, s, done, "FB", at)
-		ids, err := s.UnsyncedTickets(ctx, 10)
+		// Resolved tickets count while their report and review clocks may
+		// run: those changed since the given time.
+		since := at.Add(-30 * 24 * time.Hour)
+		old := minimalTicket(r.ID)
+		old.Status, old.CreatedAt = backend.StatusResolved, since.Add(-time.Second) // created (and so last changed) then
+		createTicket(t, s, old, "FB", at)
+		recent := minimalTicket(r.ID)
+		recent.Status, recent.CreatedAt = backend.StatusResolved, since
+		createTicket(t, s, recent, "FB", at)
+		ids, err := s.UnsyncedTickets(ctx, since, 10)
 		must(t, err)
-		equal(t, "all open unsynced", ids, []int64{tks[0].ID, tks[1].ID, tks[2].ID})
+		equal(t, "all open unsynced, and the recently resolved", ids, []int64{tks[0].ID, tks[1].ID, tks[2].ID, recent.ID})
+		must(t, s.SaveClocks(ctx, recent.ID, recent.Version, nil, nil))
 
 		var live []int64
 		for i, tk := range tks {
@@ -142,13 +149,13 @@ func testClocks(t *testing.T, newStore NewStoreFunc) {
 				live = append(live, c.ID)
 			}
 		}
-		ids, err = s.UnsyncedTickets(ctx, 10)
+		ids, err = s.UnsyncedTickets(ctx, since, 10)
 		must(t, err)
 		equal(t, "synced", ids, []int64{})
 		tk := tks[0]
 		tk.Summary = "changed after the clocks"
 		must(t, s.UpdateTicket(ctx, tk, nil))
-		ids, err = s.UnsyncedTickets(ctx, 10)
+		ids, err = s.UnsyncedTickets(ctx, since, 10)
 		must(t, err)
 		equal(t, "stale", ids, []int64{tk.ID})
 

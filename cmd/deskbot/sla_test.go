@@ -107,7 +107,7 @@ func TestMainSLAEscalation(t *testing.T) {
 	}
 	// Wait until a has planned both tickets, then restart it.
 	tg.Wait(t, 10*time.Second, "clocks planned", func() bool {
-		ids, err := a.Store.UnsyncedTickets(ctx, 10)
+		ids, err := a.Store.UnsyncedTickets(ctx, time.Time{}, 10)
 		return err == nil && len(ids) == 0
 	})
 	if err := a.Close(); err != nil {
