@@ -62,6 +62,21 @@ func TestTicketClocks(t *testing.T) {
 	}
 }
 
+// serveWithSLA serves the console as cmd/deskbot does, with the SLA engine
+// on (web.Config.SLA), in place of the fixture's server.
+func (f *fixture) serveWithSLA() {
+	f.t.Helper()
+	withSLA, err := web.New(web.Config{Service: f.svc, Auth: f.auth, Hub: f.hub, Text: keys{}, Files: dirFiles(f.t.TempDir()),
+		Now: func() time.Time { return f.now }, SLA: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	withSLA.Register(mux)
+	f.srv = httptest.NewServer(mux)
+	f.t.Cleanup(f.srv.Close)
+}
+
 // The "breach" queue reads the SLA clocks: a running clock past its
 // warning time or breached lists its ticket whatever its severity; a
 // ticket whose clocks are calm or stopped is not listed even when the
@@ -120,15 +135,7 @@ func TestBreachQueueReadsClocks(t *testing.T) {
 
 	// With the SLA engine on (Config.SLA), only the clocks count: a ticket
 	// without clocks is one the engine has not planned yet, not a breach.
-	withSLA, err := web.New(web.Config{Service: f.svc, Auth: f.auth, Hub: f.hub, Text: keys{}, Files: dirFiles(t.TempDir()),
-		Now: func() time.Time { return f.now }, SLA: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	withSLA.Register(mux)
-	f.srv = httptest.NewServer(mux)
-	defer f.srv.Close()
+	f.serveWithSLA()
 	c = f.client()
 	c.login("hal", pw)
 	_, page, _ = c.do("GET", "/console/?queue=breach", nil, map[string]string{"HX-Request": "true", "HX-Target": "rows"})
@@ -186,15 +193,7 @@ func TestBreachQueuePages(t *testing.T) {
 	if len(alarmed) <= 50 {
 		t.Fatalf("%d alarmed tickets fit on one page; the test needs more", len(alarmed))
 	}
-	withSLA, err := web.New(web.Config{Service: f.svc, Auth: f.auth, Hub: f.hub, Text: keys{}, Files: dirFiles(t.TempDir()),
-		Now: func() time.Time { return f.now }, SLA: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	withSLA.Register(mux)
-	f.srv = httptest.NewServer(mux)
-	defer f.srv.Close()
+	f.serveWithSLA()
 	f.now = start.Add(time.Hour)
 	c := f.client()
 	c.login("pam", pw)
