@@ -88,7 +88,9 @@ func TestCardsCatchUp(t *testing.T) {
 		t.Fatalf("after the card was posted it showed versions %v, want [%d]", got, v2.Version)
 	}
 
-	// The same change heard again does nothing; a new one is shown.
+	// The same change heard again does nothing, from a button either; a
+	// new one is shown.
+	cards.Refresh(ctx, v2)
 	cards.Changed(v2)
 	v3 := comment("补充：订单号 ORD-1")
 	cards.Changed(v3)
