@@ -62,7 +62,7 @@ func TestEndToEnd(t *testing.T) {
 
 			// Claim: the card is edited, the assistant gets the full card.
 			h.press(bob, card, "tk:claim:"+number)
-			h.tg.Wait(t, 10*time.Second, "the card to show the assignee", func() bool {
+			h.tg.Wait(t, 15*time.Second, "the card to show the assignee", func() bool {
 				m := h.tg.Message(card.Chat.ID, card.ID)
 				return strings.Contains(m.Text, bobP.Name) && telegramtest.ButtonData(m, "受理") == ""
 			})
@@ -96,7 +96,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("no rating buttons on %q", resolved.Text)
 			}
 			h.press(alice, resolved, "满意")
-			h.tg.Wait(t, 10*time.Second, "the rating to be recorded", func() bool {
+			h.tg.Wait(t, 15*time.Second, "the rating to be recorded", func() bool {
 				tk, err := h.store.Ticket(ctx, number)
 				return err == nil && tk.Satisfaction == backend.SatisfactionSatisfied
 			})
@@ -210,7 +210,7 @@ func TestOutsiderCannotClaim(t *testing.T) {
 		}
 		before := len(h.tg.CallsTo("answerCallbackQuery"))
 		h.press(who, card, "tk:claim:"+number)
-		h.tg.Wait(t, 10*time.Second, "the refusal", func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
+		h.tg.Wait(t, 15*time.Second, "the refusal", func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
 		ans := h.tg.CallsTo("answerCallbackQuery")[before]
 		if ans.Params["show_alert"] != "true" || !strings.Contains(ans.Params["text"], "权限") {
 			t.Fatalf("%s: answer %v", u.name, ans.Params)

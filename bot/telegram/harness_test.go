@@ -156,7 +156,7 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnes
 	go h.disp.Run(ctx)
 	tb.Cleanup(h.stop)
 	// Ready when the channel serves: the webhook registered, or polling.
-	h.tg.Wait(tb, 10*time.Second, "the channel to start", func() bool {
+	h.tg.Wait(tb, 15*time.Second, "the channel to start", func() bool {
 		if mode == ModeWebhook {
 			return h.tg.WebhookURL() != "" && h.ch.running.Load()
 		}

@@ -150,7 +150,7 @@ func TestEscalationPing(t *testing.T) {
 		t.Fatalf("the assignee is offered: %+v", menu.ReplyMarkup)
 	}
 	h.press(bob, menu, "Carol")
-	h.tg.Wait(t, 10*time.Second, "Carol to be assigned", func() bool {
+	h.tg.Wait(t, 15*time.Second, "Carol to be assigned", func() bool {
 		tk, err := h.store.Ticket(ctx, number)
 		return err == nil && tk.AssigneeID == carolP.ID
 	})

@@ -16,7 +16,7 @@ import (
 func (h *harness) waitCard(card *models.Message, what string, cond func(*models.Message) bool) *models.Message {
 	h.t.Helper()
 	var cur *models.Message
-	h.tg.Wait(h.t, 10*time.Second, what, func() bool {
+	h.tg.Wait(h.t, 15*time.Second, what, func() bool {
 		cur = h.tg.Message(card.Chat.ID, card.ID)
 		return cond(cur)
 	})
@@ -26,7 +26,7 @@ func (h *harness) waitCard(card *models.Message, what string, cond func(*models.
 // lastAnswer waits for a new answerCallbackQuery after before calls.
 func (h *harness) lastAnswer(before int) telegramtest.Call {
 	h.t.Helper()
-	h.tg.Wait(h.t, 10*time.Second, "an answer to the button", func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
+	h.tg.Wait(h.t, 15*time.Second, "an answer to the button", func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
 	return h.tg.CallsTo("answerCallbackQuery")[before]
 }
 

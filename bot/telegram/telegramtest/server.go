@@ -374,12 +374,12 @@ func (s *Server) Poll(timeout time.Duration, cond func() bool) bool {
 	}
 }
 
-// WaitMessage waits (up to 10 s) for a bot message in chatID matching
+// WaitMessage waits (up to 15 s) for a bot message in chatID matching
 // match and returns it.
 func (s *Server) WaitMessage(tb testing.TB, chatID int64, match func(*models.Message) bool) *models.Message {
 	tb.Helper()
 	var found *models.Message
-	s.Wait(tb, 10*time.Second, fmt.Sprintf("a message in chat %d", chatID), func() bool {
+	s.Wait(tb, 15*time.Second, fmt.Sprintf("a message in chat %d", chatID), func() bool {
 		for _, m := range s.Messages(chatID) {
 			if match(m) {
 				found = m
