@@ -208,10 +208,7 @@ func TestOutsiderCannotClaim(t *testing.T) {
 		if u.name == "alice" {
 			who = alice
 		}
-		before := len(h.tg.CallsTo("answerCallbackQuery"))
-		h.press(who, card, "tk:claim:"+number)
-		h.tg.Wait(t, 15*time.Second, "the refusal", func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
-		ans := h.tg.CallsTo("answerCallbackQuery")[before]
+		ans := h.answerTo(h.press(who, card, "tk:claim:"+number))
 		if ans.Params["show_alert"] != "true" || !strings.Contains(ans.Params["text"], "权限") {
 			t.Fatalf("%s: answer %v", u.name, ans.Params)
 		}
