@@ -56,7 +56,9 @@ func realRedis(tb testing.TB) (*redis.Client, string) {
 }
 
 func TestRedisStore(t *testing.T) {
-	const idle = 250 * time.Millisecond
+	// Real time: every step of a subtest must fit in the idle timeout, so
+	// it is long enough for a loaded CI machine under -race.
+	const idle = 2 * time.Second
 	exerciseStore(t, func(tb testing.TB) storeHarness {
 		rdb, prefix := realRedis(tb)
 		s := NewRedisStore(rdb, prefix, idle)
@@ -185,7 +187,9 @@ func TestRedisEngineExpiry(t *testing.T) {
 	ctx := context.Background()
 	cat := mustCatalog(t)
 	forms, _ := DefaultForms(cat)
-	e, err := NewEngine(Config{Forms: forms, Sessions: NewRedisStore(rdb, prefix, 300*time.Millisecond), Catalog: cat, Filer: &fakeFiler{}})
+	// Real time: Start and the first Active must fit in the idle timeout.
+	const idle = 2 * time.Second
+	e, err := NewEngine(Config{Forms: forms, Sessions: NewRedisStore(rdb, prefix, idle), Catalog: cat, Filer: &fakeFiler{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +199,7 @@ func TestRedisEngineExpiry(t *testing.T) {
 	if ok, _ := e.Active(ctx, testKey); !ok {
 		t.Fatal("not active after Start")
 	}
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(idle + 200*time.Millisecond)
 	if ok, _ := e.Active(ctx, testKey); ok {
 		t.Fatal("still active after the idle timeout")
 	}

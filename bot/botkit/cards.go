@@ -45,25 +45,44 @@ func (c *Cards) mark(t *backend.Ticket) {
 	c.seen[t.ID] = max(c.seen[t.ID], t.Version)
 }
 
+// claim marks t as shown unless its cards show t's version or a later one
+// already, and reports whether the caller is the one to edit it in: of a
+// button's Refresh, Changed in the background and Posted catching up,
+// which may all hear of the same change at once, one edits the cards.
+// (Checking shown and marking later let two of them edit; the late one
+// could then put the card's buttons back over a menu opened meanwhile.)
+func (c *Cards) claim(t *backend.Ticket) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil || len(c.seen) > cardsRemembered {
+		c.seen = map[int64]int64{}
+	}
+	if c.seen[t.ID] >= t.Version {
+		return false
+	}
+	c.seen[t.ID] = t.Version
+	return true
+}
+
 func (c *Cards) shown(t *backend.Ticket) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.seen[t.ID] >= t.Version
 }
 
-// Refresh edits every card of t to show t. A ticket without a card yet is
-// not marked as shown: its card, when saved, is brought up to date by
-// Posted.
+// Refresh edits every card of t to show t, unless they show it (or a
+// later version) already or someone else is editing it in. A ticket
+// without a card yet is not marked as shown: its card, when saved, is
+// brought up to date by Posted.
 func (c *Cards) Refresh(ctx context.Context, t *backend.Ticket) {
 	cards, err := c.Store.ChatMessagesOf(ctx, t.ID, c.Platform, c.Kind)
 	if err != nil {
 		c.Log.Warn("cannot find the triage cards", "platform", c.Platform, "ticket", t.Number, "err", err)
 		return
 	}
-	if len(cards) == 0 {
+	if len(cards) == 0 || !c.claim(t) {
 		return
 	}
-	c.mark(t)
 	for _, cm := range cards {
 		c.Edit(ctx, cm, t)
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,7 +34,8 @@ func TestCardsCatchUp(t *testing.T) {
 		mu    sync.Mutex
 		edits []int64 // versions shown, in order
 	)
-	cards := &Cards{Store: store, Platform: "test", Kind: "card", Log: slog.New(slog.DiscardHandler),
+	lookups := &lookupCounter{ChatStore: store}
+	cards := &Cards{Store: lookups, Platform: "test", Kind: "card", Log: slog.New(slog.DiscardHandler),
 		Edit: func(_ context.Context, cm *backend.ChatMessage, cur *backend.Ticket) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -64,7 +66,15 @@ func TestCardsCatchUp(t *testing.T) {
 	}
 	cards.Changed(v2)
 	cards.Refresh(ctx, v2)
-	time.Sleep(50 * time.Millisecond) // Changed works in the background
+	// Changed works in the background: wait until it, too, has looked for
+	// the card (and found none), so it cannot edit the card saved below.
+	deadline := time.Now().Add(10 * time.Second)
+	for lookups.done() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Changed looked for the card %d times, want 1", lookups.done()-1)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if got := shown(); len(got) != 0 {
 		t.Fatalf("edited %v before any card existed", got)
 	}
@@ -78,11 +88,13 @@ func TestCardsCatchUp(t *testing.T) {
 		t.Fatalf("after the card was posted it showed versions %v, want [%d]", got, v2.Version)
 	}
 
-	// The same change heard again does nothing; a new one is shown.
+	// The same change heard again does nothing, from a button either; a
+	// new one is shown.
+	cards.Refresh(ctx, v2)
 	cards.Changed(v2)
 	v3 := comment("补充：订单号 ORD-1")
 	cards.Changed(v3)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for !slices.Equal(shown(), []int64{v2.Version, v3.Version}) {
 		if time.Now().After(deadline) {
 			t.Fatalf("edits %v, want [%d %d]", shown(), v2.Version, v3.Version)
@@ -90,3 +102,17 @@ func TestCardsCatchUp(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// lookupCounter is a ChatStore that counts the card lookups that have
+// returned, to know when a background refresh is done looking.
+type lookupCounter struct {
+	ChatStore
+	n atomic.Int32
+}
+
+func (s *lookupCounter) ChatMessagesOf(ctx context.Context, ticketID int64, platform, kind string) ([]*backend.ChatMessage, error) {
+	defer s.n.Add(1)
+	return s.ChatStore.ChatMessagesOf(ctx, ticketID, platform, kind)
+}
+
+func (s *lookupCounter) done() int { return int(s.n.Load()) }

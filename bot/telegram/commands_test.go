@@ -115,7 +115,7 @@ func TestStatus(t *testing.T) {
 			t.Fatalf("no rating buttons on a resolved ticket: %+v", m.ReplyMarkup)
 		}
 		h.press(alice, m, "基本满意")
-		h.tg.Wait(t, 10*time.Second, "the rating", func() bool {
+		h.tg.Wait(t, 15*time.Second, "the rating", func() bool {
 			tk, err := h.store.Ticket(ctx, number)
 			return err == nil && tk.Satisfaction == backend.SatisfactionBasically
 		})
@@ -197,7 +197,7 @@ func TestLang(t *testing.T) {
 	}
 	h.press(alice, choose, "English")
 	rep.next("Language set to English.")
-	h.tg.Wait(t, 10*time.Second, "the choice's buttons to go", func() bool {
+	h.tg.Wait(t, 15*time.Second, "the choice's buttons to go", func() bool {
 		m := h.tg.Message(choose.Chat.ID, choose.ID)
 		return m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0
 	})

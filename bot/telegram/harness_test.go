@@ -156,7 +156,7 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnes
 	go h.disp.Run(ctx)
 	tb.Cleanup(h.stop)
 	// Ready when the channel serves: the webhook registered, or polling.
-	h.tg.Wait(tb, 10*time.Second, "the channel to start", func() bool {
+	h.tg.Wait(tb, 15*time.Second, "the channel to start", func() bool {
 		if mode == ModeWebhook {
 			return h.tg.WebhookURL() != "" && h.ch.running.Load()
 		}
@@ -212,8 +212,9 @@ func (l *chatLog) next(parts ...string) *models.Message {
 	return found
 }
 
-// press presses the button labelled label (or with that data) on m.
-func (h *harness) press(u models.User, m *models.Message, label string) {
+// press presses the button labelled label (or with that data) on m, and
+// returns the update (for answerTo).
+func (h *harness) press(u models.User, m *models.Message, label string) *models.Update {
 	h.t.Helper()
 	// Press on the message as it looks now.
 	cur := h.tg.Message(m.Chat.ID, m.ID)
@@ -224,7 +225,9 @@ func (h *harness) press(u models.User, m *models.Message, label string) {
 	if data == "" {
 		data = label
 	}
-	h.deliver(h.tg.Press(u, cur, data))
+	upd := h.tg.Press(u, cur, data)
+	h.deliver(upd)
+	return upd
 }
 
 // pngBytes is a small real PNG screenshot.

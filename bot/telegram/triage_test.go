@@ -16,18 +16,29 @@ import (
 func (h *harness) waitCard(card *models.Message, what string, cond func(*models.Message) bool) *models.Message {
 	h.t.Helper()
 	var cur *models.Message
-	h.tg.Wait(h.t, 10*time.Second, what, func() bool {
+	h.tg.Wait(h.t, 15*time.Second, what, func() bool {
 		cur = h.tg.Message(card.Chat.ID, card.ID)
 		return cond(cur)
 	})
 	return cur
 }
 
-// lastAnswer waits for a new answerCallbackQuery after before calls.
-func (h *harness) lastAnswer(before int) telegramtest.Call {
+// answerTo waits for the answer to the button press upd and returns it.
+// It goes by the callback query id: an earlier press, in this chat or
+// another, may be answered after this one.
+func (h *harness) answerTo(upd *models.Update) telegramtest.Call {
 	h.t.Helper()
-	h.tg.Wait(h.t, 10*time.Second, "an answer to the button", func() bool { return len(h.tg.CallsTo("answerCallbackQuery")) > before })
-	return h.tg.CallsTo("answerCallbackQuery")[before]
+	var found telegramtest.Call
+	h.tg.Wait(h.t, 15*time.Second, "an answer to the button", func() bool {
+		for _, c := range h.tg.CallsTo("answerCallbackQuery") {
+			if c.Params["callback_query_id"] == upd.CallbackQuery.ID {
+				found = c
+				return true
+			}
+		}
+		return false
+	})
+	return found
 }
 
 // TestChangeStatus: Change status shows the legal next statuses on the
@@ -62,18 +73,14 @@ func TestChangeStatus(t *testing.T) {
 	}
 
 	// An outsider cannot open the menu or pick a status.
-	before := len(h.tg.CallsTo("answerCallbackQuery"))
-	h.press(eve, card, "tk:st=in_progress:"+number)
-	if a := h.lastAnswer(before); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "权限") {
+	if a := h.answerTo(h.press(eve, card, "tk:st=in_progress:"+number)); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "权限") {
 		t.Fatalf("outsider's answer: %v", a.Params)
 	}
 
 	// Pick in_progress.
 	h.press(bob, card, "tk:status:"+number)
 	h.waitCard(card, "the status menu", func(m *models.Message) bool { return telegramtest.ButtonData(m, "处理中") != "" })
-	before = len(h.tg.CallsTo("answerCallbackQuery"))
-	h.press(bob, card, "处理中")
-	if a := h.lastAnswer(before); a.Params["text"] != "已更新" {
+	if a := h.answerTo(h.press(bob, card, "处理中")); a.Params["text"] != "已更新" {
 		t.Fatalf("answer: %v", a.Params)
 	}
 	if s := h.status(number); s != backend.StatusInProgress {
@@ -106,9 +113,9 @@ func TestChangeStatus(t *testing.T) {
 	if _, err := h.svc.Resolve(ctx, h.person(bob), number, "已修复"); err != nil {
 		t.Fatal(err)
 	}
-	before = len(h.tg.CallsTo("answerCallbackQuery"))
-	h.deliver(h.tg.Press(bob, menuFor(card, number), "tk:st=pending_test:"+number))
-	if a := h.lastAnswer(before); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "状态已经变化") {
+	illegal := h.tg.Press(bob, menuFor(card, number), "tk:st=pending_test:"+number)
+	h.deliver(illegal)
+	if a := h.answerTo(illegal); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "状态已经变化") {
 		t.Fatalf("illegal move answer: %v", a.Params)
 	}
 	if s := h.status(number); s != backend.StatusResolved {
@@ -144,15 +151,11 @@ func TestChangeSeverity(t *testing.T) {
 	}
 
 	// Not allowed for the reporter either.
-	before := len(h.tg.CallsTo("answerCallbackQuery"))
-	h.press(alice, menu, "P4")
-	if a := h.lastAnswer(before); a.Params["show_alert"] != "true" {
+	if a := h.answerTo(h.press(alice, menu, "P4")); a.Params["show_alert"] != "true" {
 		t.Fatalf("reporter's answer: %v", a.Params)
 	}
 
-	before = len(h.tg.CallsTo("answerCallbackQuery"))
-	h.press(bob, menu, "P4")
-	if a := h.lastAnswer(before); a.Params["text"] != "已更新" {
+	if a := h.answerTo(h.press(bob, menu, "P4")); a.Params["text"] != "已更新" {
 		t.Fatalf("answer: %v", a.Params)
 	}
 	tk, err := h.store.Ticket(context.Background(), number)

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -129,7 +129,10 @@ func TestMainEndToEnd(t *testing.T) {
 		vars func(t *testing.T) map[string]string
 	}{
 		{"sqlite", func(t *testing.T) map[string]string { return map[string]string{"DESKBOT_DATA": t.TempDir()} }},
-		{"postgres", func(t *testing.T) map[string]string { return map[string]string{"DATABASE_URL": pgtest.NewSchema(t)} }},
+		{"postgres", func(t *testing.T) map[string]string {
+			// Its own data directory too (attachments), not ./data of the package.
+			return map[string]string{"DATABASE_URL": pgtest.NewSchema(t), "DESKBOT_DATA": t.TempDir()}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vars := tc.vars(t)
@@ -236,29 +239,31 @@ func TestRunErrors(t *testing.T) {
 // context, as SIGTERM does through signal.NotifyContext: it must shut down
 // cleanly and release the port.
 func TestServeStopsOnSignal(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0") // find a free port
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	vars := map[string]string{"DESKBOT_DATA": t.TempDir(), "HTTP_ADDR": addr}
+	// Port 0: a port found free and closed again could be taken by another
+	// test process before serve binds it. The log names the address.
+	vars := map[string]string{"DESKBOT_DATA": t.TempDir(), "HTTP_ADDR": "127.0.0.1:0"}
+	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, env(vars), io.Discard, io.Discard) }()
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), io.Discard, logs) }()
+	healthRE := regexp.MustCompile(`health=(http://127\.0\.0\.1:\d+)/healthz`)
+	var base string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case err := <-done:
-			t.Fatalf("serve returned before the signal: %v", err)
+			t.Fatalf("serve returned before the signal: %v\n%s", err, logs.String())
 		default:
 		}
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			break
+		if m := healthRE.FindStringSubmatch(logs.String()); m != nil {
+			base = m[1]
+			if resp, err := http.Get(base + "/healthz"); err == nil {
+				resp.Body.Close()
+				break
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("serve did not come up")
+			t.Fatalf("serve did not come up:\n%s", logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -271,7 +276,7 @@ func TestServeStopsOnSignal(t *testing.T) {
 	case <-time.After(25 * time.Second):
 		t.Fatal("serve did not stop after the signal")
 	}
-	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("still listening after shutdown")
 	}
 }

@@ -381,7 +381,7 @@ func (s *Server) WaitConnected(tb testing.TB) {
 	tb.Helper()
 	select {
 	case <-s.connect:
-	case <-time.After(10 * time.Second):
+	case <-time.After(15 * time.Second):
 		tb.Fatal("slacktest: the app did not connect over Socket Mode")
 	}
 }
@@ -559,7 +559,7 @@ func (s *Server) Message(channel, ts string) (Message, bool) {
 // match (nil: any), and returns a copy.
 func (s *Server) WaitView(tb testing.TB, user string, match func(*View) bool) *View {
 	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		s.mu.Lock()
 		var found *View

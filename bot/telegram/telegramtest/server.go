@@ -374,12 +374,12 @@ func (s *Server) Poll(timeout time.Duration, cond func() bool) bool {
 	}
 }
 
-// WaitMessage waits (up to 10 s) for a bot message in chatID matching
+// WaitMessage waits (up to 15 s) for a bot message in chatID matching
 // match and returns it.
 func (s *Server) WaitMessage(tb testing.TB, chatID int64, match func(*models.Message) bool) *models.Message {
 	tb.Helper()
 	var found *models.Message
-	s.Wait(tb, 10*time.Second, fmt.Sprintf("a message in chat %d", chatID), func() bool {
+	s.Wait(tb, 15*time.Second, fmt.Sprintf("a message in chat %d", chatID), func() bool {
 		for _, m := range s.Messages(chatID) {
 			if match(m) {
 				found = m
@@ -469,17 +469,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, f.Code, resp)
 		return
 	}
+	// The call is recorded in the same critical section that applies it,
+	// so a test that sees its effect (a message sent or edited) also finds
+	// the call in Calls.
+	s.mu.Lock()
 	result, code, desc := s.apply(method, params)
+	call := Call{Method: method, Params: params, Status: code}
+	if m, ok := result.(*models.Message); ok && code == http.StatusOK {
+		call.Result = m
+	}
+	hook := s.recordLocked(&call)
+	s.mu.Unlock()
+	if hook != nil {
+		hook(call)
+	}
 	if code != http.StatusOK {
-		s.record(Call{Method: method, Params: params, Status: code})
 		writeJSON(w, code, apiResponse{ErrorCode: code, Description: desc})
 		return
 	}
-	call := Call{Method: method, Params: params, Status: code}
-	if m, ok := result.(*models.Message); ok {
-		call.Result = m
-	}
-	s.record(call)
 	writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: result})
 }
 
@@ -536,16 +543,23 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 }
 
 func (s *Server) record(c Call) {
-	c.At = time.Now()
 	s.mu.Lock()
-	s.calls = append(s.calls, c)
-	close(s.changed)
-	s.changed = make(chan struct{})
-	hook := s.OnCall
+	hook := s.recordLocked(&c)
 	s.mu.Unlock()
 	if hook != nil {
 		hook(c)
 	}
+}
+
+// recordLocked stamps c, appends it to the calls and wakes Poll (call
+// with s.mu held); it returns the OnCall hook to call once s.mu is
+// released.
+func (s *Server) recordLocked(c *Call) func(Call) {
+	c.At = time.Now()
+	s.calls = append(s.calls, *c)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return s.OnCall
 }
 
 func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p map[string]string) {
@@ -601,22 +615,19 @@ func parseMarkup(s string) *models.InlineKeyboardMarkup {
 	return &m
 }
 
+// apply runs one API method on the fake's state (call with s.mu held).
 func (s *Server) apply(method string, p map[string]string) (any, int, string) {
 	switch method {
 	case "getMe":
 		return BotUser(), 200, ""
 	case "setWebhook":
-		s.mu.Lock()
 		s.webhookURL, s.secret = p["url"], p["secret_token"]
-		s.mu.Unlock()
 		return true, 200, ""
 	case "deleteWebhook":
-		s.mu.Lock()
 		s.webhookURL, s.secret = "", ""
 		if p["drop_pending_updates"] == "true" {
 			s.queue = nil
 		}
-		s.mu.Unlock()
 		return true, 200, ""
 	case "answerCallbackQuery":
 		if p["callback_query_id"] == "" {
@@ -637,7 +648,6 @@ func (s *Server) apply(method string, p map[string]string) (any, int, string) {
 		if len([]rune(text)) > 4096 {
 			return nil, 400, "Bad Request: message is too long"
 		}
-		s.mu.Lock()
 		s.nextMsg[chat]++
 		m := &models.Message{ID: s.nextMsg[chat], From: BotUser(), Chat: chatOf(models.User{}, chat),
 			Date: int(s.now().Unix()), Text: text, ReplyMarkup: parseMarkup(p["reply_markup"])}
@@ -656,7 +666,6 @@ func (s *Server) apply(method string, p map[string]string) (any, int, string) {
 		s.messages[chat][m.ID] = m
 		s.order[chat] = append(s.order[chat], m.ID)
 		c := *m
-		s.mu.Unlock()
 		return &c, 200, ""
 	case "editMessageText", "editMessageReplyMarkup":
 		chat, ok := chatIDParam(p)
@@ -664,8 +673,6 @@ func (s *Server) apply(method string, p map[string]string) (any, int, string) {
 			return nil, 400, "Bad Request: chat not found"
 		}
 		id, _ := strconv.Atoi(p["message_id"])
-		s.mu.Lock()
-		defer s.mu.Unlock()
 		m, ok := s.messages[chat][id]
 		if !ok {
 			return nil, 400, "Bad Request: message to edit not found"
@@ -682,9 +689,7 @@ func (s *Server) apply(method string, p map[string]string) (any, int, string) {
 		c := *m
 		return &c, 200, ""
 	case "getFile":
-		s.mu.Lock()
 		f, ok := s.files[p["file_id"]]
-		s.mu.Unlock()
 		if !ok {
 			return nil, 400, "Bad Request: invalid file_id"
 		}
