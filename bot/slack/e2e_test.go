@@ -564,6 +564,13 @@ func TestCardMilestone(t *testing.T) {
 	if _, err := h.svc.Claim(ctx, staff, tk.Number); err != nil {
 		t.Fatal(err)
 	}
+	// The claim's edit first, so it cannot land over the resolution's.
+	poll(t, "the claimed card", func() bool {
+		b := now().Buttons()
+		_, claim := b["tk:claim"]
+		_, ms := b["tk:ms"]
+		return !claim && ms
+	})
 	if _, err := h.svc.Resolve(ctx, staff, tk.Number, "已修复前台缓存"); err != nil {
 		t.Fatal(err)
 	}
