@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -483,4 +484,117 @@ func TestCardSelects(t *testing.T) {
 	fake.Submit(t, helper, v, slacktest.Values{"text": {actValue: {Text: "请提供截图"}}})
 	poll(t, "waiting for the reporter", func() bool { return current().Status == backend.StatusWaitingReporter })
 	fake.WaitMessage(t, "the question to the reporter", inChannel(dmChannel(reporter), "*", "请提供截图"))
+}
+
+// milestones lists the milestones recorded on a ticket, in order, with
+// who recorded each.
+func (h *harness) milestones(number string) (ms []backend.Milestone, actors []int64) {
+	h.t.Helper()
+	admin := &backend.Person{ID: -1, Roles: []backend.Role{backend.RoleAdmin}}
+	_, events, err := h.svc.Thread(context.Background(), admin, number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Kind == backend.EventMilestone {
+			ms, actors = append(ms, backend.Milestone(e.Body)), append(actors, e.ActorID)
+		}
+	}
+	return ms, actors
+}
+
+// TestCardMilestone: the card's Milestone select offers seed 004's
+// milestones; a choice by linked staff records it and the card is
+// updated; anyone else is told they may not and nothing is recorded. A
+// resolved ticket's card keeps only that select and the report is
+// recorded there; an archived one has no controls.
+func TestCardMilestone(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	fake := h.fake
+	ctx := context.Background()
+	staff := h.linkStaff(helper)
+	p, err := h.ch.reporter(ctx, reporter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := h.svc.CreateTicket(ctx, p, backend.NewTicket{Prefix: "FB", Summary: "放心房上线后在前台不显示", CategoryPath: []string{"产品线问题"},
+		OccurredAt: time.Now().Add(-time.Hour), Region: "北京", Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: Platform})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+	var want []string
+	for _, m := range backend.Milestones {
+		want = append(want, string(m)+" "+tk.Number)
+	}
+	if got := card.Options("tk:ms"); !slices.Equal(got, want) {
+		t.Fatalf("milestone options %q, want %q", got, want)
+	}
+	now := func() slacktest.Message {
+		m, ok := fake.Message(triage, card.TS)
+		if !ok {
+			t.Fatal("the card is gone")
+		}
+		return m
+	}
+	pick := func(user string, m backend.Milestone) {
+		t.Helper()
+		fake.Press(t, user, now(), "tk:ms", "", string(m)+" "+tk.Number)
+	}
+
+	// Neither the reporter nor a stranger may record one.
+	refusal := h.ch.T(h.ch.cfg.TriageLocale, "slack.triage.not_allowed", nil)
+	for _, user := range []string{reporter, "USTRANGER"} {
+		pick(user, backend.MilestoneResourceRequested)
+		fake.WaitMessage(t, "the refusal to "+user, func(m slacktest.Message) bool { return m.Ephemeral == user && m.Text == refusal })
+	}
+	if ms, _ := h.milestones(tk.Number); len(ms) != 0 {
+		t.Fatalf("an outsider recorded %v", ms)
+	}
+
+	updates := now().Updates
+	pick(helper, backend.MilestoneResourceRequested)
+	poll(t, "resource_requested", func() bool { ms, _ := h.milestones(tk.Number); return len(ms) > 0 })
+	if ms, actors := h.milestones(tk.Number); !slices.Equal(ms, []backend.Milestone{backend.MilestoneResourceRequested}) || actors[0] != staff.ID {
+		t.Fatalf("milestones %v by %v, want [resource_requested] by %d", ms, actors, staff.ID)
+	}
+	poll(t, "the card to be updated", func() bool { m := now(); return m.Updates > updates && len(m.Options("tk:ms")) == len(want) })
+
+	// Resolved: only the milestone select is left.
+	if _, err := h.svc.Claim(ctx, staff, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+	// The claim's edit first, so it cannot land over the resolution's.
+	poll(t, "the claimed card", func() bool {
+		b := now().Buttons()
+		_, claim := b["tk:claim"]
+		_, ms := b["tk:ms"]
+		return !claim && ms
+	})
+	if _, err := h.svc.Resolve(ctx, staff, tk.Number, "已修复前台缓存"); err != nil {
+		t.Fatal(err)
+	}
+	resolved := h.ch.render.Status(h.ch.cfg.TriageLocale, backend.StatusResolved)
+	poll(t, "the resolved card with only the milestone select", func() bool {
+		m := now()
+		ids := slices.Sorted(maps.Keys(m.Buttons()))
+		return strings.Contains(m.Text, resolved) && slices.Equal(ids, []string{"tk:ms"}) && slices.Equal(m.Options("tk:ms"), want)
+	})
+	updates = now().Updates
+	pick(helper, backend.MilestoneReportSubmitted)
+	poll(t, "report_submitted", func() bool { ms, _ := h.milestones(tk.Number); return len(ms) > 1 })
+	if ms, _ := h.milestones(tk.Number); !slices.Equal(ms, []backend.Milestone{backend.MilestoneResourceRequested, backend.MilestoneReportSubmitted}) {
+		t.Fatalf("milestones %v, want [resource_requested report_submitted]", ms)
+	}
+	poll(t, "the resolved card to be updated", func() bool { m := now(); return m.Updates > updates && slices.Equal(m.Options("tk:ms"), want) })
+
+	// Archived: no controls left.
+	if _, err := h.svc.Transition(ctx, staff, tk.Number, backend.StatusArchived, ""); err != nil {
+		t.Fatal(err)
+	}
+	archived := h.ch.render.Status(h.ch.cfg.TriageLocale, backend.StatusArchived)
+	poll(t, "the archived card without controls", func() bool {
+		m := now()
+		return strings.Contains(m.Text, archived) && len(m.Buttons()) == 0
+	})
 }

@@ -18,12 +18,20 @@ const (
 )
 
 // cardBlocks is the triage card: the ticket (contacts masked) and, while
-// it is open, its buttons and selects.
+// it is open, its buttons and selects. A resolved ticket keeps only the
+// Milestone select (seed 004's report and review steps come after the
+// solution); an archived one has none.
+//
+// The selects' option values are "<choice> <number>": the status, the
+// severity or the milestone, then the ticket.
 func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []slack.Block) {
 	loc := c.cfg.TriageLocale
 	text := c.render.Card(ctx, loc, t, nil)
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
-	if !t.Status.Open() {
+	switch {
+	case t.Status == backend.StatusResolved:
+		return text, append(blocks, slack.NewActionBlock("tk", c.milestoneSelect(loc, t)))
+	case !t.Status.Open():
 		return text, blocks
 	}
 	btn := func(action string) slack.BlockElement {
@@ -52,8 +60,18 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 		}
 	}
 	els = append(els, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.sev", nil), 150), "tk:sev", sevs...))
+	els = append(els, c.milestoneSelect(loc, t))
 	blocks = append(blocks, slack.NewActionBlock("tk", els...))
 	return text, blocks
+}
+
+// milestoneSelect records one of seed 004's milestones on the ticket.
+func (c *Channel) milestoneSelect(loc string, t *backend.Ticket) slack.BlockElement {
+	var opts []*slack.OptionBlockObject
+	for _, m := range backend.Milestones {
+		opts = append(opts, slack.NewOptionBlockObject(string(m)+" "+t.Number, plainN(c.T(loc, "sla.milestone."+string(m), nil), maxOption), nil))
+	}
+	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.ms", nil), 150), "tk:ms", opts...)
 }
 
 // onTriageReply takes a message in a thread of the triage channel: under
@@ -104,6 +122,9 @@ func (c *Channel) onCardAction(ctx context.Context, cb slack.InteractionCallback
 	case "sev":
 		sev, number, _ := strings.Cut(a.SelectedOption.Value, " ")
 		t, err = c.svc.ChangeSeverity(ctx, p, number, backend.Severity(sev))
+	case "ms":
+		m, number, _ := strings.Cut(a.SelectedOption.Value, " ")
+		t, err = c.svc.RecordMilestone(ctx, p, number, backend.Milestone(m))
 	default:
 		return
 	}

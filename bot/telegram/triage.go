@@ -283,7 +283,7 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 		c.answer(ctx, q, "", false)
 		c.prompt(ctx, chat, msg.ID, loc, action, number)
 		return
-	case action == "status" || action == "sev" || action == "back":
+	case action == "status" || action == "sev" || action == "ms" || action == "back":
 		t, err = c.svc.Ticket(ctx, p, number)
 		if err == nil {
 			c.answer(ctx, q, "", false)
@@ -293,6 +293,8 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 				kb = c.statusKeyboard(loc, t)
 			case "sev":
 				kb = c.severityKeyboard(loc, t)
+			case "ms":
+				kb = c.milestoneKeyboard(loc, t)
 			}
 			c.editMarkup(ctx, chat, msg.ID, kb)
 			return
@@ -311,6 +313,11 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 		}
 	case strings.HasPrefix(action, "sv="):
 		t, err = c.svc.ChangeSeverity(ctx, p, number, backend.Severity(strings.TrimPrefix(action, "sv=")))
+		if err == nil {
+			c.answer(ctx, q, c.T(loc, "telegram.triage.done", nil), false)
+		}
+	case strings.HasPrefix(action, "ms="):
+		t, err = c.svc.RecordMilestone(ctx, p, number, backend.Milestone(strings.TrimPrefix(action, "ms=")))
 		if err == nil {
 			c.answer(ctx, q, c.T(loc, "telegram.triage.done", nil), false)
 		}
@@ -352,14 +359,25 @@ func (c *Channel) remember(ctx context.Context, cm *backend.ChatMessage) {
 	}
 }
 
-// cardKeyboard is the card's buttons for the ticket's state.
+// Card buttons carry "tk:<action>:<number>"; the menus' choices
+// "tk:st=<status>:<number>", "tk:sv=<severity>:<number>" and
+// "tk:ms=<milestone>:<number>". The longest, "tk:ms=resources_arranged:"
+// and a number, stays well inside Telegram's 64 bytes.
+
+// cardKeyboard is the card's buttons for the ticket's state. A resolved
+// ticket keeps only Milestone: seed 004's report and review steps come
+// after the solution. An archived one has none.
 func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyboardMarkup {
 	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
-	if !t.Status.Open() {
-		return kb
-	}
 	b := func(action string) models.InlineKeyboardButton {
 		return button(c.T(loc, "telegram.btn."+action, nil), "tk:"+action+":"+t.Number)
+	}
+	switch {
+	case t.Status == backend.StatusResolved:
+		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{b("ms")})
+		return kb
+	case !t.Status.Open():
+		return kb
 	}
 	if t.AssigneeID == 0 {
 		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{b("claim")})
@@ -367,7 +385,19 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	kb.InlineKeyboard = append(kb.InlineKeyboard,
 		[]models.InlineKeyboardButton{b("ask"), b("return")},
 		[]models.InlineKeyboardButton{b("status"), b("sev")},
-		[]models.InlineKeyboardButton{b("resolve")})
+		[]models.InlineKeyboardButton{b("ms"), b("resolve")})
+	return kb
+}
+
+// milestoneKeyboard offers seed 004's milestones, one a row (their
+// labels are long), and Back.
+func (c *Channel) milestoneKeyboard(loc string, t *backend.Ticket) *models.InlineKeyboardMarkup {
+	kb := &models.InlineKeyboardMarkup{}
+	for _, m := range backend.Milestones {
+		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{
+			button(c.T(loc, "sla.milestone."+string(m), nil), "tk:ms="+string(m)+":"+t.Number)})
+	}
+	kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{button(c.T(loc, "telegram.btn.back", nil), "tk:back:"+t.Number)})
 	return kb
 }
 

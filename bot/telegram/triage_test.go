@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,9 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 // waitCard waits until the card (as it looks now) satisfies cond.
@@ -230,4 +233,184 @@ func TestReturn(t *testing.T) {
 	h.waitCard(card, "the card to be claimable again", func(m *models.Message) bool {
 		return strings.Contains(m.Text, "unclaimed") && strings.Contains(m.Text, "returned") && telegramtest.ButtonData(m, "Claim") != ""
 	})
+}
+
+// milestones lists the milestones recorded on a ticket, in order.
+func (h *harness) milestones(number string) []backend.Milestone {
+	h.t.Helper()
+	admin := &backend.Person{ID: -1, Roles: []backend.Role{backend.RoleAdmin}}
+	_, events, err := h.svc.Thread(context.Background(), admin, number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []backend.Milestone
+	for _, e := range events {
+		if e.Kind == backend.EventMilestone {
+			out = append(out, backend.Milestone(e.Body))
+		}
+	}
+	return out
+}
+
+// onlyButton reports whether m's keyboard is exactly one button with data.
+func onlyButton(m *models.Message, data string) bool {
+	kb := m.ReplyMarkup
+	return kb != nil && len(kb.InlineKeyboard) == 1 && len(kb.InlineKeyboard[0]) == 1 && kb.InlineKeyboard[0][0].CallbackData == data
+}
+
+// TestMilestone: Milestone on the card shows seed 004's milestones and
+// « back; picking one records it (an sla_milestone event by the
+// presser) and brings the card's buttons back. A resolved ticket's card
+// keeps only Milestone, and the report is recorded there; an archived
+// one has no buttons. Anyone but linked staff changes nothing.
+func TestMilestone(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	number := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
+	card := h.follow(triageChat).next(number, "待受理")
+	if d := telegramtest.ButtonData(card, "里程碑"); d != "tk:ms:"+number {
+		t.Fatalf("no milestone button on the card: %q %+v", d, card.ReplyMarkup)
+	}
+	label := func(m backend.Milestone) string { return h.ch.T("zh-CN", "sla.milestone."+string(m), nil) }
+
+	h.press(bob, card, "里程碑")
+	menu := h.waitCard(card, "the milestone menu", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, label(backend.MilestoneResourceRequested)) != ""
+	})
+	for _, m := range backend.Milestones {
+		if d := telegramtest.ButtonData(menu, label(m)); d != "tk:ms="+string(m)+":"+number {
+			t.Fatalf("no button for %s on %+v", m, menu.ReplyMarkup)
+		}
+	}
+	if telegramtest.ButtonData(menu, "受理") != "" || menu.Text != card.Text {
+		t.Fatalf("the menu changed more than the buttons: %q %+v", menu.Text, menu.ReplyMarkup)
+	}
+
+	// « back: the card's own buttons again, nothing recorded.
+	h.press(bob, menu, "返回")
+	h.waitCard(card, "the card's buttons", func(m *models.Message) bool { return telegramtest.ButtonData(m, "受理") != "" })
+	if ms := h.milestones(number); len(ms) != 0 {
+		t.Fatalf("back recorded %v", ms)
+	}
+
+	// Neither a stranger nor the reporter may record one.
+	h.press(bob, card, "里程碑")
+	menu = h.waitCard(card, "the milestone menu", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, label(backend.MilestoneResourceRequested)) != ""
+	})
+	notAllowed := h.ch.T("zh-CN", "telegram.triage.not_allowed", nil)
+	for _, u := range []models.User{eve, alice} {
+		if a := h.answerTo(h.press(u, menu, label(backend.MilestoneResourceRequested))); a.Params["show_alert"] != "true" || a.Params["text"] != notAllowed {
+			t.Fatalf("%s's answer: %v", u.FirstName, a.Params)
+		}
+	}
+	if ms := h.milestones(number); len(ms) != 0 {
+		t.Fatalf("an outsider recorded %v", ms)
+	}
+
+	if a := h.answerTo(h.press(bob, menu, label(backend.MilestoneResourceRequested))); a.Params["text"] != "已更新" {
+		t.Fatalf("answer: %v", a.Params)
+	}
+	if ms := h.milestones(number); !slices.Equal(ms, []backend.Milestone{backend.MilestoneResourceRequested}) {
+		t.Fatalf("milestones %v, want [resource_requested]", ms)
+	}
+	_, events, err := h.svc.Thread(ctx, bobP, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := events[len(events)-1]; e.Kind != backend.EventMilestone || e.ActorID != bobP.ID {
+		t.Fatalf("last event %+v, want bob's milestone", e)
+	}
+	h.waitCard(card, "the card's buttons after recording", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, "受理") != "" && telegramtest.ButtonData(m, label(backend.MilestoneResourceRequested)) == ""
+	})
+
+	// Resolved: the report steps come after the solution.
+	if _, err := h.svc.Claim(ctx, bobP, number); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCard(card, "the claimed card", func(m *models.Message) bool {
+		return strings.Contains(m.Text, bobP.Name) && telegramtest.ButtonData(m, "受理") == "" && telegramtest.ButtonData(m, "里程碑") != ""
+	})
+	if _, err := h.svc.Resolve(ctx, bobP, number, "已修复保存接口"); err != nil {
+		t.Fatal(err)
+	}
+	card = h.waitCard(card, "the resolved card with only Milestone", func(m *models.Message) bool {
+		return strings.Contains(m.Text, h.ch.render.Status("zh-CN", backend.StatusResolved)) && onlyButton(m, "tk:ms:"+number)
+	})
+	h.press(bob, card, "里程碑")
+	menu = h.waitCard(card, "the milestone menu on the resolved card", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, label(backend.MilestoneReportSubmitted)) != ""
+	})
+	if a := h.answerTo(h.press(bob, menu, label(backend.MilestoneReportSubmitted))); a.Params["text"] != "已更新" {
+		t.Fatalf("answer on the resolved card: %v", a.Params)
+	}
+	if ms := h.milestones(number); !slices.Equal(ms, []backend.Milestone{backend.MilestoneResourceRequested, backend.MilestoneReportSubmitted}) {
+		t.Fatalf("milestones %v, want [resource_requested report_submitted]", ms)
+	}
+	h.waitCard(card, "the resolved card's button back", func(m *models.Message) bool { return onlyButton(m, "tk:ms:"+number) })
+
+	// Archived: nothing left to press.
+	if _, err := h.svc.Transition(ctx, bobP, number, backend.StatusArchived, ""); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCard(card, "the archived card without buttons", func(m *models.Message) bool {
+		return strings.Contains(m.Text, h.ch.render.Status("zh-CN", backend.StatusArchived)) && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
+	})
+}
+
+// TestCardKeyboard: which buttons a card has in every status, and that
+// every button's data, with the longest plausible number, fits
+// Telegram's 64 bytes.
+func TestCardKeyboard(t *testing.T) {
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Channel{cat: cat, render: &botkit.Renderer{Cat: cat}}
+	const number = "ABCDEFGH-20261122-123456"
+	for _, st := range backend.Statuses {
+		t.Run(string(st), func(t *testing.T) {
+			tk := &backend.Ticket{Number: number, Status: st, Severity: backend.P3}
+			var data []string
+			for _, kb := range []*models.InlineKeyboardMarkup{c.cardKeyboard("en", tk), c.statusKeyboard("en", tk),
+				c.severityKeyboard("en", tk), c.milestoneKeyboard("en", tk)} {
+				for _, row := range kb.InlineKeyboard {
+					for _, b := range row {
+						if len(b.CallbackData) > 64 || !strings.HasPrefix(b.CallbackData, "tk:") || !strings.HasSuffix(b.CallbackData, ":"+number) {
+							t.Errorf("button %q has data %q (%d bytes)", b.Text, b.CallbackData, len(b.CallbackData))
+						}
+						data = append(data, b.CallbackData)
+					}
+				}
+			}
+			card := c.cardKeyboard("en", tk)
+			var got []string
+			for _, row := range card.InlineKeyboard {
+				for _, b := range row {
+					got = append(got, strings.TrimSuffix(b.CallbackData, ":"+number))
+				}
+			}
+			switch {
+			case st == backend.StatusArchived:
+				if len(got) != 0 {
+					t.Fatalf("an archived card has buttons: %v", got)
+				}
+			case st == backend.StatusResolved:
+				if !slices.Equal(got, []string{"tk:ms"}) {
+					t.Fatalf("a resolved card has %v, want only tk:ms", got)
+				}
+			default:
+				if !slices.Contains(got, "tk:ms") || !slices.Contains(got, "tk:resolve") {
+					t.Fatalf("an open card has %v", got)
+				}
+			}
+			for _, m := range backend.Milestones {
+				if !slices.Contains(data, "tk:ms="+string(m)+":"+number) {
+					t.Fatalf("the milestone menu lacks %s", m)
+				}
+			}
+		})
+	}
 }

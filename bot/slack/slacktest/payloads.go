@@ -223,3 +223,28 @@ func (m Message) Buttons() map[string]string {
 	}
 	return out
 }
+
+// Options lists the option values of the select with actionID in a
+// message's blocks, in order; nil if there is no such select.
+func (m Message) Options(actionID string) []string {
+	var out []string
+	var blocks []map[string]any
+	_ = json.Unmarshal(m.Blocks, &blocks)
+	for _, b := range blocks {
+		els, _ := b["elements"].([]any)
+		for _, e := range els {
+			el, _ := e.(map[string]any)
+			if id, _ := el["action_id"].(string); id != actionID {
+				continue
+			}
+			opts, _ := el["options"].([]any)
+			out = []string{}
+			for _, o := range opts {
+				op, _ := o.(map[string]any)
+				v, _ := op["value"].(string)
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}

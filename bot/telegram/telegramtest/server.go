@@ -615,8 +615,27 @@ func parseMarkup(s string) *models.InlineKeyboardMarkup {
 	return &m
 }
 
+// buttonDataInvalid reports whether a keyboard has a callback button
+// Telegram refuses: its data must be 1–64 bytes.
+func buttonDataInvalid(m *models.InlineKeyboardMarkup) bool {
+	if m == nil {
+		return false
+	}
+	for _, row := range m.InlineKeyboard {
+		for _, b := range row {
+			if b.URL == "" && (len(b.CallbackData) == 0 || len(b.CallbackData) > 64) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // apply runs one API method on the fake's state (call with s.mu held).
 func (s *Server) apply(method string, p map[string]string) (any, int, string) {
+	if buttonDataInvalid(parseMarkup(p["reply_markup"])) {
+		return nil, 400, "Bad Request: BUTTON_DATA_INVALID"
+	}
 	switch method {
 	case "getMe":
 		return BotUser(), 200, ""
