@@ -17,6 +17,9 @@ import (
 // acknowledges.
 func PingKind(eventID int64) string { return "ping:" + strconv.FormatInt(eventID, 10) }
 
+// IsPingKind says whether a chat message kind is an open ping's.
+func IsPingKind(kind string) bool { return strings.HasPrefix(kind, "ping:") }
+
 // pingClosedKind marks a ping whose buttons were taken away.
 func pingClosedKind(eventID int64) string { return "ping-closed:" + strconv.FormatInt(eventID, 10) }
 
@@ -53,6 +56,11 @@ func (p *Pings) Changed(t *backend.Ticket) {
 		p.Sync(ctx, t)
 	}()
 }
+
+// Posted is called once a ping of t is saved as a chat message: if its
+// clock was acknowledged while the ping was on its way, the Sync that the
+// acknowledgement caused found no ping to close, so it is closed now.
+func (p *Pings) Posted(ctx context.Context, t *backend.Ticket) { p.Sync(ctx, t) }
 
 // Sync closes the pings of t's acknowledged clocks now.
 func (p *Pings) Sync(ctx context.Context, t *backend.Ticket) {
@@ -122,7 +130,7 @@ func (p *Pings) MarkClosed(chatID, messageID string) bool {
 func (p *Pings) Acknowledged(ctx context.Context, chatID, messageID string) {
 	p.MarkClosed(chatID, messageID)
 	cm, err := p.Store.ChatMessage(ctx, p.Platform, chatID, messageID)
-	if err != nil || !strings.HasPrefix(cm.Kind, "ping:") {
+	if err != nil || !IsPingKind(cm.Kind) {
 		return
 	}
 	id, err := strconv.ParseInt(strings.TrimPrefix(cm.Kind, "ping:"), 10, 64)

@@ -119,8 +119,11 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		return fmt.Errorf("slack: post to %s: %w", channel, err)
 	}
 	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: at.channel, MessageID: at.ts, TicketID: t.ID, Kind: kind, OutboxID: m.Outbox.ID})
-	if kind == kindCard {
+	switch {
+	case kind == kindCard:
 		c.cards.Posted(ctx, t)
+	case botkit.IsPingKind(kind):
+		c.pings.Posted(ctx, t)
 	}
 	if home != "" {
 		c.refreshHome(home)

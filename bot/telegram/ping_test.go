@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,4 +211,34 @@ func TestPingClosedElsewhere(t *testing.T) {
 	if !strings.Contains(closed.Text, number) || !strings.Contains(closed.Text, "升级") {
 		t.Fatalf("the closed ping lost what it was about: %q", closed.Text)
 	}
+}
+
+// A ping acknowledged elsewhere while it is on its way (sent, not yet
+// saved as the bot's message) is closed once it is saved: the
+// acknowledgement's own sweep found no ping to close.
+func TestPingAcknowledgedInFlight(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	carolP := h.linkAssistant(carol)
+	number := h.claimed(bobP)
+	var once sync.Once
+	h.tg.SetOnCall(func(c telegramtest.Call) {
+		if c.Method != "sendMessage" || c.Result == nil || c.Result.Chat.ID != bob.ID || !strings.Contains(c.Result.Text, "升级") {
+			return
+		}
+		once.Do(func() {
+			// The bot waits for this answer before it saves the ping.
+			if _, err := h.svc.Acknowledge(ctx, carolP, number, ""); err != nil {
+				t.Error(err)
+			}
+			time.Sleep(300 * time.Millisecond) // let the acknowledgement's sweep run first
+		})
+	})
+	h.escalate(number)
+	ping := h.follow(bob.ID).next(number, "升级")
+	h.waitCard(ping, "the ping acknowledged in flight to be closed", func(m *models.Message) bool {
+		return strings.Contains(m.Text, "Carol 已确认") && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
+	})
+	h.tg.SetOnCall(nil)
 }

@@ -100,8 +100,11 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	}
 	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(chat), MessageID: strconv.Itoa(sent.ID),
 		TicketID: t.ID, Kind: kind, OutboxID: m.Outbox.ID})
-	if kind == kindCard {
+	switch {
+	case kind == kindCard:
 		c.cards.Posted(ctx, t)
+	case botkit.IsPingKind(kind):
+		c.pings.Posted(ctx, t)
 	}
 	return nil
 }

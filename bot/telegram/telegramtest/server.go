@@ -542,6 +542,15 @@ func (s *Server) takeFault(method string) (Fault, bool) {
 	return fs[0], true
 }
 
+// SetOnCall sets OnCall while the server is in use: f is called after
+// each recorded call and before its answer is written, so a test can act
+// while the bot waits for the answer. Nil removes it.
+func (s *Server) SetOnCall(f func(Call)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.OnCall = f
+}
+
 func (s *Server) record(c Call) {
 	s.mu.Lock()
 	hook := s.recordLocked(&c)
