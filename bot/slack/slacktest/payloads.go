@@ -205,22 +205,30 @@ func (s *Server) HomeOpened(tb testing.TB, user string) {
 	}
 }
 
-// Buttons lists the (action id, value) of every button in a message's
-// blocks, for finding what to Press.
-func (m Message) Buttons() map[string]string {
-	out := map[string]string{}
+// elements calls f with every interactive element of a message's blocks.
+func (m Message) elements(f func(el map[string]any)) {
 	var blocks []map[string]any
 	_ = json.Unmarshal(m.Blocks, &blocks)
 	for _, b := range blocks {
 		els, _ := b["elements"].([]any)
 		for _, e := range els {
-			el, _ := e.(map[string]any)
-			if id, ok := el["action_id"].(string); ok {
-				v, _ := el["value"].(string)
-				out[id] = v
+			if el, ok := e.(map[string]any); ok {
+				f(el)
 			}
 		}
 	}
+}
+
+// Buttons lists the (action id, value) of every button in a message's
+// blocks, for finding what to Press.
+func (m Message) Buttons() map[string]string {
+	out := map[string]string{}
+	m.elements(func(el map[string]any) {
+		if id, ok := el["action_id"].(string); ok {
+			v, _ := el["value"].(string)
+			out[id] = v
+		}
+	})
 	return out
 }
 
@@ -228,23 +236,17 @@ func (m Message) Buttons() map[string]string {
 // message's blocks, in order; nil if there is no such select.
 func (m Message) Options(actionID string) []string {
 	var out []string
-	var blocks []map[string]any
-	_ = json.Unmarshal(m.Blocks, &blocks)
-	for _, b := range blocks {
-		els, _ := b["elements"].([]any)
-		for _, e := range els {
-			el, _ := e.(map[string]any)
-			if id, _ := el["action_id"].(string); id != actionID {
-				continue
-			}
-			opts, _ := el["options"].([]any)
-			out = []string{}
-			for _, o := range opts {
-				op, _ := o.(map[string]any)
-				v, _ := op["value"].(string)
-				out = append(out, v)
-			}
+	m.elements(func(el map[string]any) {
+		if id, _ := el["action_id"].(string); id != actionID {
+			return
 		}
-	}
+		opts, _ := el["options"].([]any)
+		out = []string{}
+		for _, o := range opts {
+			op, _ := o.(map[string]any)
+			v, _ := op["value"].(string)
+			out = append(out, v)
+		}
+	})
 	return out
 }
