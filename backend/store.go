@@ -147,8 +147,9 @@ type Store interface {
 	// UnsyncedTickets returns up to limit tickets whose clocks were never
 	// saved or were saved for an older Version, by ID (after a crash
 	// between a ticket change and its clock update): open tickets, and
-	// resolved ones changed at or after resolvedSince (their report and
-	// review clocks still run).
+	// resolved ones changed at or after resolvedSince whose clocks were
+	// saved before (their report and review clocks still run; a resolved
+	// ticket never planned gets no late notices).
 	UnsyncedTickets(ctx context.Context, resolvedSince time.Time, limit int) ([]int64, error)
 	// LiveClocks returns up to limit running clocks with ID > after, by ID
 	// (to re-arm timers at start-up).

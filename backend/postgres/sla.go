@@ -125,13 +125,13 @@ func (s *Store) RecordOnce(ctx context.Context, key string, ticketID int64, chan
 	return true, nil
 }
 
-// UnsyncedTickets returns open tickets, and those resolved since
+// UnsyncedTickets returns open tickets, and planned ones resolved since
 // resolvedSince, whose clocks lag behind them.
 func (s *Store) UnsyncedTickets(ctx context.Context, resolvedSince time.Time, limit int) ([]int64, error) {
 	rows, err := s.pool.Query(ctx, `
 SELECT t.id FROM tickets t LEFT JOIN sla_sync y ON y.ticket_id = t.id
-WHERE (t.status NOT IN ('resolved', 'archived') OR (t.status = 'resolved' AND t.updated_at >= $2))
-  AND (y.version IS NULL OR y.version < t.version)
+WHERE (t.status NOT IN ('resolved', 'archived') AND (y.version IS NULL OR y.version < t.version))
+   OR (t.status = 'resolved' AND t.updated_at >= $2 AND y.version < t.version)
 ORDER BY t.id LIMIT $1`, storekit.PageLimit(limit), resolvedSince)
 	if err != nil {
 		return nil, dbError(err, "unsynced tickets")

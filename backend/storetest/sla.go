@@ -125,17 +125,27 @@ func testClocks(t *testing.T, newStore NewStoreFunc) {
 			tks = append(tks, createTicket(t, s, minimalTicket(r.ID), "FB", at))
 		}
 		// Resolved tickets count while their report and review clocks may
-		// run: those changed since the given time.
+		// run: those planned before and changed since the given time. One
+		// never planned is left alone (a catch-up would send its notices
+		// days late).
 		since := at.Add(-30 * 24 * time.Hour)
-		old := minimalTicket(r.ID)
-		old.Status, old.CreatedAt = backend.StatusResolved, since.Add(-time.Second) // created (and so last changed) then
-		createTicket(t, s, old, "FB", at)
-		recent := minimalTicket(r.ID)
-		recent.Status, recent.CreatedAt = backend.StatusResolved, since
-		createTicket(t, s, recent, "FB", at)
+		resolved := func(changed time.Time, planned bool) *backend.Ticket {
+			tk := minimalTicket(r.ID)
+			tk.Status, tk.CreatedAt = backend.StatusResolved, changed
+			createTicket(t, s, tk, "FB", at)
+			if planned {
+				must(t, s.SaveClocks(ctx, tk.ID, tk.Version, nil, nil))
+				tk.Summary, tk.UpdatedAt = "a report was handed in", changed
+				must(t, s.UpdateTicket(ctx, tk, nil))
+			}
+			return tk
+		}
+		resolved(since.Add(-time.Second), true)
+		recent := resolved(since, true)
+		resolved(since, false)
 		ids, err := s.UnsyncedTickets(ctx, since, 10)
 		must(t, err)
-		equal(t, "all open unsynced, and the recently resolved", ids, []int64{tks[0].ID, tks[1].ID, tks[2].ID, recent.ID})
+		equal(t, "all open unsynced, and the recently resolved planned one", ids, []int64{tks[0].ID, tks[1].ID, tks[2].ID, recent.ID})
 		must(t, s.SaveClocks(ctx, recent.ID, recent.Version, nil, nil))
 
 		var live []int64

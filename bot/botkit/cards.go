@@ -30,6 +30,9 @@ type Cards struct {
 
 	mu   sync.Mutex
 	seen map[int64]int64 // ticket id → version last shown on its cards
+	// editing serialises the edits of a ticket's cards (striped by ticket
+	// id), so that an older version's edit cannot land after a newer one's.
+	editing [64]sync.Mutex
 }
 
 // cardsRemembered bounds the memory of shown versions; forgetting only
@@ -71,7 +74,8 @@ func (c *Cards) shown(t *backend.Ticket) bool {
 }
 
 // Refresh edits every card of t to show t, unless they show it (or a
-// later version) already or someone else is editing it in. A ticket
+// later version) already or someone else is editing it in. Edits of one
+// ticket's cards run one at a time, so the newest version lands last. A ticket
 // without a card yet is not marked as shown: its card, when saved, is
 // brought up to date by Posted.
 func (c *Cards) Refresh(ctx context.Context, t *backend.Ticket) {
@@ -80,7 +84,13 @@ func (c *Cards) Refresh(ctx context.Context, t *backend.Ticket) {
 		c.Log.Warn("cannot find the triage cards", "platform", c.Platform, "ticket", t.Number, "err", err)
 		return
 	}
-	if len(cards) == 0 || !c.claim(t) {
+	if len(cards) == 0 {
+		return
+	}
+	l := &c.editing[uint64(t.ID)%uint64(len(c.editing))]
+	l.Lock()
+	defer l.Unlock()
+	if !c.claim(t) {
 		return
 	}
 	for _, cm := range cards {

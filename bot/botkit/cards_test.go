@@ -116,3 +116,52 @@ func (s *lookupCounter) ChatMessagesOf(ctx context.Context, ticketID int64, plat
 }
 
 func (s *lookupCounter) done() int { return int(s.n.Load()) }
+
+// TestCardsEditInOrder: an edit of an older version still on its way when
+// a newer change is refreshed does not land last; the card ends showing
+// the newest version.
+func TestCardsEditInOrder(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	var (
+		mu      sync.Mutex
+		edits   []int64
+		entered = make(chan struct{})
+		release = make(chan struct{})
+	)
+	cards := &Cards{Store: store, Platform: "test", Kind: "card", Log: slog.New(slog.DiscardHandler),
+		Edit: func(_ context.Context, _ *backend.ChatMessage, cur *backend.Ticket) {
+			if cur.Version == 2 { // the slow edit
+				close(entered)
+				<-release
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			edits = append(edits, cur.Version)
+		}}
+	rep := &backend.Person{Name: "王代理", Roles: []backend.Role{backend.RoleReporter}}
+	if err := store.CreatePerson(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	tk := &backend.Ticket{Summary: "放心房上线后在前台不显示", Status: backend.StatusNew, Severity: backend.P3, ReporterID: rep.ID}
+	if err := store.CreateTicket(ctx, tk, "FB", time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SaveChatMessage(ctx, &backend.ChatMessage{Platform: "test", ChatID: "triage", MessageID: "m1", TicketID: tk.ID, Kind: "card"}); err != nil {
+		t.Fatal(err)
+	}
+	v2, v3 := *tk, *tk
+	v2.Version, v3.Version = 2, 3
+	var wg sync.WaitGroup
+	wg.Go(func() { cards.Refresh(ctx, &v2) })
+	<-entered
+	wg.Go(func() { cards.Refresh(ctx, &v3) })
+	time.Sleep(100 * time.Millisecond) // give v3 its chance to overtake
+	close(release)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(edits, []int64{2, 3}) {
+		t.Fatalf("edits landed as versions %v, want [2 3]", edits)
+	}
+}

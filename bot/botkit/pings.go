@@ -18,7 +18,20 @@ import (
 func PingKind(eventID int64) string { return "ping:" + strconv.FormatInt(eventID, 10) }
 
 // IsPingKind says whether a chat message kind is an open ping's.
-func IsPingKind(kind string) bool { return strings.HasPrefix(kind, "ping:") }
+func IsPingKind(kind string) bool {
+	_, ok := pingEvent(kind)
+	return ok
+}
+
+// pingEvent is the event an open ping's kind names.
+func pingEvent(kind string) (int64, bool) {
+	rest, ok := strings.CutPrefix(kind, "ping:")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
+}
 
 // pingClosedKind marks a ping whose buttons were taken away.
 func pingClosedKind(eventID int64) string { return "ping-closed:" + strconv.FormatInt(eventID, 10) }
@@ -130,11 +143,11 @@ func (p *Pings) MarkClosed(chatID, messageID string) bool {
 func (p *Pings) Acknowledged(ctx context.Context, chatID, messageID string) {
 	p.MarkClosed(chatID, messageID)
 	cm, err := p.Store.ChatMessage(ctx, p.Platform, chatID, messageID)
-	if err != nil || !IsPingKind(cm.Kind) {
+	if err != nil {
 		return
 	}
-	id, err := strconv.ParseInt(strings.TrimPrefix(cm.Kind, "ping:"), 10, 64)
-	if err != nil {
+	id, ok := pingEvent(cm.Kind)
+	if !ok {
 		return
 	}
 	cm.Kind = pingClosedKind(id)

@@ -223,6 +223,7 @@ func TestPingAcknowledgedInFlight(t *testing.T) {
 	carolP := h.linkAssistant(carol)
 	number := h.claimed(bobP)
 	var once sync.Once
+	t.Cleanup(func() { h.tg.SetOnCall(nil) })
 	h.tg.SetOnCall(func(c telegramtest.Call) {
 		if c.Method != "sendMessage" || c.Result == nil || c.Result.Chat.ID != bob.ID || !strings.Contains(c.Result.Text, "升级") {
 			return
@@ -240,5 +241,4 @@ func TestPingAcknowledgedInFlight(t *testing.T) {
 	h.waitCard(ping, "the ping acknowledged in flight to be closed", func(m *models.Message) bool {
 		return strings.Contains(m.Text, "Carol 已确认") && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
 	})
-	h.tg.SetOnCall(nil)
 }
