@@ -39,13 +39,20 @@ type Cards struct {
 // costs an edit that changes nothing.
 const cardsRemembered = 10000
 
-func (c *Cards) mark(t *backend.Ticket) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// seenLocked is the map of shown versions, started afresh when it is
+// missing or full (call with c.mu held).
+func (c *Cards) seenLocked() map[int64]int64 {
 	if c.seen == nil || len(c.seen) > cardsRemembered {
 		c.seen = map[int64]int64{}
 	}
-	c.seen[t.ID] = max(c.seen[t.ID], t.Version)
+	return c.seen
+}
+
+func (c *Cards) mark(t *backend.Ticket) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seen := c.seenLocked()
+	seen[t.ID] = max(seen[t.ID], t.Version)
 }
 
 // claim marks t as shown unless its cards show t's version or a later one
@@ -57,13 +64,11 @@ func (c *Cards) mark(t *backend.Ticket) {
 func (c *Cards) claim(t *backend.Ticket) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seen == nil || len(c.seen) > cardsRemembered {
-		c.seen = map[int64]int64{}
-	}
-	if c.seen[t.ID] >= t.Version {
+	seen := c.seenLocked()
+	if seen[t.ID] >= t.Version {
 		return false
 	}
-	c.seen[t.ID] = t.Version
+	seen[t.ID] = t.Version
 	return true
 }
 
