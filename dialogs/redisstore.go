@@ -18,7 +18,7 @@ import (
 // reported once. Put and Delete are compare-and-swap Lua scripts, one
 // round trip each.
 type RedisStore struct {
-	rdb       *redis.Client
+	rdb       redis.Cmdable
 	prefix    string
 	idle      time.Duration
 	tombstone time.Duration
@@ -26,7 +26,7 @@ type RedisStore struct {
 
 // NewRedisStore returns a store using client, with every key under prefix
 // (for example "deskbot:dialog:"). idle ≤ 0 means DefaultIdleTimeout.
-func NewRedisStore(client *redis.Client, prefix string, idle time.Duration) *RedisStore {
+func NewRedisStore(client redis.Cmdable, prefix string, idle time.Duration) *RedisStore {
 	if idle <= 0 {
 		idle = DefaultIdleTimeout
 	}

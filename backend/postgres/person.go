@@ -35,26 +35,19 @@ func (s *Store) CreatePerson(ctx context.Context, p *backend.Person) error {
 
 // Person returns a person with its accounts.
 func (s *Store) Person(ctx context.Context, id int64) (*backend.Person, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	return findPerson(ctx, tx, id)
+	return findPerson(ctx, s.pool, id)
 }
 
 // PersonByAccount finds the person linked to a chat account.
 func (s *Store) PersonByAccount(ctx context.Context, platform, userID string) (*backend.Person, error) {
-	tx, err := s.begin(ctx)
+	p, err := scanPerson(s.pool.QueryRow(ctx, personSQL+` WHERE id = (`+accountOwnerSQL+`)`, platform, userID))
 	if err != nil {
+		return nil, dbError(err, "%s account %s", platform, userID)
+	}
+	if err := loadAccounts(ctx, s.pool, []*backend.Person{p}); err != nil {
 		return nil, err
 	}
-	defer rollback(ctx, tx)
-	id, err := accountOwner(ctx, tx, platform, userID)
-	if err != nil {
-		return nil, err
-	}
-	return findPerson(ctx, tx, id)
+	return p, nil
 }
 
 // UpdatePerson saves name, roles, team and locale.
@@ -90,12 +83,7 @@ func (s *Store) LinkAccount(ctx context.Context, personID int64, a backend.ChatA
 // PeopleWithRole lists people having role r, of team teamID unless it is 0,
 // in the order they were created.
 func (s *Store) PeopleWithRole(ctx context.Context, r backend.Role, teamID int64) ([]*backend.Person, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	return findPeopleWithRole(ctx, tx, r, teamID)
+	return findPeopleWithRole(ctx, s.pool, r, teamID)
 }
 
 const insertPersonSQL = `
@@ -143,12 +131,12 @@ func scanPerson(row pgx.Row) (*backend.Person, error) {
 	return p, nil
 }
 
-func findPerson(ctx context.Context, tx pgx.Tx, id int64) (*backend.Person, error) {
-	p, err := scanPerson(tx.QueryRow(ctx, personSQL+` WHERE id = $1`, id))
+func findPerson(ctx context.Context, q querier, id int64) (*backend.Person, error) {
+	p, err := scanPerson(q.QueryRow(ctx, personSQL+` WHERE id = $1`, id))
 	if err != nil {
 		return nil, dbError(err, "person %d", id)
 	}
-	if err := loadAccounts(ctx, tx, []*backend.Person{p}); err != nil {
+	if err := loadAccounts(ctx, q, []*backend.Person{p}); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -158,8 +146,8 @@ const peopleWithRoleSQL = personSQL + `
 WHERE roles @> ARRAY[$1::text] AND ($2::bigint = 0 OR team_id = $2)
 ORDER BY id`
 
-func findPeopleWithRole(ctx context.Context, tx pgx.Tx, r backend.Role, teamID int64) ([]*backend.Person, error) {
-	rows, err := tx.Query(ctx, peopleWithRoleSQL, string(r), teamID)
+func findPeopleWithRole(ctx context.Context, q querier, r backend.Role, teamID int64) ([]*backend.Person, error) {
+	rows, err := q.Query(ctx, peopleWithRoleSQL, string(r), teamID)
 	if err != nil {
 		return nil, dbError(err, "people with role %s", r)
 	}
@@ -167,14 +155,14 @@ func findPeopleWithRole(ctx context.Context, tx pgx.Tx, r backend.Role, teamID i
 	if err != nil {
 		return nil, dbError(err, "people with role %s", r)
 	}
-	return people, loadAccounts(ctx, tx, people)
+	return people, loadAccounts(ctx, q, people)
 }
 
 const accountsSQL = `
 SELECT person_id, platform, user_id, chat_id FROM chat_accounts WHERE person_id = ANY($1) ORDER BY id`
 
 // loadAccounts fills in the accounts of people with one query.
-func loadAccounts(ctx context.Context, tx pgx.Tx, people []*backend.Person) error {
+func loadAccounts(ctx context.Context, q querier, people []*backend.Person) error {
 	if len(people) == 0 {
 		return nil
 	}
@@ -184,7 +172,7 @@ func loadAccounts(ctx context.Context, tx pgx.Tx, people []*backend.Person) erro
 		byID[p.ID] = p
 		ids = append(ids, p.ID)
 	}
-	rows, err := tx.Query(ctx, accountsSQL, ids)
+	rows, err := q.Query(ctx, accountsSQL, ids)
 	if err != nil {
 		return dbError(err, "accounts")
 	}
@@ -205,13 +193,6 @@ func insertAccount(ctx context.Context, tx pgx.Tx, personID int64, a backend.Cha
 }
 
 const accountOwnerSQL = `SELECT person_id FROM chat_accounts WHERE platform = $1 AND user_id = $2`
-
-// accountOwner returns the person an account is linked to.
-func accountOwner(ctx context.Context, tx pgx.Tx, platform, userID string) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, accountOwnerSQL, platform, userID).Scan(&id)
-	return id, dbError(err, "%s account %s", platform, userID)
-}
 
 // linkAccountSQL inserts the link, or updates the chat of a link to the same
 // person; it returns no row when the account belongs to someone else.
@@ -258,12 +239,7 @@ func scanTeam(row pgx.Row) (*backend.Team, error) {
 
 // Team returns a team.
 func (s *Store) Team(ctx context.Context, id int64) (*backend.Team, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	t, err := scanTeam(tx.QueryRow(ctx, teamSQL+` WHERE id = $1`, id))
+	t, err := scanTeam(s.pool.QueryRow(ctx, teamSQL+` WHERE id = $1`, id))
 	if err != nil {
 		return nil, dbError(err, "team %d", id)
 	}
@@ -272,12 +248,7 @@ func (s *Store) Team(ctx context.Context, id int64) (*backend.Team, error) {
 
 // Teams lists every team by name (byte order, whatever the collation).
 func (s *Store) Teams(ctx context.Context) ([]*backend.Team, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	rows, err := tx.Query(ctx, teamSQL+` ORDER BY name COLLATE "C", id`)
+	rows, err := s.pool.Query(ctx, teamSQL+` ORDER BY name COLLATE "C", id`)
 	if err != nil {
 		return nil, dbError(err, "teams")
 	}
@@ -314,13 +285,8 @@ func (s *Store) CreateAPIToken(ctx context.Context, tok *backend.APIToken) error
 
 // APITokenByHash finds a token by the hash of its secret.
 func (s *Store) APITokenByHash(ctx context.Context, hash []byte) (*backend.APIToken, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
 	tok := &backend.APIToken{}
-	err = tx.QueryRow(ctx, `SELECT id, name, person_id, hash, created_at FROM api_tokens WHERE hash = $1`, hash).
+	err := s.pool.QueryRow(ctx, `SELECT id, name, person_id, hash, created_at FROM api_tokens WHERE hash = $1`, hash).
 		Scan(&tok.ID, &tok.Name, &tok.PersonID, &tok.Hash, timeCol{&tok.CreatedAt})
 	if err != nil {
 		return nil, dbError(err, "API token")

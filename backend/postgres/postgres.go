@@ -119,6 +119,16 @@ func (s *Store) Close() error {
 
 func (s *Store) now() time.Time { return norm(s.Now()) }
 
+// querier runs statements: the pool, for a read (one round trip, with no
+// BEGIN and ROLLBACK around it), or a transaction. Under READ COMMITTED,
+// several reads in a transaction see no more consistent a state than they
+// do on the pool.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

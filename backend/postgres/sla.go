@@ -16,25 +16,15 @@ const clockCols = `id, ticket_id, name, run, policy_version, severity, unit, bud
 
 // Clocks returns a ticket's SLA clocks, oldest first.
 func (s *Store) Clocks(ctx context.Context, ticketID int64) ([]*backend.Clock, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
+	if _, err := findTicketByID(ctx, s.pool, ticketID); err != nil {
 		return nil, err
 	}
-	defer rollback(ctx, tx)
-	if _, err := findTicketByID(ctx, tx, ticketID); err != nil {
-		return nil, err
-	}
-	return findClocks(ctx, tx, `SELECT `+clockCols+` FROM sla_clocks WHERE ticket_id = $1 ORDER BY id`, ticketID)
+	return findClocks(ctx, s.pool, `SELECT `+clockCols+` FROM sla_clocks WHERE ticket_id = $1 ORDER BY id`, ticketID)
 }
 
 // LiveClocks returns running clocks with ID > after, by ID.
 func (s *Store) LiveClocks(ctx context.Context, after int64, limit int) ([]*backend.Clock, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	return findClocks(ctx, tx, `SELECT `+clockCols+` FROM sla_clocks WHERE state = 'running' AND id > $1 ORDER BY id LIMIT $2`,
+	return findClocks(ctx, s.pool, `SELECT `+clockCols+` FROM sla_clocks WHERE state = 'running' AND id > $1 ORDER BY id LIMIT $2`,
 		after, storekit.PageLimit(limit))
 }
 
@@ -153,8 +143,8 @@ func clockArgs(c *backend.Clock) []any {
 		c.Generation, c.UpdatedAt}
 }
 
-func findClocks(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]*backend.Clock, error) {
-	rows, err := tx.Query(ctx, query, args...)
+func findClocks(ctx context.Context, q querier, query string, args ...any) ([]*backend.Clock, error) {
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, dbError(err, "clocks")
 	}

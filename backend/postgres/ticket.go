@@ -104,33 +104,18 @@ func readTicket(br pgx.BatchResults, t *backend.Ticket, prefix, day string, cs *
 
 // Ticket returns a ticket by number.
 func (s *Store) Ticket(ctx context.Context, number string) (*backend.Ticket, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	t, err := scanTicket(tx.QueryRow(ctx, ticketByNumberSQL, number))
+	t, err := scanTicket(s.pool.QueryRow(ctx, ticketByNumberSQL, number))
 	return t, dbError(err, "ticket %s", number)
 }
 
 // TicketByID returns a ticket by ID.
 func (s *Store) TicketByID(ctx context.Context, id int64) (*backend.Ticket, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	return findTicketByID(ctx, tx, id)
+	return findTicketByID(ctx, s.pool, id)
 }
 
 // Tickets lists tickets newest first, one page at a time.
 func (s *Store) Tickets(ctx context.Context, f backend.TicketFilter) (*backend.TicketPage, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	return findTickets(ctx, tx, f)
+	return findTickets(ctx, s.pool, f)
 }
 
 // UpdateTicket saves t if the stored Version still equals t.Version, appends
@@ -169,15 +154,10 @@ func (s *Store) UpdateTicket(ctx context.Context, t *backend.Ticket, changes []b
 
 // Events returns a ticket's thread, oldest first.
 func (s *Store) Events(ctx context.Context, ticketID int64) ([]*backend.Event, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
+	if _, err := findTicketByID(ctx, s.pool, ticketID); err != nil {
 		return nil, err
 	}
-	defer rollback(ctx, tx)
-	if _, err := findTicketByID(ctx, tx, ticketID); err != nil {
-		return nil, err
-	}
-	return findEvents(ctx, tx, ticketID)
+	return findEvents(ctx, s.pool, ticketID)
 }
 
 const (
@@ -206,13 +186,8 @@ func (s *Store) CreateIncident(ctx context.Context, i *backend.Incident) error {
 
 // Incident returns an incident.
 func (s *Store) Incident(ctx context.Context, id int64) (*backend.Incident, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
 	i := &backend.Incident{}
-	err = tx.QueryRow(ctx, incidentSQL, id).
+	err := s.pool.QueryRow(ctx, incidentSQL, id).
 		Scan(&i.ID, &i.Title, timeCol{&i.CreatedAt})
 	if err != nil {
 		return nil, dbError(err, "incident %d", id)
@@ -305,14 +280,14 @@ func scanTicket(row pgx.Row) (*backend.Ticket, error) {
 	return t, nil
 }
 
-func findTicketByID(ctx context.Context, tx pgx.Tx, id int64) (*backend.Ticket, error) {
-	t, err := scanTicket(tx.QueryRow(ctx, ticketByIDSQL, id))
+func findTicketByID(ctx context.Context, q querier, id int64) (*backend.Ticket, error) {
+	t, err := scanTicket(q.QueryRow(ctx, ticketByIDSQL, id))
 	return t, dbError(err, "ticket %d", id)
 }
 
 // findTickets builds the WHERE clause from fixed fragments, one per filter
 // that is set; values are always placeholders.
-func findTickets(ctx context.Context, tx pgx.Tx, f backend.TicketFilter) (*backend.TicketPage, error) {
+func findTickets(ctx context.Context, q querier, f backend.TicketFilter) (*backend.TicketPage, error) {
 	var (
 		where []string
 		args  []any
@@ -384,7 +359,7 @@ func findTickets(ctx context.Context, tx pgx.Tx, f backend.TicketFilter) (*backe
 	// Planned with the actual values (an unnamed statement), not a cached
 	// generic plan: only then can Postgres see that a search pattern is
 	// rare and use the trigram index instead of walking the primary key.
-	rows, err := tx.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
+	rows, err := q.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
 	if err != nil {
 		return nil, dbError(err, "tickets")
 	}
@@ -447,8 +422,8 @@ func insertChanges(ctx context.Context, tx pgx.Tx, ticketID int64, cs *storekit.
 const eventsSQL = `
 SELECT id, ticket_id, kind, actor_id, at, public, body, data FROM events WHERE ticket_id = $1 ORDER BY id`
 
-func findEvents(ctx context.Context, tx pgx.Tx, ticketID int64) ([]*backend.Event, error) {
-	rows, err := tx.Query(ctx, eventsSQL, ticketID)
+func findEvents(ctx context.Context, q querier, ticketID int64) ([]*backend.Event, error) {
+	rows, err := q.Query(ctx, eventsSQL, ticketID)
 	if err != nil {
 		return nil, dbError(err, "events of ticket %d", ticketID)
 	}
@@ -479,11 +454,6 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // TicketByRequest returns the ticket a reporter filed with a request id.
 func (s *Store) TicketByRequest(ctx context.Context, reporterID int64, requestID string) (*backend.Ticket, error) {
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer rollback(ctx, tx)
-	t, err := scanTicket(tx.QueryRow(ctx, ticketSQL+` WHERE id = (SELECT ticket_id FROM ticket_requests WHERE reporter_id = $1 AND request_id = $2)`, reporterID, requestID))
+	t, err := scanTicket(s.pool.QueryRow(ctx, ticketSQL+` WHERE id = (SELECT ticket_id FROM ticket_requests WHERE reporter_id = $1 AND request_id = $2)`, reporterID, requestID))
 	return t, dbError(err, "ticket of request %s", requestID)
 }

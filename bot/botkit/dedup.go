@@ -16,7 +16,7 @@ type Deduper interface {
 
 // RedisDeduper keeps keys in Redis with SET NX and a TTL.
 type RedisDeduper struct {
-	Client *redis.Client
+	Client redis.Cmdable
 	Prefix string // e.g. "deskbot:tg:update:"
 }
 

@@ -57,18 +57,20 @@ var benchDialog = []step{
 }
 
 // turnMeter waits for the bot's answers and measures each turn from the
-// update's delivery to the answer reaching the fake.
+// update's delivery to the answer reaching the fake. An answer is a sent
+// message, or a question edited in place into the next one.
 type turnMeter struct {
 	mu      sync.Mutex
 	waiting map[int64]chan *models.Message // chat → the reporter waiting
 	expect  map[int64]string
 	lat     []time.Duration
+	byStep  map[string][]time.Duration // expected text → latencies
 }
 
 func newTurnMeter(tg *telegramtest.Server) *turnMeter {
-	m := &turnMeter{waiting: map[int64]chan *models.Message{}, expect: map[int64]string{}}
+	m := &turnMeter{waiting: map[int64]chan *models.Message{}, expect: map[int64]string{}, byStep: map[string][]time.Duration{}}
 	tg.OnCall = func(c telegramtest.Call) {
-		if c.Method != "sendMessage" || c.Result == nil {
+		if (c.Method != "sendMessage" && c.Method != "editMessageText") || c.Result == nil {
 			return
 		}
 		m.mu.Lock()
@@ -99,6 +101,7 @@ func (m *turnMeter) turn(ctx context.Context, chat int64, expect string, deliver
 		d := time.Since(start)
 		m.mu.Lock()
 		m.lat = append(m.lat, d)
+		m.byStep[expect] = append(m.byStep[expect], d)
 		m.mu.Unlock()
 		return msg, nil
 	case <-ctx.Done():
@@ -111,7 +114,33 @@ type benchResult struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	cpu      time.Duration  // CPU time of this process (bot, fake and reporters; not Postgres or Redis)
+	machine  time.Duration  // CPU time of the whole machine (with Postgres and Redis); 0 where unknown
 	calls    map[string]int // Bot API calls by method, getUpdates excluded
+	slowest  []stepTimes    // the steps with the longest p99, slowest first
+}
+
+// stepTimes is the latency of one step of the dialog over all reporters.
+type stepTimes struct {
+	expect   string
+	p50, p99 time.Duration
+}
+
+func percentiles(l []time.Duration) (p50, p99 time.Duration) {
+	if len(l) == 0 {
+		return 0, 0
+	}
+	l = slices.Clone(l)
+	slices.Sort(l)
+	return l[len(l)*50/100], l[min(len(l)-1, len(l)*99/100)]
+}
+
+// slowSteps says where the tail comes from.
+func (r benchResult) slowSteps() string {
+	var parts []string
+	for _, s := range r.slowest {
+		parts = append(parts, fmt.Sprintf("%q p50 %s p99 %s", s.expect, s.p50.Round(time.Millisecond), s.p99.Round(time.Millisecond)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // callsPerTurn says how many Bot API calls a turn took, by method.
@@ -126,6 +155,30 @@ func (r benchResult) callsPerTurn() string {
 // cpuPerTurn is less disturbed by other load on the machine than turns/s.
 func (r benchResult) cpuPerTurn() time.Duration { return r.cpu / time.Duration(max(r.turns, 1)) }
 
+func (r benchResult) machinePerTurn() time.Duration {
+	return r.machine / time.Duration(max(r.turns, 1))
+}
+
+// machineCPU is the busy time of all CPUs since boot, from /proc/stat (0
+// where there is none).
+func machineCPU() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal
+	var busy int64
+	for i, v := range f[1:min(len(f), 9)] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / 100 // USER_HZ
+}
+
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -137,12 +190,15 @@ func (r benchResult) perSec() float64 { return float64(r.turns) / r.elapsed.Seco
 func (m *turnMeter) result(elapsed time.Duration) benchResult {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l := slices.Clone(m.lat)
-	slices.Sort(l)
-	r := benchResult{turns: len(l), elapsed: elapsed}
-	if len(l) > 0 {
-		r.p50, r.p99 = l[len(l)*50/100], l[min(len(l)-1, len(l)*99/100)]
+	r := benchResult{turns: len(m.lat), elapsed: elapsed}
+	r.p50, r.p99 = percentiles(m.lat)
+	for expect, l := range m.byStep {
+		st := stepTimes{expect: expect}
+		st.p50, st.p99 = percentiles(l)
+		r.slowest = append(r.slowest, st)
 	}
+	slices.SortFunc(r.slowest, func(a, b stepTimes) int { return int(b.p99 - a.p99) })
+	r.slowest = r.slowest[:min(3, len(r.slowest))]
 	return r
 }
 
@@ -157,7 +213,7 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	callsBefore := len(tg.Calls())
-	start, cpu := time.Now(), processCPU()
+	start, cpu, machine := time.Now(), processCPU(), machineCPU()
 	for i := range n {
 		wg.Add(1)
 		go func() {
@@ -190,6 +246,7 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	wg.Wait()
 	r := meter.result(time.Since(start))
 	r.cpu = processCPU() - cpu
+	r.machine = machineCPU() - machine
 	r.calls = map[string]int{}
 	for _, c := range tg.Calls()[callsBefore:] {
 		if c.Method != "getUpdates" {
@@ -213,7 +270,7 @@ func BenchmarkTelegram(b *testing.B) {
 			var echo, desk benchResult
 			for i := range b.N {
 				echo = benchEcho(b, mode, n, int64(i))
-				h := newHarness(b, mode, func(c *Config) { c.Workers = 64; c.Limits = DefaultLimits })
+				h := newHarness(b, mode, func(c *Config) { c.Workers = benchWorkers(); c.Limits = DefaultLimits })
 				deliver := func(u *models.Update) { h.deliver(u) }
 				desk = runReporters(b, h.tg, n, 10_000_000+int64(i)*100_000, benchDialog, deliver)
 				h.stop()
@@ -229,6 +286,13 @@ func BenchmarkTelegram(b *testing.B) {
 				mode, n, desk.turns, desk.elapsed.Round(time.Millisecond), desk.perSec(), desk.p50, desk.p99, desk.cpuPerTurn().Round(time.Microsecond),
 				echo.perSec(), echo.p50, echo.p99, echo.cpuPerTurn().Round(time.Microsecond), desk.perSec()/echo.perSec())
 			b.Logf("%s: Bot API calls per turn: deskbot %s; echo %s", mode, desk.callsPerTurn(), echo.callsPerTurn())
+			b.Logf("%s: deskbot's slowest steps: %s", mode, desk.slowSteps())
+			if desk.machine > 0 {
+				// On a machine where Postgres and Redis share the CPUs, the
+				// ratio cannot exceed the ratio of these.
+				b.Logf("%s: machine CPU per turn (with Postgres and Redis): deskbot %s, echo %s",
+					mode, desk.machinePerTurn().Round(time.Microsecond), echo.machinePerTurn().Round(time.Microsecond))
+			}
 		})
 	}
 }
@@ -276,4 +340,11 @@ func benchEcho(b *testing.B, mode string, n int, iter int64) benchResult {
 		turns[i] = s
 	}
 	return runReporters(b, tg, n, 20_000_000+iter*100_000, turns, deliver)
+}
+
+func benchWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("DESKBENCH_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return 64
 }

@@ -319,3 +319,46 @@ func TestRefusedFiles(t *testing.T) {
 		t.Fatalf("ticket after refused files: %+v", tk)
 	}
 }
+
+// TestChoicesFold: a pressed choice is marked on its question and the next
+// question goes into the same message, with its own buttons, by one edit
+// and no new message; where the question cannot be edited, the next one
+// comes as a new message and nothing is lost.
+func TestChoicesFold(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	rep := h.follow(alice.ID)
+	h.deliver(h.tg.Text(alice, "/start"))
+	rep.next("问题概述")
+	h.deliver(h.tg.Text(alice, "提单系统保存时一直转圈，无法提交"))
+	q := rep.next("（2/10）")
+	skip := labelOf(q, "cmd:skip")
+	sends := len(h.tg.CallsTo("sendMessage"))
+	h.answerTo(h.press(alice, q, "cmd:skip"))
+	folded := rep.next("（3/10）")
+	if folded.ID != q.ID || !strings.Contains(folded.Text, "（2/10）") || !strings.Contains(folded.Text, "→ "+skip) {
+		t.Fatalf("the next question did not go into the pressed one: message %d (pressed %d): %q", folded.ID, q.ID, folded.Text)
+	}
+	if telegramtest.ButtonData(folded, "cmd:skip") != "" || labelOf(folded, "opt:category:product") == "" {
+		t.Fatalf("buttons after the fold: %+v", folded.ReplyMarkup)
+	}
+
+	// The question cannot be edited any more: the answer is a new message.
+	h.tg.FailNext("editMessageText", 1, telegramtest.Fault{Code: 400, Description: "Bad Request: message can't be edited"})
+	h.answerTo(h.press(alice, folded, "opt:category:product"))
+	sub := rep.next("具体位置")
+	if sub.ID == folded.ID {
+		t.Fatalf("the answer went into a message that could not be edited")
+	}
+	// Updates of a chat are handled in order, so the folded turn is over:
+	// this answer is the only message sent since the first press.
+	if n := len(h.tg.CallsTo("sendMessage")); n != sends+1 {
+		t.Fatalf("%d messages sent for two choices, want 1", n-sends)
+	}
+	// The choice is still marked on the question, once it can be edited.
+	h.tg.Wait(t, 15*time.Second, "the choice marked on the question", func() bool {
+		m := h.tg.Message(alice.ID, folded.ID)
+		return strings.Contains(m.Text, "→ "+labelOf(folded, "opt:category:product")) && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
+	})
+	h.press(alice, sub, "opt:category:product/house")
+	rep.next("（4/10）")
+}

@@ -93,6 +93,12 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnes
 	h.store = openStore(tb)
 	rdb := testRedis(tb)
 	prefix := "deskbot:test:" + rand.Text()[:10] + ":"
+	// As in cmd/deskbot: the per-update commands go through the
+	// auto-pipeliner.
+	rc, err := rdb.AutoPipeline()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cat, err := catalog.New()
 	if err != nil {
 		tb.Fatal(err)
@@ -115,7 +121,7 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnes
 		}
 	}})
 	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat,
-		Sessions: dialogs.NewRedisStore(rdb, prefix+"dialog:", 0), Logger: testLogger(),
+		Sessions: dialogs.NewRedisStore(rc, prefix+"dialog:", 0), Logger: testLogger(),
 		Filer: &botkit.Filer{Service: h.svc, Files: h.files}})
 	if err != nil {
 		tb.Fatal(err)
@@ -133,7 +139,7 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnes
 		o(&cfg)
 	}
 	d := Deps{Service: h.svc, Engine: engine, Catalog: cat, Files: h.files,
-		Dedup: RedisDeduper{Client: rdb, Prefix: prefix + "update:"}, Logger: testLogger()}
+		Dedup: RedisDeduper{Client: rc, Prefix: prefix + "update:"}, Logger: testLogger()}
 	if deps != nil {
 		deps(&d)
 	}
@@ -177,11 +183,14 @@ func (h *harness) stop() {
 // deliver hands an update to the bot as Telegram would in this mode.
 func (h *harness) deliver(upd *models.Update) { h.tg.Deliver(h.t, upd) }
 
-// chatLog follows one chat's bot messages in order.
+// chatLog follows one chat's bot messages in order. A message returned
+// last may be returned again once edited (a question that took in the
+// answer to its choice).
 type chatLog struct {
-	h    *harness
-	chat int64
-	seen int
+	h        *harness
+	chat     int64
+	seen     int
+	lastText string // of msgs[seen-1] when returned
 }
 
 func (h *harness) follow(chat int64) *chatLog { return &chatLog{h: h, chat: chat} }
@@ -193,10 +202,14 @@ func (l *chatLog) next(parts ...string) *models.Message {
 	var found *models.Message
 	ok := l.h.tg.Poll(15*time.Second, func() bool {
 		msgs := l.h.tg.Messages(l.chat)
-		for i := l.seen; i < len(msgs); i++ {
+		from := l.seen
+		if from > 0 && msgs[from-1].Text != l.lastText {
+			from-- // edited since
+		}
+		for i := from; i < len(msgs); i++ {
 			if telegramtest.Containing(parts...)(msgs[i]) {
 				found = msgs[i]
-				l.seen = i + 1
+				l.seen, l.lastText = i+1, msgs[i].Text
 				return true
 			}
 		}

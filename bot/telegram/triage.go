@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
 
@@ -203,8 +204,9 @@ func (c *Channel) onCallback(ctx context.Context, q *models.CallbackQuery) {
 	}
 }
 
-// onDialogButton passes a dialog choice to the engine; the question it
-// answered is edited to show the choice, without its buttons.
+// onDialogButton passes a dialog choice to the engine. The question it
+// answered is edited to show the choice; the answer to the choice goes
+// into the same message where it reads well (see fold).
 func (c *Channel) onDialogButton(ctx context.Context, q *models.CallbackQuery, msg *models.Message) {
 	if msg.Chat.Type != models.ChatTypePrivate {
 		c.answer(ctx, q, "", false)
@@ -217,13 +219,41 @@ func (c *Channel) onDialogButton(ctx context.Context, q *models.CallbackQuery, m
 		c.fail(ctx, msg.Chat.ID, catalog.Normalize(q.From.LanguageCode), err)
 		return
 	}
+	label := labelOf(msg, q.Data)
+	if text, ok := fold(msg.Text, label, o.Replies); ok {
+		r := o.Replies[0]
+		if c.edit(ctx, msg.Chat.ID, msg.ID, text, keyboard(r.Buttons)) == nil {
+			c.answer(ctx, q, "", false)
+			c.sendOutput(ctx, msg.Chat.ID, dialogs.Output{Replies: o.Replies[1:]})
+			return
+		}
+		// Not editable (too old, deleted): the answer comes as a new message.
+	}
 	// The answer first; stopping the spinner and marking the choice on
 	// the question can follow.
 	c.sendOutput(ctx, msg.Chat.ID, o)
 	c.answer(ctx, q, "", false)
-	if label := labelOf(msg, q.Data); label != "" {
+	if label != "" {
 		c.edit(ctx, msg.Chat.ID, msg.ID, msg.Text+"\n\n→ "+label, nil)
 	}
+}
+
+// foldLimit is how long, in characters, a question may grow by taking in
+// the answers to its choices.
+const foldLimit = 1500
+
+// fold is the text of a pressed question that takes in the choice and the
+// first reply to it, so that a run of choices reads as one message that
+// grows, and costs one edit per choice instead of an edit and a new
+// message (Telegram counts both against the chat's limit). It is false
+// when there is nothing to fold or the message would grow too long; the
+// reply then comes as a new message.
+func fold(question, label string, replies []dialogs.Reply) (string, bool) {
+	if label == "" || len(replies) == 0 || replies[0].Summary != nil {
+		return "", false
+	}
+	text := question + "\n→ " + label + "\n\n" + replies[0].Text
+	return text, utf8.RuneCountInString(text) <= foldLimit
 }
 
 // onRating records the reporter's satisfaction from the buttons under a

@@ -38,6 +38,10 @@ type Main struct {
 	Store      backend.Store
 	Service    *backend.Service
 	Redis      *redis.Client // nil without REDIS_URL
+	// RedisHot is Redis for the commands every update makes (dialog
+	// sessions, de-duplication): an auto-pipeliner over Redis, which sends
+	// the commands of concurrent updates in one round trip.
+	RedisHot redis.Cmdable
 	Catalog    *catalog.Catalog
 	Dialogs    *dialogs.Engine
 	Files      *botkit.Files
@@ -195,6 +199,10 @@ func (m *Main) openRedis(ctx context.Context) error {
 	if err := m.Redis.Ping(pctx).Err(); err != nil {
 		return fmt.Errorf("REDIS_URL: cannot reach %s: %w", opt.Addr, err)
 	}
+	// Closing m.Redis closes the pipeliner too.
+	if m.RedisHot, err = m.Redis.AutoPipeline(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
 	m.Log.Info("sessions: redis", "addr", opt.Addr)
 	return nil
 }
@@ -222,7 +230,7 @@ func (m *Main) openDialogs() error {
 	m.Files = files
 	var sessions dialogs.SessionStore = dialogs.NewMemoryStore(nil, m.Config.DialogIdle)
 	if m.Redis != nil {
-		sessions = dialogs.NewRedisStore(m.Redis, "deskbot:dialog:", m.Config.DialogIdle)
+		sessions = dialogs.NewRedisStore(m.RedisHot, "deskbot:dialog:", m.Config.DialogIdle)
 	}
 	m.Dialogs, err = dialogs.NewEngine(dialogs.Config{
 		Forms: forms, Sessions: sessions, Catalog: cat,
@@ -278,7 +286,7 @@ func (m *Main) Close() error {
 		if err := m.Redis.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close redis: %w", err))
 		}
-		m.Redis = nil
+		m.Redis, m.RedisHot = nil, nil
 	}
 	if m.Store != nil {
 		if err := m.Store.Close(); err != nil {

@@ -14,6 +14,7 @@ package telegramtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -46,8 +47,9 @@ type Call struct {
 
 // Fault is an injected failure for the next calls of a method.
 type Fault struct {
-	Code       int // 429 or a 5xx
-	RetryAfter int // seconds, for 429
+	Code        int    // 429, a 5xx, or a 4xx with Description
+	RetryAfter  int    // seconds, for 429
+	Description string // default: the status text
 }
 
 // Server is the fake. All methods are safe for concurrent use.
@@ -96,10 +98,19 @@ func NewServer() *Server {
 		now: time.Now, nextUpdate: 1000, queued: make(chan struct{}), changed: make(chan struct{}),
 		nextMsg: map[int64]int{}, messages: map[int64]map[int]*models.Message{}, order: map[int64][]int{},
 		files: map[string]fileEntry{}, faults: map[string][]Fault{},
-		client: &http.Client{Timeout: 30 * time.Second},
+		client: &http.Client{Timeout: 30 * time.Second, Transport: webhookTransport()},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// webhookTransport delivers webhook updates as Telegram does: over at most
+// 40 connections at once (setWebhook's default max_connections), kept
+// open between updates.
+func webhookTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost = 40, 40
+	return tr
 }
 
 // URL is the server URL to give to bot.WithServerURL (no trailing slash).
@@ -458,7 +469,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, ok := s.takeFault(method); ok {
-		resp := apiResponse{ErrorCode: f.Code, Description: http.StatusText(f.Code)}
+		resp := apiResponse{ErrorCode: f.Code, Description: cmp.Or(f.Description, http.StatusText(f.Code))}
 		if f.Code == http.StatusTooManyRequests {
 			resp.Description = "Too Many Requests: retry after " + strconv.Itoa(f.RetryAfter)
 			resp.Parameters = &struct {
