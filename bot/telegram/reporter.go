@@ -156,7 +156,7 @@ func (c *Channel) onCommand(ctx context.Context, m *models.Message, key dialogs.
 		}
 		loc := botkit.Locale(p)
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.welcome", map[string]any{"Name": p.Name}), markup: c.mainKeyboard(loc)})
-		c.startForm(ctx, m, key, c.cfg.DefaultForm)
+		c.startFormFor(ctx, m, key, p, c.cfg.DefaultForm)
 	case "new":
 		form := arg
 		if form == "" {
@@ -255,6 +255,11 @@ func (c *Channel) startForm(ctx context.Context, m *models.Message, key dialogs.
 		c.fail(ctx, m.Chat.ID, catalog.Normalize(m.From.LanguageCode), err)
 		return
 	}
+	c.startFormFor(ctx, m, key, p, form)
+}
+
+// startFormFor is startForm for the reporter p, already looked up.
+func (c *Channel) startFormFor(ctx context.Context, m *models.Message, key dialogs.SessionKey, p *backend.Person, form string) {
 	o, err := c.engine.Start(ctx, key, form, botkit.Locale(p))
 	if err != nil {
 		c.say(ctx, m.Chat.ID, c.T(botkit.Locale(p), "telegram.form.unknown", map[string]any{"Form": form}))
