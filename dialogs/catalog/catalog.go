@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -32,6 +33,7 @@ type Catalog struct {
 	localizers map[string]*i18n.Localizer
 	ids        map[string]map[string]struct{} // locale → message ids
 	locales    []string
+	static     sync.Map // locale + "\x00" + id → text, for texts without data
 }
 
 // Option configures New.
@@ -144,8 +146,29 @@ func localeOfFile(name string) (string, bool) {
 func (c *Catalog) T(locale, id string, data map[string]any) string {
 	l, ok := c.localizers[locale]
 	if !ok {
-		l = c.localizers[Normalize(locale)]
+		locale = Normalize(locale)
+		l = c.localizers[locale]
 	}
+	if data != nil {
+		return c.localize(l, id, data)
+	}
+	// Most texts (questions, button labels) take no data: they are
+	// rendered once per locale. Only ids of the catalog are kept, so the
+	// cache stays as small as the catalog whatever the callers pass.
+	_, known := c.ids[locale][id]
+	if _, fallback := c.ids[ZhCN][id]; !known && !fallback {
+		return c.localize(l, id, nil)
+	}
+	key := locale + "\x00" + id
+	if s, ok := c.static.Load(key); ok {
+		return s.(string)
+	}
+	s := c.localize(l, id, nil)
+	c.static.Store(key, s)
+	return s
+}
+
+func (c *Catalog) localize(l *i18n.Localizer, id string, data map[string]any) string {
 	lc := i18n.LocalizeConfig{MessageID: id}
 	if data != nil {
 		lc.TemplateData = data

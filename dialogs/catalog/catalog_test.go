@@ -135,6 +135,16 @@ func TestT(t *testing.T) {
 	if got := c.T(En, "no.such.key", nil); got != "no.such.key" {
 		t.Errorf("missing key = %q, want the id", got)
 	}
+	// Texts without data are rendered once per locale; asked again, in any
+	// order, each locale keeps its own, and texts with data are not frozen.
+	for range 2 {
+		if zh, en, us := c.T(ZhCN, "dialog.btn.skip", nil), c.T(En, "dialog.btn.skip", nil), c.T("en-US", "dialog.btn.skip", nil); zh != "跳过" || en != "Skip" || us != "Skip" {
+			t.Errorf("skip: zh-CN %q, en %q, en-US %q", zh, en, us)
+		}
+	}
+	if a, b := c.T(En, "dialog.err.phone.length", map[string]any{"Got": 10}), c.T(En, "dialog.err.phone.length", map[string]any{"Got": 12}); a == b {
+		t.Errorf("a text with data did not change with it: %q", a)
+	}
 }
 
 func TestWithMessages(t *testing.T) {
