@@ -230,7 +230,7 @@ func (m *Main) openDialogs() error {
 	m.Files = files
 	var sessions dialogs.SessionStore = dialogs.NewMemoryStore(nil, m.Config.DialogIdle)
 	if m.Redis != nil {
-		sessions = dialogs.NewRedisStore(m.RedisHot, "deskbot:dialog:", m.Config.DialogIdle)
+		sessions = dialogs.NewRedisStore(m.RedisHot, m.Config.RedisPrefix+"dialog:", m.Config.DialogIdle)
 	}
 	m.Dialogs, err = dialogs.NewEngine(dialogs.Config{
 		Forms: forms, Sessions: sessions, Catalog: cat,

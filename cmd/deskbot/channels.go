@@ -57,7 +57,7 @@ func (m *Main) openSlack(mux *http.ServeMux) error {
 	}
 	var dedup slackbot.Deduper // nil: de-duplicate in the store
 	if m.Redis != nil {
-		dedup = slackbot.RedisDeduper{Client: m.RedisHot, Prefix: "deskbot:slack:event:"}
+		dedup = slackbot.RedisDeduper{Client: m.RedisHot, Prefix: m.Config.RedisPrefix + "slack:event:"}
 	}
 	sl, err := slackbot.New(cfg, slackbot.Deps{Service: m.Service, Engine: m.Dialogs, Catalog: m.Catalog,
 		Files: m.Files, Dedup: dedup, Console: m.Console, Logger: m.Log.With("component", "slack")})
@@ -79,7 +79,7 @@ func (m *Main) openTelegram(mux *http.ServeMux) error {
 	}
 	var dedup telegram.Deduper // nil: de-duplicate in the store
 	if m.Redis != nil {
-		dedup = telegram.RedisDeduper{Client: m.RedisHot, Prefix: "deskbot:tg:update:"}
+		dedup = telegram.RedisDeduper{Client: m.RedisHot, Prefix: m.Config.RedisPrefix + "tg:update:"}
 	}
 	tg, err := telegram.New(cfg, telegram.Deps{Service: m.Service, Engine: m.Dialogs, Catalog: m.Catalog,
 		Files: m.Files, Dedup: dedup, Console: m.Console, Logger: m.Log.With("component", "telegram")})

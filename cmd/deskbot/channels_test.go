@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strings"
@@ -28,12 +30,12 @@ func TestMainTelegramAndWeb(t *testing.T) {
 	tg := telegramtest.New(t)
 	vars := map[string]string{
 		"DATABASE_URL":         pgtest.NewSchema(t),
-		"REDIS_URL":            redisURL(t),
 		"DESKBOT_DATA":         t.TempDir(),
 		"TELEGRAM_BOT_TOKEN":   telegramtest.Token,
 		"TELEGRAM_API_URL":     tg.URL(),
 		"TELEGRAM_TRIAGE_CHAT": "-100777",
 	}
+	maps.Copy(vars, redisEnv(t))
 	if err := run(ctx, []string{"team", "create", "--name", "技术部"}, env(vars), io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -115,32 +117,48 @@ func TestMainTelegramAndWeb(t *testing.T) {
 	if err != nil || got.AssigneeID != p.ID || got.Status != backend.StatusAssigned {
 		t.Fatalf("after Claim in the triage group: %+v %v", got, err)
 	}
+	// The updates were de-duplicated under REDIS_PREFIX, and nowhere else.
+	keys, err := m.Redis.Keys(ctx, vars["REDIS_PREFIX"]+"tg:update:*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("no update keys under REDIS_PREFIX %q: %v %v", vars["REDIS_PREFIX"], keys, err)
+	}
+	if n, err := m.Redis.Exists(ctx, "deskbot:tg:update:"+strings.TrimPrefix(keys[0], vars["REDIS_PREFIX"]+"tg:update:")).Result(); err != nil || n != 0 {
+		t.Fatalf("an update key outside REDIS_PREFIX: %d %v", n, err)
+	}
 }
 
-// redisURL is the Redis the program tests use: REDIS_URL's server, or the
-// local one, in database 13, emptied first — the program's keys have fixed
-// prefixes, so it must not share a database with other packages' tests.
-// Under CI=true a missing Redis fails the test; elsewhere it skips.
-func redisURL(tb testing.TB) string {
+// redisEnv is the Redis the program tests use: REDIS_URL's server, or the
+// local one, with a key prefix of the test's own, whose keys are deleted
+// when the test ends; two test runs can share the server. Under CI=true a
+// missing Redis fails the test; elsewhere it skips.
+func redisEnv(tb testing.TB) map[string]string {
 	tb.Helper()
-	base := os.Getenv("REDIS_URL")
-	if base == "" {
-		base = "redis://127.0.0.1:6379/0"
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
 	}
-	opt, err := redis.ParseURL(base)
+	opt, err := redis.ParseURL(url)
 	if err != nil {
 		tb.Fatalf("REDIS_URL: %v", err)
 	}
-	opt.DB = 13
 	c := redis.NewClient(opt)
-	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if err := c.FlushDB(ctx).Err(); err != nil {
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("Redis at %s is required under CI: %v", opt.Addr, err)
 		}
 		tb.Skipf("no Redis at %s: %v", opt.Addr, err)
 	}
-	return "redis://" + opt.Addr + "/13"
+	prefix := "deskbot:test:" + rand.Text()[:12] + ":"
+	tb.Cleanup(func() {
+		defer c.Close()
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+	})
+	return map[string]string{"REDIS_URL": url, "REDIS_PREFIX": prefix}
 }

@@ -28,6 +28,10 @@ type Config struct {
 	// RedisURL (REDIS_URL) is a redis:// URL for dialog sessions and
 	// de-duplication. Default: empty, which means in-process state.
 	RedisURL string
+	// RedisPrefix (REDIS_PREFIX) starts every key deskbot writes in Redis,
+	// so that several deployments (or test runs) can share one database.
+	// Default "deskbot:".
+	RedisPrefix string
 	// HTTPAddr (HTTP_ADDR) is where the web chat, console and API listen. Default :8080.
 	HTTPAddr string
 	// TZName (TZ_NAME) is the IANA zone for ticket numbers, dates in dialogs
@@ -93,6 +97,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DatabaseURL: get("DATABASE_URL", ""),
 		DataDir:     get("DESKBOT_DATA", "./data"),
 		RedisURL:    get("REDIS_URL", ""),
+		RedisPrefix: get("REDIS_PREFIX", "deskbot:"),
 		HTTPAddr:    get("HTTP_ADDR", ":8080"),
 		TZName:      get("TZ_NAME", "Asia/Shanghai"),
 		LogLevel:    strings.ToLower(get("LOG_LEVEL", "info")),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"strings"
@@ -62,7 +63,6 @@ func TestMainCrossChannel(t *testing.T) {
 	const tgTriage, slTriage = int64(-100777), "CTRIAGE"
 	vars := map[string]string{
 		"DATABASE_URL":         pgtest.NewSchema(t),
-		"REDIS_URL":            redisURL(t),
 		"DESKBOT_DATA":         t.TempDir(),
 		"TELEGRAM_BOT_TOKEN":   telegramtest.Token,
 		"TELEGRAM_API_URL":     tg.URL(),
@@ -72,6 +72,7 @@ func TestMainCrossChannel(t *testing.T) {
 		"SLACK_API_URL":        sl.APIURL(),
 		"SLACK_TRIAGE_CHANNEL": slTriage,
 	}
+	maps.Copy(vars, redisEnv(t))
 	invite := func() string {
 		t.Helper()
 		var out bytes.Buffer
