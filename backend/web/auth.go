@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -44,6 +46,11 @@ type AuthConfig struct {
 	BcryptCost int
 	// MinPassword is the shortest password accepted. Default 10.
 	MinPassword int
+	// Failures shares the count of failed sign-ins between replicas
+	// (RedisFailures). Default: each process counts its own.
+	Failures Failures
+	// Logger gets warnings. Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Auth signs cookies and CSRF tokens with a server key kept in the
@@ -54,7 +61,9 @@ type Auth struct {
 	svc   *backend.Service
 	key   []byte
 	cfg   AuthConfig
-	fails throttle // recent failed sign-ins
+	fails throttle // recent failed sign-ins seen by this process
+	// sharedDown is when (Unix ns) to try cfg.Failures again after it failed.
+	sharedDown atomic.Int64
 }
 
 // secretName is the name of the cookie-signing key in the secrets table.
@@ -76,6 +85,9 @@ func NewAuth(ctx context.Context, svc *backend.Service, store Store, cfg AuthCon
 	}
 	if cfg.MinPassword <= 0 {
 		cfg.MinPassword = 10
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	key, err := store.Secret(ctx, secretName, randomBytes(32))
 	if err != nil {

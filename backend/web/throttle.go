@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -10,15 +11,31 @@ import (
 
 // Sign-in throttling: a login name that fails maxNameFailures times, or a
 // client address that fails maxAddrFailures times, within failureWindow
-// is refused until the oldest of those failures leaves the window. It is
-// kept per process: with N replicas an attacker gets at most N times the
-// attempts, still far too few to guess a password.
+// is refused until the oldest of those failures leaves the window. Each
+// process counts the failures it sees; with AuthConfig.Failures (Redis,
+// with REDIS_URL) every replica also sees the others', so N replicas do not
+// give an attacker N times the attempts. When the shared count cannot be
+// reached, the process's own still applies.
 const (
 	failureWindow   = 15 * time.Minute
 	maxNameFailures = 5
 	maxAddrFailures = 20
 	throttleKeys    = 100_000 // forget everything past this many keys
 )
+
+// Failures counts failed sign-ins by key over failureWindow, for every
+// replica at once.
+type Failures interface {
+	// Wait is how long key must wait before trying again (0: go ahead)
+	// when it may fail at most max times per window.
+	Wait(ctx context.Context, key string, max int, now time.Time) (time.Duration, error)
+	// Fail records a failed attempt of key.
+	Fail(ctx context.Context, key string, now time.Time) error
+	// Undo takes back the latest attempt of key.
+	Undo(ctx context.Context, key string) error
+	// Forget clears key.
+	Forget(ctx context.Context, key string) error
+}
 
 // throttle remembers recent failed sign-ins by key.
 type throttle struct {
@@ -84,32 +101,78 @@ func (t *throttle) prune(key string, now time.Time) []time.Time {
 
 // SignInWait is how long a sign-in as name from addr must wait (0: go
 // ahead): too many recent failures for the name or from the address.
-func (a *Auth) SignInWait(name, addr string) time.Duration {
+func (a *Auth) SignInWait(ctx context.Context, name, addr string) time.Duration {
 	now := a.cfg.Now()
-	return max(a.fails.wait("name:"+NormalizeLogin(name), maxNameFailures, now), a.fails.wait("addr:"+addr, maxAddrFailures, now))
+	var wait time.Duration
+	for _, k := range []struct {
+		key string
+		max int
+	}{{"name:" + NormalizeLogin(name), maxNameFailures}, {"addr:" + addr, maxAddrFailures}} {
+		wait = max(wait, a.fails.wait(k.key, k.max, now))
+		if a.shared() {
+			w, err := a.cfg.Failures.Wait(ctx, k.key, k.max, now)
+			a.sharedErr(err)
+			wait = max(wait, w)
+		}
+	}
+	return wait
 }
 
 // SignInAttempt counts a sign-in as name from addr as failed before the
 // password is checked, so tries sent all at once are counted too;
 // SignedIn takes it back when it succeeds.
-func (a *Auth) SignInAttempt(name, addr string) {
+func (a *Auth) SignInAttempt(ctx context.Context, name, addr string) {
 	now := a.cfg.Now()
-	a.fails.fail("name:"+NormalizeLogin(name), now)
-	a.fails.fail("addr:"+addr, now)
+	for _, key := range []string{"name:" + NormalizeLogin(name), "addr:" + addr} {
+		a.fails.fail(key, now)
+		if a.shared() {
+			a.sharedErr(a.cfg.Failures.Fail(ctx, key, now))
+		}
+	}
 }
 
 // SignInUncounted takes back the attempt of a sign-in that neither
 // failed nor succeeded (the database was down).
-func (a *Auth) SignInUncounted(name, addr string) {
-	a.fails.undo("name:" + NormalizeLogin(name))
-	a.fails.undo("addr:" + addr)
+func (a *Auth) SignInUncounted(ctx context.Context, name, addr string) {
+	for _, key := range []string{"name:" + NormalizeLogin(name), "addr:" + addr} {
+		a.fails.undo(key)
+		if a.shared() {
+			a.sharedErr(a.cfg.Failures.Undo(ctx, key))
+		}
+	}
 }
 
 // SignedIn clears the failures of name and takes back the attempt counted
 // for addr, after a successful sign-in.
-func (a *Auth) SignedIn(name, addr string) {
-	a.fails.forget("name:" + NormalizeLogin(name))
+func (a *Auth) SignedIn(ctx context.Context, name, addr string) {
+	name = "name:" + NormalizeLogin(name)
+	a.fails.forget(name)
 	a.fails.undo("addr:" + addr)
+	if a.shared() {
+		a.sharedErr(a.cfg.Failures.Forget(ctx, name))
+		a.sharedErr(a.cfg.Failures.Undo(ctx, "addr:"+addr))
+	}
+}
+
+// sharedPause is how long the shared count is left alone after it failed,
+// so that a Redis that is down does not slow every sign-in.
+const sharedPause = 10 * time.Second
+
+// shared reports whether to use the shared count now.
+func (a *Auth) shared() bool {
+	return a.cfg.Failures != nil && time.Now().UnixNano() >= a.sharedDown.Load()
+}
+
+// sharedErr notes a failure of the shared count: it is left alone for
+// sharedPause, and the process's own count applies meanwhile.
+func (a *Auth) sharedErr(err error) {
+	if err == nil {
+		return
+	}
+	until := time.Now().Add(sharedPause).UnixNano()
+	if old := a.sharedDown.Load(); old < time.Now().UnixNano() && a.sharedDown.CompareAndSwap(old, until) {
+		a.cfg.Logger.Warn("web: shared sign-in throttle unavailable; this process's count applies", "pause", sharedPause, "err", err)
+	}
 }
 
 // clientAddr is the address a request came from (without the port).

@@ -58,7 +58,7 @@ type fixture struct {
 	now     time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...func(*web.AuthConfig)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
@@ -72,7 +72,11 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, store: store, hub: web.NewHub(), now: time.Now()}
 	clock := func() time.Time { return f.now }
 	f.svc = backend.NewService(store, backend.ServiceConfig{Changed: f.hub.Changed})
-	f.auth, err = web.NewAuth(ctx, f.svc, store, web.AuthConfig{Now: clock, BcryptCost: bcrypt.MinCost})
+	ac := web.AuthConfig{Now: clock, BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
+	for _, o := range opts {
+		o(&ac)
+	}
+	f.auth, err = web.NewAuth(ctx, f.svc, store, ac)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,11 @@ import (
 // openChannels builds the web chat and console (always on) and the chat
 // platforms that are configured, and mounts their HTTP handlers on mux.
 func (m *Main) openChannels(ctx context.Context, mux *http.ServeMux) error {
-	auth, err := web.NewAuth(ctx, m.Service, m.Store, web.AuthConfig{})
+	ac := web.AuthConfig{Logger: m.Log.With("component", "console")}
+	if m.Redis != nil {
+		ac.Failures = web.RedisFailures{Client: m.Redis, Prefix: m.Config.RedisPrefix + "signin:"}
+	}
+	auth, err := web.NewAuth(ctx, m.Service, m.Store, ac)
 	if err != nil {
 		return err
 	}

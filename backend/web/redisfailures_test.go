@@ -1,0 +1,80 @@
+package web_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/deskbot/deskbot/backend/web"
+)
+
+// testRedis is the Redis at REDIS_ADDR or 127.0.0.1:6379; missing, the
+// test skips, or fails under CI=true.
+func testRedis(t *testing.T) *redis.Client {
+	t.Helper()
+	addr := os.Getenv("REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redis at %s: %v (required under CI=true)", addr, err)
+		}
+		t.Skipf("redis at %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestSharedSignInThrottle: two replicas sharing the count in Redis
+// throttle a name after five failures in all, wherever they happened;
+// with the shared count unreachable, each replica still counts its own.
+func TestSharedSignInThrottle(t *testing.T) {
+	rdb := testRedis(t)
+	prefix := "deskbot:test:" + rand.Text()[:10] + ":signin:"
+	shared := func(ac *web.AuthConfig) { ac.Failures = web.RedisFailures{Client: rdb, Prefix: prefix} }
+	a, b := newFixture(t, shared), newFixture(t, shared)
+	b.now = a.now
+	for i := range 5 {
+		f := a
+		if i%2 == 1 {
+			f = b
+		}
+		if code := f.client().login("dave", "wrong-password-"+strconv.Itoa(i)); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d = %d", i+1, code)
+		}
+	}
+	for name, f := range map[string]*fixture{"a": a, "b": b} {
+		if code := f.client().login("dave", "wrong-password"); code != http.StatusTooManyRequests {
+			t.Fatalf("replica %s after five failures across both = %d, want 429", name, code)
+		}
+	}
+	// The window ends for everyone.
+	a.now, b.now = a.now.Add(15*time.Minute+time.Second), b.now.Add(15*time.Minute+time.Second)
+	if code := b.client().login("dave", "wrong-password"); code != http.StatusUnauthorized {
+		t.Fatalf("after the window = %d, want a password check", code)
+	}
+
+	// Redis unreachable: the replica's own count still throttles.
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	t.Cleanup(func() { down.Close() })
+	c := newFixture(t, func(ac *web.AuthConfig) { ac.Failures = web.RedisFailures{Client: down, Prefix: prefix} })
+	for i := range 5 {
+		if code := c.client().login("erin", "wrong-password-"+strconv.Itoa(i)); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d without Redis = %d", i+1, code)
+		}
+	}
+	if code := c.client().login("erin", "wrong-password"); code != http.StatusTooManyRequests {
+		t.Fatalf("after five failures without Redis = %d, want 429", code)
+	}
+}
