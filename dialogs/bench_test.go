@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/deskbot/deskbot/backend/redistest"
 )
 
 // feedbackAnswers is a whole feedback dialog, ten answers and the two
@@ -33,7 +35,7 @@ func benchStores(b *testing.B) map[string]func(b *testing.B) SessionStore {
 	return map[string]func(b *testing.B) SessionStore{
 		"memory": func(b *testing.B) SessionStore { return NewMemoryStore(nil, time.Hour) },
 		"redis": func(b *testing.B) SessionStore {
-			rdb, prefix := realRedis(b)
+			rdb, prefix := redistest.Open(b)
 			return NewRedisStore(rdb, prefix, time.Hour)
 		},
 	}

@@ -2,72 +2,28 @@ package dialogs
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/deskbot/deskbot/backend/redistest"
 )
-
-// realRedis connects to the Redis at REDIS_URL (default
-// redis://127.0.0.1:6379/0) and returns a client and a key prefix unique to
-// the test; every key under it is deleted when the test ends. Under CI=true
-// an unreachable Redis fails the test; elsewhere it skips.
-//
-//	rdb, prefix := realRedis(t)
-func realRedis(tb testing.TB) (*redis.Client, string) {
-	tb.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		tb.Fatalf("REDIS_URL %q: %v", url, err)
-	}
-	rdb := redis.NewClient(opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("Redis at %s is unreachable under CI=true: %v", url, err)
-		}
-		tb.Skipf("Redis at %s is unreachable (set CI=true to make this fail): %v", url, err)
-	}
-	prefix := "deskbot:test:" + strings.ToLower(rand.Text()[:10]) + ":"
-	tb.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-		rdb.Close()
-	})
-	return rdb, prefix
-}
 
 func TestRedisStore(t *testing.T) {
 	// Real time: every step of a subtest must fit in the idle timeout, so
 	// it is long enough for a loaded CI machine under -race.
 	const idle = 2 * time.Second
 	exerciseStore(t, func(tb testing.TB) storeHarness {
-		rdb, prefix := realRedis(tb)
+		rdb, prefix := redistest.Open(tb)
 		s := NewRedisStore(rdb, prefix, idle)
 		return storeHarness{store: s, expire: func() { time.Sleep(idle + 150*time.Millisecond) }}
 	})
 }
 
 func TestRedisStoreTTL(t *testing.T) {
-	rdb, prefix := realRedis(t)
+	rdb, prefix := redistest.Open(t)
 	ctx := context.Background()
 	s := NewRedisStore(rdb, prefix, 90*time.Second).WithTombstoneTTL(time.Hour)
 	if _, err := s.Put(ctx, testKey, []byte("x"), 0); err != nil {
@@ -86,7 +42,7 @@ func TestRedisStoreTTL(t *testing.T) {
 // goroutines through two engines (two "replicas") sharing the real Redis:
 // every answer must land in its own field, none lost.
 func TestRedisEngineConcurrentInputs(t *testing.T) {
-	rdb, prefix := realRedis(t)
+	rdb, prefix := redistest.Open(t)
 	ctx := context.Background()
 	cat, forms := textsForms(t)
 	filer := &fakeFiler{}
@@ -146,7 +102,7 @@ func TestRedisEngineConcurrentInputs(t *testing.T) {
 // TestRedisEngineConcurrentConfirm presses "confirm" on two replicas at
 // once: exactly one ticket is filed.
 func TestRedisEngineConcurrentConfirm(t *testing.T) {
-	rdb, prefix := realRedis(t)
+	rdb, prefix := redistest.Open(t)
 	ctx := context.Background()
 	cat, forms := textsForms(t)
 	filer := &fakeFiler{}
@@ -183,7 +139,7 @@ func TestRedisEngineConcurrentConfirm(t *testing.T) {
 // TestRedisEngineExpiry lets a dialog on the real Redis expire and checks
 // the reporter is told exactly once.
 func TestRedisEngineExpiry(t *testing.T) {
-	rdb, prefix := realRedis(t)
+	rdb, prefix := redistest.Open(t)
 	ctx := context.Background()
 	cat := mustCatalog(t)
 	forms, _ := DefaultForms(cat)

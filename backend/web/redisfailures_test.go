@@ -1,47 +1,23 @@
 package web_test
 
 import (
-	"context"
-	"crypto/rand"
 	"net/http"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/deskbot/deskbot/backend/redistest"
 	"github.com/deskbot/deskbot/backend/web"
 )
-
-// testRedis is the Redis at REDIS_ADDR or 127.0.0.1:6379; missing, the
-// test skips, or fails under CI=true.
-func testRedis(t *testing.T) *redis.Client {
-	t.Helper()
-	addr := os.Getenv("REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis at %s: %v (required under CI=true)", addr, err)
-		}
-		t.Skipf("redis at %s: %v", addr, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // TestSharedSignInThrottle: two replicas sharing the count in Redis
 // throttle a name after five failures in all, wherever they happened;
 // with the shared count unreachable, each replica still counts its own.
 func TestSharedSignInThrottle(t *testing.T) {
-	rdb := testRedis(t)
-	prefix := "deskbot:test:" + rand.Text()[:10] + ":signin:"
+	rdb, prefix := redistest.Open(t)
+	prefix += "signin:"
 	shared := func(ac *web.AuthConfig) { ac.Failures = web.RedisFailures{Client: rdb, Prefix: prefix} }
 	a, b := newFixture(t, shared), newFixture(t, shared)
 	b.now = a.now

@@ -3,7 +3,6 @@ package slack
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"image"
 	"image/color"
 	"image/png"
@@ -16,12 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/notify"
 	"github.com/deskbot/deskbot/backend/postgres"
 	"github.com/deskbot/deskbot/backend/postgres/pgtest"
+	"github.com/deskbot/deskbot/backend/redistest"
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/slack/slacktest"
 	"github.com/deskbot/deskbot/dialogs"
@@ -60,28 +58,6 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// testRedis connects to the Redis at 127.0.0.1:6379; missing, it skips
-// the test, or fails it under CI=true.
-func testRedis(tb testing.TB) *redis.Client {
-	tb.Helper()
-	addr := os.Getenv("REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("redis at %s: %v (required under CI=true)", addr, err)
-		}
-		tb.Skipf("redis at %s: %v", addr, err)
-	}
-	tb.Cleanup(func() { c.Close() })
-	return c
-}
-
 // openStore opens a migrated Postgres store in a fresh schema.
 func openStore(tb testing.TB) backend.Store {
 	tb.Helper()
@@ -117,8 +93,8 @@ func newHarnessSuggesting(tb testing.TB, mode string, sug dialogs.Suggester, dep
 	tb.Helper()
 	h := &harness{t: tb, mode: mode, done: make(chan struct{})}
 	h.store = openStore(tb)
-	rdb := testRedis(tb)
-	prefix := "deskbot:test:slack:" + rand.Text()[:10] + ":"
+	rdb := redistest.Client(tb)
+	prefix := redistest.Prefix(tb, rdb)
 	cat, err := catalog.New()
 	if err != nil {
 		tb.Fatal(err)

@@ -3,7 +3,6 @@ package telegram
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"image"
 	"image/color"
 	"image/png"
@@ -15,10 +14,10 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/backend/redistest"
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
 	"github.com/deskbot/deskbot/dialogs"
@@ -58,28 +57,6 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// testRedis connects to the Redis at 127.0.0.1:6379; missing, it skips
-// the test, or fails it under CI=true.
-func testRedis(tb testing.TB) *redis.Client {
-	tb.Helper()
-	addr := os.Getenv("REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("redis at %s: %v (required under CI=true)", addr, err)
-		}
-		tb.Skipf("redis at %s: %v", addr, err)
-	}
-	tb.Cleanup(func() { c.Close() })
-	return c
-}
-
 func newHarness(tb testing.TB, mode string, opts ...harnessOpt) *harness {
 	tb.Helper()
 	return newHarnessWith(tb, mode, nil, opts...)
@@ -91,8 +68,7 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnes
 	tb.Helper()
 	h := &harness{t: tb, mode: mode, stopped: make(chan struct{})}
 	h.store = openStore(tb)
-	rdb := testRedis(tb)
-	prefix := "deskbot:test:" + rand.Text()[:10] + ":"
+	rdb, prefix := redistest.Open(tb)
 	// As in cmd/deskbot: the per-update commands go through the
 	// auto-pipeliner.
 	rc, err := rdb.AutoPipeline()

@@ -38,10 +38,7 @@ type Main struct {
 	Store      backend.Store
 	Service    *backend.Service
 	Redis      *redis.Client // nil without REDIS_URL
-	// RedisHot is Redis for the commands every update makes (dialog
-	// sessions, de-duplication): an auto-pipeliner over Redis, which sends
-	// the commands of concurrent updates in one round trip.
-	RedisHot redis.Cmdable
+	RedisHot   redis.Cmdable // the per-update commands (sessions, de-duplication), auto-pipelined; nil without REDIS_URL
 	Catalog    *catalog.Catalog
 	Dialogs    *dialogs.Engine
 	Files      *botkit.Files

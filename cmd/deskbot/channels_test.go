@@ -3,20 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"io"
 	"maps"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-telegram/bot/models"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/postgres/pgtest"
+	"github.com/deskbot/deskbot/backend/redistest"
 	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
 )
 
@@ -127,38 +125,10 @@ func TestMainTelegramAndWeb(t *testing.T) {
 	}
 }
 
-// redisEnv is the Redis the program tests use: REDIS_URL's server, or the
-// local one, with a key prefix of the test's own, whose keys are deleted
-// when the test ends; two test runs can share the server. Under CI=true a
-// missing Redis fails the test; elsewhere it skips.
+// redisEnv points the program at the test Redis, with a key prefix of
+// the test's own (deleted when the test ends): test runs can share Redis.
 func redisEnv(tb testing.TB) map[string]string {
 	tb.Helper()
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		tb.Fatalf("REDIS_URL: %v", err)
-	}
-	c := redis.NewClient(opt)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("Redis at %s is required under CI: %v", opt.Addr, err)
-		}
-		tb.Skipf("no Redis at %s: %v", opt.Addr, err)
-	}
-	prefix := "deskbot:test:" + rand.Text()[:12] + ":"
-	tb.Cleanup(func() {
-		defer c.Close()
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
-	})
-	return map[string]string{"REDIS_URL": url, "REDIS_PREFIX": prefix}
+	_, prefix := redistest.Open(tb)
+	return map[string]string{"REDIS_URL": redistest.URL(), "REDIS_PREFIX": prefix}
 }
