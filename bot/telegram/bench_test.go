@@ -249,7 +249,10 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	r.machine = machineCPU() - machine
 	r.calls = map[string]int{}
 	for _, c := range tg.Calls()[callsBefore:] {
-		if c.Method != "getUpdates" {
+		switch {
+		case c.InWebhookReply:
+			r.calls[c.Method+" (in webhook replies)"]++
+		case c.Method != "getUpdates":
 			r.calls[c.Method]++
 		}
 	}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-telegram/bot/models"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
@@ -197,31 +200,59 @@ func TestWebhookAuth(t *testing.T) {
 }
 
 // TestOutsiderCannotClaim: someone in the group who is not a linked
-// assistant presses Claim; they are told no and nothing changes.
+// assistant presses Claim; they are told no and nothing changes. The
+// "no" is a call of its own in webhook mode too: only presses answered
+// without a word are answered in the reply to their delivery.
 func TestOutsiderCannotClaim(t *testing.T) {
-	h := newHarness(t, ModePoll)
-	number := h.fileTicket(alice, h.follow(alice.ID), false)
-	card := h.follow(triageChat).next(number)
-	// alice is a reporter, eve is unknown: neither may claim.
-	for _, u := range []struct{ name string }{{"eve"}, {"alice"}} {
-		who := eve
-		if u.name == "alice" {
-			who = alice
+	for _, mode := range []string{ModePoll, ModeWebhook} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, mode)
+			number := h.fileTicket(alice, h.follow(alice.ID), false)
+			card := h.follow(triageChat).next(number)
+			// alice is a reporter, eve is unknown: neither may claim.
+			for _, who := range []models.User{eve, alice} {
+				ans := h.answerTo(h.press(who, card, "tk:claim:"+number))
+				if ans.Params["show_alert"] != "true" || !strings.Contains(ans.Params["text"], "权限") || ans.InWebhookReply {
+					t.Fatalf("%s: answer %+v", who.FirstName, ans)
+				}
+			}
+			tk, err := h.store.Ticket(context.Background(), number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tk.AssigneeID != 0 || tk.Status != backend.StatusNew {
+				t.Fatalf("an outsider changed the ticket: %s, assignee %d", tk.Status, tk.AssigneeID)
+			}
+			if m := h.tg.Message(card.Chat.ID, card.ID); m.EditDate != 0 {
+				t.Fatalf("the card was edited: %q", m.Text)
+			}
+		})
+	}
+}
+
+// TestWebhookReplyAnswers: in webhook mode a pressed dialog choice is
+// answered in the reply to its delivery, so the spinner stops at once, and
+// the bot makes no answerCallbackQuery call of its own for it.
+func TestWebhookReplyAnswers(t *testing.T) {
+	h := newHarness(t, ModeWebhook)
+	rep := h.follow(alice.ID)
+	h.deliver(h.tg.Text(alice, "/start"))
+	rep.next("问题概述")
+	h.deliver(h.tg.Text(alice, "提单系统保存时一直转圈，无法提交"))
+	q := rep.next("（2/10）")
+	pressed := h.press(alice, q, "cmd:skip")
+	q = rep.next("（3/10）")
+	h.press(alice, q, "opt:category:product")
+	rep.next("具体位置")
+	// A chat's updates are handled in order: the first press is done.
+	var answers []telegramtest.Call
+	for _, c := range h.tg.CallsTo("answerCallbackQuery") {
+		if c.Params["callback_query_id"] == pressed.CallbackQuery.ID {
+			answers = append(answers, c)
 		}
-		ans := h.answerTo(h.press(who, card, "tk:claim:"+number))
-		if ans.Params["show_alert"] != "true" || !strings.Contains(ans.Params["text"], "权限") {
-			t.Fatalf("%s: answer %v", u.name, ans.Params)
-		}
 	}
-	tk, err := h.store.Ticket(context.Background(), number)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tk.AssigneeID != 0 || tk.Status != backend.StatusNew {
-		t.Fatalf("an outsider changed the ticket: %s, assignee %d", tk.Status, tk.AssigneeID)
-	}
-	if m := h.tg.Message(card.Chat.ID, card.ID); m.EditDate != 0 {
-		t.Fatalf("the card was edited: %q", m.Text)
+	if len(answers) != 1 || !answers[0].InWebhookReply || answers[0].Status != http.StatusOK {
+		t.Fatalf("answers to the press: %+v, want one, in the webhook reply", answers)
 	}
 }
 

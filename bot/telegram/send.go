@@ -85,6 +85,9 @@ func (c *Channel) editMarkup(ctx context.Context, chat int64, id int, markup *mo
 // answer stops the spinner on a pressed button, with an optional toast
 // (alert: a dialog the user must close).
 func (c *Channel) answer(ctx context.Context, q *models.CallbackQuery, text string, alert bool) {
+	if id, _ := ctx.Value(answeredKey{}).(string); id == q.ID && text == "" {
+		return // in the reply to the webhook delivery
+	}
 	if _, err := c.bot.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: clip(text, 200), ShowAlert: alert}); err != nil {
 		c.log.Debug("telegram: answerCallbackQuery", "err", err)
 	}

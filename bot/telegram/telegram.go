@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,9 @@ type Channel struct {
 	work    context.Context // handlers' context: outlives Run's so taken updates finish
 	running atomic.Bool
 	done    chan struct{} // closed when the workers have drained
+	// answered holds the ids of button presses answered in the reply to
+	// their webhook delivery, until their update is processed.
+	answered sync.Map
 
 	cards *botkit.Cards
 	pings *botkit.Pings
@@ -251,6 +255,11 @@ func (c *Channel) serveChat(ctx context.Context, chat int64) {
 // chat's turn, rather than on the intake path, so that its round trip
 // does not hold up every other chat.
 func (c *Channel) process(ctx context.Context, upd *models.Update) {
+	if q := upd.CallbackQuery; q != nil {
+		if _, ok := c.answered.LoadAndDelete(q.ID); ok {
+			ctx = context.WithValue(ctx, answeredKey{}, q.ID)
+		}
+	}
 	first, err := c.dedup.First(ctx, strconv.FormatInt(c.botID, 10)+":"+strconv.FormatInt(upd.ID, 10), c.cfg.DedupTTL)
 	if err != nil {
 		// Better twice than never: go on without de-duplication.
@@ -302,13 +311,41 @@ func (c *Channel) WebhookHandler() http.Handler {
 			http.Error(w, "malformed update", http.StatusBadRequest)
 			return
 		}
+		q := upd.CallbackQuery
+		inReply := q != nil && answeredInReply(q.Data)
+		if inReply {
+			c.answered.Store(q.ID, struct{}{}) // before its handler can run
+		}
 		if !c.running.Load() || !c.enqueue(&upd) {
+			if inReply {
+				c.answered.Delete(q.ID)
+			}
 			// Not serving (starting or stopping): Telegram will retry.
 			http.Error(w, "not running", http.StatusServiceUnavailable)
 			return
 		}
+		if inReply {
+			// The spinner on the button stops now, without a call of
+			// its own (Telegram runs a method given in the reply).
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]string{"method": "answerCallbackQuery", "callback_query_id": q.ID})
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 	})
+}
+
+// answeredKey marks, in a handler's context, the id of a button press
+// already answered in the webhook reply.
+type answeredKey struct{}
+
+// answeredInReply reports whether a press of a button with data is always
+// answered without a text, so that the reply to its webhook delivery can
+// answer it: every button but the triage card's (tk:), the rating's (rt:)
+// and the escalation ping's (sl:), whose answers may say something.
+func answeredInReply(data string) bool {
+	prefix, _, _ := strings.Cut(data, ":")
+	return prefix != "tk" && prefix != "rt" && prefix != "sl"
 }
 
 // handle runs one update to the end; a panic is logged, not fatal.

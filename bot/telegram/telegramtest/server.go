@@ -43,6 +43,9 @@ type Call struct {
 	At     time.Time
 	Status int             // the HTTP status answered (200, 429, 5xx)
 	Result *models.Message // the message sent or edited, if any
+	// InWebhookReply: the bot made the call in its answer to a webhook
+	// delivery, not as a request of its own.
+	InWebhookReply bool
 }
 
 // Fault is an injected failure for the next calls of a method.
@@ -292,9 +295,58 @@ func (s *Server) PostRaw(ctx context.Context, url string, body []byte, secret st
 	if err != nil {
 		return 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		s.webhookReply(resp.Header.Get("Content-Type"), reply)
+	}
 	return resp.StatusCode, nil
+}
+
+// webhookReply runs the method a bot may put in its answer to a webhook
+// delivery ({"method": …, params…} as JSON), as Telegram does; its result
+// goes nowhere.
+func (s *Server) webhookReply(contentType string, body []byte) {
+	if !strings.HasPrefix(contentType, "application/json") || len(bytes.TrimSpace(body)) == 0 {
+		return
+	}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return
+	}
+	var method string
+	if json.Unmarshal(raw["method"], &method) != nil || method == "" || method == "getUpdates" {
+		return
+	}
+	params := map[string]string{}
+	for k, v := range raw {
+		var str string
+		if json.Unmarshal(v, &str) == nil {
+			params[k] = str
+		} else {
+			params[k] = string(v)
+		}
+	}
+	delete(params, "method")
+	s.call(Call{Method: method, Params: params, InWebhookReply: true})
+}
+
+// call applies c's method and records c with its outcome. The call is
+// recorded in the same critical section that applies it, so a test that
+// sees its effect (a message sent or edited) also finds the call in Calls.
+func (s *Server) call(c Call) (any, int, string) {
+	s.mu.Lock()
+	result, code, desc := s.apply(c.Method, c.Params)
+	c.Status = code
+	if m, ok := result.(*models.Message); ok && code == http.StatusOK {
+		c.Result = m
+	}
+	hook := s.recordLocked(&c)
+	s.mu.Unlock()
+	if hook != nil {
+		hook(c)
+	}
+	return result, code, desc
 }
 
 // Deliver hands upd to the bot the way Telegram would: to the webhook if
@@ -480,20 +532,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, f.Code, resp)
 		return
 	}
-	// The call is recorded in the same critical section that applies it,
-	// so a test that sees its effect (a message sent or edited) also finds
-	// the call in Calls.
-	s.mu.Lock()
-	result, code, desc := s.apply(method, params)
-	call := Call{Method: method, Params: params, Status: code}
-	if m, ok := result.(*models.Message); ok && code == http.StatusOK {
-		call.Result = m
-	}
-	hook := s.recordLocked(&call)
-	s.mu.Unlock()
-	if hook != nil {
-		hook(call)
-	}
+	result, code, desc := s.call(Call{Method: method, Params: params})
 	if code != http.StatusOK {
 		writeJSON(w, code, apiResponse{ErrorCode: code, Description: desc})
 		return
