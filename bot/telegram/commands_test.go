@@ -327,10 +327,7 @@ func TestRefusedFiles(t *testing.T) {
 func TestChoicesFold(t *testing.T) {
 	h := newHarness(t, ModePoll)
 	rep := h.follow(alice.ID)
-	h.deliver(h.tg.Text(alice, "/start"))
-	rep.next("问题概述")
-	h.deliver(h.tg.Text(alice, "提单系统保存时一直转圈，无法提交"))
-	q := rep.next("（2/10）")
+	q := h.toSecondQuestion(alice, rep)
 	skip := labelOf(q, "cmd:skip")
 	sends := len(h.tg.CallsTo("sendMessage"))
 	h.answerTo(h.press(alice, q, "cmd:skip"))

@@ -236,10 +236,7 @@ func TestOutsiderCannotClaim(t *testing.T) {
 func TestWebhookReplyAnswers(t *testing.T) {
 	h := newHarness(t, ModeWebhook)
 	rep := h.follow(alice.ID)
-	h.deliver(h.tg.Text(alice, "/start"))
-	rep.next("问题概述")
-	h.deliver(h.tg.Text(alice, "提单系统保存时一直转圈，无法提交"))
-	q := rep.next("（2/10）")
+	q := h.toSecondQuestion(alice, rep)
 	pressed := h.press(alice, q, "cmd:skip")
 	q = rep.next("（3/10）")
 	h.press(alice, q, "opt:category:product")

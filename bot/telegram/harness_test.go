@@ -245,6 +245,16 @@ func (h *harness) fileTicket(u models.User, log *chatLog, confirmTwice bool) str
 	return h.fromOrderNumber(u, log, confirmTwice)
 }
 
+// toSecondQuestion starts the feedback dialog for u, answers the summary,
+// and returns the second question (its buttons are choices).
+func (h *harness) toSecondQuestion(u models.User, log *chatLog) *models.Message {
+	h.t.Helper()
+	h.deliver(h.tg.Text(u, "/start"))
+	log.next("问题概述")
+	h.deliver(h.tg.Text(u, "提单系统保存时一直转圈，无法提交"))
+	return log.next("（2/10）")
+}
+
 // toScreenshots runs the feedback dialog up to the screenshots question.
 func (h *harness) toScreenshots(u models.User, log *chatLog) {
 	h.t.Helper()
