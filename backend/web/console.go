@@ -245,14 +245,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, addr := r.PostFormValue("name"), clientAddr(r)
-	if wait := c.auth.SignInWait(r.Context(), name, addr); wait > 0 {
+	attempt, wait := c.auth.SignInAttempt(r.Context(), name, addr)
+	if wait > 0 {
 		minutes := int((wait + time.Minute - 1) / time.Minute)
 		c.log.Warn("web: sign-in throttled", "addr", addr)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		c.renderLogin(w, r, http.StatusTooManyRequests, c.tr.T(loc, "web.login.throttled", map[string]any{"Minutes": minutes}))
 		return
 	}
-	c.auth.SignInAttempt(r.Context(), name, addr)
 	p, err := c.auth.CheckPassword(r.Context(), name, r.PostFormValue("password"))
 	if err != nil {
 		if backend.ErrorCode(err) == backend.EUNAUTHORIZED {
@@ -260,11 +260,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			c.renderLogin(w, r, http.StatusUnauthorized, c.tr.T(loc, "web.login.bad", nil))
 			return
 		}
-		c.auth.SignInUncounted(r.Context(), name, addr)
+		c.auth.SignInUncounted(r.Context(), attempt)
 		c.fail(w, r, nil, err)
 		return
 	}
-	c.auth.SignedIn(r.Context(), name, addr)
+	c.auth.SignedIn(r.Context(), attempt)
 	c.auth.startSession(w, r, p)
 	c.log.Info("web: signed in", "person", p.ID, "with", "password")
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)

@@ -3,11 +3,13 @@ package web_test
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/redistest"
 	"github.com/deskbot/deskbot/backend/web"
 )
@@ -39,6 +41,40 @@ func TestSharedSignInThrottle(t *testing.T) {
 	a.now, b.now = a.now.Add(15*time.Minute+time.Second), b.now.Add(15*time.Minute+time.Second)
 	if code := b.client().login("dave", "wrong-password"); code != http.StatusUnauthorized {
 		t.Fatalf("after the window = %d, want a password check", code)
+	}
+	// A sign-in on one replica clears the name's failures on every one.
+	_, pw := b.user("dave", backend.RoleAssistant)
+	for i := range 3 {
+		a.client().login("dave", "wrong-password-"+strconv.Itoa(i))
+	}
+	if code := b.client().login("dave", pw); code != http.StatusSeeOther {
+		t.Fatalf("sign-in = %d", code)
+	}
+	for i := range 5 {
+		if code := a.client().login("dave", "wrong-password-"+strconv.Itoa(i)); code != http.StatusUnauthorized {
+			t.Fatalf("failure %d after a sign-in = %d, want a password check", i+1, code)
+		}
+	}
+
+	// Tries sent at once to both replicas: checking and counting are one
+	// step in Redis, so at most five of twenty reach a password check.
+	a.now, b.now = a.now.Add(15*time.Minute+time.Second), b.now.Add(15*time.Minute+time.Second)
+	var wg sync.WaitGroup
+	codes := make(chan int, 20)
+	for i := range 20 {
+		f := []*fixture{a, b}[i%2]
+		wg.Go(func() { codes <- f.client().login("frank", "wrong-password-"+strconv.Itoa(i)) })
+	}
+	wg.Wait()
+	close(codes)
+	checked := 0
+	for code := range codes {
+		if code == http.StatusUnauthorized {
+			checked++
+		}
+	}
+	if checked > 5 {
+		t.Fatalf("%d of 20 parallel tries on two replicas were checked, want at most 5", checked)
 	}
 
 	// Redis unreachable: the replica's own count still throttles.

@@ -11,11 +11,11 @@ import (
 
 // Sign-in throttling: a login name that fails maxNameFailures times, or a
 // client address that fails maxAddrFailures times, within failureWindow
-// is refused until the oldest of those failures leaves the window. Each
-// process counts the failures it sees; with AuthConfig.Failures (Redis,
-// with REDIS_URL) every replica also sees the others', so N replicas do not
-// give an attacker N times the attempts. When the shared count cannot be
-// reached, the process's own still applies.
+// is refused until the oldest of those failures leaves the window. With
+// AuthConfig.Failures (Redis, with REDIS_URL) the failures are counted for
+// every replica at once, so N replicas do not give an attacker N times the
+// attempts; while that count cannot be reached, and without it, each
+// process counts the failures it sees.
 const (
 	failureWindow   = 15 * time.Minute
 	maxNameFailures = 5
@@ -26,13 +26,13 @@ const (
 // Failures counts failed sign-ins by key over failureWindow, for every
 // replica at once.
 type Failures interface {
-	// Wait is how long key must wait before trying again (0: go ahead)
-	// when it may fail at most max times per window.
-	Wait(ctx context.Context, key string, max int, now time.Time) (time.Duration, error)
-	// Fail records a failed attempt of key.
-	Fail(ctx context.Context, key string, now time.Time) error
-	// Undo takes back the latest attempt of key.
-	Undo(ctx context.Context, key string) error
+	// Attempt counts an attempt of key as failed, unless key failed max
+	// times within the window already: then it counts nothing and says how
+	// long to wait. Checking and counting are one step, so tries sent all
+	// at once cannot all pass the check. id names the attempt for Undo.
+	Attempt(ctx context.Context, key string, max int, now time.Time) (id string, wait time.Duration, err error)
+	// Undo takes back the attempt id of key.
+	Undo(ctx context.Context, key, id string) error
 	// Forget clears key.
 	Forget(ctx context.Context, key string) error
 }
@@ -43,26 +43,20 @@ type throttle struct {
 	failures map[string][]time.Time
 }
 
-// wait is how long key must wait before trying again (0: go ahead) when
-// it may fail at most max times per window.
-func (t *throttle) wait(key string, max int, now time.Time) time.Duration {
+// attempt counts an attempt of key unless it failed max times within the
+// window; then it returns how long to wait, and counts nothing.
+func (t *throttle) attempt(key string, max int, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	recent := t.prune(key, now)
-	if len(recent) < max {
-		return 0
+	if len(recent) >= max {
+		return recent[len(recent)-max].Add(failureWindow).Sub(now)
 	}
-	return recent[len(recent)-max].Add(failureWindow).Sub(now)
-}
-
-// fail records a failed attempt of key.
-func (t *throttle) fail(key string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.failures == nil || len(t.failures) > throttleKeys {
 		t.failures = map[string][]time.Time{}
 	}
-	t.failures[key] = append(t.prune(key, now), now)
+	t.failures[key] = append(recent, now)
+	return 0
 }
 
 // forget clears key after a successful sign-in.
@@ -72,7 +66,7 @@ func (t *throttle) forget(key string) {
 	delete(t.failures, key)
 }
 
-// undo takes back the latest attempt of key (it succeeded).
+// undo takes back the latest attempt of key.
 func (t *throttle) undo(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -99,59 +93,82 @@ func (t *throttle) prune(key string, now time.Time) []time.Time {
 	return fs
 }
 
-// SignInWait is how long a sign-in as name from addr must wait (0: go
-// ahead): too many recent failures for the name or from the address.
-func (a *Auth) SignInWait(ctx context.Context, name, addr string) time.Duration {
-	now := a.cfg.Now()
-	var wait time.Duration
-	for _, k := range []struct {
-		key string
-		max int
-	}{{"name:" + NormalizeLogin(name), maxNameFailures}, {"addr:" + addr, maxAddrFailures}} {
-		wait = max(wait, a.fails.wait(k.key, k.max, now))
-		if a.shared() {
-			w, err := a.cfg.Failures.Wait(ctx, k.key, k.max, now)
-			a.sharedErr(err)
-			wait = max(wait, w)
-		}
-	}
-	return wait
+// SignIn is a sign-in attempt counted as failed until SignedIn or
+// SignInUncounted takes it back.
+type SignIn struct {
+	keys [2]string // the login name's and the address's
+	ids  [2]string // their attempts in the shared count; "": in this process's
 }
+
+// signInLimits are the failures allowed per window for SignIn.keys.
+var signInLimits = [2]int{maxNameFailures, maxAddrFailures}
 
 // SignInAttempt counts a sign-in as name from addr as failed before the
-// password is checked, so tries sent all at once are counted too;
-// SignedIn takes it back when it succeeds.
-func (a *Auth) SignInAttempt(ctx context.Context, name, addr string) {
+// password is checked, so tries sent all at once are counted too; SignedIn
+// takes it back when it succeeds. When the name or the address failed too
+// often lately it counts nothing and returns how long to wait instead.
+func (a *Auth) SignInAttempt(ctx context.Context, name, addr string) (*SignIn, time.Duration) {
 	now := a.cfg.Now()
-	for _, key := range []string{"name:" + NormalizeLogin(name), "addr:" + addr} {
-		a.fails.fail(key, now)
+	in := &SignIn{keys: [2]string{"name:" + NormalizeLogin(name), "addr:" + addr}}
+	for i, key := range in.keys {
+		wait, counted := time.Duration(0), false
 		if a.shared() {
-			a.sharedErr(a.cfg.Failures.Fail(ctx, key, now))
+			sctx, cancel := sharedContext(ctx)
+			id, w, err := a.cfg.Failures.Attempt(sctx, key, signInLimits[i], now)
+			cancel()
+			a.sharedErr(err)
+			in.ids[i], wait, counted = id, w, err == nil
+		}
+		if !counted {
+			wait = a.fails.attempt(key, signInLimits[i], now)
+		}
+		if wait > 0 {
+			a.takeBack(ctx, in, i)
+			return nil, wait
 		}
 	}
+	return in, 0
 }
 
-// SignInUncounted takes back the attempt of a sign-in that neither
-// failed nor succeeded (the database was down).
-func (a *Auth) SignInUncounted(ctx context.Context, name, addr string) {
-	for _, key := range []string{"name:" + NormalizeLogin(name), "addr:" + addr} {
-		a.fails.undo(key)
-		if a.shared() {
-			a.sharedErr(a.cfg.Failures.Undo(ctx, key))
-		}
-	}
-}
+// SignInUncounted takes back an attempt that neither failed nor
+// succeeded (the database was down).
+func (a *Auth) SignInUncounted(ctx context.Context, in *SignIn) { a.takeBack(ctx, in, len(in.keys)) }
 
-// SignedIn clears the failures of name and takes back the attempt counted
-// for addr, after a successful sign-in.
-func (a *Auth) SignedIn(ctx context.Context, name, addr string) {
-	name = "name:" + NormalizeLogin(name)
-	a.fails.forget(name)
-	a.fails.undo("addr:" + addr)
+// SignedIn clears the failures of the login name and takes back the
+// attempt counted for the address, after a successful sign-in.
+func (a *Auth) SignedIn(ctx context.Context, in *SignIn) {
+	a.fails.forget(in.keys[0])
 	if a.shared() {
-		a.sharedErr(a.cfg.Failures.Forget(ctx, name))
-		a.sharedErr(a.cfg.Failures.Undo(ctx, "addr:"+addr))
+		sctx, cancel := sharedContext(ctx)
+		a.sharedErr(a.cfg.Failures.Forget(sctx, in.keys[0]))
+		cancel()
 	}
+	a.undo(ctx, in, 1)
+}
+
+// takeBack takes back the first n attempts of in.
+func (a *Auth) takeBack(ctx context.Context, in *SignIn, n int) {
+	for i := range n {
+		a.undo(ctx, in, i)
+	}
+}
+
+// undo takes back attempt i of in, where it was counted.
+func (a *Auth) undo(ctx context.Context, in *SignIn, i int) {
+	if in.ids[i] == "" {
+		a.fails.undo(in.keys[i])
+		return
+	}
+	sctx, cancel := sharedContext(ctx)
+	defer cancel()
+	a.sharedErr(a.cfg.Failures.Undo(sctx, in.keys[i], in.ids[i]))
+}
+
+// sharedContext is a request's context for the shared count: a client
+// that hangs up must not make the count look unavailable (and so switch
+// it off), and a slow Redis must not hold up a sign-in for long.
+func sharedContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 }
 
 // sharedPause is how long the shared count is left alone after it failed,
