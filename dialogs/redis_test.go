@@ -168,3 +168,34 @@ func TestRedisEngineExpiry(t *testing.T) {
 		t.Fatalf("expiry notice repeated: %q", out.Replies[0].Text)
 	}
 }
+
+// TestRedisPutReplayed: the same put run twice (go-redis sends a command
+// again after a network error) returns its version the second time, not
+// a conflict; a different put from the same version still conflicts.
+func TestRedisPutReplayed(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := redistest.Open(t)
+	s := NewRedisStore(rdb, prefix, time.Minute)
+	key := SessionKey{Platform: "test", ChatID: "1", UserID: "1"}
+	v1, err := s.Put(ctx, key, []byte("a"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk, mk := s.keys(key)
+	put := func(id int64) (int64, error) {
+		return putScript.Run(ctx, rdb, []string{sk, mk}, v1, "b", time.Minute.Milliseconds(), 2*time.Minute.Milliseconds(), 1, id).Int64()
+	}
+	v2, err := put(42)
+	if err != nil || v2 != v1+1 {
+		t.Fatalf("put: %d %v, want %d", v2, err, v1+1)
+	}
+	if again, err := put(42); err != nil || again != v2 {
+		t.Fatalf("the same put again: %d %v, want %d", again, err, v2)
+	}
+	if other, err := put(43); err != nil || other != -1 {
+		t.Fatalf("another put from the old version: %d %v, want -1 (conflict)", other, err)
+	}
+	if rec, err := s.Get(ctx, key); err != nil || string(rec.Data) != "b" || rec.Version != v2 {
+		t.Fatalf("stored %q v%d %v", rec.Data, rec.Version, err)
+	}
+}

@@ -46,14 +46,21 @@ func (s *RedisStore) keys(key SessionKey) (session, marker string) {
 }
 
 // KEYS: session, marker. ARGV: expected version ("0": none), data, idle ms,
-// marker ms, first version. Returns the new version, or -1 on conflict.
+// marker ms, first version, write id. Returns the new version, or -1 on
+// conflict. The session keeps the id of the write that made it (w), so the
+// same write run again (go-redis retries a command, or a whole
+// auto-pipelined batch, after a network error) returns its version instead
+// of a conflict that would make the engine apply the input a second time.
 var putScript = redis.NewScript(`
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then v = '0' end
-if v ~= ARGV[1] then return -1 end
+if v ~= ARGV[1] then
+  if v ~= '0' and redis.call('HGET', KEYS[1], 'w') == ARGV[6] then return tonumber(v) end
+  return -1
+end
 local nv
 if v == '0' then nv = tonumber(ARGV[5]) else nv = tonumber(v) + 1 end
-redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'w', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 return nv
@@ -102,7 +109,7 @@ func (s *RedisStore) Put(ctx context.Context, key SessionKey, data []byte, versi
 	// the version of an earlier session with the same key cannot match it.
 	first := rand.Int64N(1<<52) + 1
 	n, err := putScript.Run(ctx, s.rdb, []string{sk, mk},
-		strconv.FormatInt(version, 10), data, s.idle.Milliseconds(), (s.idle + s.tombstone).Milliseconds(), first).Int64()
+		strconv.FormatInt(version, 10), data, s.idle.Milliseconds(), (s.idle + s.tombstone).Milliseconds(), first, rand.Int64()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("dialogs: redis put session: %w", err)
 	}
