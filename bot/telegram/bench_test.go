@@ -168,6 +168,9 @@ func machineCPU() time.Duration {
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0
+	}
 	var busy int64
 	for i, v := range f[1:min(len(f), 9)] {
 		if i == 3 || i == 4 { // idle, iowait
