@@ -40,6 +40,9 @@ type Output struct {
 	// SuggestionID is the incident joined or the knowledge-base entry that
 	// solved the problem.
 	SuggestionID string
+	// Stale is set when the input was a button of an earlier question:
+	// nothing was recorded, and the replies show the current question again.
+	Stale bool
 }
 
 // Outcome is how a dialog ended.

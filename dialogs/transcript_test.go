@@ -325,6 +325,9 @@ func writeOutput(b *strings.Builder, out Output) {
 			b.WriteString("   " + strings.Join(cells, " ") + "\n")
 		}
 	}
+	if out.Stale {
+		b.WriteString("== stale button: nothing recorded\n")
+	}
 	if out.Done {
 		fmt.Fprintf(b, "== done: %s %s%s\n", out.Outcome, out.TicketNumber, out.SuggestionID)
 	}

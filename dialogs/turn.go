@@ -100,8 +100,7 @@ func (t *turn) run() {
 		t.reshow()
 		return
 	case t.in.Button != "":
-		t.say("dialog.err.stale_button", nil)
-		t.reshow()
+		t.staleButton()
 		return
 	}
 
@@ -280,8 +279,7 @@ func (t *turn) notHere(c command) bool {
 	if t.in.Button == "" {
 		return false
 	}
-	t.say("dialog.err.stale_button", nil)
-	t.reshow()
+	t.staleButton()
 	return true
 }
 
@@ -570,15 +568,13 @@ func (t *turn) optionButton(rest string) {
 	st := t.st
 	fieldID, optPath, _ := strings.Cut(rest, ":")
 	if st.Step != stepField || t.field().ID != fieldID {
-		t.say("dialog.err.stale_button", nil)
-		t.reshow()
+		t.staleButton()
 		return
 	}
 	fd := t.field()
 	o := findOption(fd.Options, optPath)
 	if o == nil {
-		t.say("dialog.err.stale_button", nil)
-		t.reshow()
+		t.staleButton()
 		return
 	}
 	if fd.Type == TypeTree {
@@ -669,8 +665,7 @@ func (t *turn) suggestionButton(rest string) {
 		}
 	}
 	if st.Step != stepSuggest || sug == nil {
-		t.say("dialog.err.stale_button", nil)
-		t.reshow()
+		t.staleButton()
 		return
 	}
 	d := t.e.buildDraft(t.form, st)
@@ -688,8 +683,7 @@ func (t *turn) suggestionButton(rest string) {
 		t.say("dialog.suggest.solved", nil)
 		t.out.Outcome = OutcomeSolved
 	default:
-		t.say("dialog.err.stale_button", nil)
-		t.reshow()
+		t.staleButton()
 		return
 	}
 	t.commit = commitDelete
@@ -708,4 +702,13 @@ func (t *turn) reshow() {
 	case stepConfirm, stepFiling:
 		t.confirmCard()
 	}
+}
+
+// staleButton answers a button of an earlier question (or of nothing
+// the dialog asks now): nothing is recorded, and the current question is
+// shown again.
+func (t *turn) staleButton() {
+	t.out.Stale = true
+	t.say("dialog.err.stale_button", nil)
+	t.reshow()
 }

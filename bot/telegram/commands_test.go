@@ -359,3 +359,36 @@ func TestChoicesFold(t *testing.T) {
 	h.press(alice, sub, "opt:category:product/house")
 	rep.next("（4/10）")
 }
+
+// TestDoubleTap: a choice tapped twice, the second time on the question
+// as it looked before the first tap was answered, records the first
+// choice only; the question keeps showing it, and the second tap gets the
+// current question again in a message of its own.
+func TestDoubleTap(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	rep := h.follow(alice.ID)
+	q := h.toSecondQuestion(alice, rep)
+	h.press(alice, q, "cmd:skip")
+	q = rep.next("（3/10）")
+	h.press(alice, q, "opt:category:product")
+	q = rep.next("具体位置")
+	h.press(alice, q, "opt:category:product/house")
+	rep.next("（4/10）")
+	h.deliver(h.tg.Text(alice, "现在"))
+	region := rep.next("（5/10）")
+	h.press(alice, region, "opt:region:north")
+	folded := rep.next("（6/10）")
+	stale := h.tg.Press(alice, region, "opt:region:south") // the copy from before the first tap
+	h.deliver(stale)
+	again := rep.next("（6/10）", h.ch.T("zh-CN", "dialog.err.stale_button", nil))
+	if again.ID == folded.ID {
+		t.Fatalf("the stale tap was folded into the question: %q", again.Text)
+	}
+	h.answerTo(stale)
+	if m := h.tg.Message(alice.ID, folded.ID); m.Text != folded.Text || labelOf(m, "opt:severity:P2") == "" {
+		t.Fatalf("the stale tap changed the question: %q", m.Text)
+	}
+	if strings.Contains(folded.Text, "→ "+labelOf(region, "opt:region:south")) {
+		t.Fatalf("the question shows the stale choice: %q", folded.Text)
+	}
+}

@@ -219,6 +219,13 @@ func (c *Channel) onDialogButton(ctx context.Context, q *models.CallbackQuery, m
 		c.fail(ctx, msg.Chat.ID, catalog.Normalize(q.From.LanguageCode), err)
 		return
 	}
+	if o.Stale {
+		// A button of an earlier question (a double tap, an old message):
+		// nothing was recorded, so the pressed message stays as it is.
+		c.answer(ctx, q, "", false)
+		c.sendOutput(ctx, msg.Chat.ID, o)
+		return
+	}
 	label := labelOf(msg, q.Data)
 	if text, ok := fold(msg.Text, label, o.Replies); ok {
 		r := o.Replies[0]
