@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai must load in a scratch container too
 
@@ -238,6 +240,8 @@ func (e *Engine) Start(ctx context.Context, key SessionKey, form string, locale 
 			t.say("dialog.start.replaced", nil)
 		}
 		t.intro()
+		st.Shown = 1
+		tag(&t.out, st.Shown)
 		data, err := encodeState(st)
 		if err != nil {
 			return Output{}, err
@@ -340,9 +344,16 @@ func (e *Engine) handleOnce(ctx context.Context, key SessionKey, in Input, activ
 		return t.out, nil
 	}
 	t := e.newTurn(ctx, key, f, st, in)
+	t.in.Button, t.stale = untag(in.Button, st.Shown)
 	t.run()
 	if t.err != nil {
 		return Output{}, t.err
+	}
+	if t.commit == commitSave && !t.out.Stale {
+		st.Shown++
+	}
+	if t.commit != commitDelete {
+		tag(&t.out, st.Shown)
 	}
 	switch t.commit {
 	case commitSave:
@@ -386,6 +397,7 @@ func (e *Engine) file(ctx context.Context, key SessionKey, f *Form, st *state, v
 			e.log.ErrorContext(ctx, "dialogs: saving draft after failed filing", "draft", st.DraftID, "err", err)
 		}
 		t.fileFailed()
+		tag(&t.out, st.Shown)
 		return t.out, nil
 	}
 	if err := e.sessions.Delete(ctx, key, v); err != nil && !errors.Is(err, ErrConflict) {
@@ -397,6 +409,7 @@ func (e *Engine) file(ctx context.Context, key SessionKey, f *Form, st *state, v
 }
 
 func (e *Engine) noSession(ctx context.Context, key SessionKey, in Input) (Output, error) {
+	in.Button, _ = untag(in.Button, 0)
 	locale := e.localeFor(in.Locale)
 	if form, ok := cutPrefix(in.Button, "start:"); ok {
 		if _, ok := e.forms.Get(form); ok {
@@ -423,6 +436,8 @@ func (e *Engine) startFresh(ctx context.Context, key SessionKey, form, locale st
 	st := e.newState(f, locale)
 	t := e.newTurn(ctx, key, f, st, Input{})
 	t.intro()
+	st.Shown = 1
+	tag(&t.out, st.Shown)
 	data, err := encodeState(st)
 	if err != nil {
 		return Output{}, err
@@ -438,4 +453,38 @@ func cutPrefix(s, prefix string) (string, bool) {
 		return s[len(prefix):], true
 	}
 	return "", false
+}
+
+// maxButtonID is the longest button id a channel must carry (Telegram's
+// callback data limit).
+const maxButtonID = 64
+
+// tag marks every button of out, but the start menu's, as shown in turn
+// shown ("cmd:skip#7"), where the id stays within maxButtonID.
+func tag(out *Output, shown int) {
+	suffix := "#" + strconv.Itoa(shown)
+	for i := range out.Replies {
+		for _, row := range out.Replies[i].Buttons {
+			for j := range row {
+				if id := row[j].ID; !strings.HasPrefix(id, "start:") && len(id)+len(suffix) <= maxButtonID {
+					row[j].ID = id + suffix
+				}
+			}
+		}
+	}
+}
+
+// untag takes the turn mark off a button id. stale reports a button of
+// another turn than shown; an id without a mark (from a channel, or from
+// before marks) is taken as it is.
+func untag(id string, shown int) (button string, stale bool) {
+	i := strings.LastIndexByte(id, '#')
+	if i < 0 {
+		return id, false
+	}
+	n, err := strconv.Atoi(id[i+1:])
+	if err != nil || n < 0 {
+		return id, false
+	}
+	return id[:i], n != shown
 }

@@ -124,3 +124,70 @@ func TestNewEngineConfig(t *testing.T) {
 		t.Fatal("empty config accepted")
 	}
 }
+
+// TestButtonOfEarlierTurn: buttons carry the turn that showed them. A
+// button tapped twice (the second tap from the same, older message) acts
+// once: the second is told it is stale and changes nothing, even where
+// the same command would fit the current question. A button of the
+// current turn still works after a stale one, and so does an unmarked id.
+func TestButtonOfEarlierTurn(t *testing.T) {
+	ctx := context.Background()
+	env := newTestEnv(t, nil)
+	env.eng.Start(ctx, testKey, "feedback", "en")
+	out, err := env.eng.Handle(ctx, testKey, Input{Text: "The shop page does not load at all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skip := buttonID(t, out, "cmd:skip") // question 2, optional
+	if _, err := env.eng.Handle(ctx, testKey, Input{Button: skip}); err != nil {
+		t.Fatal(err)
+	}
+	state := func() *state {
+		rec, err := env.store.Get(ctx, testKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := decodeState(rec.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	before := state()
+	again, err := env.eng.Handle(ctx, testKey, Input{Button: skip})
+	if err != nil || !again.Stale {
+		t.Fatalf("second tap: stale %v, %v", again.Stale, err)
+	}
+	if after := state(); after.Field != before.Field || len(after.Answers) != len(before.Answers) || after.Shown != before.Shown {
+		t.Fatalf("a stale tap changed the dialog: field %d→%d, %d→%d answers, shown %d→%d",
+			before.Field, after.Field, len(before.Answers), len(after.Answers), before.Shown, after.Shown)
+	}
+	// The question shown again has the same turn's buttons as before.
+	crm := buttonID(t, again, "opt:category:crm")
+	if out, err := env.eng.Handle(ctx, testKey, Input{Button: crm}); err != nil || out.Stale {
+		t.Fatalf("a current button after a stale one: stale %v, %v", out.Stale, err)
+	}
+	if st := state(); len(st.Path) != 1 || st.Path[0] != "crm" {
+		t.Fatalf("the current button was not taken: path %v", st.Path)
+	}
+	if out, err := env.eng.Handle(ctx, testKey, Input{Button: "cmd:back"}); err != nil || out.Stale {
+		t.Fatalf("an unmarked id: stale %v, %v", out.Stale, err)
+	}
+}
+
+// buttonID is the id of the button of out whose id is want plus a turn
+// mark.
+func buttonID(t *testing.T, out Output, want string) string {
+	t.Helper()
+	for _, r := range out.Replies {
+		for _, row := range r.Buttons {
+			for _, b := range row {
+				if id, _ := untag(b.ID, 0); id == want && id != b.ID {
+					return b.ID
+				}
+			}
+		}
+	}
+	t.Fatalf("no marked button %q in %+v", want, out.Replies)
+	return ""
+}

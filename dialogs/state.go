@@ -46,6 +46,10 @@ type state struct {
 	Suggestions []Suggestion `json:"sg,omitempty"`
 	FilingAt    time.Time    `json:"fa,omitzero"`
 	Started     time.Time    `json:"t0"`
+	// Shown counts the turns that showed buttons; a button carries the
+	// count of its turn ("cmd:skip#7"), so a button of an earlier turn
+	// (a double tap, an old message) is told apart from the current ones.
+	Shown int `json:"n,omitempty"`
 }
 
 // Answer is one field's answer. Which parts are set depends on the type.

@@ -37,6 +37,7 @@ type turn struct {
 	locale string
 
 	out    Output
+	stale  bool // in.Button is of an earlier turn
 	commit commitKind
 	effect effectKind
 	err    error
@@ -60,6 +61,11 @@ func (t *turn) run() {
 			return
 		}
 		st.Step = stepConfirm // the filing process died; let the reporter confirm again
+	}
+
+	if t.stale {
+		t.staleButton()
+		return
 	}
 
 	cmd, isCmd := t.e.cmds.parse(t.in)

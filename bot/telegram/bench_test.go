@@ -229,7 +229,11 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 				case s.photo:
 					upd = tg.Photo(u, photo, "")
 				case s.button != "":
-					upd = tg.Press(u, last, s.button)
+					data := telegramtest.ButtonData(last, s.button) // with the turn's mark
+					if data == "" {
+						data = s.button
+					}
+					upd = tg.Press(u, last, data)
 				default:
 					upd = tg.Text(u, s.text)
 				}

@@ -328,14 +328,14 @@ func TestChoicesFold(t *testing.T) {
 	h := newHarness(t, ModePoll)
 	rep := h.follow(alice.ID)
 	q := h.toSecondQuestion(alice, rep)
-	skip := labelOf(q, "cmd:skip")
+	skip := labelOf(q, telegramtest.ButtonData(q, "cmd:skip"))
 	sends := len(h.tg.CallsTo("sendMessage"))
 	h.answerTo(h.press(alice, q, "cmd:skip"))
 	folded := rep.next("（3/10）")
 	if folded.ID != q.ID || !strings.Contains(folded.Text, "（2/10）") || !strings.Contains(folded.Text, "→ "+skip) {
 		t.Fatalf("the next question did not go into the pressed one: message %d (pressed %d): %q", folded.ID, q.ID, folded.Text)
 	}
-	if telegramtest.ButtonData(folded, "cmd:skip") != "" || labelOf(folded, "opt:category:product") == "" {
+	if telegramtest.ButtonData(folded, "cmd:skip") != "" || labelOf(folded, telegramtest.ButtonData(folded, "opt:category:product")) == "" {
 		t.Fatalf("buttons after the fold: %+v", folded.ReplyMarkup)
 	}
 
@@ -354,7 +354,7 @@ func TestChoicesFold(t *testing.T) {
 	// The choice is still marked on the question, once it can be edited.
 	h.tg.Wait(t, 15*time.Second, "the choice marked on the question", func() bool {
 		m := h.tg.Message(alice.ID, folded.ID)
-		return strings.Contains(m.Text, "→ "+labelOf(folded, "opt:category:product")) && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
+		return strings.Contains(m.Text, "→ "+labelOf(folded, telegramtest.ButtonData(folded, "opt:category:product"))) && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
 	})
 	h.press(alice, sub, "opt:category:product/house")
 	rep.next("（4/10）")
@@ -378,17 +378,17 @@ func TestDoubleTap(t *testing.T) {
 	region := rep.next("（5/10）")
 	h.press(alice, region, "opt:region:north")
 	folded := rep.next("（6/10）")
-	stale := h.tg.Press(alice, region, "opt:region:south") // the copy from before the first tap
+	stale := h.tg.Press(alice, region, telegramtest.ButtonData(region, "opt:region:south")) // the copy from before the first tap
 	h.deliver(stale)
 	again := rep.next("（6/10）", h.ch.T("zh-CN", "dialog.err.stale_button", nil))
 	if again.ID == folded.ID {
 		t.Fatalf("the stale tap was folded into the question: %q", again.Text)
 	}
 	h.answerTo(stale)
-	if m := h.tg.Message(alice.ID, folded.ID); m.Text != folded.Text || labelOf(m, "opt:severity:P2") == "" {
+	if m := h.tg.Message(alice.ID, folded.ID); m.Text != folded.Text || labelOf(m, telegramtest.ButtonData(m, "opt:severity:P2")) == "" {
 		t.Fatalf("the stale tap changed the question: %q", m.Text)
 	}
-	if strings.Contains(folded.Text, "→ "+labelOf(region, "opt:region:south")) {
+	if strings.Contains(folded.Text, "→ "+labelOf(region, telegramtest.ButtonData(region, "opt:region:south"))) {
 		t.Fatalf("the question shows the stale choice: %q", folded.Text)
 	}
 }

@@ -111,12 +111,13 @@ func TestBrowser(t *testing.T) {
 	lastBubbleHas := func(s string) chromedp.Action[chromedp.Void] {
 		return waitJS(fmt.Sprintf(`(() => { const b = [...document.querySelectorAll('#log .bubble')]; if (!window.deskbotMark) { throw new Error("the page was reloaded"); } return b.length > 0 && b[b.length-1].innerText.includes(%q); })()`, s))
 	}
-	// press clicks the newest button with that id, as a reporter would.
+	// press clicks the newest button with that id (followed by the mark of
+	// the turn that showed it, "cmd:skip#2"), as a reporter would.
 	press := func(id, then string) chromedp.Action[chromedp.Void] {
 		// Click once htmx has taken over the button's form, as a person
 		// (who needs longer than one settle delay to find it) would.
-		js := fmt.Sprintf(`(() => { const b = [...document.querySelectorAll('#log button[value=%q]')]; const last = b[b.length-1];
-			if (!last || !last.form['htmx-internal-data'] || document.querySelector('.htmx-request, .htmx-settling')) { return false; } last.click(); return true; })()`, id)
+		js := fmt.Sprintf(`(() => { const b = [...document.querySelectorAll('#log button[value=%q], #log button[value^=%q]')]; const last = b[b.length-1];
+			if (!last || !last.form['htmx-internal-data'] || document.querySelector('.htmx-request, .htmx-settling')) { return false; } last.click(); return true; })()`, id, id+"#")
 		return chromedp.Steps(waitJS(js), lastBubbleHas(then))
 	}
 	answer := func(text, then string) chromedp.Action[chromedp.Void] {

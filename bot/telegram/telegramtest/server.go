@@ -474,7 +474,9 @@ func ButtonData(m *models.Message, label string) string {
 	}
 	for _, row := range m.ReplyMarkup.InlineKeyboard {
 		for _, b := range row {
-			if strings.Contains(b.Text, label) {
+			// A dialog button's data carries the turn that showed it
+			// ("cmd:skip#3"): "cmd:skip" finds it.
+			if b.CallbackData == label || strings.HasPrefix(b.CallbackData, label+"#") || strings.Contains(b.Text, label) {
 				return b.CallbackData
 			}
 		}
