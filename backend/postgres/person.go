@@ -2,32 +2,38 @@ package postgres
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/deskbot/deskbot/backend"
 )
 
+// createPersonSQL stores a person and its accounts in one statement (one
+// round trip, atomic on its own). $6–$8 are the accounts' platforms, user
+// ids and chat ids, in order.
+const createPersonSQL = `
+WITH p AS (
+	INSERT INTO people (name, roles, team_id, locale, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id
+), a AS (
+	INSERT INTO chat_accounts (person_id, platform, user_id, chat_id)
+	SELECT p.id, x.platform, x.user_id, x.chat_id
+	FROM p, unnest($6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS x(platform, user_id, chat_id, n)
+	ORDER BY x.n
+)
+SELECT id FROM p`
+
 // CreatePerson stores p with its accounts and sets p.ID and p.CreatedAt.
 func (s *Store) CreatePerson(ctx context.Context, p *backend.Person) error {
 	created := orNow(p.CreatedAt, s.now())
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer rollback(ctx, tx)
-	id, err := insertPerson(ctx, tx, p, created)
-	if err != nil {
-		return err
-	}
+	var platforms, users, chats []string
 	for _, a := range p.Accounts {
-		if err := insertAccount(ctx, tx, id, a); err != nil {
-			return err
-		}
+		platforms, users, chats = append(platforms, a.Platform), append(users, a.UserID), append(chats, a.ChatID)
 	}
-	if err := commit(ctx, tx); err != nil {
-		return err
+	var id int64
+	err := s.pool.QueryRow(ctx, createPersonSQL, p.Name, roleNames(p.Roles), nullID(p.TeamID), p.Locale, created,
+		platforms, users, chats).Scan(&id)
+	if err != nil {
+		return dbError(err, "person %q", p.Name)
 	}
 	p.ID, p.CreatedAt = id, created
 	return nil
@@ -40,12 +46,29 @@ func (s *Store) Person(ctx context.Context, id int64) (*backend.Person, error) {
 
 // PersonByAccount finds the person linked to a chat account.
 func (s *Store) PersonByAccount(ctx context.Context, platform, userID string) (*backend.Person, error) {
-	p, err := scanPerson(s.pool.QueryRow(ctx, personSQL+` WHERE id = (`+accountOwnerSQL+`)`, platform, userID))
-	if err != nil {
-		return nil, dbError(err, "%s account %s", platform, userID)
-	}
-	if err := loadAccounts(ctx, s.pool, []*backend.Person{p}); err != nil {
+	p, err := scanPersonWithAccounts(s.pool.QueryRow(ctx, personWithAccountsSQL+` WHERE id = (`+accountOwnerSQL+`)`, platform, userID))
+	return p, dbError(err, "%s account %s", platform, userID)
+}
+
+// personWithAccountsSQL reads a person with its accounts in one statement.
+const personWithAccountsSQL = `
+SELECT id, name, roles, team_id, locale, created_at,
+	ARRAY(SELECT platform FROM chat_accounts a WHERE a.person_id = people.id ORDER BY a.id),
+	ARRAY(SELECT user_id FROM chat_accounts a WHERE a.person_id = people.id ORDER BY a.id),
+	ARRAY(SELECT chat_id FROM chat_accounts a WHERE a.person_id = people.id ORDER BY a.id)
+FROM people`
+
+func scanPersonWithAccounts(row pgx.Row) (*backend.Person, error) {
+	p := &backend.Person{}
+	var roles, platforms, users, chats []string
+	if err := row.Scan(&p.ID, &p.Name, &roles, idCol{&p.TeamID}, &p.Locale, timeCol{&p.CreatedAt}, &platforms, &users, &chats); err != nil {
 		return nil, err
+	}
+	for _, r := range roles {
+		p.Roles = append(p.Roles, backend.Role(r))
+	}
+	for i := range platforms {
+		p.Accounts = append(p.Accounts, backend.ChatAccount{Platform: platforms[i], UserID: users[i], ChatID: chats[i]})
 	}
 	return p, nil
 }
@@ -86,15 +109,6 @@ func (s *Store) PeopleWithRole(ctx context.Context, r backend.Role, teamID int64
 	return findPeopleWithRole(ctx, s.pool, r, teamID)
 }
 
-const insertPersonSQL = `
-INSERT INTO people (name, roles, team_id, locale, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`
-
-func insertPerson(ctx context.Context, tx pgx.Tx, p *backend.Person, created time.Time) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, insertPersonSQL, p.Name, roleNames(p.Roles), nullID(p.TeamID), p.Locale, created).Scan(&id)
-	return id, dbError(err, "person %q", p.Name)
-}
-
 const updatePersonSQL = `UPDATE people SET name = $1, roles = $2, team_id = $3, locale = $4 WHERE id = $5`
 
 func updatePerson(ctx context.Context, tx pgx.Tx, p *backend.Person) error {
@@ -117,32 +131,12 @@ func roleNames(roles []backend.Role) []string {
 	return names
 }
 
-const personSQL = `SELECT id, name, roles, team_id, locale, created_at FROM people`
-
-func scanPerson(row pgx.Row) (*backend.Person, error) {
-	p := &backend.Person{}
-	var roles []string
-	if err := row.Scan(&p.ID, &p.Name, &roles, idCol{&p.TeamID}, &p.Locale, timeCol{&p.CreatedAt}); err != nil {
-		return nil, err
-	}
-	for _, r := range roles {
-		p.Roles = append(p.Roles, backend.Role(r))
-	}
-	return p, nil
-}
-
 func findPerson(ctx context.Context, q querier, id int64) (*backend.Person, error) {
-	p, err := scanPerson(q.QueryRow(ctx, personSQL+` WHERE id = $1`, id))
-	if err != nil {
-		return nil, dbError(err, "person %d", id)
-	}
-	if err := loadAccounts(ctx, q, []*backend.Person{p}); err != nil {
-		return nil, err
-	}
-	return p, nil
+	p, err := scanPersonWithAccounts(q.QueryRow(ctx, personWithAccountsSQL+` WHERE id = $1`, id))
+	return p, dbError(err, "person %d", id)
 }
 
-const peopleWithRoleSQL = personSQL + `
+const peopleWithRoleSQL = personWithAccountsSQL + `
 WHERE roles @> ARRAY[$1::text] AND ($2::bigint = 0 OR team_id = $2)
 ORDER BY id`
 
@@ -151,45 +145,8 @@ func findPeopleWithRole(ctx context.Context, q querier, r backend.Role, teamID i
 	if err != nil {
 		return nil, dbError(err, "people with role %s", r)
 	}
-	people, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*backend.Person, error) { return scanPerson(row) })
-	if err != nil {
-		return nil, dbError(err, "people with role %s", r)
-	}
-	return people, loadAccounts(ctx, q, people)
-}
-
-const accountsSQL = `
-SELECT person_id, platform, user_id, chat_id FROM chat_accounts WHERE person_id = ANY($1) ORDER BY id`
-
-// loadAccounts fills in the accounts of people with one query.
-func loadAccounts(ctx context.Context, q querier, people []*backend.Person) error {
-	if len(people) == 0 {
-		return nil
-	}
-	byID := make(map[int64]*backend.Person, len(people))
-	ids := make([]int64, 0, len(people))
-	for _, p := range people {
-		byID[p.ID] = p
-		ids = append(ids, p.ID)
-	}
-	rows, err := q.Query(ctx, accountsSQL, ids)
-	if err != nil {
-		return dbError(err, "accounts")
-	}
-	var id int64
-	var a backend.ChatAccount
-	_, err = pgx.ForEachRow(rows, []any{&id, &a.Platform, &a.UserID, &a.ChatID}, func() error {
-		byID[id].Accounts = append(byID[id].Accounts, a)
-		return nil
-	})
-	return dbError(err, "accounts")
-}
-
-const insertAccountSQL = `INSERT INTO chat_accounts (person_id, platform, user_id, chat_id) VALUES ($1, $2, $3, $4)`
-
-func insertAccount(ctx context.Context, tx pgx.Tx, personID int64, a backend.ChatAccount) error {
-	_, err := tx.Exec(ctx, insertAccountSQL, personID, a.Platform, a.UserID, a.ChatID)
-	return dbError(err, "%s account %s", a.Platform, a.UserID)
+	people, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*backend.Person, error) { return scanPersonWithAccounts(row) })
+	return people, dbError(err, "people with role %s", r)
 }
 
 const accountOwnerSQL = `SELECT person_id FROM chat_accounts WHERE platform = $1 AND user_id = $2`
