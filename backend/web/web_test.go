@@ -625,19 +625,7 @@ func TestSignInThrottle(t *testing.T) {
 
 	// Tries sent all at once are counted before their passwords are
 	// checked: at most five of ten get through to a password check.
-	var wg sync.WaitGroup
-	codes := make(chan int, 10)
-	for i := range 10 {
-		wg.Go(func() { codes <- f.client().login("erin", "wrong-password-"+strconv.Itoa(i)) })
-	}
-	wg.Wait()
-	close(codes)
-	checked := 0
-	for code := range codes {
-		if code == http.StatusUnauthorized {
-			checked++
-		}
-	}
+	checked := checkedOf(10, func(i int) int { return f.client().login("erin", "wrong-password-"+strconv.Itoa(i)) })
 	if checked > 5 {
 		t.Fatalf("%d of 10 parallel tries were checked, want at most 5", checked)
 	}
@@ -652,4 +640,23 @@ func TestSignInThrottle(t *testing.T) {
 	if code := f.client().login("erin", pw2); code != http.StatusTooManyRequests {
 		t.Fatalf("after 20 failures from one address = %d, want 429", code)
 	}
+}
+
+// checkedOf runs n sign-ins at once (login(i) answers the status of the
+// i-th) and counts those that reached a password check (401).
+func checkedOf(n int, login func(i int) int) int {
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for i := range n {
+		wg.Go(func() { codes <- login(i) })
+	}
+	wg.Wait()
+	close(codes)
+	checked := 0
+	for code := range codes {
+		if code == http.StatusUnauthorized {
+			checked++
+		}
+	}
+	return checked
 }

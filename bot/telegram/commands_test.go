@@ -327,7 +327,7 @@ func TestRefusedFiles(t *testing.T) {
 func TestChoicesFold(t *testing.T) {
 	h := newHarness(t, ModePoll)
 	rep := h.follow(alice.ID)
-	q := h.toSecondQuestion(alice, rep)
+	q := h.toSecondQuestion(alice, rep, "提单系统保存时一直转圈，无法提交")
 	skip := labelOf(q, telegramtest.ButtonData(q, "cmd:skip"))
 	sends := len(h.tg.CallsTo("sendMessage"))
 	h.answerTo(h.press(alice, q, "cmd:skip"))
@@ -367,15 +367,7 @@ func TestChoicesFold(t *testing.T) {
 func TestDoubleTap(t *testing.T) {
 	h := newHarness(t, ModePoll)
 	rep := h.follow(alice.ID)
-	q := h.toSecondQuestion(alice, rep)
-	h.press(alice, q, "cmd:skip")
-	q = rep.next("（3/10）")
-	h.press(alice, q, "opt:category:product")
-	q = rep.next("具体位置")
-	h.press(alice, q, "opt:category:product/house")
-	rep.next("（4/10）")
-	h.deliver(h.tg.Text(alice, "现在"))
-	region := rep.next("（5/10）")
+	region := h.toRegion(alice, rep)
 	h.press(alice, region, "opt:region:north")
 	folded := rep.next("（6/10）")
 	stale := h.tg.Press(alice, region, telegramtest.ButtonData(region, "opt:region:south")) // the copy from before the first tap

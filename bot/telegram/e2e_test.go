@@ -236,7 +236,7 @@ func TestOutsiderCannotClaim(t *testing.T) {
 func TestWebhookReplyAnswers(t *testing.T) {
 	h := newHarness(t, ModeWebhook)
 	rep := h.follow(alice.ID)
-	q := h.toSecondQuestion(alice, rep)
+	q := h.toSecondQuestion(alice, rep, "提单系统保存时一直转圈，无法提交")
 	pressed := h.press(alice, q, "cmd:skip")
 	q = rep.next("（3/10）")
 	h.press(alice, q, "opt:category:product")

@@ -245,23 +245,21 @@ func (h *harness) fileTicket(u models.User, log *chatLog, confirmTwice bool) str
 	return h.fromOrderNumber(u, log, confirmTwice)
 }
 
-// toSecondQuestion starts the feedback dialog for u, answers the summary,
-// and returns the second question (its buttons are choices).
-func (h *harness) toSecondQuestion(u models.User, log *chatLog) *models.Message {
+// toSecondQuestion starts the feedback dialog for u, answers the summary
+// with summary, and returns the second question (its buttons are choices).
+func (h *harness) toSecondQuestion(u models.User, log *chatLog, summary string) *models.Message {
 	h.t.Helper()
 	h.deliver(h.tg.Text(u, "/start"))
 	log.next("问题概述")
-	h.deliver(h.tg.Text(u, "提单系统保存时一直转圈，无法提交"))
+	h.deliver(h.tg.Text(u, summary))
 	return log.next("（2/10）")
 }
 
-// toScreenshots runs the feedback dialog up to the screenshots question.
-func (h *harness) toScreenshots(u models.User, log *chatLog) {
+// toRegion runs the feedback dialog up to the region question and
+// returns it.
+func (h *harness) toRegion(u models.User, log *chatLog) *models.Message {
 	h.t.Helper()
-	h.deliver(h.tg.Text(u, "/start"))
-	log.next("问题概述")
-	h.deliver(h.tg.Text(u, "放心房上线后在前台不显示，已经两个小时了"))
-	q := log.next("（2/10）")
+	q := h.toSecondQuestion(u, log, "放心房上线后在前台不显示，已经两个小时了")
 	h.press(u, q, "cmd:skip")
 	q = log.next("（3/10）")
 	h.press(u, q, "opt:category:product")
@@ -269,7 +267,13 @@ func (h *harness) toScreenshots(u models.User, log *chatLog) {
 	h.press(u, q, "opt:category:product/house")
 	log.next("（4/10）")
 	h.deliver(h.tg.Text(u, "现在"))
-	q = log.next("（5/10）")
+	return log.next("（5/10）")
+}
+
+// toScreenshots runs the feedback dialog up to the screenshots question.
+func (h *harness) toScreenshots(u models.User, log *chatLog) {
+	h.t.Helper()
+	q := h.toRegion(u, log)
 	h.press(u, q, "opt:region:north")
 	q = log.next("（6/10）")
 	h.press(u, q, "opt:severity:P2")
