@@ -331,7 +331,7 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 			case "sev":
 				kb = c.severityKeyboard(loc, t)
 			case "ms":
-				kb = c.milestoneKeyboard(loc, t)
+				kb = c.milestoneKeyboard(loc, t, c.recordedMilestones(ctx, t))
 			}
 			c.editMarkup(ctx, chat, msg.ID, kb)
 			return
@@ -427,12 +427,16 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 }
 
 // milestoneKeyboard offers seed 004's milestones, one a row (their
-// labels are long), and Back.
-func (c *Channel) milestoneKeyboard(loc string, t *backend.Ticket) *models.InlineKeyboardMarkup {
+// labels are long), those recorded already marked ✓, and Back. A recorded
+// one can be recorded again (a report sent anew after its review).
+func (c *Channel) milestoneKeyboard(loc string, t *backend.Ticket, recorded map[backend.Milestone]bool) *models.InlineKeyboardMarkup {
 	kb := &models.InlineKeyboardMarkup{}
 	for _, m := range backend.Milestones {
-		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{
-			button(c.T(loc, "sla.milestone."+string(m), nil), "tk:ms="+string(m)+":"+t.Number)})
+		label := c.T(loc, "sla.milestone."+string(m), nil)
+		if recorded[m] {
+			label = "✓ " + label
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{button(label, "tk:ms="+string(m)+":"+t.Number)})
 	}
 	kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{button(c.T(loc, "telegram.btn.back", nil), "tk:back:"+t.Number)})
 	return kb
@@ -508,4 +512,21 @@ func (c *Channel) sendPrivateCard(ctx context.Context, p *backend.Person, t *bac
 		}
 		return
 	}
+}
+
+// recordedMilestones are the milestones recorded on t (none when its
+// events cannot be read: the menu then just shows no marks).
+func (c *Channel) recordedMilestones(ctx context.Context, t *backend.Ticket) map[backend.Milestone]bool {
+	events, err := c.store.Events(ctx, t.ID)
+	if err != nil {
+		c.log.Warn("telegram: reading milestones", "ticket", t.Number, "err", err)
+		return nil
+	}
+	recorded := map[backend.Milestone]bool{}
+	for _, e := range events {
+		if e.Kind == backend.EventMilestone {
+			recorded[backend.Milestone(e.Body)] = true
+		}
+	}
+	return recorded
 }

@@ -326,6 +326,21 @@ func TestMilestone(t *testing.T) {
 	h.waitCard(card, "the card's buttons after recording", func(m *models.Message) bool {
 		return telegramtest.ButtonData(m, "受理") != "" && telegramtest.ButtonData(m, label(backend.MilestoneResourceRequested)) == ""
 	})
+	// The menu marks what is recorded.
+	h.press(bob, card, "里程碑")
+	menu = h.waitCard(card, "the milestone menu again", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, label(backend.MilestoneResourcesArranged)) != ""
+	})
+	for _, row := range menu.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			recorded := strings.Contains(b.CallbackData, string(backend.MilestoneResourceRequested))
+			if strings.HasPrefix(b.Text, "✓ ") != recorded {
+				t.Errorf("milestone button %q: recorded %v", b.Text, recorded)
+			}
+		}
+	}
+	h.press(bob, menu, "返回")
+	h.waitCard(card, "the card's buttons", func(m *models.Message) bool { return telegramtest.ButtonData(m, "受理") != "" })
 
 	// Resolved: the report steps come after the solution.
 	if _, err := h.svc.Claim(ctx, bobP, number); err != nil {
@@ -376,7 +391,7 @@ func TestCardKeyboard(t *testing.T) {
 			tk := &backend.Ticket{Number: number, Status: st, Severity: backend.P3}
 			var data []string
 			for _, kb := range []*models.InlineKeyboardMarkup{c.cardKeyboard("en", tk), c.statusKeyboard("en", tk),
-				c.severityKeyboard("en", tk), c.milestoneKeyboard("en", tk)} {
+				c.severityKeyboard("en", tk), c.milestoneKeyboard("en", tk, nil)} {
 				for _, row := range kb.InlineKeyboard {
 					for _, b := range row {
 						if len(b.CallbackData) > 64 || !strings.HasPrefix(b.CallbackData, "tk:") || !strings.HasSuffix(b.CallbackData, ":"+number) {
