@@ -49,3 +49,14 @@ func (s *Service) RecordMilestone(ctx context.Context, actor *Person, number str
 		return []Change{{Event: &Event{Kind: EventMilestone, ActorID: actor.ID, At: now, Body: string(m)}}}, nil
 	})
 }
+
+// RecordedMilestones are the milestones among a ticket's events.
+func RecordedMilestones(events []*Event) map[Milestone]bool {
+	recorded := map[Milestone]bool{}
+	for _, e := range events {
+		if e.Kind == EventMilestone {
+			recorded[Milestone(e.Body)] = true
+		}
+	}
+	return recorded
+}

@@ -559,6 +559,19 @@ func TestCardMilestone(t *testing.T) {
 		t.Fatalf("milestones %v by %v, want [resource_requested] by %d", ms, actors, staff.ID)
 	}
 	poll(t, "the card to be updated", func() bool { m := now(); return m.Updates > updates && len(m.Options("tk:ms")) == len(want) })
+	// The select marks what is recorded.
+	poll(t, "the recorded milestone marked", func() bool {
+		labels := now().OptionLabels("tk:ms")
+		if len(labels) != len(backend.Milestones) {
+			return false
+		}
+		for i, m := range backend.Milestones {
+			if strings.HasPrefix(labels[i], "✓ ") != (m == backend.MilestoneResourceRequested) {
+				return false
+			}
+		}
+		return true
+	})
 
 	// Resolved: only the milestone select is left.
 	if _, err := h.svc.Claim(ctx, staff, tk.Number); err != nil {

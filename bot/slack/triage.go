@@ -30,7 +30,7 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
 	switch {
 	case t.Status == backend.StatusResolved:
-		return text, append(blocks, slack.NewActionBlock("tk", c.milestoneSelect(loc, t)))
+		return text, append(blocks, slack.NewActionBlock("tk", c.milestoneSelect(ctx, loc, t)))
 	case !t.Status.Open():
 		return text, blocks
 	}
@@ -60,16 +60,27 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 		}
 	}
 	els = append(els, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.sev", nil), 150), "tk:sev", sevs...))
-	els = append(els, c.milestoneSelect(loc, t))
+	els = append(els, c.milestoneSelect(ctx, loc, t))
 	blocks = append(blocks, slack.NewActionBlock("tk", els...))
 	return text, blocks
 }
 
-// milestoneSelect records one of seed 004's milestones on the ticket.
-func (c *Channel) milestoneSelect(loc string, t *backend.Ticket) slack.BlockElement {
+// milestoneSelect records one of seed 004's milestones on the ticket;
+// those recorded already are marked ✓ (one can be recorded again: a report
+// sent anew after its review).
+func (c *Channel) milestoneSelect(ctx context.Context, loc string, t *backend.Ticket) slack.BlockElement {
+	events, err := c.store.Events(ctx, t.ID)
+	if err != nil {
+		c.log.Warn("slack: reading milestones", "ticket", t.Number, "err", err)
+	}
+	recorded := backend.RecordedMilestones(events)
 	var opts []*slack.OptionBlockObject
 	for _, m := range backend.Milestones {
-		opts = append(opts, slack.NewOptionBlockObject(string(m)+" "+t.Number, plainN(c.T(loc, "sla.milestone."+string(m), nil), maxOption), nil))
+		label := c.T(loc, "sla.milestone."+string(m), nil)
+		if recorded[m] {
+			label = "✓ " + label
+		}
+		opts = append(opts, slack.NewOptionBlockObject(string(m)+" "+t.Number, plainN(label, maxOption), nil))
 	}
 	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.ms", nil), 150), "tk:ms", opts...)
 }

@@ -522,11 +522,5 @@ func (c *Channel) recordedMilestones(ctx context.Context, t *backend.Ticket) map
 		c.log.Warn("telegram: reading milestones", "ticket", t.Number, "err", err)
 		return nil
 	}
-	recorded := map[backend.Milestone]bool{}
-	for _, e := range events {
-		if e.Kind == backend.EventMilestone {
-			recorded[backend.Milestone(e.Body)] = true
-		}
-	}
-	return recorded
+	return backend.RecordedMilestones(events)
 }

@@ -235,6 +235,20 @@ func (m Message) Buttons() map[string]string {
 // Options lists the option values of the select with actionID in a
 // message's blocks, in order; nil if there is no such select.
 func (m Message) Options(actionID string) []string {
+	return m.options(actionID, func(op map[string]any) string { v, _ := op["value"].(string); return v })
+}
+
+// OptionLabels are the texts of the options of the select actionID, in
+// order (nil without that select).
+func (m Message) OptionLabels(actionID string) []string {
+	return m.options(actionID, func(op map[string]any) string {
+		t, _ := op["text"].(map[string]any)
+		s, _ := t["text"].(string)
+		return s
+	})
+}
+
+func (m Message) options(actionID string, of func(map[string]any) string) []string {
 	var out []string
 	m.elements(func(el map[string]any) {
 		if id, _ := el["action_id"].(string); id != actionID {
@@ -244,8 +258,7 @@ func (m Message) Options(actionID string) []string {
 		out = []string{}
 		for _, o := range opts {
 			op, _ := o.(map[string]any)
-			v, _ := op["value"].(string)
-			out = append(out, v)
+			out = append(out, of(op))
 		}
 	})
 	return out
