@@ -303,6 +303,8 @@ func BenchmarkTelegram(b *testing.B) {
 				b.Logf("%s: machine CPU per turn (with Postgres and Redis): deskbot %s, echo %s",
 					mode, desk.machinePerTurn().Round(time.Microsecond), echo.machinePerTurn().Round(time.Microsecond))
 			}
+			b.Logf("%s: goal (issue #5) ratio ≥ 0.50: %s (%.2f); p99 ≤ 50 ms: %s (%s)", mode,
+				verdict(desk.perSec()/echo.perSec() >= 0.5), desk.perSec()/echo.perSec(), verdict(desk.p99 <= 50*time.Millisecond), desk.p99.Round(time.Millisecond))
 		})
 	}
 }
@@ -357,4 +359,11 @@ func benchWorkers() int {
 		return n
 	}
 	return 64
+}
+
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "not met"
 }
