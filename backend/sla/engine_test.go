@@ -116,6 +116,18 @@ func newSQLite(tb testing.TB) backend.Store {
 	return s
 }
 
+// claimed files a ticket of severity sev, has the assistant claim it and
+// syncs its clocks.
+func (f *fixture) claimed(tb testing.TB, sev backend.Severity) *backend.Ticket {
+	tb.Helper()
+	tk, err := f.svc.Claim(f.ctx, f.assistant, f.file(tb, sev, "功能问题").Number)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.sync(tb, tk)
+	return tk
+}
+
 func (f *fixture) file(tb testing.TB, sev backend.Severity, category ...string) *backend.Ticket {
 	tb.Helper()
 	in := backend.NewTicket{Prefix: "FB", Summary: "会员中心无法下单，客户投诉", CategoryPath: category,
@@ -485,14 +497,10 @@ func TestPolicyVersions(t *testing.T) {
 // its breach climbs the chain, and explain shows it.
 func TestReportClockEscalates(t *testing.T) {
 	f := newFixture(t, newSQLite(t))
-	tk := f.file(t, backend.P1, "功能问题")
-	tk, err := f.svc.Claim(f.ctx, f.assistant, tk.Number)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sync(t, tk)
+	tk := f.claimed(t, backend.P1)
 	f.now = at("2026-11-23 12:00")
-	if tk, err = f.svc.Resolve(f.ctx, f.assistant, tk.Number, "重启了下单服务，已恢复"); err != nil {
+	tk, err := f.svc.Resolve(f.ctx, f.assistant, tk.Number, "重启了下单服务，已恢复")
+	if err != nil {
 		t.Fatal(err)
 	}
 	f.sync(t, tk)
@@ -682,12 +690,7 @@ func TestMilestoneClocksEscalate(t *testing.T) {
 // included: their report and review clocks run after resolution.
 func TestSweepCatchesUpResolved(t *testing.T) {
 	f := newFixture(t, newSQLite(t))
-	tk := f.file(t, backend.P2, "功能问题")
-	tk, err := f.svc.Claim(f.ctx, f.assistant, tk.Number)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sync(t, tk)
+	tk := f.claimed(t, backend.P2)
 	state := func(name string) backend.ClockState {
 		t.Helper()
 		cs, err := f.store.Clocks(f.ctx, tk.ID)

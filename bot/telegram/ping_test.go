@@ -87,9 +87,7 @@ func (h *harness) events(number string, kind backend.EventKind) int {
 func TestEscalationPing(t *testing.T) {
 	h := newHarnessWith(t, ModePoll, func(d *Deps) { d.Console = botkittest.Console(t, d.Service, d.Catalog, d.Files) })
 	ctx := context.Background()
-	bobP := h.linkAssistant(bob)
-	carolP := h.linkAssistant(carol)
-	number := h.claimed(bobP)
+	bobP, carolP, number := h.bobAndCarol()
 	bobChat := h.follow(bob.ID)
 	h.escalate(number)
 	ping := bobChat.next(number, "升级")
@@ -194,9 +192,7 @@ func TestEscalationPing(t *testing.T) {
 func TestPingClosedElsewhere(t *testing.T) {
 	h := newHarness(t, ModePoll)
 	ctx := context.Background()
-	bobP := h.linkAssistant(bob)
-	carolP := h.linkAssistant(carol)
-	number := h.claimed(bobP)
+	_, carolP, number := h.bobAndCarol()
 	h.escalate(number)
 	ping := h.follow(bob.ID).next(number, "升级")
 	if telegramtest.ButtonData(ping, "确认") == "" {
@@ -219,9 +215,7 @@ func TestPingClosedElsewhere(t *testing.T) {
 func TestPingAcknowledgedInFlight(t *testing.T) {
 	h := newHarness(t, ModePoll)
 	ctx := context.Background()
-	bobP := h.linkAssistant(bob)
-	carolP := h.linkAssistant(carol)
-	number := h.claimed(bobP)
+	_, carolP, number := h.bobAndCarol()
 	var once sync.Once
 	t.Cleanup(func() { h.tg.SetOnCall(nil) })
 	h.tg.SetOnCall(func(c telegramtest.Call) {
@@ -241,4 +235,12 @@ func TestPingAcknowledgedInFlight(t *testing.T) {
 	h.waitCard(ping, "the ping acknowledged in flight to be closed", func(m *models.Message) bool {
 		return strings.Contains(m.Text, "Carol 已确认") && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
 	})
+}
+
+// bobAndCarol links bob and carol as assistants and files a ticket that
+// bob claims; it returns both and the ticket's number.
+func (h *harness) bobAndCarol() (bobP, carolP *backend.Person, number string) {
+	h.t.Helper()
+	bobP, carolP = h.linkAssistant(bob), h.linkAssistant(carol)
+	return bobP, carolP, h.claimed(bobP)
 }

@@ -319,14 +319,7 @@ func (s *Server) webhookReply(contentType string, body []byte) {
 		return
 	}
 	params := map[string]string{}
-	for k, v := range raw {
-		var str string
-		if json.Unmarshal(v, &str) == nil {
-			params[k] = str
-		} else {
-			params[k] = string(v)
-		}
-	}
+	jsonParams(raw, params)
 	delete(params, "method")
 	s.call(Call{Method: method, Params: params, InWebhookReply: true})
 }
@@ -564,14 +557,7 @@ func readParams(r *http.Request) (map[string]string, error) {
 		if err := json.NewDecoder(r.Body).Decode(&raw); err != nil && err != io.EOF {
 			return nil, err
 		}
-		for k, v := range raw {
-			var s string
-			if json.Unmarshal(v, &s) == nil {
-				params[k] = s
-			} else {
-				params[k] = string(v)
-			}
-		}
+		jsonParams(raw, params)
 	default:
 		if err := r.ParseForm(); err != nil {
 			return nil, err
@@ -802,4 +788,17 @@ func (s *Server) download(w http.ResponseWriter, path string) {
 	s.record(Call{Method: "download", Params: map[string]string{"path": path}, Status: 200})
 	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.Write(data)
+}
+
+// jsonParams adds the fields of a JSON object to params: strings as they
+// are, other values as their JSON (as a form would carry them).
+func jsonParams(raw map[string]json.RawMessage, params map[string]string) {
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			params[k] = s
+		} else {
+			params[k] = string(v)
+		}
+	}
 }
