@@ -123,13 +123,6 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 		}
 		reporter = in.ReporterID
 	}
-	if in.RequestID != "" {
-		if t, err := s.store.TicketByRequest(ctx, reporter, in.RequestID); err == nil {
-			return t, nil // filed before: a retried submit
-		} else if ErrorCode(err) != ENOTFOUND {
-			return nil, err
-		}
-	}
 	form := in.Form
 	if form == "" {
 		form = "feedback"
@@ -155,8 +148,18 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 	day := now.In(s.cfg.Location)
 	stamp(changes, now)
 	if err := s.store.CreateTicket(ctx, t, in.Prefix, day, changes); err != nil {
-		if ErrorCode(err) == ECONFLICT && in.RequestID != "" { // the same request won a race
-			return s.store.TicketByRequest(ctx, reporter, in.RequestID)
+		// A request filed before (a retried submit, or the same one won
+		// a race) is refused by the store with ECONFLICT and uses no
+		// number; its ticket is the answer. Checking first would cost
+		// every filing a round trip for the rare retry.
+		if ErrorCode(err) == ECONFLICT && in.RequestID != "" {
+			t, ferr := s.store.TicketByRequest(ctx, reporter, in.RequestID)
+			if ferr == nil {
+				return t, nil
+			}
+			if ErrorCode(ferr) != ENOTFOUND {
+				return nil, ferr
+			}
 		}
 		return nil, err
 	}

@@ -233,6 +233,13 @@ func TestService(t *testing.T) {
 			if err != nil || len(page.Tickets) != 1 {
 				t.Fatalf("%d tickets for one submission (%v)", len(page.Tickets), err)
 			}
+			// A retry after the filing answers with the same ticket and
+			// uses no number: the next ticket's number follows on.
+			again := f.create(t, f.alice, func(n *backend.NewTicket) { n.RequestID = "draft-42" })
+			next := f.create(t, f.alice, func(n *backend.NewTicket) { n.RequestID = "draft-43" })
+			if again.Number != numbers[0] || next.Number != "FB-20261123-0002" {
+				t.Fatalf("retry filed %s (want %s), next ticket %s", again.Number, numbers[0], next.Number)
+			}
 		})
 
 		t.Run("NoTriage", func(t *testing.T) {

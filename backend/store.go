@@ -74,6 +74,9 @@ type Store interface {
 	MarkOutboxSent(ctx context.Context, id int64, at time.Time, note string) error
 	// MarkOutboxRetry records a failed attempt; the message is due again at next.
 	MarkOutboxRetry(ctx context.Context, id int64, next time.Time, lastErr string) error
+	// DeferOutbox makes the message due again at next without counting an
+	// attempt: the platform asked to wait, or the process is stopping.
+	DeferOutbox(ctx context.Context, id int64, next time.Time, note string) error
 
 	// CreateAPIToken stores a token hash for a person and sets tok.ID.
 	CreateAPIToken(ctx context.Context, tok *APIToken) error

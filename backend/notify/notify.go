@@ -224,23 +224,32 @@ func (d *Dispatcher) deliver(ctx context.Context, om *backend.OutboxMessage) {
 		bctx, cancel := bookkeeping(ctx)
 		defer cancel()
 		log.Info("outbox: released at shutdown", "err", err)
-		if err := d.store.MarkOutboxRetry(bctx, om.ID, d.cfg.Now(), "released at shutdown: "+err.Error()); err != nil {
+		if err := d.store.DeferOutbox(bctx, om.ID, d.cfg.Now(), "released at shutdown: "+err.Error()); err != nil {
 			log.Warn("outbox: cannot release; the lease will expire", "err", err)
 		}
 		return
 	}
 	var perm *PermanentError
-	if errors.As(err, &perm) || om.Attempts+1 >= d.cfg.MaxAttempts {
+	permanent := errors.As(err, &perm)
+	if ra := (*RetryAfterError)(nil); errors.As(err, &ra) && !permanent {
+		// Waiting is what the platform (or its rate limit) asked for, not a
+		// failure: it does not count towards MaxAttempts, so a long 429
+		// storm or a busy group delays messages but never drops them.
+		observe("rate_limited")
+		next := d.cfg.Now().Add(d.backoff(om.Attempts, err))
+		log.Info("outbox: rate limited, will send later", "at", next, "err", err)
+		if err := d.store.DeferOutbox(ctx, om.ID, next, err.Error()); err != nil {
+			log.Warn("outbox: cannot reschedule; the lease will expire", "err", err)
+		}
+		return
+	}
+	if permanent || om.Attempts+1 >= d.cfg.MaxAttempts {
 		observe("undeliverable")
 		log.Warn("outbox: giving up", "attempts", om.Attempts+1, "err", err)
 		d.finish(ctx, log, om, "undeliverable: "+err.Error())
 		return
 	}
-	if ra := (*RetryAfterError)(nil); errors.As(err, &ra) {
-		observe("rate_limited")
-	} else {
-		observe("retry")
-	}
+	observe("retry")
 	next := d.cfg.Now().Add(d.backoff(om.Attempts, err))
 	log.Info("outbox: will retry", "at", next, "err", err)
 	if err := d.store.MarkOutboxRetry(ctx, om.ID, next, err.Error()); err != nil {

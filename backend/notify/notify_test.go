@@ -154,6 +154,38 @@ func TestDispatcher(t *testing.T) {
 		}
 	})
 
+	t.Run("RateLimitedIsNotAFailure", func(t *testing.T) {
+		// A busy chat or a long 429 storm defers the message more often
+		// than MaxAttempts allows failures; it is still sent in the end,
+		// and the waits do not eat into the attempts of real failures.
+		e := setup(t)
+		limited, failed := 0, 0
+		tg := &recorder{platform: "telegram", fail: func(m notify.Message) error {
+			switch {
+			case limited < 30:
+				limited++
+				return &notify.RetryAfterError{After: time.Second, Err: errors.New("keeping to the rate limit")}
+			case failed < 3:
+				failed++
+				return errors.New("502 bad gateway")
+			}
+			return nil
+		}}
+		e.d.Register(tg, false)
+		e.ticket(t)
+		for range 40 {
+			e.d.DeliverDue(ctx)
+			e.clock = e.clock.Add(time.Minute)
+		}
+		if tg.count() != 1 || limited != 30 || failed != 3 {
+			t.Fatalf("sent %d after %d rate limits and %d failures; want the message sent after 30 and 3", tg.count(), limited, failed)
+		}
+		msgs, err := e.store.ClaimOutbox(ctx, e.clock, time.Minute, 10)
+		if err != nil || len(msgs) != 0 {
+			t.Fatalf("left in the outbox: %+v (%v)", msgs, err)
+		}
+	})
+
 	t.Run("PermanentAndUnreachable", func(t *testing.T) {
 		e := setup(t)
 		tg := &recorder{platform: "telegram", fail: func(notify.Message) error {

@@ -61,13 +61,22 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, at time.Time, note
 // MarkOutboxRetry records a failed attempt and ends the lease; the message
 // is due again at next. A sent message is left alone.
 func (s *Store) MarkOutboxRetry(ctx context.Context, id int64, next time.Time, lastErr string) error {
+	return s.reschedule(ctx, id, next, lastErr, 1)
+}
+
+// DeferOutbox makes message id due at next without counting an attempt.
+func (s *Store) DeferOutbox(ctx context.Context, id int64, next time.Time, note string) error {
+	return s.reschedule(ctx, id, next, note, 0)
+}
+
+func (s *Store) reschedule(ctx context.Context, id int64, next time.Time, note string, attempts int) error {
 	next = orNow(next, s.now())
 	tx, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer rollback(ctx, tx)
-	tag, err := tx.Exec(ctx, markRetrySQL, next, lastErr, id)
+	tag, err := tx.Exec(ctx, rescheduleSQL, next, note, id, attempts)
 	if err != nil {
 		return dbError(err, "outbox message %d", id)
 	}
@@ -131,8 +140,8 @@ func markSent(ctx context.Context, tx pgx.Tx, id int64, at time.Time) (int64, er
 	return ticketID, dbError(err, "outbox message %d", id)
 }
 
-const markRetrySQL = `
-UPDATE outbox SET attempts = attempts + 1, next_attempt = $1, last_error = $2, locked_until = NULL
+const rescheduleSQL = `
+UPDATE outbox SET attempts = attempts + $4, next_attempt = $1, last_error = $2, locked_until = NULL
 WHERE id = $3 AND sent_at IS NULL`
 
 // messageExists returns ENOTFOUND if there is no message id.

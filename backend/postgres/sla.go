@@ -15,11 +15,22 @@ const clockCols = `id, ticket_id, name, run, policy_version, severity, unit, bud
  used, warn_at, due_at, paused_at, stopped_at, warned_at, breached_at, step, acked_at, acked_by, generation, updated_at`
 
 // Clocks returns a ticket's SLA clocks, oldest first.
+// Every ticket change reads them (the SLA engine, the ping sync), so a
+// ticket with clocks costs one query; only none asks whether the ticket
+// exists.
 func (s *Store) Clocks(ctx context.Context, ticketID int64) ([]*backend.Clock, error) {
-	if _, err := findTicketByID(ctx, s.pool, ticketID); err != nil {
-		return nil, err
+	clocks, err := findClocks(ctx, s.pool, `SELECT `+clockCols+` FROM sla_clocks WHERE ticket_id = $1 ORDER BY id`, ticketID)
+	if err != nil || len(clocks) > 0 {
+		return clocks, err
 	}
-	return findClocks(ctx, s.pool, `SELECT `+clockCols+` FROM sla_clocks WHERE ticket_id = $1 ORDER BY id`, ticketID)
+	var found bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tickets WHERE id = $1)`, ticketID).Scan(&found); err != nil {
+		return nil, dbError(err, "ticket %d", ticketID)
+	}
+	if !found {
+		return nil, backend.Errorf(backend.ENOTFOUND, "ticket %d not found", ticketID)
+	}
+	return clocks, nil
 }
 
 // LiveClocks returns running clocks with ID > after, by ID.

@@ -60,13 +60,22 @@ func (s *Store) MarkOutboxSent(ctx context.Context, id int64, at time.Time, note
 // MarkOutboxRetry records a failed attempt and ends the lease; the message
 // is due again at next. A sent message is left alone.
 func (s *Store) MarkOutboxRetry(ctx context.Context, id int64, next time.Time, lastErr string) error {
+	return s.reschedule(ctx, id, next, lastErr, 1)
+}
+
+// DeferOutbox makes message id due at next without counting an attempt.
+func (s *Store) DeferOutbox(ctx context.Context, id int64, next time.Time, note string) error {
+	return s.reschedule(ctx, id, next, note, 0)
+}
+
+func (s *Store) reschedule(ctx context.Context, id int64, next time.Time, note string, attempts int) error {
 	next = orNow(next, s.now())
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, markRetrySQL, micros(next), lastErr, id)
+	res, err := tx.ExecContext(ctx, rescheduleSQL, attempts, micros(next), note, id)
 	if err != nil {
 		return dbError(err, "outbox message %d", id)
 	}
@@ -132,8 +141,8 @@ func markSent(ctx context.Context, tx *dbTx, id int64, at time.Time) (int64, err
 	return ticketID, dbError(err, "outbox message %d", id)
 }
 
-const markRetrySQL = `
-UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?, locked_until = NULL
+const rescheduleSQL = `
+UPDATE outbox SET attempts = attempts + ?, next_attempt = ?, last_error = ?, locked_until = NULL
 WHERE id = ? AND sent_at IS NULL`
 
 const messageExistsSQL = `SELECT 1 FROM outbox WHERE id = ?`

@@ -36,10 +36,18 @@ func (s *Store) Clocks(ctx context.Context, ticketID int64) ([]*backend.Clock, e
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := findTicketByID(ctx, tx, ticketID); err != nil {
-		return nil, err
+	clocks, err := findClocks(ctx, tx, clocksOfSQL, ticketID)
+	if err != nil || len(clocks) > 0 {
+		return clocks, err
 	}
-	return findClocks(ctx, tx, clocksOfSQL, ticketID)
+	var found bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tickets WHERE id = ?)`, ticketID).Scan(&found); err != nil {
+		return nil, dbError(err, "ticket %d", ticketID)
+	}
+	if !found {
+		return nil, backend.Errorf(backend.ENOTFOUND, "ticket %d not found", ticketID)
+	}
+	return clocks, nil
 }
 
 // LiveClocks returns running clocks with ID > after, by ID.

@@ -49,7 +49,7 @@ var preparedSQL = []string{
 	insertPersonSQL, updatePersonSQL, personByIDSQL, peopleWithRoleSQL, accountsSQL, insertAccountSQL,
 	accountOwnerSQL, linkAccountSQL, insertTeamSQL, teamByIDSQL, teamsSQL, insertTokenSQL, tokenByHashSQL,
 	ticketByNumberSQL, ticketByIDSQL, insertIncidentSQL, incidentSQL, nextSeqSQL, insertTicketSQL, updateTicketSQL,
-	insertEventSQL, insertMessageSQL, eventsSQL, claimSQL, markSentSQL, markRetrySQL, messageExistsSQL,
+	insertEventSQL, insertMessageSQL, eventsSQL, claimSQL, markSentSQL, rescheduleSQL, messageExistsSQL,
 }
 
 // prepare prepares preparedSQL on p, replacing what was prepared before.

@@ -212,5 +212,23 @@ func testMarkOutboxRetry(t *testing.T, newStore NewStoreFunc) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		ctx, s := setup(t, newStore)
 		wantCode(t, s.MarkOutboxRetry(ctx, missing, t0, "x"), backend.ENOTFOUND)
+		wantCode(t, s.DeferOutbox(ctx, missing, t0, "x"), backend.ENOTFOUND)
+	})
+	t.Run("Defer", func(t *testing.T) {
+		// Deferring is rescheduling without counting an attempt.
+		ctx, s := setup(t, newStore)
+		rep := createPerson(t, s, "rep", 0, backend.RoleReporter)
+		m := msg(backend.AudienceReporter, rep.ID, t0)
+		createTicket(t, s, minimalTicket(rep.ID), "FB", day, notify(backend.EventCreated, t0, m))
+		equal(t, "claimed", claim(t, s, t0, time.Hour, 10), []int64{m.ID})
+		must(t, s.MarkOutboxRetry(ctx, m.ID, t0, "502"))
+		equal(t, "claimed after the failure", claim(t, s, t0, time.Hour, 10), []int64{m.ID})
+		next := t0.Add(3 * time.Second)
+		must(t, s.DeferOutbox(ctx, m.ID, next, "rate limited"))
+		equal(t, "before next", claim(t, s, next.Add(-time.Microsecond), time.Hour, 10), []int64{})
+		got, err := s.ClaimOutbox(ctx, next, time.Hour, 10)
+		must(t, err)
+		m.Attempts, m.NextAttempt, m.LastError = 1, next, "rate limited"
+		equal(t, "claimed again, one attempt counted", got, []*backend.OutboxMessage{m})
 	})
 }

@@ -42,7 +42,8 @@ import (
 //     result is not an error; Events of a missing ticket is ENOTFOUND;
 //   - LinkAccount to a missing person is ENOTFOUND;
 //   - ClaimOutbox does not count attempts; MarkOutboxRetry does, and ends the
-//     lease so the message is due exactly at next.
+//     lease so the message is due exactly at next; DeferOutbox does the same
+//     without counting.
 func Exercise(t *testing.T, newStore func(t *testing.T) backend.Store) {
 	t.Run("Person", func(t *testing.T) { testPerson(t, newStore) })
 	t.Run("Team", func(t *testing.T) { testTeam(t, newStore) })

@@ -212,9 +212,12 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	defer func() { tg.OnCall = nil }()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	photo := pngBytes(b)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	photos := make([][]byte, n) // every reporter has a screenshot of their own
+	for i := range photos {
+		photos[i] = screenshot(b, int(base)+i)
+	}
 	callsBefore := len(tg.Calls())
 	start, cpu, machine := time.Now(), processCPU(), machineCPU()
 	for i := range n {
@@ -227,7 +230,7 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 				var upd *models.Update
 				switch {
 				case s.photo:
-					upd = tg.Photo(u, photo, "")
+					upd = tg.Photo(u, photos[i], "")
 				case s.button != "":
 					data := telegramtest.ButtonData(last, s.button) // with the turn's mark
 					if data == "" {

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,21 @@ func TestMyTickets(t *testing.T) {
 	rep.next("工单 "+second, "已分派", "头像上传失败")
 	if h.tg.Message(list.Chat.ID, list.ID).ReplyMarkup == nil {
 		t.Fatal("the list lost its buttons")
+	}
+
+	// A reply to the list must say which ticket it is about.
+	h.deliver(h.tg.Reply(alice, list, "这个怎么样了？"))
+	rep.next("几个工单", first, second)
+	h.deliver(h.tg.Reply(alice, list, first+" 这个怎么样了？"))
+	rep.next("已补充到工单 " + first)
+	_, events, err := h.svc.Thread(ctx, bobP, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(events, func(e *backend.Event) bool {
+		return e.Kind == backend.EventComment && strings.Contains(e.Body, "这个怎么样了")
+	}) {
+		t.Fatalf("the reply naming %s is not its comment: %+v", first, events)
 	}
 
 	// The persistent keyboard's button does the same as /my.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -309,4 +312,82 @@ func TestRateLimitStorm(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("resolution sent %d times", n)
 	}
+}
+
+// TestBusyTriageGroup: more new tickets at once than the group's rate
+// allows, and more than the outbox's attempts. Every card is posted once
+// and none is given up: waiting for the rate limit is not a failed
+// attempt, and each card waits for a slot of its own.
+func TestBusyTriageGroup(t *testing.T) {
+	h := newHarness(t, ModePoll, func(c *Config) {
+		c.Limits.Group, c.Limits.GroupBurst, c.Limits.MaxWait = 60*time.Millisecond, 1, 5*time.Millisecond
+	})
+	ctx := context.Background()
+	rep, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: "1", ChatID: "1"}, "alice", "zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tickets = 30 // more than the outbox's 20 attempts, one card a poll
+	var numbers []string
+	for i := range tickets {
+		tk, err := h.svc.CreateTicket(ctx, rep, backend.NewTicket{
+			Prefix: "FB", Summary: fmt.Sprintf("前台第 %d 个门店房态不显示", i), CategoryPath: []string{"产品线问题"},
+			OccurredAt: time.Now().Add(-time.Hour), Region: "北京", Severity: backend.P3,
+			Contacts: backend.Contacts{Phone: "13800138000"}, Channel: Platform,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		numbers = append(numbers, tk.Number)
+	}
+	var posted []string
+	h.tg.Wait(t, 30*time.Second, "every card", func() bool {
+		posted = posted[:0]
+		for _, m := range h.tg.Messages(triageChat) {
+			if n := numberRE.FindString(m.Text); n != "" {
+				posted = append(posted, n)
+			}
+		}
+		return len(posted) >= tickets
+	})
+	time.Sleep(100 * time.Millisecond) // a card sent twice would show now
+	posted = posted[:0]
+	for _, m := range h.tg.Messages(triageChat) {
+		posted = append(posted, numberRE.FindString(m.Text))
+	}
+	slices.Sort(posted) // the dispatcher sends several at once
+	if !slices.Equal(posted, numbers) {
+		t.Fatalf("cards posted %q, want each of %q once", posted, numbers)
+	}
+}
+
+// flakyStart fails the first calls to getMe as if the network were down.
+type flakyStart struct {
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyStart) RoundTrip(r *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	fail := strings.HasSuffix(r.URL.Path, "/getMe") && f.fails > 0
+	if fail {
+		f.fails--
+	}
+	f.mu.Unlock()
+	if fail {
+		return nil, errors.New("dial tcp: connection refused")
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestStartWhileTelegramIsDown: Telegram cannot be reached when deskbot
+// starts; the channel waits it out and then serves.
+func TestStartWhileTelegramIsDown(t *testing.T) {
+	flaky := &flakyStart{fails: 2}
+	h := newHarnessWith(t, ModePoll, func(d *Deps) { d.HTTPClient = &http.Client{Transport: flaky} })
+	if got := len(h.tg.CallsTo("getMe")); got != 1 {
+		t.Fatalf("getMe reached the server %d times, want once after two failures", got)
+	}
+	h.deliver(h.tg.Text(alice, "/help"))
+	h.follow(alice.ID).next("/new")
 }

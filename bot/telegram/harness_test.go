@@ -220,11 +220,19 @@ func (h *harness) press(u models.User, m *models.Message, label string) *models.
 }
 
 // pngBytes is a small real PNG screenshot.
-func pngBytes(tb testing.TB) []byte {
+func pngBytes(tb testing.TB) []byte { return screenshot(tb, 0) }
+
+// screenshot is a small real PNG, different for every n.
+func screenshot(tb testing.TB, n int) []byte {
 	tb.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, 40, 30))
 	for x := range 40 {
 		img.Set(x, x%30, color.RGBA{R: 200, A: 255})
+	}
+	for bit := range 30 {
+		if n>>bit&1 == 1 {
+			img.Set(bit, 29, color.RGBA{B: 200, A: 255})
+		}
 	}
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {

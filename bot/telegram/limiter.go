@@ -10,6 +10,13 @@ import (
 // GCRA: each bucket remembers when its next send is due, and a burst may
 // run that far ahead. A 429 blocks a chat (or everything) until its
 // retry_after has passed.
+//
+// A message that must wait longer than it may block a sender (an outbox
+// row for a busy group) keeps the slot it was given, under its key: the
+// outbox hands it back until then, and it takes that slot when it comes
+// back. So a backlog drains in order at the allowed rate, each row handed
+// back once, instead of every waiting row coming back at the same moment
+// to fight over the next slot.
 type limiter struct {
 	mu     sync.Mutex
 	now    func() time.Time
@@ -17,16 +24,19 @@ type limiter struct {
 	global time.Time           // theoretical arrival time of the global bucket
 	chats  map[int64]time.Time // per chat
 	block  map[int64]time.Time // chat (0: all) → blocked until
+	booked map[int64]time.Time // key → the slot kept for it
 }
 
 func newLimiter(lim Limits, now func() time.Time) *limiter {
-	return &limiter{now: now, lim: lim, chats: map[int64]time.Time{}, block: map[int64]time.Time{}}
+	return &limiter{now: now, lim: lim, chats: map[int64]time.Time{}, block: map[int64]time.Time{}, booked: map[int64]time.Time{}}
 }
 
 // reserve books the earliest slot for a message to chat and returns how
-// long to wait for it. If that is longer than maxWait nothing is booked
-// and ok is false: the caller hands the message back to retry later.
-func (l *limiter) reserve(chat int64, maxWait time.Duration) (wait time.Duration, ok bool) {
+// long to wait for it. If that is longer than maxWait, ok is false and the
+// caller hands the message back to try again after wait; with a key (an
+// outbox message id; 0 for none) the slot stays booked for that message,
+// without one nothing is booked.
+func (l *limiter) reserve(chat, key int64, maxWait time.Duration) (wait time.Duration, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -34,21 +44,37 @@ func (l *limiter) reserve(chat int64, maxWait time.Duration) (wait time.Duration
 	if chat < 0 {
 		interval, burst = l.lim.Group, l.lim.GroupBurst
 	}
-	at := now
-	at = later(at, l.global.Add(-time.Duration(l.lim.GlobalBurst-1)*l.lim.Global))
-	at = later(at, l.chats[chat].Add(-time.Duration(burst-1)*interval))
-	at = later(at, l.block[0])
-	at = later(at, l.block[chat])
-	wait = at.Sub(now)
+	at, booked := l.booked[key]
+	booked = booked && key != 0
+	if !booked {
+		at = later(now, l.chats[chat].Add(-time.Duration(burst-1)*interval))
+	}
+	// A 429 since a slot was booked may push it further.
+	at = later(later(at, l.block[0]), l.block[chat])
+	// The global bucket is charged only when a message goes out, so a
+	// group's backlog does not hold up everyone else's messages.
+	send := later(at, l.global.Add(-time.Duration(l.lim.GlobalBurst-1)*l.lim.Global))
+	wait = send.Sub(now)
 	if wait > maxWait {
+		if key == 0 {
+			return wait, false
+		}
+		if !booked {
+			l.chats[chat] = later(l.chats[chat], at).Add(interval)
+		}
+		l.booked[key] = at
 		return wait, false
 	}
-	l.global = later(l.global, at).Add(l.lim.Global)
-	l.chats[chat] = later(l.chats[chat], at).Add(interval)
-	if len(l.chats) > 50000 {
+	if booked {
+		delete(l.booked, key)
+	} else {
+		l.chats[chat] = later(l.chats[chat], send).Add(interval)
+	}
+	l.global = later(l.global, send).Add(l.lim.Global)
+	if len(l.chats) > 50000 || len(l.booked) > 50000 {
 		l.sweep(now)
 	}
-	return wait, true
+	return max(wait, 0), true
 }
 
 // blockFor stops sends to chat (0: all chats) for d after a 429.
@@ -69,6 +95,11 @@ func (l *limiter) sweep(now time.Time) {
 	for k, t := range l.block {
 		if t.Before(now) {
 			delete(l.block, k)
+		}
+	}
+	for k, t := range l.booked { // never came back (sent by another replica)
+		if t.Before(now.Add(-time.Hour)) {
+			delete(l.booked, k)
 		}
 	}
 }

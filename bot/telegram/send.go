@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -16,7 +18,8 @@ import (
 	"github.com/deskbot/deskbot/dialogs"
 )
 
-// maxText is Telegram's limit on a message's text, in characters.
+// maxText is Telegram's limit on a message's text, in UTF-16 code units
+// (an emoji can take two).
 const maxText = 4096
 
 // out is one message to send.
@@ -47,12 +50,65 @@ func (c *Channel) reply(ctx context.Context, o out) (*models.Message, error) {
 	return m, err
 }
 
+// sendOnce sends o. A text over Telegram's limit goes out as several
+// messages, split between lines where it can be; the first answers
+// o.replyTo, the last carries the buttons and is the one returned.
 func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) {
-	p := &bot.SendMessageParams{ChatID: o.chat, Text: clip(o.text, maxText), ReplyMarkup: o.markup}
-	if o.replyTo != 0 {
-		p.ReplyParameters = &models.ReplyParameters{MessageID: o.replyTo, AllowSendingWithoutReply: true}
+	parts := split(o.text, maxText)
+	var m *models.Message
+	for i, part := range parts {
+		p := &bot.SendMessageParams{ChatID: o.chat, Text: part}
+		if i == len(parts)-1 {
+			p.ReplyMarkup = o.markup
+		}
+		if o.replyTo != 0 && i == 0 {
+			p.ReplyParameters = &models.ReplyParameters{MessageID: o.replyTo, AllowSendingWithoutReply: true}
+		}
+		var err error
+		if m, err = c.bot.SendMessage(ctx, p); err != nil {
+			return nil, err
+		}
 	}
-	return c.bot.SendMessage(ctx, p)
+	return m, nil
+}
+
+// split cuts s into pieces of at most n UTF-16 code units, at the last
+// line break (else space) of each piece where there is one in its second
+// half.
+func split(s string, n int) []string {
+	var parts []string
+	for utf16Len(s) > n {
+		cut, units := 0, 0 // cut: byte offset of the last rune that fits
+		for i, r := range s {
+			units += utf16.RuneLen(r)
+			if units > n {
+				break
+			}
+			cut = i + utf8.RuneLen(r)
+		}
+		if cut == 0 { // n is below one rune: never here with maxText
+			_, cut = utf8.DecodeRuneInString(s)
+		}
+		at := cut
+		if nl := strings.LastIndexByte(s[:cut], '\n'); nl > cut/2 {
+			at = nl + 1
+		} else if sp := strings.LastIndexByte(s[:cut], ' '); sp > cut/2 {
+			at = sp + 1
+		}
+		if part := strings.TrimRight(s[:at], "\n "); part != "" {
+			parts = append(parts, part)
+		}
+		s = s[at:]
+	}
+	return append(parts, s)
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // edit replaces a message's text and buttons; "not modified" is not an error.

@@ -34,7 +34,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	}
 	// The rate limit first: a message that must wait (cards to a busy
 	// group wait minutes) costs no database call and no rendering.
-	if wait, ok := c.lim.reserve(chat, c.cfg.Limits.MaxWait); !ok {
+	if wait, ok := c.lim.reserve(chat, m.Outbox.ID, c.cfg.Limits.MaxWait); !ok {
 		return &notify.RetryAfterError{After: wait, Err: errors.New("telegram: keeping to the rate limit")}
 	} else if wait > 0 {
 		select {

@@ -166,20 +166,9 @@ func (c *Channel) Mode() string { return c.cfg.Mode }
 // WebhookURL if set and serves what the webhook handler receives. On return
 // every update taken in has been handled.
 func (c *Channel) Run(ctx context.Context) error {
-	me, err := c.bot.GetMe(ctx)
+	me, err := c.setUp(ctx)
 	if err != nil {
-		return fmt.Errorf("telegram: getMe (is TELEGRAM_BOT_TOKEN right?): %w", err)
-	}
-	if c.cfg.Mode == ModeWebhook && c.cfg.WebhookURL != "" {
-		if _, err := c.bot.SetWebhook(ctx, &bot.SetWebhookParams{URL: c.cfg.WebhookURL, SecretToken: c.cfg.WebhookSecret,
-			AllowedUpdates: []string{"message", "callback_query"}, MaxConnections: 40}); err != nil {
-			return fmt.Errorf("telegram: setWebhook: %w", err)
-		}
-	}
-	if c.cfg.Mode == ModePoll {
-		if _, err := c.bot.DeleteWebhook(ctx, &bot.DeleteWebhookParams{}); err != nil {
-			return fmt.Errorf("telegram: deleteWebhook: %w", err)
-		}
+		return err
 	}
 	c.log.Info("telegram: running", "bot", me.Username, "mode", c.cfg.Mode, "triage_chat", c.cfg.TriageChat)
 
@@ -200,6 +189,45 @@ func (c *Channel) Run(ctx context.Context) error {
 	c.served.Wait()
 	close(c.done)
 	return nil
+}
+
+// setUp asks who the bot is and registers (webhook) or removes (poll) the
+// webhook. Telegram or the network being down at start-up is waited out,
+// with backoff up to a minute; a token or URL Telegram refuses is an
+// error.
+func (c *Channel) setUp(ctx context.Context) (*models.User, error) {
+	wait := 500 * time.Millisecond
+	for {
+		me, err := c.bot.GetMe(ctx)
+		if err != nil {
+			err = fmt.Errorf("telegram: getMe (is TELEGRAM_BOT_TOKEN right?): %w", err)
+		} else if c.cfg.Mode == ModeWebhook && c.cfg.WebhookURL != "" {
+			if _, err = c.bot.SetWebhook(ctx, &bot.SetWebhookParams{URL: c.cfg.WebhookURL, SecretToken: c.cfg.WebhookSecret,
+				AllowedUpdates: []string{"message", "callback_query"}, MaxConnections: 40}); err != nil {
+				err = fmt.Errorf("telegram: setWebhook: %w", err)
+			}
+		} else if c.cfg.Mode == ModePoll {
+			if _, err = c.bot.DeleteWebhook(ctx, &bot.DeleteWebhookParams{}); err != nil {
+				err = fmt.Errorf("telegram: deleteWebhook: %w", err)
+			}
+		}
+		switch {
+		case err == nil:
+			return me, nil
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.Is(err, bot.ErrorUnauthorized), errors.Is(err, bot.ErrorNotFound), errors.Is(err, bot.ErrorBadRequest),
+			errors.Is(err, bot.ErrorForbidden):
+			return nil, err // waiting will not change Telegram's mind
+		}
+		c.log.Warn("telegram: cannot start yet, will try again", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Minute)
+	}
 }
 
 // intake is go-telegram's handler for every polled update.

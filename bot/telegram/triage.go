@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,14 +22,18 @@ const (
 	kindPrompt = "prompt:" // + return | ask | resolve
 )
 
-// target is the ticket a reply is about, and what the replied-to message was.
+// target is the ticket a reply is about, and what the replied-to message
+// was. A reply to a message naming several tickets (a /my list) that does
+// not say which is about none of them: choices lists them.
 type target struct {
-	number string
-	kind   string
+	number  string
+	kind    string
+	choices []string
 }
 
 // replyTarget finds the ticket a message replies to: a remembered bot
-// message, or any bot message that names a ticket number.
+// message, or a bot message that names one ticket number. When it names
+// several, the reply must name one of them.
 func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, bool) {
 	r := m.ReplyToMessage
 	if r == nil || r.From == nil || r.From.ID != c.botID {
@@ -40,10 +45,23 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 			return target{number: t.Number, kind: cm.Kind}, true
 		}
 	}
-	if n := numberRE.FindString(r.Text + "\n" + r.Caption); n != "" {
-		return target{number: n}, true
+	named := slices.Compact(slices.Sorted(slices.Values(numberRE.FindAllString(r.Text+"\n"+r.Caption, -1))))
+	switch len(named) {
+	case 0:
+		return target{}, false
+	case 1:
+		return target{number: named[0]}, true
 	}
-	return target{}, false
+	var picked []string
+	for _, n := range slices.Compact(slices.Sorted(slices.Values(numberRE.FindAllString(m.Text+"\n"+m.Caption, -1)))) {
+		if slices.Contains(named, n) {
+			picked = append(picked, n)
+		}
+	}
+	if len(picked) == 1 {
+		return target{number: picked[0]}, true
+	}
+	return target{choices: named}, true
 }
 
 // onGroupMessage serves the triage group: replies to the bot's messages
@@ -98,6 +116,10 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		return
 	}
 	loc := c.localeIn(&m.Chat, p)
+	if tg.number == "" {
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.which", map[string]any{"Numbers": tg.choices}), replyTo: m.ID})
+		return
+	}
 	text := strings.TrimSpace(m.Text)
 	if text == "" {
 		text = strings.TrimSpace(m.Caption)
