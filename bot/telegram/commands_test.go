@@ -400,3 +400,18 @@ func TestDoubleTap(t *testing.T) {
 		t.Fatalf("the question shows the stale choice: %q", folded.Text)
 	}
 }
+
+// TestEditedMessage: an edit changes nothing, and the reporter is told
+// how to correct an answer instead.
+func TestEditedMessage(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	rep := h.follow(alice.ID)
+	h.deliver(h.tg.Text(alice, "/new"))
+	rep.next("（1/10）")
+	upd := h.tg.Text(alice, "前台房态不显示，已经两个小时了")
+	upd.EditedMessage, upd.Message = upd.Message, nil
+	h.deliver(upd)
+	rep.next("修改过的消息不会被采用")
+	h.deliver(h.tg.Text(alice, "放心房上线后在前台不显示，已经两个小时了"))
+	rep.next("（2/10）")
+}

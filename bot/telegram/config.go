@@ -71,8 +71,9 @@ type Limits struct {
 	Chat time.Duration
 	// ChatBurst: default 2.
 	ChatBurst int
-	// Group is the interval between messages to one group (20/min).
-	// Default 3 s.
+	// Group is the interval between messages to one group. Default 4 s:
+	// with the burst of 5 that is at most 20 in any minute, Telegram's
+	// limit for a group.
 	Group time.Duration
 	// GroupBurst: default 5.
 	GroupBurst int
@@ -86,7 +87,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	Global: 34 * time.Millisecond, GlobalBurst: 30,
 	Chat: time.Second, ChatBurst: 2,
-	Group: 3 * time.Second, GroupBurst: 5,
+	Group: 4 * time.Second, GroupBurst: 5, // 5 + 60 s ÷ 4 s = 20 a minute
 	MaxWait: 2 * time.Second,
 }
 

@@ -65,7 +65,12 @@ func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) 
 			p.ReplyParameters = &models.ReplyParameters{MessageID: o.replyTo, AllowSendingWithoutReply: true}
 		}
 		var err error
-		if m, err = c.bot.SendMessage(ctx, p); err != nil {
+		m, err = c.bot.SendMessage(ctx, p)
+		if to, ok := c.migrated(err, o.chat); ok {
+			o.chat, p.ChatID = to, to
+			m, err = c.bot.SendMessage(ctx, p)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -118,6 +123,10 @@ func (c *Channel) edit(ctx context.Context, chat int64, id int, text string, mar
 		p.ReplyMarkup = markup
 	}
 	_, err := c.bot.EditMessageText(ctx, p)
+	if to, ok := c.migrated(err, chat); ok { // the message moved with the group
+		p.ChatID = to
+		_, err = c.bot.EditMessageText(ctx, p)
+	}
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit failed", "chat", chat, "message", id, "err", err)
 		return err
@@ -133,7 +142,12 @@ func (c *Channel) editMarkup(ctx context.Context, chat int64, id int, markup *mo
 	} else {
 		p.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 	}
-	if _, err := c.bot.EditMessageReplyMarkup(ctx, p); err != nil && !notModified(err) {
+	_, err := c.bot.EditMessageReplyMarkup(ctx, p)
+	if to, ok := c.migrated(err, chat); ok {
+		p.ChatID = to
+		_, err = c.bot.EditMessageReplyMarkup(ctx, p)
+	}
+	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit buttons failed", "chat", chat, "message", id, "err", err)
 	}
 }

@@ -98,7 +98,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
 		}
 	}
-	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(chat), MessageID: strconv.Itoa(sent.ID),
+	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(sent.Chat.ID), MessageID: strconv.Itoa(sent.ID),
 		TicketID: t.ID, Kind: kind, OutboxID: m.Outbox.ID})
 	switch {
 	case kind == kindCard:
@@ -115,7 +115,7 @@ func (c *Channel) destination(m notify.Message) (int64, string, error) {
 		if c.cfg.TriageChat == 0 {
 			return 0, "", errors.New("TELEGRAM_TRIAGE_CHAT is not set")
 		}
-		return c.cfg.TriageChat, c.cfg.TriageLocale, nil
+		return c.triage.Load(), c.cfg.TriageLocale, nil
 	}
 	chat, err := strconv.ParseInt(m.Account.ChatID, 10, 64)
 	if err != nil || m.Account.Platform != Platform {

@@ -73,6 +73,9 @@ type Channel struct {
 	bot     *bot.Bot
 	lim     *limiter
 	botID   int64
+	// triage is the triage group's id: TriageChat, until Telegram says the
+	// group became a supergroup with another id.
+	triage atomic.Int64
 
 	// Updates wait in a queue per chat, served by one goroutine per chat
 	// while it has any, so a chat's updates are handled in order and no
@@ -137,6 +140,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	c.pings = &botkit.Pings{Store: st, Clocks: deps.Service.Store(), Platform: Platform, Render: c.render, Log: c.log,
 		Locale: c.pingLocale, Close: c.closePing}
 	c.lim = newLimiter(cfg.Limits, c.now)
+	c.triage.Store(cfg.TriageChat)
 	b, err := bot.New(cfg.Token,
 		bot.WithServerURL(cfg.APIURL),
 		bot.WithSkipGetMe(),
@@ -144,7 +148,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		bot.WithDefaultHandler(c.intake),
 		bot.WithNotAsyncHandlers(),
 		bot.WithWorkers(1),
-		bot.WithAllowedUpdates(bot.AllowedUpdates{"message", "callback_query"}),
+		bot.WithAllowedUpdates(bot.AllowedUpdates(allowedUpdates)),
 		bot.WithErrorsHandler(func(err error) { c.log.Warn("telegram: bot API", "err", err) }),
 	)
 	if err != nil {
@@ -203,7 +207,7 @@ func (c *Channel) setUp(ctx context.Context) (*models.User, error) {
 			err = fmt.Errorf("telegram: getMe (is TELEGRAM_BOT_TOKEN right?): %w", err)
 		} else if c.cfg.Mode == ModeWebhook && c.cfg.WebhookURL != "" {
 			if _, err = c.bot.SetWebhook(ctx, &bot.SetWebhookParams{URL: c.cfg.WebhookURL, SecretToken: c.cfg.WebhookSecret,
-				AllowedUpdates: []string{"message", "callback_query"}, MaxConnections: 40}); err != nil {
+				AllowedUpdates: allowedUpdates, MaxConnections: 40}); err != nil {
 				err = fmt.Errorf("telegram: setWebhook: %w", err)
 			}
 		} else if c.cfg.Mode == ModePoll {
@@ -229,6 +233,9 @@ func (c *Channel) setUp(ctx context.Context) (*models.User, error) {
 		wait = min(2*wait, time.Minute)
 	}
 }
+
+// allowedUpdates are the kinds of update deskbot asks Telegram for.
+var allowedUpdates = []string{"message", "edited_message", "callback_query"}
 
 // intake is go-telegram's handler for every polled update.
 func (c *Channel) intake(_ context.Context, _ *bot.Bot, upd *models.Update) {
@@ -304,6 +311,8 @@ func chatOf(upd *models.Update) int64 {
 	switch {
 	case upd.Message != nil:
 		return upd.Message.Chat.ID
+	case upd.EditedMessage != nil:
+		return upd.EditedMessage.Chat.ID
 	case upd.CallbackQuery != nil:
 		if m := upd.CallbackQuery.Message.Message; m != nil {
 			return m.Chat.ID
@@ -388,7 +397,23 @@ func (c *Channel) handle(ctx context.Context, upd *models.Update) {
 	switch {
 	case upd.Message != nil:
 		c.onMessage(ctx, upd.Message)
+	case upd.EditedMessage != nil:
+		c.onEdited(ctx, upd.EditedMessage)
 	case upd.CallbackQuery != nil:
 		c.onCallback(ctx, upd.CallbackQuery)
 	}
+}
+
+// onEdited answers an edited message in a private chat: an answer or a
+// comment is taken when it is sent, so the edit changes nothing, and
+// the reporter is told how to correct it. Edits in groups are left alone.
+func (c *Channel) onEdited(ctx context.Context, m *models.Message) {
+	if m.Chat.Type != models.ChatTypePrivate || m.From == nil || m.From.IsBot {
+		return
+	}
+	loc := catalog.Normalize(m.From.LanguageCode)
+	if p, err := c.reporter(ctx, m.From, m.Chat.ID); err == nil {
+		loc = botkit.Locale(p)
+	}
+	c.reply(ctx, out{chat: m.Chat.ID, text: c.T(loc, "telegram.edited", nil), replyTo: m.ID})
 }

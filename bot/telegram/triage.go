@@ -2,11 +2,13 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
 	"github.com/deskbot/deskbot/backend"
@@ -40,6 +42,10 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 		return target{}, false
 	}
 	cm, err := c.store.ChatMessage(ctx, Platform, itoa(m.Chat.ID), strconv.Itoa(r.ID))
+	if old := c.cfg.TriageChat; err != nil && old != 0 && m.Chat.ID == c.triage.Load() && m.Chat.ID != old {
+		// A message of the group before it became a supergroup.
+		cm, err = c.store.ChatMessage(ctx, Platform, itoa(old), strconv.Itoa(r.ID))
+	}
 	if err == nil {
 		if t, err := c.store.TicketByID(ctx, cm.TicketID); err == nil {
 			return target{number: t.Number, kind: cm.Kind}, true
@@ -67,7 +73,7 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 // onGroupMessage serves the triage group: replies to the bot's messages
 // about a ticket, /help, and /console (refused: links go in private).
 func (c *Channel) onGroupMessage(ctx context.Context, m *models.Message) {
-	if c.cfg.TriageChat != 0 && m.Chat.ID != c.cfg.TriageChat {
+	if c.cfg.TriageChat != 0 && m.Chat.ID != c.triage.Load() {
 		return
 	}
 	if cmd, _, ok := parseCommand(m.Text); ok {
@@ -506,6 +512,29 @@ func (c *Channel) editCard(ctx context.Context, cm *backend.ChatMessage, t *back
 	}
 	loc := c.cfg.TriageLocale
 	c.edit(ctx, chat, id, c.render.Card(ctx, loc, t, nil), c.cardKeyboard(loc, t))
+}
+
+// migrated learns from err that chat became a supergroup, and returns its
+// new id. Telegram then refuses every call to the old id.
+func (c *Channel) migrated(err error, chat int64) (int64, bool) {
+	var me *bot.MigrateError
+	if !errors.As(err, &me) || me.MigrateToChatID == 0 {
+		return 0, false
+	}
+	to := int64(me.MigrateToChatID)
+	c.learnMigration(chat, to)
+	return to, true
+}
+
+// learnMigration follows the triage group to the supergroup it became.
+// It is not stored: TELEGRAM_TRIAGE_CHAT should be set to the new id,
+// which the log says loudly (until then each start learns it again from
+// the first refused call).
+func (c *Channel) learnMigration(from, to int64) {
+	if from != 0 && c.triage.CompareAndSwap(from, to) {
+		c.log.Error("telegram: the triage group became a supergroup; following it there. Set TELEGRAM_TRIAGE_CHAT to the new id",
+			"old", from, "new", to)
+	}
 }
 
 // TicketChanged refreshes the triage card after a change made elsewhere

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -428,5 +429,61 @@ func TestCardKeyboard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTriageGroupBecomesSupergroup: the triage group is upgraded to a
+// supergroup (Telegram does that when a group gets admins or a public
+// link) and its id changes. deskbot follows it: the old cards are edited
+// there, new cards go there, and assistants' replies there are served.
+func TestTriageGroupBecomesSupergroup(t *testing.T) {
+	const supergroup = -1001234567890
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	first := h.directTicket(alice, "会员中心积分明细页面打不开")
+	card := h.tg.WaitMessage(t, triageChat, telegramtest.Containing(first))
+
+	h.tg.Migrate(triageChat, supergroup)
+	if _, err := h.svc.Claim(ctx, bobP, first); err != nil {
+		t.Fatal(err)
+	}
+	h.tg.Wait(t, 10*time.Second, "the old card edited in the supergroup", func() bool {
+		m := h.tg.Message(supergroup, card.ID)
+		return m != nil && strings.Contains(m.Text, "已分派")
+	})
+	second := h.directTicket(alice, "提单系统保存草稿时报错")
+	newCard := h.tg.WaitMessage(t, supergroup, telegramtest.Containing(second))
+
+	// Bob's reply to the new card, in the supergroup, reaches Alice.
+	h.deliver(h.tg.Reply(bob, newCard, "请提供报错截图"))
+	h.tg.WaitMessage(t, alice.ID, telegramtest.Containing(second, "请提供报错截图"))
+	refused := 0
+	for _, c := range h.tg.Calls() {
+		if c.Params["chat_id"] == itoa(triageChat) && c.Status == http.StatusBadRequest {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d calls to the old id were refused; deskbot should learn from the first", refused)
+	}
+}
+
+// TestTriageGroupMigrationMessage: the service message in the new
+// supergroup is enough to follow it; no call to the old id is refused.
+func TestTriageGroupMigrationMessage(t *testing.T) {
+	const supergroup = -1001234567891
+	h := newHarness(t, ModePoll)
+	h.tg.Migrate(triageChat, supergroup)
+	upd := h.tg.TextIn(bob, supergroup, "")
+	upd.Message.MigrateFromChatID = triageChat
+	h.deliver(upd)
+	h.tg.Wait(t, 10*time.Second, "the channel to follow the group", func() bool { return h.ch.triage.Load() == supergroup })
+	number := h.directTicket(alice, "会员中心积分明细页面打不开")
+	h.tg.WaitMessage(t, supergroup, telegramtest.Containing(number))
+	for _, c := range h.tg.Calls() {
+		if c.Status == http.StatusBadRequest {
+			t.Fatalf("a call was refused: %s %v", c.Method, c.Params)
+		}
 	}
 }

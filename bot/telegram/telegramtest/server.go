@@ -73,6 +73,7 @@ type Server struct {
 	files        map[string]fileEntry
 	nextFile     int
 	faults       map[string][]Fault
+	migrated     map[int64]int64 // group → the supergroup it became
 	webhookURL   string
 	secret       string
 	client       *http.Client
@@ -100,7 +101,7 @@ func NewServer() *Server {
 	s := &Server{
 		now: time.Now, nextUpdate: 1000, queued: make(chan struct{}), changed: make(chan struct{}),
 		nextMsg: map[int64]int{}, messages: map[int64]map[int]*models.Message{}, order: map[int64][]int{},
-		files: map[string]fileEntry{}, faults: map[string][]Fault{},
+		files: map[string]fileEntry{}, faults: map[string][]Fault{}, migrated: map[int64]int64{},
 		client: &http.Client{Timeout: 30 * time.Second, Transport: webhookTransport()},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -125,6 +126,38 @@ func (s *Server) Close() { s.srv.Close() }
 // BotUser is the bot as it appears in messages.
 func BotUser() *models.User {
 	return &models.User{ID: BotID, IsBot: true, FirstName: "deskbot", Username: "deskbot_test_bot"}
+}
+
+// Migrate upgrades the group chat to the supergroup to, as Telegram does
+// when a group gets admins or a public link: its messages (with their
+// ids) are in the supergroup now, and every call to the old id answers
+// 400 with migrate_to_chat_id.
+func (s *Server) Migrate(chat, to int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.migrated[chat] = to
+	for id, m := range s.messages[chat] {
+		moved := *m
+		moved.Chat.ID = to
+		if s.messages[to] == nil {
+			s.messages[to] = map[int]*models.Message{}
+		}
+		s.messages[to][id] = &moved
+	}
+	s.order[to] = append(s.order[chat], s.order[to]...)
+	s.nextMsg[to] = max(s.nextMsg[to], s.nextMsg[chat])
+	delete(s.messages, chat)
+	delete(s.order, chat)
+}
+
+func (s *Server) migratedTo(chatID string) int64 {
+	id, err := strconv.ParseInt(chatID, 10, 64)
+	if err != nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.migrated[id]
 }
 
 // FailNext makes the next n calls of method answer with f.
@@ -167,8 +200,11 @@ func (s *Server) stamp(upd *models.Update) {
 }
 
 func chatOf(from models.User, chatID int64) models.Chat {
-	if chatID < 0 {
+	switch {
+	case chatID <= -1_000_000_000_000: // supergroup ids start with -100
 		return models.Chat{ID: chatID, Type: models.ChatTypeSupergroup, Title: "triage"}
+	case chatID < 0:
+		return models.Chat{ID: chatID, Type: models.ChatTypeGroup, Title: "triage"}
 	}
 	return models.Chat{ID: chatID, Type: models.ChatTypePrivate, FirstName: from.FirstName}
 }
@@ -484,9 +520,12 @@ type apiResponse struct {
 	Result      any    `json:"result,omitempty"`
 	ErrorCode   int    `json:"error_code,omitempty"`
 	Description string `json:"description,omitempty"`
-	Parameters  *struct {
-		RetryAfter int `json:"retry_after"`
-	} `json:"parameters,omitempty"`
+	Parameters  *responseParameters `json:"parameters,omitempty"`
+}
+
+type responseParameters struct {
+	RetryAfter      int   `json:"retry_after,omitempty"`
+	MigrateToChatID int64 `json:"migrate_to_chat_id,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, code int, v apiResponse) {
@@ -519,12 +558,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		resp := apiResponse{ErrorCode: f.Code, Description: cmp.Or(f.Description, http.StatusText(f.Code))}
 		if f.Code == http.StatusTooManyRequests {
 			resp.Description = "Too Many Requests: retry after " + strconv.Itoa(f.RetryAfter)
-			resp.Parameters = &struct {
-				RetryAfter int `json:"retry_after"`
-			}{f.RetryAfter}
+			resp.Parameters = &responseParameters{RetryAfter: f.RetryAfter}
 		}
 		s.record(Call{Method: method, Params: params, Status: f.Code})
 		writeJSON(w, f.Code, resp)
+		return
+	}
+	if to := s.migratedTo(params["chat_id"]); to != 0 {
+		s.record(Call{Method: method, Params: params, Status: http.StatusBadRequest})
+		writeJSON(w, http.StatusBadRequest, apiResponse{ErrorCode: 400,
+			Description: "Bad Request: group chat was upgraded to a supergroup chat", Parameters: &responseParameters{MigrateToChatID: to}})
 		return
 	}
 	result, code, desc := s.call(Call{Method: method, Params: params})
