@@ -88,7 +88,7 @@ func (s *RedisStore) Get(ctx context.Context, key SessionKey) (Record, error) {
 	sk, _ := s.keys(key)
 	vals, err := s.rdb.HMGet(ctx, sk, "v", "d").Result()
 	if err != nil {
-		return Record{}, fmt.Errorf("dialogs: redis get session: %w", err)
+		return Record{}, fmt.Errorf("%w: redis get session: %w", ErrUnavailable, err)
 	}
 	vs, ok1 := vals[0].(string)
 	ds, ok2 := vals[1].(string)
@@ -111,7 +111,7 @@ func (s *RedisStore) Put(ctx context.Context, key SessionKey, data []byte, versi
 	n, err := putScript.Run(ctx, s.rdb, []string{sk, mk},
 		strconv.FormatInt(version, 10), data, s.idle.Milliseconds(), (s.idle + s.tombstone).Milliseconds(), first, rand.Int64()).Int64()
 	if err != nil {
-		return 0, fmt.Errorf("dialogs: redis put session: %w", err)
+		return 0, fmt.Errorf("%w: redis put session: %w", ErrUnavailable, err)
 	}
 	if n < 0 {
 		return 0, ErrConflict
@@ -124,7 +124,7 @@ func (s *RedisStore) Delete(ctx context.Context, key SessionKey, version int64) 
 	sk, mk := s.keys(key)
 	n, err := deleteScript.Run(ctx, s.rdb, []string{sk, mk}, strconv.FormatInt(version, 10)).Int64()
 	if err != nil {
-		return fmt.Errorf("dialogs: redis delete session: %w", err)
+		return fmt.Errorf("%w: redis delete session: %w", ErrUnavailable, err)
 	}
 	if n < 0 {
 		return ErrConflict
@@ -137,7 +137,7 @@ func (s *RedisStore) TakeExpired(ctx context.Context, key SessionKey) (bool, err
 	sk, mk := s.keys(key)
 	n, err := takeExpiredScript.Run(ctx, s.rdb, []string{sk, mk}).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return false, fmt.Errorf("dialogs: redis take expired: %w", err)
+		return false, fmt.Errorf("%w: redis take expired: %w", ErrUnavailable, err)
 	}
 	return n == 1, nil
 }

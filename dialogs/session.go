@@ -30,6 +30,9 @@ var (
 	// ErrConflict: the session changed (or appeared, or expired) since the
 	// version the caller read. The caller reloads and tries again.
 	ErrConflict = errors.New("dialogs: session changed concurrently")
+	// ErrUnavailable wraps a failure to reach the session store (Redis
+	// down): nothing was lost, and trying again later may work.
+	ErrUnavailable = errors.New("dialogs: session store unavailable")
 )
 
 // Record is a stored session: opaque data and the version it was read at.

@@ -2,10 +2,12 @@ package botkit
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/dialogs"
 	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
@@ -88,7 +90,11 @@ func ErrorText(cat *catalog.Catalog, log *slog.Logger, prefix, loc string, err e
 		loc = catalog.ZhCN
 	}
 	loc = catalog.Normalize(loc)
-	if k, ok := errKeys[backend.ErrorCode(err)]; ok {
+	code := backend.ErrorCode(err)
+	if errors.Is(err, dialogs.ErrUnavailable) {
+		code = backend.EUNAVAILABLE
+	}
+	if k, ok := errKeys[code]; ok {
 		var data map[string]any
 		if k.detail {
 			data = map[string]any{"Detail": backend.ErrorMessage(err)}

@@ -8,9 +8,13 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+	"github.com/deskbot/deskbot/dialogs"
+	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 // directTicket files a P3 ticket for u through the service, as if u had
@@ -414,4 +418,28 @@ func TestEditedMessage(t *testing.T) {
 	rep.next("修改过的消息不会被采用")
 	h.deliver(h.tg.Text(alice, "放心房上线后在前台不显示，已经两个小时了"))
 	rep.next("（2/10）")
+}
+
+// TestSessionStoreDown: with Redis unreachable, starting a form says the
+// system is briefly unavailable (not "unknown form", not a crash).
+func TestSessionStoreDown(t *testing.T) {
+	h := newHarnessWith(t, ModePoll, func(d *Deps) {
+		down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+		t.Cleanup(func() { down.Close() })
+		cat, err := catalog.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		forms, err := dialogs.DefaultForms(cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Engine, err = dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Sessions: dialogs.NewRedisStore(down, "down:", 0),
+			Filer: &botkit.Filer{Service: d.Service, Files: d.Files}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	h.deliver(h.tg.Text(alice, "/new"))
+	h.follow(alice.ID).next("系统暂时不可用")
 }

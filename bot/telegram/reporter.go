@@ -268,9 +268,13 @@ func (c *Channel) startForm(ctx context.Context, m *models.Message, key dialogs.
 
 // startFormFor is startForm for the reporter p, already looked up.
 func (c *Channel) startFormFor(ctx context.Context, m *models.Message, key dialogs.SessionKey, p *backend.Person, form string) {
-	o, err := c.engine.Start(ctx, key, form, botkit.Locale(p))
-	if err != nil {
+	if _, ok := c.engine.Form(form); !ok {
 		c.say(ctx, m.Chat.ID, c.T(botkit.Locale(p), "telegram.form.unknown", map[string]any{"Form": form}))
+		return
+	}
+	o, err := c.engine.Start(ctx, key, form, botkit.Locale(p))
+	if err != nil { // the session store is down, say
+		c.fail(ctx, m.Chat.ID, botkit.Locale(p), err)
 		return
 	}
 	c.sendOutput(ctx, m.Chat.ID, o)

@@ -516,10 +516,10 @@ func ButtonData(m *models.Message, label string) string {
 // ---- the HTTP API ----
 
 type apiResponse struct {
-	OK          bool   `json:"ok"`
-	Result      any    `json:"result,omitempty"`
-	ErrorCode   int    `json:"error_code,omitempty"`
-	Description string `json:"description,omitempty"`
+	OK          bool                `json:"ok"`
+	Result      any                 `json:"result,omitempty"`
+	ErrorCode   int                 `json:"error_code,omitempty"`
+	Description string              `json:"description,omitempty"`
 	Parameters  *responseParameters `json:"parameters,omitempty"`
 }
 
