@@ -110,6 +110,7 @@ func hasAccount(p *Person, a ChatAccount) bool {
 // in.ReporterID, for that reporter). EINVALID names every bad field.
 func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket) (*Ticket, error) {
 	now := s.now()
+	in.Defaults()
 	if err := in.Validate(now); err != nil {
 		return nil, err
 	}

@@ -109,7 +109,38 @@ type NewTicket struct {
 	RequestID string
 }
 
+// The intake forms whose rules Validate knows (their YAML is in
+// dialogs/forms). A ticket of any other form is held to the rules every
+// ticket meets; its form's own required fields are the dialog's to ask.
+const (
+	FormFeedback   = "feedback"
+	FormSuggestion = "suggestion"
+	FormComplaint  = "complaint"
+)
+
+// Defaults fills what a form implies and its dialog does not ask: a
+// suggestion is P4 (seed 004 D); a complaint is P2 when its customer's
+// case is urgent (seed 001: 2 days) and P3 when normal (5 days).
+func (n *NewTicket) Defaults() {
+	if n.Severity != "" {
+		return
+	}
+	switch n.Form {
+	case FormSuggestion:
+		n.Severity = P4
+	case FormComplaint:
+		n.Severity = P3
+		if n.Extra["urgency"] == "urgent" {
+			n.Severity = P2
+		}
+	}
+}
+
 // Validate checks the intake rules of DESIGN §2 and names every bad field.
+// Every ticket needs a prefix, a summary and a severity, and what it gives
+// must be well-formed; a feedback ticket (the default form) also needs the
+// category, time, region and customer contact, and for P1/P2 the order,
+// account and a screenshot; a complaint needs the order and the customer.
 func (n *NewTicket) Validate(now time.Time) error {
 	fe := fieldErrors{}
 	if !prefixRE.MatchString(n.Prefix) {
@@ -118,45 +149,58 @@ func (n *NewTicket) Validate(now time.Time) error {
 	if l := utf8.RuneCountInString(strings.TrimSpace(n.Summary)); l < 10 || l > 2000 {
 		fe.add("summary", "must be 10–2000 characters, got %d", l)
 	}
-	if len(n.CategoryPath) == 0 {
-		fe.add("category", "required")
-	}
 	for _, c := range n.CategoryPath {
 		if strings.TrimSpace(c) == "" {
 			fe.add("category", "empty category name")
 		}
 	}
-	if n.OccurredAt.IsZero() {
-		fe.add("occurred_at", "required")
-	} else if n.OccurredAt.After(now.Add(time.Minute)) {
+	if n.OccurredAt.After(now.Add(time.Minute)) {
 		fe.add("occurred_at", "is in the future")
-	}
-	if strings.TrimSpace(n.Region) == "" {
-		fe.add("region", "required")
 	}
 	if !n.Severity.Valid() {
 		fe.add("severity", "must be one of P1, P2, P3, P4")
 	}
-	if n.Severity.Important() {
+	switch n.Form {
+	case "", FormFeedback:
+		if len(n.CategoryPath) == 0 {
+			fe.add("category", "required")
+		}
+		if n.OccurredAt.IsZero() {
+			fe.add("occurred_at", "required")
+		}
+		if strings.TrimSpace(n.Region) == "" {
+			fe.add("region", "required")
+		}
+		if n.Severity.Important() {
+			if n.OrderNumber == "" {
+				fe.add("order_number", "required for %s", n.Severity)
+			}
+			if n.Account == "" {
+				fe.add("account", "required for %s", n.Severity)
+			}
+			if len(n.Attachments) == 0 {
+				fe.add("attachments", "a screenshot is required for %s", n.Severity)
+			}
+		}
+		requireContacts(fe, n.Contacts)
+	case FormComplaint:
 		if n.OrderNumber == "" {
-			fe.add("order_number", "required for %s", n.Severity)
+			fe.add("order_number", "required for a complaint")
 		}
-		if n.Account == "" {
-			fe.add("account", "required for %s", n.Severity)
-		}
-		if len(n.Attachments) == 0 {
-			fe.add("attachments", "a screenshot is required for %s", n.Severity)
-		}
+		requireContacts(fe, n.Contacts)
 	}
 	validateContacts(fe, n.Contacts)
 	return fe.err("ticket")
 }
 
-func validateContacts(fe fieldErrors, c Contacts) {
+func requireContacts(fe fieldErrors, c Contacts) {
 	if c.Empty() {
 		fe.add("contacts", "at least one of phone, email, qq is required")
-		return
 	}
+}
+
+// validateContacts checks the contacts that are given.
+func validateContacts(fe fieldErrors, c Contacts) {
 	if c.Phone != "" && !phoneRE.MatchString(c.Phone) {
 		fe.add("contacts.phone", "must be a mainland mobile number of 11 digits starting 13–19")
 	}

@@ -109,9 +109,24 @@ const (
 // Filer files a finished draft as a ticket and returns its number. Draft.ID
 // is stable across retries of the same dialog, so an implementation can
 // make a repeated call return the first number instead of a duplicate.
+//
+// A draft the ticket system refuses for what is in it (not for being
+// down) is a *RejectedError: the reporter is shown the review again, with
+// the answers to correct, instead of being told to try again.
 type Filer interface {
 	FileTicket(ctx context.Context, key SessionKey, d Draft) (number string, err error)
 }
+
+// RejectedError is a Filer's refusal of a draft's content. Slots names
+// the Draft fields at fault (summary, category, contacts, …, or a field
+// id for Extra); trying again without a change will not help.
+type RejectedError struct {
+	Slots []string
+	Err   error
+}
+
+func (e *RejectedError) Error() string { return "dialogs: draft rejected: " + e.Err.Error() }
+func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Suggester finds knowledge-base answers and open incidents for a draft that
 // is not finished yet. An error is logged and the dialog goes on.
@@ -383,6 +398,21 @@ func (e *Engine) file(ctx context.Context, key SessionKey, f *Form, st *state, v
 	d := e.buildDraft(f, st)
 	number, ferr := e.filer.FileTicket(ctx, key, d)
 	t := e.newTurn(ctx, key, f, st, Input{})
+	var rejected *RejectedError
+	if errors.As(ferr, &rejected) {
+		e.log.WarnContext(ctx, "dialogs: draft rejected", "form", f.ID, "draft", st.DraftID, "err", ferr)
+		st.Step, st.FilingAt = stepReview, time.Time{}
+		data, err := encodeState(st)
+		if err == nil {
+			_, err = e.sessions.Put(ctx, key, data, v)
+		}
+		if err != nil {
+			e.log.ErrorContext(ctx, "dialogs: saving draft after rejection", "draft", st.DraftID, "err", err)
+		}
+		t.fileRejected(rejected.Slots)
+		tag(&t.out, st.Shown)
+		return t.out, nil
+	}
 	if ferr != nil {
 		e.log.ErrorContext(ctx, "dialogs: filing ticket failed", "form", f.ID, "draft", st.DraftID, "chat", key.ChatID, "err", ferr)
 		st.Step = stepConfirm

@@ -28,7 +28,8 @@ func shanghai() *time.Location {
 // fakeFiler numbers tickets FB-20261120-0001… and can be told to fail.
 type fakeFiler struct {
 	mu     sync.Mutex
-	fail   int // fail this many calls first
+	fail   int      // fail this many calls first
+	reject []string // reject the next call for these slots
 	drafts []Draft
 }
 
@@ -38,6 +39,10 @@ func (f *fakeFiler) FileTicket(_ context.Context, _ SessionKey, d Draft) (string
 	if f.fail > 0 {
 		f.fail--
 		return "", errors.New("database is down")
+	}
+	if slots := f.reject; slots != nil {
+		f.reject = nil
+		return "", &RejectedError{Slots: slots, Err: errors.New("invalid ticket")}
 	}
 	f.drafts = append(f.drafts, d)
 	return fmt.Sprintf("%s-20261120-%04d", d.Prefix, len(f.drafts)), nil

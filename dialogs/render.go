@@ -1,6 +1,7 @@
 package dialogs
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -312,6 +313,23 @@ func (t *turn) fileFailed() {
 		t.btn("cmd:confirm", "dialog.btn.submit_again", nil),
 		t.btn("cmd:back", "dialog.btn.back_edit", nil),
 	}}})
+}
+
+// fileRejected names the answers the ticket system refused and shows the
+// review, whose buttons edit them.
+func (t *turn) fileRejected(slots []string) {
+	var labels []string
+	for _, fd := range t.form.Fields {
+		if (fd.Slot != SlotNone && slices.Contains(slots, string(fd.Slot))) || slices.Contains(slots, fd.ID) {
+			labels = append(labels, t.T("dialog.file_rejected.item", map[string]any{"N": fd.Index + 1, "Label": t.T(fd.Key("label"), nil)}))
+		}
+	}
+	if len(labels) == 0 {
+		t.say("dialog.file_rejected.unknown", nil)
+	} else {
+		t.say("dialog.file_rejected", map[string]any{"Fields": strings.Join(labels, t.T("dialog.list_sep", nil))})
+	}
+	t.review()
 }
 
 func (t *turn) showSuggestions() {

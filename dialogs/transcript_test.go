@@ -20,6 +20,7 @@ type tstep struct {
 	start   string        // start this form instead of sending in
 	advance time.Duration // move the clock first
 	failing int           // make the Filer fail this many times first
+	rejects []string      // make the Filer reject the next draft for these slots
 }
 
 func say(s string) tstep       { return tstep{in: Input{Text: s}} }
@@ -27,6 +28,8 @@ func press(id string) tstep    { return tstep{in: Input{Button: id}} }
 func files(f ...FileRef) tstep { return tstep{in: Input{Files: f}} }
 func startForm(f string) tstep { return tstep{start: f} }
 func filerFails(n int) tstep   { return tstep{failing: n} }
+
+func filerRejects(slots ...string) tstep { return tstep{rejects: slots} }
 func png(name string) FileRef {
 	return FileRef{ID: "tg:" + name, Name: name, ContentType: "image/png", Size: 120 << 10}
 }
@@ -165,6 +168,9 @@ func init() {
 			press("cmd:edit:6"),
 			press("opt:severity:P3"),
 			press("cmd:submit"),
+			filerRejects("contacts"),
+			press("cmd:confirm"), // refused for its content: back to the review
+			press("cmd:submit"),
 			filerFails(1),
 			press("cmd:confirm"), // the store is down: draft kept
 			press("cmd:confirm"), // submit again
@@ -259,6 +265,11 @@ func runTranscript(t *testing.T, locale string, steps []tstep) string {
 		if s.failing > 0 {
 			env.filer.fail = s.failing
 			fmt.Fprintf(&b, "## the Filer will fail %d time(s)\n\n", s.failing)
+			continue
+		}
+		if len(s.rejects) > 0 {
+			env.filer.reject = s.rejects
+			fmt.Fprintf(&b, "## the Filer will reject the draft for %v\n\n", s.rejects)
 			continue
 		}
 		if s.advance > 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,16 @@ func TestFilerAndRenderer(t *testing.T) {
 	d.Attachments = []dialogs.FileRef{{ID: strings.Repeat("f", 64)}}
 	if _, err := f.FileTicket(ctx, key, d); backend.ErrorCode(err) != backend.ENOTFOUND {
 		t.Fatalf("unknown attachment: %v", err)
+	}
+
+	// A draft the backend refuses names the answers at fault, for the
+	// dialog to ask again; contacts.phone is the contacts slot.
+	bad := d
+	bad.Attachments, bad.Severity, bad.Contacts.Phone = nil, "p3", "1380013800"
+	bad.ID = "another-draft"
+	var rejected *dialogs.RejectedError
+	if _, err := f.FileTicket(ctx, key, bad); !errors.As(err, &rejected) || !slices.Equal(rejected.Slots, []string{"contacts"}) {
+		t.Fatalf("refused draft: %v", err)
 	}
 
 	r := &Renderer{Cat: cat, People: store.Person}

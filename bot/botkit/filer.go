@@ -38,6 +38,14 @@ func (f *Filer) FileTicket(ctx context.Context, key dialogs.SessionKey, d dialog
 		return "", err
 	}
 	t, err := f.Service.CreateTicket(ctx, p, in)
+	if backend.ErrorCode(err) == backend.EINVALID {
+		var slots []string
+		for field := range backend.ErrorFields(err) {
+			slot, _, _ := strings.Cut(field, ".") // contacts.phone → contacts
+			slots = append(slots, slot)
+		}
+		return "", &dialogs.RejectedError{Slots: slots, Err: err}
+	}
 	if err != nil {
 		return "", err
 	}

@@ -391,3 +391,73 @@ func TestStartWhileTelegramIsDown(t *testing.T) {
 	h.deliver(h.tg.Text(alice, "/help"))
 	h.follow(alice.ID).next("/new")
 }
+
+// submitReview submits the review card and confirms, and returns the
+// ticket number.
+func (h *harness) submitReview(u models.User, log *chatLog) string {
+	h.t.Helper()
+	q := log.next("请核对")
+	h.press(u, q, "cmd:submit")
+	q = log.next("确认提交吗")
+	h.press(u, q, "cmd:confirm")
+	filed := log.next("已提交")
+	n := numberRE.FindString(filed.Text)
+	if n == "" {
+		h.t.Fatalf("no ticket number in %q", filed.Text)
+	}
+	return n
+}
+
+// TestOtherForms: the suggestion and complaint forms are filed too, with
+// the severity their form implies.
+func TestOtherForms(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+
+	t.Run("Suggestion", func(t *testing.T) {
+		log := h.follow(alice.ID)
+		h.deliver(h.tg.Text(alice, "/new suggestion"))
+		log.next("您希望改进什么")
+		h.deliver(h.tg.Text(alice, "希望提单系统可以保存草稿，断网后不丢内容"))
+		q := log.next("这条建议属于哪一类")
+		h.press(alice, q, "opt:category:feature")
+		log.next("怎么联系您")
+		h.deliver(h.tg.Text(alice, "alice@example.com"))
+		number := h.submitReview(alice, log)
+		tk, err := h.store.Ticket(ctx, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(number, "SG-") || tk.Form != "suggestion" || tk.Severity != backend.P4 || tk.Contacts.Email != "alice@example.com" {
+			t.Fatalf("suggestion filed as %s %s %s %+v", number, tk.Form, tk.Severity, tk.Contacts)
+		}
+	})
+	t.Run("Complaint", func(t *testing.T) {
+		carol := telegramtest.User(4001, "Carol", "zh-hans")
+		log := h.follow(carol.ID)
+		h.deliver(h.tg.Text(carol, "/new complaint"))
+		log.next("手机号")
+		h.deliver(h.tg.Text(carol, "13900139000"))
+		log.next("姓名或公司名称")
+		h.deliver(h.tg.Text(carol, "华东五金有限公司"))
+		log.next("销售订单")
+		h.deliver(h.tg.Text(carol, "20080505003"))
+		log.next("投诉的具体内容")
+		h.deliver(h.tg.Text(carol, "这批螺丝刀杆上有铁锈，客户要求退货"))
+		log.next("客户提出了哪些要求")
+		h.deliver(h.tg.Text(carol, "上门处理；查明原因并提出预防措施"))
+		q := log.next("这个投诉紧急吗")
+		h.press(carol, q, "opt:urgency:urgent")
+		q = log.next("附件")
+		h.press(carol, q, "cmd:skip")
+		number := h.submitReview(carol, log)
+		tk, err := h.store.Ticket(ctx, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(number, "CP-") || tk.Form != "complaint" || tk.Severity != backend.P2 || tk.OrderNumber != "20080505003" ||
+			tk.Contacts.Phone != "13900139000" || tk.Extra["urgency"] != "urgent" {
+			t.Fatalf("complaint filed as %s %s %s %q %+v %v", number, tk.Form, tk.Severity, tk.OrderNumber, tk.Contacts, tk.Extra)
+		}
+	})
+}
