@@ -54,10 +54,8 @@ func (s *Service) CreateInvite(ctx context.Context, role Role, teamID int64, ttl
 	if ttl <= 0 {
 		return "", &Error{Code: EINVALID, Message: "invalid invite", Fields: map[string]string{"ttl": "must be positive"}}
 	}
-	if teamID != 0 {
-		if _, err := s.store.Team(ctx, teamID); err != nil {
-			return "", err
-		}
+	if err := s.teamExists(ctx, teamID); err != nil {
+		return "", err
 	}
 	raw := make([]byte, 18)
 	if _, err := rand.Read(raw); err != nil {

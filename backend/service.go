@@ -611,10 +611,27 @@ func (s *Service) CreatePerson(ctx context.Context, p *Person) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if err := s.teamExists(ctx, p.TeamID); err != nil {
+		return err
+	}
 	if p.Locale == "" {
 		p.Locale = "zh-CN"
 	}
 	return s.store.CreatePerson(ctx, p)
+}
+
+// teamExists is ENOTFOUND, saying how to make one, for a team id that is
+// set and does not exist.
+func (s *Service) teamExists(ctx context.Context, id int64) error {
+	if id == 0 {
+		return nil
+	}
+	if _, err := s.store.Team(ctx, id); ErrorCode(err) == ENOTFOUND {
+		return Errorf(ENOTFOUND, "team %d not found (deskbot team create --name NAME makes one and prints its id)", id)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // CreateAPIToken makes a service account with role and a token for it, and

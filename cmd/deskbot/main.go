@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -28,9 +30,49 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "deskbot:", err)
+		fmt.Fprintln(os.Stderr, "deskbot:", describe(err))
 		os.Exit(1)
 	}
+}
+
+// describe is err for a person at a terminal: a domain error says what is
+// wrong (and with which fields) without the database driver's text behind
+// it; anything else is shown whole.
+func describe(err error) string {
+	var e *backend.Error
+	if !errors.As(err, &e) || e.Code == backend.EINTERNAL {
+		return err.Error()
+	}
+	msg := e.Message
+	for _, f := range slices.Sorted(maps.Keys(e.Fields)) {
+		msg += "; " + f + ": " + e.Fields[f]
+	}
+	return msg
+}
+
+// errShownHelp ends a command whose help was asked for (-h, --help).
+var errShownHelp = errors.New("help shown")
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
+// parseFlags parses a sub-command's flags; -h prints them and ends the
+// command, and a bad flag's error lists them.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	var flags strings.Builder
+	fs.SetOutput(&flags)
+	fs.PrintDefaults()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(stdout, "usage: deskbot %s\n%s", fs.Name(), flags.String())
+		return errShownHelp
+	case err != nil:
+		return fmt.Errorf("%s: %w\n%s", fs.Name(), err, flags.String())
+	}
+	return nil
 }
 
 // run dispatches the sub-command; it is main without the process around it.
@@ -44,6 +86,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	if (cmd == "serve" || cmd == "migrate") && len(args) > 0 {
+		return fmt.Errorf("%s takes no arguments (configuration is in the environment; see README.md)\n%s", cmd, usage)
+	}
+	err = runCmd(ctx, cmd, cfg, log, args, stdout)
+	if errors.Is(err, errShownHelp) {
+		return nil
+	}
+	return err
+}
+
+func runCmd(ctx context.Context, cmd string, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	switch cmd {
 	case "serve":
 		m := NewMain(cfg, log)
@@ -108,12 +165,11 @@ func tokenCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 		return errors.New("usage: deskbot token create --role ROLE --name NAME [--team ID]")
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	role := fs.String("role", "", "role of the service account: reporter, assistant, manager, admin")
 	name := fs.String("name", "", "name of the token and its account")
 	team := fs.Int64("team", 0, "team id for an assistant")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("token create: %w", err)
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
+		return err
 	}
 	if !backend.Role(*role).Valid() {
 		return fmt.Errorf("token create: --role must be one of reporter, assistant, info_specialist, manager, admin")
@@ -137,12 +193,11 @@ func tokenCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 
 func inviteCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	role := fs.String("role", "assistant", "role the invited person gets")
 	team := fs.Int64("team", 0, "team id")
 	ttl := fs.Duration("ttl", 72*time.Hour, "how long the code is valid")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("invite: %w", err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -154,7 +209,10 @@ func inviteCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	if err != nil {
 		return fmt.Errorf("invite: %w", err)
 	}
-	fmt.Fprintf(stdout, "invite for a new %s, valid for %s; send it to the bot as /start %s\n%s\n", *role, *ttl, code, code)
+	fmt.Fprintf(stdout, "invite for a new %s, valid for %s; send it to the bot as /start %s (Telegram) or in a direct message to the app (Slack)\n%s\n", *role, *ttl, code, code)
+	if !cfg.Telegram.Enabled() && !cfg.Slack.Enabled() {
+		fmt.Fprintln(stdout, "note: no chat channel is configured here (TELEGRAM_BOT_TOKEN, SLACK_BOT_TOKEN), so nothing can take this code yet; staff can also use the web console (deskbot user create)")
+	}
 	return nil
 }
 
@@ -163,10 +221,9 @@ func teamCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		return errors.New("usage: deskbot team create --name NAME")
 	}
 	fs := flag.NewFlagSet("team create", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	name := fs.String("name", "", "team name, e.g. 技术部")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("team create: %w", err)
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
+		return err
 	}
 	if strings.TrimSpace(*name) == "" {
 		return errors.New("team create: --name is required")

@@ -235,6 +235,54 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
+// TestHelp: -h/--help on any command prints help and does nothing else
+// (serve --help must not start a server, migrate --help must not migrate).
+func TestHelp(t *testing.T) {
+	data := t.TempDir()
+	vars := map[string]string{"DESKBOT_DATA": data, "HTTP_ADDR": "127.0.0.1:1"}
+	for _, args := range [][]string{
+		{"--help"}, {"serve", "--help"}, {"migrate", "-h"}, {"token", "--help"}, {"team", "create", "--help"},
+		{"user", "create", "-h"}, {"invite", "--help"}, {"sla", "explain", "--help"},
+	} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, env(vars), &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage") {
+			t.Errorf("run %v: %v, printed %q", args, err, out.String())
+		}
+	}
+	if entries, _ := os.ReadDir(data); len(entries) != 0 {
+		t.Fatalf("help touched the data directory: %v", entries)
+	}
+	if err := run(context.Background(), []string{"serve", "--port", "9"}, env(vars), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "takes no arguments") {
+		t.Fatalf("serve with an argument: %v", err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"team", "create", "--nmae", "x"}, env(vars), &out, io.Discard); err == nil || !strings.Contains(err.Error(), "-name") {
+		t.Fatalf("a mistyped flag should list the flags: %v", err)
+	}
+}
+
+// TestCLIErrors: the CLI names what is wrong, without the database
+// driver's text.
+func TestCLIErrors(t *testing.T) {
+	vars := map[string]string{"DESKBOT_DATA": t.TempDir()}
+	ctx := context.Background()
+	err := run(ctx, []string{"token", "create", "--role", "assistant", "--name", "helpdesk", "--team", "1"}, env(vars), io.Discard, io.Discard)
+	if got := describe(err); !strings.Contains(got, "team 1 not found") || !strings.Contains(got, "deskbot team create") {
+		t.Fatalf("token for a missing team: %q", got)
+	}
+	if err := run(ctx, []string{"team", "create", "--name", "技术部"}, env(vars), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	err = run(ctx, []string{"team", "create", "--name", "技术部"}, env(vars), io.Discard, io.Discard)
+	if got := describe(err); !strings.Contains(got, "already exists") || strings.Contains(got, "constraint") {
+		t.Fatalf("second team of that name: %q", got)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"invite", "--team", "1"}, env(vars), &out, io.Discard); err != nil || !strings.Contains(out.String(), "no chat channel is configured") {
+		t.Fatalf("invite without a channel: %v %q", err, out.String())
+	}
+}
+
 // TestServeStopsOnSignal runs "deskbot serve" as main does and cancels its
 // context, as SIGTERM does through signal.NotifyContext: it must shut down
 // cleanly and release the port.

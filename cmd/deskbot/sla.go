@@ -264,8 +264,10 @@ func slaCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, st
 		return fmt.Errorf("usage: deskbot sla explain TICKET-NUMBER")
 	}
 	fs := flag.NewFlagSet("sla explain", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: deskbot sla explain TICKET-NUMBER")
 	}
 	store, err := openStore(ctx, cfg, log)

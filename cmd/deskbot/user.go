@@ -24,13 +24,12 @@ func userCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		return errors.New(userUsage)
 	}
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	name := fs.String("name", "", "login name (also the display name)")
 	role := fs.String("role", "", "admin, manager, assistant or info_specialist")
 	team := fs.Int64("team", 0, "team id of an assistant")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("user create: %w\n%s", err, userUsage)
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
+		return err
 	}
 	r := backend.Role(*role)
 	if !r.Valid() || r == backend.RoleReporter {
