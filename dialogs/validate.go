@@ -1,13 +1,14 @@
 package dialogs
 
 import (
-	"fmt"
 	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/width"
+
+	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 // normalizeInput folds full-width characters (１２：３０, ＠) to their ASCII
@@ -64,7 +65,7 @@ func ValidateFile(f FileRef, fd *Field) *Problem {
 		name = f.ID
 	}
 	if fd.MaxSize > 0 && f.Size > fd.MaxSize {
-		return problem("dialog.err.file.too_big", "Name", clip(name, 60), "Size", humanSize(f.Size), "Max", humanSize(fd.MaxSize))
+		return problem("dialog.err.file.too_big", "Name", clip(name, 60), "Size", catalog.Size(f.Size), "Max", catalog.Size(fd.MaxSize))
 	}
 	if len(fd.ContentTypes) > 0 && !contentTypeAllowed(f.ContentType, fd.ContentTypes) {
 		ct := f.ContentType
@@ -84,17 +85,6 @@ func contentTypeAllowed(ct string, allowed []string) bool {
 		}
 	}
 	return false
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
-	default:
-		return fmt.Sprintf("%d B", n)
-	}
 }
 
 // clip shortens s to at most n characters for quoting it back.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 // Translator gives the text of a catalog key in a locale; the dialogs
@@ -72,22 +73,11 @@ func Funcs(tr Translator) template.FuncMap {
 			return s
 		},
 		"join":  strings.Join,
-		"size":  HumanSize,
+		"size":  catalog.Size,
 		"isImg": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
 		"str":   func(v any) string { return fmt.Sprint(v) },
 		"i64":   func(n int64) string { return strconv.FormatInt(n, 10) },
 	}
-}
-
-// HumanSize renders a byte count for people.
-func HumanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
-	case n >= 1<<10:
-		return strconv.FormatInt(n>>10, 10) + " KB"
-	}
-	return strconv.FormatInt(n, 10) + " B"
 }
 
 // Pages is a set of page templates, each parsed with the shared layout.

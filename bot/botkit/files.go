@@ -18,8 +18,10 @@ import (
 	"github.com/deskbot/deskbot/backend"
 )
 
-// DefaultMaxFileSize is the largest attachment accepted unless configured.
-const DefaultMaxFileSize = 10 << 20
+// DefaultMaxFileSize is the largest attachment accepted unless configured:
+// 20 MB, what the embedded forms allow and the most a Telegram bot can
+// download.
+const DefaultMaxFileSize = 20 << 20
 
 // DefaultContentTypes are the attachment types accepted unless configured:
 // screenshots and common documents.

@@ -473,7 +473,7 @@ func (c *Channel) fileProblem(loc string, err error) string {
 	var fe *botkit.FileError
 	if errors.As(err, &fe) {
 		if fe.Code == "too_big" {
-			return c.T(loc, "slack.file.too_big", map[string]any{"Max": strconv.FormatInt(fe.Max>>20, 10) + " MB"})
+			return c.T(loc, "slack.file.too_big", map[string]any{"Max": catalog.Size(fe.Max)})
 		}
 		return c.T(loc, "slack.file.type", map[string]any{"Type": fe.ContentType})
 	}

@@ -309,14 +309,14 @@ func TestRefusedFiles(t *testing.T) {
 
 	// Announced over the limit: refused before downloading.
 	h.deliver(h.tg.Document(alice, []byte("big"), "huge.png", "image/png", 30<<20))
-	rep.next("文件太大，最大 10 MB", "已填写的内容都还在")
+	rep.next("文件太大，最大 20 MB", "已填写的内容都还在")
 	if n := len(h.tg.CallsTo("getFile")); n != getFiles {
 		t.Fatalf("an announced-too-big file was fetched (%d getFile calls)", n-getFiles)
 	}
 	// A photo whose every size is over the limit.
 	big := h.tg.Photo(alice, pngBytes(t), "")
 	for i := range big.Message.Photo {
-		big.Message.Photo[i].FileSize = 11 << 20
+		big.Message.Photo[i].FileSize = 21 << 20
 	}
 	h.deliver(big)
 	rep.next("文件太大")

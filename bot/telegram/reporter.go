@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/go-telegram/bot"
@@ -370,7 +369,7 @@ func (c *Channel) fileProblem(loc string, err error) string {
 	var fe *botkit.FileError
 	if errors.As(err, &fe) {
 		if fe.Code == "too_big" {
-			return c.T(loc, "telegram.file.too_big", map[string]any{"Max": humanSize(fe.Max)})
+			return c.T(loc, "telegram.file.too_big", map[string]any{"Max": catalog.Size(fe.Max)})
 		}
 		return c.T(loc, "telegram.file.type", map[string]any{"Type": fe.ContentType})
 	}
@@ -378,15 +377,6 @@ func (c *Channel) fileProblem(loc string, err error) string {
 	return c.T(loc, "telegram.file.failed", nil)
 }
 
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.FormatInt(n>>20, 10) + " MB"
-	case n >= 1<<10:
-		return strconv.FormatInt(n>>10, 10) + " KB"
-	}
-	return strconv.FormatInt(n, 10) + " B"
-}
 
 // redeem links the user as staff with an invite code (/start <code>).
 func (c *Channel) redeem(ctx context.Context, m *models.Message, code string) {
