@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,43 @@ func TestFileTicket(t *testing.T) {
 	p, err := h.store.PersonByAccount(context.Background(), "web", tk.Contacts.Phone)
 	if err == nil {
 		t.Fatalf("a person keyed by phone: %+v", p)
+	}
+}
+
+// TestOutsideDialog: with no form open, a ticket number shows the ticket,
+// and other text is a follow-up on the ticket the chat is about, as the
+// filing and notices say; the assistant sees it as a public comment.
+func TestOutsideDialog(t *testing.T) {
+	h := newHarness(t, 0)
+	b := h.browser()
+	number := b.fileTicket("Member-center balance was reset to zero before expiry")
+	if code, page := b.say(url.Values{"text": {strings.ToLower(number)}}); code != 200 || !strings.Contains(page, "Ticket "+number+": new") {
+		t.Fatalf("a ticket number = %d\n%s", code, page)
+	}
+	if _, page := b.say(url.Values{"text": {"FB-20200101-0001"}}); !strings.Contains(page, `bubble problem"><div class="text">Not found`) {
+		t.Fatalf("an unknown number:\n%s", page)
+	}
+	code, page := b.say(url.Values{"text": {"It happened again this morning, shop 42"}})
+	if code != 200 || !strings.Contains(page, "Added to ticket "+number) {
+		t.Fatalf("a follow-up = %d\n%s", code, page)
+	}
+	tk, err := h.store.Ticket(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := h.store.Events(context.Background(), tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(events, func(e *backend.Event) bool {
+		return e.Kind == backend.EventComment && e.Public && strings.Contains(e.Body, "shop 42")
+	}) {
+		t.Fatalf("the follow-up is not a public comment: %+v", events)
+	}
+	// A form started again takes the text as its answer.
+	b.say(url.Values{"button": {"start:feedback"}})
+	if _, page := b.say(url.Values{"text": {"Ranking does not change after refresh"}}); !strings.Contains(page, "(2/10)") {
+		t.Fatalf("the form did not take its answer:\n%s", page)
 	}
 }
 

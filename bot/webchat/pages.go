@@ -1,12 +1,14 @@
 package webchat
 
 import (
+	"context"
 	"errors"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/web"
@@ -176,7 +178,17 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 	if form, ok := strings.CutPrefix(in.Button, "start:"); ok {
 		out, err = c.cfg.Engine.Start(ctx, v.Key(), form, v.Loc)
 	} else {
-		out, err = c.cfg.Engine.Handle(ctx, v.Key(), in)
+		// A dialog in progress takes the input; outside one, text may be
+		// a ticket number or a follow-up on the ticket the chat is about.
+		var active bool
+		out, active, err = c.cfg.Engine.Continue(ctx, v.Key(), in)
+		if err == nil && !active {
+			if c.outsideDialog(ctx, v, in, now) {
+				c.done(w, r, v, http.StatusOK)
+				return
+			}
+			out, err = c.cfg.Engine.Handle(ctx, v.Key(), in)
+		}
 	}
 	if err != nil {
 		c.log.Warn("webchat: dialog failed", "err", err)
@@ -193,6 +205,41 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 	}
 	c.logs.add(v.ID, es...)
 	c.done(w, r, v, http.StatusOK)
+}
+
+// outsideDialog answers text typed while no form is open, as the chat's
+// messages promise: a ticket number shows that ticket; other text, after
+// a filing or a notice about a ticket that is still open, is a follow-up
+// (追问) on it. It reports false when the text is neither (the dialog
+// engine then offers the forms).
+func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, now time.Time) bool {
+	if in.Text == "" || in.Button != "" || len(in.Files) > 0 || v.Person == nil {
+		return false
+	}
+	if n := strings.ToUpper(in.Text); backend.ValidNumber(n) {
+		t, err := c.svc.Ticket(ctx, v.Person, n)
+		if err != nil {
+			c.logs.add(v.ID, entry{Kind: "problem", Text: web.ErrorText(c.cat, v.Loc, err), At: now})
+			return true
+		}
+		c.logs.add(v.ID, entry{Kind: "bot", Number: t.Number, At: now, Text: c.cat.T(v.Loc, "web.chat.status",
+			map[string]any{"Number": t.Number, "Status": c.cat.T(v.Loc, "status."+string(t.Status), nil), "Summary": t.Summary})})
+		return true
+	}
+	number := c.logs.lastNumber(v.ID)
+	if number == "" {
+		return false
+	}
+	t, err := c.svc.Ticket(ctx, v.Person, number)
+	if err != nil || t.ReporterID != v.Person.ID || !t.Status.Open() {
+		return false
+	}
+	if _, err := c.svc.Comment(ctx, v.Person, number, in.Text, true); err != nil {
+		c.logs.add(v.ID, entry{Kind: "problem", Text: web.ErrorText(c.cat, v.Loc, err), At: now})
+		return true
+	}
+	c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: c.cat.T(v.Loc, "web.chat.followup", map[string]any{"Number": number})})
+	return true
 }
 
 // done answers a chat POST: the log for htmx, a redirect for a plain form.

@@ -78,6 +78,24 @@ func (ts *transcripts) list(id string) []entry {
 	return append([]entry(nil), el.Value.(*userLog).entries...)
 }
 
+// lastNumber is the ticket of id's most recent bubble that names one (its
+// filing, or a notice about it), or "".
+func (ts *transcripts) lastNumber(id string) string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	el, ok := ts.users[id]
+	if !ok {
+		return ""
+	}
+	es := el.Value.(*userLog).entries
+	for i := len(es) - 1; i >= 0; i-- {
+		if es[i].Number != "" {
+			return es[i].Number
+		}
+	}
+	return ""
+}
+
 // label finds the label of a button id among id's recent bubbles, to show
 // what the reporter pressed.
 func (ts *transcripts) label(id, button string) string {
