@@ -29,7 +29,7 @@ const futureSlack = time.Minute
 var (
 	reDTNow  = regexp.MustCompile(`^(now|right now|just now|现在|刚刚|刚才|此刻)$`)
 	reDTAgo  = regexp.MustCompile(`^(\d{1,4}|[零〇一二两三四五六七八九十]{1,3}|半)\s*(个)?\s*(分钟|分|mins?|minutes?|小时|钟头|h|hrs?|hours?|天|days?)\s*(之前|以前|前|ago)$`)
-	reDTDay  = regexp.MustCompile(`^(today|yesterday|the day before yesterday|day before yesterday|今天|今日|昨天|昨日|前天)\s*,?\s*`)
+	reDTDay  = regexp.MustCompile(`^(today|yesterday|the day before yesterday|day before yesterday|tomorrow|the day after tomorrow|day after tomorrow|今天|今日|昨天|昨日|前天|明天|明日|后天)\s*,?\s*`)
 	reDTYMD  = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?`)
 	reDTMD   = regexp.MustCompile(`^(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?`)
 	reDTTime = regexp.MustCompile(`^(上午|早上|早晨|清晨|早|凌晨|中午|下午|午后|傍晚|晚上|夜里|夜间|晚)?\s*` +
@@ -80,6 +80,10 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 			y, mo, d = now.AddDate(0, 0, -1).Date()
 		case "the day before yesterday", "day before yesterday", "前天":
 			y, mo, d = now.AddDate(0, 0, -2).Date()
+		case "tomorrow", "明天", "明日": // understood, and refused as the future
+			y, mo, d = now.AddDate(0, 0, 1).Date()
+		case "the day after tomorrow", "day after tomorrow", "后天":
+			y, mo, d = now.AddDate(0, 0, 2).Date()
 		}
 		dated, rest = true, in[len(m[0]):]
 	case reDTYMD.MatchString(in):

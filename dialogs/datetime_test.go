@@ -77,10 +77,12 @@ func TestParseDateTime(t *testing.T) {
 	bad := []struct{ in, key string }{
 		{"", "dialog.err.datetime.format"},
 		{"sometime", "dialog.err.datetime.format"},
-		{"tomorrow 9:00", "dialog.err.datetime.format"},
 		{"today 3", "dialog.err.datetime.format"}, // 3 what?
 		{"today 16:00", "dialog.err.datetime.future"},
 		{"今天下午5点", "dialog.err.datetime.future"},
+		{"明天上午9点", "dialog.err.datetime.future"},
+		{"tomorrow 9:00", "dialog.err.datetime.future"},
+		{"后天", "dialog.err.datetime.future"},
 		{"2026-11-21", "dialog.err.datetime.future"},
 		{"2027-01-01 00:00", "dialog.err.datetime.future"},
 		{"2026-11-20T20:00:00+08:00", "dialog.err.datetime.future"},
