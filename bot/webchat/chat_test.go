@@ -238,4 +238,14 @@ func TestInertAndRating(t *testing.T) {
 	if tk.Satisfaction != backend.SatisfactionBasically {
 		t.Fatalf("satisfaction = %q", tk.Satisfaction)
 	}
+	if _, page := b.open("/chat/t/" + number); !strings.Contains(page, `id="send-comment"`) {
+		t.Fatal("a resolved ticket takes no follow-up")
+	}
+	// Archived: no follow-up form, a sentence saying why instead.
+	if _, err := h.svc.Transition(ctx, staff, number, backend.StatusArchived, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := b.open("/chat/t/" + number); strings.Contains(page, `id="send-comment"`) || !strings.Contains(page, "archived") {
+		t.Fatalf("an archived ticket offers a follow-up:\n%s", page)
+	}
 }
