@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	"html/template"
@@ -77,6 +78,7 @@ func Funcs(tr Translator) template.FuncMap {
 		"isImg": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
 		"str":   func(v any) string { return fmt.Sprint(v) },
 		"i64":   func(n int64) string { return strconv.FormatInt(n, 10) },
+		"extra": func(loc, form, field string) string { return ExtraLabel(tr, loc, form, field) },
 	}
 }
 
@@ -179,6 +181,26 @@ func ErrorText(tr Translator, loc string, err error) string {
 	return tr.T(loc, "web.err.internal", nil)
 }
 
+// ExtraLabel is the label of a form field kept in Ticket.Extra, in loc:
+// the form's own label ("客户要求"), "分类（其他）" for a tree's free text
+// (<field>_other), or the field id for a form the catalog does not know.
+func ExtraLabel(tr Translator, loc, form, field string) string {
+	label := func(f string) (string, bool) {
+		id := "form." + cmp.Or(form, "feedback") + "." + f + ".label"
+		s := tr.T(loc, id, nil)
+		return s, s != id
+	}
+	if s, ok := label(field); ok {
+		return s
+	}
+	if base, ok := strings.CutSuffix(field, "_other"); ok {
+		if s, ok := label(base); ok {
+			return tr.T(loc, "web.field.other", map[string]any{"Label": s})
+		}
+	}
+	return field
+}
+
 // EventLine is one entry of a ticket's thread as people read it; name
 // gives a person's display name.
 func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) string) string {
@@ -218,10 +240,39 @@ func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) str
 		d["From"], d["To"] = string(e.Data.FromSeverity), string(e.Data.ToSeverity)
 		return tr.T(loc, "web.ev.severity", d)
 	case backend.EventNotificationSent:
+		// notify writes "sent via <platform> to <audience>", or why not.
+		var platform, audience string
+		if n, _ := fmt.Sscanf(e.Body, "sent via %s to %s", &platform, &audience); n == 2 {
+			d["Platform"] = tr.T(loc, "web.platform."+platform, nil)
+			d["Audience"] = tr.T(loc, "web.audience."+audience, nil)
+			return tr.T(loc, "web.ev.sent", d)
+		}
 		return tr.T(loc, "web.ev.notified", d)
 	case backend.EventMilestone:
 		d["Milestone"] = tr.T(loc, "sla.milestone."+e.Body, nil)
 		return tr.T(loc, "web.ev.milestone", d)
+	case backend.EventClock: // Body: "<clock> started|paused|resumed|stopped|warning|re-planned for P2"
+		d["Clock"] = tr.T(loc, "sla.clock."+e.Data.Clock, nil)
+		what, _, _ := strings.Cut(strings.TrimPrefix(e.Body, e.Data.Clock+" "), " ")
+		switch what {
+		case "started", "paused", "resumed", "stopped", "warning", "re-planned":
+			return tr.T(loc, "web.ev.clock."+what, d)
+		}
+		return tr.T(loc, "web.ev.clock", d)
+	case backend.EventEscalation:
+		if e.Data.Clock == "" { // a notice, digest or batch: its first word says which
+			what, _, _ := strings.Cut(e.Body, " ")
+			switch what {
+			case "notice", "digest", "batch":
+				return tr.T(loc, "web.ev.escalation."+what, d)
+			}
+			return tr.T(loc, "web.ev.notified", d)
+		}
+		d["Clock"], d["Step"] = tr.T(loc, "sla.clock."+e.Data.Clock, nil), e.Data.Step
+		return tr.T(loc, "web.ev.escalation", d)
+	case backend.EventAcknowledged:
+		d["Clock"] = tr.T(loc, "sla.clock."+e.Data.Clock, nil)
+		return tr.T(loc, "web.ev.acknowledged", d)
 	}
 	return string(e.Kind)
 }

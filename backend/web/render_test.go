@@ -1,0 +1,50 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/web"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+// TestEventLineLocalized: every event the engine and the outbox write
+// reads as a sentence in the reader's language, never as a raw kind or
+// an English body.
+func TestEventLineLocalized(t *testing.T) {
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := func(int64) string { return "安妮" }
+	due := time.Date(2026, 11, 24, 5, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		e    backend.Event
+		want string
+	}{
+		{backend.Event{Kind: backend.EventClock, Body: "first_handling started", Data: backend.EventData{Clock: "first_handling", Due: due}}, "时限「首次处理」开始计时"},
+		{backend.Event{Kind: backend.EventClock, Body: "solve re-planned for P1", Data: backend.EventData{Clock: "solve"}}, "时限「解决」已重新计算"},
+		{backend.Event{Kind: backend.EventClock, Body: "confirm warning", Data: backend.EventData{Clock: "confirm"}}, "即将到期"},
+		{backend.Event{Kind: backend.EventEscalation, Body: "confirm breached; step 2: manager", Data: backend.EventData{Clock: "confirm", Step: 2}}, "已升级第 2 级"},
+		{backend.Event{Kind: backend.EventEscalation, Body: "digest 2026-11-24"}, "下班前进展通报"},
+		{backend.Event{Kind: backend.EventAcknowledged, ActorID: 3, Data: backend.EventData{Clock: "confirm"}}, "安妮 已确认「确认受理或退回」"},
+		{backend.Event{Kind: backend.EventNotificationSent, Body: "sent via web to reporter"}, "已通过网页通知报告人"},
+		{backend.Event{Kind: backend.EventNotificationSent, Body: "sent via telegram to triage"}, "Telegram 通知分诊群"},
+	} {
+		got := web.EventLine(cat, "zh-CN", &tc.e, name)
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s %q: %q, want %q in it", tc.e.Kind, tc.e.Body, got, tc.want)
+		}
+	}
+	if got := web.ExtraLabel(cat, "zh-CN", "feedback", "category_other"); got != "问题分类（其他）" {
+		t.Errorf("category_other: %q", got)
+	}
+	if got := web.ExtraLabel(cat, "en", "complaint", "requests"); got != "Customer requests" {
+		t.Errorf("complaint requests: %q", got)
+	}
+	if got := web.ExtraLabel(cat, "zh-CN", "it_request", "laptop"); got != "laptop" {
+		t.Errorf("a field of an unknown form: %q", got)
+	}
+}
