@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -68,6 +70,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // invalid builds an EINVALID error naming one field.
 func invalid(field, problem string) error {
 	return &backend.Error{Code: backend.EINVALID, Message: "invalid request", Fields: map[string]string{field: problem}}
+}
+
+// asRequest renames the fields of a domain error to the names the request
+// body used (the service says "status" where the body said "to").
+func asRequest(err error, names map[string]string) error {
+	var e *backend.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	fields := make(map[string]string, len(e.Fields))
+	for k, v := range e.Fields {
+		fields[cmp.Or(names[k], k)] = v
+	}
+	return &backend.Error{Code: e.Code, Message: e.Message, Fields: fields}
 }
 
 // discardLogger is used when no logger is given.

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -102,24 +105,94 @@ func (s *Server) auth(h handlerFunc) http.Handler {
 	})
 }
 
-// decode reads a JSON body of at most MaxBodyBytes into v, refusing
-// unknown fields and trailing data.
+// decode reads a JSON object of at most MaxBodyBytes into v (a pointer to
+// a struct). Every unknown field and every field of the wrong type is
+// named, with the type it should have in JSON terms.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &backend.Error{Code: backend.EINVALID, Message: "the body must be JSON (Content-Type: application/json)"}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return decodeError(err)
-	}
-	if dec.More() {
-		return &backend.Error{Code: backend.EINVALID, Message: "the body must hold one JSON object"}
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return &backend.Error{Code: backend.EINVALID, Message: "the body must hold one JSON object"}
 	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return &backend.Error{Code: backend.EINVALID, Message: "the body must be a JSON object"}
+	}
+	known := jsonFields(reflect.TypeOf(v).Elem())
+	rv := reflect.ValueOf(v).Elem()
+	bad := map[string]string{}
+	for name, msg := range fields {
+		f, ok := known[name]
+		if !ok {
+			bad[name] = "unknown field"
+			continue
+		}
+		fd := json.NewDecoder(bytes.NewReader(msg))
+		fd.DisallowUnknownFields()
+		if err := fd.Decode(rv.FieldByIndex(f.Index).Addr().Interface()); err != nil {
+			field, problem := fieldError(name, f.Type, err)
+			bad[field] = problem
+		}
+	}
+	if len(bad) > 0 {
+		return &backend.Error{Code: backend.EINVALID, Message: "invalid request", Fields: bad}
+	}
 	return nil
+}
+
+// jsonFields maps the JSON names of a struct's fields to the fields.
+func jsonFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for _, f := range reflect.VisibleFields(t) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		out[cmp.Or(name, f.Name)] = f
+	}
+	return out
+}
+
+// fieldError names what is wrong with one field's value: a nested field
+// as "contacts.phone".
+func fieldError(name string, t reflect.Type, err error) (string, string) {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		if typ.Field != "" {
+			name += "." + typ.Field
+		}
+		return name, "must be " + jsonType(typ.Type)
+	}
+	if rest, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return name + "." + strings.Trim(rest, `"`), "unknown field"
+	}
+	return name, "must be " + jsonType(t)
+}
+
+// jsonType says what a Go type looks like in JSON, for people.
+func jsonType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(jsonType(t.Elem()), "a "), "an ") + "s"
+	case reflect.Pointer:
+		return jsonType(t.Elem())
+	}
+	return "an object"
 }
 
 // errTooLarge is returned for bodies over MaxBodyBytes.
@@ -127,7 +200,6 @@ var errTooLarge = &backend.Error{Code: codeTooLarge, Message: fmt.Sprintf("the b
 
 func decodeError(err error) error {
 	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -138,11 +210,6 @@ func decodeError(err error) error {
 		return &backend.Error{Code: backend.EINVALID, Message: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &backend.Error{Code: backend.EINVALID, Message: "malformed JSON: the body ends too early"}
-	case errors.As(err, &typ):
-		return invalid(typ.Field, fmt.Sprintf("must be a JSON %s", typ.Type))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return invalid(name, "unknown field")
 	default:
 		return &backend.Error{Code: backend.EINVALID, Message: "malformed JSON: " + err.Error()}
 	}
@@ -238,7 +305,7 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request, actor *backe
 		return invalid("to", "required")
 	}
 	t, err := s.svc.Transition(r.Context(), actor, r.PathValue("number"), in.To, in.Note)
-	return s.respond(w, t, actor, err, http.StatusOK)
+	return s.respond(w, t, actor, asRequest(err, map[string]string{"status": "to"}), http.StatusOK)
 }
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
@@ -305,7 +372,7 @@ func (s *Server) satisfaction(w http.ResponseWriter, r *http.Request, actor *bac
 		return err
 	}
 	t, err := s.svc.RecordSatisfaction(r.Context(), actor, r.PathValue("number"), in.Rating, in.Note)
-	return s.respond(w, t, actor, err, http.StatusOK)
+	return s.respond(w, t, actor, asRequest(err, map[string]string{"satisfaction": "rating"}), http.StatusOK)
 }
 
 func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {

@@ -221,6 +221,26 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("wrong type not named: %s", r.raw)
 		}
 	})
+	t.Run("ErrEveryBadField", func(t *testing.T) {
+		// Every unknown field and wrong type is named at once, with its
+		// JSON type, never a Go type name.
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, `{"summary":5,"severity":3,"contacts":{"phone":13800138000},"category":"CRM","foo":1,"bar":2}`)
+		expect(t, r, http.StatusBadRequest)
+		for field, want := range map[string]string{"summary": "must be a string", "severity": "must be a string",
+			"contacts.phone": "must be a string", "category": "must be a list of strings", "foo": "unknown field", "bar": "unknown field"} {
+			if got := r.errField(field); got != want {
+				t.Errorf("%s: %q, want %q (%s)", field, got, want, r.raw)
+			}
+		}
+		if strings.Contains(r.raw, "backend.") || strings.Contains(r.raw, "httpapi.") {
+			t.Fatalf("a Go type name: %s", r.raw)
+		}
+		r = f.do(t, "POST", "/api/v1/tickets", f.reporter, `[]`)
+		expect(t, r, http.StatusBadRequest)
+		if !strings.Contains(r.raw, "must be a JSON object") {
+			t.Fatalf("an array: %s", r.raw)
+		}
+	})
 	t.Run("ErrTooLarge", func(t *testing.T) {
 		b := ticketBody()
 		b["summary"] = strings.Repeat("长", httpapi.MaxBodyBytes/3+10)
@@ -281,6 +301,16 @@ func TestAPI(t *testing.T) {
 		expect(t, r, http.StatusConflict)
 		if !strings.Contains(r.raw, "new") || !strings.Contains(r.raw, "archived") {
 			t.Fatalf("409 does not name both statuses: %s", r.raw)
+		}
+	})
+	t.Run("ErrFieldsAsSent", func(t *testing.T) {
+		// A bad value is named by the field the request used.
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		number := r.body["number"].(string)
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/transitions", f.assistant, map[string]any{"to": "bogus"})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("to") == "" || r.errField("status") != "" {
+			t.Fatalf("the bad status is not named \"to\": %s", r.raw)
 		}
 	})
 	t.Run("Health", func(t *testing.T) {
