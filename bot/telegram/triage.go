@@ -73,7 +73,9 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 // onGroupMessage serves the triage group: replies to the bot's messages
 // about a ticket, /help, and /console (refused: links go in private).
 func (c *Channel) onGroupMessage(ctx context.Context, m *models.Message) {
-	if c.cfg.TriageChat != 0 && m.Chat.ID != c.triage.Load() {
+	// Only the triage group is served: the bot may sit in other groups,
+	// and without TELEGRAM_TRIAGE_CHAT there is none.
+	if c.cfg.TriageChat == 0 || m.Chat.ID != c.triage.Load() {
 		return
 	}
 	if cmd, _, ok := parseCommand(m.Text); ok {
@@ -122,6 +124,12 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		return
 	}
 	loc := c.localeIn(&m.Chat, p)
+	if m.Chat.Type != models.ChatTypePrivate && !p.Handles() {
+		// In the triage group only staff act; nothing is downloaded or
+		// recorded for anyone else.
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.triage.not_allowed", nil), replyTo: m.ID})
+		return
+	}
 	if tg.number == "" {
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.which", map[string]any{"Numbers": tg.choices}), replyTo: m.ID})
 		return

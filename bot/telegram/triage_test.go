@@ -487,3 +487,24 @@ func TestTriageGroupMigrationMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestReporterInTriageGroup: a reporter who is in the triage group and
+// replies to a card there (with a photo, here) is told they are not
+// allowed; nothing is downloaded or added to the ticket.
+func TestReporterInTriageGroup(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	number := h.directTicket(alice, "会员中心积分明细页面打不开")
+	card := h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
+	upd := h.tg.Photo(alice, pngBytes(t), "我补充一张截图")
+	upd.Message.Chat = card.Chat
+	upd.Message.ReplyToMessage = card
+	h.deliver(upd)
+	h.tg.WaitMessage(t, triageChat, telegramtest.Containing("没有权限"))
+	if n := len(h.tg.CallsTo("getFile")); n != 0 {
+		t.Fatalf("%d getFile calls for a reply that is not allowed", n)
+	}
+	tk, err := h.store.Ticket(context.Background(), number)
+	if err != nil || len(tk.Attachments) != 0 {
+		t.Fatalf("ticket attachments %+v (%v)", tk.Attachments, err)
+	}
+}
