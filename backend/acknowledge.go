@@ -16,7 +16,7 @@ import (
 func (s *Service) Acknowledge(ctx context.Context, actor *Person, number, clock string) (*Ticket, error) {
 	clock = strings.TrimSpace(clock)
 	if !actor.Handles() {
-		return nil, Errorf(EFORBIDDEN, "only assistants and managers may acknowledge escalations")
+		return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may acknowledge escalations")
 	}
 	for attempt := 1; ; attempt++ {
 		t, err := s.Ticket(ctx, actor, number)
@@ -42,7 +42,7 @@ func (s *Service) Acknowledge(ctx context.Context, actor *Person, number, clock 
 				Body: n.Name, Data: EventData{Clock: n.Name, Due: n.DueAt, Step: n.Step}}})
 		}
 		if len(acked) == 0 {
-			return nil, Errorf(ECONFLICT, "ticket %s has no escalation waiting for an acknowledgement", t.Number)
+			return nil, Keyed(ECONFLICT, "no_escalation", map[string]any{"Number": t.Number}, "ticket %s has no escalation waiting for an acknowledgement", t.Number)
 		}
 		err = s.store.SaveClocks(ctx, t.ID, 0, acked, changes)
 		if err == nil {

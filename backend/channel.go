@@ -80,7 +80,7 @@ func IsInviteCode(s string) bool {
 // unknown code, ECONFLICT for a used or expired one.
 func (s *Service) RedeemInvite(ctx context.Context, code string, acct ChatAccount, name, locale string) (*Person, error) {
 	if !IsInviteCode(code) {
-		return nil, Errorf(ENOTFOUND, "invite not found")
+		return nil, Keyed(ENOTFOUND, "invite", nil, "invite not found")
 	}
 	p, err := s.ReporterFor(ctx, acct, name, locale)
 	if err != nil {

@@ -21,10 +21,16 @@ const (
 
 // Error is a domain error: a code that callers branch on and a message for
 // people. Fields, set with EINVALID, names every bad input field.
+//
+// Message is English (logs, the JSON API). Key, when set, names the same
+// sentence in the message catalogs ("err."+Key, with Args), which chats
+// and pages show in the reader's language.
 type Error struct {
 	Code    string
 	Message string
 	Fields  map[string]string // field name → what is wrong with it
+	Key     string
+	Args    map[string]any // Number, Status, From, To, Severity, Name, ID
 }
 
 func (e *Error) Error() string {
@@ -52,6 +58,45 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Keyed is Errorf with the catalog key (and its arguments) of the same
+// sentence, for the people who read it in another language.
+func Keyed(code, key string, args map[string]any, format string, a ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, a...), Key: key, Args: args}
+}
+
+// ErrorText is err's message for a person, in the language of t (which
+// renders a catalog id with data): the sentence under "err."+Key, with
+// statuses and severities named in that language too, or Message when
+// the error has no key. Internal errors are "internal error".
+func ErrorText(err error, t func(id string, data map[string]any) string) string {
+	key, args := ErrorKey(err)
+	if key == "" {
+		return ErrorMessage(err)
+	}
+	data := make(map[string]any, len(args))
+	for k, v := range args {
+		switch v := v.(type) {
+		case Status:
+			data[k] = t("status."+string(v), nil)
+		case Severity:
+			data[k] = t("severity.name."+string(v), nil)
+		default:
+			data[k] = v
+		}
+	}
+	return t("err."+key, data)
+}
+
+// ErrorKey returns the catalog key and arguments of the first *Error in
+// err's chain, or "" when it has none.
+func ErrorKey(err error) (string, map[string]any) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Key, e.Args
+	}
+	return "", nil
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL

@@ -44,7 +44,7 @@ func (s *Service) RecordMilestone(ctx context.Context, actor *Person, number str
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
-			return nil, Errorf(EFORBIDDEN, "only assistants and managers may record milestones")
+			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may record milestones")
 		}
 		return []Change{{Event: &Event{Kind: EventMilestone, ActorID: actor.ID, At: now, Body: string(m)}}}, nil
 	})

@@ -117,7 +117,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 	reporter := actor.ID
 	if in.ReporterID != 0 && in.ReporterID != actor.ID {
 		if !actor.Handles() {
-			return nil, Errorf(EFORBIDDEN, "only staff may file a ticket for someone else")
+			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only staff may file a ticket for someone else")
 		}
 		if _, err := s.store.Person(ctx, in.ReporterID); err != nil {
 			return nil, err
@@ -173,7 +173,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 // for another team's gets EFORBIDDEN.
 func (s *Service) Ticket(ctx context.Context, actor *Person, number string) (*Ticket, error) {
 	if !ValidNumber(number) {
-		return nil, Errorf(ENOTFOUND, "ticket %s not found", number)
+		return nil, Keyed(ENOTFOUND, "ticket", map[string]any{"Number": number}, "ticket %s not found", number)
 	}
 	t, err := s.store.Ticket(ctx, number)
 	if err != nil {
@@ -193,9 +193,9 @@ func canSee(actor *Person, t *Ticket) error {
 		if t.TeamID == 0 || t.TeamID == actor.TeamID || t.AssigneeID == actor.ID {
 			return nil
 		}
-		return Errorf(EFORBIDDEN, "ticket %s belongs to another team", t.Number)
+		return Keyed(EFORBIDDEN, "other_team", map[string]any{"Number": t.Number}, "ticket %s belongs to another team", t.Number)
 	default:
-		return Errorf(ENOTFOUND, "ticket %s not found", t.Number)
+		return Keyed(ENOTFOUND, "ticket", map[string]any{"Number": t.Number}, "ticket %s not found", t.Number)
 	}
 }
 
@@ -254,10 +254,10 @@ func (s *Service) Comment(ctx context.Context, actor *Person, number, body strin
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
 			if t.ReporterID != actor.ID {
-				return nil, Errorf(EFORBIDDEN, "only the reporter and staff may comment")
+				return nil, Keyed(EFORBIDDEN, "reporter_or_staff", nil, "only the reporter and staff may comment")
 			}
 			if t.Status == StatusArchived {
-				return nil, Errorf(ECONFLICT, "ticket %s is archived", t.Number)
+				return nil, Keyed(ECONFLICT, "archived", map[string]any{"Number": t.Number}, "ticket %s is archived", t.Number)
 			}
 			ev := &Event{Kind: EventComment, ActorID: actor.ID, At: now, Public: true, Body: body}
 			changes := []Change{{Event: ev, Notify: s.staffAudience(t)}}
@@ -346,7 +346,7 @@ func (s *Service) Transition(ctx context.Context, actor *Person, number string, 
 	note = strings.TrimSpace(note)
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
-			return nil, Errorf(EFORBIDDEN, "only assistants and managers may change a ticket's status")
+			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may change a ticket's status")
 		}
 		if err := CheckTransition(t.Status, to); err != nil {
 			return nil, err
@@ -384,13 +384,13 @@ func (s *Service) Transition(ctx context.Context, actor *Person, number string, 
 func (s *Service) Claim(ctx context.Context, actor *Person, number string) (*Ticket, error) {
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
-			return nil, Errorf(EFORBIDDEN, "only assistants and managers may claim tickets")
+			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may claim tickets")
 		}
 		if t.AssigneeID == actor.ID {
-			return nil, Errorf(ECONFLICT, "ticket %s is already yours", t.Number)
+			return nil, Keyed(ECONFLICT, "yours", map[string]any{"Number": t.Number}, "ticket %s is already yours", t.Number)
 		}
 		if t.AssigneeID != 0 {
-			return nil, Errorf(ECONFLICT, "ticket %s is already claimed by someone else", t.Number)
+			return nil, Keyed(ECONFLICT, "claimed", map[string]any{"Number": t.Number}, "ticket %s is already claimed by someone else", t.Number)
 		}
 		return assign(t, actor, actor, now)
 	})
@@ -410,10 +410,10 @@ func (s *Service) Assign(ctx context.Context, actor *Person, number string, assi
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
-			return nil, Errorf(EFORBIDDEN, "only assistants and managers may assign tickets")
+			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may assign tickets")
 		}
 		if t.AssigneeID == assignee.ID {
-			return nil, Errorf(ECONFLICT, "ticket %s is already assigned to %s", t.Number, assignee.Name)
+			return nil, Keyed(ECONFLICT, "assigned", map[string]any{"Number": t.Number, "Name": assignee.Name}, "ticket %s is already assigned to %s", t.Number, assignee.Name)
 		}
 		return assign(t, actor, assignee, now)
 	})
@@ -421,7 +421,7 @@ func (s *Service) Assign(ctx context.Context, actor *Person, number string, assi
 
 func assign(t *Ticket, actor, assignee *Person, now time.Time) ([]Change, error) {
 	if !t.Status.Open() {
-		return nil, Errorf(ECONFLICT, "ticket %s is %s", t.Number, t.Status)
+		return nil, Keyed(ECONFLICT, "status", map[string]any{"Number": t.Number, "Status": t.Status}, "ticket %s is %s", t.Number, t.Status)
 	}
 	t.AssigneeID = assignee.ID
 	if assignee.TeamID != 0 {
@@ -463,10 +463,10 @@ func (s *Service) ChangeSeverity(ctx context.Context, actor *Person, number stri
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
-			return nil, Errorf(EFORBIDDEN, "only assistants and managers may change the severity")
+			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may change the severity")
 		}
 		if t.Severity == sev {
-			return nil, Errorf(ECONFLICT, "ticket %s is %s already", t.Number, sev)
+			return nil, Keyed(ECONFLICT, "same_severity", map[string]any{"Number": t.Number, "Severity": sev}, "ticket %s is %s already", t.Number, sev)
 		}
 		ev := &Event{Kind: EventSeverityChanged, ActorID: actor.ID, At: now, Public: true,
 			Data: EventData{FromSeverity: t.Severity, ToSeverity: sev}}
@@ -482,7 +482,7 @@ func (s *Service) AddAttachment(ctx context.Context, actor *Person, number strin
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() && t.ReporterID != actor.ID {
-			return nil, Errorf(EFORBIDDEN, "only the reporter and staff may add files")
+			return nil, Keyed(EFORBIDDEN, "reporter_or_staff", nil, "only the reporter and staff may add files")
 		}
 		a.AddedAt = now
 		t.Attachments = append(t.Attachments, a)
@@ -500,7 +500,7 @@ func (s *Service) AddAttachment(ctx context.Context, actor *Person, number strin
 // CreateIncident opens an incident that duplicates can be linked to (staff only).
 func (s *Service) CreateIncident(ctx context.Context, actor *Person, title string) (*Incident, error) {
 	if !actor.Handles() {
-		return nil, Errorf(EFORBIDDEN, "only assistants and managers may open incidents")
+		return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may open incidents")
 	}
 	title = strings.TrimSpace(title)
 	if title == "" {
@@ -521,10 +521,10 @@ func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
-			return nil, Errorf(EFORBIDDEN, "only assistants and managers may link incidents")
+			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may link incidents")
 		}
 		if t.IncidentID == incidentID {
-			return nil, Errorf(ECONFLICT, "ticket %s is linked to that incident already", t.Number)
+			return nil, Keyed(ECONFLICT, "incident_linked", map[string]any{"Number": t.Number}, "ticket %s is linked to that incident already", t.Number)
 		}
 		t.IncidentID = incidentID
 		ev := &Event{Kind: EventIncidentLinked, ActorID: actor.ID, At: now, Public: true, Data: EventData{IncidentID: incidentID}}
@@ -540,13 +540,13 @@ func (s *Service) RecordSatisfaction(ctx context.Context, actor *Person, number 
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if t.ReporterID != actor.ID {
-			return nil, Errorf(EFORBIDDEN, "only the reporter may rate the answer")
+			return nil, Keyed(EFORBIDDEN, "reporter_only", nil, "only the reporter may rate the answer")
 		}
 		if t.Status != StatusResolved {
-			return nil, Errorf(ECONFLICT, "ticket %s is %s, not resolved", t.Number, t.Status)
+			return nil, Keyed(ECONFLICT, "not_resolved", map[string]any{"Number": t.Number, "Status": t.Status}, "ticket %s is %s, not resolved", t.Number, t.Status)
 		}
 		if t.Satisfaction != SatisfactionNone {
-			return nil, Errorf(ECONFLICT, "ticket %s was rated already", t.Number)
+			return nil, Keyed(ECONFLICT, "rated", map[string]any{"Number": t.Number}, "ticket %s was rated already", t.Number)
 		}
 		t.Satisfaction = rating
 		ev := &Event{Kind: EventSatisfaction, ActorID: actor.ID, At: now, Public: true, Body: strings.TrimSpace(note),
@@ -627,7 +627,7 @@ func (s *Service) teamExists(ctx context.Context, id int64) error {
 		return nil
 	}
 	if _, err := s.store.Team(ctx, id); ErrorCode(err) == ENOTFOUND {
-		return Errorf(ENOTFOUND, "team %d not found (deskbot team create --name NAME makes one and prints its id)", id)
+		return Keyed(ENOTFOUND, "team", map[string]any{"ID": id}, "team %d not found (deskbot team create --name NAME makes one and prints its id)", id)
 	} else if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func CheckTransition(from, to Status) error {
 		return &Error{Code: EINVALID, Message: "unknown status", Fields: map[string]string{"status": "unknown status " + string(to)}}
 	}
 	if !from.CanTransition(to) {
-		return Errorf(ECONFLICT, "illegal transition from %s to %s", from, to)
+		return Keyed(ECONFLICT, "transition", map[string]any{"From": from, "To": to}, "illegal transition from %s to %s", from, to)
 	}
 	return nil
 }

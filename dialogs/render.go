@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/deskbot/deskbot/dialogs/catalog"
+	"github.com/deskbot/deskbot/backend/size"
 )
 
 // T translates id in the dialog's language.
@@ -101,7 +101,7 @@ func (t *turn) ask() {
 			if a := st.Answers[fd.ID]; a != nil {
 				n = len(a.Files)
 			}
-			b.WriteString("\n" + t.T("dialog.files.limits", map[string]any{"Max": fd.MaxFiles, "MaxSize": catalog.Size(fd.MaxSize), "Got": n}))
+			b.WriteString("\n" + t.T("dialog.files.limits", map[string]any{"Max": fd.MaxFiles, "MaxSize": size.Text(fd.MaxSize), "Got": n}))
 			buttons = append(buttons, []Button{t.btn("cmd:done", "dialog.btn.done", nil)})
 		}
 	}
@@ -366,7 +366,7 @@ func (t *turn) helpKey(fd *Field) string {
 }
 
 func (t *turn) helpData(fd *Field) map[string]any {
-	d := map[string]any{"Min": fd.MinLength, "Max": fd.MaxLength, "MaxFiles": fd.MaxFiles, "MaxSize": catalog.Size(fd.MaxSize)}
+	d := map[string]any{"Min": fd.MinLength, "Max": fd.MaxLength, "MaxFiles": fd.MaxFiles, "MaxSize": size.Text(fd.MaxSize)}
 	if fd.Type == TypeID {
 		d["Example"] = t.T(fd.Key("example"), nil)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/text/width"
 
-	"github.com/deskbot/deskbot/dialogs/catalog"
+	"github.com/deskbot/deskbot/backend/size"
 )
 
 // normalizeInput folds full-width characters (１２：３０, ＠) to their ASCII
@@ -65,7 +65,7 @@ func ValidateFile(f FileRef, fd *Field) *Problem {
 		name = f.ID
 	}
 	if fd.MaxSize > 0 && f.Size > fd.MaxSize {
-		return problem("dialog.err.file.too_big", "Name", clip(name, 60), "Size", catalog.Size(f.Size), "Max", catalog.Size(fd.MaxSize))
+		return problem("dialog.err.file.too_big", "Name", clip(name, 60), "Size", size.Text(f.Size), "Max", size.Text(fd.MaxSize))
 	}
 	if len(fd.ContentTypes) > 0 && !contentTypeAllowed(f.ContentType, fd.ContentTypes) {
 		ct := f.ContentType

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
-	"github.com/deskbot/deskbot/dialogs/catalog"
+	"github.com/deskbot/deskbot/backend/size"
 )
 
 // Translator gives the text of a catalog key in a locale; the dialogs
@@ -74,7 +74,7 @@ func Funcs(tr Translator) template.FuncMap {
 			return s
 		},
 		"join":  strings.Join,
-		"size":  catalog.Size,
+		"size":  size.Text,
 		"isImg": func(ct string) bool { return strings.HasPrefix(ct, "image/") },
 		"str":   func(v any) string { return fmt.Sprint(v) },
 		"i64":   func(n int64) string { return strconv.FormatInt(n, 10) },
@@ -164,7 +164,7 @@ func StatusOf(err error) int {
 // with the domain message (never an internal one) as detail.
 func ErrorText(tr Translator, loc string, err error) string {
 	code := backend.ErrorCode(err)
-	detail := backend.ErrorMessage(err)
+	detail := backend.ErrorText(err, func(id string, data map[string]any) string { return tr.T(loc, id, data) })
 	if f := backend.ErrorFields(err); len(f) > 0 {
 		var parts []string
 		for k, v := range f {

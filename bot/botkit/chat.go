@@ -97,7 +97,7 @@ func ErrorText(cat *catalog.Catalog, log *slog.Logger, prefix, loc string, err e
 	if k, ok := errKeys[code]; ok {
 		var data map[string]any
 		if k.detail {
-			data = map[string]any{"Detail": backend.ErrorMessage(err)}
+			data = map[string]any{"Detail": backend.ErrorText(err, func(id string, d map[string]any) string { return cat.T(loc, id, d) })}
 		}
 		return cat.T(loc, prefix+".err."+k.key, data)
 	}

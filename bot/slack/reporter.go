@@ -12,6 +12,7 @@ import (
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/backend/size"
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/dialogs"
 	"github.com/deskbot/deskbot/dialogs/catalog"
@@ -473,7 +474,7 @@ func (c *Channel) fileProblem(loc string, err error) string {
 	var fe *botkit.FileError
 	if errors.As(err, &fe) {
 		if fe.Code == "too_big" {
-			return c.T(loc, "slack.file.too_big", map[string]any{"Max": catalog.Size(fe.Max)})
+			return c.T(loc, "slack.file.too_big", map[string]any{"Max": size.Text(fe.Max)})
 		}
 		return c.T(loc, "slack.file.type", map[string]any{"Type": fe.ContentType})
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/backend/size"
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/dialogs"
 	"github.com/deskbot/deskbot/dialogs/catalog"
@@ -369,14 +370,13 @@ func (c *Channel) fileProblem(loc string, err error) string {
 	var fe *botkit.FileError
 	if errors.As(err, &fe) {
 		if fe.Code == "too_big" {
-			return c.T(loc, "telegram.file.too_big", map[string]any{"Max": catalog.Size(fe.Max)})
+			return c.T(loc, "telegram.file.too_big", map[string]any{"Max": size.Text(fe.Max)})
 		}
 		return c.T(loc, "telegram.file.type", map[string]any{"Type": fe.ContentType})
 	}
 	c.log.Warn("telegram: file download failed", "err", err)
 	return c.T(loc, "telegram.file.failed", nil)
 }
-
 
 // redeem links the user as staff with an invite code (/start <code>).
 func (c *Channel) redeem(ctx context.Context, m *models.Message, code string) {

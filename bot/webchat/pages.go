@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/size"
 	"github.com/deskbot/deskbot/backend/web"
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/dialogs"
-	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 type formLink struct{ ID, Title string }
@@ -121,7 +121,7 @@ func (c *Chat) fileProblem(loc string, err error) string {
 		return ""
 	}
 	if fe.Code == "too_big" {
-		return c.cat.T(loc, "web.chat.file.too_big", map[string]any{"Max": catalog.Size(fe.Max)})
+		return c.cat.T(loc, "web.chat.file.too_big", map[string]any{"Max": size.Text(fe.Max)})
 	}
 	return c.cat.T(loc, "web.chat.file.type", map[string]any{"Type": fe.ContentType})
 }

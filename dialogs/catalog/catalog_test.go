@@ -175,11 +175,3 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
-
-func TestSize(t *testing.T) {
-	for n, want := range map[int64]string{20 << 20: "20 MB", 3 << 19: "1.5 MB", 1<<20 + 1: "1.0 MB", 300 << 10: "300 KB", 12: "12 B"} {
-		if got := Size(n); got != want {
-			t.Errorf("Size(%d) = %q, want %q", n, got, want)
-		}
-	}
-}

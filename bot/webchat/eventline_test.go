@@ -1,16 +1,19 @@
-package web_test
+package webchat_test
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/web"
+	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
-// TestEventLineLocalized: every event the engine and the outbox write
+// TestEventLineLocalized (here, where the real catalog may be used):
+// every event the engine and the outbox write
 // reads as a sentence in the reader's language, never as a raw kind or
 // an English body.
 func TestEventLineLocalized(t *testing.T) {
@@ -46,5 +49,28 @@ func TestEventLineLocalized(t *testing.T) {
 	}
 	if got := web.ExtraLabel(cat, "zh-CN", "it_request", "laptop"); got != "laptop" {
 		t.Errorf("a field of an unknown form: %q", got)
+	}
+}
+
+// TestErrorTextLocalized: a domain error reads in the reader's language,
+// status names included, in pages and in chats alike.
+func TestErrorTextLocalized(t *testing.T) {
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conflict := backend.Keyed(backend.ECONFLICT, "status", map[string]any{"Number": "FB-20261124-0001", "Status": backend.StatusResolved},
+		"ticket %s is %s", "FB-20261124-0001", backend.StatusResolved)
+	if got := web.ErrorText(cat, "zh-CN", conflict); got != "当前无法执行：工单 FB-20261124-0001 当前为「已完成」" {
+		t.Errorf("web zh: %q", got)
+	}
+	if got := web.ErrorText(cat, "en", conflict); !strings.Contains(got, "ticket FB-20261124-0001 is resolved") {
+		t.Errorf("web en: %q", got)
+	}
+	if got := botkit.ErrorText(cat, slog.New(slog.DiscardHandler), "telegram", "zh-CN", conflict); !strings.Contains(got, "当前为「已完成」") || strings.Contains(got, "resolved") {
+		t.Errorf("telegram zh: %q", got)
+	}
+	if got := conflict.Error(); got != "ticket FB-20261124-0001 is resolved" {
+		t.Errorf("the English message (logs, API): %q", got)
 	}
 }
