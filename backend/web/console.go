@@ -155,7 +155,7 @@ func (c *Console) staff(next func(http.ResponseWriter, *http.Request, *req)) htt
 				http.Redirect(w, r, "/console/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
 			}
-			http.Error(w, "sign in first", http.StatusUnauthorized)
+			http.Error(w, c.tr.T(acceptLocale(r), "web.err.sign_in", nil), http.StatusUnauthorized)
 			return
 		}
 		rq := &req{Me: me, Loc: localeOf(me), CSRF: c.auth.CSRF(s), Zone: c.svc.Location()}

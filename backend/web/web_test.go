@@ -203,6 +203,10 @@ func TestLogin(t *testing.T) {
 		if code, _, hdr := c.do("GET", "/console/", nil, nil); code != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), "/console/login") {
 			t.Fatalf("queue without session = %d %s", code, hdr.Get("Location"))
 		}
+		// An htmx request is not redirected: it is told, in words.
+		if code, body, _ := c.do("GET", "/console/", nil, map[string]string{"HX-Request": "true"}); code != http.StatusUnauthorized || !strings.Contains(body, "web.err.sign_in") {
+			t.Fatalf("htmx without session = %d %q", code, body)
+		}
 	})
 	t.Run("ErrReporterCannotSignIn", func(t *testing.T) {
 		r := f.reporter("x1")
