@@ -57,6 +57,12 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	case m.Outbox.Audience == backend.AudiencePerson && botkit.IsEscalationPing(m):
 		kind = botkit.PingKind(e.ID)
 		o.markup = c.pingKeyboard(loc, e.Data.Clock, t.Number)
+	case m.Outbox.Audience == backend.AudienceAssignee && e.Kind == backend.EventAssigned && m.Recipient != nil &&
+		t.AssigneeID == m.Recipient.ID && t.Status.Open():
+		// Assigned by someone else: the full card, with its buttons.
+		kind = kindPrivateCard
+		o.text = o.text + "\n\n" + c.T(loc, "telegram.card.yours", nil) + "\n" + c.render.Card(ctx, loc, t, m.Recipient)
+		o.markup = c.cardKeyboard(loc, t)
 	case m.Outbox.Audience == backend.AudienceTriage && e.Kind == backend.EventCreated:
 		kind = kindCard
 		o.text = c.render.Card(ctx, loc, t, nil)
@@ -103,6 +109,8 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	switch {
 	case kind == kindCard:
 		c.cards.Posted(ctx, t)
+	case kind == kindPrivateCard:
+		c.private.Posted(ctx, t)
 	case botkit.IsPingKind(kind):
 		c.pings.Posted(ctx, t)
 	}

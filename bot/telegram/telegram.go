@@ -92,8 +92,9 @@ type Channel struct {
 	// their webhook delivery, until their update is processed.
 	answered sync.Map
 
-	cards *botkit.Cards
-	pings *botkit.Pings
+	cards   *botkit.Cards
+	private *botkit.Cards // the assignee's full card in their private chat
+	pings   *botkit.Pings
 }
 
 // New builds the channel. It does not talk to Telegram yet.
@@ -137,6 +138,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	}
 	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person}
 	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Edit: c.editCard}
+	c.private = &botkit.Cards{Store: st, Platform: Platform, Kind: kindPrivateCard, Log: c.log, Edit: c.editPrivateCard}
 	c.pings = &botkit.Pings{Store: st, Clocks: deps.Service.Store(), Platform: Platform, Render: c.render, Log: c.log,
 		Locale: c.pingLocale, Close: c.closePing}
 	c.lim = newLimiter(cfg.Limits, c.now)

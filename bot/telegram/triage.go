@@ -21,7 +21,10 @@ import (
 const (
 	kindCard   = "card"
 	kindNotice = "notice"
-	kindPrompt = "prompt:" // + return | ask | resolve
+	// kindPrivateCard is the full card in the assignee's private chat,
+	// edited as the ticket moves like the triage card.
+	kindPrivateCard = "card:private"
+	kindPrompt      = "prompt:" // + return | ask | resolve
 )
 
 // target is the ticket a reply is about, and what the replied-to message
@@ -509,7 +512,32 @@ func (c *Channel) severityKeyboard(loc string, t *backend.Ticket) *models.Inline
 }
 
 // refreshCard edits every triage card of t to its current state.
-func (c *Channel) refreshCard(ctx context.Context, t *backend.Ticket) { c.cards.Refresh(ctx, t) }
+func (c *Channel) refreshCard(ctx context.Context, t *backend.Ticket) {
+	c.cards.Refresh(ctx, t)
+	c.private.Refresh(ctx, t)
+}
+
+// editPrivateCard shows t on a card in a staff member's private chat:
+// the full card with its buttons while they hold the ticket, masked and
+// without buttons once it has gone to someone else or is closed.
+func (c *Channel) editPrivateCard(ctx context.Context, cm *backend.ChatMessage, t *backend.Ticket) {
+	chat, err1 := strconv.ParseInt(cm.ChatID, 10, 64)
+	id, err2 := strconv.Atoi(cm.MessageID)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	p, err := c.store.PersonByAccount(ctx, Platform, cm.ChatID) // a private chat's id is its user's
+	if err != nil {
+		return
+	}
+	loc := botkit.Locale(p)
+	if p.ID == t.AssigneeID && t.Status.Open() {
+		c.edit(ctx, chat, id, c.T(loc, "telegram.card.yours", nil)+"\n"+c.render.Card(ctx, loc, t, p), c.cardKeyboard(loc, t))
+		return
+	}
+	c.edit(ctx, chat, id, c.T(loc, "telegram.card.not_yours", nil)+"\n"+c.render.Card(ctx, loc, t, nil),
+		&models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}})
+}
 
 // editCard shows t on one triage card.
 func (c *Channel) editCard(ctx context.Context, cm *backend.ChatMessage, t *backend.Ticket) {
@@ -550,11 +578,13 @@ func (c *Channel) learnMigration(from, to int64) {
 // backend.ServiceConfig.Changed; it does not block.
 func (c *Channel) TicketChanged(t *backend.Ticket) {
 	c.cards.Changed(t)
+	c.private.Changed(t)
 	c.pings.Changed(t)
 }
 
 // sendPrivateCard sends the full card (contacts unmasked) to the assignee's
-// private chat with the bot, if they have one.
+// private chat with the bot, if they have one, when they claimed it
+// themselves (an assignment by someone else comes through the outbox).
 func (c *Channel) sendPrivateCard(ctx context.Context, p *backend.Person, t *backend.Ticket) {
 	for _, a := range p.Accounts {
 		if a.Platform != Platform || a.ChatID == "" {
@@ -567,7 +597,8 @@ func (c *Channel) sendPrivateCard(ctx context.Context, p *backend.Person, t *bac
 		loc := botkit.Locale(p)
 		m, err := c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.card.yours", nil) + "\n" + c.render.Card(ctx, loc, t, p), markup: c.cardKeyboard(loc, t)})
 		if err == nil {
-			c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: a.ChatID, MessageID: strconv.Itoa(m.ID), TicketID: t.ID, Kind: kindNotice})
+			c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: a.ChatID, MessageID: strconv.Itoa(m.ID), TicketID: t.ID, Kind: kindPrivateCard})
+			c.private.Posted(ctx, t)
 		}
 		return
 	}

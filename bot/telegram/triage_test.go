@@ -508,3 +508,47 @@ func TestReporterInTriageGroup(t *testing.T) {
 		t.Fatalf("ticket attachments %+v (%v)", tk.Attachments, err)
 	}
 }
+
+// TestPrivateCard: the assignee's full card in their private chat moves
+// with the ticket, and goes quiet once the ticket is someone else's; an
+// assignment made elsewhere brings the new assignee the card, with its
+// buttons.
+func TestPrivateCard(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	h.linkAssistant(bob)
+	carol := telegramtest.User(4001, "Carol", "zh-hans")
+	carolP := h.linkAssistant(carol)
+	number := h.directTicket(alice, "会员中心积分明细页面打不开")
+	card := h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
+
+	h.press(bob, card, "tk:claim:"+number)
+	mine := h.tg.WaitMessage(t, bob.ID, telegramtest.Containing("由您处理", number))
+	if telegramtest.ButtonData(mine, "tk:resolve:"+number) == "" {
+		t.Fatalf("no buttons on the private card: %+v", mine.ReplyMarkup)
+	}
+	// Moved to Carol from the console: Bob's card says so, without buttons;
+	// Carol gets the full card with its buttons.
+	bobP, err := h.store.PersonByAccount(ctx, Platform, itoa(bob.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Assign(ctx, bobP, number, carolP.ID); err != nil {
+		t.Fatal(err)
+	}
+	hers := h.tg.WaitMessage(t, carol.ID, telegramtest.Containing("由您处理", number, "13800138000"))
+	if telegramtest.ButtonData(hers, "tk:resolve:"+number) == "" {
+		t.Fatalf("no buttons on the assigned card: %+v", hers.ReplyMarkup)
+	}
+	h.tg.Wait(t, 10*time.Second, "Bob's card to go quiet", func() bool {
+		m := h.tg.Message(bob.ID, mine.ID)
+		return strings.Contains(m.Text, "已不由您处理") && (m.ReplyMarkup == nil || len(m.ReplyMarkup.InlineKeyboard) == 0)
+	})
+	// Carol asks the reporter: her card shows the new status.
+	if _, err := h.svc.Ask(ctx, carolP, number, "请提供截图"); err != nil {
+		t.Fatal(err)
+	}
+	h.tg.Wait(t, 10*time.Second, "Carol's card to show the status", func() bool {
+		return strings.Contains(h.tg.Message(carol.ID, hers.ID).Text, "待补充")
+	})
+}
