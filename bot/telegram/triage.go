@@ -359,6 +359,20 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 		c.answer(ctx, q, "", false)
 		c.prompt(ctx, chat, msg.ID, loc, action, number)
 		return
+	case action == "files":
+		t, err = c.svc.Ticket(ctx, p, number)
+		if err == nil {
+			n, err := c.sendFiles(ctx, p, t)
+			switch {
+			case errors.Is(err, errNoPrivateChat):
+				c.answer(ctx, q, c.T(loc, "telegram.files.private_first", nil), true)
+			case err != nil:
+				c.answer(ctx, q, c.errorText(loc, err), true)
+			default:
+				c.answer(ctx, q, c.T(loc, "telegram.files.sent", map[string]any{"Count": n}), false)
+			}
+			return
+		}
 	case action == "status" || action == "sev" || action == "ms" || action == "back":
 		t, err = c.svc.Ticket(ctx, p, number)
 		if err == nil {
@@ -407,8 +421,49 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 	}
 	c.refreshCard(ctx, t)
 	if msg.Chat.Type == models.ChatTypePrivate {
-		c.edit(ctx, chat, msg.ID, c.render.Card(ctx, loc, t, p), c.cardKeyboard(loc, t))
+		c.editPrivateCard(ctx, &backend.ChatMessage{ChatID: itoa(chat), MessageID: strconv.Itoa(msg.ID)}, t)
 	}
+}
+
+// errNoPrivateChat: the person has not started a private chat with the bot.
+var errNoPrivateChat = errors.New("telegram: no private chat with the bot")
+
+// maxFilesSent bounds the attachments one press sends.
+const maxFilesSent = 10
+
+// sendFiles sends t's attachments to p's private chat with the bot (not
+// to the group: contacts and screenshots stay with staff who ask), and
+// returns how many it sent.
+func (c *Channel) sendFiles(ctx context.Context, p *backend.Person, t *backend.Ticket) (int, error) {
+	var chat int64
+	for _, a := range p.Accounts {
+		if id, err := strconv.ParseInt(a.ChatID, 10, 64); a.Platform == Platform && err == nil && id > 0 {
+			chat = id
+		}
+	}
+	if chat == 0 {
+		return 0, errNoPrivateChat
+	}
+	loc := botkit.Locale(p)
+	files := t.Attachments[:min(len(t.Attachments), maxFilesSent)]
+	for i, a := range files {
+		f, err := c.files.Open(a.SHA256)
+		if err != nil {
+			return i, err
+		}
+		caption := c.T(loc, "telegram.files.caption", map[string]any{"Number": t.Number, "I": i + 1, "N": len(t.Attachments), "Name": a.Name})
+		upload := &models.InputFileUpload{Filename: a.Name, Data: f}
+		if strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/gif" {
+			_, err = c.bot.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chat, Photo: upload, Caption: caption})
+		} else {
+			_, err = c.bot.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chat, Document: upload, Caption: caption})
+		}
+		f.Close()
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(files), nil
 }
 
 // prompt asks for the text an action needs; the reply to it completes
@@ -447,6 +502,10 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 	b := func(action string) models.InlineKeyboardButton {
 		return button(c.T(loc, "telegram.btn."+action, nil), "tk:"+action+":"+t.Number)
+	}
+	if n := len(t.Attachments); n > 0 {
+		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{
+			button(c.T(loc, "telegram.btn.files", map[string]any{"Count": n}), "tk:files:"+t.Number)})
 	}
 	switch {
 	case t.Status == backend.StatusResolved:

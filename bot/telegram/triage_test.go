@@ -552,3 +552,33 @@ func TestPrivateCard(t *testing.T) {
 		return strings.Contains(h.tg.Message(carol.ID, hers.ID).Text, "待补充")
 	})
 }
+
+// TestCardFiles: a card shows how many files the ticket has; pressing it
+// sends them to the assistant in private, as photos with captions.
+func TestCardFiles(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	h.linkAssistant(bob)
+	number := h.fileTicket(alice, h.follow(alice.ID), false)
+	card := h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
+	if telegramtest.ButtonData(card, "附件（1）") != "tk:files:"+number {
+		t.Fatalf("no files button on the card: %+v", card.ReplyMarkup)
+	}
+	answer := h.answerTo(h.press(bob, card, "tk:files:"+number))
+	h.tg.Wait(t, 10*time.Second, "the photo in Bob's private chat", func() bool {
+		for _, c := range h.tg.CallsTo("sendPhoto") {
+			if c.Params["chat_id"] == itoa(bob.ID) && strings.Contains(c.Params["caption"], number+" 附件 1/1") {
+				return true
+			}
+		}
+		return false
+	})
+	if a := answer.Params["text"]; !strings.Contains(a, "已私信发给您 1 个附件") {
+		t.Fatalf("answer %q", a)
+	}
+	// Nothing goes to the group.
+	for _, c := range h.tg.CallsTo("sendPhoto") {
+		if c.Params["chat_id"] == itoa(triageChat) {
+			t.Fatal("a file was sent to the group")
+		}
+	}
+}
