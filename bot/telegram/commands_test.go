@@ -443,3 +443,16 @@ func TestSessionStoreDown(t *testing.T) {
 	h.deliver(h.tg.Text(alice, "/new"))
 	h.follow(alice.ID).next("系统暂时不可用")
 }
+
+// TestReplyWaitsOut429: a reply Telegram refuses with a longer
+// retry_after is sent once the wait is over, not dropped.
+func TestReplyWaitsOut429(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	h.tg.FailNext("sendMessage", 1, telegramtest.Fault{Code: 429, RetryAfter: 6})
+	start := time.Now()
+	h.deliver(h.tg.Text(alice, "/help"))
+	h.tg.Wait(t, 20*time.Second, "the help after the wait", func() bool { return len(h.tg.Messages(alice.ID)) > 0 })
+	if d := time.Since(start); d < 6*time.Second {
+		t.Fatalf("sent after %s, before retry_after", d)
+	}
+}

@@ -30,12 +30,17 @@ type out struct {
 	replyTo int                // message id to reply to; 0: none
 }
 
+// replyMaxWait is the longest a reply waits out a 429: the person is
+// waiting for it, but a late answer is better than none.
+const replyMaxWait = 30
+
 // reply sends a message in answer to something a person just did. A 429
-// is waited out once (up to 5 s); other errors are logged and returned.
+// is waited out once (up to 30 s, and the chat's notifications wait with
+// it); other errors are logged and returned.
 func (c *Channel) reply(ctx context.Context, o out) (*models.Message, error) {
 	m, err := c.sendOnce(ctx, o)
 	var tooMany *bot.TooManyRequestsError
-	if errors.As(err, &tooMany) && tooMany.RetryAfter <= 5 {
+	if errors.As(err, &tooMany) && tooMany.RetryAfter <= replyMaxWait {
 		c.lim.blockFor(o.chat, time.Duration(tooMany.RetryAfter)*time.Second)
 		select {
 		case <-ctx.Done():
