@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -40,7 +41,7 @@ const replyMaxWait = 30
 func (c *Channel) reply(ctx context.Context, o out) (*models.Message, error) {
 	m, err := c.sendOnce(ctx, o)
 	var tooMany *bot.TooManyRequestsError
-	if errors.As(err, &tooMany) && tooMany.RetryAfter <= replyMaxWait {
+	if errors.As(err, &tooMany) && tooMany.RetryAfter <= replyMaxWait && !errors.As(err, new(*partialError)) {
 		c.lim.blockFor(o.chat, time.Duration(tooMany.RetryAfter)*time.Second)
 		select {
 		case <-ctx.Done():
@@ -58,6 +59,11 @@ func (c *Channel) reply(ctx context.Context, o out) (*models.Message, error) {
 // sendOnce sends o. A text over Telegram's limit goes out as several
 // messages, split between lines where it can be; the first answers
 // o.replyTo, the last carries the buttons and is the one returned.
+//
+// Once the first part is out, sending it all again would show it twice:
+// each later part keeps to the chat's rate, waits out a 429 and retries a
+// server error itself, and if it still fails the error is a
+// *partialError, which callers do not retry.
 func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) {
 	parts := split(o.text, maxText)
 	var m *models.Message
@@ -70,16 +76,72 @@ func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) 
 			p.ReplyParameters = &models.ReplyParameters{MessageID: o.replyTo, AllowSendingWithoutReply: true}
 		}
 		var err error
-		m, err = c.bot.SendMessage(ctx, p)
-		if to, ok := c.migrated(err, o.chat); ok {
-			o.chat, p.ChatID = to, to
+		if i == 0 {
 			m, err = c.bot.SendMessage(ctx, p)
+			if to, ok := c.migrated(err, o.chat); ok {
+				o.chat, p.ChatID = to, to
+				m, err = c.bot.SendMessage(ctx, p)
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
 		}
-		if err != nil {
-			return nil, err
+		if m, err = c.sendPart(ctx, p); err != nil {
+			return nil, &partialError{sent: i, of: len(parts), err: err}
 		}
 	}
 	return m, nil
+}
+
+// partialError: a long message was cut short after some parts went out.
+type partialError struct {
+	sent, of int
+	err      error
+}
+
+func (e *partialError) Error() string {
+	return fmt.Sprintf("telegram: sent %d of %d parts: %v", e.sent, e.of, e.err)
+}
+func (e *partialError) Unwrap() error { return e.err }
+
+// sendPart sends a later part of a long message: in the chat's next slot,
+// waiting out a 429 (up to replyMaxWait) and retrying a server error.
+func (c *Channel) sendPart(ctx context.Context, p *bot.SendMessageParams) (*models.Message, error) {
+	chat := p.ChatID.(int64)
+	for attempt := 1; ; attempt++ {
+		if wait, ok := c.lim.reserve(chat, 0, time.Minute); ok && wait > 0 {
+			if err := sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+		}
+		m, err := c.bot.SendMessage(ctx, p)
+		var tooMany *bot.TooManyRequestsError
+		switch {
+		case err == nil:
+			return m, nil
+		case errors.As(err, &tooMany) && tooMany.RetryAfter <= replyMaxWait:
+			c.lim.blockFor(chat, time.Duration(tooMany.RetryAfter)*time.Second)
+			if err := sleep(ctx, time.Duration(tooMany.RetryAfter)*time.Second); err != nil {
+				return nil, err
+			}
+		case errors.Is(err, bot.ErrorBadRequest), errors.Is(err, bot.ErrorForbidden), attempt >= sendAttempts:
+			return nil, err
+		default:
+			if err := sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // split cuts s into pieces of at most n UTF-16 code units, at the last
@@ -110,7 +172,10 @@ func split(s string, n int) []string {
 		}
 		s = s[at:]
 	}
-	return append(parts, s)
+	if s = strings.TrimRight(s, "\n "); s != "" || len(parts) == 0 {
+		parts = append(parts, s)
+	}
+	return parts
 }
 
 func utf16Len(s string) int {

@@ -84,6 +84,10 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		}
 		var tooMany *bot.TooManyRequestsError
 		switch {
+		case errors.As(err, new(*partialError)):
+			// Part of it is in the chat: sending it all again would show
+			// that part twice.
+			return &notify.PermanentError{Err: err}
 		case errors.As(err, &tooMany):
 			after := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
 			c.lim.blockFor(chat, after)
