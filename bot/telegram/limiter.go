@@ -44,13 +44,19 @@ func (l *limiter) reserve(chat, key int64, maxWait time.Duration) (wait time.Dur
 	if chat < 0 {
 		interval, burst = l.lim.Group, l.lim.GroupBurst
 	}
+	blocked := later(l.block[0], l.block[chat])
 	at, booked := l.booked[key]
 	booked = booked && key != 0
-	if !booked {
-		at = later(now, l.chats[chat].Add(-time.Duration(burst-1)*interval))
+	if booked && (at.Before(now.Add(-interval)) || blocked.After(at)) {
+		// Back long after its slot, or a 429 since covers it: that slot is
+		// gone, and going out at once with every other such message would
+		// break the rate. It queues for a new one like any message.
+		delete(l.booked, key)
+		booked = false
 	}
-	// A 429 since a slot was booked may push it further.
-	at = later(later(at, l.block[0]), l.block[chat])
+	if !booked {
+		at = later(later(now, l.chats[chat].Add(-time.Duration(burst-1)*interval)), blocked)
+	}
 	// The global bucket is charged only when a message goes out, so a
 	// group's backlog does not hold up everyone else's messages.
 	send := later(at, l.global.Add(-time.Duration(l.lim.GlobalBurst-1)*l.lim.Global))

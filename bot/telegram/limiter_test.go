@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -87,12 +88,66 @@ func TestLimiter(t *testing.T) {
 			t.Fatalf("message 4 back at its slot: %s %v", w, ok)
 		}
 		l.blockFor(-5, 5*time.Second) // a 429
-		if w, ok := l.reserve(-5, 5, 4*time.Second); ok || w != 5*time.Second {
-			t.Fatalf("message 5's slot is inside the block: %s %v", w, ok)
+		if w, ok := l.reserve(-5, 5, 4*time.Second); ok || w != 9*time.Second {
+			t.Fatalf("message 5's slot is inside the block: it queues behind the booked ones: %s %v", w, ok)
 		}
-		now = now.Add(5 * time.Second)
+		now = now.Add(9 * time.Second)
 		if w, ok := l.reserve(-5, 5, lim.MaxWait); !ok || w != 0 {
-			t.Fatalf("message 5 after the block: %s %v", w, ok)
+			t.Fatalf("message 5 at its new slot: %s %v", w, ok)
+		}
+	})
+	t.Run("Drain", func(t *testing.T) {
+		// A backlog of 40 cards for a group under Telegram's real limits,
+		// handed back and returning as the outbox does, in batches at its
+		// polls: at their slot, or all together long after it, or after a
+		// 429 block. Never more than 20 go out in any minute, and all go
+		// out.
+		for _, tc := range []struct {
+			name  string
+			poll  time.Duration // returns come at the next poll
+			block time.Duration // a 429 at the start
+		}{{"OnTime", 2 * time.Second, 0}, {"Late", 3 * time.Minute, 0}, {"Blocked", 2 * time.Second, 30 * time.Second}} {
+			t.Run(tc.name, func(t *testing.T) {
+				start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+				now := start
+				l := newLimiter(DefaultLimits, func() time.Time { return now })
+				type back struct {
+					at time.Time
+					id int64
+				}
+				var queue []back
+				var sent []time.Time
+				for id := int64(1); id <= 40; id++ {
+					queue = append(queue, back{now, id})
+				}
+				if tc.block > 0 {
+					l.blockFor(-9, tc.block)
+				}
+				for steps := 0; len(queue) > 0; steps++ {
+					if steps > 10000 {
+						t.Fatalf("%d cards never went out", len(queue))
+					}
+					slices.SortStableFunc(queue, func(a, b back) int { return a.at.Compare(b.at) })
+					b := queue[0]
+					queue = queue[1:]
+					now = later(now, b.at)
+					if w, ok := l.reserve(-9, b.id, DefaultLimits.MaxWait); ok {
+						sent = append(sent, now.Add(w))
+					} else {
+						queue = append(queue, back{now.Add(w).Truncate(tc.poll).Add(tc.poll), b.id})
+					}
+				}
+				slices.SortFunc(sent, time.Time.Compare)
+				for i := range sent {
+					j := i
+					for j < len(sent) && sent[j].Sub(sent[i]) < time.Minute {
+						j++
+					}
+					if j-i > 20 {
+						t.Fatalf("%d cards in the minute from %s", j-i, sent[i].Sub(start))
+					}
+				}
+			})
 		}
 	})
 }
