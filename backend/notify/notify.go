@@ -62,6 +62,10 @@ type Config struct {
 	// MaxAttempts after which a message is given up (and the give-up is
 	// recorded on the ticket). Default 20.
 	MaxAttempts int
+	// MaxAge after which a message that is still only waiting for a rate
+	// limit (which does not count as an attempt) is given up too, so a
+	// quota that never comes back does not keep it forever. Default 24 h.
+	MaxAge time.Duration
 	// Grace is how long messages already claimed may still be sent after
 	// Run's context ends (shutdown). Whatever is not sent by then is
 	// released at once for the next process instead of waiting out its
@@ -102,6 +106,9 @@ func New(store backend.Store, cfg Config) *Dispatcher {
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 20
+	}
+	if cfg.MaxAge <= 0 {
+		cfg.MaxAge = 24 * time.Hour
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = 10 * time.Second
@@ -231,7 +238,8 @@ func (d *Dispatcher) deliver(ctx context.Context, om *backend.OutboxMessage) {
 	}
 	var perm *PermanentError
 	permanent := errors.As(err, &perm)
-	if ra := (*RetryAfterError)(nil); errors.As(err, &ra) && !permanent {
+	tooOld := d.cfg.Now().Sub(om.CreatedAt) > d.cfg.MaxAge
+	if ra := (*RetryAfterError)(nil); errors.As(err, &ra) && !permanent && !tooOld {
 		// Waiting is what the platform (or its rate limit) asked for, not a
 		// failure: it does not count towards MaxAttempts, so a long 429
 		// storm or a busy group delays messages but never drops them.
@@ -243,7 +251,7 @@ func (d *Dispatcher) deliver(ctx context.Context, om *backend.OutboxMessage) {
 		}
 		return
 	}
-	if permanent || om.Attempts+1 >= d.cfg.MaxAttempts {
+	if permanent || tooOld || om.Attempts+1 >= d.cfg.MaxAttempts {
 		observe("undeliverable")
 		log.Warn("outbox: giving up", "attempts", om.Attempts+1, "err", err)
 		d.finish(ctx, log, om, "undeliverable: "+err.Error())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -183,6 +184,32 @@ func TestDispatcher(t *testing.T) {
 		msgs, err := e.store.ClaimOutbox(ctx, e.clock, time.Minute, 10)
 		if err != nil || len(msgs) != 0 {
 			t.Fatalf("left in the outbox: %+v (%v)", msgs, err)
+		}
+	})
+
+	t.Run("RateLimitedForeverIsGivenUp", func(t *testing.T) {
+		// Waiting never counts as an attempt, but a message still waiting
+		// a day after it was written is given up.
+		e := setup(t)
+		calls := 0
+		tg := &recorder{platform: "telegram", fail: func(notify.Message) error {
+			calls++
+			return &notify.RetryAfterError{After: time.Hour, Err: errors.New("quota")}
+		}}
+		e.d.Register(tg, false)
+		tk := e.ticket(t)
+		for range 40 {
+			e.d.DeliverDue(ctx)
+			e.clock = e.clock.Add(time.Hour + time.Minute)
+		}
+		if calls < 24 || calls > 26 {
+			t.Fatalf("%d tries in 40 hours, want one an hour for a day", calls)
+		}
+		_, events, _ := e.svc.Thread(ctx, e.staff, tk.Number)
+		if !slices.ContainsFunc(events, func(ev *backend.Event) bool {
+			return ev.Kind == backend.EventNotificationSent && strings.Contains(ev.Body, "undeliverable")
+		}) {
+			t.Fatalf("not given up: %+v", events)
 		}
 	})
 

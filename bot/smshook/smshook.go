@@ -69,8 +69,13 @@ func (n *Notifier) Send(ctx context.Context, m notify.Message) error {
 	case resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode == http.StatusTooManyRequests:
-		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return &notify.RetryAfterError{After: time.Duration(max(secs, 1)) * time.Second, Err: fmt.Errorf("sms: %s", resp.Status)}
+		// Only a gateway that says when to come back is waited for without
+		// counting attempts; a bare 429 (a spent quota, say) is a failure
+		// that backs off and is given up in the end.
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			return &notify.RetryAfterError{After: time.Duration(secs) * time.Second, Err: fmt.Errorf("sms: %s", resp.Status)}
+		}
+		return fmt.Errorf("sms: %s (no Retry-After)", resp.Status)
 	case resp.StatusCode >= 500:
 		return fmt.Errorf("sms: %s", resp.Status)
 	default:

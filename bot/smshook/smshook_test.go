@@ -19,12 +19,12 @@ import (
 func TestNotifier(t *testing.T) {
 	var got map[string]string
 	var auth string
-	status := http.StatusOK
+	status, retryAfter := http.StatusOK, "7"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth = r.Header.Get("Authorization")
 		json.NewDecoder(r.Body).Decode(&got)
-		if status == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", "7")
+		if status == http.StatusTooManyRequests && retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
 		}
 		w.WriteHeader(status)
 	}))
@@ -52,6 +52,10 @@ func TestNotifier(t *testing.T) {
 	var ra *notify.RetryAfterError
 	if err := n.Send(context.Background(), m); !errors.As(err, &ra) || ra.After != 7*time.Second {
 		t.Fatalf("429: %v", err)
+	}
+	retryAfter = "" // a spent quota: a failure that counts, not a wait
+	if err := n.Send(context.Background(), m); err == nil || errors.As(err, &ra) {
+		t.Fatalf("429 without Retry-After: %v", err)
 	}
 	status = http.StatusBadRequest
 	var perm *notify.PermanentError
