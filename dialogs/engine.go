@@ -298,7 +298,9 @@ var errInactive = errors.New("dialogs: no dialog in progress")
 // Continue applies in to key's dialog in progress, like Handle. With no
 // dialog in progress it changes nothing and reports false, so a channel
 // can read the input otherwise (a ticket number) before Handle answers
-// it. It costs one session read, where Active and then Handle cost two.
+// it; but if the dialog just expired idle, the answer is the notice that
+// it did, and it reports true. It costs one session read, where Active
+// and then Handle cost two.
 func (e *Engine) Continue(ctx context.Context, key SessionKey, in Input) (Output, bool, error) {
 	out, err := e.retry(ctx, func() (Output, error) { return e.handleOnce(ctx, key, in, true) })
 	if errors.Is(err, errInactive) {
@@ -331,7 +333,7 @@ func (e *Engine) handleOnce(ctx context.Context, key SessionKey, in Input, activ
 	rec, err := e.sessions.Get(ctx, key)
 	if errors.Is(err, ErrNoSession) {
 		if activeOnly {
-			return Output{}, errInactive
+			return e.expiredOnly(ctx, key, in)
 		}
 		return e.noSession(ctx, key, in)
 	}
@@ -435,6 +437,24 @@ func (e *Engine) file(ctx context.Context, key SessionKey, f *Form, st *state, v
 	}
 	t.say("dialog.filed", map[string]any{"Number": number})
 	t.out.Done, t.out.Outcome, t.out.TicketNumber, t.out.Draft = true, OutcomeFiled, number, &d
+	return t.out, nil
+}
+
+// expiredOnly answers Continue's input when no dialog is in progress: if
+// one just expired idle, the input was meant for it, so the answer is the
+// notice that it expired (and the forms), not whatever else the channel
+// would read into the input; otherwise errInactive.
+func (e *Engine) expiredOnly(ctx context.Context, key SessionKey, in Input) (Output, error) {
+	expired, err := e.sessions.TakeExpired(ctx, key)
+	if err != nil {
+		return Output{}, err
+	}
+	if !expired {
+		return Output{}, errInactive
+	}
+	t := &turn{e: e, ctx: ctx, key: key, locale: e.localeFor(in.Locale)}
+	t.say("dialog.session.expired", nil)
+	t.startMenu()
 	return t.out, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/dialogs"
 )
 
 func TestFileTicket(t *testing.T) {
@@ -81,6 +82,15 @@ func TestOutsideDialog(t *testing.T) {
 	b.say(url.Values{"button": {"start:feedback"}})
 	if _, page := b.say(url.Values{"text": {"Ranking does not change after refresh"}}); !strings.Contains(page, "(2/10)") {
 		t.Fatalf("the form did not take its answer:\n%s", page)
+	}
+	// That form expires idle: the next answer meant for it is met with the
+	// notice that it expired, and is no comment on the earlier ticket.
+	h.idle.Store(int64(dialogs.DefaultIdleTimeout + time.Minute))
+	if _, page := b.say(url.Values{"text": {"shop 77 again"}}); !strings.Contains(page, "Your previous form expired") || strings.Count(page, "Added to ticket") != 1 {
+		t.Fatalf("an answer to an expired form:\n%s", page)
+	}
+	if events, _ := h.store.Events(context.Background(), tk.ID); slices.ContainsFunc(events, func(e *backend.Event) bool { return strings.Contains(e.Body, "shop 77") }) {
+		t.Fatal("an answer to an expired form became a comment")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,8 @@ type harness struct {
 	chat    *webchat.Chat
 	files   *botkit.Files
 	srv     *httptest.Server
+	// idle moves the dialog sessions' clock on (to expire them).
+	idle atomic.Int64
 }
 
 func newHarness(t testing.TB, maxFile int64) *harness {
@@ -70,7 +73,7 @@ func newHarness(t testing.TB, maxFile int64) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Sessions: dialogs.NewMemoryStore(nil, 0), Catalog: cat,
+	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Sessions: dialogs.NewMemoryStore(func() time.Time { return time.Now().Add(time.Duration(h.idle.Load())) }, 0), Catalog: cat,
 		Filer: &botkit.Filer{Service: h.svc, Files: h.files}, Logger: log})
 	if err != nil {
 		t.Fatal(err)

@@ -78,8 +78,9 @@ func (ts *transcripts) list(id string) []entry {
 	return append([]entry(nil), el.Value.(*userLog).entries...)
 }
 
-// lastNumber is the ticket of id's most recent bubble that names one (its
-// filing, or a notice about it), or "".
+// lastNumber is the ticket the chat last spoke about: the number of the
+// most recent bot bubble when that is a filing, a notice or a ticket's
+// status, and "" when it is anything else (a question of a form).
 func (ts *transcripts) lastNumber(id string) string {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
@@ -89,7 +90,7 @@ func (ts *transcripts) lastNumber(id string) string {
 	}
 	es := el.Value.(*userLog).entries
 	for i := len(es) - 1; i >= 0; i-- {
-		if es[i].Number != "" {
+		if es[i].Kind == "bot" || es[i].Kind == "notice" {
 			return es[i].Number
 		}
 	}
