@@ -66,7 +66,19 @@ func newHarness(tb testing.TB, mode string, opts ...harnessOpt) *harness {
 // (deps may be nil).
 func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnessOpt) *harness {
 	tb.Helper()
-	h := &harness{t: tb, mode: mode, stopped: make(chan struct{})}
+	return buildHarness(tb, mode, telegramtest.New(tb), deps, opts...)
+}
+
+// newHarnessOn is a harness on a fake that another harness used (a
+// restart): the fake keeps what Telegram would, the store is new.
+func newHarnessOn(tb testing.TB, tg *telegramtest.Server) *harness {
+	tb.Helper()
+	return buildHarness(tb, ModePoll, tg, nil)
+}
+
+func buildHarness(tb testing.TB, mode string, tg *telegramtest.Server, deps func(*Deps), opts ...harnessOpt) *harness {
+	tb.Helper()
+	h := &harness{t: tb, mode: mode, stopped: make(chan struct{}), tg: tg}
 	h.store = openStore(tb)
 	rdb, prefix := redistest.Open(tb)
 	// As in cmd/deskbot: the per-update commands go through the
@@ -102,7 +114,6 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnes
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h.tg = telegramtest.New(tb)
 	cfg := Config{Token: telegramtest.Token, APIURL: h.tg.URL(), Mode: mode, WebhookSecret: "s3cret-Token",
 		TriageChat: triageChat, PollTimeout: 2 * time.Second, Workers: 8, Limits: testLimits}
 	mux := http.NewServeMux()

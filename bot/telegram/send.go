@@ -192,11 +192,10 @@ func (c *Channel) edit(ctx context.Context, chat int64, id int, text string, mar
 	if markup != nil {
 		p.ReplyMarkup = markup
 	}
+	// A card of a group that became a supergroup stays where it was, and
+	// is edited there.
 	_, err := c.bot.EditMessageText(ctx, p)
-	if to, ok := c.migrated(err, chat); ok { // the message moved with the group
-		p.ChatID = to
-		_, err = c.bot.EditMessageText(ctx, p)
-	}
+	c.migrated(err, chat)
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit failed", "chat", chat, "message", id, "err", err)
 		return err
@@ -213,10 +212,7 @@ func (c *Channel) editMarkup(ctx context.Context, chat int64, id int, markup *mo
 		p.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 	}
 	_, err := c.bot.EditMessageReplyMarkup(ctx, p)
-	if to, ok := c.migrated(err, chat); ok {
-		p.ChatID = to
-		_, err = c.bot.EditMessageReplyMarkup(ctx, p)
-	}
+	c.migrated(err, chat)
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit buttons failed", "chat", chat, "message", id, "err", err)
 	}

@@ -176,6 +176,7 @@ func (c *Channel) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.checkTriageChat(ctx)
 	c.log.Info("telegram: running", "bot", me.Username, "mode", c.cfg.Mode, "triage_chat", c.cfg.TriageChat)
 
 	// Handlers outlive ctx so that updates taken in are finished.
@@ -238,6 +239,20 @@ func (c *Channel) setUp(ctx context.Context) (*models.User, error) {
 
 // allowedUpdates are the kinds of update deskbot asks Telegram for.
 var allowedUpdates = []string{"message", "edited_message", "callback_query"}
+
+// checkTriageChat asks Telegram about the triage group at start: one that
+// became a supergroup is followed to its new id at once (not only at the
+// first card), and one the bot cannot reach is logged.
+func (c *Channel) checkTriageChat(ctx context.Context) {
+	if c.cfg.TriageChat == 0 {
+		return
+	}
+	_, err := c.bot.GetChat(ctx, &bot.GetChatParams{ChatID: c.cfg.TriageChat})
+	if _, moved := c.migrated(err, c.cfg.TriageChat); err != nil && !moved {
+		c.log.Warn("telegram: cannot reach the triage group; is the bot in it and TELEGRAM_TRIAGE_CHAT right?",
+			"triage_chat", c.cfg.TriageChat, "err", err)
+	}
+}
 
 // intake is go-telegram's handler for every polled update.
 func (c *Channel) intake(_ context.Context, _ *bot.Bot, upd *models.Update) {

@@ -45,10 +45,6 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 		return target{}, false
 	}
 	cm, err := c.store.ChatMessage(ctx, Platform, itoa(m.Chat.ID), strconv.Itoa(r.ID))
-	if old := c.cfg.TriageChat; err != nil && old != 0 && m.Chat.ID == c.triage.Load() && m.Chat.ID != old {
-		// A message of the group before it became a supergroup.
-		cm, err = c.store.ChatMessage(ctx, Platform, itoa(old), strconv.Itoa(r.ID))
-	}
 	if err == nil {
 		if t, err := c.store.TicketByID(ctx, cm.TicketID); err == nil {
 			return target{number: t.Number, kind: cm.Kind}, true
