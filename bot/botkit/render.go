@@ -1,12 +1,16 @@
 package botkit
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/backend/web"
 	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
@@ -119,20 +123,34 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 	if t.AssigneeID != 0 {
 		assignee = r.name(ctx, t.AssigneeID)
 	}
-	return r.Cat.T(loc, "card.ticket", map[string]any{
+	occurred := "" // a form that does not ask (a complaint, a suggestion)
+	if !t.OccurredAt.IsZero() {
+		occurred = t.OccurredAt.In(t.CreatedAt.Location()).Format("2006-01-02 15:04")
+	}
+	card := r.Cat.T(loc, "card.ticket", map[string]any{
 		"Number":      t.Number,
 		"Severity":    r.Severity(loc, t.Severity),
 		"Status":      r.Status(loc, t.Status),
 		"Summary":     clip(t.Summary, 500),
-		"Category":    strings.Join(t.CategoryPath, " / "),
-		"Region":      t.Region,
-		"OccurredAt":  t.OccurredAt.In(t.CreatedAt.Location()).Format("2006-01-02 15:04"),
+		"Category":    dash(strings.Join(t.CategoryPath, " / ")),
+		"Region":      dash(t.Region),
+		"OccurredAt":  dash(occurred),
 		"OrderNumber": dash(shown.OrderNumber),
 		"Account":     dash(shown.Account),
 		"Contacts":    dash(strings.Join(contacts, ", ")),
 		"Files":       len(t.Attachments),
 		"Assignee":    assignee,
 	})
+	// The form's own fields (a complaint's customer, requests, urgency),
+	// labelled as the form asked them.
+	for _, k := range slices.Sorted(maps.Keys(t.Extra)) {
+		v := t.Extra[k]
+		if opt := "form." + cmp.Or(t.Form, "feedback") + "." + k + ".opt." + v; r.Cat.Has(opt) {
+			v = r.Cat.T(loc, opt, nil) // a choice: its label
+		}
+		card += "\n" + web.ExtraLabel(r.Cat, loc, t.Form, k) + r.Cat.T(loc, "dialog.value.colon", nil) + clip(v, 300)
+	}
+	return card
 }
 
 // Status is a status's localized name.
