@@ -34,6 +34,16 @@ func (in *ticketInput) toDomain() (backend.NewTicket, error) {
 		Severity: in.Severity, OrderNumber: in.OrderNumber, Account: in.Account,
 		Contacts: in.Contacts, Extra: in.Extra, Channel: "api", ReporterID: in.ReporterID,
 	}
+	switch nt.Form {
+	case "", backend.FormFeedback, backend.FormSuggestion, backend.FormComplaint:
+		// The forms whose rules the backend holds tickets to; any other
+		// name would skip them.
+	default:
+		return nt, invalid("form", "must be feedback, suggestion or complaint")
+	}
+	if nt.Prefix == "" {
+		nt.Prefix = map[string]string{backend.FormSuggestion: "SG", backend.FormComplaint: "CP"}[nt.Form]
+	}
 	if nt.Prefix == "" {
 		nt.Prefix = "FB"
 	}

@@ -303,6 +303,21 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("409 does not name both statuses: %s", r.raw)
 		}
 	})
+	t.Run("ErrUnknownForm", func(t *testing.T) {
+		// A form the backend has no rules for would skip them.
+		b := ticketBody()
+		b["form"] = "x"
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, b)
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("form") == "" {
+			t.Fatalf("unknown form not named: %s", r.raw)
+		}
+		r = f.do(t, "POST", "/api/v1/tickets", f.reporter, map[string]any{"form": "suggestion", "summary": "希望提单系统可以保存草稿"})
+		expect(t, r, http.StatusCreated)
+		if n, _ := r.body["number"].(string); !strings.HasPrefix(n, "SG-") || r.body["severity"] != "P4" {
+			t.Fatalf("a suggestion through the API: %s", r.raw)
+		}
+	})
 	t.Run("ErrFieldsAsSent", func(t *testing.T) {
 		// A bad value is named by the field the request used.
 		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
