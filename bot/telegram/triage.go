@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot"
@@ -442,24 +443,60 @@ func (c *Channel) sendFiles(ctx context.Context, p *backend.Person, t *backend.T
 	}
 	loc := botkit.Locale(p)
 	files := t.Attachments[:min(len(t.Attachments), maxFilesSent)]
+	sent := 0
+	var last error
 	for i, a := range files {
-		f, err := c.files.Open(a.SHA256)
-		if err != nil {
-			return i, err
-		}
 		caption := c.T(loc, "telegram.files.caption", map[string]any{"Number": t.Number, "I": i + 1, "N": len(t.Attachments), "Name": a.Name})
-		upload := &models.InputFileUpload{Filename: a.Name, Data: f}
-		if strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/gif" {
-			_, err = c.bot.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chat, Photo: upload, Caption: caption})
-		} else {
-			_, err = c.bot.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chat, Document: upload, Caption: caption})
+		if err := c.sendFile(ctx, chat, a, caption); err != nil {
+			c.log.Warn("telegram: cannot send an attachment", "ticket", t.Number, "file", a.Name, "err", err)
+			last = err
+			continue
 		}
-		f.Close()
-		if err != nil {
-			return i, err
+		sent++
+	}
+	if sent == 0 && last != nil {
+		return 0, last
+	}
+	return sent, nil
+}
+
+// maxPhotoSize is the largest file Telegram takes as a photo.
+const maxPhotoSize = 10 << 20
+
+// sendFile sends one stored attachment in the chat's next slot: a photo
+// when Telegram can show it as one, else (too big, too long a
+// screenshot, not an image) a document.
+func (c *Channel) sendFile(ctx context.Context, chat int64, a backend.Attachment, caption string) error {
+	if wait, ok := c.lim.reserve(chat, 0, time.Minute); ok && wait > 0 {
+		if err := sleep(ctx, wait); err != nil {
+			return err
 		}
 	}
-	return len(files), nil
+	upload := func() (*models.InputFileUpload, func(), error) {
+		f, err := c.files.Open(a.SHA256)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &models.InputFileUpload{Filename: a.Name, Data: f}, func() { f.Close() }, nil
+	}
+	if strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/gif" && a.Size <= maxPhotoSize {
+		up, done, err := upload()
+		if err != nil {
+			return err
+		}
+		_, err = c.bot.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chat, Photo: up, Caption: caption})
+		done()
+		if !errors.Is(err, bot.ErrorBadRequest) { // PHOTO_INVALID_DIMENSIONS and the like: as a document
+			return err
+		}
+	}
+	up, done, err := upload()
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, err = c.bot.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chat, Document: up, Caption: caption})
+	return err
 }
 
 // prompt asks for the text an action needs; the reply to it completes

@@ -592,4 +592,14 @@ func TestCardFiles(t *testing.T) {
 			t.Fatal("a file was sent to the group")
 		}
 	}
+	// A screenshot Telegram will not show as a photo (too long, say) goes
+	// as a document.
+	h.tg.FailNext("sendPhoto", 1, telegramtest.Fault{Code: 400, Description: "Bad Request: PHOTO_INVALID_DIMENSIONS"})
+	card = h.tg.Message(card.Chat.ID, card.ID)
+	if a := h.answerTo(h.press(bob, card, "tk:files:"+number)); !strings.Contains(a.Params["text"], "1 个附件") {
+		t.Fatalf("answer %q", a.Params["text"])
+	}
+	if docs := h.tg.CallsTo("sendDocument"); len(docs) != 1 || docs[0].Params["chat_id"] != itoa(bob.ID) {
+		t.Fatalf("documents sent: %+v", docs)
+	}
 }
