@@ -413,11 +413,29 @@ func TestEditedMessage(t *testing.T) {
 	h.deliver(h.tg.Text(alice, "/new"))
 	rep.next("（1/10）")
 	upd := h.tg.Text(alice, "前台房态不显示，已经两个小时了")
-	upd.EditedMessage, upd.Message = upd.Message, nil
+	edited := upd.Message
+	upd.EditedMessage, upd.Message = edited, nil
 	h.deliver(upd)
 	rep.next("修改过的消息不会被采用")
+	// The same message edited again, or an edit without text (a live
+	// location moving), gets no answer.
+	again := *edited
+	again.Text = "前台房态不显示，已经三个小时了"
+	h.deliver(&models.Update{EditedMessage: &again})
+	moved := *edited
+	moved.Text, moved.ID = "", edited.ID+100
+	h.deliver(&models.Update{EditedMessage: &moved})
 	h.deliver(h.tg.Text(alice, "放心房上线后在前台不显示，已经两个小时了"))
 	rep.next("（2/10）")
+	n := 0
+	for _, m := range h.tg.Messages(alice.ID) {
+		if strings.Contains(m.Text, "修改过的消息不会被采用") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d answers to edits, want 1", n)
+	}
 }
 
 // TestSessionStoreDown: with Redis unreachable, starting a form says the

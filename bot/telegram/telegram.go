@@ -91,6 +91,9 @@ type Channel struct {
 	// answered holds the ids of button presses answered in the reply to
 	// their webhook delivery, until their update is processed.
 	answered sync.Map
+	// edits are the messages whose edit was answered already.
+	editsMu sync.Mutex
+	edits   map[[2]int64]bool
 
 	cards   *botkit.Cards
 	private *botkit.Cards // the assignee's full card in their private chat
@@ -235,6 +238,22 @@ func (c *Channel) setUp(ctx context.Context) (*models.User, error) {
 		}
 		wait = min(2*wait, time.Minute)
 	}
+}
+
+// firstEdit reports whether chat's message id is edited for the first
+// time this process has seen (bounded: forgetting costs one more answer).
+func (c *Channel) firstEdit(chat int64, id int) bool {
+	c.editsMu.Lock()
+	defer c.editsMu.Unlock()
+	if c.edits == nil || len(c.edits) > 10000 {
+		c.edits = map[[2]int64]bool{}
+	}
+	k := [2]int64{chat, int64(id)}
+	if c.edits[k] {
+		return false
+	}
+	c.edits[k] = true
+	return true
 }
 
 // allowedUpdates are the kinds of update deskbot asks Telegram for.
@@ -425,8 +444,11 @@ func (c *Channel) handle(ctx context.Context, upd *models.Update) {
 // comment is taken when it is sent, so the edit changes nothing, and
 // the reporter is told how to correct it. Edits in groups are left alone.
 func (c *Channel) onEdited(ctx context.Context, m *models.Message) {
-	if m.Chat.Type != models.ChatTypePrivate || m.From == nil || m.From.IsBot {
-		return
+	if m.Chat.Type != models.ChatTypePrivate || m.From == nil || m.From.IsBot || (m.Text == "" && m.Caption == "") {
+		return // a live location moving is an edit too: nothing to say
+	}
+	if !c.firstEdit(m.Chat.ID, m.ID) {
+		return // said once for this message
 	}
 	loc := catalog.Normalize(m.From.LanguageCode)
 	if p, err := c.reporter(ctx, m.From, m.Chat.ID); err == nil {

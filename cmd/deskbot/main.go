@@ -35,12 +35,13 @@ func main() {
 	}
 }
 
-// describe is err for a person at a terminal: a domain error says what is
-// wrong (and with which fields) without the database driver's text behind
-// it; anything else is shown whole.
+// describe is err for a person at a terminal: a domain error about the
+// input says what is wrong (and with which fields) without the database
+// driver's text behind it; anything else, an unreachable database
+// included, is shown whole, since the why is what the operator needs.
 func describe(err error) string {
 	var e *backend.Error
-	if !errors.As(err, &e) || e.Code == backend.EINTERNAL {
+	if !errors.As(err, &e) || e.Code == backend.EINTERNAL || e.Code == backend.EUNAVAILABLE {
 		return err.Error()
 	}
 	msg := e.Message

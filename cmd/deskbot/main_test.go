@@ -277,6 +277,11 @@ func TestCLIErrors(t *testing.T) {
 	if got := describe(err); !strings.Contains(got, "already exists") || strings.Contains(got, "constraint") {
 		t.Fatalf("second team of that name: %q", got)
 	}
+	down := map[string]string{"DESKBOT_DATA": t.TempDir(), "DATABASE_URL": "postgres://postgres@127.0.0.1:1/test?connect_timeout=2"}
+	err = run(ctx, []string{"team", "create", "--name", "x"}, env(down), io.Discard, io.Discard)
+	if got := describe(err); !strings.Contains(got, "127.0.0.1") && !strings.Contains(got, "refused") {
+		t.Fatalf("an unreachable database does not say why: %q", got)
+	}
 	var out bytes.Buffer
 	if err := run(ctx, []string{"invite", "--team", "1"}, env(vars), &out, io.Discard); err != nil || !strings.Contains(out.String(), "no chat channel is configured") {
 		t.Fatalf("invite without a channel: %v %q", err, out.String())
