@@ -21,9 +21,9 @@ import (
 	"github.com/deskbot/deskbot/backend/postgres/pgtest"
 	"github.com/deskbot/deskbot/backend/redistest"
 	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/bot/botkit/botkittest"
 	"github.com/deskbot/deskbot/bot/slack/slacktest"
 	"github.com/deskbot/deskbot/dialogs"
-	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 const (
@@ -95,14 +95,8 @@ func newHarnessSuggesting(tb testing.TB, mode string, sug dialogs.Suggester, dep
 	h.store = openStore(tb)
 	rdb := redistest.Client(tb)
 	prefix := redistest.Prefix(tb, rdb)
-	cat, err := catalog.New()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	forms, err := dialogs.DefaultForms(cat)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cat, forms := botkittest.Forms(tb)
+	var err error
 	if h.files, err = botkit.NewFiles(tb.TempDir(), 0, nil); err != nil {
 		tb.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/deskbot/deskbot/bot/botkit/botkittest"
 	"github.com/deskbot/deskbot/dialogs"
-	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 type nopFiler struct{}
@@ -24,14 +24,7 @@ func (nopFiler) FileTicket(context.Context, dialogs.SessionKey, dialogs.Draft) (
 // limits: unique block ids, at most 100 blocks, title and button texts
 // ≤ 24, labels and hints ≤ 2000, option texts ≤ 75 characters.
 func TestModalLimits(t *testing.T) {
-	cat, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	forms, err := dialogs.DefaultForms(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, forms := botkittest.Forms(t)
 	eng, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Sessions: dialogs.NewMemoryStore(nil, 0), Filer: nopFiler{}})
 	if err != nil {
 		t.Fatal(err)

@@ -12,9 +12,9 @@ import (
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/bot/botkit/botkittest"
 	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
 	"github.com/deskbot/deskbot/dialogs"
-	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 // directTicket files a P3 ticket for u through the service, as if u had
@@ -427,13 +427,7 @@ func TestEditedMessage(t *testing.T) {
 	h.deliver(&models.Update{EditedMessage: &moved})
 	h.deliver(h.tg.Text(alice, "放心房上线后在前台不显示，已经两个小时了"))
 	rep.next("（2/10）")
-	n := 0
-	for _, m := range h.tg.Messages(alice.ID) {
-		if strings.Contains(m.Text, "修改过的消息不会被采用") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := h.count(alice.ID, "修改过的消息不会被采用"); n != 1 {
 		t.Fatalf("%d answers to edits, want 1", n)
 	}
 }
@@ -444,14 +438,8 @@ func TestSessionStoreDown(t *testing.T) {
 	h := newHarnessWith(t, ModePoll, func(d *Deps) {
 		down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
 		t.Cleanup(func() { down.Close() })
-		cat, err := catalog.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		forms, err := dialogs.DefaultForms(cat)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cat, forms := botkittest.Forms(t)
+		var err error
 		d.Engine, err = dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Sessions: dialogs.NewRedisStore(down, "down:", 0),
 			Filer: &botkit.Filer{Service: d.Service, Files: d.Files}})
 		if err != nil {

@@ -303,13 +303,7 @@ func TestRateLimitStorm(t *testing.T) {
 		t.Fatal("no sends")
 	}
 	time.Sleep(300 * time.Millisecond)
-	n := 0
-	for _, m := range h.tg.Messages(alice.ID) {
-		if strings.Contains(m.Text, "已处理完毕") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := h.count(alice.ID, "已处理完毕"); n != 1 {
 		t.Fatalf("resolution sent %d times", n)
 	}
 }
@@ -416,10 +410,7 @@ func TestOtherForms(t *testing.T) {
 
 	t.Run("Suggestion", func(t *testing.T) {
 		log := h.follow(alice.ID)
-		h.deliver(h.tg.Text(alice, "/new suggestion"))
-		log.next("您希望改进什么")
-		h.deliver(h.tg.Text(alice, "希望提单系统可以保存草稿，断网后不丢内容"))
-		q := log.next("这条建议属于哪一类")
+		q := h.say(alice, log, "/new suggestion", "您希望改进什么", "希望提单系统可以保存草稿，断网后不丢内容", "这条建议属于哪一类")
 		h.press(alice, q, "opt:category:feature")
 		log.next("怎么联系您")
 		h.deliver(h.tg.Text(alice, "alice@example.com"))
@@ -435,18 +426,9 @@ func TestOtherForms(t *testing.T) {
 	t.Run("Complaint", func(t *testing.T) {
 		carol := telegramtest.User(4001, "Carol", "zh-hans")
 		log := h.follow(carol.ID)
-		h.deliver(h.tg.Text(carol, "/new complaint"))
-		log.next("手机号")
-		h.deliver(h.tg.Text(carol, "13900139000"))
-		log.next("姓名或公司名称")
-		h.deliver(h.tg.Text(carol, "华东五金有限公司"))
-		log.next("销售订单")
-		h.deliver(h.tg.Text(carol, "20080505003"))
-		log.next("投诉的具体内容")
-		h.deliver(h.tg.Text(carol, "这批螺丝刀杆上有铁锈，客户要求退货"))
-		log.next("客户提出了哪些要求")
-		h.deliver(h.tg.Text(carol, "上门处理；查明原因并提出预防措施"))
-		q := log.next("这个投诉紧急吗")
+		q := h.say(carol, log, "/new complaint", "手机号", "13900139000", "姓名或公司名称", "华东五金有限公司", "销售订单",
+			"20080505003", "投诉的具体内容", "这批螺丝刀杆上有铁锈，客户要求退货", "客户提出了哪些要求",
+			"上门处理；查明原因并提出预防措施", "这个投诉紧急吗")
 		h.press(carol, q, "opt:urgency:urgent")
 		q = log.next("附件")
 		h.press(carol, q, "cmd:skip")

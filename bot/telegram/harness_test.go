@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,6 +211,30 @@ func (l *chatLog) next(parts ...string) *models.Message {
 		l.h.t.Fatalf("timed out waiting for a message in chat %d containing %q; since the last one: %q", l.chat, parts, got)
 	}
 	return found
+}
+
+// say sends u's answers in turn, each once the bot's message before it
+// (the next element of steps: answer, then what the bot says next)
+// arrived, and returns the last message.
+func (h *harness) say(u models.User, log *chatLog, steps ...string) *models.Message {
+	h.t.Helper()
+	var m *models.Message
+	for i := 0; i+1 < len(steps); i += 2 {
+		h.deliver(h.tg.Text(u, steps[i]))
+		m = log.next(steps[i+1])
+	}
+	return m
+}
+
+// count is how many of chat's messages contain text.
+func (h *harness) count(chat int64, text string) int {
+	n := 0
+	for _, m := range h.tg.Messages(chat) {
+		if strings.Contains(m.Text, text) {
+			n++
+		}
+	}
+	return n
 }
 
 // press presses the button labelled label (or with that data) on m, and

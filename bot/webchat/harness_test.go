@@ -24,9 +24,9 @@ import (
 	"github.com/deskbot/deskbot/backend/sqlite"
 	"github.com/deskbot/deskbot/backend/web"
 	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/bot/botkit/botkittest"
 	"github.com/deskbot/deskbot/bot/webchat"
 	"github.com/deskbot/deskbot/dialogs"
-	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 // harness is the whole web side on a real SQLite store: service, dialog
@@ -61,14 +61,7 @@ func newHarness(t testing.TB, maxFile int64) *harness {
 	h := &harness{t: t, store: store, hub: web.NewHub()}
 	disp := notify.New(store, notify.Config{Poll: 200 * time.Millisecond, Logger: log})
 	h.svc = backend.NewService(store, backend.ServiceConfig{Changed: func(tk *backend.Ticket) { h.hub.Changed(tk); disp.Wake() }})
-	cat, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	forms, err := dialogs.DefaultForms(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, forms := botkittest.Forms(t)
 	h.files, err = botkit.NewFiles(filepath.Join(t.TempDir(), "attachments"), maxFile, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -82,39 +82,48 @@ func (ts *transcripts) list(id string) []entry {
 // most recent bot bubble when that is a filing, a notice or a ticket's
 // status, and "" when it is anything else (a question of a form).
 func (ts *transcripts) lastNumber(id string) string {
+	number := ""
+	ts.newestFirst(id, func(e entry) bool {
+		if e.Kind == "bot" || e.Kind == "notice" {
+			number = e.Number
+			return true
+		}
+		return false
+	})
+	return number
+}
+
+// newestFirst shows id's bubbles to f, the most recent first, until f
+// returns true.
+func (ts *transcripts) newestFirst(id string, f func(entry) bool) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	el, ok := ts.users[id]
 	if !ok {
-		return ""
+		return
 	}
 	es := el.Value.(*userLog).entries
 	for i := len(es) - 1; i >= 0; i-- {
-		if es[i].Kind == "bot" || es[i].Kind == "notice" {
-			return es[i].Number
+		if f(es[i]) {
+			return
 		}
 	}
-	return ""
 }
 
 // label finds the label of a button id among id's recent bubbles, to show
 // what the reporter pressed.
 func (ts *transcripts) label(id, button string) string {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	el, ok := ts.users[id]
-	if !ok {
-		return ""
-	}
-	es := el.Value.(*userLog).entries
-	for i := len(es) - 1; i >= 0; i-- {
-		for _, row := range es[i].Buttons {
+	label := ""
+	ts.newestFirst(id, func(e entry) bool {
+		for _, row := range e.Buttons {
 			for _, b := range row {
 				if b.ID == button {
-					return b.Label
+					label = b.Label
+					return true
 				}
 			}
 		}
-	}
-	return ""
+		return false
+	})
+	return label
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/web"
 	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/dialogs"
 	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
@@ -31,4 +32,19 @@ func Console(tb testing.TB, svc *backend.Service, cat *catalog.Catalog, files *b
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// Forms is the embedded message catalog and intake forms, as the
+// channels' tests build their dialog engines on.
+func Forms(tb testing.TB) (*catalog.Catalog, *dialogs.FormSet) {
+	tb.Helper()
+	cat, err := catalog.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	forms, err := dialogs.DefaultForms(cat)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cat, forms
 }
