@@ -114,7 +114,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	case kind == kindCard:
 		c.cards.Posted(ctx, t)
 	case kind == kindPrivateCard:
-		c.private.Posted(ctx, t)
+		c.privatePosted(ctx, t)
 	case botkit.IsPingKind(kind):
 		c.pings.Posted(ctx, t)
 	}

@@ -609,6 +609,15 @@ func (c *Channel) refreshCard(ctx context.Context, t *backend.Ticket) {
 	c.private.Refresh(ctx, t)
 }
 
+// privatePosted brings every private card of t up to date once a new one
+// is saved. (Cards.Posted would count the new card's version as shown on
+// all of them, while the previous assignee's card may not show it yet.)
+func (c *Channel) privatePosted(ctx context.Context, t *backend.Ticket) {
+	if cur, err := c.store.TicketByID(ctx, t.ID); err == nil {
+		c.private.Refresh(ctx, cur)
+	}
+}
+
 // editPrivateCard shows t on a card in a staff member's private chat:
 // the full card with its buttons while they hold the ticket, masked and
 // without buttons once it has gone to someone else or is closed.
@@ -690,7 +699,7 @@ func (c *Channel) sendPrivateCard(ctx context.Context, p *backend.Person, t *bac
 		m, err := c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.card.yours", nil) + "\n" + c.render.Card(ctx, loc, t, p), markup: c.cardKeyboard(loc, t)})
 		if err == nil {
 			c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: a.ChatID, MessageID: strconv.Itoa(m.ID), TicketID: t.ID, Kind: kindPrivateCard})
-			c.private.Posted(ctx, t)
+			c.privatePosted(ctx, t)
 		}
 		return
 	}
