@@ -225,7 +225,9 @@ func (d *Dispatcher) deliver(ctx context.Context, om *backend.OutboxMessage) {
 			return
 		}
 	}
-	if ctx.Err() != nil {
+	var perm *PermanentError
+	permanent := errors.As(err, &perm)
+	if ctx.Err() != nil && !permanent {
 		observe("released")
 		// Shutting down: hand the message to the next process now.
 		bctx, cancel := bookkeeping(ctx)
@@ -236,10 +238,11 @@ func (d *Dispatcher) deliver(ctx context.Context, om *backend.OutboxMessage) {
 		}
 		return
 	}
-	var perm *PermanentError
-	permanent := errors.As(err, &perm)
-	tooOld := d.cfg.Now().Sub(om.CreatedAt) > d.cfg.MaxAge
-	if ra := (*RetryAfterError)(nil); errors.As(err, &ra) && !permanent && !tooOld {
+	// A sender's permanent error stands even at shutdown (part of the
+	// message may be in the chat already: sending it again would repeat it).
+	waiting := errors.As(err, new(*RetryAfterError)) && !permanent
+	tooOld := waiting && d.cfg.Now().Sub(om.CreatedAt) > d.cfg.MaxAge
+	if waiting && !tooOld {
 		// Waiting is what the platform (or its rate limit) asked for, not a
 		// failure: it does not count towards MaxAttempts, so a long 429
 		// storm or a busy group delays messages but never drops them.

@@ -213,6 +213,30 @@ func TestDispatcher(t *testing.T) {
 		}
 	})
 
+	t.Run("OldButFailingIsRetried", func(t *testing.T) {
+		// MaxAge is for messages only waiting for a rate limit: an old
+		// message (a backlog after an outage) keeps its attempts.
+		e := setup(t)
+		failed := 0
+		tg := &recorder{platform: "telegram", fail: func(notify.Message) error {
+			if failed < 2 {
+				failed++
+				return errors.New("502 bad gateway")
+			}
+			return nil
+		}}
+		e.d.Register(tg, false)
+		e.ticket(t)
+		e.clock = e.clock.Add(48 * time.Hour)
+		for range 5 {
+			e.d.DeliverDue(ctx)
+			e.clock = e.clock.Add(time.Minute)
+		}
+		if tg.count() != 1 {
+			t.Fatalf("an old message was given up on a server error (sent %d, failed %d)", tg.count(), failed)
+		}
+	})
+
 	t.Run("PermanentAndUnreachable", func(t *testing.T) {
 		e := setup(t)
 		tg := &recorder{platform: "telegram", fail: func(notify.Message) error {

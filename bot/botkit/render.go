@@ -142,11 +142,14 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 		"Assignee":    assignee,
 	})
 	// The form's own fields (a complaint's customer, requests, urgency),
-	// labelled as the form asked them.
+	// labelled as the form asked them. A choice is shown as it is; free
+	// text may name a customer, so a masked card masks it like contacts.
 	for _, k := range slices.Sorted(maps.Keys(t.Extra)) {
 		v := t.Extra[k]
 		if opt := "form." + cmp.Or(t.Form, "feedback") + "." + k + ".opt." + v; r.Cat.Has(opt) {
 			v = r.Cat.T(loc, opt, nil) // a choice: its label
+		} else if shown != t {
+			v = backend.MaskMiddle(v, 2, 2)
 		}
 		card += "\n" + web.ExtraLabel(r.Cat, loc, t.Form, k) + r.Cat.T(loc, "dialog.value.colon", nil) + clip(v, 300)
 	}

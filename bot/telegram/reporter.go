@@ -102,7 +102,7 @@ func (c *Channel) onMessage(ctx context.Context, m *models.Message) {
 	}
 	// A dialog in progress takes the text; otherwise it may be a ticket
 	// number, else the dialog engine answers it (and offers the forms).
-	o, active, err := c.engine.Continue(ctx, key, dialogs.Input{Text: text})
+	o, active, err := c.engine.Continue(ctx, key, dialogs.Input{Text: text, Locale: catalog.Normalize(m.From.LanguageCode)})
 	if err != nil {
 		c.fail(ctx, chat, catalog.Normalize(m.From.LanguageCode), err)
 		return

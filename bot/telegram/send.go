@@ -66,6 +66,11 @@ func (c *Channel) reply(ctx context.Context, o out) (*models.Message, error) {
 // *partialError, which callers do not retry.
 func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) {
 	parts := split(o.text, maxText)
+	// The later parts have partsTime in all, well inside the outbox's
+	// lease: a message still going out when the lease ends would be taken
+	// and sent again by another process.
+	partsCtx, cancel := context.WithTimeout(ctx, partsTime)
+	defer cancel()
 	var m *models.Message
 	for i, part := range parts {
 		p := &bot.SendMessageParams{ChatID: o.chat, Text: part}
@@ -87,7 +92,7 @@ func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) 
 			}
 			continue
 		}
-		if m, err = c.sendPart(ctx, p); err != nil {
+		if m, err = c.sendPart(partsCtx, p); err != nil {
 			return nil, &partialError{sent: i, of: len(parts), err: err}
 		}
 	}
@@ -105,27 +110,42 @@ func (e *partialError) Error() string {
 }
 func (e *partialError) Unwrap() error { return e.err }
 
+// partsTime bounds the time the later parts of one long message take.
+const partsTime = 40 * time.Second
+
+// waitSlot waits for chat's next slot, at most partsTime: a send that
+// cannot wait longer goes then (one message over the rate, rather than
+// a message lost).
+func (c *Channel) waitSlot(ctx context.Context, chat int64) error {
+	wait, ok := c.lim.reserve(chat, 0, partsTime)
+	if !ok {
+		wait = partsTime
+	}
+	return sleep(ctx, wait)
+}
+
 // sendPart sends a later part of a long message: in the chat's next slot,
-// waiting out a 429 (up to replyMaxWait) and retrying a server error.
+// waiting out a 429 (up to replyMaxWait) and retrying a server error, a
+// few times in all.
 func (c *Channel) sendPart(ctx context.Context, p *bot.SendMessageParams) (*models.Message, error) {
 	chat := p.ChatID.(int64)
 	for attempt := 1; ; attempt++ {
-		if wait, ok := c.lim.reserve(chat, 0, time.Minute); ok && wait > 0 {
-			if err := sleep(ctx, wait); err != nil {
-				return nil, err
-			}
+		if err := c.waitSlot(ctx, chat); err != nil {
+			return nil, err
 		}
 		m, err := c.bot.SendMessage(ctx, p)
 		var tooMany *bot.TooManyRequestsError
 		switch {
 		case err == nil:
 			return m, nil
+		case attempt >= sendAttempts:
+			return nil, err
 		case errors.As(err, &tooMany) && tooMany.RetryAfter <= replyMaxWait:
 			c.lim.blockFor(chat, time.Duration(tooMany.RetryAfter)*time.Second)
 			if err := sleep(ctx, time.Duration(tooMany.RetryAfter)*time.Second); err != nil {
 				return nil, err
 			}
-		case errors.Is(err, bot.ErrorBadRequest), errors.Is(err, bot.ErrorForbidden), attempt >= sendAttempts:
+		case errors.Is(err, bot.ErrorBadRequest), errors.Is(err, bot.ErrorForbidden):
 			return nil, err
 		default:
 			if err := sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot"
@@ -467,10 +466,8 @@ const maxPhotoSize = 10 << 20
 // when Telegram can show it as one, else (too big, too long a
 // screenshot, not an image) a document.
 func (c *Channel) sendFile(ctx context.Context, chat int64, a backend.Attachment, caption string) error {
-	if wait, ok := c.lim.reserve(chat, 0, time.Minute); ok && wait > 0 {
-		if err := sleep(ctx, wait); err != nil {
-			return err
-		}
+	if err := c.waitSlot(ctx, chat); err != nil {
+		return err
 	}
 	upload := func() (*models.InputFileUpload, func(), error) {
 		f, err := c.files.Open(a.SHA256)
