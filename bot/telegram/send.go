@@ -43,10 +43,8 @@ func (c *Channel) reply(ctx context.Context, o out) (*models.Message, error) {
 	var tooMany *bot.TooManyRequestsError
 	if errors.As(err, &tooMany) && tooMany.RetryAfter <= replyMaxWait && !errors.As(err, new(*partialError)) {
 		c.lim.blockFor(o.chat, time.Duration(tooMany.RetryAfter)*time.Second)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Duration(tooMany.RetryAfter) * time.Second):
+		if err := sleep(ctx, time.Duration(tooMany.RetryAfter)*time.Second); err != nil {
+			return nil, err
 		}
 		m, err = c.sendOnce(ctx, o)
 	}
@@ -68,9 +66,13 @@ func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) 
 	parts := split(o.text, maxText)
 	// The later parts have partsTime in all, well inside the outbox's
 	// lease: a message still going out when the lease ends would be taken
-	// and sent again by another process.
-	partsCtx, cancel := context.WithTimeout(ctx, partsTime)
-	defer cancel()
+	// and sent again by another process. (Most messages have one part.)
+	partsCtx := ctx
+	if len(parts) > 1 {
+		var cancel context.CancelFunc
+		partsCtx, cancel = context.WithTimeout(ctx, partsTime)
+		defer cancel()
+	}
 	var m *models.Message
 	for i, part := range parts {
 		p := &bot.SendMessageParams{ChatID: o.chat, Text: part}
@@ -155,7 +157,11 @@ func (c *Channel) sendPart(ctx context.Context, p *bot.SendMessageParams) (*mode
 	}
 }
 
+// sleep waits d, or until ctx ends (its error then).
 func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil // no timer for the common case
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

@@ -36,12 +36,8 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	// group wait minutes) costs no database call and no rendering.
 	if wait, ok := c.lim.reserve(chat, m.Outbox.ID, c.cfg.Limits.MaxWait); !ok {
 		return &notify.RetryAfterError{After: wait, Err: errors.New("telegram: keeping to the rate limit")}
-	} else if wait > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
+	} else if err := sleep(ctx, wait); err != nil {
+		return err
 	}
 	if prev, err := c.store.ChatMessageForOutbox(ctx, Platform, m.Outbox.ID); err == nil {
 		c.log.Debug("telegram: outbox message was sent already", "outbox", m.Outbox.ID, "message", prev.MessageID)
@@ -102,10 +98,8 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		if attempt >= sendAttempts {
 			return fmt.Errorf("telegram: send to chat %d: %w", chat, err)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(100<<attempt) * time.Millisecond):
+		if err := sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
+			return err
 		}
 	}
 	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(sent.Chat.ID), MessageID: strconv.Itoa(sent.ID),

@@ -231,10 +231,8 @@ func (c *Channel) setUp(ctx context.Context) (*models.User, error) {
 			return nil, err // waiting will not change Telegram's mind
 		}
 		c.log.Warn("telegram: cannot start yet, will try again", "in", wait, "err", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
 		}
 		wait = min(2*wait, time.Minute)
 	}
