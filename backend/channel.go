@@ -49,10 +49,10 @@ const invitePrefix = "inv_"
 // an unknown team.
 func (s *Service) CreateInvite(ctx context.Context, role Role, teamID int64, ttl time.Duration) (string, error) {
 	if !role.Valid() || role == RoleReporter {
-		return "", &Error{Code: EINVALID, Message: "invalid invite", Fields: map[string]string{"role": "must be a staff role"}}
+		return "", Invalid("invalid invite", "role", "must be a staff role", Problem{Key: "staff_role"})
 	}
 	if ttl <= 0 {
-		return "", &Error{Code: EINVALID, Message: "invalid invite", Fields: map[string]string{"ttl": "must be positive"}}
+		return "", Invalid("invalid invite", "ttl", "must be positive", Problem{Key: "positive"})
 	}
 	if err := s.teamExists(ctx, teamID); err != nil {
 		return "", err

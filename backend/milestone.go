@@ -40,7 +40,7 @@ func (m Milestone) Valid() bool { return slices.Contains(Milestones, m) }
 // milestone; ENOTFOUND/EFORBIDDEN as for Ticket.
 func (s *Service) RecordMilestone(ctx context.Context, actor *Person, number string, m Milestone) (*Ticket, error) {
 	if !m.Valid() {
-		return nil, &Error{Code: EINVALID, Message: "unknown milestone", Fields: map[string]string{"milestone": "unknown milestone " + string(m)}}
+		return nil, Invalid("unknown milestone", "milestone", "unknown milestone "+string(m), Problem{Key: "unknown", Args: map[string]any{"Value": string(m)}})
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {

@@ -45,21 +45,21 @@ func (p *Person) Handles() bool { return p.HasRole(RoleAssistant) || p.SeesAll()
 
 // Validate checks a person before it is stored.
 func (p *Person) Validate() error {
-	fe := fieldErrors{}
+	var fe fieldErrors
 	if p.Name == "" {
-		fe.add("name", "required")
+		fe.add("name", Problem{Key: "required"}, "required")
 	}
 	if len(p.Roles) == 0 {
-		fe.add("roles", "at least one role is required")
+		fe.add("roles", Problem{Key: "one_role"}, "at least one role is required")
 	}
 	for _, r := range p.Roles {
 		if !r.Valid() {
-			fe.add("roles", "unknown role %q", r)
+			fe.add("roles", Problem{Key: "unknown", Args: map[string]any{"Value": string(r)}}, "unknown role %q", r)
 		}
 	}
 	for _, a := range p.Accounts {
 		if a.Platform == "" || a.UserID == "" {
-			fe.add("accounts", "platform and user id are required")
+			fe.add("accounts", Problem{Key: "account_ids"}, "platform and user id are required")
 		}
 	}
 	return fe.err("person")

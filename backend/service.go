@@ -249,7 +249,7 @@ func (s *Service) Tickets(ctx context.Context, actor *Person, f TicketFilter) (*
 func (s *Service) Comment(ctx context.Context, actor *Person, number, body string, public bool) (*Ticket, error) {
 	body = strings.TrimSpace(body)
 	if body == "" || utf8.RuneCountInString(body) > 10000 {
-		return nil, &Error{Code: EINVALID, Message: "invalid comment", Fields: map[string]string{"body": "must be 1–10000 characters"}}
+		return nil, Invalid("invalid comment", "body", "must be 1–10000 characters", Problem{Key: "length", Args: map[string]any{"Min": 1, "Max": 10000, "Got": utf8.RuneCountInString(body)}})
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
@@ -354,17 +354,17 @@ func (s *Service) Transition(ctx context.Context, actor *Person, number string, 
 		switch to {
 		case StatusResolved:
 			if note == "" {
-				return nil, &Error{Code: EINVALID, Message: "a solution is required to resolve", Fields: map[string]string{"note": "the solution is required"}}
+				return nil, Invalid("a solution is required to resolve", "note", "the solution is required", Problem{Key: "solution"})
 			}
 			t.Solution = note
 		case StatusReturned:
 			if note == "" {
-				return nil, &Error{Code: EINVALID, Message: "a reason is required to return", Fields: map[string]string{"note": "the reason is required"}}
+				return nil, Invalid("a reason is required to return", "note", "the reason is required", Problem{Key: "reason"})
 			}
 			t.AssigneeID = 0
 		case StatusWaitingReporter:
 			if note == "" {
-				return nil, &Error{Code: EINVALID, Message: "a question is required", Fields: map[string]string{"note": "the question for the reporter is required"}}
+				return nil, Invalid("a question is required", "note", "the question for the reporter is required", Problem{Key: "question"})
 			}
 		case StatusAssigned:
 			if t.AssigneeID == 0 {
@@ -401,12 +401,12 @@ func (s *Service) Assign(ctx context.Context, actor *Person, number string, assi
 	assignee, err := s.store.Person(ctx, assigneeID)
 	if err != nil {
 		if ErrorCode(err) == ENOTFOUND {
-			return nil, &Error{Code: EINVALID, Message: "unknown assignee", Fields: map[string]string{"assignee_id": "no such person"}}
+			return nil, Invalid("unknown assignee", "assignee_id", "no such person", Problem{Key: "no_person"})
 		}
 		return nil, err
 	}
 	if !assignee.Handles() {
-		return nil, &Error{Code: EINVALID, Message: "the assignee must be staff", Fields: map[string]string{"assignee_id": "is not an assistant or manager"}}
+		return nil, Invalid("the assignee must be staff", "assignee_id", "is not an assistant or manager", Problem{Key: "not_staff"})
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
@@ -459,7 +459,7 @@ func (s *Service) Resolve(ctx context.Context, actor *Person, number, solution s
 // ChangeSeverity re-grades a ticket (staff only).
 func (s *Service) ChangeSeverity(ctx context.Context, actor *Person, number string, sev Severity) (*Ticket, error) {
 	if !sev.Valid() {
-		return nil, &Error{Code: EINVALID, Message: "unknown severity", Fields: map[string]string{"severity": "must be one of P1, P2, P3, P4"}}
+		return nil, Invalid("unknown severity", "severity", "must be one of P1, P2, P3, P4", Problem{Key: "severity"})
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
@@ -478,7 +478,7 @@ func (s *Service) ChangeSeverity(ctx context.Context, actor *Person, number stri
 // AddAttachment attaches a stored file to the ticket (reporter or staff).
 func (s *Service) AddAttachment(ctx context.Context, actor *Person, number string, a Attachment) (*Ticket, error) {
 	if a.SHA256 == "" || a.Name == "" || a.Size <= 0 {
-		return nil, &Error{Code: EINVALID, Message: "invalid attachment", Fields: map[string]string{"attachment": "name, size and hash are required"}}
+		return nil, Invalid("invalid attachment", "attachment", "name, size and hash are required", Problem{Key: "attachment"})
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() && t.ReporterID != actor.ID {
@@ -504,7 +504,7 @@ func (s *Service) CreateIncident(ctx context.Context, actor *Person, title strin
 	}
 	title = strings.TrimSpace(title)
 	if title == "" {
-		return nil, &Error{Code: EINVALID, Message: "invalid incident", Fields: map[string]string{"title": "required"}}
+		return nil, Invalid("invalid incident", "title", "required", Problem{Key: "required"})
 	}
 	i := &Incident{Title: title, CreatedAt: s.now()}
 	if err := s.store.CreateIncident(ctx, i); err != nil {
@@ -536,7 +536,7 @@ func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string
 // Unsatisfied reopens it and tells the assignee.
 func (s *Service) RecordSatisfaction(ctx context.Context, actor *Person, number string, rating Satisfaction, note string) (*Ticket, error) {
 	if !rating.Valid() {
-		return nil, &Error{Code: EINVALID, Message: "unknown rating", Fields: map[string]string{"satisfaction": "must be satisfied, basically or unsatisfied"}}
+		return nil, Invalid("unknown rating", "satisfaction", "must be satisfied, basically or unsatisfied", Problem{Key: "rating"})
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if t.ReporterID != actor.ID {

@@ -54,7 +54,7 @@ func (s Status) Next() []Status { return slices.Clone(transitions[s]) }
 // move is not in the table, and EINVALID for an unknown target.
 func CheckTransition(from, to Status) error {
 	if !to.Valid() {
-		return &Error{Code: EINVALID, Message: "unknown status", Fields: map[string]string{"status": "unknown status " + string(to)}}
+		return Invalid("unknown status", "status", "unknown status "+string(to), Problem{Key: "unknown", Args: map[string]any{"Value": string(to)}})
 	}
 	if !from.CanTransition(to) {
 		return Keyed(ECONFLICT, "transition", map[string]any{"From": from, "To": to}, "illegal transition from %s to %s", from, to)

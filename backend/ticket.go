@@ -142,75 +142,75 @@ func (n *NewTicket) Defaults() {
 // category, time, region and customer contact, and for P1/P2 the order,
 // account and a screenshot; a complaint needs the order and the customer.
 func (n *NewTicket) Validate(now time.Time) error {
-	fe := fieldErrors{}
+	var fe fieldErrors
 	if !prefixRE.MatchString(n.Prefix) {
-		fe.add("prefix", "must be 1–8 capital letters")
+		fe.add("prefix", Problem{Key: "prefix"}, "must be 1–8 capital letters")
 	}
 	if l := utf8.RuneCountInString(strings.TrimSpace(n.Summary)); l < 10 || l > 2000 {
-		fe.add("summary", "must be 10–2000 characters, got %d", l)
+		fe.add("summary", Problem{Key: "length", Args: map[string]any{"Min": 10, "Max": 2000, "Got": l}}, "must be 10–2000 characters, got %d", l)
 	}
 	for _, c := range n.CategoryPath {
 		if strings.TrimSpace(c) == "" {
-			fe.add("category", "empty category name")
+			fe.add("category", Problem{Key: "empty_category"}, "empty category name")
 		}
 	}
 	if n.OccurredAt.After(now.Add(time.Minute)) {
-		fe.add("occurred_at", "is in the future")
+		fe.add("occurred_at", Problem{Key: "future"}, "is in the future")
 	}
 	if !n.Severity.Valid() {
-		fe.add("severity", "must be one of P1, P2, P3, P4")
+		fe.add("severity", Problem{Key: "severity"}, "must be one of P1, P2, P3, P4")
 	}
 	switch n.Form {
 	case "", FormFeedback:
 		if len(n.CategoryPath) == 0 {
-			fe.add("category", "required")
+			fe.add("category", Problem{Key: "required"}, "required")
 		}
 		if n.OccurredAt.IsZero() {
-			fe.add("occurred_at", "required")
+			fe.add("occurred_at", Problem{Key: "required"}, "required")
 		}
 		if strings.TrimSpace(n.Region) == "" {
-			fe.add("region", "required")
+			fe.add("region", Problem{Key: "required"}, "required")
 		}
 		if n.Severity.Important() {
 			if n.OrderNumber == "" {
-				fe.add("order_number", "required for %s", n.Severity)
+				fe.add("order_number", Problem{Key: "required_for", Args: map[string]any{"Severity": n.Severity}}, "required for %s", n.Severity)
 			}
 			if n.Account == "" {
-				fe.add("account", "required for %s", n.Severity)
+				fe.add("account", Problem{Key: "required_for", Args: map[string]any{"Severity": n.Severity}}, "required for %s", n.Severity)
 			}
 			if len(n.Attachments) == 0 {
-				fe.add("attachments", "a screenshot is required for %s", n.Severity)
+				fe.add("attachments", Problem{Key: "screenshot_for", Args: map[string]any{"Severity": n.Severity}}, "a screenshot is required for %s", n.Severity)
 			}
 		}
-		requireContacts(fe, n.Contacts)
+		requireContacts(&fe, n.Contacts)
 	case FormComplaint:
 		if n.OrderNumber == "" {
-			fe.add("order_number", "required for a complaint")
+			fe.add("order_number", Problem{Key: "required_complaint"}, "required for a complaint")
 		}
-		requireContacts(fe, n.Contacts)
+		requireContacts(&fe, n.Contacts)
 	}
-	validateContacts(fe, n.Contacts)
+	validateContacts(&fe, n.Contacts)
 	return fe.err("ticket")
 }
 
-func requireContacts(fe fieldErrors, c Contacts) {
+func requireContacts(fe *fieldErrors, c Contacts) {
 	if c.Empty() {
-		fe.add("contacts", "at least one of phone, email, qq is required")
+		fe.add("contacts", Problem{Key: "one_contact"}, "at least one of phone, email, qq is required")
 	}
 }
 
 // validateContacts checks the contacts that are given.
-func validateContacts(fe fieldErrors, c Contacts) {
+func validateContacts(fe *fieldErrors, c Contacts) {
 	if c.Phone != "" && !phoneRE.MatchString(c.Phone) {
-		fe.add("contacts.phone", "must be a mainland mobile number of 11 digits starting 13–19")
+		fe.add("contacts.phone", Problem{Key: "phone"}, "must be a mainland mobile number of 11 digits starting 13–19")
 	}
 	if c.Email != "" {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || !strings.Contains(c.Email[strings.IndexByte(c.Email, '@'):], ".") {
-			fe.add("contacts.email", "must be an e-mail address like name@example.com")
+			fe.add("contacts.email", Problem{Key: "email"}, "must be an e-mail address like name@example.com")
 		}
 	}
 	if c.QQ != "" && !qqRE.MatchString(c.QQ) {
-		fe.add("contacts.qq", "must be 5–11 digits")
+		fe.add("contacts.qq", Problem{Key: "qq"}, "must be 5–11 digits")
 	}
 }
 

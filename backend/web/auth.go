@@ -246,11 +246,11 @@ func NormalizeLogin(name string) string { return strings.ToLower(strings.TrimSpa
 func (a *Auth) SetPassword(ctx context.Context, personID int64, name, password string) error {
 	name = NormalizeLogin(name)
 	if name == "" || strings.ContainsAny(name, " \t\n") {
-		return &backend.Error{Code: backend.EINVALID, Message: "invalid login", Fields: map[string]string{"name": "required, without spaces"}}
+		return backend.Invalid("invalid login", "login", "required, without spaces", backend.Problem{Key: "login"})
 	}
 	if utf8.RuneCountInString(password) < a.cfg.MinPassword || len(password) > 72 {
-		return &backend.Error{Code: backend.EINVALID, Message: "invalid password",
-			Fields: map[string]string{"password": "must be " + strconv.Itoa(a.cfg.MinPassword) + "–72 bytes"}}
+		return backend.Invalid("invalid password", "password", "must be "+strconv.Itoa(a.cfg.MinPassword)+"–72 bytes",
+			backend.Problem{Key: "password", Args: map[string]any{"Min": a.cfg.MinPassword}})
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), a.cfg.BcryptCost)
 	if err != nil {
@@ -273,8 +273,8 @@ func (a *Auth) CreateUser(ctx context.Context, name string, role backend.Role, t
 		password = RandomToken(12)
 	}
 	if utf8.RuneCountInString(password) < a.cfg.MinPassword {
-		return nil, "", &backend.Error{Code: backend.EINVALID, Message: "invalid password",
-			Fields: map[string]string{"password": "must be at least " + strconv.Itoa(a.cfg.MinPassword) + " characters"}}
+		return nil, "", backend.Invalid("invalid password", "password", "must be at least "+strconv.Itoa(a.cfg.MinPassword)+" characters",
+			backend.Problem{Key: "password_min", Args: map[string]any{"Min": a.cfg.MinPassword}})
 	}
 	p := &backend.Person{Name: strings.TrimSpace(name), Roles: []backend.Role{role}, TeamID: teamID}
 	if err := a.svc.CreatePerson(ctx, p); err != nil {

@@ -311,7 +311,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, rq *req) {
 func (c *Console) lang(w http.ResponseWriter, r *http.Request, rq *req) {
 	loc := r.PostFormValue("lang")
 	if loc != "en" && loc != "zh-CN" {
-		c.fail(w, r, rq, &backend.Error{Code: backend.EINVALID, Message: "unknown language", Fields: map[string]string{"lang": "en or zh-CN"}})
+		c.fail(w, r, rq, backend.Invalid("unknown language", "lang", "en or zh-CN", backend.Problem{Key: "lang"}))
 		return
 	}
 	rq.Me.Locale = loc
@@ -705,7 +705,7 @@ func (c *Console) link(ctx context.Context, rq *req, number, id, title string) e
 	if strings.TrimSpace(id) != "" {
 		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(id), "#"), 10, 64)
 		if err != nil || n <= 0 {
-			return &backend.Error{Code: backend.EINVALID, Message: "invalid incident", Fields: map[string]string{"incident": "a number"}}
+			return backend.Invalid("invalid incident", "incident", "a number", backend.Problem{Key: "number"})
 		}
 		incident = n
 	} else {

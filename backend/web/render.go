@@ -165,13 +165,6 @@ func StatusOf(err error) int {
 func ErrorText(tr Translator, loc string, err error) string {
 	code := backend.ErrorCode(err)
 	detail := backend.ErrorText(err, func(id string, data map[string]any) string { return tr.T(loc, id, data) })
-	if f := backend.ErrorFields(err); len(f) > 0 {
-		var parts []string
-		for k, v := range f {
-			parts = append(parts, k+": "+v)
-		}
-		detail += " (" + strings.Join(parts, "; ") + ")"
-	}
 	switch code {
 	case backend.ENOTFOUND, backend.EFORBIDDEN, backend.ECONFLICT, backend.EINVALID, backend.EUNAUTHORIZED:
 		return tr.T(loc, "web.err."+code, map[string]any{"Detail": detail})

@@ -74,3 +74,36 @@ func TestErrorTextLocalized(t *testing.T) {
 		t.Errorf("the English message (logs, API): %q", got)
 	}
 }
+
+// TestFieldProblemsLocalized: the bad fields of an EINVALID error read as
+// labels and problems in the reader's language, in a stable order, in
+// pages and in chats; a field the catalogs do not know keeps its text.
+func TestFieldProblemsLocalized(t *testing.T) {
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nt := &backend.NewTicket{Prefix: "FB", Summary: "不显示", Severity: backend.P1, CategoryPath: []string{"CRM问题"},
+		OccurredAt: time.Now().Add(-time.Hour), Region: "北京", Contacts: backend.Contacts{Phone: "12345"}}
+	invalid := nt.Validate(time.Now())
+	want := "请检查输入：账号：严重程度为「P1 紧急」时必填；截图：严重程度为「P1 紧急」时须附截图；手机号：须为 11 位大陆手机号（13–19 开头）；订单号：严重程度为「P1 紧急」时必填；问题摘要：须为 10–2000 个字（现为 3 个）"
+	for range 5 { // map order must not show
+		if got := web.ErrorText(cat, "zh-CN", invalid); got != want {
+			t.Fatalf("web zh:\n got %q\nwant %q", got, want)
+		}
+	}
+	if got := web.ErrorText(cat, "en", invalid); !strings.Contains(got, "summary: must be 10–2000 characters (it has 3)") || !strings.Contains(got, "order number: required for P1 urgent") {
+		t.Errorf("web en: %q", got)
+	}
+	resolve := backend.Invalid("a solution is required to resolve", "note", "the solution is required", backend.Problem{Key: "solution"})
+	if got := botkit.ErrorText(cat, slog.New(slog.DiscardHandler), "telegram", "zh-CN", resolve); got != "内容不完整：说明：请填写解决方案" {
+		t.Errorf("telegram zh: %q", got)
+	}
+	if got := resolve.Error(); got != "a solution is required to resolve: note: the solution is required" {
+		t.Errorf("the English message (logs, API): %q", got)
+	}
+	api := &backend.Error{Code: backend.EINVALID, Message: "invalid request", Fields: map[string]string{"to": "unknown field"}}
+	if got := web.ErrorText(cat, "zh-CN", api); got != "请检查输入：invalid request（to: unknown field）" {
+		t.Errorf("a field without a problem key: %q", got)
+	}
+}

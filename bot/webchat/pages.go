@@ -85,7 +85,7 @@ func (c *Chat) upload(w http.ResponseWriter, r *http.Request) (*backend.Attachme
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, &botkit.FileError{Code: "too_big", Size: r.ContentLength, Max: max}
 		}
-		return nil, &backend.Error{Code: backend.EINVALID, Message: "bad upload", Fields: map[string]string{"file": err.Error()}}
+		return nil, backend.Invalid("bad upload", "file", err.Error(), backend.Problem{Key: "upload"})
 	}
 	fh := firstFile(r.MultipartForm, "file")
 	if fh == nil {
@@ -379,7 +379,7 @@ func (c *Chat) comment(w http.ResponseWriter, r *http.Request, v *visitor) {
 			}
 		}
 		if err == nil && att == nil && text == "" {
-			err = &backend.Error{Code: backend.EINVALID, Message: "empty", Fields: map[string]string{"text": "required"}}
+			err = backend.Invalid("empty", "text", "required", backend.Problem{Key: "required"})
 			msg = c.cat.T(v.Loc, "web.chat.comment.empty", nil)
 		}
 	}
