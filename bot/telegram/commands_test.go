@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/redistest"
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/botkit/botkittest"
 	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
@@ -460,5 +461,34 @@ func TestReplyWaitsOut429(t *testing.T) {
 	h.tg.Wait(t, 20*time.Second, "the help after the wait", func() bool { return len(h.tg.Messages(alice.ID)) > 0 })
 	if d := time.Since(start); d < 6*time.Second {
 		t.Fatalf("sent after %s, before retry_after", d)
+	}
+}
+
+// TestExpiredFormNotice: the answer to a form that expired idle is met
+// with the notice that it expired, in the user's language, and does not
+// start anything.
+func TestExpiredFormNotice(t *testing.T) {
+	rdb, prefix := redistest.Open(t)
+	h := newHarnessWith(t, ModePoll, func(d *Deps) {
+		cat, forms := botkittest.Forms(t)
+		var err error
+		d.Engine, err = dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Sessions: dialogs.NewRedisStore(rdb, prefix, 0),
+			Filer: &botkit.Filer{Service: d.Service, Files: d.Files}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	rep := h.follow(eve.ID)
+	h.say(eve, rep, "/new", "(1/10)")
+	// Redis lets the idle session go; its marker outlives it.
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, prefix+"s:*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("session keys %v: %v", keys, err)
+	}
+	rdb.Del(ctx, keys[0])
+	h.say(eve, rep, "The ranking does not refresh", "Your previous form expired")
+	if n := h.count(eve.ID, "expired"); n != 1 {
+		t.Fatalf("%d expiry notices", n)
 	}
 }
