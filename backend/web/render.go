@@ -253,12 +253,13 @@ func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) str
 		}
 		return tr.T(loc, "web.ev.clock", d)
 	case backend.EventEscalation:
-		if e.Data.Clock == "" { // a notice, digest or batch: its first word says which
-			what, _, _ := strings.Cut(e.Body, " ")
-			switch what {
-			case "notice", "digest", "batch":
-				return tr.T(loc, "web.ev.escalation."+what, d)
-			}
+		// A notice, digest or batch (Clock notice_created, digest, …): its
+		// body's first word says which.
+		switch what, _, _ := strings.Cut(e.Body, " "); what {
+		case "notice", "digest", "batch":
+			return tr.T(loc, "web.ev.escalation."+what, d)
+		}
+		if e.Data.Clock == "" {
 			return tr.T(loc, "web.ev.notified", d)
 		}
 		d["Clock"], d["Step"] = tr.T(loc, "sla.clock."+e.Data.Clock, nil), e.Data.Step

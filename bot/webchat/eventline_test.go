@@ -31,7 +31,10 @@ func TestEventLineLocalized(t *testing.T) {
 		{backend.Event{Kind: backend.EventClock, Body: "solve re-planned for P1", Data: backend.EventData{Clock: "solve"}}, "时限「解决」已重新计算"},
 		{backend.Event{Kind: backend.EventClock, Body: "confirm warning", Data: backend.EventData{Clock: "confirm"}}, "即将到期"},
 		{backend.Event{Kind: backend.EventEscalation, Body: "confirm breached; step 2: manager", Data: backend.EventData{Clock: "confirm", Step: 2}}, "已升级第 2 级"},
-		{backend.Event{Kind: backend.EventEscalation, Body: "digest 2026-11-24"}, "下班前进展通报"},
+		// As the SLA engine writes them.
+		{backend.Event{Kind: backend.EventEscalation, Body: "digest 2026-11-24; told 安妮", Data: backend.EventData{Clock: "digest"}}, "已发送下班前进展通报"},
+		{backend.Event{Kind: backend.EventEscalation, Body: "notice created; told manager (#3)", Data: backend.EventData{Clock: "notice_created"}}, "已按级别通报相关管理人员"},
+		{backend.Event{Kind: backend.EventEscalation, Body: "batch 2026-11-30", Data: backend.EventData{Clock: "batch"}}, "已列入每周建议汇总"},
 		{backend.Event{Kind: backend.EventAcknowledged, ActorID: 3, Data: backend.EventData{Clock: "confirm"}}, "安妮 已确认「确认受理或退回」"},
 		{backend.Event{Kind: backend.EventNotificationSent, Body: "sent via web to reporter"}, "已通过网页通知报告人"},
 		{backend.Event{Kind: backend.EventNotificationSent, Body: "sent via telegram to triage"}, "Telegram 通知分诊群"},
