@@ -25,6 +25,18 @@ type Renderer struct {
 	Location *time.Location
 }
 
+// OccurredAt is when a problem happened as people there say it: in the
+// renderer's zone (Asia/Shanghai by default, whatever zone the store read
+// it in), and as a day alone at midnight, which is how the dialog keeps
+// an answer that named only the day ("前天", "11月20日").
+func (r *Renderer) OccurredAt(at time.Time) string {
+	at = at.In(r.zone())
+	if at.Hour() == 0 && at.Minute() == 0 {
+		return at.Format(time.DateOnly)
+	}
+	return at.Format("2006-01-02 15:04")
+}
+
 // Locale is the language to write to p in.
 func Locale(p *backend.Person) string {
 	if p == nil || p.Locale == "" {
@@ -125,7 +137,7 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 	}
 	occurred := "" // a form that does not ask (a complaint, a suggestion)
 	if !t.OccurredAt.IsZero() {
-		occurred = t.OccurredAt.In(t.CreatedAt.Location()).Format("2006-01-02 15:04")
+		occurred = r.OccurredAt(t.OccurredAt)
 	}
 	card := r.Cat.T(loc, "card.ticket", map[string]any{
 		"Number":      t.Number,

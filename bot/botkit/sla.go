@@ -33,9 +33,9 @@ func IsEscalationPing(m notify.Message) bool {
 	return m.Event != nil && m.Event.Kind == backend.EventEscalation && m.Event.Data.Step > 0
 }
 
-// slaZone is where deadlines are shown: the renderer's Location, else
+// zone is where times are shown: the renderer's Location, else
 // Asia/Shanghai.
-func (r *Renderer) slaZone() *time.Location {
+func (r *Renderer) zone() *time.Location {
 	if r.Location != nil {
 		return r.Location
 	}
@@ -53,7 +53,7 @@ func (r *Renderer) slaNotice(ctx context.Context, loc string, m notify.Message, 
 	data["Clock"] = r.Cat.T(loc, "sla.clock."+e.Data.Clock, nil)
 	data["Due"] = "—"
 	if !e.Data.Due.IsZero() {
-		data["Due"] = e.Data.Due.In(r.slaZone()).Format("2006-01-02 15:04")
+		data["Due"] = e.Data.Due.In(r.zone()).Format("2006-01-02 15:04")
 	}
 	data["Step"] = e.Data.Step
 	switch e.Kind {

@@ -56,3 +56,27 @@ func TestRendererSLA(t *testing.T) {
 		t.Errorf("zh-CN: %q", got)
 	}
 }
+
+// TestCardOccurredAt: the card shows when the problem happened in China
+// time, whatever zone the store read it in, and a day named alone as the
+// day.
+func TestCardOccurredAt(t *testing.T) {
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Renderer{Cat: cat, People: func(_ context.Context, id int64) (*backend.Person, error) { return &backend.Person{ID: id}, nil }}
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2025, 1, 1, 2, 0, 0, 0, time.UTC), "发生时间：2025-01-01 10:00"},
+		{time.Date(2025, 11, 25, 16, 0, 0, 0, time.UTC), "发生时间：2025-11-26\n"}, // "11月26日"
+	} {
+		tk := &backend.Ticket{Number: "FB-20251126-0001", Summary: "会员中心无法下单", Severity: backend.P3, Status: backend.StatusNew,
+			OccurredAt: tc.at, CreatedAt: time.Date(2025, 11, 26, 3, 0, 0, 0, time.UTC)}
+		if card := r.Card(context.Background(), "zh-CN", tk, nil); !strings.Contains(card, tc.want) {
+			t.Errorf("%s: want %q in\n%s", tc.at, tc.want, card)
+		}
+	}
+}
