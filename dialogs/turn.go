@@ -505,6 +505,16 @@ func (t *turn) problemText(p *Problem) string {
 				continue
 			}
 		}
+		if name, ok := strings.CutSuffix(k, "Keys"); ok { // a list, of catalog keys or words
+			if keys, ok := v.([]string); ok {
+				words := make([]string, len(keys))
+				for i, key := range keys {
+					words[i] = t.T(key, nil)
+				}
+				data[name] = strings.Join(words, t.T("dialog.list_sep", nil))
+				continue
+			}
+		}
 		data[k] = v
 	}
 	return t.T(p.Key, data)

@@ -72,9 +72,26 @@ func ValidateFile(f FileRef, fd *Field) *Problem {
 		if ct == "" {
 			ct = "?"
 		}
-		return problem("dialog.err.file.type", "Name", clip(name, 60), "Type", ct, "Allowed", strings.Join(fd.ContentTypes, ", "))
+		return problem("dialog.err.file.type", "Name", clip(name, 60), "Type", ct, "AllowedKeys", typeKeys(fd.ContentTypes))
 	}
 	return nil
+}
+
+// typeKeys names content types for people: the catalog key of a kind
+// ("dialog.ctype.image" for image/*) where there is one, else the type.
+func typeKeys(types []string) []string {
+	keys := make([]string, len(types))
+	for i, ct := range types {
+		switch ct = strings.ToLower(ct); ct {
+		case "image/*", "video/*", "audio/*", "text/*":
+			keys[i] = "dialog.ctype." + strings.TrimSuffix(ct, "/*")
+		case "application/pdf":
+			keys[i] = "dialog.ctype.pdf"
+		default:
+			keys[i] = ct
+		}
+	}
+	return keys
 }
 
 func contentTypeAllowed(ct string, allowed []string) bool {

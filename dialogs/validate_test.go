@@ -180,8 +180,8 @@ func TestValidateFile(t *testing.T) {
 		{FileRef{ID: "1", Name: "a.png", ContentType: "image/png", Size: 1000}, ""},
 		{FileRef{ID: "2", Name: "b.pdf", ContentType: "application/pdf; charset=binary", Size: 1 << 20}, ""},
 		{FileRef{ID: "3", Name: "c.png", ContentType: "image/png", Size: 1<<20 + 1}, "dialog.err.file.too_big{Max=1 MB Name=c.png Size=1.0 MB}"},
-		{FileRef{ID: "4", Name: "d.exe", ContentType: "application/x-msdownload", Size: 10}, "dialog.err.file.type{Allowed=image/*, application/pdf Name=d.exe Type=application/x-msdownload}"},
-		{FileRef{ID: "5", Size: 10}, "dialog.err.file.type{Allowed=image/*, application/pdf Name=5 Type=?}"},
+		{FileRef{ID: "4", Name: "d.exe", ContentType: "application/x-msdownload", Size: 10}, "dialog.err.file.type{AllowedKeys=[dialog.ctype.image dialog.ctype.pdf] Name=d.exe Type=application/x-msdownload}"},
+		{FileRef{ID: "5", Size: 10}, "dialog.err.file.type{AllowedKeys=[dialog.ctype.image dialog.ctype.pdf] Name=5 Type=?}"},
 	} {
 		got := ""
 		if p := ValidateFile(tc.f, fd); p != nil {
