@@ -187,6 +187,12 @@ func (n *NewTicket) Validate(now time.Time) error {
 		if n.OrderNumber == "" {
 			fe.add("order_number", Problem{Key: "required_complaint"}, "required for a complaint")
 		}
+		// Seed 001: the customer, and what they ask for one by one.
+		for _, f := range []string{"customer", "requests"} {
+			if strings.TrimSpace(n.Extra[f]) == "" {
+				fe.add("extra."+f, Problem{Key: "required_complaint"}, "required for a complaint")
+			}
+		}
 		requireContacts(&fe, n.Contacts)
 	}
 	validateContacts(&fe, n.Contacts)

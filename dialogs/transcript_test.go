@@ -200,7 +200,8 @@ func init() {
 		startForm("complaint"),
 		say("a@b.cn"), // only a phone is asked
 		say("139 1234 5678"),
-		say("无"), // customer name is optional: skip word
+		say("无"), // the customer's name is required (seed 002): no skipping
+		say("李先生"),
 		say("20080505003"),
 		say("这批螺丝刀杆上有明显的铁锈，客户要求处理"),
 		say("上门处理；查明原因并提出预防措施"),
