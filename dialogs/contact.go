@@ -25,7 +25,8 @@ var (
 	// A mobile number written in groups: 138 0013 8000, +86-138-0013-8000.
 	reGroupedPhone = regexp.MustCompile(`(?:\+?86[ -]?)?\b1\d{2}[ -]\d{4}[ -]\d{4}\b`)
 	// A label in front of a value: "QQ:12345", "手机 138…", "email=a@b.cn".
-	reContactLabel = regexp.MustCompile(`(?i)^(手机号码|手机号|手机|电话号码|电话|联系电话|mobile|phone|tel|cell|邮箱地址|邮箱|电子邮件|电邮|e-mail|email|mail|qq号码|qq号|qq)\s*[:=]?\s*`)
+	// "手机是 138…", "QQ号码为 12345" as a Chinese IME user writes it.
+	reContactLabel = regexp.MustCompile(`(?i)^(手机号码|手机号|手机|电话号码|电话|联系电话|mobile|phone|tel|cell|邮箱地址|邮箱|电子邮件|电邮|e-mail|email|mail|qq号码|qq号|qq)\s*(?:[:=]|是|为)?\s*`)
 	reDigitsOnly   = regexp.MustCompile(`^\d+$`)
 )
 
@@ -41,6 +42,7 @@ func ParseContacts(s string, kinds []ContactKind) (Contacts, *Problem) {
 	if s == "" {
 		return c, problem("dialog.err.contact.none")
 	}
+	s = countryCode.Replace(s)
 	s = reGroupedPhone.ReplaceAllStringFunc(s, func(m string) string {
 		m = phoneSeparators.Replace(m)
 		if len(m) == 13 && strings.HasPrefix(m, "86") {
@@ -59,7 +61,7 @@ func ParseContacts(s string, kinds []ContactKind) (Contacts, *Problem) {
 		if m := reContactLabel.FindString(tok); m != "" && isLabel(m, tok[len(m):]) {
 			kind = labelKind(m)
 			tok = tok[len(m):]
-			tok = strings.TrimLeft(tok, ":=")
+			tok = strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(tok, "是"), "为"), ":=")
 			if tok == "" { // label and value are separate words
 				if i+1 >= len(tokens) {
 					return c, problem("dialog.err.contact.label_only", "Label", strings.TrimRight(m, ":= "))
@@ -186,5 +188,10 @@ var (
 	// phoneSeparators are dropped from a phone number written in groups.
 	phoneSeparators = strings.NewReplacer(" ", "", "-", "", "+", "")
 	// contactSeparators split several contacts given in one answer.
-	contactSeparators = strings.NewReplacer(",", " ", ";", " ", "、", " ", "，", " ", "；", " ", "/", " ", "|", " ")
+	// contactSeparators split several contacts given in one answer; a
+	// full stop or brackets an IME adds around them are separators too.
+	contactSeparators = strings.NewReplacer(",", " ", ";", " ", "、", " ", "，", " ", "；", " ", "/", " ", "|", " ",
+		"。", " ", "!", " ", "(", " ", ")", " ")
+	// countryCode in brackets, "(+86)138…", is dropped (after width.Fold).
+	countryCode = strings.NewReplacer("(+86)", "", "(86)", "")
 )

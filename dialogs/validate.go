@@ -2,6 +2,7 @@ package dialogs
 
 import (
 	"path"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -33,10 +34,15 @@ func ValidateText(s string, minLen, maxLen int) (string, *Problem) {
 	return s, nil
 }
 
+// reIDLabel is a label typed before an id ("提单号：2026…", "账号是 abc").
+// An English label needs a colon or a space after it, so that an id
+// which starts like one ("account_bj") is left alone.
+var reIDLabel = regexp.MustCompile(`(?i)^(?:(?:销售订单号|提单号|订单号|单号|会员账号|登录账号|账号|帐号|账户|帖子编号|店铺编号|编号)\s*(?::|是|为)?|(?:order number|order no\.?|order|account|id)(?:\s*:|\s))\s*`)
+
 // ValidateID checks a reference, order number or account against the
 // field's pattern. exampleKey is the catalog key of an example value.
 func ValidateID(s string, fd *Field) (string, *Problem) {
-	s = normalizeInput(s)
+	s = strings.TrimRight(reIDLabel.ReplaceAllString(normalizeInput(s), ""), "。!")
 	if s == "" {
 		return "", problem("dialog.err.text.empty")
 	}

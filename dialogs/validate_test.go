@@ -33,6 +33,14 @@ func TestParseContacts(t *testing.T) {
 		{"13800138000，a@b.cn；qq：12345", Contacts{Phone: "13800138000", Email: "a@b.cn", QQ: "12345"}},
 		{"13800138000 和 a@b.cn", Contacts{Phone: "13800138000", Email: "a@b.cn"}},
 		{"13800138000 13800138000", Contacts{Phone: "13800138000"}},
+		// As a Chinese IME writes them.
+		{"13800138000。", Contacts{Phone: "13800138000"}},
+		{"手机：13800138000。", Contacts{Phone: "13800138000"}},
+		{"手机是13800138000", Contacts{Phone: "13800138000"}},
+		{"QQ号码是123456", Contacts{QQ: "123456"}},
+		{"邮箱为 a@b.cn！", Contacts{Email: "a@b.cn"}},
+		{"（+86）13800138000", Contacts{Phone: "13800138000"}},
+		{"(+86)138 0013 8000", Contacts{Phone: "13800138000"}},
 	}
 	for _, tc := range ok {
 		t.Run("OK/"+tc.in, func(t *testing.T) {
@@ -160,6 +168,11 @@ func TestValidateID(t *testing.T) {
 		{"-123", "dialog.err.id.pattern{ExampleKey=form.feedback.order_number.example Value=-123}"},
 		{"订单12345", "dialog.err.id.pattern{ExampleKey=form.feedback.order_number.example Value=订单12345}"},
 		{"", "dialog.err.text.empty"},
+		// A label typed before the id.
+		{"提单号：20261120003", "20261120003"},
+		{"订单号是 SO-2026-11。", "SO-2026-11"},
+		{"Order: SO-2026-11", "SO-2026-11"},
+		{"order12345", "order12345"},
 	} {
 		got, p := ValidateID(tc.in, fd)
 		if p != nil {
