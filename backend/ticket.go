@@ -73,7 +73,8 @@ type Attachment struct {
 }
 
 var (
-	phoneRE  = regexp.MustCompile(`^1[3-9]\d{9}$`)
+	// A mainland mobile, landline (area code, 7–8 digits) or 400/800 line.
+	phoneRE  = regexp.MustCompile(`^(?:1[3-9]\d{9}|0(?:[12]\d|[3-9]\d{2})-?\d{7,8}|[48]00-?\d{3}-?\d{4})$`)
 	qqRE     = regexp.MustCompile(`^[1-9]\d{4,10}$`)
 	prefixRE = regexp.MustCompile(`^[A-Z]{1,8}$`)
 	numberRE = regexp.MustCompile(`^([A-Z]{1,8})-(\d{8})-(\d{4,})$`)
@@ -208,7 +209,7 @@ func requireContacts(fe *fieldErrors, c Contacts) {
 // validateContacts checks the contacts that are given.
 func validateContacts(fe *fieldErrors, c Contacts) {
 	if c.Phone != "" && !phoneRE.MatchString(c.Phone) {
-		fe.add("contacts.phone", Problem{Key: "phone"}, "must be a mainland mobile number of 11 digits starting 13–19")
+		fe.add("contacts.phone", Problem{Key: "phone"}, "must be a mainland mobile number (11 digits starting 13–19), a landline with its area code or a 400/800 number")
 	}
 	if c.Email != "" {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || !strings.Contains(c.Email[strings.IndexByte(c.Email, '@'):], ".") {

@@ -9,7 +9,7 @@ import (
 
 // Contacts are the ways to reach a customer; empty means not given.
 type Contacts struct {
-	Phone string `json:"p,omitempty"` // CN mobile, 11 digits
+	Phone string `json:"p,omitempty"` // CN mobile (11 digits), landline (010-62345678) or 400/800 line
 	Email string `json:"e,omitempty"`
 	QQ    string `json:"q,omitempty"`
 }
@@ -22,6 +22,13 @@ var (
 	// RFC 5322-ish: a dot-atom local part and a dotted domain of LDH labels.
 	reEmail = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$`)
 	reQQ    = regexp.MustCompile(`^[1-9]\d{4,10}$`)
+	// A landline: area code (010, 02x, or 0 and three digits) and 7–8
+	// digits; a 400/800 service line has 10 digits.
+	reLandline = regexp.MustCompile(`^0(?:[12]\d|[3-9]\d{2})\d{7,8}$`)
+	reHotline  = regexp.MustCompile(`^[48]00\d{7}$`)
+	// A landline or service line written in groups: 010 6234 5678,
+	// (0755)86013388, 400-800-8888.
+	reGroupedLandline = regexp.MustCompile(`\(?\b(0\d{2,3})\)?[ -]?(\d{3,4})[ -]?(\d{4})\b|\b([48]00)[ -](\d{3})[ -](\d{4})\b`)
 	// A mobile number written in groups: 138 0013 8000, +86-138-0013-8000.
 	reGroupedPhone = regexp.MustCompile(`(?:\+?86[ -]?)?\b1\d{2}[ -]\d{4}[ -]\d{4}\b`)
 	// A label in front of a value: "QQ:12345", "手机 138…", "email=a@b.cn".
@@ -43,6 +50,7 @@ func ParseContacts(s string, kinds []ContactKind) (Contacts, *Problem) {
 		return c, problem("dialog.err.contact.none")
 	}
 	s = countryCode.Replace(s)
+	s = joinLines(s)
 	s = reGroupedPhone.ReplaceAllStringFunc(s, func(m string) string {
 		m = phoneSeparators.Replace(m)
 		if len(m) == 13 && strings.HasPrefix(m, "86") {
@@ -95,6 +103,28 @@ func ParseContacts(s string, kinds []ContactKind) (Contacts, *Problem) {
 	return c, nil
 }
 
+// joinLines writes landlines and service lines given in groups as one
+// token: 0755-86013388, 400-800-8888. A match inside a word (the digits
+// of an e-mail address) is left alone.
+func joinLines(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range reGroupedLandline.FindAllStringIndex(s, -1) {
+		if m[0] > 0 && strings.ContainsAny(s[m[0]-1:m[0]], ".@_+") || m[1] < len(s) && strings.ContainsAny(s[m[1]:m[1]+1], ".@_") {
+			continue
+		}
+		v, p := validateContact(ContactPhone, lineSeparators.Replace(s[m[0]:m[1]]))
+		if p != nil {
+			continue
+		}
+		b.WriteString(s[last:m[0]])
+		b.WriteString(v)
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
 // isLabel tells a label ("email:", "QQ") from the start of a value
 // ("mail@example.com", "qqfan@example.com"): an ASCII label glued to what
 // follows must be followed by a digit.
@@ -129,7 +159,10 @@ func guessKind(tok string) ContactKind {
 	if !reDigitsOnly.MatchString(d) {
 		return ""
 	}
-	if len(d) == 11 && d[0] == '1' {
+	if len(d) == 11 && d[0] == '1' || d[0] == '0' { // a QQ number never starts with 0
+		return ContactPhone
+	}
+	if strings.Contains(tok, "-") && reHotline.MatchString(d) { // 400-800-8888
 		return ContactPhone
 	}
 	if len(d) >= 2 && d[0] == '1' && d[1] >= '3' && d[1] <= '9' && len(d) >= 9 && len(d) <= 13 {
@@ -157,6 +190,19 @@ func validateContact(kind ContactKind, v string) (string, *Problem) {
 		}
 		if !reDigitsOnly.MatchString(d) {
 			return "", problem("dialog.err.phone.chars", "Value", clip(v, 40))
+		}
+		if d[0] == '0' {
+			if !reLandline.MatchString(d) {
+				return "", problem("dialog.err.phone.landline", "Value", clip(v, 40))
+			}
+			area := 4
+			if d[1] == '1' || d[1] == '2' {
+				area = 3
+			}
+			return d[:area] + "-" + d[area:], nil
+		}
+		if reHotline.MatchString(d) {
+			return d[:3] + "-" + d[3:6] + "-" + d[6:], nil
 		}
 		if len(d) != 11 {
 			return "", problem("dialog.err.phone.length", "Got", len(d))
@@ -187,6 +233,7 @@ func validateContact(kind ContactKind, v string) (string, *Problem) {
 var (
 	// phoneSeparators are dropped from a phone number written in groups.
 	phoneSeparators = strings.NewReplacer(" ", "", "-", "", "+", "")
+	lineSeparators  = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "")
 	// contactSeparators split several contacts given in one answer.
 	// contactSeparators split several contacts given in one answer; a
 	// full stop or brackets an IME adds around them are separators too.

@@ -41,6 +41,16 @@ func TestParseContacts(t *testing.T) {
 		{"邮箱为 a@b.cn！", Contacts{Email: "a@b.cn"}},
 		{"（+86）13800138000", Contacts{Phone: "13800138000"}},
 		{"(+86)138 0013 8000", Contacts{Phone: "13800138000"}},
+		// Landlines and service lines (a business customer's phone).
+		{"010-62345678", Contacts{Phone: "010-62345678"}},
+		{"0755-86013388", Contacts{Phone: "0755-86013388"}},
+		{"电话 01062345678", Contacts{Phone: "010-62345678"}},
+		{"021 6234 5678", Contacts{Phone: "021-62345678"}},
+		{"（0755）86013388", Contacts{Phone: "0755-86013388"}},
+		{"400-800-8888", Contacts{Phone: "400-800-8888"}},
+		{"电话 4008008888", Contacts{Phone: "400-800-8888"}},
+		{"0571-8888888 QQ 12345", Contacts{Phone: "0571-8888888", QQ: "12345"}},
+		{"li.0123456789@example.com", Contacts{Email: "li.0123456789@example.com"}},
 	}
 	for _, tc := range ok {
 		t.Run("OK/"+tc.in, func(t *testing.T) {
@@ -77,6 +87,8 @@ func TestParseContacts(t *testing.T) {
 		{"张先生 13800138000", all, "dialog.err.contact.unknown{Value=张先生}"},
 		{"13800138000 13900139000", all, "dialog.err.contact.twice{KindKey=dialog.contact.phone}"},
 		{"a@b.cn", []ContactKind{ContactPhone}, "dialog.err.contact.kind_not_allowed{KindKey=dialog.contact.email}"},
+		{"010-6234", all, "dialog.err.phone.landline{Value=010-6234}"},
+		{"01234", all, "dialog.err.phone.landline{Value=01234}"},
 	}
 	for _, tc := range bad {
 		t.Run("Err/"+tc.in, func(t *testing.T) {

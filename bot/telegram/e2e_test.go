@@ -426,7 +426,7 @@ func TestOtherForms(t *testing.T) {
 	t.Run("Complaint", func(t *testing.T) {
 		carol := telegramtest.User(4001, "Carol", "zh-hans")
 		log := h.follow(carol.ID)
-		q := h.say(carol, log, "/new complaint", "手机号", "13900139000", "姓名或公司名称", "华东五金有限公司", "销售订单",
+		q := h.say(carol, log, "/new complaint", "客户电话", "13900139000", "姓名或公司名称", "华东五金有限公司", "销售订单",
 			"20080505003", "投诉的具体内容", "这批螺丝刀杆上有铁锈，客户要求退货", "客户提出了哪些要求",
 			"上门处理；查明原因并提出预防措施", "这个投诉紧急吗")
 		h.press(carol, q, "opt:urgency:urgent")

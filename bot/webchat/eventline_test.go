@@ -89,7 +89,7 @@ func TestFieldProblemsLocalized(t *testing.T) {
 	nt := &backend.NewTicket{Prefix: "FB", Summary: "不显示", Severity: backend.P1, CategoryPath: []string{"CRM问题"},
 		OccurredAt: time.Now().Add(-time.Hour), Region: "北京", Contacts: backend.Contacts{Phone: "12345"}}
 	invalid := nt.Validate(time.Now())
-	want := "请检查输入：账号：严重程度为「P1 紧急」时必填；截图：严重程度为「P1 紧急」时须附截图；手机号：须为 11 位大陆手机号（13–19 开头）；订单号：严重程度为「P1 紧急」时必填；问题摘要：须为 10–2000 个字（现为 3 个）"
+	want := "请检查输入：账号：严重程度为「P1 紧急」时必填；截图：严重程度为「P1 紧急」时须附截图；电话：须为 11 位大陆手机号（13–19 开头）、带区号的固定电话或 400/800 电话；订单号：严重程度为「P1 紧急」时必填；问题摘要：须为 10–2000 个字（现为 3 个）"
 	for range 5 { // map order must not show
 		if got := web.ErrorText(cat, "zh-CN", invalid); got != want {
 			t.Fatalf("web zh:\n got %q\nwant %q", got, want)
