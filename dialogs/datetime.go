@@ -28,8 +28,12 @@ const futureSlack = time.Minute
 
 var (
 	reDTNow  = regexp.MustCompile(`^(now|right now|just now|现在|刚刚|刚才|此刻)$`)
-	reDTAgo  = regexp.MustCompile(`^(\d{1,4}|[零〇一二两三四五六七八九十]{1,3}|半)\s*(个)?\s*(分钟|分|mins?|minutes?|小时|钟头|h|hrs?|hours?|天|days?)\s*(之前|以前|前|ago)$`)
-	reDTDay  = regexp.MustCompile(`^(today|yesterday|the day before yesterday|day before yesterday|tomorrow|the day after tomorrow|day after tomorrow|今天|今日|昨天|昨日|前天|明天|明日|后天)\s*,?\s*`)
+	reDTAgo  = regexp.MustCompile(`^(\d{1,4}|[零〇一二两三四五六七八九十]{1,3}|半)\s*(个)?\s*(半)?\s*(分钟|分|mins?|minutes?|小时|钟头|h|hrs?|hours?|天|days?)\s*(之前|以前|前|ago)$`)
+	reDTDay  = regexp.MustCompile(`^(today|yesterday|the day before yesterday|day before yesterday|tomorrow|the day after tomorrow|day after tomorrow|今天|今日|昨天|昨日|前天|明天|明日|后天|昨晚|昨早|今早|今晚)\s*,?\s*`)
+	// A day of this month (19号 is 19日 by then), a weekday of this or last
+	// week: 周三, 星期五, 上周五, 上个礼拜一.
+	reDTDayOfMonth = regexp.MustCompile(`^(\d{1,2})\s*日`)
+	reDTWeekday    = regexp.MustCompile(`^(上)?\s*(?:个)?\s*(?:周|星期|礼拜)([一二三四五六日天])`)
 	reDTYMD  = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?`)
 	reDTMD   = regexp.MustCompile(`^(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?`)
 	reDTTime = regexp.MustCompile(`^(上午|早上|早晨|清晨|早|凌晨|中午|下午|午后|傍晚|晚上|夜里|夜间|晚)?\s*` +
@@ -42,8 +46,10 @@ var (
 //
 //	now, 现在, 刚才, 10 minutes ago, 2小时前
 //	today 14:30, 今天14:30, 今天下午3点, 今天下午三点半, 14:30 (today)
-//	yesterday 9:00, 昨天上午9点, 前天, 前天晚上8点
-//	11-20 10:00, 11月20日 10点 (this year, or last year if that day has not come yet)
+//	yesterday 9:00, 昨天上午9点, 前天, 前天晚上8点, 昨晚8点, 今早9点, 昨天晚上12点 (midnight)
+//	昨天下午, 昨晚 (the day alone: no hour was given), 一个半小时前, 3点多
+//	两点 (14:00 once it has passed, else 2:00), 19号晚上9点, 周三, 上周五
+//	11-20 10:00, 11月20日 10点 (this year, or last year if this year's is months away)
 //	2026-11-20 10:00, 2026/11/20, 2026年11月20日 上午10点
 //	RFC 3339: 2026-11-20T10:00:00+08:00
 //
@@ -56,6 +62,9 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 		return DateTime{}, problem("dialog.err.datetime.format")
 	}
 	if t, err := time.Parse(time.RFC3339, normalizeInput(orig)); err == nil {
+		if y, m, d := t.In(loc).Date(); !validDate(y, int(m), d) {
+			return DateTime{}, problem("dialog.err.datetime.bad_date", "Value", t.In(loc).Format(time.DateOnly))
+		}
 		return checkPast(DateTime{Time: t.In(loc)}, now)
 	}
 	in := strings.ToLower(normalizeInput(orig))
@@ -84,7 +93,39 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 			y, mo, d = now.AddDate(0, 0, 1).Date()
 		case "the day after tomorrow", "day after tomorrow", "后天":
 			y, mo, d = now.AddDate(0, 0, 2).Date()
+		case "昨晚", "昨早":
+			y, mo, d = now.AddDate(0, 0, -1).Date()
 		}
+		dated, rest = true, in[len(m[0]):]
+		switch m[1] { // the day and a part of it in one word
+		case "昨晚", "今晚":
+			rest = "晚上" + rest
+		case "昨早", "今早":
+			rest = "早上" + rest
+		}
+	case reDTWeekday.MatchString(in):
+		m := reDTWeekday.FindStringSubmatch(in)
+		want := max(strings.Index("日一二三四五六", m[2])/3, 0) // time.Weekday; 天 is 日
+		// 周三: the most recent Wednesday, today included. 上周三: the
+		// Wednesday of last week, weeks starting on Monday.
+		day := now.AddDate(0, 0, -((int(now.Weekday()) - want + 7) % 7))
+		if m[1] != "" {
+			monday := now.AddDate(0, 0, -((int(now.Weekday())+6)%7)-7)
+			day = monday.AddDate(0, 0, (want+6)%7)
+		}
+		y, mo, d = day.Date()
+		dated, rest = true, in[len(m[0]):]
+	case reDTDayOfMonth.MatchString(in):
+		m := reDTDayOfMonth.FindStringSubmatch(in)
+		dd, _ := strconv.Atoi(m[1])
+		yy, mm := now.Year(), now.Month()
+		if dd > now.Day() { // the most recent such day: last month's
+			yy, mm, _ = now.AddDate(0, -1, 1-now.Day()).Date()
+		}
+		if !validDate(yy, int(mm), dd) {
+			return DateTime{}, problem("dialog.err.datetime.bad_date", "Value", strings.TrimSpace(m[0]))
+		}
+		y, mo, d = yy, mm, dd
 		dated, rest = true, in[len(m[0]):]
 	case reDTYMD.MatchString(in):
 		m := reDTYMD.FindStringSubmatch(in)
@@ -100,10 +141,11 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 		m := reDTMD.FindStringSubmatch(in)
 		mm, _ := strconv.Atoi(m[1])
 		dd, _ := strconv.Atoi(m[2])
-		// Without a year, the most recent such day: in January "12-30"
-		// means last December.
+		// Without a year, this year's day, or last year's when this year's
+		// is months away: in January "12-30" means last December, while
+		// "11-26" on 11-24 is the future, and refused as such.
 		yy := now.Year()
-		if mm > int(now.Month()) || (mm == int(now.Month()) && dd > now.Day()) {
+		if validDate(yy, mm, dd) && time.Date(yy, time.Month(mm), dd, 0, 0, 0, 0, loc).After(now.AddDate(0, 2, 0)) {
 			yy--
 		}
 		if !validDate(yy, mm, dd) {
@@ -121,11 +163,33 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 		}
 		return checkPast(DateTime{Time: time.Date(y, mo, d, 0, 0, 0, 0, loc), DateOnly: true}, now)
 	}
+	if dated && dayParts[rest] { // 昨天下午: the day, without an hour nobody gave
+		return checkPast(DateTime{Time: time.Date(y, mo, d, 0, 0, 0, 0, loc), DateOnly: true}, now)
+	}
 	h, mi, sec, p := parseClock(rest)
 	if p != nil {
 		return DateTime{}, p
 	}
-	return checkPast(DateTime{Time: time.Date(y, mo, d, h, mi, sec, 0, loc)}, now)
+	at := time.Date(y, mo, d, h, mi, sec, 0, loc)
+	// "2点" with no part of the day: of 2:00 and 14:00, the later one that
+	// has passed, as people say it in the afternoon.
+	if bareHour(rest) && h >= 1 && h <= 11 {
+		if pm := at.Add(12 * time.Hour); !pm.After(now.Add(futureSlack)) {
+			at = pm
+		}
+	}
+	return checkPast(DateTime{Time: at}, now)
+}
+
+// dayParts are the parts of a day that may follow a day without an hour.
+var dayParts = map[string]bool{"上午": true, "早上": true, "早晨": true, "清晨": true, "凌晨": true, "中午": true,
+	"下午": true, "午后": true, "傍晚": true, "晚上": true, "夜里": true, "夜间": true}
+
+// bareHour reports whether a time of day is an hour on the clock with no
+// part of the day or am/pm: "2点", "两点半", not "14:00" or "下午2点".
+func bareHour(s string) bool {
+	m := reDTTime.FindStringSubmatch(s)
+	return m != nil && m[1] == "" && m[6] != "" && m[11] == ""
 }
 
 func parseAgo(m []string, now time.Time) (DateTime, *Problem) {
@@ -138,7 +202,7 @@ func parseAgo(m []string, now time.Time) (DateTime, *Problem) {
 		}
 	}
 	var unit time.Duration
-	switch u := m[3]; {
+	switch u := m[4]; {
 	case strings.HasPrefix(u, "分") || strings.HasPrefix(u, "min"):
 		unit = time.Minute
 	case u == "天" || strings.HasPrefix(u, "day"):
@@ -149,6 +213,8 @@ func parseAgo(m []string, now time.Time) (DateTime, *Problem) {
 	d := time.Duration(n) * unit
 	if half {
 		d = unit / 2
+	} else if m[3] != "" { // 一个半小时
+		d += unit / 2
 	}
 	if d > 400*24*time.Hour {
 		return DateTime{}, problem("dialog.err.datetime.format")
@@ -191,6 +257,9 @@ func parseClock(s string) (h, mi, sec int, p *Problem) {
 	case "下午", "午后", "傍晚", "晚上", "夜里", "夜间", "晚":
 		if am {
 			return 0, 0, 0, bad
+		}
+		if h == 12 && period != "下午" && period != "午后" { // 晚上12点: midnight, the next day's 0:00
+			return 24, mi, sec, nil
 		}
 		pm = true
 	case "中午":
@@ -290,4 +359,4 @@ func checkPast(dt DateTime, now time.Time) (DateTime, *Problem) {
 }
 
 // timeFillers are variants and hedges dropped from a time before parsing.
-var timeFillers = strings.NewReplacer("点钟", "点", "時", "时", "号", "日", "左右", "", "前后", "", "大概", "", "大约", "", "about ", "", "around ", "")
+var timeFillers = strings.NewReplacer("点钟", "点", "点多", "点", "点几分", "点", "時", "时", "号", "日", "左右", "", "前后", "", "大概", "", "大约", "", "about ", "", "around ", "")

@@ -45,7 +45,25 @@ func TestParseDateTime(t *testing.T) {
 		{"11/19 23:59", at(2026, 11, 19, 23, 59), false},
 		{"11月20日 10点", at(2026, 11, 20, 10, 0), false},
 		{"11月19号下午3点", at(2026, 11, 19, 15, 0), false},
-		{"12-30 08:00", at(2025, 12, 30, 8, 0), false}, // no year: the most recent Dec 30
+		// As people say it.
+		{"昨晚8点", at(2026, 11, 19, 20, 0), false},
+		{"今早9点", at(2026, 11, 20, 9, 0), false},
+		{"昨天下午", at(2026, 11, 19, 0, 0), true}, // the day; no hour was given
+		{"昨晚", at(2026, 11, 19, 0, 0), true},
+		{"今天上午", at(2026, 11, 20, 0, 0), true},
+		{"19号晚上9点", at(2026, 11, 19, 21, 0), false},
+		{"25号", at(2026, 10, 25, 0, 0), true}, // no 25th yet this month: last month's
+		{"一个半小时前", at(2026, 11, 20, 13, 34), false},
+		{"周三", at(2026, 11, 18, 0, 0), true},
+		{"星期五下午3点", at(2026, 11, 20, 15, 0), false},
+		{"周日", at(2026, 11, 15, 0, 0), true},
+		{"上周五", at(2026, 11, 13, 0, 0), true},
+		{"上个礼拜一", at(2026, 11, 9, 0, 0), true},
+		{"两点", at(2026, 11, 20, 14, 0), false}, // in the afternoon, 2 o'clock is 14:00
+		{"今天3点多", at(2026, 11, 20, 15, 0), false},
+		{"今天4点", at(2026, 11, 20, 4, 0), false}, // 16:00 has not come yet
+		{"昨天晚上12点", at(2026, 11, 20, 0, 0), false}, // midnight
+		{"昨天2点", at(2026, 11, 19, 14, 0), false},
 		{"2026-11-20 10:00", at(2026, 11, 20, 10, 0), false},
 		{"2026/11/20 10:00:30", time.Date(2026, 11, 20, 10, 0, 30, 0, loc), false},
 		{"2026-11-20T10:00", at(2026, 11, 20, 10, 0), false},
@@ -84,6 +102,9 @@ func TestParseDateTime(t *testing.T) {
 		{"tomorrow 9:00", "dialog.err.datetime.future"},
 		{"后天", "dialog.err.datetime.future"},
 		{"2026-11-21", "dialog.err.datetime.future"},
+		{"11-26", "dialog.err.datetime.future"}, // this year's, days away: not last year's
+		{"12-30 08:00", "dialog.err.datetime.future"},
+		{"周", "dialog.err.datetime.format"},
 		{"2027-01-01 00:00", "dialog.err.datetime.future"},
 		{"2026-11-20T20:00:00+08:00", "dialog.err.datetime.future"},
 		{"今天25:00", "dialog.err.datetime.bad_time"},
@@ -105,6 +126,17 @@ func TestParseDateTime(t *testing.T) {
 				t.Fatalf("ParseDateTime(%q): %v, want %s", tc.in, p, tc.key)
 			}
 		})
+	}
+}
+
+// TestParseDateTimeLastYear: a day without a year that is months away is
+// last year's.
+func TestParseDateTimeLastYear(t *testing.T) {
+	loc := shanghai()
+	now := time.Date(2027, 1, 5, 10, 0, 0, 0, loc)
+	got, p := ParseDateTime("12-30 08:00", now, loc)
+	if p != nil || !got.Time.Equal(time.Date(2026, 12, 30, 8, 0, 0, 0, loc)) {
+		t.Fatalf("12-30 08:00 in January = %v, %v; want last December", got.Time, p)
 	}
 }
 
