@@ -238,3 +238,20 @@ func (h *harness) tickets() []*backend.Ticket {
 	}
 	return page.Tickets
 }
+
+// fileTicket files a ticket of severity sev for the reporter, as the
+// backend would from any channel.
+func (h *harness) fileTicket(sev backend.Severity) *backend.Ticket {
+	h.t.Helper()
+	ctx := context.Background()
+	p, err := h.ch.reporter(ctx, reporter)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	tk, err := h.svc.CreateTicket(ctx, p, backend.NewTicket{Prefix: "FB", Summary: "放心房上线后在前台不显示", CategoryPath: []string{"产品线问题"},
+		OccurredAt: time.Now().Add(-time.Hour), Region: "北京", Severity: sev, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: Platform})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tk
+}

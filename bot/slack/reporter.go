@@ -270,7 +270,9 @@ func (c *Channel) statusText(ctx context.Context, p *backend.Person, number stri
 	})
 }
 
-// latest is the newest progress on a ticket, as a notice text.
+// latest is the newest progress on a ticket that p may read, as a notice
+// text. events come from Service.Thread; a non-public event is skipped for
+// the reporter all the same.
 func (c *Channel) latest(ctx context.Context, p *backend.Person, t *backend.Ticket, events []*backend.Event) string {
 	loc := botkit.Locale(p)
 	audience := backend.AudienceReporter
@@ -278,7 +280,11 @@ func (c *Channel) latest(ctx context.Context, p *backend.Person, t *backend.Tick
 		audience = backend.AudienceAssignee
 	}
 	for i := len(events) - 1; i >= 0; i-- {
-		if e := events[i]; e.Kind != backend.EventNotificationSent && e.Kind != backend.EventCreated {
+		e := events[i]
+		if !e.Public && audience == backend.AudienceReporter {
+			continue
+		}
+		if e.Kind != backend.EventNotificationSent && e.Kind != backend.EventCreated {
 			return c.render.Notice(ctx, notify.Message{Outbox: &backend.OutboxMessage{Audience: audience}, Ticket: t, Event: e, Recipient: p})
 		}
 	}
@@ -410,8 +416,10 @@ func (c *Channel) publishHome(ctx context.Context, user string) {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(c.T(loc, "slack.home.none", nil)), nil, nil))
 	}
 	for _, t := range ts {
-		events, err := c.store.Events(ctx, t.ID)
+		// The events p may read: a reporter never sees a staff-only note.
+		_, events, err := c.svc.Thread(ctx, p, t.Number)
 		if err != nil {
+			c.log.Warn("slack: app home", "user", user, "ticket", t.Number, "err", err)
 			continue
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn(c.T(loc, "slack.home.ticket", map[string]any{
