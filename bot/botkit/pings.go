@@ -23,6 +23,12 @@ func IsPingKind(kind string) bool {
 	return ok
 }
 
+// IsPingMessage says whether a chat message kind is a ping's, open or
+// closed.
+func IsPingMessage(kind string) bool {
+	return IsPingKind(kind) || strings.HasPrefix(kind, "ping-closed:")
+}
+
 // pingEvent is the event an open ping's kind names.
 func pingEvent(kind string) (int64, bool) {
 	rest, ok := strings.CutPrefix(kind, "ping:")

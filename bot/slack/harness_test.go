@@ -91,6 +91,18 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps)) *harness {
 // suggestions (sug may be nil).
 func newHarnessSuggesting(tb testing.TB, mode string, sug dialogs.Suggester, deps func(*Deps)) *harness {
 	tb.Helper()
+	return startHarness(tb, mode, sug, nil, deps)
+}
+
+// newHarnessConfig is newHarness with a last word on the channel's Config.
+func newHarnessConfig(tb testing.TB, mode string, cfg func(*Config)) *harness {
+	tb.Helper()
+	return startHarness(tb, mode, nil, cfg, nil)
+}
+
+// startHarness starts the channel; sug, config and deps may be nil.
+func startHarness(tb testing.TB, mode string, sug dialogs.Suggester, config func(*Config), deps func(*Deps)) *harness {
+	tb.Helper()
 	h := &harness{t: tb, mode: mode, done: make(chan struct{})}
 	h.store = openStore(tb)
 	rdb := redistest.Client(tb)
@@ -123,6 +135,9 @@ func newHarnessSuggesting(tb testing.TB, mode string, sug dialogs.Suggester, dep
 		cfg.AppToken = "xapp-test"
 	} else {
 		cfg.SigningSecret = secret
+	}
+	if config != nil {
+		config(&cfg)
 	}
 	d := Deps{Service: h.svc, Engine: engine, Catalog: cat, Files: h.files,
 		Dedup: RedisDeduper{Client: rdb, Prefix: prefix + "event:"}, Logger: testLogger()}

@@ -62,7 +62,7 @@ func (c *Channel) T(loc, key string, data map[string]any) string { return c.cat.
 func (c *Channel) onDM(ctx context.Context, m inMessage) {
 	if m.thread != "" {
 		if cm, err := c.store.ChatMessage(ctx, Platform, m.channel, m.thread); err == nil {
-			c.onTicketReply(ctx, m, cm.TicketID, false)
+			c.onDMThreadReply(ctx, m, cm)
 			return
 		}
 	}
@@ -111,6 +111,40 @@ func (c *Channel) onDM(ctx context.Context, m inMessage) {
 		return
 	}
 	c.dialog(ctx, m.channel, key, dialogs.Input{Text: m.text})
+}
+
+// onDMThreadReply takes a message in the thread of a bot message in a DM.
+// The ticket's reporter replying under their notices adds to the ticket.
+// Staff replying under an assignee's notice follow the card thread's
+// rules: a reply to the reporter, or with "//" an internal note. Under an
+// escalation ping or a reminder (a digest, the P4 batch, an SLA notice)
+// nothing is recorded or sent: the writer is told where to act instead.
+func (c *Channel) onDMThreadReply(ctx context.Context, m inMessage, cm *backend.ChatMessage) {
+	p, err := c.store.PersonByAccount(ctx, Platform, m.user)
+	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+		c.post(ctx, m.channel, c.errorText(c.cfg.TriageLocale, err), nil, m.thread)
+		return
+	} else if err != nil {
+		p = nil // nobody we know: refused below, unless it is a reminder
+	}
+	t, terr := c.store.TicketByID(ctx, cm.TicketID)
+	if terr != nil {
+		c.post(ctx, m.channel, c.errorText(c.cfg.TriageLocale, terr), nil, m.thread)
+		return
+	}
+	switch {
+	case cm.Kind != kindDM && cm.Kind != kindNotice:
+		loc := c.cfg.TriageLocale
+		if p != nil {
+			loc = botkit.Locale(p)
+		}
+		c.post(ctx, m.channel, c.T(loc, "slack.reply.reminder", map[string]any{"Number": t.Number}), nil, m.thread)
+	case p != nil && p.ID == t.ReporterID:
+		c.onTicketReply(ctx, m, t.ID, false)
+	default:
+		// Anyone but the reporter is staff here, or is refused.
+		c.onTicketReply(ctx, m, t.ID, true)
+	}
 }
 
 // dialog passes one input to the dialog engine and posts its replies.

@@ -15,6 +15,10 @@ const (
 	kindCard   = "card"   // the triage card; its thread is the ticket's staff thread
 	kindDM     = "dm"     // the first notice in a reporter's DM; its thread is the ticket's reporter thread
 	kindNotice = "notice" // any other notice
+	// kindReminder is a notice to a named person that is not an
+	// escalation ping (seed 004's notices, the daily digest, the weekly P4
+	// batch): nothing to reply to.
+	kindReminder = "reminder"
 )
 
 // cardBlocks is the triage card: the ticket (contacts masked) and, while
