@@ -25,7 +25,9 @@ var permanent = map[string]bool{
 
 // Send implements notify.Sender. A new ticket becomes a card in the triage
 // channel; other triage and assignee messages go into the card's thread
-// (the assignee is mentioned), or to the assignee's DM without a card. A
+// (the assignee is mentioned), or to the assignee's DM without a card.
+// Messages to a named person (escalation pings, seed 004's notices,
+// digests, the P4 batch) go to their DM. A
 // reporter's follow-up is posted there once: by its triage row, which
 // mentions a Slack assignee, while the assignee's own row is skipped. A
 // reporter's notices go into one thread per ticket in their DM, the
@@ -85,6 +87,10 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			// A ping goes to the person's DM, with its buttons.
 			kind = botkit.PingKind(e.ID)
 			blocks = c.pingBlocks(loc, text, e.Data.Clock, t.Number)
+		} else if m.Outbox.Audience == backend.AudiencePerson {
+			// Seed 004's notices, the daily digest and the weekly P4 batch
+			// are the person's own: their DM, not the card's thread.
+			kind = kindReminder
 		} else if card := c.cardOf(ctx, t.ID); card != "" && backend.IsReporterFollowUp(t, e) {
 			// The triage row puts it into the card's thread, mentioning them.
 			c.log.Debug("slack: follow-up is in the card's thread", "outbox", m.Outbox.ID, "ticket", t.Number)
