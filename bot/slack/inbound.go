@@ -59,7 +59,7 @@ func (c *Channel) onEventPayload(ctx context.Context, raw []byte, retry int) {
 		if e.Subtype != "" && e.Subtype != "file_share" && e.Subtype != "thread_broadcast" {
 			return
 		}
-		m := inMessage{user: e.User, channel: e.Channel, text: strings.TrimSpace(e.Text), ts: e.TS, thread: e.ThreadTS, files: e.Files}
+		m := inMessage{user: e.User, channel: e.Channel, text: strings.TrimSpace(unformat(e.Text)), ts: e.TS, thread: e.ThreadTS, files: e.Files}
 		if m.thread == m.ts {
 			m.thread = ""
 		}
@@ -77,10 +77,50 @@ func (c *Channel) onEventPayload(ctx context.Context, raw []byte, retry int) {
 }
 
 // inMessage is a message someone wrote to the bot or in the triage channel.
+// Its text is as typed (unformat).
 type inMessage struct {
 	user, channel, text, ts, thread string
 	files                           []slack.File
 }
+
+// unformat undoes Slack's formatting of a typed message, so the dialog
+// checks and the ticket keep what the person typed: "<mailto:a@b.cn|a@b.cn>"
+// is the e-mail, "<https://x|label>" and "<https://x>" the URL, and
+// "&amp;", "&lt;", "&gt;" are decoded last. Mentions of users, channels
+// and groups ("<@U…>", "<#C…|name>", "<!here>") stay as they are.
+// Modal values are raw and need nothing.
+func unformat(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			break
+		}
+		b.WriteString(s[:i])
+		inner := s[i+1 : i+j]
+		switch {
+		case inner == "" || strings.ContainsAny(inner[:1], "@#!"):
+			b.WriteString(s[i : i+j+1])
+		default:
+			link, _, _ := strings.Cut(inner, "|")
+			b.WriteString(strings.TrimPrefix(link, "mailto:"))
+		}
+		s = s[i+j+1:]
+	}
+	b.WriteString(s)
+	return entityDecoder.Replace(b.String())
+}
+
+// entityDecoder decodes the three characters Slack escapes (one pass, so
+// "&amp;lt;" stays "&lt;").
+var entityDecoder = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 
 // onCommand answers /ticket at once and does the work after:
 // "/ticket" (or "/ticket <form>") opens the modal, "/ticket status

@@ -1,0 +1,108 @@
+package slack
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/slack/slacktest"
+)
+
+func TestUnformat(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"<mailto:zhang@example.com|zhang@example.com>", "zhang@example.com"},
+		{"邮箱 <mailto:zhang@example.com|zhang@example.com> 谢谢", "邮箱 zhang@example.com 谢谢"},
+		{"<https://example.com/a?x=1&amp;y=2|example.com/a?x=1&amp;y=2>", "https://example.com/a?x=1&y=2"},
+		{"见 <https://example.com/b|说明文档>", "见 https://example.com/b"},
+		{"<https://example.com/c>", "https://example.com/c"},
+		{"<tel:13800138000|13800138000>", "tel:13800138000"},
+		{"a &lt; b &amp;&amp; c &gt; d", "a < b && c > d"},
+		{"&amp;lt; stays an entity", "&lt; stays an entity"},
+		{"<@U123> 请看一下", "<@U123> 请看一下"},
+		{"<@U123|zhang> and <#C456|triage> <!here> <!subteam^S1|@ops>", "<@U123|zhang> and <#C456|triage> <!here> <!subteam^S1|@ops>"},
+		{"unclosed <https://example.com", "unclosed <https://example.com"},
+		{"<>", "<>"},
+	} {
+		if got := unformat(tc.in); got != tc.want {
+			t.Errorf("unformat(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestDMDialogTypedEmail: Slack delivers a typed e-mail as a mailto link;
+// the DM dialog takes the address the reporter typed.
+func TestDMDialogTypedEmail(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	fake := h.fake
+	dm := dmChannel(reporter)
+	wait := func(what string, parts ...string) slacktest.Message {
+		t.Helper()
+		return fake.WaitMessage(t, what, inChannel(dm, "", parts...))
+	}
+	fake.DM(t, reporter, "你好", "")
+	menu := fake.WaitMessage(t, "a start button", func(m slacktest.Message) bool {
+		for _, v := range m.Buttons() {
+			if v == "start:feedback" {
+				return true
+			}
+		}
+		return false
+	})
+	var startID string
+	for id, v := range menu.Buttons() {
+		if v == "start:feedback" {
+			startID = id
+		}
+	}
+	fake.Press(t, reporter, menu, startID, "start:feedback", "")
+	wait("the first question", "1/10")
+	for _, step := range []struct{ say, next string }{
+		{"放心房上线后在前台不显示，已经两个小时了", "2/10"},
+		{"跳过", "3/10"},
+		{"2", "具体"},
+		{"2", "4/10"},
+		{"现在", "5/10"},
+		{"1", "6/10"},
+		{"3", "7/10"},
+		{"跳过", "8/10"},
+		{"跳过", "9/10"},
+		{"跳过", "10/10"},
+	} {
+		fake.DM(t, reporter, step.say, "")
+		wait("question "+step.next, step.next)
+	}
+	before := len(fake.Messages())
+	fake.DM(t, reporter, "<mailto:zhang@example.com|zhang@example.com>", "")
+	poll(t, "an answer", func() bool { return len(fake.Messages()) > before })
+	time.Sleep(300 * time.Millisecond)
+	for _, m := range fake.Messages()[before:] {
+		if !strings.Contains(m.Text, "请核对") {
+			t.Errorf("the typed e-mail was refused: %q", m.Text)
+		} else if !strings.Contains(m.Text, "zhang@example.com") || strings.Contains(m.Text, "mailto") {
+			t.Errorf("the summary does not show the e-mail as typed: %q", m.Text)
+		}
+	}
+}
+
+// TestThreadReplyUnformatted: a reporter's reply in their ticket thread is
+// kept as typed, links and escaped characters undone.
+func TestThreadReplyUnformatted(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	tk := h.fileTicket(backend.P3)
+	root := h.fake.WaitMessage(t, "the reporter's thread", inChannel(dmChannel(reporter), "", tk.Number))
+	h.remembered(dmChannel(reporter), root.TS)
+	h.fake.DM(t, reporter, "见 <https://example.com/a?x=1&amp;y=2|example.com/a?x=1&amp;y=2> 且 a &lt; b", root.TS)
+	var got string
+	poll(t, "the comment", func() bool {
+		for _, e := range h.comments(tk.Number) {
+			got = e.Body
+			return true
+		}
+		return false
+	})
+	if want := "见 https://example.com/a?x=1&y=2 且 a < b"; got != want {
+		t.Fatalf("comment %q, want %q", got, want)
+	}
+}
