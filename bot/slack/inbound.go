@@ -273,9 +273,10 @@ func (c *Channel) submitTicket(ctx context.Context, cb slack.InteractionCallback
 }
 
 // fileWaiting files (run) while the modal waits: a failure (a file that
-// cannot be downloaded, the database away) is answered with onProblem and
-// the modal stays open with everything in it. Past SubmitWait the modal
-// closes and filing goes on; a late failure is told in the DM.
+// cannot be downloaded, the database away, an action the ticket refuses)
+// is answered with onProblem and the modal stays open with everything in
+// it. Past SubmitWait the modal closes and run goes on; a late failure is
+// told in the DM.
 func (c *Channel) fileWaiting(ctx context.Context, user string, run func(context.Context) modalProblem, onProblem func(modalProblem) any) any {
 	done := make(chan modalProblem, 1)
 	go func() {

@@ -49,7 +49,13 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 	if t.AssigneeID == 0 {
 		els = append(els, btn("claim"))
 	}
-	els = append(els, btn("ask"), btn("return"), btn("resolve"))
+	// Only the actions the ticket's status allows: a returned ticket
+	// cannot be resolved or asked about.
+	for _, to := range []backend.Status{backend.StatusWaitingReporter, backend.StatusReturned, backend.StatusResolved} {
+		if t.Status.CanTransition(to) {
+			els = append(els, btn(textActions[to]))
+		}
+	}
 	var statuses []*slack.OptionBlockObject
 	for _, s := range t.Status.Next() {
 		statuses = append(statuses, slack.NewOptionBlockObject(string(s)+" "+t.Number, plainN(c.render.Status(loc, s), maxOption), nil))
@@ -173,31 +179,36 @@ func (c *Channel) openActionModal(ctx context.Context, trigger, user, action, nu
 	}
 }
 
-// submitAction takes the text of a return, ask or resolve modal. An
-// empty text is refused on the field; the action runs after.
-func (c *Channel) submitAction(_ context.Context, cb slack.InteractionCallback) any {
+// submitAction takes the text of a return, ask or resolve modal and runs
+// the action while the modal waits (up to SubmitWait of Slack's 3 s): an
+// empty text, someone who may not act or an action the ticket refuses
+// (its status moved on) is shown on the text, and Slack keeps what was
+// typed. Past SubmitWait the modal closes; a late failure is told in the
+// DM.
+func (c *Channel) submitAction(ctx context.Context, cb slack.InteractionCallback) any {
 	parts := strings.SplitN(cb.View.PrivateMetadata, metaSep, 3)
 	if len(parts) != 3 {
 		return nil
 	}
 	action, number, channel := parts[0], parts[1], parts[2]
+	loc := c.cfg.TriageLocale
 	text := ""
 	if cb.View.State != nil {
 		text = strings.TrimSpace(cb.View.State.Values["text"][actValue].Value)
 	}
 	if text == "" {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{"text": c.T(c.cfg.TriageLocale, "slack.comment.empty", nil)})
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{"text": c.T(loc, "slack.comment.empty", nil)})
 	}
 	user := cb.User.ID
-	c.later(number+channel, func(ctx context.Context) {
-		p := c.staff(ctx, user, channel)
-		if p == nil {
-			return
+	return c.fileWaiting(ctx, user, func(ctx context.Context) modalProblem {
+		p, err := c.store.PersonByAccount(ctx, Platform, user)
+		if err != nil || !p.Handles() {
+			if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+				c.log.Warn("slack: looking up who submitted", "err", err)
+			}
+			return modalProblem{block: "text", text: c.T(loc, "slack.triage.not_allowed", nil)}
 		}
-		var (
-			t   *backend.Ticket
-			err error
-		)
+		var t *backend.Ticket
 		switch action {
 		case "return":
 			t, err = c.svc.Return(ctx, p, number, text)
@@ -206,15 +217,16 @@ func (c *Channel) submitAction(_ context.Context, cb slack.InteractionCallback) 
 		case "resolve":
 			t, err = c.svc.Resolve(ctx, p, number, text)
 		default:
-			return
+			return modalProblem{}
 		}
 		if err != nil {
-			c.ephemeral(ctx, channel, user, c.errorText(c.cfg.TriageLocale, err))
-			return
+			return modalProblem{block: "text", text: c.errorText(loc, err)}
 		}
-		c.refreshCard(ctx, t)
+		c.later(number+channel, func(ctx context.Context) { c.refreshCard(ctx, t) })
+		return modalProblem{}
+	}, func(p modalProblem) any {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{p.block: clip(p.text, 1000)})
 	})
-	return slack.NewClearViewSubmissionResponse()
 }
 
 // onRating records the reporter's satisfaction from the buttons under a

@@ -1,0 +1,62 @@
+package slack
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/slack/slacktest"
+)
+
+// TestActionModalKeepsTextWhenRefused: a Resolve modal opened from a card
+// whose ticket was returned meanwhile is refused on its text field, and
+// Slack keeps the typed solution; the refreshed card no longer offers
+// actions the returned ticket cannot take.
+func TestActionModalKeepsTextWhenRefused(t *testing.T) {
+	h := newHarness(t, ModeHTTP)
+	staff := h.linkStaff(helper)
+	tk := h.fileTicket(backend.P3)
+	card := h.fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+	if _, ok := card.Buttons()["tk:resolve"]; !ok {
+		t.Fatalf("no Resolve on a new ticket's card: %v", card.Buttons())
+	}
+	// The card as the assistant still sees it, and the ticket returned
+	// elsewhere.
+	h.fake.Press(t, helper, card, "tk:resolve", tk.Number, "")
+	av := h.fake.WaitView(t, helper, func(v *slacktest.View) bool { return v.CallbackID() == cbAct })
+	if _, err := h.svc.Return(context.Background(), staff, tk.Number, "不归我们管"); err != nil {
+		t.Fatal(err)
+	}
+	action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: "很长的解决方案……第一步……第二步……"}}})
+	if action != "errors" || errs["text"] == "" {
+		t.Fatalf("modal answered %q %v: the typed solution is lost", action, errs)
+	}
+	if tk, err := h.store.Ticket(context.Background(), tk.Number); err != nil || tk.Status != backend.StatusReturned {
+		t.Fatalf("ticket after the refused resolve: %+v, %v", tk, err)
+	}
+
+	poll(t, "the card updated", func() bool { m, _ := h.fake.Message(triage, card.TS); return m.Updates > 0 })
+	m, _ := h.fake.Message(triage, card.TS)
+	for _, a := range []string{"tk:ask", "tk:return", "tk:resolve"} {
+		if _, ok := m.Buttons()[a]; ok {
+			t.Errorf("a returned ticket's card offers %s: %v", a, m.Buttons())
+		}
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		tk := h.fileTicket(backend.P3)
+		card := h.fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+		h.fake.Press(t, helper, card, "tk:ask", tk.Number, "")
+		av := h.fake.WaitView(t, helper, func(v *slacktest.View) bool {
+			return v.CallbackID() == cbAct && strings.Contains(v.Metadata(), tk.Number)
+		})
+		if action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: "请提供房源编号"}}}); action == "errors" {
+			t.Fatalf("the question was refused: %v", errs)
+		}
+		got, err := h.store.Ticket(context.Background(), tk.Number)
+		if err != nil || got.Status != backend.StatusWaitingReporter {
+			t.Fatalf("ticket after Ask: %+v, %v", got, err)
+		}
+	})
+}
