@@ -18,6 +18,11 @@ import (
 // A card can be on its way while the ticket changes: the change then finds
 // no card to edit. Posted, called once the new card is saved, reads the
 // ticket again and brings the card up to date, so no change is lost.
+//
+// An edit the chat refused (a rate limit, a network error) is reported
+// with Failed: the version no longer counts as shown, and the cards are
+// edited again a little later, so they do not stay stale until the next
+// change.
 type Cards struct {
 	Store    ChatStore
 	Platform string
@@ -27,9 +32,14 @@ type Cards struct {
 	Edit func(ctx context.Context, card *backend.ChatMessage, t *backend.Ticket)
 	// Off makes Changed do nothing (no triage chat configured).
 	Off bool
+	// RetryWait is the wait before editing again after a failed edit that
+	// names none, doubled for each further failure of the same version;
+	// default 2 s.
+	RetryWait time.Duration
 
-	mu   sync.Mutex
-	seen map[int64]int64 // ticket id → version last shown on its cards
+	mu     sync.Mutex
+	seen   map[int64]int64   // ticket id → version last shown on its cards
+	failed map[int64]failure // ticket id → the version whose edit failed
 	// editing serialises the edits of a ticket's cards (striped by ticket
 	// id), so that an older version's edit cannot land after a newer one's.
 	editing [64]sync.Mutex
@@ -112,19 +122,68 @@ func (c *Cards) Posted(ctx context.Context, t *backend.Ticket) {
 	}
 }
 
+// failure is how often the edit of one version of a ticket failed.
+type failure struct {
+	version int64
+	n       int
+}
+
+// cardRetries is how often one version's edit is tried again after it
+// failed; then only the next change edits the cards.
+const cardRetries = 5
+
+// Failed tells that an edit showing t did not land: t no longer counts as
+// shown, and the cards are edited again after wait (0: after RetryWait,
+// doubled for each failure of this version), at most cardRetries times.
+// Call it from Edit.
+func (c *Cards) Failed(t *backend.Ticket, wait time.Duration) {
+	c.mu.Lock()
+	seen := c.seenLocked()
+	if seen[t.ID] == t.Version {
+		seen[t.ID] = t.Version - 1
+	}
+	if c.failed == nil || len(c.failed) > cardsRemembered {
+		c.failed = map[int64]failure{}
+	}
+	f := c.failed[t.ID]
+	if f.version != t.Version {
+		f = failure{version: t.Version}
+	}
+	f.n++
+	c.failed[t.ID] = f
+	c.mu.Unlock()
+	if f.n > cardRetries {
+		c.Log.Warn("triage card left stale after failed edits", "platform", c.Platform, "ticket", t.Number, "tries", f.n)
+		return
+	}
+	if wait <= 0 {
+		wait = c.RetryWait
+		if wait <= 0 {
+			wait = 2 * time.Second
+		}
+		wait <<= f.n - 1
+	}
+	c.Log.Debug("triage card edit failed, trying again", "platform", c.Platform, "ticket", t.Number, "wait", wait)
+	time.AfterFunc(wait, func() { c.catchUp(t.ID) })
+}
+
+// catchUp edits the ticket's cards if they do not show its current
+// version.
+func (c *Cards) catchUp(ticketID int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Read it again: the change may have been overtaken.
+	cur, err := c.Store.TicketByID(ctx, ticketID)
+	if err == nil && !c.shown(cur) {
+		c.Refresh(ctx, cur)
+	}
+}
+
 // Changed refreshes the cards after a change made elsewhere. Wire it into
 // backend.ServiceConfig.Changed (through the channel); it does not block.
 func (c *Cards) Changed(t *backend.Ticket) {
 	if c.Off || t.Version <= 1 || c.shown(t) {
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		// Read it again: the change may have been overtaken.
-		cur, err := c.Store.TicketByID(ctx, t.ID)
-		if err == nil && !c.shown(cur) {
-			c.Refresh(ctx, cur)
-		}
-	}()
+	go c.catchUp(t.ID)
 }

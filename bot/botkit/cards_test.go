@@ -165,3 +165,94 @@ func TestCardsEditInOrder(t *testing.T) {
 		t.Fatalf("edits landed as versions %v, want [2 3]", edits)
 	}
 }
+
+// TestCardsRetryFailedEdit: an edit the chat refused does not count as
+// shown: the cards are edited again after the wait, and the next change
+// edits them in too; a version whose edits keep failing is given up after
+// cardRetries tries.
+func TestCardsRetryFailedEdit(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := backend.NewService(store, backend.ServiceConfig{})
+	rep := &backend.Person{Name: "王代理", Roles: []backend.Role{backend.RoleReporter}}
+	if err := store.CreatePerson(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := svc.CreateTicket(ctx, rep, backend.NewTicket{Prefix: "FB", Summary: "放心房上线后在前台不显示",
+		CategoryPath: []string{"产品线问题", "房产放心房"}, OccurredAt: time.Now().Add(-time.Hour), Region: "北京",
+		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SaveChatMessage(ctx, &backend.ChatMessage{Platform: "test", ChatID: "triage", MessageID: "m1", TicketID: tk.ID, Kind: "card"}); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu       sync.Mutex
+		tries    []int64 // versions tried, in order
+		failures = 1     // edits to refuse
+	)
+	var cards *Cards
+	cards = &Cards{Store: store, Platform: "test", Kind: "card", Log: slog.New(slog.DiscardHandler), RetryWait: time.Millisecond,
+		Edit: func(_ context.Context, _ *backend.ChatMessage, cur *backend.Ticket) {
+			mu.Lock()
+			tries = append(tries, cur.Version)
+			fail := failures > 0
+			failures--
+			mu.Unlock()
+			if fail {
+				cards.Failed(cur, 10*time.Millisecond)
+			}
+		}}
+	tried := func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(tries)
+	}
+	wait := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s: tried %v", what, tried())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	cards.Posted(ctx, tk)
+	v2, err := svc.Comment(ctx, rep, tk.Number, "补充：北京朝阳区", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		cards.Refresh(ctx, v2)
+		wait("the edit tried again", func() bool { return slices.Equal(tried(), []int64{v2.Version, v2.Version}) })
+		if !cards.shown(v2) {
+			t.Fatal("the edit landed but the version does not count as shown")
+		}
+		time.Sleep(50 * time.Millisecond)
+		if got := tried(); len(got) != 2 {
+			t.Fatalf("tried %v after the edit landed", got)
+		}
+	})
+
+	t.Run("ErrGivesUp", func(t *testing.T) {
+		mu.Lock()
+		tries, failures = nil, 100
+		mu.Unlock()
+		v3, err := svc.Comment(ctx, rep, tk.Number, "补充：订单号 ORD-1", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards.Refresh(ctx, v3)
+		wait("the tries", func() bool { return len(tried()) == 1+cardRetries })
+		time.Sleep(100 * time.Millisecond)
+		if got := tried(); len(got) != 1+cardRetries {
+			t.Fatalf("tried %d times, want %d", len(got), 1+cardRetries)
+		}
+		if cards.shown(v3) {
+			t.Fatal("a version whose edits all failed counts as shown")
+		}
+	})
+}

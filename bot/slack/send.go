@@ -50,8 +50,9 @@ func (c *Channel) retry(ctx context.Context, fn func() error) error {
 	return err
 }
 
-// update replaces a message's text and blocks (chat.update).
-func (c *Channel) update(ctx context.Context, channel, ts, text string, blocks []slack.Block) {
+// update replaces a message's text and blocks (chat.update). A failure
+// is logged and returned.
+func (c *Channel) update(ctx context.Context, channel, ts, text string, blocks []slack.Block) error {
 	opts := []slack.MsgOption{slack.MsgOptionText(clip(text, 3900), false), slack.MsgOptionBlocks(blocks...)}
 	err := c.retry(ctx, func() error {
 		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts, opts...)
@@ -60,6 +61,7 @@ func (c *Channel) update(ctx context.Context, channel, ts, text string, blocks [
 	if err != nil {
 		c.log.Warn("slack: update failed", "channel", channel, "ts", ts, "err", err)
 	}
+	return err
 }
 
 // ephemeral shows text to one user in a channel.

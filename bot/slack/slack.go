@@ -124,10 +124,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 			c.update(ctx, cm.ChatID, cm.MessageID, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
 		}}
 	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Off: cfg.TriageChannel == "",
-		Edit: func(ctx context.Context, cm *backend.ChatMessage, t *backend.Ticket) {
-			text, blocks := c.cardBlocks(ctx, t)
-			c.update(ctx, cm.ChatID, cm.MessageID, text, blocks)
-		}}
+		Edit: c.editCard}
 	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(c.http)}
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -254,6 +255,33 @@ func (c *Channel) ratingBlocks(loc, text, number string) []slack.Block {
 		els = append(els, slack.NewButtonBlockElement("rt:"+string(r), number, plainN(c.T(loc, "rating."+string(r), nil), 75)))
 	}
 	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil), slack.NewActionBlock("rt", els...)}
+}
+
+// editCard shows t on one triage card (chat.update). An edit that did not
+// land for a reason that can pass (a rate limit, the network) is tried
+// again: after Slack's Retry-After, or a backoff.
+func (c *Channel) editCard(ctx context.Context, cm *backend.ChatMessage, t *backend.Ticket) {
+	text, blocks := c.cardBlocks(ctx, t)
+	err := c.update(ctx, cm.ChatID, cm.MessageID, text, blocks)
+	var rl *slack.RateLimitedError
+	switch {
+	case err == nil:
+	case errors.As(err, &rl):
+		c.cards.Failed(t, rl.RetryAfter)
+	case !uneditable(err):
+		c.cards.Failed(t, 0)
+	}
+}
+
+// uneditable says whether Slack refused an edit for good: the message or
+// channel is gone, or the token may not edit it.
+func uneditable(err error) bool {
+	code := err.Error()
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		code = se.Err
+	}
+	return permanent[code] || code == "message_not_found" || code == "cant_update_message"
 }
 
 // refreshCard updates every triage card of t in place (chat.update).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/bot/slack/slacktest"
@@ -59,4 +60,27 @@ func TestActionModalKeepsTextWhenRefused(t *testing.T) {
 			t.Fatalf("ticket after Ask: %+v, %v", got, err)
 		}
 	})
+}
+
+// TestCardCatchesUpAfterRateLimit: a card edit refused with a 429 longer
+// than MaxWait is made again after Slack's Retry-After; the card does not
+// stay stale until the next change.
+func TestCardCatchesUpAfterRateLimit(t *testing.T) {
+	h := newHarnessConfig(t, ModeSocket, func(c *Config) { c.MaxWait = 500 * time.Millisecond })
+	h.linkStaff(helper)
+	tk := h.fileTicket(backend.P3)
+	card := h.fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+	h.remembered(triage, card.TS)
+	// The button's edit and the change's catching up are both refused.
+	h.fake.RateLimit("chat.update", 2, 2*time.Second)
+	h.fake.Press(t, helper, card, "tk:claim", tk.Number, "")
+	h.fake.WaitMessage(t, "the claim notice", inChannel(dmChannel(reporter), "*", tk.Number, "受理"))
+	poll(t, "the card without Claim", func() bool {
+		m, _ := h.fake.Message(triage, card.TS)
+		_, claim := m.Buttons()["tk:claim"]
+		return !claim && m.Updates > 0
+	})
+	if n := h.fake.Calls("chat.update"); n < 3 {
+		t.Errorf("chat.update called %d times, want the two 429s and a retry", n)
+	}
 }
