@@ -53,6 +53,8 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	case m.Outbox.Audience == backend.AudiencePerson && botkit.IsEscalationPing(m):
 		kind = botkit.PingKind(e.ID)
 		o.markup = c.pingKeyboard(loc, e.Data.Clock, t.Number)
+	case m.Outbox.Audience == backend.AudiencePerson && e.Kind == backend.EventEscalation:
+		kind = kindReminder
 	case m.Outbox.Audience == backend.AudienceAssignee && e.Kind == backend.EventAssigned && m.Recipient != nil &&
 		t.AssigneeID == m.Recipient.ID && t.Status.Open():
 		// Assigned by someone else: the full card, with its buttons.

@@ -25,15 +25,19 @@ const (
 	// edited as the ticket moves like the triage card.
 	kindPrivateCard = "card:private"
 	kindPrompt      = "prompt:" // + return | ask | resolve
+	// kindReminder is a message to one person that is not about talking
+	// to the reporter: a seed 004 notice, a digest, the P4 batch.
+	kindReminder = "reminder"
 )
 
 // target is the ticket a reply is about, and what the replied-to message
 // was. A reply to a message naming several tickets (a /my list) that does
 // not say which is about none of them: choices lists them.
 type target struct {
-	number  string
-	kind    string
-	choices []string
+	number     string
+	kind       string
+	reporterID int64 // of a remembered message's ticket
+	choices    []string
 }
 
 // replyTarget finds the ticket a message replies to: a remembered bot
@@ -47,7 +51,7 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 	cm, err := c.store.ChatMessage(ctx, Platform, itoa(m.Chat.ID), strconv.Itoa(r.ID))
 	if err == nil {
 		if t, err := c.store.TicketByID(ctx, cm.TicketID); err == nil {
-			return target{number: t.Number, kind: cm.Kind}, true
+			return target{number: t.Number, kind: cm.Kind, reporterID: t.ReporterID}, true
 		}
 	}
 	named := slices.Compact(slices.Sorted(slices.Values(numberRE.FindAllString(r.Text+"\n"+r.Caption, -1))))
@@ -136,6 +140,11 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 	text := strings.TrimSpace(m.Text)
 	if text == "" {
 		text = strings.TrimSpace(m.Caption)
+	}
+	if (tg.kind == kindReminder || botkit.IsPingMessage(tg.kind)) && p.ID != tg.reporterID {
+		// A manager answering a ping is not talking to the reporter.
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.reminder", map[string]any{"Number": tg.number}), replyTo: m.ID})
+		return
 	}
 	if action, ok := strings.CutPrefix(tg.kind, kindPrompt); ok {
 		if !p.Handles() {
