@@ -244,8 +244,9 @@ func (s *Service) Tickets(ctx context.Context, actor *Person, f TicketFilter) (*
 
 // Comment adds a reply to the thread. A reporter's comment is always public
 // and goes to the triage chats and to the assignee, if any; when the
-// ticket was waiting for the reporter it moves back to in progress. A staff
-// comment goes to the reporter when public and stays internal otherwise.
+// ticket was waiting for the reporter it goes back to the status it had
+// before the question (see resumeStatus). A staff comment goes to the
+// reporter when public and stays internal otherwise.
 func (s *Service) Comment(ctx context.Context, actor *Person, number, body string, public bool) (*Ticket, error) {
 	body = strings.TrimSpace(body)
 	if body == "" || utf8.RuneCountInString(body) > 10000 {
@@ -262,10 +263,11 @@ func (s *Service) Comment(ctx context.Context, actor *Person, number, body strin
 			ev := &Event{Kind: EventComment, ActorID: actor.ID, At: now, Public: true, Body: body}
 			changes := []Change{{Event: ev, Notify: s.staffAudience(t)}}
 			if t.Status == StatusWaitingReporter {
-				back := StatusInProgress
-				if t.AssigneeID == 0 {
-					back = StatusAssigned
+				events, err := s.store.Events(ctx, t.ID)
+				if err != nil {
+					return nil, err
 				}
+				back := resumeStatus(statusBeforeWaiting(events), t.AssigneeID != 0)
 				changes = append(changes, statusChange(t, actor, now, back, "", false))
 			}
 			return changes, nil
@@ -277,6 +279,38 @@ func (s *Service) Comment(ctx context.Context, actor *Person, number, body strin
 		}
 		return []Change{{Event: ev, Notify: notify}}, nil
 	})
+}
+
+// statusBeforeWaiting returns the status a ticket had when it last moved
+// to waiting_reporter, from its thread; "" when the thread does not say.
+func statusBeforeWaiting(events []*Event) Status {
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if e.Kind == EventStatusChanged && e.Data.To == StatusWaitingReporter {
+			return e.Data.From
+		}
+	}
+	return ""
+}
+
+// resumeStatus is where a ticket waiting for its reporter goes when they
+// answer: back to the status it had before the question, as far as that
+// still fits whether someone holds it now. Nobody holds it: new (or
+// reopened, if it was), so its confirm clock runs again and the triage chat
+// can claim it. Someone claimed it while it waited: assigned. Before
+// unknown: new or, held, in progress.
+func resumeStatus(before Status, held bool) Status {
+	switch {
+	case !held && (before == StatusNew || before == StatusReopened):
+		return before
+	case !held:
+		return StatusNew
+	case before == StatusAssigned || before == StatusInProgress || before == StatusReopened:
+		return before
+	case before == StatusNew:
+		return StatusAssigned
+	}
+	return StatusInProgress
 }
 
 // staffAudience is who hears about a reporter's message (a follow-up: a

@@ -397,12 +397,12 @@ func TestService(t *testing.T) {
 			tk, err = f.svc.Ask(ctx, f.ann, n, "请提供提单号")
 			step("ask", tk, err, backend.StatusWaitingReporter)
 			tk, err = f.svc.Comment(ctx, f.alice, n, "提单号 TD-1234", false)
-			step("reporter answers", tk, err, backend.StatusInProgress)
+			step("reporter answers", tk, err, backend.StatusAssigned) // back to where it was
 			tk, err = f.svc.Comment(ctx, f.ann, n, "internal: checking with tech", false)
-			step("internal note", tk, err, backend.StatusInProgress)
+			step("internal note", tk, err, backend.StatusAssigned)
 			_, err = f.svc.Transition(ctx, f.ann, n, backend.StatusArchived, "")
 			wantCode(t, err, backend.ECONFLICT)
-			if !strings.Contains(err.Error(), "in_progress") || !strings.Contains(err.Error(), "archived") {
+			if !strings.Contains(err.Error(), "assigned") || !strings.Contains(err.Error(), "archived") {
 				t.Fatalf("illegal transition error does not name both statuses: %v", err)
 			}
 			_, err = f.svc.Transition(ctx, f.ann, n, "bogus", "")
@@ -448,6 +448,57 @@ func TestService(t *testing.T) {
 			want := "created assigned status_changed status_changed comment status_changed comment status_changed satisfaction status_changed"
 			if got := strings.Join(kinds, " "); got != want {
 				t.Fatalf("thread = %s\nwant     %s", got, want)
+			}
+		})
+
+		// The reporter's answer takes a ticket back to where it was before
+		// the question; an unclaimed one stays unclaimed (new), one claimed
+		// while it waited is assigned.
+		t.Run("AnswerReturnsToStatusBeforeQuestion", func(t *testing.T) {
+			for _, tc := range []struct {
+				name      string
+				before    func(f *fixture, n string) error
+				claimWait bool
+				want      backend.Status
+			}{
+				{name: "unclaimed", want: backend.StatusNew},
+				{name: "claimed", before: func(f *fixture, n string) error { _, err := f.svc.Claim(ctx, f.ann, n); return err }, want: backend.StatusAssigned},
+				{name: "in progress", before: func(f *fixture, n string) error {
+					if _, err := f.svc.Claim(ctx, f.ann, n); err != nil {
+						return err
+					}
+					_, err := f.svc.Transition(ctx, f.ann, n, backend.StatusInProgress, "")
+					return err
+				}, want: backend.StatusInProgress},
+				{name: "claimed while waiting", claimWait: true, want: backend.StatusAssigned},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					f := newFixture(t, newStore(t))
+					n := f.create(t, f.alice, nil).Number
+					if tc.before != nil {
+						if err := tc.before(f, n); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if _, err := f.svc.Ask(ctx, f.ann, n, "请提供截图"); err != nil {
+						t.Fatal(err)
+					}
+					if tc.claimWait {
+						if _, err := f.svc.Claim(ctx, f.amy, n); err != nil {
+							t.Fatal(err)
+						}
+					}
+					tk, err := f.svc.Comment(ctx, f.alice, n, "截图已补充", false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if tk.Status != tc.want {
+						t.Fatalf("after the answer: %s (assignee %d), want %s", tk.Status, tk.AssigneeID, tc.want)
+					}
+					if tk.Status == backend.StatusNew && tk.AssigneeID != 0 || tk.Status != backend.StatusNew && tk.AssigneeID == 0 {
+						t.Fatalf("status %s with assignee %d", tk.Status, tk.AssigneeID)
+					}
+				})
 			}
 		})
 

@@ -19,6 +19,9 @@ const (
 )
 
 // transitions is the table of legal status changes: from → allowed targets.
+// It lists the moves staff can pick. The reporter's answer to a question
+// also takes a waiting ticket back to where it was, which may be new or
+// reopened (Service.Comment, resumeStatus).
 var transitions = map[Status][]Status{
 	StatusNew:                 {StatusAssigned, StatusInProgress, StatusWaitingReporter, StatusResolved, StatusReturned},
 	StatusAssigned:            {StatusInProgress, StatusWaitingReporter, StatusPendingTest, StatusPendingConfirmation, StatusResolved, StatusReturned},

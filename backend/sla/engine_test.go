@@ -305,6 +305,40 @@ func TestEscalationP1Unclaimed(t *testing.T) {
 	}
 }
 
+// An assistant asks the reporter of a ticket nobody holds; the answer puts
+// it back to new, so its confirm clock, paused meanwhile, runs again with
+// the time it had left and the triage chat can still claim it.
+func TestAnswerOnUnclaimedTicketResumesConfirm(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P2, "功能问题")
+	f.now = at("2026-11-23 10:10")
+	tk, err := f.svc.Ask(f.ctx, f.assistant, tk.Number, "请提供订单截图")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	f.now = at("2026-11-23 10:40")
+	tk, err = f.svc.Comment(f.ctx, f.reporter, tk.Number, "截图已补充，订单号 ORD-1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	if tk.Status != backend.StatusNew || tk.AssigneeID != 0 {
+		t.Fatalf("after the answer: %s, assignee %d; want new and nobody", tk.Status, tk.AssigneeID)
+	}
+	cs, err := f.store.Clocks(f.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 business hours, 10 minutes used before the question.
+	if c := clockNamed(cs, "confirm"); c.State != backend.ClockRunning || !c.DueAt.Equal(at("2026-11-23 12:30")) {
+		t.Fatalf("confirm %s due %s, want running, due 12:30", c.State, c.DueAt.In(cst))
+	}
+	if _, err := f.svc.Claim(f.ctx, f.assistant, tk.Number); err != nil {
+		t.Fatalf("claim after the answer: %v", err)
+	}
+}
+
 // Claiming stops the confirm clock: its timers do nothing. Raising the
 // severity re-plans and arms new timers.
 func TestEscalationClaimAndReplan(t *testing.T) {

@@ -85,11 +85,12 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatalf("after ask: %s", s)
 			}
 
-			// The reporter answers by replying: a comment, the ticket moves on.
+			// The reporter answers by replying: a comment, the ticket goes
+			// back to where it was before the question.
 			h.deliver(h.tg.Reply(alice, ask, "帖子链接 https://example.com/p/1，刷新后仍不显示"))
 			rep.next("已补充到工单")
 			h.follow(bob.ID).next("追问", "刷新后仍不显示")
-			if s := h.status(number); s != backend.StatusInProgress {
+			if s := h.status(number); s != backend.StatusAssigned {
 				t.Fatalf("after the reporter's answer: %s", s)
 			}
 
