@@ -196,14 +196,21 @@ func (p *Planner) rebudget(c *backend.Clock, sev backend.Severity, b Budget) {
 	c.Severity, c.Budget, c.Unit = sev, b.D, string(b.Unit)
 }
 
-// schedule sets WarnAt and DueAt of a running clock from its budget, and
-// forgets an earlier breach when the new deadline is later.
+// schedule sets WarnAt and DueAt of a running clock from its budget (now
+// is c.RunningSince). A new deadline later than now forgets an earlier
+// breach with its escalation steps and acknowledgement, so the new one
+// warns and escalates afresh; a warning still ahead is given again.
 func (p *Planner) schedule(c *backend.Clock) {
+	now := c.RunningSince
 	left := c.Budget - c.Used
-	c.DueAt = p.add(c.Unit, c.RunningSince, max(left, 0))
+	c.DueAt = p.add(c.Unit, now, max(left, 0))
 	warn := time.Duration(float64(c.Budget)*p.Policy.WarnAt) - c.Used
-	c.WarnAt = p.add(c.Unit, c.RunningSince, max(warn, 0))
-	if c.Breached() && c.DueAt.After(c.RunningSince) {
+	c.WarnAt = p.add(c.Unit, now, max(warn, 0))
+	if c.Breached() && c.DueAt.After(now) {
 		c.BreachedAt, c.Step = time.Time{}, 0
+		c.AckedAt, c.AckedBy = time.Time{}, 0
+	}
+	if c.WarnAt.After(now) {
+		c.WarnedAt = time.Time{}
 	}
 }

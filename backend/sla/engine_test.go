@@ -339,6 +339,63 @@ func TestAnswerOnUnclaimedTicketResumesConfirm(t *testing.T) {
 	}
 }
 
+// A breach warned, escalated and acknowledged, then the severity lowered:
+// the later deadline starts afresh (no breach, step or acknowledgement
+// carried over), so it warns and escalates again.
+func TestLowerAfterAcknowledgedBreachArmsNewDeadline(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.claimed(t, backend.P2)
+	f.pings(t)
+	warn := timerOf(t, f.sched.take(TimerWarn), f, tk.ID, "solve")
+	f.now = warn.At
+	f.fire(t, warn)
+	breach := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "solve")
+	f.now = breach.At
+	f.fire(t, breach)
+	f.pings(t)
+	if _, err := f.svc.Acknowledge(f.ctx, f.mgr, tk.Number, "solve"); err != nil {
+		t.Fatal(err)
+	}
+	f.sched.take("")
+	tk, err := f.svc.ChangeSeverity(f.ctx, f.mgr, tk.Number, backend.P3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	cs, err := f.store.Clocks(f.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clockNamed(cs, "solve")
+	// 3 of 7 workdays used: 4 left from Thursday 10:00.
+	if want := at("2026-12-02 10:00"); c.State != backend.ClockRunning || !c.DueAt.Equal(want) {
+		t.Fatalf("solve %s due %s, want running, due %s", c.State, c.DueAt.In(cst), want.In(cst))
+	}
+	if c.Breached() || c.Step != 0 || !c.AckedAt.IsZero() || c.AckedBy != 0 || !c.WarnedAt.IsZero() {
+		t.Fatalf("re-planned solve kept breach %v, step %d, ack %v by %d, warned %v", c.BreachedAt, c.Step, c.AckedAt, c.AckedBy, c.WarnedAt)
+	}
+	var kinds []string
+	for _, tm := range f.sched.take("") {
+		if tm.Clock == "solve" && tm.Generation == c.Generation {
+			kinds = append(kinds, tm.What)
+			if tm.What == TimerWarn {
+				warn = tm
+			}
+		}
+	}
+	if !slices.Equal(kinds, []string{TimerWarn, TimerBreach}) {
+		t.Fatalf("armed %v for the new deadline, want a warning and a breach", kinds)
+	}
+	f.now = warn.At
+	f.fire(t, warn)
+	breach = timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "solve")
+	f.now = breach.At
+	f.fire(t, breach)
+	if got := f.pings(t); len(got[f.assistant.ID]) != 1 {
+		t.Fatalf("the new breach pinged %v, want the assignee (step 1)", got)
+	}
+}
+
 // Claiming stops the confirm clock: its timers do nothing. Raising the
 // severity re-plans and arms new timers.
 func TestEscalationClaimAndReplan(t *testing.T) {
