@@ -45,9 +45,10 @@ type EventData struct {
 	FromSeverity Severity     `json:"from_severity,omitempty"`
 	ToSeverity   Severity     `json:"to_severity,omitempty"`
 	Attachment   *Attachment  `json:"attachment,omitempty"`
-	Clock        string       `json:"clock,omitempty"` // SLA clock name (sla_clock, escalation, acknowledged)
-	Due          time.Time    `json:"due,omitzero"`    // the clock's deadline
-	Step         int          `json:"step,omitempty"`  // escalation step
+	Clock        string       `json:"clock,omitempty"`  // SLA clock name (sla_clock, escalation, acknowledged)
+	Due          time.Time    `json:"due,omitzero"`     // the clock's deadline
+	Step         int          `json:"step,omitempty"`   // escalation step
+	People       []int64      `json:"people,omitempty"` // escalation: the people it was sent to
 }
 
 // Audience is who an outbox message is for.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -317,32 +319,42 @@ func (e *Engine) sync(ctx context.Context, ticketID int64) error {
 	first := len(clocks) == 0
 	planner := e.plannerFor(ctx, clocks)
 	pol := planner.Policy
-	var marks Marks
-	if planner.NeedsMarks() {
-		events, err := e.cfg.Store.Events(ctx, ticketID)
-		if err != nil {
+	announce := t.Status.Open() && len(pol.Notify[t.Severity]) > 0
+	var events []*backend.Event
+	if planner.NeedsMarks() || announce {
+		if events, err = e.cfg.Store.Events(ctx, ticketID); err != nil {
 			return err
 		}
+	}
+	var marks Marks
+	if planner.NeedsMarks() {
 		marks = MarksOf(events)
 	}
 	changed, changes := planner.PlanWith(t, clocks, marks)
 	if err := e.arm(ctx, changed); err != nil {
 		return err
 	}
+	// The notices go before the clocks are saved: when one fails, the
+	// clocks stay behind the ticket and the sweep syncs it again.
+	if announce {
+		// Seed 004 §4 "at once": the targets of the severity the ticket
+		// has now who were not told yet, at filing and when it is raised.
+		key := fmt.Sprintf("notice:%d:created:%s", t.ID, t.Severity)
+		if err := e.notice(ctx, pol, t, "created", key, told(events, "notice_created")); err != nil {
+			return err
+		}
+	}
+	if t.Status == backend.StatusResolved && !t.ResolvedAt.IsZero() {
+		if err := e.notice(ctx, pol, t, "resolved", fmt.Sprintf("notice:%d:resolved:%d", t.ID, t.ResolvedAt.UnixMicro()), nil); err != nil {
+			return err
+		}
+	}
 	if err := e.cfg.Store.SaveClocks(ctx, t.ID, t.Version, changed, e.stamp(changes...)); err != nil {
 		return err
 	}
 	if first {
-		if err := e.notice(ctx, pol, t, "created", fmt.Sprintf("notice:%d:created", t.ID)); err != nil {
-			return err
-		}
 		if err := e.autoAssign(ctx, t); err != nil {
 			e.cfg.Logger.Warn("sla: automatic assignment failed; the triage chat claims it", "ticket", t.Number, "err", err)
-		}
-	}
-	if t.Status == backend.StatusResolved && !t.ResolvedAt.IsZero() {
-		if err := e.notice(ctx, pol, t, "resolved", fmt.Sprintf("notice:%d:resolved:%d", t.ID, t.ResolvedAt.UnixMicro())); err != nil {
-			return err
 		}
 	}
 	if len(changes) > 0 {
@@ -515,11 +527,43 @@ func (e *Engine) Fire(ctx context.Context, tm Timer) error {
 	return nil
 }
 
+// toldRE finds the people named in an escalation's body ("; told 王经理
+// (#5), 李总监 (#7) +email"), for events written before Data.People.
+var toldRE = regexp.MustCompile(`\(#(\d+)\)`)
+
+// told returns the people that the escalation events of clock (a notice's
+// "notice_created") in events were sent to.
+func told(events []*backend.Event, clock string) []int64 {
+	var ids []int64
+	for _, ev := range events {
+		if ev.Kind != backend.EventEscalation || ev.Data.Clock != clock {
+			continue
+		}
+		people := ev.Data.People
+		if len(people) == 0 {
+			if _, names, ok := strings.Cut(ev.Body, "; told "); ok {
+				for _, m := range toldRE.FindAllStringSubmatch(names, -1) {
+					if id, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+						people = append(people, id)
+					}
+				}
+			}
+		}
+		for _, id := range people {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
 // pings returns the outbox rows for people: one each for the dispatcher to
 // deliver on their chat, plus one per second route they have an account on.
 // It also names them in the event's body ("; told 王经理 (#5)"), so the
-// thread says who was told.
+// thread says who was told, and lists them in its Data.People.
 func (e *Engine) pings(ctx context.Context, ev *backend.Event, people []int64) ([]*backend.OutboxMessage, error) {
+	ev.Data.People = slices.Clone(people)
 	var out []*backend.OutboxMessage
 	var names []string
 	for _, id := range people {
@@ -653,8 +697,8 @@ func (e *Engine) resolve(ctx context.Context, pol *Policy, t *backend.Ticket, ta
 }
 
 // notice tells the seed 004 §4 targets of the ticket's severity under pol
-// (the ticket's policy), once per key.
-func (e *Engine) notice(ctx context.Context, pol *Policy, t *backend.Ticket, what, key string) error {
+// (the ticket's policy), except the people in skip, once per key.
+func (e *Engine) notice(ctx context.Context, pol *Policy, t *backend.Ticket, what, key string, skip []int64) error {
 	targets := pol.Notify[t.Severity]
 	if len(targets) == 0 {
 		return nil
@@ -666,7 +710,7 @@ func (e *Engine) notice(ctx context.Context, pol *Policy, t *backend.Ticket, wha
 			return err
 		}
 		for _, id := range ids {
-			if !slices.Contains(people, id) {
+			if !slices.Contains(people, id) && !slices.Contains(skip, id) {
 				people = append(people, id)
 			}
 		}

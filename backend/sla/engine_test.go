@@ -2,6 +2,7 @@ package sla
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -396,6 +397,96 @@ func TestLowerAfterAcknowledgedBreachArmsNewDeadline(t *testing.T) {
 	}
 }
 
+// Seed 004 §4 "at once": raising a ticket's severity after filing tells
+// the targets of the new severity who were not told yet (P3 → P1: the
+// director group, not the manager again), once, however often it syncs
+// or goes down and up again.
+func TestRaiseSeverityTellsNewTargets(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P3, "功能问题")
+	if got := f.pings(t); len(got) != 1 || len(got[f.mgr.ID]) != 1 {
+		t.Fatalf("P3 creation notice went to %v, want the manager", got)
+	}
+	f.now = at("2026-11-23 10:15")
+	tk, err := f.svc.ChangeSeverity(f.ctx, f.assistant, tk.Number, backend.P1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	got := f.pings(t)
+	want := "notice created; told director (#" + itoa(f.director.ID) + ") +email"
+	if len(got) != 1 || len(got[f.director.ID]) != 2 || got[f.director.ID][0] != want {
+		t.Fatalf("raising to P1 told %v, want the director group (chat and e-mail) only: %q", got, want)
+	}
+	f.sync(t, tk)
+	for _, sev := range []backend.Severity{backend.P3, backend.P1} {
+		f.now = f.now.Add(time.Minute)
+		if tk, err = f.svc.ChangeSeverity(f.ctx, f.assistant, tk.Number, sev); err != nil {
+			t.Fatal(err)
+		}
+		f.sync(t, tk)
+	}
+	if got := f.pings(t); len(got) != 0 {
+		t.Fatalf("told %v again", got)
+	}
+}
+
+// failingOnce is a store whose next RecordOnce fails.
+type failingOnce struct {
+	backend.Store
+	fail bool
+}
+
+func (s *failingOnce) RecordOnce(ctx context.Context, key string, ticketID int64, changes []backend.Change) (bool, error) {
+	if s.fail {
+		s.fail = false
+		return false, errors.New("database gone")
+	}
+	return s.Store.RecordOnce(ctx, key, ticketID, changes)
+}
+
+// A creation notice that fails is not lost: the clocks stay unsaved, and
+// the sweep plans them and sends the notice.
+func TestCreationNoticeRetriedBySweep(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	store := &failingOnce{Store: f.store, fail: true}
+	f.eng = NewEngine(Config{Store: store, Policy: f.eng.cfg.Policy, Calendar: f.eng.cfg.Calendar, Scheduler: f.sched,
+		Now: func() time.Time { return f.now }, SecondRoutes: []string{"email"}})
+	in := backend.NewTicket{Prefix: "FB", Summary: "支付系统崩溃，无法下单", CategoryPath: []string{"功能问题"},
+		OccurredAt: f.now.Add(-time.Hour), Region: "北京", Severity: backend.P1, Contacts: backend.Contacts{Phone: "13800138000"},
+		OrderNumber: "ORD-1", Account: "acct-1", Attachments: []backend.Attachment{{Name: "a.png", ContentType: "image/png", Size: 10, SHA256: "ab"}}}
+	tk, err := f.svc.CreateTicket(f.ctx, f.reporter, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.eng.Sync(f.ctx, tk.ID); err == nil {
+		t.Fatal("sync with a failing notice: no error")
+	}
+	if err := f.eng.SweepOnce(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.pings(t); len(got[f.mgr.ID]) != 1 || len(got[f.director.ID]) != 2 {
+		t.Fatalf("after the sweep told %v, want the manager and the director group", got)
+	}
+	if cs, err := f.store.Clocks(f.ctx, tk.ID); err != nil || clockNamed(cs, "solve") == nil {
+		t.Fatalf("clocks after the sweep: %v %v", cs, err)
+	}
+}
+
+// told reads who was told from Data.People, and from the body of events
+// written before it.
+func TestTold(t *testing.T) {
+	evs := []*backend.Event{
+		{Kind: backend.EventEscalation, Body: "notice created; told 王经理 (#3), 李总监 (#7) +email", Data: backend.EventData{Clock: "notice_created"}},
+		{Kind: backend.EventEscalation, Body: "notice created; told x (#9)", Data: backend.EventData{Clock: "notice_created", People: []int64{9, 3}}},
+		{Kind: backend.EventEscalation, Body: "notice resolved; told y (#11)", Data: backend.EventData{Clock: "notice_resolved", People: []int64{11}}},
+		{Kind: backend.EventComment, Body: "told (#12)"},
+	}
+	if got := told(evs, "notice_created"); !slices.Equal(got, []int64{3, 7, 9}) {
+		t.Fatalf("told %v, want [3 7 9]", got)
+	}
+}
+
 // Claiming stops the confirm clock: its timers do nothing. Raising the
 // severity re-plans and arms new timers.
 func TestEscalationClaimAndReplan(t *testing.T) {
@@ -414,6 +505,7 @@ func TestEscalationClaimAndReplan(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sync(t, tk)
+	f.pings(t) // the P1 notice to the director group (TestRaiseSeverityTellsNewTargets)
 	for _, tm := range old {
 		f.now = tm.At
 		f.fire(t, tm)
