@@ -5,11 +5,18 @@ import (
 	"strings"
 )
 
+// KeyAckOwn is the key of Acknowledge's error for the assignee: chat
+// channels answer it with their own text and keep the ping's buttons.
+const KeyAckOwn = "ack_own"
+
 // Acknowledge records that actor has seen the escalation of a ticket's
 // breached clock (clock names it; empty means every breached clock): the
-// chain stops climbing for it. Staff only. It appends an acknowledged
+// chain stops climbing for it. Staff other than the assignee only: the
+// escalation is about the assignee being late, and it keeps climbing
+// until someone above them acts (seed 004 F). It appends an acknowledged
 // event. ECONFLICT when nothing is waiting for an acknowledgement;
-// ENOTFOUND/EFORBIDDEN as for Ticket.
+// EFORBIDDEN (key "ack_own") for the assignee; ENOTFOUND/EFORBIDDEN as
+// for Ticket.
 //
 // Chat channels call it from the Acknowledge button of an escalation ping
 // (the outbox message's Event has Kind EventEscalation and Data.Clock).
@@ -43,6 +50,10 @@ func (s *Service) Acknowledge(ctx context.Context, actor *Person, number, clock 
 		}
 		if len(acked) == 0 {
 			return nil, Keyed(ECONFLICT, "no_escalation", map[string]any{"Number": t.Number}, "ticket %s has no escalation waiting for an acknowledgement", t.Number)
+		}
+		if t.AssigneeID == actor.ID {
+			return nil, Keyed(EFORBIDDEN, KeyAckOwn, map[string]any{"Number": t.Number},
+				"ticket %s is yours: its escalation goes on until a team lead or manager acknowledges it", t.Number)
 		}
 		err = s.store.SaveClocks(ctx, t.ID, 0, acked, changes)
 		if err == nil {

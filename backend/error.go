@@ -84,6 +84,16 @@ func Keyed(code, key string, args map[string]any, format string, a ...any) *Erro
 	return &Error{Code: code, Message: fmt.Sprintf(format, a...), Key: key, Args: args}
 }
 
+// ErrorKey returns the catalog key of a domain error ("" for any other
+// error or an error without one).
+func ErrorKey(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Key
+	}
+	return ""
+}
+
 // ErrorText is err's message for a person, in the language of t (which
 // renders a catalog id with data): the sentence under "err."+Key, with
 // statuses and severities named in that language too, or Message when

@@ -487,6 +487,42 @@ func TestTold(t *testing.T) {
 	}
 }
 
+// Seed 004 F: a breach keeps climbing until someone above the assignee
+// acts. The late assignee, pinged first, cannot acknowledge their own
+// breach; the manager is told at the next step, and their
+// acknowledgement stops the climb.
+func TestAssigneeAckDoesNotStopEscalation(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.claimed(t, backend.P1)
+	f.pings(t)
+	solve := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "solve")
+	f.now = solve.At
+	f.fire(t, solve)
+	if got := f.pings(t); len(got) != 1 || len(got[f.assistant.ID]) != 1 {
+		t.Fatalf("breach pinged %v, want the assignee", got)
+	}
+	_, err := f.svc.Acknowledge(f.ctx, f.assistant, tk.Number, "solve")
+	if backend.ErrorCode(err) != backend.EFORBIDDEN || backend.ErrorKey(err) != backend.KeyAckOwn {
+		t.Fatalf("the assignee acknowledging: %v, want EFORBIDDEN %s", err, backend.KeyAckOwn)
+	}
+	step := timerOf(t, f.sched.take(TimerStep), f, tk.ID, "solve")
+	f.now = step.At
+	f.fire(t, step)
+	if got := f.pings(t); len(got) != 1 || len(got[f.mgr.ID]) != 1 {
+		t.Fatalf("next step pinged %v, want the manager", got)
+	}
+	if _, err := f.svc.Acknowledge(f.ctx, f.mgr, tk.Number, "solve"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range f.sched.take(TimerStep) {
+		f.now = s.At
+		f.fire(t, s)
+	}
+	if got := f.pings(t); len(got) != 0 {
+		t.Fatalf("pinged %v after the manager's acknowledgement", got)
+	}
+}
+
 // Claiming stops the confirm clock: its timers do nothing. Raising the
 // severity re-plans and arms new timers.
 func TestEscalationClaimAndReplan(t *testing.T) {

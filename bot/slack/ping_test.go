@@ -91,9 +91,10 @@ func (h *harness) acks(number string) int {
 }
 
 // TestEscalationPing: a breach pings the assignee in their DM with
-// Acknowledge / Reassign / Open; a reporter's presses change nothing;
-// Open shows the card (ephemeral, unmasked); Reassign assigns; Acknowledge
-// records one acknowledged event and a second press is told so.
+// Acknowledge / Reassign / Open; a reporter's presses change nothing; the
+// assignee's own Acknowledge is refused; Open shows the card (ephemeral,
+// unmasked); Reassign assigns; Acknowledge (by Bob, no longer the
+// assignee) records one acknowledged event and a second press is told so.
 func TestEscalationPing(t *testing.T) {
 	h := newHarnessWith(t, ModeHTTP, func(d *Deps) { d.Console = botkittest.Console(t, d.Service, d.Catalog, d.Files) })
 	fake := h.fake
@@ -135,6 +136,16 @@ func TestEscalationPing(t *testing.T) {
 	poll(t, "the refusal", func() bool { return refusals() > 3 })
 	if n := h.acks(tk.Number); n != 0 || current().AssigneeID != bob.ID {
 		t.Fatalf("after the reporter: %d acks, assignee %d", n, current().AssigneeID)
+	}
+
+	// The late assignee's own Acknowledge does not stop the climb: Bob is
+	// told so, only him; the buttons stay.
+	fake.Press(t, helper, ping, "sl:ack", buttons["sl:ack"], "")
+	fake.WaitMessage(t, "the assignee's refusal", func(m slacktest.Message) bool {
+		return m.Ephemeral == helper && strings.Contains(m.Text, tk.Number) && strings.Contains(m.Text, "您本人的确认不会停止升级")
+	})
+	if m, _ := fake.Message(ping.Channel, ping.TS); h.acks(tk.Number) != 0 || m.Buttons()["sl:ack"] == "" {
+		t.Fatalf("after the assignee's acknowledgement: %d acks, buttons %v", h.acks(tk.Number), m.Buttons())
 	}
 
 	// Open: the card, only to Bob, contacts unmasked.

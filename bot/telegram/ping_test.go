@@ -81,9 +81,10 @@ func (h *harness) events(number string, kind backend.EventKind) int {
 }
 
 // TestEscalationPing: a breach pings the assignee in their private chat
-// with Acknowledge / Reassign / Open; outsiders change nothing; Open shows
-// the card unmasked; Reassign assigns; Acknowledge records one
-// acknowledged event and a second press is told so.
+// with Acknowledge / Reassign / Open; outsiders change nothing; the
+// assignee's own Acknowledge is refused; Open shows the card unmasked;
+// Reassign assigns; Acknowledge (by Bob, no longer the assignee) records
+// one acknowledged event and a second press is told so.
 func TestEscalationPing(t *testing.T) {
 	h := newHarnessWith(t, ModePoll, func(d *Deps) { d.Console = botkittest.Console(t, d.Service, d.Catalog, d.Files) })
 	ctx := context.Background()
@@ -110,6 +111,20 @@ func TestEscalationPing(t *testing.T) {
 	}
 	if tk, _ := h.store.Ticket(ctx, number); tk.AssigneeID != bobP.ID {
 		t.Fatalf("assignee %d after the reporter pressed", tk.AssigneeID)
+	}
+
+	// The late assignee's own Acknowledge does not stop the climb: Bob is
+	// told so; the buttons stay.
+	own := h.tg.Press(bob, ping, telegramtest.ButtonData(ping, "确认"))
+	h.deliver(own)
+	if a := h.answerTo(own); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "您本人的确认不会停止升级") {
+		t.Fatalf("the assignee's answer: %v", a.Params)
+	}
+	if n := h.events(number, backend.EventAcknowledged); n != 0 {
+		t.Fatalf("%d acknowledged events after the assignee pressed", n)
+	}
+	if m := h.tg.Message(ping.Chat.ID, ping.ID); telegramtest.ButtonData(m, "确认") == "" {
+		t.Fatalf("the assignee's press took the buttons: %+v", m.ReplyMarkup)
 	}
 
 	// Open: the card, contacts unmasked for the assignee.
