@@ -29,6 +29,19 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
+// SecondRoute is implemented by a Sender that is a second route besides
+// the chat (e-mail, SMS): a person message that names no platform goes to
+// one of their chat accounts, and to a second route only when they have
+// no chat account a sender can use. Rows naming its platform go to it.
+type SecondRoute interface {
+	SecondRoute() bool
+}
+
+func isSecondRoute(s Sender) bool {
+	r, ok := s.(SecondRoute)
+	return ok && r.SecondRoute()
+}
+
 // RetryAfterError asks the dispatcher to try again after a given wait
 // (Telegram's retry_after, Slack's Retry-After).
 type RetryAfterError struct {
@@ -332,17 +345,21 @@ func (d *Dispatcher) resolve(ctx context.Context, om *backend.OutboxMessage) (Me
 	return m, d.senders[acct.Platform], nil
 }
 
-// pickAccount prefers the platform the ticket was filed on, then any
-// platform with a sender.
+// pickAccount prefers the platform the ticket was filed on (or the one
+// the row names), then any chat platform with a sender, then a second
+// route (SecondRoute): a person whose e-mail was linked before their
+// Telegram account still gets their chat messages on Telegram.
 func pickAccount(p *backend.Person, preferred string, senders map[string]Sender) (backend.ChatAccount, bool) {
 	for _, a := range p.Accounts {
 		if a.Platform == preferred && senders[a.Platform] != nil {
 			return a, true
 		}
 	}
-	for _, a := range p.Accounts {
-		if senders[a.Platform] != nil {
-			return a, true
+	for _, second := range []bool{false, true} {
+		for _, a := range p.Accounts {
+			if s := senders[a.Platform]; s != nil && isSecondRoute(s) == second {
+				return a, true
+			}
 		}
 	}
 	return backend.ChatAccount{}, false

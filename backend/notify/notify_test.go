@@ -436,3 +436,61 @@ func TestDispatcherObserve(t *testing.T) {
 		t.Fatalf("observed %v, want %v", got, want)
 	}
 }
+
+// secondRoute is a recorder for a second route (e-mail, SMS).
+type secondRoute struct{ *recorder }
+
+func (secondRoute) SecondRoute() bool { return true }
+
+// A person message that names no platform goes to the person's chat even
+// when their e-mail account was linked first and the ticket came from
+// another channel; the row naming "email" goes by e-mail; someone with
+// only an e-mail account gets both there.
+func TestPersonRowsPreferChatToSecondRoute(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t)
+	tg, mail := &recorder{platform: "telegram"}, secondRoute{&recorder{platform: "email"}}
+	e.d.Register(tg, true)
+	e.d.Register(mail, false)
+	mgr := &backend.Person{Name: "m", Roles: []backend.Role{backend.RoleManager}, Accounts: []backend.ChatAccount{
+		{Platform: "email", UserID: "mgr@example.com"}, {Platform: "telegram", UserID: "42", ChatID: "42"}}}
+	mailOnly := &backend.Person{Name: "d", Roles: []backend.Role{backend.RoleManager}, Accounts: []backend.ChatAccount{
+		{Platform: "email", UserID: "dir@example.com"}}}
+	for _, p := range []*backend.Person{mgr, mailOnly} {
+		if err := e.svc.CreatePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tk, err := e.svc.CreateTicket(ctx, e.reporter, backend.NewTicket{
+		Prefix: "FB", Summary: "会员中心帮帮标识不显示了", CategoryPath: []string{"CRM问题"},
+		OccurredAt: e.clock.Add(-time.Hour), Region: "北京", Severity: backend.P1,
+		OrderNumber: "ORD-1", Account: "acct-1", Attachments: []backend.Attachment{{Name: "a.png", ContentType: "image/png", Size: 10, SHA256: "ab"}},
+		Contacts: backend.Contacts{QQ: "123456"}, Channel: "web",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(p *backend.Person, platform string) *backend.OutboxMessage {
+		return &backend.OutboxMessage{Audience: backend.AudiencePerson, RecipientID: p.ID, Platform: platform, CreatedAt: e.clock, NextAttempt: e.clock}
+	}
+	ch := backend.Change{Event: &backend.Event{Kind: backend.EventEscalation, At: e.clock, Body: "notice created", Data: backend.EventData{Clock: "notice_created"}},
+		Notify: []*backend.OutboxMessage{row(mgr, ""), row(mgr, "email"), row(mailOnly, "")}}
+	if _, err := e.store.RecordOnce(ctx, "notice:test", tk.ID, []backend.Change{ch}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.d.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, r := range []*recorder{tg, mail.recorder} {
+		for _, m := range r.sent {
+			if m.Outbox.Audience == backend.AudiencePerson {
+				got[r.platform] = append(got[r.platform], m.Account.UserID)
+			}
+		}
+	}
+	slices.Sort(got["email"])
+	if !slices.Equal(got["telegram"], []string{"42"}) || !slices.Equal(got["email"], []string{"dir@example.com", "mgr@example.com"}) {
+		t.Fatalf("person rows went %v, want the manager's chat row to telegram 42, the e-mail rows to both addresses", got)
+	}
+}

@@ -86,6 +86,12 @@ func New(cfg Config, text *botkit.Renderer) *Sender {
 // Platform implements notify.Sender.
 func (s *Sender) Platform() string { return Platform }
 
+var _ notify.SecondRoute = (*Sender)(nil)
+
+// SecondRoute implements notify.SecondRoute: messages that name no
+// platform go to the person's chat first.
+func (s *Sender) SecondRoute() bool { return true }
+
 // Send mails one message. A refused recipient is permanent; connection
 // trouble is retried by the dispatcher.
 func (s *Sender) Send(ctx context.Context, m notify.Message) error {

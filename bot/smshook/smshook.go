@@ -41,6 +41,12 @@ type Notifier struct {
 // Platform implements notify.Sender.
 func (n *Notifier) Platform() string { return Platform }
 
+var _ notify.SecondRoute = (*Notifier)(nil)
+
+// SecondRoute implements notify.SecondRoute: messages that name no
+// platform go to the person's chat first.
+func (n *Notifier) SecondRoute() bool { return true }
+
 // Send posts one message.
 func (n *Notifier) Send(ctx context.Context, m notify.Message) error {
 	body, err := json.Marshal(map[string]string{"to": m.Account.UserID, "text": n.Text.Notice(ctx, m), "id": m.Outbox.Key()})
