@@ -127,6 +127,14 @@ func TestEscalationPing(t *testing.T) {
 		t.Fatalf("the assignee's press took the buttons: %+v", m.ReplyMarkup)
 	}
 
+	// A reply to the ping is not a reply to the reporter.
+	comments := h.events(number, backend.EventComment)
+	h.deliver(h.tg.Reply(bob, ping, "这单谁在跟？明天再说"))
+	bobChat.next("回复提醒不会发给报告人", number)
+	if n := h.events(number, backend.EventComment); n != comments {
+		t.Fatalf("a reply to the ping became a comment (%d → %d)", comments, n)
+	}
+
 	// Open: the card, contacts unmasked for the assignee.
 	h.press(bob, ping, "打开")
 	card := bobChat.next(number, "13800138000")
