@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,23 @@ func TestThreadReplyUnformatted(t *testing.T) {
 	})
 	if want := "见 https://example.com/a?x=1&y=2 且 a < b"; got != want {
 		t.Fatalf("comment %q, want %q", got, want)
+	}
+}
+
+// TestOutboundEscaped: what people typed reaches Slack as text, never as
+// markup: a staff reply's "<!here>" or spoofed link in the reporter's DM
+// stays visible characters.
+func TestOutboundEscaped(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	tk := h.fileTicket(backend.P3)
+	root := h.fake.WaitMessage(t, "the reporter's thread", inChannel(dmChannel(reporter), "", tk.Number))
+	staff := h.linkStaff(helper)
+	if _, err := h.svc.Comment(context.Background(), staff, tk.Number, "<!here> 请看 <https://evil.example|官方通知> & 回复", true); err != nil {
+		t.Fatal(err)
+	}
+	got := h.fake.WaitMessage(t, "the reply in the reporter's DM", inChannel(dmChannel(reporter), root.TS, "请看"))
+	if strings.Contains(got.Text, "<!here>") || strings.Contains(got.Text, "<https://") ||
+		!strings.Contains(got.Text, "&lt;!here&gt; 请看 &lt;https://evil.example|官方通知&gt; &amp; 回复") {
+		t.Fatalf("the reply reached Slack as markup: %q", got.Text)
 	}
 }

@@ -69,7 +69,7 @@ func (c *Channel) onPingAction(ctx context.Context, cb slack.InteractionCallback
 	if !ok {
 		return
 	}
-	text := cb.Message.Text
+	text := entityDecoder.Replace(cb.Message.Text) // as Slack keeps it: escaped
 	switch action {
 	case botkit.SLAButtonAck:
 		t, err := c.svc.Acknowledge(ctx, p, number, clock)

@@ -9,11 +9,12 @@ import (
 )
 
 // post sends a message (blocks optional; text is the notification and
-// fallback) to a channel or user, in a thread when thread is set. A 429 is
-// waited out once when Slack asks for at most MaxWait; other errors are
-// logged and returned.
+// fallback) to a channel or user, in a thread when thread is set. text is
+// plain: what people typed in it ("<!channel>", a spoofed "<url|label>")
+// is escaped, never markup. A 429 is waited out once when Slack asks for
+// at most MaxWait; other errors are logged and returned.
 func (c *Channel) post(ctx context.Context, channel, text string, blocks []slack.Block, thread string) (postedAt, error) {
-	opts := []slack.MsgOption{slack.MsgOptionText(clip(text, 3900), false)}
+	opts := []slack.MsgOption{plainText(text)}
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
@@ -53,7 +54,7 @@ func (c *Channel) retry(ctx context.Context, fn func() error) error {
 // update replaces a message's text and blocks (chat.update). A failure
 // is logged and returned.
 func (c *Channel) update(ctx context.Context, channel, ts, text string, blocks []slack.Block) error {
-	opts := []slack.MsgOption{slack.MsgOptionText(clip(text, 3900), false), slack.MsgOptionBlocks(blocks...)}
+	opts := []slack.MsgOption{plainText(text), slack.MsgOptionBlocks(blocks...)}
 	err := c.retry(ctx, func() error {
 		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts, opts...)
 		return err
@@ -71,7 +72,7 @@ func (c *Channel) ephemeral(ctx context.Context, channel, user, text string) {
 		return
 	}
 	err := c.retry(ctx, func() error {
-		_, err := c.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(clip(text, 3900), false))
+		_, err := c.api.PostEphemeralContext(ctx, channel, user, plainText(text))
 		return err
 	})
 	if err != nil {
@@ -92,6 +93,12 @@ func (c *Channel) react(ctx context.Context, channel, ts string) {
 	if err := c.api.AddReactionContext(ctx, "white_check_mark", slack.ItemRef{Channel: channel, Timestamp: ts}); err != nil {
 		c.log.Debug("slack: reaction", "err", err)
 	}
+}
+
+// plainText is a message's text option for plain text: escaped for
+// Slack's mrkdwn and clipped to what Slack takes.
+func plainText(text string) slack.MsgOption {
+	return slack.MsgOptionText(clip(escape(text), 3900), false)
 }
 
 func clip(s string, n int) string {

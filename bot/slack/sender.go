@@ -46,6 +46,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		blocks                []slack.Block
 		kind                  = kindNotice
 		home                  string // user whose App Home to refresh
+		mention               string // user mentioned in front of text
 	)
 	switch m.Outbox.Audience {
 	case backend.AudienceTriage:
@@ -57,12 +58,9 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			kind = kindCard
 			text, blocks = c.cardBlocks(ctx, t)
 		} else {
-			// Escaped always: a reporter's "<!channel>" must not ping the channel.
-			text = escape(c.render.Notice(ctx, notify.Message{Outbox: m.Outbox, Ticket: t, Event: e}))
+			text = c.render.Notice(ctx, notify.Message{Outbox: m.Outbox, Ticket: t, Event: e})
 			thread = c.cardOf(ctx, t.ID)
-			if user := c.assigneeToMention(ctx, t, e); user != "" {
-				text = "<@" + user + "> " + text
-			}
+			mention = c.assigneeToMention(ctx, t, e)
 		}
 	default:
 		if m.Account.Platform != Platform || m.Account.UserID == "" {
@@ -97,12 +95,16 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			return nil
 		} else if card != "" {
 			// The assignee follows the ticket in the card's thread.
-			channel, thread = c.cfg.TriageChannel, card
-			text = "<@" + user + "> " + escape(text)
+			channel, thread, mention = c.cfg.TriageChannel, card, user
 		}
 	}
 	var at postedAt
-	opts := []slack.MsgOption{slack.MsgOptionText(clip(text, 3900), false)}
+	// Escaped always: a reporter's "<!channel>" must not ping the channel;
+	// only the mention is markup.
+	opts := []slack.MsgOption{plainText(text)}
+	if mention != "" {
+		opts[0] = slack.MsgOptionText("<@"+mention+"> "+clip(escape(text), 3800), false)
+	}
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}

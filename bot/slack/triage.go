@@ -244,7 +244,7 @@ func (c *Channel) onRating(ctx context.Context, cb slack.InteractionCallback, a 
 		c.post(ctx, channel, c.errorText(loc, err), nil, cb.Message.ThreadTimestamp)
 		return
 	}
-	text := cb.Message.Text + "\n" + c.T(loc, "slack.rating.given", map[string]any{"Rating": c.T(loc, "rating."+rating, nil)})
+	text := entityDecoder.Replace(cb.Message.Text) + "\n" + c.T(loc, "slack.rating.given", map[string]any{"Rating": c.T(loc, "rating."+rating, nil)})
 	c.update(ctx, channel, cb.Message.Timestamp, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
 }
 
