@@ -154,18 +154,35 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 		"Assignee":    assignee,
 	})
 	// The form's own fields (a complaint's customer, requests, urgency),
-	// labelled as the form asked them. A choice is shown as it is; free
-	// text may name a customer, so a masked card masks it like contacts.
+	// labelled as the form asked them. A choice is shown as it is; a field
+	// about the customer's person is masked like contacts on a masked card,
+	// while business text (their requests, a category of one's own) is
+	// what the handler must read at a glance (seed 001).
 	for _, k := range slices.Sorted(maps.Keys(t.Extra)) {
 		v := t.Extra[k]
 		if opt := "form." + cmp.Or(t.Form, "feedback") + "." + k + ".opt." + v; r.Cat.Has(opt) {
 			v = r.Cat.T(loc, opt, nil) // a choice: its label
-		} else if shown != t {
+		} else if shown != t && personalField(k) {
 			v = backend.MaskMiddle(v, 2, 2)
 		}
 		card += "\n" + web.ExtraLabel(r.Cat, loc, t.Form, k) + r.Cat.T(loc, "dialog.value.colon", nil) + clip(v, 300)
 	}
 	return card
+}
+
+// personalField reports whether a form field names or reaches a person
+// (a form author's convention, dialogs/README.md): customer, customer_*,
+// or *_name, *_phone, *_email, *_contact.
+func personalField(id string) bool {
+	if id == "customer" || strings.HasPrefix(id, "customer_") {
+		return true
+	}
+	for _, suffix := range []string{"_name", "_phone", "_email", "_contact"} {
+		if strings.HasSuffix(id, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // Status is a status's localized name.
