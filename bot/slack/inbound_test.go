@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,33 @@ func TestOutboundEscaped(t *testing.T) {
 	if strings.Contains(got.Text, "<!here>") || strings.Contains(got.Text, "<https://") ||
 		!strings.Contains(got.Text, "&lt;!here&gt; 请看 &lt;https://evil.example|官方通知&gt; &amp; 回复") {
 		t.Fatalf("the reply reached Slack as markup: %q", got.Text)
+	}
+}
+
+// TestSocketModeKeepsOrder: messages that come in quick succession over
+// Socket Mode are taken in the order they were sent.
+func TestSocketModeKeepsOrder(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	tk := h.fileTicket(backend.P3)
+	root := h.fake.WaitMessage(t, "the reporter's thread", inChannel(dmChannel(reporter), "", tk.Number))
+	h.remembered(dmChannel(reporter), root.TS)
+	const n = 30
+	var texts []string
+	for i := range n {
+		texts = append(texts, "补充 "+strconv.Itoa(i))
+	}
+	h.fake.DMs(t, reporter, root.TS, texts...)
+	var got []string
+	poll(t, "every follow-up", func() bool {
+		got = got[:0]
+		for _, e := range h.comments(tk.Number) {
+			got = append(got, e.Body)
+		}
+		return len(got) == n
+	})
+	for i, body := range got {
+		if body != "补充 "+strconv.Itoa(i) {
+			t.Fatalf("follow-ups out of order: %q", got)
+		}
 	}
 }

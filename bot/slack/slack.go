@@ -257,24 +257,27 @@ func (c *Channel) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt
 		if req == nil {
 			return
 		}
-		// Handlers answer quickly (they only validate and queue), but
-		// never hold up the next envelope.
-		go func() {
-			var payload any
-			switch data := evt.Data.(type) {
-			case slack.InteractionCallback:
-				payload = c.onInteraction(ctx, data)
-			case slack.SlashCommand:
-				payload = c.onCommand(ctx, data)
-			default:
-				if raw := req.Payload; len(raw) > 0 {
-					c.onEventPayload(ctx, raw, req.RetryAttempt)
-				}
-			}
+		ack := func(payload any) {
 			if err := smc.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
 				c.log.Warn("slack: ack failed", "envelope", req.EnvelopeID, "err", err)
 			}
-		}()
+		}
+		switch data := evt.Data.(type) {
+		case slack.InteractionCallback:
+			// A modal's answer may wait for its filing: never hold up the
+			// next envelope.
+			go func() { ack(c.onInteraction(ctx, data)) }()
+		case slack.SlashCommand:
+			go func() { ack(c.onCommand(ctx, data)) }()
+		default:
+			// Messages are only de-duplicated and queued here, in the order
+			// they came, so two quick DMs (a file, then "完成") are handled
+			// in that order.
+			if raw := req.Payload; len(raw) > 0 {
+				c.onEventPayload(ctx, raw, req.RetryAttempt)
+			}
+			ack(nil)
+		}
 	}
 }
 

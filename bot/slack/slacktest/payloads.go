@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Value is one input's state in a submitted view: Text for text inputs,
@@ -32,6 +33,46 @@ type Values map[string]map[string]Value
 func (s *Server) Event(id string, event map[string]any, retry int) error {
 	_, err := s.Deliver("events_api", map[string]any{"type": "event_callback", "team_id": "T1", "event_id": id, "event": event}, retry)
 	return err
+}
+
+// DMs sends direct messages from user to the bot (in a thread when thread
+// is set) over Socket Mode back to back, as Slack does, each envelope
+// before the app acknowledged the one before; then waits for every ack.
+func (s *Server) DMs(tb testing.TB, user, thread string, texts ...string) {
+	tb.Helper()
+	var acks []<-chan json.RawMessage
+	s.wsMu.Lock()
+	for _, text := range texts {
+		s.mu.Lock()
+		ts := s.nextTS()
+		s.seq++
+		env := fmt.Sprintf("env-%d", s.seq)
+		ch := make(chan json.RawMessage, 1)
+		s.acks[env] = ch
+		s.mu.Unlock()
+		ev := map[string]any{"type": "message", "channel": dmOf(user), "channel_type": "im", "user": user, "text": text, "ts": ts}
+		if thread != "" {
+			ev["thread_ts"] = thread
+		}
+		payload, _ := json.Marshal(map[string]any{"type": "event_callback", "team_id": "T1", "event_id": "Ev" + strings.ReplaceAll(ts, ".", ""), "event": ev})
+		if s.ws == nil {
+			s.wsMu.Unlock()
+			tb.Fatal("slacktest: no Socket Mode connection")
+		}
+		if err := s.ws.WriteJSON(map[string]any{"envelope_id": env, "type": "events_api", "payload": json.RawMessage(payload)}); err != nil {
+			s.wsMu.Unlock()
+			tb.Fatal(err)
+		}
+		acks = append(acks, ch)
+	}
+	s.wsMu.Unlock()
+	for i, ch := range acks {
+		select {
+		case <-ch:
+		case <-time.After(3 * time.Second):
+			tb.Fatalf("slacktest: message %d of %d not acknowledged within 3 s", i+1, len(texts))
+		}
+	}
 }
 
 // DM delivers a direct message from user to the bot (in a thread when
