@@ -335,9 +335,23 @@ func TestDMDialog(t *testing.T) {
 					t.Fatalf("a retried event was handled twice: %q", m.Text)
 				}
 			}
-			if ts := h.tickets(); len(ts) != 1 || len(ts[0].Attachments) != 1 {
+			ts := h.tickets()
+			if len(ts) != 1 || len(ts[0].Attachments) != 1 {
 				t.Fatalf("tickets: %d", len(ts))
 			}
+			// A reply under the message that says it was filed goes into
+			// the ticket (it started a new form).
+			filed := wait("the filing message", "已提交", ts[0].Number)
+			h.remembered(dm, filed.TS)
+			fake.DM(t, reporter, "刷新以后还是不显示", filed.TS)
+			poll(t, "the follow-up in the ticket", func() bool {
+				for _, e := range h.comments(ts[0].Number) {
+					if strings.Contains(e.Body, "刷新以后") {
+						return true
+					}
+				}
+				return false
+			})
 		})
 	}
 }

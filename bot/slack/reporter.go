@@ -157,11 +157,23 @@ func (c *Channel) dialog(ctx context.Context, channel string, key dialogs.Sessio
 	c.postOutput(ctx, channel, o)
 }
 
+// postOutput posts the dialog's replies. The one that says a ticket was
+// filed becomes the ticket's thread in the DM: its notices follow there,
+// and a reply under it goes into the ticket.
 func (c *Channel) postOutput(ctx context.Context, channel string, o dialogs.Output) {
+	var last postedAt
 	for _, r := range o.Replies {
-		if _, err := c.post(ctx, channel, r.Text, dialogBlocks(r), ""); err != nil {
+		at, err := c.post(ctx, channel, r.Text, dialogBlocks(r), "")
+		if err != nil {
 			return
 		}
+		last = at
+	}
+	if o.TicketNumber == "" || last.ts == "" {
+		return
+	}
+	if t, err := c.store.Ticket(ctx, o.TicketNumber); err == nil {
+		c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: last.channel, MessageID: last.ts, TicketID: t.ID, Kind: kindDM})
 	}
 }
 
