@@ -83,6 +83,22 @@ func (l *limiter) reserve(chat, key int64, maxWait time.Duration) (wait time.Dur
 	return max(wait, 0), true
 }
 
+// charge counts a send to chat that goes out now, over the rate if it
+// must: the chat's (and every) next slot moves behind it. An answer to
+// someone in a group does not wait behind the group's backlog of cards,
+// but the backlog waits for it, so the group's limit still holds.
+func (l *limiter) charge(chat int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	interval := l.lim.Chat
+	if chat < 0 {
+		interval = l.lim.Group
+	}
+	l.chats[chat] = later(l.chats[chat], now).Add(interval)
+	l.global = later(l.global, now).Add(l.lim.Global)
+}
+
 // blockFor stops sends to chat (0: all chats) for d after a 429.
 func (l *limiter) blockFor(chat int64, d time.Duration) {
 	l.mu.Lock()

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
 )
 
 func TestLimiter(t *testing.T) {
@@ -150,4 +152,50 @@ func TestLimiter(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestLimiterCharge: an answer sent at once in a busy group moves the
+// group's next slots behind it, so the group's rate still holds.
+func TestLimiterCharge(t *testing.T) {
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	l := newLimiter(Limits{Global: time.Millisecond, GlobalBurst: 30, Chat: time.Second, ChatBurst: 1, Group: 3 * time.Second, GroupBurst: 1},
+		func() time.Time { return now })
+	const group = -100
+	if w, ok := l.reserve(group, 0, time.Second); !ok || w != 0 {
+		t.Fatalf("first card: %s %v", w, ok)
+	}
+	if w, ok := l.reserve(group, 0, time.Second); ok || w != 3*time.Second {
+		t.Fatalf("an answer in the group 0 s later may not wait 3 s: %s %v", w, ok)
+	}
+	l.charge(group) // it goes at once
+	if w, _ := l.reserve(group, 7, 0); w != 6*time.Second {
+		t.Fatalf("the next card waits for both: %s, want 6s", w)
+	}
+}
+
+// TestGroupAnswersKeepTheRate: answers in the triage group take the
+// group's slots like its cards do.
+func TestGroupAnswersKeepTheRate(t *testing.T) {
+	const interval = 400 * time.Millisecond
+	h := newHarness(t, ModePoll, func(c *Config) { c.Limits.Group, c.Limits.GroupBurst = interval, 1 })
+	h.linkAssistant(bob)
+	number := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
+	card := h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
+	h.deliver(h.tg.Reply(bob, card, "请刷新后再试一次"))
+	h.deliver(h.tg.Reply(bob, card, "也请清一下浏览器缓存"))
+	var sent []time.Time
+	h.tg.Wait(t, 10*time.Second, "both answers", func() bool {
+		sent = sent[:0]
+		for _, c := range h.tg.Calls() {
+			if c.Method == "sendMessage" && c.Result != nil && c.Result.Chat.ID == triageChat {
+				sent = append(sent, c.At)
+			}
+		}
+		return len(sent) == 3 // the card and two answers
+	})
+	for i := 1; i < len(sent); i++ {
+		if d := sent[i].Sub(sent[i-1]); d < interval-50*time.Millisecond {
+			t.Fatalf("messages to the group %s apart, want at least %s", d, interval)
+		}
+	}
 }

@@ -35,10 +35,26 @@ type out struct {
 // waiting for it, but a late answer is better than none.
 const replyMaxWait = 30
 
+// groupReplyWait is the longest an answer in a group waits for the
+// group's next slot.
+const groupReplyWait = 3 * time.Second
+
 // reply sends a message in answer to something a person just did. A 429
 // is waited out once (up to 30 s, and the chat's notifications wait with
 // it); other errors are logged and returned.
 func (c *Channel) reply(ctx context.Context, o out) (*models.Message, error) {
+	if o.chat < 0 {
+		// A group allows 20 messages a minute, shared with the outbox's
+		// cards: an answer there takes the next slot if it is close, and
+		// goes at once (the backlog behind it) if it is not.
+		if wait, ok := c.lim.reserve(o.chat, 0, groupReplyWait); ok {
+			if err := sleep(ctx, wait); err != nil {
+				return nil, err
+			}
+		} else {
+			c.lim.charge(o.chat)
+		}
+	}
 	m, err := c.sendOnce(ctx, o)
 	var tooMany *bot.TooManyRequestsError
 	if errors.As(err, &tooMany) && tooMany.RetryAfter <= replyMaxWait && !errors.As(err, new(*partialError)) {
