@@ -27,16 +27,16 @@ func (d DateTime) Format() string {
 const futureSlack = time.Minute
 
 var (
-	reDTNow  = regexp.MustCompile(`^(now|right now|just now|现在|刚刚|刚才|此刻)$`)
-	reDTAgo  = regexp.MustCompile(`^(\d{1,4}|[零〇一二两三四五六七八九十]{1,3}|半)\s*(个)?\s*(半)?\s*(分钟|分|mins?|minutes?|小时|钟头|h|hrs?|hours?|天|days?)\s*(之前|以前|前|ago)$`)
-	reDTDay  = regexp.MustCompile(`^(today|yesterday|the day before yesterday|day before yesterday|tomorrow|the day after tomorrow|day after tomorrow|今天|今日|昨天|昨日|前天|明天|明日|后天|昨晚|昨早|今早|今晚)\s*,?\s*`)
+	reDTNow = regexp.MustCompile(`^(now|right now|just now|现在|刚刚|刚才|此刻)$`)
+	reDTAgo = regexp.MustCompile(`^(\d{1,4}|[零〇一二两三四五六七八九十]{1,3}|半)\s*(个)?\s*(半)?\s*(分钟|分|mins?|minutes?|小时|钟头|h|hrs?|hours?|天|days?)\s*(之前|以前|前|ago)$`)
+	reDTDay = regexp.MustCompile(`^(today|yesterday|the day before yesterday|day before yesterday|tomorrow|the day after tomorrow|day after tomorrow|今天|今日|昨天|昨日|前天|明天|明日|后天|昨晚|昨早|今早|今晚)\s*,?\s*`)
 	// A day of this month (19号 is 19日 by then), a weekday of this or last
 	// week: 周三, 星期五, 上周五, 上个礼拜一.
 	reDTDayOfMonth = regexp.MustCompile(`^(\d{1,2})\s*日`)
 	reDTWeekday    = regexp.MustCompile(`^(上)?\s*(?:个)?\s*(?:周|星期|礼拜)([一二三四五六日天])`)
-	reDTYMD  = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?`)
-	reDTMD   = regexp.MustCompile(`^(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?`)
-	reDTTime = regexp.MustCompile(`^(上午|早上|早晨|清晨|早|凌晨|中午|下午|午后|傍晚|晚上|夜里|夜间|晚)?\s*` +
+	reDTYMD        = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?`)
+	reDTMD         = regexp.MustCompile(`^(\d{1,2})\s*[-/月]\s*(\d{1,2})\s*日?`)
+	reDTTime       = regexp.MustCompile(`^(上午|早上|早晨|清晨|早|凌晨|中午|下午|午后|傍晚|晚上|夜里|夜间|晚)?\s*` +
 		`(\d{1,2}|[零〇一二两三四五六七八九十]{1,3})\s*` +
 		`(?:(:)\s*(\d{1,2})(?::(\d{1,2}))?|([点时])\s*(?:(半)|(一刻)|(三刻)|(\d{1,2}|[零〇一二两三四五六七八九十]{1,3})\s*分?)?)?` +
 		`\s*(am|pm|a\.m\.|p\.m\.)?$`)

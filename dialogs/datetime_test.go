@@ -61,7 +61,7 @@ func TestParseDateTime(t *testing.T) {
 		{"上个礼拜一", at(2026, 11, 9, 0, 0), true},
 		{"两点", at(2026, 11, 20, 14, 0), false}, // in the afternoon, 2 o'clock is 14:00
 		{"今天3点多", at(2026, 11, 20, 15, 0), false},
-		{"今天4点", at(2026, 11, 20, 4, 0), false}, // 16:00 has not come yet
+		{"今天4点", at(2026, 11, 20, 4, 0), false},    // 16:00 has not come yet
 		{"昨天晚上12点", at(2026, 11, 20, 0, 0), false}, // midnight
 		{"昨天2点", at(2026, 11, 19, 14, 0), false},
 		{"2026-11-20 10:00", at(2026, 11, 20, 10, 0), false},

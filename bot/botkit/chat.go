@@ -104,3 +104,9 @@ func ErrorText(cat *catalog.Catalog, log *slog.Logger, prefix, loc string, err e
 	log.Error(prefix+": internal error", "err", err)
 	return cat.T(loc, prefix+".err.internal", nil)
 }
+
+// ReceiptWait is how long a reporter's receipt for a ticket filed through
+// a chat's dialog waits for the dialog's own "已提交 FB-…" to be recorded:
+// the receipt is not sent after it (it would say the same again), and goes
+// out if the dialog's answer never went.
+const ReceiptWait = 5 * time.Second

@@ -72,9 +72,21 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		channel = user
 		if m.Outbox.Audience == backend.AudienceReporter {
 			home = user
-			if roots, err := c.store.ChatMessagesOf(ctx, t.ID, Platform, kindDM); err == nil && len(roots) > 0 {
+			roots, err := c.store.ChatMessagesOf(ctx, t.ID, Platform, kindDM)
+			if err != nil {
+				return err
+			}
+			switch {
+			case len(roots) > 0 && e.Kind == backend.EventCreated:
+				// Filed in the DM dialog, whose 已提交 said so: the
+				// receipt would say it again.
+				return nil
+			case len(roots) > 0:
 				channel, thread = roots[0].ChatID, roots[0].MessageID
-			} else {
+			case e.Kind == backend.EventCreated && t.Channel == Platform && botkit.ReceiptWait > c.now().Sub(e.At):
+				// It may have been: wait a moment for that answer.
+				return &notify.RetryAfterError{After: botkit.ReceiptWait - c.now().Sub(e.At), Err: errors.New("slack: waiting for the dialog's own answer")}
+			default:
 				kind = kindDM
 			}
 			if e.Kind == backend.EventStatusChanged && e.Data.To == backend.StatusResolved &&

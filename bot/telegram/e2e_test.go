@@ -64,7 +64,7 @@ func TestEndToEnd(t *testing.T) {
 			if strings.Contains(card.Text, "13800138000") || strings.Contains(card.Text, "shop_bj_2026") {
 				t.Fatalf("card shows personal data: %q", card.Text)
 			}
-			h.tg.WaitMessage(t, alice.ID, telegramtest.Containing("已收到您的问题", number))
+			h.tg.WaitMessage(t, alice.ID, telegramtest.Containing("已提交", number))
 
 			// Claim: the card is edited, the assistant gets the full card.
 			h.press(bob, card, "tk:claim:"+number)
@@ -111,13 +111,14 @@ func TestEndToEnd(t *testing.T) {
 			// Every update reached the reporter once, in order.
 			var got []string
 			for _, m := range h.tg.Messages(alice.ID) {
-				for _, marker := range []string{"已收到您的问题", "已由", "需要您补充信息", "已解决"} {
+				for _, marker := range []string{"已提交", "已收到您的问题", "已由", "需要您补充信息", "已解决"} {
 					if strings.Contains(m.Text, marker) && strings.Contains(m.Text, number) {
 						got = append(got, marker)
 					}
 				}
 			}
-			if want := []string{"已收到您的问题", "已由", "需要您补充信息", "已解决"}; !slices.Equal(got, want) {
+			// The dialog's 已提交 said it was filed: no receipt says it again.
+			if want := []string{"已提交", "已由", "需要您补充信息", "已解决"}; !slices.Equal(got, want) {
 				t.Fatalf("reporter's notices: %q, want %q", got, want)
 			}
 		})
@@ -264,7 +265,7 @@ func TestRateLimitStorm(t *testing.T) {
 	ctx := context.Background()
 	bobP := h.linkAssistant(bob)
 	number := h.fileTicket(alice, h.follow(alice.ID), false)
-	h.tg.WaitMessage(t, alice.ID, telegramtest.Containing("已收到您的问题", number))
+	h.tg.WaitMessage(t, alice.ID, telegramtest.Containing("已提交", number))
 	h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
 
 	h.tg.FailNext("sendMessage", 3, telegramtest.Fault{Code: 429, RetryAfter: 1})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/go-telegram/bot"
@@ -291,14 +292,32 @@ func (c *Channel) dialog(ctx context.Context, chat int64, key dialogs.SessionKey
 }
 
 func (c *Channel) sendOutput(ctx context.Context, chat int64, o dialogs.Output) {
+	var last *models.Message
 	for _, r := range o.Replies {
 		o := out{chat: chat, text: r.Text}
 		if kb := keyboard(r.Buttons); kb != nil {
 			o.markup = kb
 		}
-		if _, err := c.reply(ctx, o); err != nil {
+		m, err := c.reply(ctx, o)
+		if err != nil {
 			return
 		}
+		last = m
+	}
+	if last != nil {
+		c.filed(ctx, chat, last.ID, o.TicketNumber)
+	}
+}
+
+// filed remembers the message that told the reporter their ticket was
+// filed (none when number is ""): a reply to it goes into the ticket, and
+// the outbox's receipt, which would say the same again, is not sent.
+func (c *Channel) filed(ctx context.Context, chat int64, msgID int, number string) {
+	if number == "" {
+		return
+	}
+	if t, err := c.store.Ticket(ctx, number); err == nil {
+		c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(chat), MessageID: strconv.Itoa(msgID), TicketID: t.ID, Kind: kindFiled})
 	}
 }
 

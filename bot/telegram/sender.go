@@ -32,6 +32,21 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	if err != nil {
 		return &notify.PermanentError{Err: err}
 	}
+	if m.Outbox.Audience == backend.AudienceReporter && m.Event.Kind == backend.EventCreated && m.Ticket.Channel == Platform {
+		// Filed through the dialog, whose answer said so: the receipt
+		// would say it again. It waits a moment for that answer, and goes
+		// out if the answer never went.
+		said, err := c.store.ChatMessagesOf(ctx, m.Ticket.ID, Platform, kindFiled)
+		if err != nil {
+			return err
+		}
+		if len(said) > 0 {
+			return nil
+		}
+		if wait := botkit.ReceiptWait - c.now().Sub(m.Event.At); wait > 0 {
+			return &notify.RetryAfterError{After: wait, Err: errors.New("telegram: waiting for the dialog's own answer")}
+		}
+	}
 	// The rate limit first: a message that must wait (cards to a busy
 	// group wait minutes) costs no database call and no rendering.
 	if wait, ok := c.lim.reserve(chat, m.Outbox.ID, c.cfg.Limits.MaxWait); !ok {

@@ -21,6 +21,9 @@ import (
 const (
 	kindCard   = "card"
 	kindNotice = "notice"
+	// kindFiled is the dialog's answer that a ticket was filed; the
+	// outbox's receipt is not sent after it.
+	kindFiled = "filed"
 	// kindPrivateCard is the full card in the assignee's private chat,
 	// edited as the ticket moves like the triage card.
 	kindPrivateCard = "card:private"
@@ -275,7 +278,10 @@ func (c *Channel) onDialogButton(ctx context.Context, q *models.CallbackQuery, m
 		r := o.Replies[0]
 		if c.edit(ctx, msg.Chat.ID, msg.ID, text, keyboard(r.Buttons)) == nil {
 			c.answer(ctx, q, "", false)
-			c.sendOutput(ctx, msg.Chat.ID, dialogs.Output{Replies: o.Replies[1:]})
+			if len(o.Replies) == 1 {
+				c.filed(ctx, msg.Chat.ID, msg.ID, o.TicketNumber)
+			}
+			c.sendOutput(ctx, msg.Chat.ID, dialogs.Output{Replies: o.Replies[1:], TicketNumber: o.TicketNumber})
 			return
 		}
 		// Not editable (too old, deleted): the answer comes as a new message.
