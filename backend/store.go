@@ -33,6 +33,10 @@ type Store interface {
 	Team(ctx context.Context, id int64) (*Team, error)
 	// Teams lists every team by name.
 	Teams(ctx context.Context) ([]*Team, error)
+	// SetTeamLead makes person leadID the lead of team teamID (0: no
+	// lead), the SLA chain's team_lead step and the related notice
+	// target. ENOTFOUND for a missing team; EINVALID for a missing person.
+	SetTeamLead(ctx context.Context, teamID, leadID int64) error
 
 	// CreateTicket allocates the next number for (prefix, day), stores t and
 	// its first changes in one transaction, and sets IDs, Number, Version

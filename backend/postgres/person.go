@@ -219,6 +219,32 @@ func (s *Store) Teams(ctx context.Context) ([]*backend.Team, error) {
 	return teams, nil
 }
 
+const setTeamLeadSQL = `UPDATE teams SET lead_id = $1 WHERE id = $2`
+
+// SetTeamLead makes person leadID the lead of team teamID (0: no lead).
+func (s *Store) SetTeamLead(ctx context.Context, teamID, leadID int64) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(ctx, tx)
+	if err := setTeamLead(ctx, tx, teamID, leadID); err != nil {
+		return err
+	}
+	return commit(ctx, tx)
+}
+
+func setTeamLead(ctx context.Context, tx pgx.Tx, teamID, leadID int64) error {
+	tag, err := tx.Exec(ctx, setTeamLeadSQL, nullID(leadID), teamID)
+	if err != nil {
+		return dbError(err, "lead of team %d", teamID)
+	}
+	if tag.RowsAffected() == 0 {
+		return dbError(pgx.ErrNoRows, "team %d", teamID)
+	}
+	return nil
+}
+
 // CreateAPIToken stores a token hash for a person and sets tok.ID.
 func (s *Store) CreateAPIToken(ctx context.Context, tok *backend.APIToken) error {
 	created := orNow(tok.CreatedAt, s.now())

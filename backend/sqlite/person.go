@@ -328,6 +328,29 @@ func (s *Store) Teams(ctx context.Context) ([]*backend.Team, error) {
 	return teams, dbError(rows.Err(), "teams")
 }
 
+const setTeamLeadSQL = `UPDATE teams SET lead_id = ? WHERE id = ?`
+
+// SetTeamLead makes person leadID the lead of team teamID (0: no lead).
+func (s *Store) SetTeamLead(ctx context.Context, teamID, leadID int64) error {
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := setTeamLead(ctx, tx, teamID, leadID); err != nil {
+		return err
+	}
+	return commit(tx)
+}
+
+func setTeamLead(ctx context.Context, tx *dbTx, teamID, leadID int64) error {
+	res, err := tx.ExecContext(ctx, setTeamLeadSQL, nullID(leadID), teamID)
+	if err != nil {
+		return dbError(err, "lead of team %d", teamID)
+	}
+	return mustAffect(res, "team %d", teamID)
+}
+
 const insertTokenSQL = `INSERT INTO api_tokens (name, person_id, hash, created_at) VALUES (?, ?, ?, ?)`
 
 // CreateAPIToken stores a token hash for a person and sets tok.ID.

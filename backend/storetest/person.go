@@ -192,6 +192,43 @@ func testTeam(t *testing.T, newStore NewStoreFunc) {
 		ctx, s := setup(t, newStore)
 		wantCode(t, s.CreateTeam(ctx, &backend.Team{Name: "tech", LeadID: missing}), backend.EINVALID)
 	})
+	t.Run("SetTeamLead/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		team := createTeam(t, s, "tech")
+		lead := createPerson(t, s, "lead", team.ID, backend.RoleAssistant)
+		must(t, s.SetTeamLead(ctx, team.ID, lead.ID))
+		got, err := s.Team(ctx, team.ID)
+		must(t, err)
+		team.LeadID = lead.ID
+		equal(t, "team with a lead", got, team)
+		other := createPerson(t, s, "other", 0, backend.RoleManager)
+		must(t, s.SetTeamLead(ctx, team.ID, other.ID))
+		got, err = s.Team(ctx, team.ID)
+		must(t, err)
+		team.LeadID = other.ID
+		equal(t, "team with another lead", got, team)
+		must(t, s.SetTeamLead(ctx, team.ID, 0))
+		got, err = s.Team(ctx, team.ID)
+		must(t, err)
+		team.LeadID = 0
+		equal(t, "team without a lead", got, team)
+	})
+	t.Run("SetTeamLead/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		lead := createPerson(t, s, "lead", 0, backend.RoleAssistant)
+		wantCode(t, s.SetTeamLead(ctx, missing, lead.ID), backend.ENOTFOUND)
+		wantCode(t, s.SetTeamLead(ctx, missing, missing), backend.ENOTFOUND)
+	})
+	t.Run("SetTeamLead/ErrInvalidLead", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		lead := createPerson(t, s, "lead", 0, backend.RoleAssistant)
+		team := &backend.Team{Name: "tech", LeadID: lead.ID}
+		must(t, s.CreateTeam(ctx, team))
+		wantCode(t, s.SetTeamLead(ctx, team.ID, missing), backend.EINVALID)
+		got, err := s.Team(ctx, team.ID)
+		must(t, err)
+		equal(t, "team after a failed SetTeamLead", got, team)
+	})
 	t.Run("Team/ErrNotFound", func(t *testing.T) {
 		ctx, s := setup(t, newStore)
 		_, err := s.Team(ctx, missing)
