@@ -5,6 +5,13 @@
 //	deskbot migrate             apply database migrations and exit
 //	deskbot token create --role assistant --name ci [--team N]
 //	                            make an API token (printed once)
+//	deskbot team set-lead --team N --person N
+//	                            make a person a team's lead (SLA escalation)
+//	deskbot user link --person N --email ADDRESS --sms NUMBER
+//	                            reach a person by e-mail and SMS too
+//	deskbot user list           people's ids, roles, teams and routes
+//
+// "deskbot help" lists every command.
 package main
 
 import (
@@ -61,6 +68,12 @@ func isHelp(arg string) bool {
 // parseFlags parses a sub-command's flags; -h prints them and ends the
 // command, and a bad flag's error lists them.
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	return parseFlagsAbout(fs, args, stdout, "")
+}
+
+// parseFlagsAbout is parseFlags whose help also says what the command
+// does (about, one or more lines; empty: nothing).
+func parseFlagsAbout(fs *flag.FlagSet, args []string, stdout io.Writer, about string) error {
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	var flags strings.Builder
@@ -68,7 +81,11 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	fs.PrintDefaults()
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(stdout, "usage: deskbot %s\n%s", fs.Name(), flags.String())
+		fmt.Fprintf(stdout, "usage: deskbot %s\n", fs.Name())
+		if about != "" {
+			fmt.Fprintln(stdout, strings.TrimRight(about, "\n"))
+		}
+		fmt.Fprint(stdout, flags.String())
 		return errShownHelp
 	case err != nil:
 		return fmt.Errorf("%s: %w\n%s", fs.Name(), err, flags.String())
@@ -149,8 +166,18 @@ const usage = `usage:
   deskbot user create --role admin|manager|assistant --name NAME [--team ID] [--password-stdin]
                          create a console login (a random password is printed
                          unless --password-stdin gives one)
-  deskbot team create --name NAME
+  deskbot user link --person ID [--email ADDRESS] [--sms NUMBER]
+                         reach a person by e-mail (SMTP_URL) and/or SMS
+                         (SMS_WEBHOOK_URL, a mainland mobile number) too
+  deskbot user list [--team ID] [--role ROLE]
+                         print people: id, name, roles, team, linked platforms
+  deskbot team create --name NAME [--lead PERSON_ID]
                          create a team and print its id (for --team)
+  deskbot team set-lead --team ID --person PERSON_ID | --none
+                         make an assistant, manager or admin the team's lead,
+                         pinged at the SLA chain's team_lead step and told
+                         of P2/P3 tickets
+  deskbot team list      print every team: id, name, lead
   deskbot sla explain FB-20261123-0001
                          print every SLA clock of a ticket and who was told when
 `
@@ -214,30 +241,5 @@ func inviteCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	if !cfg.Telegram.Enabled() && !cfg.Slack.Enabled() {
 		fmt.Fprintln(stdout, "note: no chat channel is configured here (TELEGRAM_BOT_TOKEN, SLACK_BOT_TOKEN), so nothing can take this code yet; staff can also use the web console (deskbot user create)")
 	}
-	return nil
-}
-
-func teamCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: deskbot team create --name NAME")
-	}
-	fs := flag.NewFlagSet("team create", flag.ContinueOnError)
-	name := fs.String("name", "", "team name, e.g. 技术部")
-	if err := parseFlags(fs, args[1:], stdout); err != nil {
-		return err
-	}
-	if strings.TrimSpace(*name) == "" {
-		return errors.New("team create: --name is required")
-	}
-	store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	t := &backend.Team{Name: strings.TrimSpace(*name)}
-	if err := store.CreateTeam(ctx, t); err != nil {
-		return fmt.Errorf("team create: %w", err)
-	}
-	fmt.Fprintf(stdout, "team %q created with id %d\n", t.Name, t.ID)
 	return nil
 }
