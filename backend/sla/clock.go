@@ -127,7 +127,7 @@ func (p *Planner) PlanWith(t *backend.Ticket, clocks []*backend.Clock, marks Mar
 				cur = c
 			}
 		}
-		budget, has := spec.Budget[t.Severity]
+		budget, has := spec.BudgetFor(t.Form, t.Severity)
 		in, off := slices.Contains(spec.While, t.Status), false
 		switch {
 		case len(spec.StartOn) > 0:

@@ -75,7 +75,7 @@ func TestPlanP2BeforeHoliday(t *testing.T) {
 		t.Fatalf("confirm warn at %s, want 80%% = Sat 10:06", w.In(cst))
 	}
 	for _, c := range cs {
-		if c.PolicyVersion != "default-2026-11c" || c.Generation != 1 || c.Run != 1 {
+		if c.PolicyVersion != "default-2026-11d" || c.Generation != 1 || c.Run != 1 {
 			t.Fatalf("clock %+v", c)
 		}
 	}
@@ -265,5 +265,41 @@ func TestPlanMilestoneClocks(t *testing.T) {
 	cs, _ = plan(cs, "2026-11-24 10:00")
 	if c := clockNamed(cs, "review"); c.State != backend.ClockStopped {
 		t.Fatalf("review %s after the review, want stopped", c.State)
+	}
+}
+
+// Seed 001: the complaint form promises 紧急 2 days and 一般 5 days and
+// files them as P2 and P3; their solve clocks keep that promise (the
+// complaint's own budgets, in calendar time), while other forms keep the
+// severity's workdays. A severity change re-plans by the form too.
+func TestPlanComplaintDeadlines(t *testing.T) {
+	p := newPlanner(t)
+	for _, tc := range []struct {
+		name, form string
+		sev        backend.Severity
+		due        string
+	}{
+		{"urgent complaint", backend.FormComplaint, backend.P2, "2026-11-25 10:00"},
+		{"normal complaint", backend.FormComplaint, backend.P3, "2026-11-28 10:00"}, // a Saturday: calendar days
+		{"P1 complaint", backend.FormComplaint, backend.P1, "2026-11-24 10:00"},
+		{"P2 feedback", backend.FormFeedback, backend.P2, "2026-11-26 10:00"}, // 3 workdays
+		{"P3 feedback", backend.FormFeedback, backend.P3, "2026-12-02 10:00"}, // 7 workdays
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tk := &backend.Ticket{ID: 1, Form: tc.form, Severity: tc.sev, Status: backend.StatusNew,
+				CreatedAt: at("2026-11-23 10:00"), UpdatedAt: at("2026-11-23 10:00")}
+			cs, _ := apply(p, tk, nil)
+			wantDue(t, cs, "solve", tc.due)
+		})
+	}
+	// A normal complaint found urgent a day later: due 2 days after filing.
+	tk := &backend.Ticket{ID: 1, Form: backend.FormComplaint, Severity: backend.P3, Status: backend.StatusNew,
+		CreatedAt: at("2026-11-23 10:00"), UpdatedAt: at("2026-11-23 10:00")}
+	cs, _ := apply(p, tk, nil)
+	tk.Severity, tk.UpdatedAt = backend.P2, at("2026-11-24 10:00")
+	cs, _ = apply(p, tk, cs)
+	wantDue(t, cs, "solve", "2026-11-25 10:00")
+	if c := clockNamed(cs, "solve"); c.Budget != 48*time.Hour || c.Unit != string(WallClock) {
+		t.Fatalf("solve %s %s, want 48h calendar", c.Budget, c.Unit)
 	}
 }

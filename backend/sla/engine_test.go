@@ -611,11 +611,45 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{tk.Number, "confirm", "default-2026-11c", "2026-11-23 11:00:00", "step 3: manager; told manager",
+	for _, want := range []string{tk.Number, "confirm", "default-2026-11d", "2026-11-23 11:00:00", "step 3: manager; told manager",
 		"notice created; told manager", "director (#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A complaint filed through the service (the form's urgency sets its
+// severity) shows the deadline its form promised in explain: 2 days after
+// filing when urgent, 5 when normal (seed 001).
+func TestExplainComplaintDeadline(t *testing.T) {
+	for _, tc := range []struct{ urgency, due string }{
+		{"urgent", "2026-11-25 10:00:00"},
+		{"normal", "2026-11-28 10:00:00"},
+	} {
+		t.Run(tc.urgency, func(t *testing.T) {
+			f := newFixture(t, newSQLite(t))
+			tk, err := f.svc.CreateTicket(f.ctx, f.reporter, backend.NewTicket{Prefix: "CP", Form: backend.FormComplaint,
+				Summary: "螺丝刀杆上有铁锈，客户要求上门处理", OrderNumber: "20080505003", Contacts: backend.Contacts{Phone: "13800138000"},
+				Extra: map[string]string{"customer": "王先生", "requests": "上门处理并给出预防措施", "urgency": tc.urgency}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.sync(t, tk)
+			var b strings.Builder
+			if err := Explain(f.ctx, f.store, tk.Number, cst, &b); err != nil {
+				t.Fatal(err)
+			}
+			var solve string
+			for _, l := range strings.Split(b.String(), "\n") {
+				if strings.HasPrefix(l, "solve ") {
+					solve = l
+				}
+			}
+			if !strings.Contains(solve, tc.due) {
+				t.Fatalf("solve line %q, want due %s:\n%s", solve, tc.due, b.String())
+			}
+		})
 	}
 }
 
@@ -669,7 +703,7 @@ func TestPolicyVersions(t *testing.T) {
 	}
 	old := f.file(t, backend.P3, "功能问题")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11c", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11d", "version: v2", 1)
 	src = strings.Replace(src, "    while: [new, returned, reopened]\n    P1: 1h", "    while: [new, returned, reopened]\n    P1: 4h", 1)
 	v2, err := ParsePolicy([]byte(src), "v2")
 	if err != nil {
@@ -695,7 +729,7 @@ func TestPolicyVersions(t *testing.T) {
 		c := clockNamed(cs, "confirm")
 		return c.Budget, c.PolicyVersion
 	}
-	if b, v := budget(old); b != time.Hour || v != "default-2026-11c" {
+	if b, v := budget(old); b != time.Hour || v != "default-2026-11d" {
 		t.Fatalf("old ticket: confirm %s under %s, want 1h under the old version", b, v)
 	}
 	if b, v := budget(fresh); b != 4*time.Hour || v != "v2" {
@@ -762,7 +796,7 @@ func TestEscalationFollowsTicketPolicy(t *testing.T) {
 	f.pings(t)
 	oldBreach := timerOf(t, f.sched.take(TimerBreach), f, old.ID, "confirm")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11c", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11d", "version: v2", 1)
 	src = strings.Replace(src, "chain: [assignee, team_lead, manager, director_group]\n  interval: 1h",
 		"chain: [director_group, manager]\n  interval: 3h", 1)
 	src = strings.Replace(src, "  P1: [manager, director_group, account_manager]", "  P1: []", 1)

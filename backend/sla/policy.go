@@ -47,6 +47,22 @@ type ClockSpec struct {
 	// StopOn milestone after a run started stops that run.
 	StartOn, StopOn []backend.Milestone
 	Budget          map[backend.Severity]Budget // missing: no clock for that severity
+	// Forms replaces Budget for tickets filed on a form (by its id, e.g.
+	// "complaint": the deadlines the complaint form promises, seed 001).
+	// A severity the form leaves out takes Budget; a zero Budget (written
+	// "-") means no clock for that form and severity.
+	Forms map[string]map[backend.Severity]Budget
+}
+
+// BudgetFor returns the budget of a ticket of severity sev filed on form:
+// the form's own when the clock has one for that severity, else the
+// clock's. ok is false when the clock does not run for them.
+func (c ClockSpec) BudgetFor(form string, sev backend.Severity) (b Budget, ok bool) {
+	if fb, has := c.Forms[form][sev]; has {
+		return fb, fb.D > 0
+	}
+	b, ok = c.Budget[sev]
+	return b, ok
 }
 
 // Policy is a parsed, validated SLA policy.
@@ -259,6 +275,14 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 				} else {
 					spec.StopOn = ms
 				}
+			case k.Value == "forms":
+				forms, err := parseForms(v, p.WorkEnd-p.WorkStart, func(line int, format string, args ...any) error {
+					return fail(line, "clock %s forms: %s", cname.Value, fmt.Sprintf(format, args...))
+				})
+				if err != nil {
+					return nil, err
+				}
+				spec.Forms = forms
 			case sev.Valid():
 				b, ok, err := parseBudget(v.Value, p.WorkEnd-p.WorkStart)
 				if err != nil {
@@ -268,7 +292,7 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 					spec.Budget[sev] = b
 				}
 			default:
-				return nil, fail(k.Line, "clock %s: unknown key %q (while, start_on, stop_on, P1, P2, P3, P4)", cname.Value, k.Value)
+				return nil, fail(k.Line, "clock %s: unknown key %q (while, start_on, stop_on, forms, P1, P2, P3, P4)", cname.Value, k.Value)
 			}
 		}
 		if _, dup := p.Clock(spec.Name); dup {
@@ -375,6 +399,39 @@ func parseRouting(doc *yaml.Node, p *Policy, fail func(int, string, ...any) erro
 		p.Routing.Rules = append(p.Routing.Rules, RouteRule{Form: rr.Form, Category: rr.Category, Team: rr.Team, Teams: rr.Teams, Lead: rr.Lead})
 	}
 	return nil
+}
+
+// parseForms reads a clock's forms: a mapping of form id to a mapping of
+// severity to budget ("-": no clock for that form and severity).
+func parseForms(v *yaml.Node, day time.Duration, fail func(int, string, ...any) error) (map[string]map[backend.Severity]Budget, error) {
+	if v.Kind != yaml.MappingNode {
+		return nil, fail(v.Line, "must map form ids to budgets by severity, like complaint: {P2: 48h calendar}")
+	}
+	out := map[string]map[backend.Severity]Budget{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		fk, fv := v.Content[i], v.Content[i+1]
+		if fk.Value == "" || fv.Kind != yaml.MappingNode {
+			return nil, fail(fk.Line, "form %q must map severities to budgets, like {P2: 48h calendar}", fk.Value)
+		}
+		if _, dup := out[fk.Value]; dup {
+			return nil, fail(fk.Line, "form %s is given twice", fk.Value)
+		}
+		budgets := map[backend.Severity]Budget{}
+		for j := 0; j+1 < len(fv.Content); j += 2 {
+			sk, sv := fv.Content[j], fv.Content[j+1]
+			sev := backend.Severity(sk.Value)
+			if !sev.Valid() {
+				return nil, fail(sk.Line, "form %s: unknown severity %q (P1, P2, P3, P4)", fk.Value, sk.Value)
+			}
+			b, _, err := parseBudget(sv.Value, day)
+			if err != nil {
+				return nil, fail(sv.Line, "form %s %s: %v", fk.Value, sev, err)
+			}
+			budgets[sev] = b // zero for "-": no clock
+		}
+		out[fk.Value] = budgets
+	}
+	return out, nil
 }
 
 // parseBudget reads "2h", "24h calendar", "3 workdays" or "-".

@@ -52,6 +52,23 @@ func TestDefaultPolicy(t *testing.T) {
 			t.Errorf("%s %s = %+v (present %v), want %s %s", tc.clock, tc.sev, b, ok, tc.want, tc.unit)
 		}
 	}
+	// Seed 001: the complaint form's promise, in calendar days.
+	solve, _ := p.Clock("solve")
+	for _, tc := range []struct {
+		form string
+		sev  backend.Severity
+		want time.Duration
+		unit Unit
+	}{
+		{backend.FormComplaint, backend.P2, 48 * time.Hour, WallClock},
+		{backend.FormComplaint, backend.P3, 120 * time.Hour, WallClock},
+		{backend.FormComplaint, backend.P1, 24 * time.Hour, WallClock}, // the clock's own
+		{backend.FormFeedback, backend.P2, 3 * day, Business},
+	} {
+		if b, ok := solve.BudgetFor(tc.form, tc.sev); !ok || b.D != tc.want || b.Unit != tc.unit {
+			t.Errorf("solve %s %s = %+v (present %v), want %s %s", tc.form, tc.sev, b, ok, tc.want, tc.unit)
+		}
+	}
 	if p.WarnAt != 0.8 || p.Interval != time.Hour || p.BatchDay != time.Monday || p.BatchAt != 9*time.Hour {
 		t.Errorf("warn %v interval %v batch %v %v", p.WarnAt, p.Interval, p.BatchDay, p.BatchAt)
 	}
@@ -81,11 +98,14 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"work hours", "work_hours: \"09:00-18:00\"", "work_hours: \"18:00-09:00\"", "policy.yaml:12: work_hours"},
 		{"workdays", "P2: 3 workdays", "P2: 1.5 workdays", "clock solve P2: \"1.5 workdays\""},
 		{"milestone", "start_on: [resource_requested]", "start_on: [coffee_break]", "clock supervisor: start_on unknown milestone \"coffee_break\""},
-		{"version", "version: default-2026-11c", "version: \"\"", "version is required"},
+		{"version", "version: default-2026-11d", "version: \"\"", "version is required"},
 		{"weekday", "weekday: monday", "weekday: someday", "batch: weekday \"someday\""},
 		{"routing", "  assign: none\n", "  assign: fastest\n", "routing: assign \"fastest\""},
 		{"rule", "{category: [投诉类], team: 客服部}", "{category: [投诉类], teams: [a, b], lead: c}", "routing rule 7: give team"},
 		{"rule match", "{form: complaint, team: 客服部}", "{team: 客服部}", "routing rule 3: give a form, a category or both"},
+		{"form budget", "complaint: {P2: 48h calendar,", "complaint: {P2: two days,", "clock solve forms: form complaint P2: \"two days\""},
+		{"form severity", "complaint: {P2: 48h calendar,", "complaint: {P7: 48h calendar,", "clock solve forms: form complaint: unknown severity \"P7\""},
+		{"form shape", "complaint: {P2: 48h calendar, P3: 120h calendar}", "complaint: 48h calendar", "clock solve forms: form \"complaint\" must map"},
 		{"yaml syntax", "warn_at: 0.8", "warn_at: [0.8", "policy.yaml:"},
 		{"type", "warn_at: 0.8", "warn_at: lots", "policy.yaml:15: cannot unmarshal"},
 	} {
@@ -232,4 +252,24 @@ func equalIDs(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// A form's "-" means no clock for that form and severity; severities the
+// form leaves out take the clock's own budgets.
+func TestPolicyFormBudgets(t *testing.T) {
+	src := strings.Replace(string(DefaultPolicyYAML()), "complaint: {P2: 48h calendar, P3: 120h calendar}", "complaint: {P2: 4h, P4: \"-\"}", 1)
+	p, err := ParsePolicy([]byte(src), "policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	solve, _ := p.Clock("solve")
+	if b, ok := solve.BudgetFor(backend.FormComplaint, backend.P2); !ok || b.D != 4*time.Hour || b.Unit != Business {
+		t.Errorf("complaint P2 = %+v %v, want 4h business", b, ok)
+	}
+	if b, ok := solve.BudgetFor(backend.FormComplaint, backend.P4); ok {
+		t.Errorf("complaint P4 = %+v, want no clock", b)
+	}
+	if b, ok := solve.BudgetFor(backend.FormComplaint, backend.P3); !ok || b.Text != "7 workdays" {
+		t.Errorf("complaint P3 = %+v %v, want the clock's 7 workdays", b, ok)
+	}
 }
