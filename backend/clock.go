@@ -44,6 +44,7 @@ type Clock struct {
 	StartedAt     time.Time
 	RunningSince  time.Time     // start of the current running stretch; zero unless running
 	Used          time.Duration // time counted before RunningSince, in Unit
+	UsedOther     time.Duration // the same time in the other unit, for a re-plan that changes the unit; -1: unknown (saved before it was kept)
 	WarnAt        time.Time     // zero unless running
 	DueAt         time.Time     // zero unless running
 	PausedAt      time.Time

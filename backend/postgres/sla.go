@@ -12,7 +12,7 @@ import (
 )
 
 const clockCols = `id, ticket_id, name, run, policy_version, severity, unit, budget, state, started_at, running_since,
- used, warn_at, due_at, paused_at, stopped_at, warned_at, breached_at, step, acked_at, acked_by, generation, updated_at`
+ used, warn_at, due_at, paused_at, stopped_at, warned_at, breached_at, step, acked_at, acked_by, generation, updated_at, used_other`
 
 // Clocks returns a ticket's SLA clocks, oldest first.
 // Every ticket change reads them (the SLA engine, the ping sync), so a
@@ -61,15 +61,15 @@ func (s *Store) SaveClocks(ctx context.Context, ticketID, version int64, clocks 
 		nc := storekit.NormClock(c, ticketID, now)
 		if nc.ID == 0 {
 			err = tx.QueryRow(ctx, `INSERT INTO sla_clocks (`+clockCols[4:]+`)
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id`, clockArgs(&nc)...).Scan(&nc.ID)
+VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) RETURNING id`, clockArgs(&nc)...).Scan(&nc.ID)
 			if err != nil {
 				return dbError(err, "clock %s run %d of ticket %d", nc.Name, nc.Run, ticketID)
 			}
 		} else {
 			args := append(clockArgs(&nc), nc.ID, nc.Generation-1)
 			tag, err := tx.Exec(ctx, `UPDATE sla_clocks SET (`+clockCols[4:]+`) =
-($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
-WHERE id = $23 AND generation = $24 AND ticket_id = $1`, args...)
+($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)
+WHERE id = $24 AND generation = $25 AND ticket_id = $1`, args...)
 			if err != nil {
 				return dbError(err, "clock %d", nc.ID)
 			}
@@ -151,7 +151,7 @@ func clockArgs(c *backend.Clock) []any {
 	return []any{c.TicketID, c.Name, c.Run, c.PolicyVersion, string(c.Severity), c.Unit, int64(c.Budget), string(c.State),
 		c.StartedAt, nullTime(c.RunningSince), int64(c.Used), nullTime(c.WarnAt), nullTime(c.DueAt), nullTime(c.PausedAt),
 		nullTime(c.StoppedAt), nullTime(c.WarnedAt), nullTime(c.BreachedAt), c.Step, nullTime(c.AckedAt), c.AckedBy,
-		c.Generation, c.UpdatedAt}
+		c.Generation, c.UpdatedAt, int64(c.UsedOther)}
 }
 
 func findClocks(ctx context.Context, q querier, query string, args ...any) ([]*backend.Clock, error) {
@@ -161,12 +161,12 @@ func findClocks(ctx context.Context, q querier, query string, args ...any) ([]*b
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*backend.Clock, error) {
 		c := &backend.Clock{}
-		var budget, used int64
+		var budget, used, usedOther int64
 		err := row.Scan(&c.ID, &c.TicketID, &c.Name, &c.Run, &c.PolicyVersion, &c.Severity, &c.Unit, &budget, &c.State,
 			timeCol{&c.StartedAt}, timeCol{&c.RunningSince}, &used, timeCol{&c.WarnAt}, timeCol{&c.DueAt}, timeCol{&c.PausedAt},
 			timeCol{&c.StoppedAt}, timeCol{&c.WarnedAt}, timeCol{&c.BreachedAt}, &c.Step, timeCol{&c.AckedAt}, &c.AckedBy,
-			&c.Generation, timeCol{&c.UpdatedAt})
-		c.Budget, c.Used = time.Duration(budget), time.Duration(used)
+			&c.Generation, timeCol{&c.UpdatedAt}, &usedOther)
+		c.Budget, c.Used, c.UsedOther = time.Duration(budget), time.Duration(used), time.Duration(usedOther)
 		return c, err
 	})
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {

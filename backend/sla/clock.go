@@ -31,6 +31,28 @@ func (p *Planner) elapsed(unit string, a, b time.Time) time.Duration {
 	return p.Calendar.Between(a, b)
 }
 
+// other returns the unit a clock of unit u does not count in.
+func other(u string) string {
+	if Unit(u) == WallClock {
+		return string(Business)
+	}
+	return string(WallClock)
+}
+
+// count adds the running stretch from c.RunningSince to at to the time
+// c used, in its unit and in the other one.
+func (p *Planner) count(c *backend.Clock, at time.Time) {
+	if c.UsedOther < 0 && c.PausedAt.IsZero() {
+		// Saved before UsedOther was kept, but never paused: it has
+		// run since it started.
+		c.UsedOther = p.elapsed(other(c.Unit), c.StartedAt, c.RunningSince)
+	}
+	c.Used += p.elapsed(c.Unit, c.RunningSince, at)
+	if c.UsedOther >= 0 {
+		c.UsedOther += p.elapsed(other(c.Unit), c.RunningSince, at)
+	}
+}
+
 // Marks are the milestones recorded on a ticket, each at its latest time,
 // and when the ticket last entered each status (key statusMark(s)).
 type Marks map[backend.Milestone]time.Time
@@ -156,12 +178,12 @@ func (p *Planner) PlanWith(t *backend.Ticket, clocks []*backend.Clock, marks Mar
 		switch {
 		case !has || off || (!in && !paused):
 			if c.State == backend.ClockRunning {
-				c.Used += p.elapsed(c.Unit, c.RunningSince, at)
+				p.count(&c, at)
 			}
 			c.State, c.StoppedAt, c.RunningSince, c.WarnAt, c.DueAt = backend.ClockStopped, at, time.Time{}, time.Time{}, time.Time{}
 			note(&c, "stopped")
 		case c.State == backend.ClockRunning && !in && paused:
-			c.Used += p.elapsed(c.Unit, c.RunningSince, at)
+			p.count(&c, at)
 			c.State, c.PausedAt, c.RunningSince, c.WarnAt, c.DueAt = backend.ClockPaused, at, time.Time{}, time.Time{}, time.Time{}
 			note(&c, "paused")
 		case c.State == backend.ClockPaused && in:
@@ -173,7 +195,7 @@ func (p *Planner) PlanWith(t *backend.Ticket, clocks []*backend.Clock, marks Mar
 			if c.State == backend.ClockRunning {
 				// Count the stretch so far under the old budget, then plan
 				// the rest under the new one.
-				c.Used += p.elapsed(c.Unit, c.RunningSince, at)
+				p.count(&c, at)
 				c.RunningSince = at
 			}
 			p.rebudget(&c, t.Severity, budget)
@@ -188,10 +210,16 @@ func (p *Planner) PlanWith(t *backend.Ticket, clocks []*backend.Clock, marks Mar
 
 // rebudget switches c to the budget of severity sev. A clock planned under
 // an older policy keeps its version; its new budget comes from the policy
-// the planner has.
+// the planner has. When the unit changes (P1's "24h calendar" to P2's "3
+// workdays") the time used so far is taken in the new unit: 20 calendar
+// hours from Monday 17:00 are 5 business hours. A clock whose time in the
+// other unit is unknown (UsedOther -1) keeps the number it has.
 func (p *Planner) rebudget(c *backend.Clock, sev backend.Severity, b Budget) {
 	if c.Severity == sev {
 		return
+	}
+	if c.Unit != string(b.Unit) && c.UsedOther >= 0 {
+		c.Used, c.UsedOther = c.UsedOther, c.Used
 	}
 	c.Severity, c.Budget, c.Unit = sev, b.D, string(b.Unit)
 }

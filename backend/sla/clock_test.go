@@ -303,3 +303,64 @@ func TestPlanComplaintDeadlines(t *testing.T) {
 		t.Fatalf("solve %s %s, want 48h calendar", c.Budget, c.Unit)
 	}
 }
+
+// A severity change that changes a clock's unit counts the time already
+// used in the new unit: a P1 filed Monday 17:00 (24h calendar) has used 20
+// calendar hours by Tuesday 13:00, which are 5 business hours of P2's 3
+// workdays, and the other way round.
+func TestPlanSeverityChangesUnit(t *testing.T) {
+	p := newPlanner(t)
+	for _, tc := range []struct {
+		name     string
+		from, to backend.Severity
+		due      string
+		used     time.Duration
+	}{
+		{"P1 to P2", backend.P1, backend.P2, "2026-11-26 17:00", 5 * time.Hour},  // 27 business hours from Mon 17:00
+		{"P2 to P1", backend.P2, backend.P1, "2026-11-24 17:00", 20 * time.Hour}, // 24 calendar hours from Mon 17:00
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tk := &backend.Ticket{ID: 1, Severity: tc.from, Status: backend.StatusAssigned, CreatedAt: at("2026-11-23 17:00"), UpdatedAt: at("2026-11-23 17:00")}
+			cs, _ := apply(p, tk, nil)
+			tk.Severity, tk.UpdatedAt = tc.to, at("2026-11-24 13:00")
+			cs, _ = apply(p, tk, cs)
+			wantDue(t, cs, "solve", tc.due)
+			if c := clockNamed(cs, "solve"); c.Used != tc.used {
+				t.Fatalf("solve used %s, want %s", c.Used, tc.used)
+			}
+			// Back again: the time is counted in the first unit once more.
+			tk.Severity, tk.UpdatedAt = tc.from, at("2026-11-24 14:00")
+			cs, _ = apply(p, tk, cs)
+			wantDue(t, cs, "solve", map[backend.Severity]string{backend.P1: "2026-11-24 17:00", backend.P2: "2026-11-26 17:00"}[tc.from])
+		})
+	}
+	// A pause counts in neither unit: P1 filed Monday 17:00, waiting for
+	// the reporter Tuesday 09:00 to 11:00, lowered to P2 Tuesday 13:00:
+	// 18 calendar hours used, but 1 + 2 business hours; 24 left, due
+	// Friday 10:00.
+	tk := &backend.Ticket{ID: 1, Severity: backend.P1, Status: backend.StatusAssigned, CreatedAt: at("2026-11-23 17:00"), UpdatedAt: at("2026-11-23 17:00")}
+	cs, _ := apply(p, tk, nil)
+	for _, step := range []struct {
+		st   backend.Status
+		when string
+	}{{backend.StatusWaitingReporter, "2026-11-24 09:00"}, {backend.StatusInProgress, "2026-11-24 11:00"}} {
+		tk.Status, tk.UpdatedAt = step.st, at(step.when)
+		cs, _ = apply(p, tk, cs)
+	}
+	tk.Severity, tk.UpdatedAt = backend.P2, at("2026-11-24 13:00")
+	cs, _ = apply(p, tk, cs)
+	wantDue(t, cs, "solve", "2026-11-27 10:00")
+}
+
+// A clock saved before the time in the other unit was kept (UsedOther -1)
+// that never paused has run since it started: that is its time in the new
+// unit.
+func TestPlanSeverityChangesUnitOldClock(t *testing.T) {
+	p := newPlanner(t)
+	tk := &backend.Ticket{ID: 1, Severity: backend.P1, Status: backend.StatusAssigned, CreatedAt: at("2026-11-23 17:00"), UpdatedAt: at("2026-11-23 17:00")}
+	cs, _ := apply(p, tk, nil)
+	clockNamed(cs, "solve").UsedOther = -1
+	tk.Severity, tk.UpdatedAt = backend.P2, at("2026-11-24 13:00")
+	cs, _ = apply(p, tk, cs)
+	wantDue(t, cs, "solve", "2026-11-26 17:00")
+}

@@ -653,6 +653,29 @@ func TestExplainComplaintDeadline(t *testing.T) {
 	}
 }
 
+// Lowering a P1 (24h calendar) to P2 (3 workdays) counts the 20 calendar
+// hours already used as the 5 business hours they were, through the
+// store: due 27 business hours after Monday 17:00, Thursday 17:00.
+func TestLowerSeverityCountsUsedTimeInNewUnit(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	f.now = at("2026-11-23 17:00") // Monday
+	tk := f.claimed(t, backend.P1)
+	f.now = at("2026-11-24 13:00")
+	tk, err := f.svc.ChangeSeverity(f.ctx, f.mgr, tk.Number, backend.P2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	cs, err := f.store.Clocks(f.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := clockNamed(cs, "solve")
+	if want := at("2026-11-26 17:00"); !c.DueAt.Equal(want) || c.Used != 5*time.Hour || c.UsedOther != 20*time.Hour {
+		t.Fatalf("solve due %s (used %s, other %s), want %s (5h, 20h)", c.DueAt.In(cst), c.Used, c.UsedOther, want.In(cst))
+	}
+}
+
 // With routing.assign round_robin a new routed ticket goes to the team's
 // assistants in turn; the confirm clock stops as for a claim.
 func TestAutoAssign(t *testing.T) {

@@ -9,16 +9,16 @@ import (
 )
 
 const clockCols = `id, ticket_id, name, run, policy_version, severity, unit, budget, state, started_at, running_since,
- used, warn_at, due_at, paused_at, stopped_at, warned_at, breached_at, step, acked_at, acked_by, generation, updated_at`
+ used, warn_at, due_at, paused_at, stopped_at, warned_at, breached_at, step, acked_at, acked_by, generation, updated_at, used_other`
 
 const (
 	clocksOfSQL  = `SELECT ` + clockCols + ` FROM sla_clocks WHERE ticket_id = ? ORDER BY id`
 	liveClockSQL = `SELECT ` + clockCols + ` FROM sla_clocks WHERE state = 'running' AND id > ? ORDER BY id LIMIT ?`
-	insClockSQL  = `INSERT INTO sla_clocks (` + clockColsNoID + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	updClockSQL  = `UPDATE sla_clocks SET (` + clockColsNoID + `) = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	insClockSQL  = `INSERT INTO sla_clocks (` + clockColsNoID + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	updClockSQL  = `UPDATE sla_clocks SET (` + clockColsNoID + `) = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 WHERE id = ? AND generation = ? AND ticket_id = ?`
 	clockColsNoID = `ticket_id, name, run, policy_version, severity, unit, budget, state, started_at, running_since,
- used, warn_at, due_at, paused_at, stopped_at, warned_at, breached_at, step, acked_at, acked_by, generation, updated_at`
+ used, warn_at, due_at, paused_at, stopped_at, warned_at, breached_at, step, acked_at, acked_by, generation, updated_at, used_other`
 	syncSQL = `INSERT INTO sla_sync (ticket_id, version) VALUES (?, ?)
 ON CONFLICT (ticket_id) DO UPDATE SET version = max(sla_sync.version, excluded.version)`
 	onceSQL     = `INSERT INTO sla_once (key, ticket_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`
@@ -173,7 +173,7 @@ func clockArgs(c *backend.Clock) []any {
 	return []any{c.TicketID, c.Name, c.Run, c.PolicyVersion, string(c.Severity), c.Unit, int64(c.Budget), string(c.State),
 		micros(c.StartedAt), micros(c.RunningSince), int64(c.Used), micros(c.WarnAt), micros(c.DueAt), micros(c.PausedAt),
 		micros(c.StoppedAt), micros(c.WarnedAt), micros(c.BreachedAt), c.Step, micros(c.AckedAt), c.AckedBy,
-		c.Generation, micros(c.UpdatedAt)}
+		c.Generation, micros(c.UpdatedAt), int64(c.UsedOther)}
 }
 
 func findClocks(ctx context.Context, tx *dbTx, query string, args ...any) ([]*backend.Clock, error) {
@@ -185,14 +185,14 @@ func findClocks(ctx context.Context, tx *dbTx, query string, args ...any) ([]*ba
 	out := []*backend.Clock{}
 	for rows.Next() {
 		c := &backend.Clock{}
-		var budget, used int64
+		var budget, used, usedOther int64
 		if err := rows.Scan(&c.ID, &c.TicketID, &c.Name, &c.Run, &c.PolicyVersion, &c.Severity, &c.Unit, &budget, &c.State,
 			timeCol{&c.StartedAt}, timeCol{&c.RunningSince}, &used, timeCol{&c.WarnAt}, timeCol{&c.DueAt}, timeCol{&c.PausedAt},
 			timeCol{&c.StoppedAt}, timeCol{&c.WarnedAt}, timeCol{&c.BreachedAt}, &c.Step, timeCol{&c.AckedAt}, &c.AckedBy,
-			&c.Generation, timeCol{&c.UpdatedAt}); err != nil {
+			&c.Generation, timeCol{&c.UpdatedAt}, &usedOther); err != nil {
 			return nil, dbError(err, "clocks")
 		}
-		c.Budget, c.Used = time.Duration(budget), time.Duration(used)
+		c.Budget, c.Used, c.UsedOther = time.Duration(budget), time.Duration(used), time.Duration(usedOther)
 		out = append(out, c)
 	}
 	return out, dbError(rows.Err(), "clocks")

@@ -39,7 +39,7 @@ func testClocks(t *testing.T, newStore NewStoreFunc) {
 
 		// An update needs the next generation.
 		c1.State, c1.StoppedAt, c1.RunningSince, c1.DueAt, c1.WarnAt = backend.ClockStopped, at.Add(time.Hour), time.Time{}, time.Time{}, time.Time{}
-		c1.Used, c1.Step, c1.AckedBy, c1.AckedAt = time.Hour, 2, r.ID, at.Add(time.Hour)
+		c1.Used, c1.UsedOther, c1.Step, c1.AckedBy, c1.AckedAt = time.Hour, 3*time.Hour, 2, r.ID, at.Add(time.Hour)
 		c1.Generation = 2
 		must(t, s.SaveClocks(ctx, tk.ID, tk.Version, []*backend.Clock{c1}, nil))
 		got, err = s.Clocks(ctx, tk.ID)
