@@ -23,6 +23,11 @@ func (d DateTime) Format() string {
 	return d.Time.Format("2006-01-02 15:04")
 }
 
+// futureDays is how far ahead a day named without its month or year
+// ("21号", "11-26") is taken as a slip into the future, and refused, rather
+// than as last month's or last year's.
+const futureDays = 7
+
 // futureSlack tolerates a reporter's clock, or typing "14:31" at 14:30:40.
 const futureSlack = time.Minute
 
@@ -49,7 +54,7 @@ var (
 //	yesterday 9:00, 昨天上午9点, 前天, 前天晚上8点, 昨晚8点, 今早9点, 昨天晚上12点 (midnight)
 //	昨天下午, 昨晚 (the day alone: no hour was given), 一个半小时前, 3点多
 //	两点 (14:00 once it has passed, else 2:00), 19号晚上9点, 周三, 上周五
-//	11-20 10:00, 11月20日 10点 (this year, or last year if this year's is months away)
+//	11-20 10:00, 11月20日 10点 (this year, or last year if this year's is more than a week away)
 //	2026-11-20 10:00, 2026/11/20, 2026年11月20日 上午10点
 //	RFC 3339: 2026-11-20T10:00:00+08:00
 //
@@ -119,7 +124,7 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 		m := reDTDayOfMonth.FindStringSubmatch(in)
 		dd, _ := strconv.Atoi(m[1])
 		yy, mm := now.Year(), now.Month()
-		if dd > now.Day() { // the most recent such day: last month's
+		if dd > now.Day()+futureDays { // the most recent such day: last month's
 			yy, mm, _ = now.AddDate(0, -1, 1-now.Day()).Date()
 		}
 		if !validDate(yy, int(mm), dd) {
@@ -142,10 +147,10 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 		mm, _ := strconv.Atoi(m[1])
 		dd, _ := strconv.Atoi(m[2])
 		// Without a year, this year's day, or last year's when this year's
-		// is months away: in January "12-30" means last December, while
-		// "11-26" on 11-24 is the future, and refused as such.
+		// is more than a week away: in January "12-30" means last
+		// December, while "11-26" on 11-24 is the future, and refused.
 		yy := now.Year()
-		if validDate(yy, mm, dd) && time.Date(yy, time.Month(mm), dd, 0, 0, 0, 0, loc).After(now.AddDate(0, 2, 0)) {
+		if validDate(yy, mm, dd) && time.Date(yy, time.Month(mm), dd, 0, 0, 0, 0, loc).After(now.AddDate(0, 0, futureDays)) {
 			yy--
 		}
 		if !validDate(yy, mm, dd) {
@@ -171,9 +176,10 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 		return DateTime{}, p
 	}
 	at := time.Date(y, mo, d, h, mi, sec, 0, loc)
-	// "2点" with no part of the day: of 2:00 and 14:00, the later one that
-	// has passed, as people say it in the afternoon.
-	if bareHour(rest) && h >= 1 && h <= 11 {
+	// "2点" today with no part of the day: of 2:00 and 14:00, the later
+	// one that has passed, as people say it in the afternoon. On a past
+	// day the hour is taken as said ("昨天9点" is 9:00).
+	if ny, nm, nd := now.Date(); y == ny && mo == nm && d == nd && bareHour(rest) && h >= 1 && h <= 11 {
 		if pm := at.Add(12 * time.Hour); !pm.After(now.Add(futureSlack)) {
 			at = pm
 		}

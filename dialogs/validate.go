@@ -35,9 +35,9 @@ func ValidateText(s string, minLen, maxLen int) (string, *Problem) {
 }
 
 // reIDLabel is a label typed before an id ("提单号：2026…", "账号是 abc").
-// An English label needs a colon or a space after it, so that an id
-// which starts like one ("account_bj") is left alone.
-var reIDLabel = regexp.MustCompile(`(?i)^(?:(?:销售订单号|提单号|订单号|单号|会员账号|登录账号|账号|帐号|账户|帖子编号|店铺编号|编号)\s*(?::|是|为)?|(?:order number|order no\.?|order|account|id)(?:\s*:|\s))\s*`)
+// A label needs a colon, 是/为 or a space after it, so that an id which
+// starts like one ("account_bj", "账户zhang01") is left alone.
+var reIDLabel = regexp.MustCompile(`(?i)^(?:销售订单号|提单号|订单号|单号|会员账号|登录账号|账号|帐号|账户|帖子编号|店铺编号|编号|order number|order no\.?|order|account|id)(?:\s*(?::|是|为)|\s)\s*`)
 
 // ValidateID checks a reference, order number or account against the
 // field's pattern. exampleKey is the catalog key of an example value.

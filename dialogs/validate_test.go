@@ -185,6 +185,7 @@ func TestValidateID(t *testing.T) {
 		{"订单号是 SO-2026-11。", "SO-2026-11"},
 		{"Order: SO-2026-11", "SO-2026-11"},
 		{"order12345", "order12345"},
+		{"编号2026-11", "dialog.err.id.pattern{ExampleKey=form.feedback.order_number.example Value=编号2026-11}"},
 	} {
 		got, p := ValidateID(tc.in, fd)
 		if p != nil {

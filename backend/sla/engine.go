@@ -336,9 +336,10 @@ func (e *Engine) sync(ctx context.Context, ticketID int64) error {
 	}
 	// The notices go before the clocks are saved: when one fails, the
 	// clocks stay behind the ticket and the sweep syncs it again.
-	if announce {
+	if announce && !toldMoreSevere(events, t.Severity) {
 		// Seed 004 §4 "at once": the targets of the severity the ticket
-		// has now who were not told yet, at filing and when it is raised.
+		// has now who were not told yet, at filing and when it is raised
+		// (not when it is lowered: that is no new problem to them).
 		key := fmt.Sprintf("notice:%d:created:%s", t.ID, t.Severity)
 		if err := e.notice(ctx, pol, t, "created", key, told(events, "notice_created")); err != nil {
 			return err
@@ -558,6 +559,18 @@ func told(events []*backend.Event, clock string) []int64 {
 	return ids
 }
 
+// toldMoreSevere reports whether a creation notice went out for a severity
+// more severe than sev (the ticket was lowered since).
+func toldMoreSevere(events []*backend.Event, sev backend.Severity) bool {
+	for _, ev := range events {
+		if ev.Kind == backend.EventEscalation && ev.Data.Clock == "notice_created" && ev.Data.ToSeverity != "" &&
+			slices.Index(backend.Severities, ev.Data.ToSeverity) < slices.Index(backend.Severities, sev) {
+			return true
+		}
+	}
+	return false
+}
+
 // pings returns the outbox rows for people: one each for the dispatcher to
 // deliver on their chat, plus one per second route they have an account on.
 // It also names them in the event's body ("; told 王经理 (#5)"), so the
@@ -573,19 +586,24 @@ func (e *Engine) pings(ctx context.Context, ev *backend.Event, people []int64) (
 			return nil, err
 		}
 		names = append(names, fmt.Sprintf("%s (#%d)", p.Name, p.ID))
-		for _, route := range e.cfg.SecondRoutes {
-			has, other := false, false
-			for _, a := range p.Accounts {
-				if a.Platform == route {
-					has = true
-				} else {
-					other = true
-				}
+		// One row for their chat, one for each second route they have; a
+		// person with no chat account gets only the second-route rows (the
+		// chat row would go to one of those routes again).
+		var routes []string
+		chat := len(p.Accounts) == 0 // nobody to reach: the row says so
+		for _, a := range p.Accounts {
+			if !slices.Contains(e.cfg.SecondRoutes, a.Platform) {
+				chat = true
+			} else if !slices.Contains(routes, a.Platform) {
+				routes = append(routes, a.Platform)
 			}
-			if has && other { // with no other account the first row goes there already
-				out = append(out, &backend.OutboxMessage{Audience: backend.AudiencePerson, RecipientID: id, Platform: route})
-				names[len(names)-1] += " +" + route
-			}
+		}
+		if !chat {
+			out = out[:len(out)-1]
+		}
+		for _, route := range routes {
+			out = append(out, &backend.OutboxMessage{Audience: backend.AudiencePerson, RecipientID: id, Platform: route})
+			names[len(names)-1] += " +" + route
 		}
 	}
 	if len(names) > 0 {
@@ -720,7 +738,7 @@ func (e *Engine) notice(ctx context.Context, pol *Policy, t *backend.Ticket, wha
 	}
 	now := e.now()
 	ch := backend.Change{Event: &backend.Event{Kind: backend.EventEscalation, At: now, Body: "notice " + what,
-		Data: backend.EventData{Clock: "notice_" + what}}}
+		Data: backend.EventData{Clock: "notice_" + what, ToSeverity: t.Severity}}}
 	var err error
 	if ch.Notify, err = e.pings(ctx, ch.Event, people); err != nil {
 		return err

@@ -431,6 +431,58 @@ func TestRaiseSeverityTellsNewTargets(t *testing.T) {
 	}
 }
 
+// TestLowerSeverityTellsNobodyNew: a ticket lowered after filing is no
+// new problem to the lower severity's targets (here the team lead, told
+// of P3s but not of P1s).
+func TestLowerSeverityTellsNobodyNew(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P1, "功能问题")
+	if got := f.pings(t); len(got[f.mgr.ID]) != 1 {
+		t.Fatalf("P1 creation notice went to %v", got)
+	}
+	lead := &backend.Person{Name: "lead", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
+		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "lead", ChatID: "lead"}}}
+	if err := f.store.CreatePerson(f.ctx, lead); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetTeamLead(f.ctx, f.tech.ID, lead.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.now = at("2026-11-23 10:15")
+	tk, err := f.svc.ChangeSeverity(f.ctx, f.assistant, tk.Number, backend.P3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	if got := f.pings(t); len(got) != 0 {
+		t.Fatalf("lowering to P3 told %v", got)
+	}
+}
+
+// TestSecondRouteOnly: a manager reached only by e-mail gets one e-mail,
+// not a second one for the chat row.
+func TestSecondRouteOnly(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	gm := &backend.Person{Name: "gm", Roles: []backend.Role{backend.RoleManager},
+		Accounts: []backend.ChatAccount{{Platform: "email", UserID: "gm@example.com"}}}
+	if err := f.store.CreatePerson(f.ctx, gm); err != nil {
+		t.Fatal(err)
+	}
+	ev := &backend.Event{Body: "notice created"}
+	rows, err := f.eng.pings(f.ctx, ev, []int64{gm.ID, f.director.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, itoa(r.RecipientID)+":"+r.Platform)
+	}
+	want := []string{itoa(gm.ID) + ":email", itoa(f.director.ID) + ":", itoa(f.director.ID) + ":email"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("rows %q, want %q (%s)", got, want, ev.Body)
+	}
+}
+
 // failingOnce is a store whose next RecordOnce fails.
 type failingOnce struct {
 	backend.Store

@@ -59,6 +59,13 @@ func TestFilerAndRenderer(t *testing.T) {
 		OrderNumber: "TD20261122001", Account: "hz-agent-01",
 		Contacts: dialogs.Contacts{Phone: "13800138000"},
 	}
+	// A complaint the backend refuses names the form's own fields at fault.
+	cp := dialogs.Draft{Form: "complaint", Prefix: "CP", Locale: "en", Summary: "这批螺丝刀杆上有铁锈需要处理",
+		OrderNumber: "20080505003", Contacts: dialogs.Contacts{Phone: "13800138000"}, Extra: map[string]string{"customer": "李先生", "requests": "  "}}
+	var refused *dialogs.RejectedError
+	if _, err := f.FileTicket(ctx, key, cp); !errors.As(err, &refused) || !slices.Equal(refused.Slots, []string{"requests"}) {
+		t.Fatalf("a complaint without requests: %v, want it rejected naming requests", err)
+	}
 	number, err := f.FileTicket(ctx, key, d)
 	if err != nil {
 		t.Fatal(err)

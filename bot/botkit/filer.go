@@ -41,7 +41,10 @@ func (f *Filer) FileTicket(ctx context.Context, key dialogs.SessionKey, d dialog
 	if backend.ErrorCode(err) == backend.EINVALID {
 		var slots []string
 		for field := range backend.ErrorFields(err) {
-			slot, _, _ := strings.Cut(field, ".") // contacts.phone → contacts
+			slot, sub, _ := strings.Cut(field, ".") // contacts.phone → contacts
+			if slot == "extra" {
+				slot = sub // extra.customer → the form's field "customer"
+			}
 			slots = append(slots, slot)
 		}
 		return "", &dialogs.RejectedError{Slots: slots, Err: err}
