@@ -17,8 +17,8 @@ import (
 
 // Timer kinds: what a timer does when it fires.
 const (
-	TimerWarn   = "warn"   // 80% of a clock: warn the assignee
-	TimerBreach = "breach" // the deadline: first step of the escalation chain
+	TimerWarn   = "warn"   // 80% of a clock: warn the assignee, or the clock's owner
+	TimerBreach = "breach" // the deadline: first step of the escalation chain (the owner's)
 	TimerStep   = "step"   // the next step, Policy.Interval after the last
 	TimerDigest = "digest" // end of the working day: progress digest of open P1/P2
 	TimerBatch  = "batch"  // Monday 09:00: P4 batch to the info specialists
@@ -478,9 +478,22 @@ func (e *Engine) Fire(ctx context.Context, tm Timer) error {
 		c.WarnedAt = now
 		ch = backend.Change{Event: &backend.Event{Kind: backend.EventClock, At: now, Body: c.Name + " warning",
 			Data: backend.EventData{Clock: c.Name, Due: c.DueAt}}}
-		if t.AssigneeID != 0 {
+		owners, err := e.owners(ctx, pol, t, c.Name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(owners) > 0:
+			// The owner's duty (seed 004 E, L): their people, on their
+			// chat, listed in Data.People (the body stays "<clock>
+			// warning", which the renderers read).
+			ch.Event.Data.People = owners
+			for _, id := range owners {
+				ch.Notify = append(ch.Notify, &backend.OutboxMessage{Audience: backend.AudiencePerson, RecipientID: id})
+			}
+		case t.AssigneeID != 0:
 			ch.Notify = []*backend.OutboxMessage{{Audience: backend.AudienceAssignee, RecipientID: t.AssigneeID}}
-		} else {
+		default:
 			ch.Notify = []*backend.OutboxMessage{{Audience: backend.AudienceTriage}}
 		}
 	case TimerBreach, TimerStep:
@@ -490,9 +503,19 @@ func (e *Engine) Fire(ctx context.Context, tm Timer) error {
 			}
 			c.BreachedAt = now
 		}
-		step, people, err := e.nextStep(ctx, pol, t, c.Step)
+		done := c.Step
+		if tm.What == TimerBreach {
+			done = e.firstStep(pol, c.Name) - 1
+		}
+		step, people, err := e.nextStep(ctx, pol, t, done)
 		if err != nil {
 			return err
+		}
+		if step == 0 && done > c.Step {
+			// Nobody from the owner's step up: the chain from its start.
+			if step, people, err = e.nextStep(ctx, pol, t, c.Step); err != nil {
+				return err
+			}
 		}
 		if step == 0 { // the chain is exhausted: nobody further up
 			if tm.What == TimerStep {
@@ -644,6 +667,27 @@ func (e *Engine) nextStep(ctx context.Context, pol *Policy, t *backend.Ticket, d
 		}
 	}
 	return 0, nil, nil
+}
+
+// firstStep is the step a breach of clock starts the chain of pol at:
+// its owner's step, else the first.
+func (e *Engine) firstStep(pol *Policy, clock string) int {
+	if spec, ok := pol.Clock(clock); ok {
+		if s := spec.OwnerStep(pol); s > 0 {
+			return s
+		}
+	}
+	return 1
+}
+
+// owners returns the people of the owner of clock under pol (nobody when
+// the clock has no owner or nobody of that step is found).
+func (e *Engine) owners(ctx context.Context, pol *Policy, t *backend.Ticket, clock string) ([]int64, error) {
+	spec, ok := pol.Clock(clock)
+	if !ok || spec.OwnerStep(pol) == 0 {
+		return nil, nil
+	}
+	return e.resolve(ctx, pol, t, spec.Owner)
 }
 
 // resolve returns the people a chain step or notice target of pol names.

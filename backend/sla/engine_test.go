@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -663,7 +664,7 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{tk.Number, "confirm", "default-2026-11d", "2026-11-23 11:00:00", "step 3: manager; told manager",
+	for _, want := range []string{tk.Number, "confirm", "default-2026-11e", "2026-11-23 11:00:00", "step 3: manager; told manager",
 		"notice created; told manager", "director (#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
@@ -778,7 +779,7 @@ func TestPolicyVersions(t *testing.T) {
 	}
 	old := f.file(t, backend.P3, "功能问题")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11d", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11e", "version: v2", 1)
 	src = strings.Replace(src, "    while: [new, returned, reopened]\n    P1: 1h", "    while: [new, returned, reopened]\n    P1: 4h", 1)
 	v2, err := ParsePolicy([]byte(src), "v2")
 	if err != nil {
@@ -804,7 +805,7 @@ func TestPolicyVersions(t *testing.T) {
 		c := clockNamed(cs, "confirm")
 		return c.Budget, c.PolicyVersion
 	}
-	if b, v := budget(old); b != time.Hour || v != "default-2026-11d" {
+	if b, v := budget(old); b != time.Hour || v != "default-2026-11e" {
 		t.Fatalf("old ticket: confirm %s under %s, want 1h under the old version", b, v)
 	}
 	if b, v := budget(fresh); b != 4*time.Hour || v != "v2" {
@@ -871,7 +872,7 @@ func TestEscalationFollowsTicketPolicy(t *testing.T) {
 	f.pings(t)
 	oldBreach := timerOf(t, f.sched.take(TimerBreach), f, old.ID, "confirm")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11d", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11e", "version: v2", 1)
 	src = strings.Replace(src, "chain: [assignee, team_lead, manager, director_group]\n  interval: 1h",
 		"chain: [director_group, manager]\n  interval: 3h", 1)
 	src = strings.Replace(src, "  P1: [manager, director_group, account_manager]", "  P1: []", 1)
@@ -953,14 +954,32 @@ func TestMilestoneClocksEscalate(t *testing.T) {
 	step(func() (*backend.Ticket, error) {
 		return f.svc.RecordMilestone(f.ctx, f.assistant, tk.Number, backend.MilestoneResourceRequested)
 	})
+	// The supervisor clock is the manager's duty (owner: manager): the
+	// warning and the breach go to the manager, not to the assignee who
+	// is waiting for them, and the chain climbs on to the director group.
+	warn := timerOf(t, f.sched.take(TimerWarn), f, tk.ID, "supervisor")
+	if want := at("2026-11-23 14:48"); !warn.At.Equal(want) {
+		t.Fatalf("supervisor warning at %s, want %s (80%% of 6 business hours)", warn.At.In(cst), want)
+	}
+	f.now = warn.At
+	f.fire(t, warn)
+	if got := f.pings(t); len(got) != 1 || !slices.Equal(got[f.mgr.ID], []string{"supervisor warning"}) {
+		t.Fatalf("supervisor warning went to %v, want the manager (#%d)", got, f.mgr.ID)
+	}
 	breach := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "supervisor")
 	if want := at("2026-11-23 16:00"); !breach.At.Equal(want) { // requested at 10:00
 		t.Fatalf("supervisor breach at %s, want %s (6 business hours)", breach.At.In(cst), want)
 	}
 	f.now = breach.At
 	f.fire(t, breach)
-	if got := f.pings(t); len(got[f.assistant.ID]) != 1 || !strings.HasPrefix(got[f.assistant.ID][0], "supervisor breached; step 1: assignee") {
-		t.Fatalf("supervisor breach pinged %v", got)
+	if got := f.pings(t); len(got) != 1 || len(got[f.mgr.ID]) != 1 || !strings.HasPrefix(got[f.mgr.ID][0], "supervisor breached; step 3: manager; told manager") {
+		t.Fatalf("supervisor breach pinged %v, want the manager (#%d) first", got, f.mgr.ID)
+	}
+	next := timerOf(t, f.sched.take(TimerStep), f, tk.ID, "supervisor")
+	f.now = next.At
+	f.fire(t, next)
+	if got := f.pings(t); len(got[f.director.ID]) != 2 || !strings.HasPrefix(got[f.director.ID][0], "supervisor breached; step 4: director_group") {
+		t.Fatalf("supervisor step after the manager pinged %v, want the director group", got)
 	}
 	f.now = at("2026-11-23 17:30")
 	step(func() (*backend.Ticket, error) {
@@ -1005,7 +1024,8 @@ func TestMilestoneClocksEscalate(t *testing.T) {
 	if err := Explain(f.ctx, f.store, tk.Number, cst, &b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"\nsupervisor ", "\nreview ", "supervisor breached; step 1", "review started",
+	for _, want := range []string{"\nsupervisor ", "\nreview ", "supervisor warning (due 2026-11-23 16:00:00); told manager (#" + itoa(f.mgr.ID) + ")",
+		"supervisor breached; step 3: manager; told manager (#" + itoa(f.mgr.ID) + ")", "review started",
 		"sla_milestone      report_submitted by #" + itoa(f.assistant.ID)} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("explain lacks %q:\n%s", want, b.String())
@@ -1066,5 +1086,81 @@ func TestSweepCatchesUpResolved(t *testing.T) {
 	ids, err := f.store.UnsyncedTickets(f.ctx, f.now.Add(-sweepResolved), 10)
 	if err != nil || len(ids) != 0 {
 		t.Fatalf("unsynced a month after the last change: %v %v", ids, err)
+	}
+}
+
+// A clock whose owner has nobody (the ticket's team has no manager): the warning goes to the assignee as for any clock, and the
+// breach climbs from the owner's step, or, when nobody is found from
+// there up, from the start of the chain.
+func TestOwnerFallsBack(t *testing.T) {
+	for _, tc := range []struct {
+		name, chain string
+		step        string
+		to          func(f *fixture) int64
+	}{
+		{"OK", "", "supervisor breached; step 4: director_group", func(f *fixture) int64 { return f.director.ID }},
+		{"NobodyUp", "chain: [assignee, team_lead, manager]", "supervisor breached; step 1: assignee", func(f *fixture) int64 { return f.assistant.ID }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, newSQLite(t))
+			if tc.chain != "" {
+				src := strings.Replace(string(DefaultPolicyYAML()), "chain: [assignee, team_lead, manager, director_group]", tc.chain, 1)
+				pol, err := ParsePolicy([]byte(src), "policy.yaml")
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.eng = NewEngine(Config{Store: f.store, Policy: pol, Calendar: newCal(t), Scheduler: f.sched, Now: func() time.Time { return f.now }})
+			}
+			// 技术部's manager moves on: the ticket's team has no manager,
+			// and there is no manager without a team.
+			ops := &backend.Team{Name: "运维部"}
+			if err := f.store.CreateTeam(f.ctx, ops); err != nil {
+				t.Fatal(err)
+			}
+			f.mgr.TeamID = ops.ID
+			if err := f.store.UpdatePerson(f.ctx, f.mgr); err != nil {
+				t.Fatal(err)
+			}
+			tk, err := f.svc.Claim(f.ctx, f.assistant, f.file(t, backend.P2, "功能问题").Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.sync(t, tk)
+			if tk, err = f.svc.RecordMilestone(f.ctx, f.assistant, tk.Number, backend.MilestoneResourceRequested); err != nil {
+				t.Fatal(err)
+			}
+			f.sync(t, tk)
+			f.pings(t)
+			warn := timerOf(t, f.sched.take(TimerWarn), f, tk.ID, "supervisor")
+			f.now = warn.At
+			f.fire(t, warn)
+			claimed, err := f.store.ClaimOutbox(f.ctx, f.now.Add(time.Minute), time.Hour, 200)
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, err := f.store.Events(f.ctx, tk.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var to []string
+			for _, m := range claimed {
+				if i := slices.IndexFunc(evs, func(e *backend.Event) bool { return e.ID == m.EventID }); i >= 0 && evs[i].Body == "supervisor warning" {
+					to = append(to, fmt.Sprintf("%s #%d", m.Audience, m.RecipientID))
+				}
+				if err := f.store.MarkOutboxSent(f.ctx, m.ID, f.now, "test"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want := fmt.Sprintf("%s #%d", backend.AudienceAssignee, f.assistant.ID); !slices.Equal(to, []string{want}) {
+				t.Fatalf("warning went to %v, want %s", to, want)
+			}
+			breach := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "supervisor")
+			f.now = breach.At
+			f.fire(t, breach)
+			got := f.pings(t)
+			if to := got[tc.to(f)]; len(got) != 1 || len(to) == 0 || !strings.HasPrefix(to[0], tc.step) {
+				t.Fatalf("breach pinged %v, want %q", got, tc.step)
+			}
+		})
 	}
 }

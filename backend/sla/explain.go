@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -15,6 +16,22 @@ type ExplainStore interface {
 	Ticket(ctx context.Context, number string) (*backend.Ticket, error)
 	Clocks(ctx context.Context, ticketID int64) ([]*backend.Clock, error)
 	Events(ctx context.Context, ticketID int64) ([]*backend.Event, error)
+	// Person names the people a warning went to.
+	Person(ctx context.Context, id int64) (*backend.Person, error)
+}
+
+// names lists people as "王经理 (#5), 李总监 (#7)"; "#5" for one that
+// cannot be read.
+func names(ctx context.Context, s ExplainStore, ids []int64) string {
+	var out []string
+	for _, id := range ids {
+		if p, err := s.Person(ctx, id); err == nil {
+			out = append(out, fmt.Sprintf("%s (#%d)", p.Name, id))
+		} else {
+			out = append(out, fmt.Sprintf("#%d", id))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // Explain prints every clock of a ticket (started, paused, due, breached,
@@ -85,6 +102,11 @@ func Explain(ctx context.Context, s ExplainStore, number string, loc *time.Locat
 		}
 		if !e.Data.Due.IsZero() && e.Kind == backend.EventClock {
 			line += " (due " + ts(e.Data.Due) + ")"
+		}
+		if e.Kind == backend.EventClock && len(e.Data.People) > 0 {
+			// A warning to a clock's owner: escalations name their
+			// people in the body, warnings only in Data.People.
+			line += "; told " + names(ctx, s, e.Data.People)
 		}
 		fmt.Fprintf(w, "%s  %-17s  %s\n", ts(e.At), e.Kind, line)
 	}

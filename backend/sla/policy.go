@@ -52,6 +52,23 @@ type ClockSpec struct {
 	// A severity the form leaves out takes Budget; a zero Budget (written
 	// "-") means no clock for that form and severity.
 	Forms map[string]map[backend.Severity]Budget
+	// Owner is the step of the escalation chain whose duty the clock is
+	// (seed 004 E and L: the direct manager's, "manager"); empty for the
+	// assignee's clocks. The 80% warning goes to the owner's people and a
+	// breach starts the chain at the owner's step; when nobody of that
+	// step is found, the warning goes to the assignee (the triage chat
+	// when nobody holds the ticket) and the chain climbs from the owner's
+	// step, else from its start, as for a clock without an owner.
+	Owner string
+}
+
+// OwnerStep returns the 1-based step of the escalation chain of pol that
+// is c's owner, 0 when c has none (or pol's chain lacks it).
+func (c ClockSpec) OwnerStep(pol *Policy) int {
+	if c.Owner == "" {
+		return 0
+	}
+	return slices.Index(pol.Chain, c.Owner) + 1
 }
 
 // BudgetFor returns the budget of a ticket of severity sev filed on form:
@@ -283,6 +300,15 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 					return nil, err
 				}
 				spec.Forms = forms
+			case k.Value == "owner":
+				steps := strings.Join(p.Chain, ", ")
+				if v.Kind != yaml.ScalarNode {
+					return nil, fail(v.Line, "clock %s: owner must be one step of escalation.chain (%s), like owner: manager", cname.Value, steps)
+				}
+				if !slices.Contains(p.Chain, v.Value) {
+					return nil, fail(v.Line, "clock %s: owner %q is not a step of escalation.chain (%s)", cname.Value, v.Value, steps)
+				}
+				spec.Owner = v.Value
 			case sev.Valid():
 				b, ok, err := parseBudget(v.Value, p.WorkEnd-p.WorkStart)
 				if err != nil {
@@ -292,7 +318,7 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 					spec.Budget[sev] = b
 				}
 			default:
-				return nil, fail(k.Line, "clock %s: unknown key %q (while, start_on, stop_on, forms, P1, P2, P3, P4)", cname.Value, k.Value)
+				return nil, fail(k.Line, "clock %s: unknown key %q (while, start_on, stop_on, forms, owner, P1, P2, P3, P4)", cname.Value, k.Value)
 			}
 		}
 		if _, dup := p.Clock(spec.Name); dup {

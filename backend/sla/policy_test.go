@@ -69,6 +69,15 @@ func TestDefaultPolicy(t *testing.T) {
 			t.Errorf("solve %s %s = %+v (present %v), want %s %s", tc.form, tc.sev, b, ok, tc.want, tc.unit)
 		}
 	}
+	// Seed 004 E and L are the direct manager's duties.
+	for _, tc := range []struct {
+		clock, owner string
+		step         int
+	}{{"supervisor", "manager", 3}, {"review", "manager", 3}, {"confirm", "", 0}, {"solve", "", 0}} {
+		if c, _ := p.Clock(tc.clock); c.Owner != tc.owner || c.OwnerStep(p) != tc.step {
+			t.Errorf("%s: owner %q step %d, want %q step %d", tc.clock, c.Owner, c.OwnerStep(p), tc.owner, tc.step)
+		}
+	}
 	if p.WarnAt != 0.8 || p.Interval != time.Hour || p.BatchDay != time.Monday || p.BatchAt != 9*time.Hour {
 		t.Errorf("warn %v interval %v batch %v %v", p.WarnAt, p.Interval, p.BatchDay, p.BatchAt)
 	}
@@ -98,7 +107,10 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"work hours", "work_hours: \"09:00-18:00\"", "work_hours: \"18:00-09:00\"", "policy.yaml:12: work_hours"},
 		{"workdays", "P2: 3 workdays", "P2: 1.5 workdays", "clock solve P2: \"1.5 workdays\""},
 		{"milestone", "start_on: [resource_requested]", "start_on: [coffee_break]", "clock supervisor: start_on unknown milestone \"coffee_break\""},
-		{"version", "version: default-2026-11d", "version: \"\"", "version is required"},
+		{"owner", "owner: manager # the direct manager's duty", "owner: ceo", "policy.yaml:91: clock review: owner \"ceo\" is not a step of escalation.chain (assignee, team_lead, manager, director_group)"},
+		{"owner off the chain", "chain: [assignee, team_lead, manager, director_group]", "chain: [assignee, team_lead, director_group]", "policy.yaml:60: clock supervisor: owner \"manager\" is not a step"},
+		{"owner list", "owner: manager # the direct manager's duty", "owner: [manager]", "policy.yaml:91: clock review: owner must be one step of escalation.chain"},
+		{"version", "version: default-2026-11e", "version: \"\"", "version is required"},
 		{"weekday", "weekday: monday", "weekday: someday", "batch: weekday \"someday\""},
 		{"routing", "  assign: none\n", "  assign: fastest\n", "routing: assign \"fastest\""},
 		{"rule", "{category: [投诉类], team: 客服部}", "{category: [投诉类], teams: [a, b], lead: c}", "routing rule 7: give team"},

@@ -267,3 +267,62 @@ func (h *harness) bobAndCarol() (bobP, carolP *backend.Person, number string) {
 	bobP, carolP = h.linkAssistant(bob), h.linkAssistant(carol)
 	return bobP, carolP, h.claimed(bobP)
 }
+
+// TestOwnerWarning: the supervisor clock is the manager's duty (policy
+// owner: manager), so its 80% warning reaches the manager's private chat
+// as a plain notice, without the ping's buttons, and not the assignee.
+func TestOwnerWarning(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	code, err := h.svc.CreateInvite(ctx, backend.RoleManager, 0, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carolChat := h.follow(carol.ID)
+	h.deliver(h.tg.Text(carol, "/start "+code))
+	carolChat.next("已绑定")
+	number := h.claimed(bobP)
+	if _, err := h.svc.RecordMilestone(ctx, bobP, number, backend.MilestoneResourceRequested); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := sla.ParsePolicy(sla.DefaultPolicyYAML(), "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := pol.NewCalendarFor(sla.DefaultHolidays(), sla.CalendarConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := sla.NewEngine(sla.Config{Store: h.store, Policy: pol, Calendar: cal, Changed: func(int64) { h.disp.Wake() }})
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Sync(ctx, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	clocks, err := h.store.Clocks(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fired := false
+	for _, c := range clocks {
+		if c.Name == "supervisor" && c.State == backend.ClockRunning {
+			if err := eng.Fire(ctx, sla.Timer{What: sla.TimerWarn, TicketID: tk.ID, Clock: c.Name, Run: c.Run, Generation: c.Generation}); err != nil {
+				t.Fatal(err)
+			}
+			fired = true
+		}
+	}
+	if !fired {
+		t.Fatalf("no running supervisor clock: %+v", clocks)
+	}
+	warn := carolChat.next(number, "主管处理资源申请", "80%")
+	if warn.ReplyMarkup != nil {
+		t.Errorf("the warning carries buttons: %+v", warn.ReplyMarkup)
+	}
+	if n := h.count(bob.ID, "主管处理资源申请"); n != 0 {
+		t.Errorf("the assignee got the manager's warning (%d)", n)
+	}
+}
