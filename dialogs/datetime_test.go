@@ -52,7 +52,7 @@ func TestParseDateTime(t *testing.T) {
 		{"昨晚", at(2026, 11, 19, 0, 0), true},
 		{"今天上午", at(2026, 11, 20, 0, 0), true},
 		{"19号晚上9点", at(2026, 11, 19, 21, 0), false},
-		{"28号", at(2026, 10, 28, 0, 0), true}, // more than a week ahead: last month's
+		{"28号", at(2026, 10, 28, 0, 0), true},          // more than a week ahead: last month's
 		{"12-30 08:00", at(2025, 12, 30, 8, 0), false}, // more than a week ahead: last year's
 		{"一个半小时前", at(2026, 11, 20, 13, 34), false},
 		{"周三", at(2026, 11, 18, 0, 0), true},
@@ -64,7 +64,7 @@ func TestParseDateTime(t *testing.T) {
 		{"今天3点多", at(2026, 11, 20, 15, 0), false},
 		{"今天4点", at(2026, 11, 20, 4, 0), false},    // 16:00 has not come yet
 		{"昨天晚上12点", at(2026, 11, 20, 0, 0), false}, // midnight
-		{"昨天9点", at(2026, 11, 19, 9, 0), false}, // a past day's hour as said
+		{"昨天9点", at(2026, 11, 19, 9, 0), false},    // a past day's hour as said
 		{"11月19日 10点", at(2026, 11, 19, 10, 0), false},
 		{"2026-11-20 10:00", at(2026, 11, 20, 10, 0), false},
 		{"2026/11/20 10:00:30", time.Date(2026, 11, 20, 10, 0, 30, 0, loc), false},
