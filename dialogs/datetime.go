@@ -124,7 +124,7 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 		m := reDTDayOfMonth.FindStringSubmatch(in)
 		dd, _ := strconv.Atoi(m[1])
 		yy, mm := now.Year(), now.Month()
-		if dd > now.Day()+futureDays { // the most recent such day: last month's
+		if dd > now.Day()+futureDays || !validDate(yy, int(mm), dd) { // the most recent such day: last month's
 			yy, mm, _ = now.AddDate(0, -1, 1-now.Day()).Date()
 		}
 		if !validDate(yy, int(mm), dd) {
@@ -176,11 +176,17 @@ func ParseDateTime(s string, now time.Time, loc *time.Location) (DateTime, *Prob
 		return DateTime{}, p
 	}
 	at := time.Date(y, mo, d, h, mi, sec, 0, loc)
-	// "2点" today with no part of the day: of 2:00 and 14:00, the later
-	// one that has passed, as people say it in the afternoon. On a past
-	// day the hour is taken as said ("昨天9点" is 9:00).
-	if ny, nm, nd := now.Date(); y == ny && mo == nm && d == nd && bareHour(rest) && h >= 1 && h <= 11 {
-		if pm := at.Add(12 * time.Hour); !pm.After(now.Add(futureSlack)) {
+	// An hour with no part of the day ("2点"): today, of 2:00 and 14:00
+	// the later one that has passed, as people say it in the afternoon;
+	// on a past day 1–6 are the working afternoon and 7–11 the morning
+	// ("昨天3点" is 15:00, "昨天9点" 9:00).
+	if bareHour(rest) && h >= 1 && h <= 11 {
+		ny, nm, nd := now.Date()
+		pm := at.Add(12 * time.Hour)
+		switch today := y == ny && mo == nm && d == nd; {
+		case today && !pm.After(now.Add(futureSlack)):
+			at = pm
+		case !today && h <= 6:
 			at = pm
 		}
 	}

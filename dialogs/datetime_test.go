@@ -64,7 +64,9 @@ func TestParseDateTime(t *testing.T) {
 		{"今天3点多", at(2026, 11, 20, 15, 0), false},
 		{"今天4点", at(2026, 11, 20, 4, 0), false},    // 16:00 has not come yet
 		{"昨天晚上12点", at(2026, 11, 20, 0, 0), false}, // midnight
-		{"昨天9点", at(2026, 11, 19, 9, 0), false},    // a past day's hour as said
+		{"昨天9点", at(2026, 11, 19, 9, 0), false},    // on a past day, 7–11 are the morning
+		{"昨天3点", at(2026, 11, 19, 15, 0), false},   // and 1–6 the working afternoon
+		{"31号", at(2026, 10, 31, 0, 0), true},      // November has no 31st: last month's
 		{"11月19日 10点", at(2026, 11, 19, 10, 0), false},
 		{"2026-11-20 10:00", at(2026, 11, 20, 10, 0), false},
 		{"2026/11/20 10:00:30", time.Date(2026, 11, 20, 10, 0, 30, 0, loc), false},

@@ -336,7 +336,7 @@ func (e *Engine) sync(ctx context.Context, ticketID int64) error {
 	}
 	// The notices go before the clocks are saved: when one fails, the
 	// clocks stay behind the ticket and the sweep syncs it again.
-	if announce && !toldMoreSevere(events, t.Severity) {
+	if announce && !lastLowered(events) {
 		// Seed 004 §4 "at once": the targets of the severity the ticket
 		// has now who were not told yet, at filing and when it is raised
 		// (not when it is lowered: that is no new problem to them).
@@ -582,13 +582,12 @@ func told(events []*backend.Event, clock string) []int64 {
 	return ids
 }
 
-// toldMoreSevere reports whether a creation notice went out for a severity
-// more severe than sev (the ticket was lowered since).
-func toldMoreSevere(events []*backend.Event, sev backend.Severity) bool {
-	for _, ev := range events {
-		if ev.Kind == backend.EventEscalation && ev.Data.Clock == "notice_created" && ev.Data.ToSeverity != "" &&
-			slices.Index(backend.Severities, ev.Data.ToSeverity) < slices.Index(backend.Severities, sev) {
-			return true
+// lastLowered reports whether the ticket's latest severity change lowered
+// it: no new problem to the lower severity's people.
+func lastLowered(events []*backend.Event) bool {
+	for i := len(events) - 1; i >= 0; i-- {
+		if ev := events[i]; ev.Kind == backend.EventSeverityChanged {
+			return slices.Index(backend.Severities, ev.Data.FromSeverity) < slices.Index(backend.Severities, ev.Data.ToSeverity)
 		}
 	}
 	return false

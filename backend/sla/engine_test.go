@@ -458,6 +458,15 @@ func TestLowerSeverityTellsNobodyNew(t *testing.T) {
 	if got := f.pings(t); len(got) != 0 {
 		t.Fatalf("lowering to P3 told %v", got)
 	}
+	// Raised again, to P2: the lead (a P2 target too, never told) hears.
+	f.now = at("2026-11-23 10:30")
+	if tk, err = f.svc.ChangeSeverity(f.ctx, f.assistant, tk.Number, backend.P2); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	if got := f.pings(t); len(got) != 1 || len(got[lead.ID]) != 1 {
+		t.Fatalf("raising to P2 told %v, want the lead", got)
+	}
 }
 
 // TestSecondRouteOnly: a manager reached only by e-mail gets one e-mail,

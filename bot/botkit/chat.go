@@ -110,3 +110,7 @@ func ErrorText(cat *catalog.Catalog, log *slog.Logger, prefix, loc string, err e
 // the receipt is not sent after it (it would say the same again), and goes
 // out if the dialog's answer never went.
 const ReceiptWait = 5 * time.Second
+
+// ReceiptPoll is how often the receipt looks again meanwhile (the
+// reporter's later notices wait behind it).
+const ReceiptPoll = 300 * time.Millisecond

@@ -339,6 +339,15 @@ func TestDMDialog(t *testing.T) {
 			if len(ts) != 1 || len(ts[0].Attachments) != 1 {
 				t.Fatalf("tickets: %d", len(ts))
 			}
+			// The App Home lists the new ticket, though no receipt came.
+			poll(t, "the App Home with the ticket", func() bool {
+				v, ok := fake.Home(reporter)
+				if !ok {
+					return false
+				}
+				b, _ := json.Marshal(v.Raw)
+				return strings.Contains(string(b), ts[0].Number)
+			})
 			// A reply under the message that says it was filed goes into
 			// the ticket (it started a new form).
 			filed := wait("the filing message", "已提交", ts[0].Number)

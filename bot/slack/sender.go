@@ -79,13 +79,14 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			switch {
 			case len(roots) > 0 && e.Kind == backend.EventCreated:
 				// Filed in the DM dialog, whose 已提交 said so: the
-				// receipt would say it again.
+				// receipt would say it again. The Home lists the ticket.
+				c.refreshHome(user)
 				return nil
 			case len(roots) > 0:
 				channel, thread = roots[0].ChatID, roots[0].MessageID
 			case e.Kind == backend.EventCreated && t.Channel == Platform && botkit.ReceiptWait > c.now().Sub(e.At):
 				// It may have been: wait a moment for that answer.
-				return &notify.RetryAfterError{After: botkit.ReceiptWait - c.now().Sub(e.At), Err: errors.New("slack: waiting for the dialog's own answer")}
+				return &notify.RetryAfterError{After: min(botkit.ReceiptWait-c.now().Sub(e.At), botkit.ReceiptPoll), Err: errors.New("slack: waiting for the dialog's own answer")}
 			default:
 				kind = kindDM
 			}

@@ -24,11 +24,17 @@ type limiter struct {
 	global time.Time           // theoretical arrival time of the global bucket
 	chats  map[int64]time.Time // per chat
 	block  map[int64]time.Time // chat (0: all) → blocked until
-	booked map[int64]time.Time // key → the slot kept for it
+	booked map[int64]booking   // key → the slot kept for it
+}
+
+// booking is a slot kept for a message to chat.
+type booking struct {
+	chat int64
+	at   time.Time
 }
 
 func newLimiter(lim Limits, now func() time.Time) *limiter {
-	return &limiter{now: now, lim: lim, chats: map[int64]time.Time{}, block: map[int64]time.Time{}, booked: map[int64]time.Time{}}
+	return &limiter{now: now, lim: lim, chats: map[int64]time.Time{}, block: map[int64]time.Time{}, booked: map[int64]booking{}}
 }
 
 // reserve books the earliest slot for a message to chat and returns how
@@ -45,8 +51,9 @@ func (l *limiter) reserve(chat, key int64, maxWait time.Duration) (wait time.Dur
 		interval, burst = l.lim.Group, l.lim.GroupBurst
 	}
 	blocked := later(l.block[0], l.block[chat])
-	at, booked := l.booked[key]
-	booked = booked && key != 0
+	b, booked := l.booked[key]
+	at := b.at
+	booked = booked && key != 0 && b.chat == chat
 	if booked && (at.Before(now.Add(-interval)) || blocked.After(at)) {
 		// Back long after its slot, or a 429 since covers it: that slot is
 		// gone, and going out at once with every other such message would
@@ -68,7 +75,7 @@ func (l *limiter) reserve(chat, key int64, maxWait time.Duration) (wait time.Dur
 		if !booked {
 			l.chats[chat] = later(l.chats[chat], at).Add(interval)
 		}
-		l.booked[key] = at
+		l.booked[key] = booking{chat, at}
 		return wait, false
 	}
 	if booked {
@@ -97,6 +104,11 @@ func (l *limiter) charge(chat int64) {
 	}
 	l.chats[chat] = later(l.chats[chat], now).Add(interval)
 	l.global = later(l.global, now).Add(l.lim.Global)
+	for k, b := range l.booked { // the slots kept for the backlog move back one
+		if b.chat == chat && !b.at.Before(now.Add(-interval)) {
+			l.booked[k] = booking{chat, b.at.Add(interval)}
+		}
+	}
 }
 
 // blockFor stops sends to chat (0: all chats) for d after a 429.
@@ -119,8 +131,8 @@ func (l *limiter) sweep(now time.Time) {
 			delete(l.block, k)
 		}
 	}
-	for k, t := range l.booked { // never came back (sent by another replica)
-		if t.Before(now.Add(-time.Hour)) {
+	for k, b := range l.booked { // never came back (sent by another replica)
+		if b.at.Before(now.Add(-time.Hour)) {
 			delete(l.booked, k)
 		}
 	}

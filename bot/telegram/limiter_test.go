@@ -171,6 +171,38 @@ func TestLimiterCharge(t *testing.T) {
 	if w, _ := l.reserve(group, 7, 0); w != 6*time.Second {
 		t.Fatalf("the next card waits for both: %s, want 6s", w)
 	}
+
+	// With cards handed back holding their slots, an answer sent at once
+	// (one message over the rate) moves every one of them back a slot: the
+	// answer counts as the next slot's message.
+	l = newLimiter(Limits{Global: time.Millisecond, GlobalBurst: 30, Chat: time.Second, ChatBurst: 1, Group: 3 * time.Second, GroupBurst: 1},
+		func() time.Time { return now })
+	var sends []time.Duration
+	if w, ok := l.reserve(group, 1, 0); ok {
+		sends = append(sends, w)
+	}
+	for key := int64(2); key <= 4; key++ {
+		if _, ok := l.reserve(group, key, 0); ok {
+			t.Fatalf("card %d was not handed back", key)
+		}
+	}
+	l.charge(group) // the answer, at 0 s
+	sends = append(sends, 0)
+	start := now
+	for key := int64(2); key <= 4; key++ {
+		for {
+			w, ok := l.reserve(group, key, 0)
+			if ok {
+				sends = append(sends, now.Sub(start))
+				break
+			}
+			now = now.Add(w)
+		}
+	}
+	slices.Sort(sends)
+	if want := []time.Duration{0, 0, 6 * time.Second, 9 * time.Second, 12 * time.Second}; !slices.Equal(sends, want) {
+		t.Fatalf("sends at %v, want %v", sends, want)
+	}
 }
 
 // TestGroupAnswersKeepTheRate: answers in the triage group take the

@@ -44,7 +44,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			return nil
 		}
 		if wait := botkit.ReceiptWait - c.now().Sub(m.Event.At); wait > 0 {
-			return &notify.RetryAfterError{After: wait, Err: errors.New("telegram: waiting for the dialog's own answer")}
+			return &notify.RetryAfterError{After: min(wait, botkit.ReceiptPoll), Err: errors.New("telegram: waiting for the dialog's own answer")}
 		}
 	}
 	// The rate limit first: a message that must wait (cards to a busy
