@@ -336,7 +336,7 @@ func (e *Engine) sync(ctx context.Context, ticketID int64) error {
 	}
 	// The notices go before the clocks are saved: when one fails, the
 	// clocks stay behind the ticket and the sweep syncs it again.
-	if announce && !lastLowered(events) {
+	if announce && !lastLowered(events) && !toldOf(events, t.Severity) {
 		// Seed 004 §4 "at once": the targets of the severity the ticket
 		// has now who were not told yet, at filing and when it is raised
 		// (not when it is lowered: that is no new problem to them).
@@ -582,6 +582,14 @@ func told(events []*backend.Event, clock string) []int64 {
 	return ids
 }
 
+// toldOf reports whether the creation notice for severity sev is in the
+// thread already (written with its once-key: nothing more to tell).
+func toldOf(events []*backend.Event, sev backend.Severity) bool {
+	return slices.ContainsFunc(events, func(ev *backend.Event) bool {
+		return ev.Kind == backend.EventEscalation && ev.Data.Clock == "notice_created" && ev.Data.ToSeverity == sev
+	})
+}
+
 // lastLowered reports whether the ticket's latest severity change lowered
 // it: no new problem to the lower severity's people.
 func lastLowered(events []*backend.Event) bool {
@@ -602,7 +610,6 @@ func (e *Engine) pings(ctx context.Context, ev *backend.Event, people []int64) (
 	var out []*backend.OutboxMessage
 	var names []string
 	for _, id := range people {
-		out = append(out, &backend.OutboxMessage{Audience: backend.AudiencePerson, RecipientID: id})
 		p, err := e.cfg.Store.Person(ctx, id)
 		if err != nil {
 			return nil, err
@@ -620,8 +627,8 @@ func (e *Engine) pings(ctx context.Context, ev *backend.Event, people []int64) (
 				routes = append(routes, a.Platform)
 			}
 		}
-		if !chat {
-			out = out[:len(out)-1]
+		if chat {
+			out = append(out, &backend.OutboxMessage{Audience: backend.AudiencePerson, RecipientID: id})
 		}
 		for _, route := range routes {
 			out = append(out, &backend.OutboxMessage{Audience: backend.AudiencePerson, RecipientID: id, Platform: route})

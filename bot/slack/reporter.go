@@ -462,8 +462,8 @@ func (c *Channel) publishHome(ctx context.Context, user string) {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(c.T(loc, "slack.home.none", nil)), nil, nil))
 	}
 	for _, t := range ts {
-		// The events p may read: a reporter never sees a staff-only note.
-		_, events, err := c.svc.Thread(ctx, p, t.Number)
+		// latest shows a reporter only public events: never a staff-only note.
+		events, err := c.store.Events(ctx, t.ID)
 		if err != nil {
 			c.log.Warn("slack: app home", "user", user, "ticket", t.Number, "err", err)
 			continue
