@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/notify"
 	"github.com/deskbot/deskbot/dialogs"
 	"github.com/deskbot/deskbot/dialogs/catalog"
 )
@@ -114,3 +115,21 @@ const ReceiptWait = 5 * time.Second
 // ReceiptPoll is how often the receipt looks again meanwhile (the
 // reporter's later notices wait behind it).
 const ReceiptPoll = 300 * time.Millisecond
+
+// DialogReceipt decides on m when it is the reporter's receipt for a
+// ticket filed through platform's dialog: skip it when said reports the
+// dialog's answer recorded, or a RetryAfterError while that answer may
+// still come. For any other message, or once the wait is over, it returns
+// false and nil: send it. said is only called for such a receipt.
+func DialogReceipt(m notify.Message, platform string, now time.Time, said func() (bool, error)) (skip bool, err error) {
+	if m.Outbox.Audience != backend.AudienceReporter || m.Event.Kind != backend.EventCreated || m.Ticket.Channel != platform {
+		return false, nil
+	}
+	if ok, err := said(); err != nil || ok {
+		return ok, err
+	}
+	if wait := ReceiptWait - now.Sub(m.Event.At); wait > 0 {
+		return false, &notify.RetryAfterError{After: min(wait, ReceiptPoll), Err: errors.New(platform + ": waiting for the dialog's own answer")}
+	}
+	return false, nil
+}

@@ -76,18 +76,17 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			if err != nil {
 				return err
 			}
-			switch {
-			case len(roots) > 0 && e.Kind == backend.EventCreated:
-				// Filed in the DM dialog, whose 已提交 said so: the
-				// receipt would say it again. The Home lists the ticket.
+			// Filed in the DM dialog, whose 已提交 said so: the receipt
+			// would say it again. The Home lists the ticket.
+			if skip, err := botkit.DialogReceipt(m, Platform, c.now(), func() (bool, error) { return len(roots) > 0, nil }); err != nil {
+				return err
+			} else if skip {
 				c.refreshHome(user)
 				return nil
-			case len(roots) > 0:
+			}
+			if len(roots) > 0 {
 				channel, thread = roots[0].ChatID, roots[0].MessageID
-			case e.Kind == backend.EventCreated && t.Channel == Platform && botkit.ReceiptWait > c.now().Sub(e.At):
-				// It may have been: wait a moment for that answer.
-				return &notify.RetryAfterError{After: min(botkit.ReceiptWait-c.now().Sub(e.At), botkit.ReceiptPoll), Err: errors.New("slack: waiting for the dialog's own answer")}
-			default:
+			} else {
 				kind = kindDM
 			}
 			if e.Kind == backend.EventStatusChanged && e.Data.To == backend.StatusResolved &&

@@ -32,20 +32,13 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	if err != nil {
 		return &notify.PermanentError{Err: err}
 	}
-	if m.Outbox.Audience == backend.AudienceReporter && m.Event.Kind == backend.EventCreated && m.Ticket.Channel == Platform {
-		// Filed through the dialog, whose answer said so: the receipt
-		// would say it again. It waits a moment for that answer, and goes
-		// out if the answer never went.
+	// Filed through the dialog, whose answer said so: the receipt would
+	// say it again.
+	if skip, err := botkit.DialogReceipt(m, Platform, c.now(), func() (bool, error) {
 		said, err := c.store.ChatMessagesOf(ctx, m.Ticket.ID, Platform, kindFiled)
-		if err != nil {
-			return err
-		}
-		if len(said) > 0 {
-			return nil
-		}
-		if wait := botkit.ReceiptWait - c.now().Sub(m.Event.At); wait > 0 {
-			return &notify.RetryAfterError{After: min(wait, botkit.ReceiptPoll), Err: errors.New("telegram: waiting for the dialog's own answer")}
-		}
+		return len(said) > 0, err
+	}); skip || err != nil {
+		return err
 	}
 	// The rate limit first: a message that must wait (cards to a busy
 	// group wait minutes) costs no database call and no rendering.
