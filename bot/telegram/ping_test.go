@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -127,7 +128,13 @@ func TestEscalationPing(t *testing.T) {
 		t.Fatalf("the assignee's press took the buttons: %+v", m.ReplyMarkup)
 	}
 
-	// A reply to the ping is not a reply to the reporter.
+	// A reply to the ping is not a reply to the reporter. (Once deskbot
+	// has recorded the ping: a person cannot reply before its send
+	// returns, a test can.)
+	h.tg.Wait(t, 15*time.Second, "the ping to be recorded", func() bool {
+		_, err := h.store.ChatMessage(ctx, Platform, itoa(bob.ID), strconv.Itoa(ping.ID))
+		return err == nil
+	})
 	comments := h.events(number, backend.EventComment)
 	h.deliver(h.tg.Reply(bob, ping, "这单谁在跟？明天再说"))
 	bobChat.next("回复提醒不会发给报告人", number)
