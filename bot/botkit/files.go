@@ -77,43 +77,48 @@ var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // Put stores r (at most MaxSize bytes), sniffing the content type from
 // the bytes rather than trusting the client, and returns the metadata.
 // A *FileError says why a file was refused.
-func (f *Files) Put(r io.Reader, name string) (backend.Attachment, error) {
+func (f *Files) Put(r io.Reader, name string) (a backend.Attachment, err error) {
 	tmp, err := os.CreateTemp(f.dir, ".upload-*")
 	if err != nil {
-		return backend.Attachment{}, fmt.Errorf("attachments: %w", err)
+		return a, fmt.Errorf("attachments: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, f.maxSize+1))
+	stored := false
+	defer func() {
+		if !stored {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h, head := sha256.New(), &headBuf{}
+	n, err := io.Copy(io.MultiWriter(tmp, h, head), io.LimitReader(r, f.maxSize+1))
 	if err != nil {
-		return backend.Attachment{}, fmt.Errorf("attachments: read upload: %w", err)
+		return a, fmt.Errorf("attachments: read upload: %w", err)
 	}
 	if n > f.maxSize {
-		return backend.Attachment{}, &FileError{Code: "too_big", Size: n, Max: f.maxSize}
+		return a, &FileError{Code: "too_big", Size: n, Max: f.maxSize}
 	}
 	if n == 0 {
-		return backend.Attachment{}, &FileError{Code: "type", ContentType: "empty"}
+		return a, &FileError{Code: "type", ContentType: "empty"}
 	}
-	head := make([]byte, 512)
-	k, _ := tmp.ReadAt(head, 0)
-	ct, _, _ := strings.Cut(http.DetectContentType(head[:k]), ";")
+	ct, _, _ := strings.Cut(http.DetectContentType(head.b), ";")
 	if !slices.Contains(f.types, ct) {
-		return backend.Attachment{}, &FileError{Code: "type", ContentType: ct}
+		return a, &FileError{Code: "type", ContentType: ct}
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	a := backend.Attachment{Name: cleanName(name, ct), ContentType: ct, Size: n, SHA256: sum}
+	a = backend.Attachment{Name: cleanName(name, ct), ContentType: ct, Size: n, SHA256: sum}
 	if err := tmp.Close(); err != nil {
 		return a, fmt.Errorf("attachments: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), f.path(sum)); err != nil {
 		return a, fmt.Errorf("attachments: %w", err)
 	}
+	stored = true
 	// The metadata is replaced by a rename too: the same bytes uploaded
 	// concurrently must never let Stat read a half-written file.
 	meta, _ := json.Marshal(a)
 	mtmp := tmp.Name() + ".json"
 	if err := os.WriteFile(mtmp, meta, 0o640); err != nil {
+		os.Remove(mtmp)
 		return a, fmt.Errorf("attachments: %w", err)
 	}
 	if err := os.Rename(mtmp, f.path(sum)+".json"); err != nil {
@@ -121,6 +126,17 @@ func (f *Files) Put(r io.Reader, name string) (backend.Attachment, error) {
 		return a, fmt.Errorf("attachments: %w", err)
 	}
 	return a, nil
+}
+
+// headBuf keeps the first 512 bytes written to it, all that content
+// sniffing reads, so the stored file is not read back.
+type headBuf struct{ b []byte }
+
+func (h *headBuf) Write(p []byte) (int, error) {
+	if k := 512 - len(h.b); k > 0 {
+		h.b = append(h.b, p[:min(k, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // Stat returns the metadata of a stored file. ENOTFOUND for an unknown hash.

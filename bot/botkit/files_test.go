@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/deskbot/deskbot/backend"
 )
@@ -14,7 +16,8 @@ import (
 var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 
 func TestFiles(t *testing.T) {
-	f, err := NewFiles(t.TempDir(), 1024, nil)
+	dir := t.TempDir()
+	f, err := NewFiles(dir, 1024, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +46,11 @@ func TestFiles(t *testing.T) {
 		if !bytes.Equal(got, pngBytes) {
 			t.Fatal("stored bytes differ")
 		}
+		// Bytes that arrive one at a time are sniffed all the same.
+		slow, err := f.Put(iotest.OneByteReader(bytes.NewReader(pngBytes)), "slow.png")
+		if err != nil || slow.ContentType != "image/png" || slow.SHA256 != a.SHA256 {
+			t.Fatalf("one byte at a time: %+v %v", slow, err)
+		}
 	})
 	t.Run("ErrTooBig", func(t *testing.T) {
 		_, err := f.Put(bytes.NewReader(append(pngBytes, make([]byte, 2000)...)), "big.png")
@@ -60,6 +68,21 @@ func TestFiles(t *testing.T) {
 		_, err = f.Put(strings.NewReader(""), "empty.png")
 		if !errors.As(err, &fe) {
 			t.Fatalf("empty file accepted: %v", err)
+		}
+	})
+	t.Run("NoLeftovers", func(t *testing.T) {
+		// Refused and stored uploads alike leave nothing but the file
+		// and its metadata behind.
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if len(names) != 2 || !strings.HasSuffix(names[1], ".json") || names[1] != names[0]+".json" {
+			t.Fatalf("attachments dir holds %q", names)
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {

@@ -134,7 +134,8 @@ func withSearchPath(base, schema string) (string, error) {
 	q := u.Query()
 	opts := strings.TrimSpace(q.Get("options") + " -csearch_path=" + schema)
 	q.Set("options", opts)
-	u.RawQuery = q.Encode()
+	// Encode writes a space as "+", which pgx keeps as a "+": spell it %20.
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 	return u.String(), nil
 }
 
