@@ -1,6 +1,7 @@
 package pgtest_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/deskbot/deskbot/backend/postgres/pgtest"
@@ -30,5 +31,27 @@ func TestNewStore(t *testing.T) {
 	teams, err := b.Teams(ctx)
 	if err != nil || len(teams) != 0 {
 		t.Fatalf("teams in b: %v, %v", teams, err)
+	}
+}
+
+// TestOptionsInURL: options a DATABASE_URL already has are kept next to
+// the test's search_path.
+func TestOptionsInURL(t *testing.T) {
+	base := pgtest.BaseURL()
+	if !strings.Contains(base, "://") {
+		base = pgtest.DefaultURL // a key=value DSN has no query to add to
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	t.Setenv("DATABASE_URL", base+sep+"options=-capplication_name%3Dpgtest-options")
+	s := pgtest.NewStore(t)
+	var name string
+	if err := s.Pool().QueryRow(t.Context(), `SELECT current_setting('application_name')`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if name != "pgtest-options" {
+		t.Fatalf("application_name = %q, want the one DATABASE_URL set", name)
 	}
 }
