@@ -171,11 +171,18 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 // Ticket returns a ticket actor may see. A reporter asking for someone
 // else's ticket gets ENOTFOUND, so numbers do not leak; an assistant asking
 // for another team's gets EFORBIDDEN.
+//
+// A number is read in any case ("fb-20261122-0007"), as people type it.
 func (s *Service) Ticket(ctx context.Context, actor *Person, number string) (*Ticket, error) {
+	number = strings.ToUpper(strings.TrimSpace(number))
+	notFound := Keyed(ENOTFOUND, "ticket", map[string]any{"Number": number}, "ticket %s not found", number)
 	if !ValidNumber(number) {
-		return nil, Keyed(ENOTFOUND, "ticket", map[string]any{"Number": number}, "ticket %s not found", number)
+		return nil, notFound
 	}
 	t, err := s.store.Ticket(ctx, number)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, notFound // in the person's language, like someone else's ticket
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -550,7 +557,9 @@ func (s *Service) CreateIncident(ctx context.Context, actor *Person, title strin
 // LinkIncident links the ticket to an incident (staff only); the reporter
 // is told that the problem is being handled together with others.
 func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string, incidentID int64) (*Ticket, error) {
-	if _, err := s.store.Incident(ctx, incidentID); err != nil {
+	if _, err := s.store.Incident(ctx, incidentID); ErrorCode(err) == ENOTFOUND {
+		return nil, Keyed(ENOTFOUND, "incident", map[string]any{"ID": incidentID}, "incident %d not found", incidentID)
+	} else if err != nil {
 		return nil, err
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {

@@ -296,10 +296,19 @@ func TestService(t *testing.T) {
 			if _, err := f.svc.Ticket(ctx, f.alice, tk.Number); err != nil {
 				t.Fatalf("reporter reads own ticket: %v", err)
 			}
+			if _, err := f.svc.Ticket(ctx, f.alice, strings.ToLower(tk.Number)); err != nil {
+				t.Fatalf("reporter reads own ticket typed in lower case: %v", err)
+			}
 			_, err := f.svc.Ticket(ctx, f.bob, tk.Number)
 			wantCode(t, err, backend.ENOTFOUND) // not 403: numbers do not leak
+			other := backend.ErrorText(err, func(id string, _ map[string]any) string { return id })
 			_, err = f.svc.Ticket(ctx, f.alice, "FB-20261123-9999")
 			wantCode(t, err, backend.ENOTFOUND)
+			// A number nobody has reads as someone else's: the same
+			// sentence, from the catalog (not the store's English).
+			if none := backend.ErrorText(err, func(id string, _ map[string]any) string { return id }); none != other || none != "err.ticket" {
+				t.Fatalf("not found = %q, someone else's = %q; want both err.ticket", none, other)
+			}
 			_, err = f.svc.Ticket(ctx, f.alice, "not-a-number")
 			wantCode(t, err, backend.ENOTFOUND)
 			// Unrouted: every assistant sees it. After ann claims it, it is team A's.
@@ -544,6 +553,9 @@ func TestService(t *testing.T) {
 			}
 			_, err = f.svc.LinkIncident(ctx, f.otherTeam, tk.Number, inc.ID+1000)
 			wantCode(t, err, backend.ENOTFOUND)
+			if key := backend.ErrorKey(err); key != "incident" {
+				t.Fatalf("unknown incident: key %q, want incident (a sentence of the catalog)", key)
+			}
 			att := backend.Attachment{Name: "shot.png", ContentType: "image/png", Size: 2048, SHA256: strings.Repeat("ab", 32)}
 			tk, err = f.svc.AddAttachment(ctx, f.alice, tk.Number, att)
 			if err != nil || len(tk.Attachments) != 1 {

@@ -149,8 +149,9 @@ func labelKind(label string) ContactKind {
 
 // guessKind classifies an unlabelled value. A run of digits that starts
 // like a mobile number (1 then 3–9) is a phone, even with the wrong length,
-// so the reporter hears "a phone number has 11 digits"; other runs of 5–11
-// digits are QQ numbers.
+// so the reporter hears "a phone number has 11 digits"; so are landlines
+// (0…) and 400/800 service lines; other runs of 5–11 digits are QQ
+// numbers.
 func guessKind(tok string) ContactKind {
 	if strings.Contains(tok, "@") {
 		return ContactEmail
@@ -162,7 +163,7 @@ func guessKind(tok string) ContactKind {
 	if len(d) == 11 && d[0] == '1' || d[0] == '0' { // a QQ number never starts with 0
 		return ContactPhone
 	}
-	if strings.Contains(tok, "-") && reHotline.MatchString(d) { // 400-800-8888
+	if reHotline.MatchString(d) { // 400-800-8888, 4008008888: a QQ number is labelled as one
 		return ContactPhone
 	}
 	if len(d) >= 2 && d[0] == '1' && d[1] >= '3' && d[1] <= '9' && len(d) >= 9 && len(d) <= 13 {

@@ -49,6 +49,8 @@ func TestParseContacts(t *testing.T) {
 		{"（0755）86013388", Contacts{Phone: "0755-86013388"}},
 		{"400-800-8888", Contacts{Phone: "400-800-8888"}},
 		{"电话 4008008888", Contacts{Phone: "400-800-8888"}},
+		{"4001234567", Contacts{Phone: "400-123-4567"}},
+		{"QQ 4001234567", Contacts{QQ: "4001234567"}},
 		{"0571-8888888 QQ 12345", Contacts{Phone: "0571-8888888", QQ: "12345"}},
 		{"li.0123456789@example.com", Contacts{Email: "li.0123456789@example.com"}},
 	}

@@ -223,6 +223,14 @@ func TestBrowser(t *testing.T) {
 		waitJS(`document.querySelector('#text').value === ''`),
 	)
 	save(staff, "4-console-ticket.png")
+	// A refused action (here a 404: no incident 999) shows its error on
+	// the page, not only in the network log.
+	step(staff, "refused action shows",
+		chromedp.Click(chromedp.CSS(`details.more-actions summary`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="incident"]`), "999"),
+		chromedp.Click(chromedp.CSS(`form[action$="/link"] button`)),
+		waitJS(`(() => { const e = document.querySelector('#live .error'); return !!e && e.innerText.includes('999'); })()`),
+	)
 
 	// The reporter's open page shows the reply, without a reload.
 	step(reporter, "live reply",

@@ -32,4 +32,32 @@
     if (form && e.detail.successful) { form.reset(); }
   });
   document.addEventListener("htmx:afterSwap", function () { scrollLog(); });
+  // A refused or failed action (403, 404, 500, 503…) comes back as the
+  // page part with its error in it: show it, as a 409 or 422 is. A bare
+  // text error (an expired form, too many tries) goes in a flash line.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr.status < 400 || e.detail.shouldSwap) { return; }
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/html") === 0) {
+      e.detail.shouldSwap = true;
+      return;
+    }
+    flash((xhr.responseText || "").trim() || String(xhr.status));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    flash(document.body.dataset.offline || "offline");
+  });
+  function flash(text) {
+    var el = document.getElementById("flash");
+    if (!el) {
+      el = document.createElement("p");
+      el.id = "flash";
+      el.className = "error";
+      el.setAttribute("role", "alert");
+      var main = document.querySelector("main") || document.body;
+      main.insertBefore(el, main.firstChild);
+    }
+    el.textContent = text.slice(0, 300);
+  }
 })();
