@@ -29,11 +29,24 @@ const (
 	MilestoneReportReviewed Milestone = "report_reviewed"
 )
 
-// Milestones lists every milestone in the order of seed 004's flow.
+// MilestoneAccepted: the person holding the ticket confirmed they take it
+// (seed 002 确认接收): they claimed it themselves, accepted it after
+// someone dispatched it to them (Service.Accept), or started work on it.
+// The service records it together with Ticket.AcceptedAt; it is not one
+// of Milestones, which people record by hand. The confirm clock stops on
+// it.
+const MilestoneAccepted Milestone = "accepted"
+
+// Milestones lists every milestone staff record by hand
+// (RecordMilestone), in the order of seed 004's flow.
 var Milestones = []Milestone{MilestoneResourceRequested, MilestoneResourcesArranged, MilestoneReportSubmitted, MilestoneReportReviewed}
 
-// Valid reports whether m is a known milestone.
+// Valid reports whether m is a milestone staff may record by hand.
 func (m Milestone) Valid() bool { return slices.Contains(Milestones, m) }
+
+// Known reports whether m is a milestone an SLA policy may name in
+// start_on and stop_on: one of Milestones, or MilestoneAccepted.
+func (m Milestone) Known() bool { return m.Valid() || m == MilestoneAccepted }
 
 // RecordMilestone appends a milestone event to a ticket (staff only) and
 // bumps its version, so the SLA clocks follow. EINVALID for an unknown

@@ -364,11 +364,15 @@ func (s *Service) triage() []*OutboxMessage {
 }
 
 // statusChange moves t to `to` and returns the event; public changes are
-// told to the reporter.
+// told to the reporter. Returning and reopening take the acceptance back:
+// whoever holds the ticket next confirms it afresh.
 func statusChange(t *Ticket, actor *Person, now time.Time, to Status, body string, notifyReporter bool) Change {
 	ev := &Event{Kind: EventStatusChanged, ActorID: actor.ID, At: now, Public: true, Body: body,
 		Data: EventData{From: t.Status, To: to}}
 	t.Status = to
+	if to == StatusReturned || to == StatusReopened {
+		t.AcceptedAt = time.Time{}
+	}
 	if to == StatusResolved {
 		t.ResolvedAt = now
 	}
@@ -382,7 +386,9 @@ func statusChange(t *Ticket, actor *Person, now time.Time, to Status, body strin
 // Transition moves a ticket to another status (staff only). Resolving needs
 // the solution, returning the reason and asking for information the
 // question, all given in note. An illegal move is ECONFLICT naming both
-// statuses.
+// statuses. Moving a ticket nobody holds to assigned claims it for actor;
+// starting work on a ticket its assignee has not accepted yet (in
+// progress, pending test or confirmation, resolved) accepts it.
 func (s *Service) Transition(ctx context.Context, actor *Person, number string, to Status, note string) (*Ticket, error) {
 	note = strings.TrimSpace(note)
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
@@ -407,37 +413,51 @@ func (s *Service) Transition(ctx context.Context, actor *Person, number string, 
 			if note == "" {
 				return nil, Invalid("a question is required", "note", "the question for the reporter is required", Problem{Key: "question"})
 			}
-		case StatusAssigned:
-			if t.AssigneeID == 0 {
-				t.AssigneeID = actor.ID
-			}
+		}
+		claims, works := to == StatusAssigned && t.AssigneeID == 0, startsWork(to) && t.AwaitsAccept()
+		if claims {
+			t.AssigneeID = actor.ID
 		}
 		c := statusChange(t, actor, now, to, note, true)
 		if to == StatusReturned {
 			c.Notify = append(c.Notify, s.triage()...)
 		}
-		return []Change{c}, nil
+		changes := []Change{c}
+		if claims || works {
+			changes = append(changes, accept(t, actor, now))
+		}
+		return changes, nil
 	})
 }
 
 // Claim makes actor the assignee of an unclaimed ticket (new, returned or
-// reopened). ECONFLICT when someone else holds it.
+// reopened); claiming it oneself accepts it. The assignee of a ticket that
+// awaits their acceptance (AwaitsAccept: dispatched to them, or reopened)
+// accepts it by claiming it, as with Accept. ECONFLICT when someone else
+// holds it (key "dispatched" while they have not accepted it yet,
+// "claimed" after) or actor holds and accepted it ("yours").
 func (s *Service) Claim(ctx context.Context, actor *Person, number string) (*Ticket, error) {
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
 			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may claim tickets")
 		}
-		if t.AssigneeID == actor.ID {
+		switch {
+		case t.AssigneeID == actor.ID && t.AwaitsAccept():
+			return []Change{accept(t, actor, now)}, nil
+		case t.AssigneeID == actor.ID:
 			return nil, Keyed(ECONFLICT, "yours", map[string]any{"Number": t.Number}, "ticket %s is already yours", t.Number)
-		}
-		if t.AssigneeID != 0 {
+		case t.AwaitsAccept():
+			return nil, Keyed(ECONFLICT, "dispatched", map[string]any{"Number": t.Number}, "ticket %s is dispatched to someone else, who has not accepted it yet", t.Number)
+		case t.AssigneeID != 0:
 			return nil, Keyed(ECONFLICT, "claimed", map[string]any{"Number": t.Number}, "ticket %s is already claimed by someone else", t.Number)
 		}
 		return assign(t, actor, actor, now)
 	})
 }
 
-// Assign gives the ticket to another staff member (staff only).
+// Assign gives the ticket to a staff member (staff only). Given to someone
+// else it awaits their acceptance (Accept; the SLA's confirm clock runs
+// for them); given to actor themselves it is claimed and accepted.
 func (s *Service) Assign(ctx context.Context, actor *Person, number string, assigneeID int64) (*Ticket, error) {
 	assignee, err := s.store.Person(ctx, assigneeID)
 	if err != nil {
@@ -478,6 +498,10 @@ func assign(t *Ticket, actor, assignee *Person, now time.Time) ([]Change, error)
 	switch t.Status {
 	case StatusNew, StatusReturned, StatusReopened:
 		changes = append(changes, statusChange(t, actor, now, StatusAssigned, "", false))
+	}
+	t.AcceptedAt = time.Time{} // the new assignee confirms it
+	if assignee.ID == actor.ID {
+		changes = append(changes, accept(t, actor, now))
 	}
 	return changes, nil
 }

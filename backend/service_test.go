@@ -386,6 +386,103 @@ func TestService(t *testing.T) {
 			wantCode(t, err, backend.EFORBIDDEN)
 		})
 
+		// Seed 002 第三步: the person a ticket is dispatched to confirms
+		// it (Accept, or Claim as its assignee); only they may.
+		t.Run("Accept", func(t *testing.T) {
+			f := newFixture(t, newStore(t))
+			wantKey := func(err error, code, key string) {
+				t.Helper()
+				wantCode(t, err, code)
+				if got := backend.ErrorKey(err); got != key {
+					t.Fatalf("error key %q (%v), want %q", got, err, key)
+				}
+			}
+			n := f.create(t, f.alice, nil).Number
+			_, err := f.svc.Accept(ctx, f.ann, n)
+			wantKey(err, backend.EFORBIDDEN, backend.KeyNotAssignee) // nobody holds it: claim it
+			tk, err := f.svc.Assign(ctx, f.manager, n, f.ann.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tk.AwaitsAccept() || !tk.AcceptedAt.IsZero() {
+				t.Fatalf("dispatched ticket: accepted at %v, want awaiting acceptance", tk.AcceptedAt)
+			}
+			for _, p := range []*backend.Person{f.amy, f.manager} {
+				_, err = f.svc.Accept(ctx, p, n)
+				wantKey(err, backend.EFORBIDDEN, backend.KeyNotAssignee)
+			}
+			_, err = f.svc.Accept(ctx, f.alice, n)
+			wantKey(err, backend.EFORBIDDEN, "staff_only")
+			_, err = f.svc.Claim(ctx, f.amy, n)
+			wantKey(err, backend.ECONFLICT, "dispatched")
+
+			f.now = f.now.Add(10 * time.Minute)
+			tk, err = f.svc.Accept(ctx, f.ann, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tk.AwaitsAccept() || !tk.AcceptedAt.Equal(f.now) || tk.Status != backend.StatusAssigned || tk.AssigneeID != f.ann.ID {
+				t.Fatalf("accepted: %s, assignee %d, accepted at %v", tk.Status, tk.AssigneeID, tk.AcceptedAt)
+			}
+			if got, _ := f.svc.Ticket(ctx, f.manager, n); !got.AcceptedAt.Equal(f.now) {
+				t.Fatalf("stored accepted at %v, want %v", got.AcceptedAt, f.now)
+			}
+			_, events, err := f.svc.Thread(ctx, f.manager, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := events[len(events)-1]
+			if last.Kind != backend.EventMilestone || last.Body != string(backend.MilestoneAccepted) || last.ActorID != f.ann.ID || last.Public {
+				t.Fatalf("last event %+v, want ann's internal accepted milestone", last)
+			}
+			_, err = f.svc.Accept(ctx, f.ann, n)
+			wantKey(err, backend.ECONFLICT, "accepted")
+			_, err = f.svc.Claim(ctx, f.ann, n)
+			wantKey(err, backend.ECONFLICT, "yours")
+			_, err = f.svc.Claim(ctx, f.amy, n)
+			wantKey(err, backend.ECONFLICT, "claimed")
+			_, err = f.svc.RecordMilestone(ctx, f.ann, n, backend.MilestoneAccepted)
+			wantCode(t, err, backend.EINVALID) // only through Accept
+
+			// Reassigned: amy confirms afresh, by pressing Claim.
+			tk, err = f.svc.Assign(ctx, f.manager, n, f.amy.ID)
+			if err != nil || !tk.AwaitsAccept() {
+				t.Fatalf("reassigned: %v, accepted at %v", err, tk.AcceptedAt)
+			}
+			tk, err = f.svc.Claim(ctx, f.amy, n)
+			if err != nil || tk.AwaitsAccept() || tk.AssigneeID != f.amy.ID {
+				t.Fatalf("claim by the assignee: %v, accepted at %v", err, tk.AcceptedAt)
+			}
+			// Returned: nobody holds it, nothing is accepted.
+			tk, err = f.svc.Return(ctx, f.amy, n, "不是我们组的问题")
+			if err != nil || !tk.AcceptedAt.IsZero() || tk.AssigneeID != 0 {
+				t.Fatalf("returned: %v, assignee %d, accepted at %v", err, tk.AssigneeID, tk.AcceptedAt)
+			}
+			// A manager taking it themselves accepts it.
+			tk, err = f.svc.Assign(ctx, f.manager, n, f.manager.ID)
+			if err != nil || tk.AwaitsAccept() {
+				t.Fatalf("assigned to oneself: %v, accepted at %v", err, tk.AcceptedAt)
+			}
+
+			// Starting work accepts a dispatched ticket.
+			n = f.create(t, f.alice, nil).Number
+			if _, err := f.svc.Assign(ctx, f.manager, n, f.ann.ID); err != nil {
+				t.Fatal(err)
+			}
+			tk, err = f.svc.Transition(ctx, f.ann, n, backend.StatusInProgress, "")
+			if err != nil || tk.AwaitsAccept() {
+				t.Fatalf("in progress: %v, accepted at %v", err, tk.AcceptedAt)
+			}
+			// Reopened by an unsatisfied reporter: the assignee confirms again.
+			if _, err := f.svc.Resolve(ctx, f.ann, n, "已修复"); err != nil {
+				t.Fatal(err)
+			}
+			tk, err = f.svc.RecordSatisfaction(ctx, f.alice, n, backend.SatisfactionUnsatisfied, "")
+			if err != nil || !tk.AwaitsAccept() {
+				t.Fatalf("reopened: %v, accepted at %v", err, tk.AcceptedAt)
+			}
+		})
+
 		t.Run("Workflow", func(t *testing.T) {
 			f := newFixture(t, newStore(t))
 			tk := f.create(t, f.alice, nil)
@@ -442,8 +539,8 @@ func TestService(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(public) != len(all)-1 {
-				t.Fatalf("reporter sees %d of %d events; want all but the internal note", len(public), len(all))
+			if len(public) != len(all)-2 {
+				t.Fatalf("reporter sees %d of %d events; want all but the internal note and the acceptance", len(public), len(all))
 			}
 			for _, e := range public {
 				if !e.Public {
@@ -454,7 +551,7 @@ func TestService(t *testing.T) {
 			for _, e := range all {
 				kinds = append(kinds, string(e.Kind))
 			}
-			want := "created assigned status_changed status_changed comment status_changed comment status_changed satisfaction status_changed"
+			want := "created assigned status_changed sla_milestone status_changed comment status_changed comment status_changed satisfaction status_changed"
 			if got := strings.Join(kinds, " "); got != want {
 				t.Fatalf("thread = %s\nwant     %s", got, want)
 			}

@@ -28,9 +28,14 @@ type Ticket struct {
 	Contacts     Contacts
 	Extra        map[string]string // other form fields (complaint requests, urgency, …)
 
-	Status       Status
-	ReporterID   int64
-	AssigneeID   int64 // 0: nobody
+	Status     Status
+	ReporterID int64
+	AssigneeID int64 // 0: nobody
+	// AcceptedAt is when the assignee confirmed they take the ticket
+	// (seed 002 确认接收: claiming it themselves, Service.Accept, or
+	// starting work on it); zero while nobody holds it and while the
+	// person it was dispatched to has not confirmed it yet.
+	AcceptedAt   time.Time
 	TeamID       int64 // 0: not routed yet; visible to every assistant
 	IncidentID   int64 // 0: not linked
 	Satisfaction Satisfaction

@@ -293,6 +293,7 @@ func testUpdateTicket(t *testing.T, newStore NewStoreFunc) {
 		tk.AssigneeID, tk.TeamID, tk.IncidentID = staff.ID, team.ID, inc.ID
 		tk.Satisfaction, tk.Solution = backend.SatisfactionSatisfied, "fixed the CDN"
 		tk.ResolvedAt = time.Date(2026, 11, 22, 11, 0, 0, 5, cst)
+		tk.AcceptedAt = time.Date(2026, 11, 22, 10, 15, 0, 2500, cst)
 		ev := &backend.Event{Kind: backend.EventStatusChanged, ActorID: staff.ID, Public: true, Body: "fixed",
 			Data: backend.EventData{From: backend.StatusNew, To: backend.StatusResolved}}
 		msg := &backend.OutboxMessage{Audience: backend.AudienceReporter, RecipientID: rep.ID}
@@ -305,6 +306,7 @@ func testUpdateTicket(t *testing.T, newStore NewStoreFunc) {
 		if tk.ResolvedAt != time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC) || tk.Attachments[2].AddedAt != time.Date(2026, 11, 22, 2, 0, 0, 1000, time.UTC) {
 			t.Fatalf("times not normalised: %v, %v", tk.ResolvedAt, tk.Attachments[2].AddedAt)
 		}
+		equal(t, "AcceptedAt", tk.AcceptedAt, time.Date(2026, 11, 22, 2, 15, 0, 2000, time.UTC))
 		equal(t, "updated ticket", getTicket(t, s, number), tk)
 		if ev.ID == 0 || ev.TicketID != tk.ID || msg.ID == 0 || msg.TicketID != tk.ID || msg.EventID != ev.ID {
 			t.Fatalf("change not stamped: %s %s", dump(ev), dump(msg))
@@ -315,8 +317,9 @@ func testUpdateTicket(t *testing.T, newStore NewStoreFunc) {
 
 		// A second update with the new version works too; without an
 		// UpdatedAt the store's clock sets it.
+		// Clearing AcceptedAt (a dispatch to someone else) stores NULL.
 		inClock := clockRange(t)
-		tk.Status, tk.UpdatedAt = backend.StatusArchived, time.Time{}
+		tk.Status, tk.UpdatedAt, tk.AcceptedAt = backend.StatusArchived, time.Time{}, time.Time{}
 		must(t, s.UpdateTicket(ctx, tk, nil))
 		inClock("UpdatedAt", tk.UpdatedAt)
 		equal(t, "twice updated ticket", getTicket(t, s, number), tk)

@@ -33,6 +33,7 @@ func OrNow(t, now time.Time) time.Time {
 // so that the caller's slice is not changed.
 func NormTicket(t *backend.Ticket) {
 	t.OccurredAt, t.ResolvedAt, t.UpdatedAt, t.CreatedAt = Norm(t.OccurredAt), Norm(t.ResolvedAt), Norm(t.UpdatedAt), Norm(t.CreatedAt)
+	t.AcceptedAt = Norm(t.AcceptedAt)
 	if t.Attachments != nil {
 		atts := make([]backend.Attachment, len(t.Attachments))
 		for i, a := range t.Attachments {
