@@ -54,29 +54,55 @@ func (p *Planner) count(c *backend.Clock, at time.Time) {
 }
 
 // Marks are the milestones recorded on a ticket, each at its latest time,
-// and when the ticket last entered each status (key statusMark(s)).
+// when the ticket last entered each status (key statusMark(s)), and when
+// it was last handed over (key handedMark).
 type Marks map[backend.Milestone]time.Time
 
 func statusMark(s backend.Status) backend.Milestone { return backend.Milestone("status:" + string(s)) }
 
-// MarksOf collects the milestones and status entries of a ticket's thread.
+// handedMark is when the ticket last went to someone who has to accept it
+// afresh: dispatched by someone else to a person (a claim is no
+// handover: it accepts at once), returned to the triage chat, or
+// reopened. PerAssignee clocks start a new run there.
+const handedMark backend.Milestone = "handed"
+
+// MarksOf collects the milestones, status entries and handovers of a
+// ticket's thread.
 func MarksOf(events []*backend.Event) Marks {
 	m := Marks{}
+	set := func(k backend.Milestone, at time.Time) {
+		if at.After(m[k]) {
+			m[k] = at
+		}
+	}
 	for _, e := range events {
-		k := backend.Milestone(e.Body)
 		switch e.Kind {
 		case backend.EventMilestone:
+			set(backend.Milestone(e.Body), e.At)
 		case backend.EventStatusChanged:
-			k = statusMark(e.Data.To)
-		default:
-			continue
-		}
-		if e.At.After(m[k]) {
-			m[k] = e.At
+			set(statusMark(e.Data.To), e.At)
+			if e.Data.To == backend.StatusReturned || e.Data.To == backend.StatusReopened {
+				set(handedMark, e.At)
+			}
+		case backend.EventAssigned:
+			if e.ActorID != e.Data.AssigneeID {
+				set(handedMark, e.At)
+			}
 		}
 	}
 	return m
 }
+
+// accepted reports whether a PerAssignee clock's stop milestone (the
+// holder's acceptance) came after the latest handover: the person who
+// holds the ticket now has accepted it.
+func (m Marks) accepted(spec ClockSpec) bool {
+	return m.latest(spec.StopOn).After(m[handedMark])
+}
+
+// handedSince reports whether the ticket was handed over after a run
+// that started at start: that run was the previous holder's.
+func (m Marks) handedSince(start time.Time) bool { return m[handedMark].After(start) }
 
 // restartBlocked reports whether a clock whose last run a stop milestone
 // ended must not start again: the ticket has not entered a status of
@@ -118,10 +144,10 @@ func (p *Planner) Plan(t *backend.Ticket, clocks []*backend.Clock) ([]*backend.C
 	return p.PlanWith(t, clocks, nil)
 }
 
-// NeedsMarks reports whether a clock of the policy starts or stops on milestones
-// (then the engine reads the thread for PlanWith).
+// NeedsMarks reports whether a clock of the policy starts or stops on
+// milestones or handovers (then the engine reads the thread for PlanWith).
 func (p *Planner) NeedsMarks() bool {
-	return slices.ContainsFunc(p.Policy.Clocks, func(c ClockSpec) bool { return len(c.StartOn)+len(c.StopOn) > 0 })
+	return slices.ContainsFunc(p.Policy.Clocks, func(c ClockSpec) bool { return len(c.StartOn)+len(c.StopOn) > 0 || c.PerAssignee })
 }
 
 // PlanWith compares t (as of its last change at t.UpdatedAt) and its
@@ -159,8 +185,22 @@ func (p *Planner) PlanWith(t *backend.Ticket, clocks []*backend.Clock, marks Mar
 			// A stop milestone ends the run it came in.
 			off = marks.latest(spec.StopOn).After(cur.StartedAt)
 		}
+		if spec.PerAssignee && cur != nil && cur.State != backend.ClockStopped && marks.handedSince(cur.StartedAt) {
+			// The run was the previous holder's: it ends, and the
+			// person who has the ticket now gets a run of their own.
+			c := *cur
+			c.Generation++
+			p.stop(&c, at)
+			note(&c, "stopped")
+			cur = &c
+		}
+		startable := cur == nil || !marks.restartBlocked(spec)
+		if spec.PerAssignee {
+			// Not once the holder accepted; again only after a handover.
+			startable = !marks.accepted(spec) && (cur == nil || marks.handedSince(cur.StartedAt))
+		}
 		if cur == nil || cur.State == backend.ClockStopped {
-			if in && has && (cur == nil || !marks.restartBlocked(spec)) {
+			if in && has && startable {
 				run := 1
 				if cur != nil {
 					run = cur.Run + 1
@@ -177,10 +217,7 @@ func (p *Planner) PlanWith(t *backend.Ticket, clocks []*backend.Clock, marks Mar
 		c.Generation++
 		switch {
 		case !has || off || (!in && !paused):
-			if c.State == backend.ClockRunning {
-				p.count(&c, at)
-			}
-			c.State, c.StoppedAt, c.RunningSince, c.WarnAt, c.DueAt = backend.ClockStopped, at, time.Time{}, time.Time{}, time.Time{}
+			p.stop(&c, at)
 			note(&c, "stopped")
 		case c.State == backend.ClockRunning && !in && paused:
 			p.count(&c, at)
@@ -206,6 +243,14 @@ func (p *Planner) PlanWith(t *backend.Ticket, clocks []*backend.Clock, marks Mar
 		}
 	}
 	return out, changes
+}
+
+// stop ends c's run at at, counting its last running stretch.
+func (p *Planner) stop(c *backend.Clock, at time.Time) {
+	if c.State == backend.ClockRunning {
+		p.count(c, at)
+	}
+	c.State, c.StoppedAt, c.RunningSince, c.WarnAt, c.DueAt = backend.ClockStopped, at, time.Time{}, time.Time{}, time.Time{}
 }
 
 // rebudget switches c to the budget of severity sev. A clock planned under

@@ -16,7 +16,12 @@ func newPlanner(tb testing.TB) *Planner {
 
 // apply plans t and merges the result into clocks, as the store would.
 func apply(p *Planner, t *backend.Ticket, clocks []*backend.Clock) ([]*backend.Clock, []string) {
-	changed, changes := p.Plan(t, clocks)
+	return applyWith(p, t, clocks, nil)
+}
+
+// applyWith is apply with the ticket's milestones and handovers.
+func applyWith(p *Planner, t *backend.Ticket, clocks []*backend.Clock, marks Marks) ([]*backend.Clock, []string) {
+	changed, changes := p.PlanWith(t, clocks, marks)
 	var what []string
 	for i, c := range changed {
 		what = append(what, changes[i].Event.Body)
@@ -75,14 +80,16 @@ func TestPlanP2BeforeHoliday(t *testing.T) {
 		t.Fatalf("confirm warn at %s, want 80%% = Sat 10:06", w.In(cst))
 	}
 	for _, c := range cs {
-		if c.PolicyVersion != "default-2026-11e" || c.Generation != 1 || c.Run != 1 {
+		if c.PolicyVersion != "default-2026-11f" || c.Generation != 1 || c.Run != 1 {
 			t.Fatalf("clock %+v", c)
 		}
 	}
 
-	// Claimed on Saturday 10:00: confirm stops, the others run on.
+	// Claimed on Saturday 10:00 (which accepts it): confirm stops, the
+	// others run on.
 	tk.Status, tk.UpdatedAt = backend.StatusAssigned, at("2026-02-14 10:00")
-	cs, what = apply(p, tk, cs)
+	marks := Marks{backend.MilestoneAccepted: at("2026-02-14 10:00")}
+	cs, what = applyWith(p, tk, cs, marks)
 	if len(what) != 1 || what[0] != "confirm stopped" {
 		t.Fatalf("changes %v", what)
 	}
@@ -92,25 +99,26 @@ func TestPlanP2BeforeHoliday(t *testing.T) {
 	// Waiting for the reporter from Tuesday 24th 10:00 to 14:00 pauses the
 	// solve clock: its deadline moves by the 4 business hours.
 	tk.Status, tk.UpdatedAt = backend.StatusWaitingReporter, at("2026-02-24 10:00")
-	cs, what = apply(p, tk, cs)
+	cs, what = applyWith(p, tk, cs, marks)
 	if s := clockNamed(cs, "solve"); s.State != backend.ClockPaused || s.Used != 10*time.Hour+30*time.Minute {
 		t.Fatalf("solve %+v (%v)", s, what)
 	}
 	wantDue(t, cs, "solve", "")
 	tk.Status, tk.UpdatedAt = backend.StatusInProgress, at("2026-02-24 14:00")
-	cs, _ = apply(p, tk, cs)
+	cs, _ = applyWith(p, tk, cs, marks)
 	wantDue(t, cs, "solve", "2026-02-26 12:30")
 	if fh := clockNamed(cs, "first_handling"); fh.State != backend.ClockStopped {
 		t.Fatalf("first handling %s, want stopped once in progress", fh.State)
 	}
 	// Resolved: solve stops. Reopened: a fresh run.
 	tk.Status, tk.UpdatedAt = backend.StatusResolved, at("2026-02-25 09:00")
-	cs, _ = apply(p, tk, cs)
+	cs, _ = applyWith(p, tk, cs, marks)
 	if s := clockNamed(cs, "solve"); s.State != backend.ClockStopped || s.Breached() {
 		t.Fatalf("solve %+v", s)
 	}
 	tk.Status, tk.UpdatedAt = backend.StatusReopened, at("2026-02-26 09:00")
-	cs, _ = apply(p, tk, cs)
+	marks[handedMark] = at("2026-02-26 09:00") // reopening is a handover
+	cs, _ = applyWith(p, tk, cs, marks)
 	if s := clockNamed(cs, "solve"); s.Run != 2 || s.State != backend.ClockRunning {
 		t.Fatalf("solve after reopening %+v", s)
 	}

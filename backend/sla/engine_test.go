@@ -673,7 +673,7 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{tk.Number, "confirm", "default-2026-11e", "2026-11-23 11:00:00", "step 3: manager; told manager",
+	for _, want := range []string{tk.Number, "confirm", "default-2026-11f", "2026-11-23 11:00:00", "step 3: manager; told manager",
 		"notice created; told manager", "director (#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
@@ -768,8 +768,11 @@ func TestAutoAssign(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := clockNamed(cs, "confirm"); tk.Status != backend.StatusAssigned || c.State != backend.ClockStopped {
-			t.Fatalf("ticket %s, confirm %s", tk.Status, c.State)
+		// Dispatched by the router: the confirm clock runs for the
+		// assignee until they accept it (filed and dispatched at the
+		// same instant here, so on the run that started at filing).
+		if c := clockNamed(cs, "confirm"); tk.Status != backend.StatusAssigned || c.State != backend.ClockRunning || !c.DueAt.Equal(at("2026-11-23 12:00")) {
+			t.Fatalf("ticket %s, confirm %s due %s; want assigned, running, due 12:00", tk.Status, c.State, c.DueAt.In(cst))
 		}
 		got = append(got, tk.AssigneeID)
 	}
@@ -788,8 +791,8 @@ func TestPolicyVersions(t *testing.T) {
 	}
 	old := f.file(t, backend.P3, "功能问题")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11e", "version: v2", 1)
-	src = strings.Replace(src, "    while: [new, returned, reopened]\n    P1: 1h", "    while: [new, returned, reopened]\n    P1: 4h", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11f", "version: v2", 1)
+	src = strings.Replace(src, "    per_assignee: true\n    P1: 1h", "    per_assignee: true\n    P1: 4h", 1)
 	v2, err := ParsePolicy([]byte(src), "v2")
 	if err != nil {
 		t.Fatal(err)
@@ -814,7 +817,7 @@ func TestPolicyVersions(t *testing.T) {
 		c := clockNamed(cs, "confirm")
 		return c.Budget, c.PolicyVersion
 	}
-	if b, v := budget(old); b != time.Hour || v != "default-2026-11e" {
+	if b, v := budget(old); b != time.Hour || v != "default-2026-11f" {
 		t.Fatalf("old ticket: confirm %s under %s, want 1h under the old version", b, v)
 	}
 	if b, v := budget(fresh); b != 4*time.Hour || v != "v2" {
@@ -881,7 +884,7 @@ func TestEscalationFollowsTicketPolicy(t *testing.T) {
 	f.pings(t)
 	oldBreach := timerOf(t, f.sched.take(TimerBreach), f, old.ID, "confirm")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11e", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11f", "version: v2", 1)
 	src = strings.Replace(src, "chain: [assignee, team_lead, manager, director_group]\n  interval: 1h",
 		"chain: [director_group, manager]\n  interval: 3h", 1)
 	src = strings.Replace(src, "  P1: [manager, director_group, account_manager]", "  P1: []", 1)

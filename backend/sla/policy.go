@@ -60,6 +60,14 @@ type ClockSpec struct {
 	// when nobody holds the ticket) and the chain climbs from the owner's
 	// step, else from its start, as for a clock without an owner.
 	Owner string
+	// PerAssignee makes the clock a duty of the person holding the
+	// ticket (seed 002: the person it is dispatched to confirms it): each
+	// handover — a dispatch to someone by someone else, a return to the
+	// triage chat, a reopening — ends the run going on and starts a new
+	// one, and a run a StopOn milestone (accepted) ended starts again
+	// only after the next handover, not when the status enters While
+	// again (an answer from the reporter, work set back to assigned).
+	PerAssignee bool
 }
 
 // OwnerStep returns the 1-based step of the escalation chain of pol that
@@ -300,6 +308,10 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 					return nil, err
 				}
 				spec.Forms = forms
+			case k.Value == "per_assignee":
+				if err := v.Decode(&spec.PerAssignee); err != nil {
+					return nil, fail(v.Line, "clock %s: per_assignee must be true or false", cname.Value)
+				}
 			case k.Value == "owner":
 				steps := strings.Join(p.Chain, ", ")
 				if v.Kind != yaml.ScalarNode {
@@ -318,8 +330,11 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 					spec.Budget[sev] = b
 				}
 			default:
-				return nil, fail(k.Line, "clock %s: unknown key %q (while, start_on, stop_on, forms, owner, P1, P2, P3, P4)", cname.Value, k.Value)
+				return nil, fail(k.Line, "clock %s: unknown key %q (while, start_on, stop_on, per_assignee, forms, owner, P1, P2, P3, P4)", cname.Value, k.Value)
 			}
+		}
+		if spec.PerAssignee && len(spec.StartOn) > 0 {
+			return nil, fail(cname.Line, "clock %s: per_assignee clocks run by while and stop_on, not start_on", spec.Name)
 		}
 		if _, dup := p.Clock(spec.Name); dup {
 			return nil, fail(cname.Line, "clock %s is defined twice", spec.Name)
@@ -578,8 +593,8 @@ func parseMilestones(v *yaml.Node) ([]backend.Milestone, error) {
 	var out []backend.Milestone
 	for _, s := range ss {
 		m := backend.Milestone(s)
-		if !m.Valid() {
-			return nil, fmt.Errorf("unknown milestone %q (%v)", s, backend.Milestones)
+		if !m.Known() {
+			return nil, fmt.Errorf("unknown milestone %q (%v)", s, append([]backend.Milestone{backend.MilestoneAccepted}, backend.Milestones...))
 		}
 		out = append(out, m)
 	}

@@ -97,8 +97,10 @@ func TestParsePolicyErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, old, new, want string
 	}{
-		{"bad duration", "    P2: 12h\n", "    P2: twelve hours\n", "policy.yaml:49: clock first_handling P2: \"twelve hours\" is not like"},
-		{"bad status", "while: [new, returned, reopened]", "while: [new, lost]", "policy.yaml:41: clock confirm: unknown status \"lost\""},
+		{"bad duration", "    P2: 12h\n", "    P2: twelve hours\n", "policy.yaml:60: clock first_handling P2: \"twelve hours\" is not like"},
+		{"bad status", "while: [new, assigned, returned, reopened]\n    stop_on", "while: [new, lost]\n    stop_on", "policy.yaml:47: clock confirm: unknown status \"lost\""},
+		{"per_assignee", "per_assignee: true", "per_assignee: always", "policy.yaml:52: clock confirm: per_assignee must be true or false"},
+		{"per_assignee start_on", "per_assignee: true", "per_assignee: true\n    start_on: [report_submitted]", "policy.yaml:43: clock confirm: per_assignee clocks run by while and stop_on, not start_on"},
 		{"unknown key", "warn_at: 0.8", "warn_at: 0.8\nwarn_too: 1", "policy.yaml:16: unknown key \"warn_too\""},
 		{"warn_at range", "warn_at: 0.8", "warn_at: 1.5", "policy.yaml:15: warn_at must be between 0 and 1"},
 		{"chain step", "chain: [assignee, team_lead, manager, director_group]", "chain: [assignee, ceo]", "policy.yaml:22: unknown escalation step \"ceo\""},
@@ -107,10 +109,10 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"work hours", "work_hours: \"09:00-18:00\"", "work_hours: \"18:00-09:00\"", "policy.yaml:12: work_hours"},
 		{"workdays", "P2: 3 workdays", "P2: 1.5 workdays", "clock solve P2: \"1.5 workdays\""},
 		{"milestone", "start_on: [resource_requested]", "start_on: [coffee_break]", "clock supervisor: start_on unknown milestone \"coffee_break\""},
-		{"owner", "owner: manager # the direct manager's duty", "owner: ceo", "policy.yaml:91: clock review: owner \"ceo\" is not a step of escalation.chain (assignee, team_lead, manager, director_group)"},
-		{"owner off the chain", "chain: [assignee, team_lead, manager, director_group]", "chain: [assignee, team_lead, director_group]", "policy.yaml:60: clock supervisor: owner \"manager\" is not a step"},
-		{"owner list", "owner: manager # the direct manager's duty", "owner: [manager]", "policy.yaml:91: clock review: owner must be one step of escalation.chain"},
-		{"version", "version: default-2026-11e", "version: \"\"", "version is required"},
+		{"owner", "owner: manager # the direct manager's duty", "owner: ceo", "policy.yaml:102: clock review: owner \"ceo\" is not a step of escalation.chain (assignee, team_lead, manager, director_group)"},
+		{"owner off the chain", "chain: [assignee, team_lead, manager, director_group]", "chain: [assignee, team_lead, director_group]", "policy.yaml:71: clock supervisor: owner \"manager\" is not a step"},
+		{"owner list", "owner: manager # the direct manager's duty", "owner: [manager]", "policy.yaml:102: clock review: owner must be one step of escalation.chain"},
+		{"version", "version: default-2026-11f", "version: \"\"", "version is required"},
 		{"weekday", "weekday: monday", "weekday: someday", "batch: weekday \"someday\""},
 		{"routing", "  assign: none\n", "  assign: fastest\n", "routing: assign \"fastest\""},
 		{"rule", "{category: [投诉类], team: 客服部}", "{category: [投诉类], teams: [a, b], lead: c}", "routing rule 7: give team"},

@@ -26,9 +26,9 @@ func slaTestPolicy(t *testing.T) string {
 	t.Helper()
 	src := string(sla.DefaultPolicyYAML())
 	for _, r := range [][2]string{
-		{"version: default-2026-11e", "version: e2e"},
+		{"version: default-2026-11f", "version: e2e"},
 		{"  chain: [assignee, team_lead, manager, director_group]\n  interval: 1h", "  chain: [assignee, manager, director_group]\n  interval: 2s"},
-		{"    while: [new, returned, reopened]\n    P1: 1h", "    while: [new, returned, reopened]\n    P1: 3s calendar"},
+		{"    per_assignee: true\n    P1: 1h", "    per_assignee: true\n    P1: 3s calendar"},
 		{"    P1: 30m calendar\n    P2: 12h", "    P1: \"-\"\n    P2: 12h"},
 		{"    P1: 24h calendar", "    P1: \"-\""},
 		{"  P1: [manager, director_group, account_manager]", "  P1: []"},

@@ -1,0 +1,304 @@
+package sla
+
+import (
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// told returns the recipients of unsent messages to people and assignees
+// (warnings go to the assignee, pings to people), with the event bodies,
+// and marks every unsent message sent.
+func (f *fixture) told(tb testing.TB) map[int64][]string {
+	tb.Helper()
+	out := map[int64][]string{}
+	msgs, err := f.store.ClaimOutbox(f.ctx, f.now.Add(time.Minute), time.Hour, 500)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, m := range msgs {
+		if err := f.store.MarkOutboxSent(f.ctx, m.ID, f.now, "test"); err != nil {
+			tb.Fatal(err)
+		}
+		if m.Audience != backend.AudiencePerson && m.Audience != backend.AudienceAssignee {
+			continue
+		}
+		evs, err := f.store.Events(f.ctx, m.TicketID)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.ID == m.EventID {
+				out[m.RecipientID] = append(out[m.RecipientID], e.Body)
+			}
+		}
+	}
+	return out
+}
+
+// timerOfRun returns the latest timer of kind what for run of clock.
+func timerOfRun(tb testing.TB, ts []Timer, what, clock string, run int) Timer {
+	tb.Helper()
+	var best *Timer
+	for _, t := range ts {
+		if t.What == what && t.Clock == clock && t.Run == run && (best == nil || t.Generation > best.Generation) {
+			best = &t
+		}
+	}
+	if best == nil {
+		tb.Fatalf("no %s timer for run %d of %s in %+v", what, run, clock, ts)
+	}
+	return *best
+}
+
+// marks returns the milestones and handovers of the ticket's thread.
+func (f *fixture) marks(tb testing.TB, tk *backend.Ticket) Marks {
+	tb.Helper()
+	evs, err := f.store.Events(f.ctx, tk.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return MarksOf(evs)
+}
+
+// confirmClock returns the ticket's latest confirm run.
+func (f *fixture) confirmClock(tb testing.TB, tk *backend.Ticket) *backend.Clock {
+	tb.Helper()
+	cs, err := f.store.Clocks(f.ctx, tk.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := clockNamed(cs, "confirm")
+	if c == nil {
+		tb.Fatal("no confirm clock")
+	}
+	return c
+}
+
+// dispatched files a P2 at 10:00 and has the manager assign it to the
+// assistant at 10:30, syncing the clocks after each step.
+func (f *fixture) dispatched(tb testing.TB) *backend.Ticket {
+	tb.Helper()
+	tk := f.file(tb, backend.P2, "功能问题")
+	f.told(tb) // the creation notices
+	f.now = at("2026-11-23 10:30")
+	tk, err := f.svc.Assign(f.ctx, f.mgr, tk.Number, f.assistant.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f.sync(tb, tk)
+	f.told(tb) // the assignment notice
+	return tk
+}
+
+// A ticket a manager assigns to an assistant keeps a confirm clock
+// running for the assistant (seed 002: 2 h for P2, from the dispatch): it
+// warns them at 80 %, and its breach pings them first, then climbs.
+func TestConfirmDispatchedRunsForAssignee(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.dispatched(t)
+	c := f.confirmClock(t, tk)
+	if c.State != backend.ClockRunning || c.Run != 2 || !c.DueAt.Equal(at("2026-11-23 12:30")) {
+		t.Fatalf("confirm run %d %s due %s; want run 2 running, due 12:30 (2 h from the dispatch)", c.Run, c.State, c.DueAt.In(cst))
+	}
+	timers := f.sched.take("")
+	warn := timerOfRun(t, timers, TimerWarn, "confirm", 2)
+	if !warn.At.Equal(at("2026-11-23 12:06")) || warn.Run != 2 {
+		t.Fatalf("warning %+v, want run 2 at 12:06", warn)
+	}
+	f.now = warn.At
+	f.fire(t, warn)
+	if got := f.told(t); len(got) != 1 || len(got[f.assistant.ID]) != 1 || got[f.assistant.ID][0] != "confirm warning" {
+		t.Fatalf("warning told %v, want the assistant", got)
+	}
+	breach := timerOfRun(t, f.sched.take(TimerBreach), TimerBreach, "confirm", 2)
+	f.now = breach.At
+	f.fire(t, breach)
+	got := f.told(t)
+	if len(got) != 1 || len(got[f.assistant.ID]) != 1 || got[f.assistant.ID][0] != "confirm breached; step 1: assignee; told assistant (#"+itoa(f.assistant.ID)+")" {
+		t.Fatalf("breach told %v, want the assistant (step 1)", got)
+	}
+	step := f.sched.take(TimerStep)
+	if len(step) != 1 {
+		t.Fatalf("next steps %+v, want one", step)
+	}
+	f.now = step[0].At
+	f.fire(t, step[0])
+	if got := f.told(t); len(got[f.mgr.ID]) != 1 {
+		t.Fatalf("next step told %v, want the manager", got)
+	}
+}
+
+// The assignee accepting stops the clock; its timers do nothing, and
+// neither the reporter's answer to a question nor work set back to
+// assigned starts it again.
+func TestConfirmAcceptStops(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.dispatched(t)
+	timers := f.sched.take("")
+	f.now = at("2026-11-23 11:00")
+	tk, err := f.svc.Accept(f.ctx, f.assistant, tk.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	c := f.confirmClock(t, tk)
+	if c.State != backend.ClockStopped || c.Run != 2 || c.Used != 30*time.Minute {
+		t.Fatalf("confirm run %d %s used %s; want run 2 stopped after 30 min", c.Run, c.State, c.Used)
+	}
+	for _, tm := range timers {
+		f.now = tm.At
+		f.fire(t, tm)
+	}
+	if got := f.told(t); len(got[f.assistant.ID]) != 0 {
+		t.Fatalf("stale timers told %v", got)
+	}
+	f.now = at("2026-11-23 15:00")
+	steps := []func() (*backend.Ticket, error){
+		func() (*backend.Ticket, error) { return f.svc.Ask(f.ctx, f.assistant, tk.Number, "请提供截图") },
+		func() (*backend.Ticket, error) {
+			return f.svc.Comment(f.ctx, f.reporter, tk.Number, "截图已补充", true)
+		},
+		func() (*backend.Ticket, error) {
+			return f.svc.Transition(f.ctx, f.assistant, tk.Number, backend.StatusInProgress, "")
+		},
+		func() (*backend.Ticket, error) {
+			return f.svc.Transition(f.ctx, f.assistant, tk.Number, backend.StatusAssigned, "")
+		},
+	}
+	for i, step := range steps {
+		tk, err := step()
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		f.sync(t, tk)
+		if c := f.confirmClock(t, tk); c.State != backend.ClockStopped || c.Run != 2 {
+			t.Fatalf("step %d (%s): confirm run %d %s, want run 2 stopped", i, tk.Status, c.Run, c.State)
+		}
+	}
+}
+
+// Claiming a ticket oneself is confirming it: the clock stops at once and
+// no run starts for the claimer, although the ticket is now assigned.
+func TestConfirmSelfClaimStops(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.file(t, backend.P1, "功能问题")
+	f.now = at("2026-11-23 10:20")
+	tk, err := f.svc.Claim(f.ctx, f.assistant, tk.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	c := f.confirmClock(t, tk)
+	if tk.Status != backend.StatusAssigned || c.State != backend.ClockStopped || c.Run != 1 || c.Used != 20*time.Minute {
+		t.Fatalf("ticket %s, confirm run %d %s used %s; want assigned, run 1 stopped after 20 min", tk.Status, c.Run, c.State, c.Used)
+	}
+	// The thread records the confirmation (seed 002 确认接收).
+	if marks := f.marks(t, tk); !marks[backend.MilestoneAccepted].Equal(at("2026-11-23 10:20")) {
+		t.Fatalf("accepted milestone at %v, want 10:20", marks[backend.MilestoneAccepted])
+	}
+	f.sync(t, tk) // nothing more to do
+	if c := f.confirmClock(t, tk); c.Run != 1 || c.State != backend.ClockStopped {
+		t.Fatalf("confirm run %d %s after another sync", c.Run, c.State)
+	}
+}
+
+// Reassigned to someone else, the new assignee gets a fresh run; the old
+// run's timers do nothing and the breach pings the new assignee. After an
+// acceptance, a reassignment starts a run again.
+func TestConfirmReassignStartsFreshRun(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	second := &backend.Person{Name: "assistant2", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
+		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "a2", ChatID: "a2"}}}
+	if err := f.store.CreatePerson(f.ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	tk := f.dispatched(t)
+	old := f.sched.take("")
+	f.now = at("2026-11-23 11:00")
+	tk, err := f.svc.Assign(f.ctx, f.mgr, tk.Number, second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	cs, err := f.store.Clocks(f.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[int]backend.ClockState{}
+	for _, c := range cs {
+		if c.Name == "confirm" {
+			runs[c.Run] = c.State
+		}
+	}
+	if runs[2] != backend.ClockStopped || runs[3] != backend.ClockRunning {
+		t.Fatalf("confirm runs %v, want run 2 (assistant) stopped, run 3 (assistant2) running", runs)
+	}
+	wantDue(t, cs, "confirm", "2026-11-23 13:00")
+	for _, tm := range old {
+		f.now = tm.At
+		f.fire(t, tm)
+	}
+	if got := f.told(t); len(got[f.assistant.ID]) != 0 {
+		t.Fatalf("the old run's timers told %v", got)
+	}
+	breach := timerOfRun(t, f.sched.take(TimerBreach), TimerBreach, "confirm", 3)
+	f.now = breach.At
+	f.fire(t, breach)
+	if got := f.told(t); len(got) != 1 || len(got[second.ID]) != 1 {
+		t.Fatalf("breach told %v, want assistant2", got)
+	}
+
+	// Accepted, then given back to the first assistant: a run for them.
+	f.now = at("2026-11-23 14:00")
+	if tk, err = f.svc.Accept(f.ctx, second, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	if c := f.confirmClock(t, tk); c.Run != 3 || c.State != backend.ClockStopped {
+		t.Fatalf("accepted: confirm run %d %s, want run 3 stopped", c.Run, c.State)
+	}
+	f.now = at("2026-11-23 15:00")
+	if tk, err = f.svc.Assign(f.ctx, f.mgr, tk.Number, f.assistant.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	if c := f.confirmClock(t, tk); c.Run != 4 || c.State != backend.ClockRunning || !c.DueAt.Equal(at("2026-11-23 17:00")) {
+		t.Fatalf("reassigned after acceptance: confirm run %d %s due %s, want run 4 running, due 17:00", c.Run, c.State, c.DueAt.In(cst))
+	}
+}
+
+// Returning the ticket (the other answer seed 002 allows) ends the
+// assignee's run; the ticket, back in the triage chat, gets a new one
+// whose warning goes to the triage chat, not to the assistant.
+func TestConfirmReturnStopsAssigneeRun(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	tk := f.dispatched(t)
+	f.sched.take("")
+	f.now = at("2026-11-23 11:00")
+	tk, err := f.svc.Return(f.ctx, f.assistant, tk.Number, "不是技术问题，请转产品部")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	cs, err := f.store.Clocks(f.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[int]backend.ClockState{}
+	for _, c := range cs {
+		if c.Name == "confirm" {
+			runs[c.Run] = c.State
+		}
+	}
+	if runs[2] != backend.ClockStopped || runs[3] != backend.ClockRunning {
+		t.Fatalf("confirm runs %v, want run 2 (the assistant's) stopped, run 3 (the triage chat's) running", runs)
+	}
+	warn := timerOfRun(t, f.sched.take(TimerWarn), TimerWarn, "confirm", 3)
+	f.now = warn.At
+	f.fire(t, warn)
+	if got := f.told(t); len(got) != 0 {
+		t.Fatalf("the returned ticket's warning told %v, want the triage chat only", got)
+	}
+}
