@@ -76,6 +76,7 @@ type ticketJSON struct {
 	NextStatuses []backend.Status     `json:"next_statuses"`
 	ReporterID   int64                `json:"reporter_id"`
 	AssigneeID   int64                `json:"assignee_id,omitempty"`
+	AcceptedAt   *time.Time           `json:"accepted_at,omitempty"` // the assignee confirmed it (seed 002); absent until then
 	TeamID       int64                `json:"team_id,omitempty"`
 	IncidentID   int64                `json:"incident_id,omitempty"`
 	Satisfaction backend.Satisfaction `json:"satisfaction,omitempty"`
@@ -104,6 +105,10 @@ func ticketOut(t *backend.Ticket, actor *backend.Person) *ticketJSON {
 	if !t.ResolvedAt.IsZero() {
 		r := t.ResolvedAt
 		out.ResolvedAt = &r
+	}
+	if !t.AcceptedAt.IsZero() {
+		a := t.AcceptedAt
+		out.AcceptedAt = &a
 	}
 	return out
 }

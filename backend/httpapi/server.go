@@ -54,6 +54,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tickets/{number}/comments", s.auth(s.addComment))
 	mux.Handle("POST /api/v1/tickets/{number}/transitions", s.auth(s.transition))
 	mux.Handle("POST /api/v1/tickets/{number}/claim", s.auth(s.claim))
+	mux.Handle("POST /api/v1/tickets/{number}/accept", s.auth(s.accept))
 	mux.Handle("POST /api/v1/tickets/{number}/assign", s.auth(s.assign))
 	mux.Handle("POST /api/v1/tickets/{number}/severity", s.auth(s.severity))
 	mux.Handle("POST /api/v1/tickets/{number}/incident", s.auth(s.linkIncident))
@@ -310,6 +311,12 @@ func (s *Server) transition(w http.ResponseWriter, r *http.Request, actor *backe
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
 	t, err := s.svc.Claim(r.Context(), actor, r.PathValue("number"))
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+// accept is the assignee confirming a ticket dispatched to them (seed 002).
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	t, err := s.svc.Accept(r.Context(), actor, r.PathValue("number"))
 	return s.respond(w, t, actor, err, http.StatusOK)
 }
 

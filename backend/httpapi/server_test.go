@@ -170,6 +170,31 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	// Seed 002: the assistant a ticket is assigned to accepts it; nobody
+	// else may.
+	t.Run("Accept", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		expect(t, r, http.StatusCreated)
+		number, _ := r.body["number"].(string)
+		assistant, err := f.svc.Authenticate(context.Background(), f.assistant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/assign", f.admin, map[string]any{"assignee_id": assistant.ID})
+		expect(t, r, http.StatusOK)
+		if _, ok := r.body["accepted_at"]; ok {
+			t.Fatalf("dispatched ticket shows accepted_at: %s", r.raw)
+		}
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/accept", f.reporter, nil), http.StatusForbidden)
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/accept", f.admin, nil), http.StatusForbidden)
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/accept", f.assistant, nil)
+		expect(t, r, http.StatusOK)
+		if _, ok := r.body["accepted_at"]; !ok || r.body["status"] != "assigned" {
+			t.Fatalf("accepted: %s", r.raw)
+		}
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/accept", f.assistant, nil), http.StatusConflict)
+	})
+
 	t.Run("Pagination", func(t *testing.T) {
 		for range 5 {
 			expect(t, f.do(t, "POST", "/api/v1/tickets", f.other, ticketBody()), http.StatusCreated)

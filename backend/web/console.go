@@ -499,13 +499,16 @@ type ticketData struct {
 	Next     []backend.Status
 	Sevs     []backend.Severity
 	CanClaim bool
-	Mine     bool
-	Assignee string
-	Reporter string
-	Error    string
-	Text     string // the action form's text, kept after an error
-	Clocks   []clockView
-	Marks    []backend.Milestone
+	// CanAccept: the ticket was dispatched to the viewer, who has not
+	// confirmed it yet (seed 002 确认接收).
+	CanAccept bool
+	Mine      bool
+	Assignee  string
+	Reporter  string
+	Error     string
+	Text      string // the action form's text, kept after an error
+	Clocks    []clockView
+	Marks     []backend.Milestone
 }
 
 // clockView is one SLA clock as the ticket page shows it.
@@ -544,7 +547,8 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		return n
 	}
 	d := &ticketData{req: rq, R: rq, Title: t.Number, T: t.RedactedFor(rq.Me), Next: t.Status.Next(), Sevs: backend.Severities, Marks: backend.Milestones,
-		CanClaim: t.AssigneeID == 0 && t.Status.Open(), Mine: t.AssigneeID == rq.Me.ID, Reporter: name(t.ReporterID)}
+		CanClaim: t.AssigneeID == 0 && t.Status.Open(), CanAccept: t.AssigneeID == rq.Me.ID && t.AwaitsAccept(),
+		Mine: t.AssigneeID == rq.Me.ID, Reporter: name(t.ReporterID)}
 	if t.AssigneeID != 0 {
 		d.Assignee = name(t.AssigneeID)
 	}
@@ -654,6 +658,8 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 	switch action := r.PathValue("action"); action {
 	case "claim":
 		_, err = c.svc.Claim(ctx, rq.Me, number)
+	case "accept":
+		_, err = c.svc.Accept(ctx, rq.Me, number)
 	case "reply":
 		_, err = c.svc.Comment(ctx, rq.Me, number, text, true)
 	case "note":

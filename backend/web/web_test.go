@@ -491,6 +491,32 @@ func TestTicketPage(t *testing.T) {
 			}
 		}
 	})
+	// A ticket a manager assigns to dave shows dave an Accept button
+	// (seed 002 确认接收), and others that it waits for him.
+	t.Run("Accept", func(t *testing.T) {
+		ctx := context.Background()
+		mgr, _ := f.user("mona", backend.RoleManager)
+		dave := f.mustPerson("dave")
+		tk := f.ticket(r, "order list does not load for the east region")
+		if _, err := f.svc.Assign(ctx, mgr, tk.Number, dave.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, page, _ := c.do("GET", "/console/t/"+tk.Number, nil, nil)
+		if !strings.Contains(page, `id="btn-accept"`) || !strings.Contains(page, `id="awaits-accept"`) || strings.Contains(page, `id="btn-claim"`) {
+			t.Fatalf("assignee's page lacks the Accept button:\n%s", page)
+		}
+		code, page, _ := c.do("POST", "/console/t/"+tk.Number+"/accept", url.Values{"csrf": {c.csrf}}, map[string]string{"HX-Request": "true"})
+		if code != 200 || strings.Contains(page, `id="btn-accept"`) || strings.Contains(page, `id="awaits-accept"`) {
+			t.Fatalf("accept = %d\n%s", code, page)
+		}
+		if got, _ := f.svc.Ticket(ctx, mgr, tk.Number); got.AcceptedAt.IsZero() {
+			t.Fatal("not accepted")
+		}
+		code, _, _ = c.do("POST", "/console/t/"+tk.Number+"/accept", url.Values{"csrf": {c.csrf}}, map[string]string{"HX-Request": "true"})
+		if code != http.StatusConflict {
+			t.Fatalf("accept again = %d, want 409", code)
+		}
+	})
 	t.Run("ErrInfoSpecialistCannotAct", func(t *testing.T) {
 		_, pw := f.user("erin", backend.RoleInfoSpecialist)
 		c := f.client()
