@@ -47,8 +47,16 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 		return b
 	}
 	var els []slack.BlockElement
-	if t.AssigneeID == 0 {
+	switch {
+	case t.AssigneeID == 0:
 		els = append(els, btn("claim"))
+	case t.AwaitsAccept():
+		// Dispatched to someone who has not confirmed it (seed 002):
+		// Claim, labelled Accept, accepts it for them; anyone else's
+		// press is refused.
+		b := slack.NewButtonBlockElement("tk:claim", t.Number, plainN(c.T(loc, "slack.btn.accept", nil), 75))
+		b.Style = slack.StylePrimary
+		els = append(els, b)
 	}
 	// Only the actions the ticket's status allows: a returned ticket
 	// cannot be resolved or asked about.

@@ -84,3 +84,40 @@ func TestCardCatchesUpAfterRateLimit(t *testing.T) {
 		t.Errorf("chat.update called %d times, want the two 429s and a retry", n)
 	}
 }
+
+// TestAcceptDispatched: a ticket assigned to the helper by someone else
+// shows 确认接收 where Claim was (seed 002: they must confirm it). Another
+// assistant's press is refused; the helper's press accepts it and the
+// button goes away.
+func TestAcceptDispatched(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	staff := h.linkStaff(helper)
+	other := h.linkStaff("UOTHER")
+	tk := h.fileTicket(backend.P3)
+	card := h.fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+	if _, err := h.svc.Assign(context.Background(), other, tk.Number, staff.ID); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "确认接收 on the card", func() bool {
+		m, _ := h.fake.Message(triage, card.TS)
+		_, claim := m.Buttons()["tk:claim"]
+		return claim && strings.Contains(string(m.Blocks), "确认接收")
+	})
+	h.fake.Press(t, "UOTHER", card, "tk:claim", tk.Number, "")
+	h.fake.WaitMessage(t, "the refusal", func(m slacktest.Message) bool {
+		return m.Ephemeral == "UOTHER" && strings.Contains(m.Text, "等待其确认接收")
+	})
+	if got, err := h.store.Ticket(context.Background(), tk.Number); err != nil || got.AssigneeID != staff.ID || !got.AcceptedAt.IsZero() {
+		t.Fatalf("after the other's press: %+v, %v", got, err)
+	}
+	h.fake.Press(t, helper, card, "tk:claim", tk.Number, "")
+	poll(t, "the acceptance", func() bool {
+		got, err := h.store.Ticket(context.Background(), tk.Number)
+		return err == nil && got.AssigneeID == staff.ID && !got.AcceptedAt.IsZero()
+	})
+	poll(t, "the card without 确认接收", func() bool {
+		m, _ := h.fake.Message(triage, card.TS)
+		_, claim := m.Buttons()["tk:claim"]
+		return !claim && !strings.Contains(string(m.Blocks), "确认接收")
+	})
+}

@@ -361,8 +361,16 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 	var t *backend.Ticket
 	switch {
 	case action == "claim":
+		// The assignee's Claim on a ticket dispatched to them (the
+		// button reads 确认接收 / Accept then) accepts it (seed 002);
+		// they have its private card already.
+		prev, _ := c.svc.Ticket(ctx, p, number)
+		accepting := prev != nil && prev.AssigneeID == p.ID
 		t, err = c.svc.Claim(ctx, p, number)
-		if err == nil {
+		switch {
+		case err == nil && accepting:
+			c.answer(ctx, q, c.T(loc, "telegram.triage.accepted", map[string]any{"Number": number}), false)
+		case err == nil:
 			c.answer(ctx, q, c.T(loc, "telegram.triage.claimed", map[string]any{"Number": number}), false)
 			c.sendPrivateCard(ctx, p, t)
 		}
@@ -559,8 +567,15 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	case !t.Status.Open():
 		return kb
 	}
-	if t.AssigneeID == 0 {
+	switch {
+	case t.AssigneeID == 0:
 		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{b("claim")})
+	case t.AwaitsAccept():
+		// Dispatched to someone who has not confirmed it (seed 002):
+		// Claim, labelled Accept, accepts it for them; anyone else's
+		// press is refused.
+		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{
+			button(c.T(loc, "telegram.btn.accept", nil), "tk:claim:"+t.Number)})
 	}
 	kb.InlineKeyboard = append(kb.InlineKeyboard,
 		[]models.InlineKeyboardButton{b("ask"), b("return")},

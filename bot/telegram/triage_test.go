@@ -564,6 +564,50 @@ func TestPrivateCard(t *testing.T) {
 	})
 }
 
+// TestAcceptDispatched: a ticket assigned to Carol by someone else shows
+// 确认接收 instead of 受理 on the triage card and on Carol's private card
+// (seed 002: she must confirm it). Bob's press is refused and changes
+// nothing; Carol's press accepts it, and the button goes away.
+func TestAcceptDispatched(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	carolP := h.linkAssistant(carol)
+	number := h.directTicket(alice, "会员中心积分兑换后积分没有扣减")
+	card := h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
+	if _, err := h.svc.Assign(ctx, bobP, number, carolP.ID); err != nil {
+		t.Fatal(err)
+	}
+	hers := h.tg.WaitMessage(t, carol.ID, telegramtest.Containing("由您处理", number))
+	if telegramtest.ButtonData(hers, "确认接收") != "tk:claim:"+number {
+		t.Fatalf("no 确认接收 on Carol's card: %+v", hers.ReplyMarkup)
+	}
+	h.waitCard(card, "确认接收 on the triage card", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, "确认接收") == "tk:claim:"+number && telegramtest.ButtonData(m, "受理") == ""
+	})
+
+	if a := h.answerTo(h.press(bob, card, "确认接收")); a.Params["show_alert"] != "true" || !strings.Contains(a.Params["text"], "等待其确认接收") {
+		t.Fatalf("Bob's press answered %v, want the dispatched error", a.Params)
+	}
+	if tk, err := h.store.Ticket(ctx, number); err != nil || tk.AssigneeID != carolP.ID || !tk.AcceptedAt.IsZero() {
+		t.Fatalf("after Bob's press: %v, %+v", err, tk)
+	}
+
+	if a := h.answerTo(h.press(carol, hers, "确认接收")); a.Params["text"] != "已确认接收 "+number {
+		t.Fatalf("Carol's press answered %v", a.Params)
+	}
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil || tk.AssigneeID != carolP.ID || tk.AcceptedAt.IsZero() || tk.Status != backend.StatusAssigned {
+		t.Fatalf("after Carol's press: %v, %+v", err, tk)
+	}
+	h.waitCard(hers, "Carol's card without 确认接收", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, "确认接收") == "" && telegramtest.ButtonData(m, "tk:resolve:"+number) != ""
+	})
+	h.waitCard(card, "the triage card without 确认接收", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, "确认接收") == "" && telegramtest.ButtonData(m, "tk:resolve:"+number) != ""
+	})
+}
+
 // TestCardFiles: a card shows how many files the ticket has; pressing it
 // sends them to the assistant in private, as photos with captions.
 func TestCardFiles(t *testing.T) {
