@@ -29,6 +29,11 @@ type ServiceConfig struct {
 	// are seen in the console's queues only, and no triage rows are
 	// written (they could never be delivered).
 	NoTriage bool
+	// AcceptBy, if set, returns when the person a ticket is dispatched to
+	// at `at` must accept it (the SLA's confirm deadline, seed 002); the
+	// assignment's event carries it (Data.Due), so their notice says it.
+	// Zero: no deadline. Default: none.
+	AcceptBy func(ctx context.Context, t *Ticket, at time.Time) time.Time
 	// Changed, if set, is called after every committed change to a ticket,
 	// so that outbox senders and live pages can wake up at once instead of
 	// polling. It must not block.
@@ -476,7 +481,11 @@ func (s *Service) Assign(ctx context.Context, actor *Person, number string, assi
 		if t.AssigneeID == assignee.ID {
 			return nil, Keyed(ECONFLICT, "assigned", map[string]any{"Number": t.Number, "Name": assignee.Name}, "ticket %s is already assigned to %s", t.Number, assignee.Name)
 		}
-		return assign(t, actor, assignee, now)
+		changes, err := assign(t, actor, assignee, now)
+		if err == nil && assignee.ID != actor.ID && s.cfg.AcceptBy != nil {
+			changes[0].Event.Data.Due = s.cfg.AcceptBy(ctx, t, now)
+		}
+		return changes, err
 	})
 }
 

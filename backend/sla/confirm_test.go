@@ -302,3 +302,61 @@ func TestConfirmReturnStopsAssigneeRun(t *testing.T) {
 		t.Fatalf("the returned ticket's warning told %v, want the triage chat only", got)
 	}
 }
+
+// The assignment notice names the confirm deadline: the service asks the
+// engine (ServiceConfig.AcceptBy) and puts it in the assigned event.
+func TestConfirmDeadlineInAssignment(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	router := NewRouter(f.eng.cfg.Policy.Routing, f.store, nil)
+	if err := router.Load(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.svc = backend.NewService(f.store, backend.ServiceConfig{Now: func() time.Time { return f.now }, Location: cst,
+		Route: router.Route, AcceptBy: f.eng.AcceptBy})
+	for _, tc := range []struct {
+		sev      backend.Severity
+		at, due  string
+		category string
+	}{
+		{backend.P2, "2026-11-23 10:30", "2026-11-23 12:30", "功能问题"},
+		{backend.P1, "2026-11-23 17:30", "2026-11-24 09:30", "功能问题"}, // 1 business hour
+	} {
+		f.now = at("2026-11-23 10:00")
+		tk := f.file(t, tc.sev, tc.category)
+		f.now = at(tc.at)
+		tk, err := f.svc.Assign(f.ctx, f.mgr, tk.Number, f.assistant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := f.store.Events(f.ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var due time.Time
+		for _, e := range evs {
+			if e.Kind == backend.EventAssigned {
+				due = e.Data.Due
+			}
+		}
+		if !due.Equal(at(tc.due)) {
+			t.Fatalf("%s assigned at %s: deadline %v, want %s", tc.sev, tc.at, due.In(cst), tc.due)
+		}
+		// The clock agrees.
+		f.sync(t, tk)
+		if c := f.confirmClock(t, tk); !c.DueAt.Equal(due) {
+			t.Fatalf("%s: confirm due %s, the notice says %s", tc.sev, c.DueAt.In(cst), due.In(cst))
+		}
+	}
+	// Claimed oneself: no deadline to tell.
+	tk := f.file(t, backend.P3, "功能问题")
+	tk, err := f.svc.Assign(f.ctx, f.assistant, tk.Number, f.assistant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := f.store.Events(f.ctx, tk.ID)
+	for _, e := range evs {
+		if e.Kind == backend.EventAssigned && !e.Data.Due.IsZero() {
+			t.Fatalf("a self-assignment carries a deadline: %v", e.Data.Due)
+		}
+	}
+}

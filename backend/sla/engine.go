@@ -251,6 +251,25 @@ func (e *Engine) plannerOf(ctx context.Context, v string) *Planner {
 	return p
 }
 
+// AcceptBy returns when the person t is dispatched to at `at` must accept
+// it: the deadline of a fresh run of the per_assignee clock (confirm) of
+// the ticket's policy; zero when that policy has none for t's severity
+// (for backend.ServiceConfig.AcceptBy, which puts it in the assignment
+// notice).
+func (e *Engine) AcceptBy(ctx context.Context, t *backend.Ticket, at time.Time) time.Time {
+	clocks, err := e.cfg.Store.Clocks(ctx, t.ID)
+	if err != nil {
+		return time.Time{}
+	}
+	p := e.plannerFor(ctx, clocks)
+	for _, spec := range p.Policy.Clocks {
+		if b, ok := spec.BudgetFor(t.Form, t.Severity); ok && spec.PerAssignee {
+			return p.add(string(b.Unit), at, b.D)
+		}
+	}
+	return time.Time{}
+}
+
 // sweepResolved is how far back the sweep looks at resolved tickets: their
 // report and review clocks run days, not months, after resolution.
 const sweepResolved = 30 * 24 * time.Hour

@@ -73,6 +73,11 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 		if m.Outbox.Audience == backend.AudienceReporter {
 			return r.Cat.T(loc, "notify.assigned.reporter", data)
 		}
+		if !e.Data.Due.IsZero() {
+			// Seed 002: they confirm it by the deadline, or return it.
+			data["Due"] = e.Data.Due.In(r.zone()).Format("2006-01-02 15:04")
+			return r.Cat.T(loc, "notify.assigned.assignee_due", data)
+		}
 		return r.Cat.T(loc, "notify.assigned.assignee", data)
 	case backend.EventStatusChanged:
 		data["From"], data["To"] = r.Status(loc, e.Data.From), r.Status(loc, e.Data.To)

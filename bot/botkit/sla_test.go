@@ -57,6 +57,34 @@ func TestRendererSLA(t *testing.T) {
 	}
 }
 
+// TestRendererAssignedDue: the person a ticket is dispatched to is told
+// to accept it by its confirm deadline (seed 002), in their language; an
+// assignment without a deadline (SLA off) says only that it is theirs.
+func TestRendererAssignedDue(t *testing.T) {
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Renderer{Cat: cat, Location: time.FixedZone("CST", 8*3600), People: func(_ context.Context, id int64) (*backend.Person, error) {
+		return &backend.Person{ID: id, Name: "李助理"}, nil
+	}}
+	tk := &backend.Ticket{Number: "FB-20261123-0002", Summary: "会员积分兑换异常", Severity: backend.P1, Status: backend.StatusAssigned}
+	m := notify.Message{Ticket: tk, Outbox: &backend.OutboxMessage{Audience: backend.AudienceAssignee},
+		Event:     &backend.Event{Kind: backend.EventAssigned, Data: backend.EventData{AssigneeID: 9, Due: time.Date(2026, 11, 23, 3, 30, 0, 0, time.UTC)}},
+		Recipient: &backend.Person{ID: 9, Locale: "zh-CN"}}
+	if got := r.Notice(context.Background(), m); !strings.Contains(got, "已分派给您") || !strings.Contains(got, "请在 2026-11-23 11:30 前确认接收") {
+		t.Errorf("zh-CN: %q", got)
+	}
+	m.Recipient.Locale = "en"
+	if got := r.Notice(context.Background(), m); !strings.Contains(got, "Please accept it by 2026-11-23 11:30") {
+		t.Errorf("en: %q", got)
+	}
+	m.Event.Data.Due = time.Time{}
+	if got := r.Notice(context.Background(), m); strings.Contains(got, "accept") || !strings.Contains(got, "assigned to you") {
+		t.Errorf("without a deadline: %q", got)
+	}
+}
+
 // TestCardOccurredAt: the card shows when the problem happened in China
 // time, whatever zone the store read it in, and a day named alone as the
 // day.

@@ -110,6 +110,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TriagePlatforms: m.Config.TriagePlatforms(),
 		NoTriage:        len(m.Config.TriagePlatforms()) == 0,
 		Changed:         m.changed,
+		AcceptBy:        m.acceptBy,
 	})
 	if err := m.openRedis(ctx); err != nil {
 		return err

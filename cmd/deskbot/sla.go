@@ -251,6 +251,15 @@ func (m *Main) stopSLA() error {
 	return errors.Join(errs...)
 }
 
+// acceptBy is the confirm deadline of a ticket dispatched at `at` (in its
+// assignment notice); zero while the engine is off.
+func (m *Main) acceptBy(ctx context.Context, t *backend.Ticket, at time.Time) time.Time {
+	if m.SLA.Engine == nil {
+		return time.Time{}
+	}
+	return m.SLA.Engine.AcceptBy(ctx, t, at)
+}
+
 // changedSLA tells the engine about a committed ticket change.
 func (m *Main) changedSLA(t *backend.Ticket) {
 	if m.SLA.Engine != nil {
