@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -358,5 +359,59 @@ func TestConfirmDeadlineInAssignment(t *testing.T) {
 		if e.Kind == backend.EventAssigned && !e.Data.Due.IsZero() {
 			t.Fatalf("a self-assignment carries a deadline: %v", e.Data.Due)
 		}
+	}
+}
+
+// A ticket planned under default-2026-11e (confirm while [new, returned,
+// reopened], no acceptance) keeps that rule after the upgrade: dispatched
+// to someone, its confirm clock stops as it did; a new ticket's runs on.
+func TestConfirmOldPolicyVersion(t *testing.T) {
+	store := newSQLite(t)
+	f := newFixture(t, store)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11f", "version: default-2026-11e", 1)
+	newRule := "    while: [new, assigned, returned, reopened]\n    stop_on: [accepted]\n"
+	if !strings.Contains(src, newRule) {
+		t.Fatal("the default policy's confirm clock changed; update this test")
+	}
+	src = strings.Replace(src, newRule, "    while: [new, returned, reopened]\n", 1)
+	src = strings.Replace(src, "    per_assignee: true\n", "", 1)
+	old, err := ParsePolicy([]byte(src), "default-2026-11e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return f.now }
+	f.eng = NewEngine(Config{Store: store, Policy: old, Calendar: newCal(t), Scheduler: f.sched, Now: clock})
+	if err := f.eng.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := f.file(t, backend.P2, "功能问题")
+
+	f.eng = NewEngine(Config{Store: store, Policy: defaultPolicyT(t), Calendar: newCal(t), Scheduler: f.sched, Now: clock})
+	if err := f.eng.Start(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := f.file(t, backend.P2, "功能问题")
+	f.now = at("2026-11-23 10:30")
+	for _, tk := range []*backend.Ticket{before, after} {
+		tk, err := f.svc.Assign(f.ctx, f.mgr, tk.Number, f.assistant.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sync(t, tk)
+	}
+	if c := f.confirmClock(t, before); c.PolicyVersion != "default-2026-11e" || c.State != backend.ClockStopped {
+		t.Fatalf("old ticket: confirm %s under %s, want stopped under default-2026-11e", c.State, c.PolicyVersion)
+	}
+	if c := f.confirmClock(t, after); c.PolicyVersion != "default-2026-11f" || c.State != backend.ClockRunning {
+		t.Fatalf("new ticket: confirm %s under %s, want running under default-2026-11f", c.State, c.PolicyVersion)
+	}
+	// The old ticket's assignee may still accept it: recorded, no clock.
+	tk, err := f.svc.Accept(f.ctx, f.assistant, before.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	if c := f.confirmClock(t, before); c.State != backend.ClockStopped || c.Run != 1 {
+		t.Fatalf("old ticket after accepting: confirm run %d %s", c.Run, c.State)
 	}
 }
