@@ -499,6 +499,9 @@ type ticketData struct {
 	Next     []backend.Status
 	Sevs     []backend.Severity
 	CanClaim bool
+	// CanAct: the viewer handles tickets (assistants, managers); an info
+	// specialist reads them and gets no action the service would refuse.
+	CanAct bool
 	// CanAccept: the ticket was dispatched to the viewer, who has not
 	// confirmed it yet (seed 002 确认接收).
 	CanAccept bool
@@ -547,7 +550,7 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		return n
 	}
 	d := &ticketData{req: rq, R: rq, Title: t.Number, T: t.RedactedFor(rq.Me), Next: t.Status.Next(), Sevs: backend.Severities, Marks: backend.Milestones,
-		CanClaim: t.AssigneeID == 0 && t.Status.Open(), CanAccept: t.AssigneeID == rq.Me.ID && t.AwaitsAccept(),
+		CanAct: rq.Me.Handles(), CanClaim: rq.Me.Handles() && t.AssigneeID == 0 && t.Status.Open(), CanAccept: t.AssigneeID == rq.Me.ID && t.AwaitsAccept(),
 		Mine: t.AssigneeID == rq.Me.ID, Reporter: name(t.ReporterID)}
 	if t.AssigneeID != 0 {
 		d.Assignee = name(t.AssigneeID)

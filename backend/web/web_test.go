@@ -522,6 +522,16 @@ func TestTicketPage(t *testing.T) {
 		c := f.client()
 		c.login("erin", pw)
 		tk := f.ticket(r, "another problem with orders")
+		// The page offers none of the actions the service refuses.
+		_, page, _ := c.do("GET", "/console/t/"+tk.Number, nil, nil)
+		for _, id := range []string{`id="btn-claim"`, `id="btn-reply"`, `id="act"`, `class="more-actions"`} {
+			if strings.Contains(page, id) {
+				t.Errorf("info specialist's page has %s", id)
+			}
+		}
+		if !strings.Contains(page, tk.Summary) {
+			t.Fatalf("info specialist cannot read the ticket:\n%s", page)
+		}
 		code, _, _ := c.do("POST", "/console/t/"+tk.Number+"/claim", url.Values{"csrf": {c.csrf}}, nil)
 		if code != http.StatusForbidden {
 			t.Fatalf("info specialist claim = %d (the service must refuse)", code)
