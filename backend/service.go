@@ -135,7 +135,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 	}
 	t := &Ticket{
 		Form: form, Summary: strings.TrimSpace(in.Summary), ReferenceID: in.ReferenceID,
-		CategoryPath: in.CategoryPath, Attachments: in.Attachments, OccurredAt: in.OccurredAt.UTC(),
+		CategoryPath: in.CategoryPath, Attachments: in.Attachments, OccurredAt: in.OccurredAt.UTC(), OccurredDateOnly: in.OccurredDateOnly,
 		Region: in.Region, Severity: in.Severity, OrderNumber: in.OrderNumber, Account: in.Account,
 		Contacts: in.Contacts, Extra: in.Extra, Status: StatusNew, ReporterID: reporter,
 		Channel: in.Channel, RequestID: in.RequestID, CreatedAt: now, UpdatedAt: now,

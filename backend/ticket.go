@@ -21,12 +21,16 @@ type Ticket struct {
 	CategoryPath []string // root first, e.g. ["CRM问题", "会员中心"]
 	Attachments  []Attachment
 	OccurredAt   time.Time
-	Region       string
-	Severity     Severity
-	OrderNumber  string
-	Account      string
-	Contacts     Contacts
-	Extra        map[string]string // other form fields (complaint requests, urgency, …)
+	// OccurredDateOnly is set when the reporter named the day alone
+	// ("前天", "昨天下午"): OccurredAt is then the start of that day, not
+	// a moment at midnight ("昨晚12点").
+	OccurredDateOnly bool
+	Region           string
+	Severity         Severity
+	OrderNumber      string
+	Account          string
+	Contacts         Contacts
+	Extra            map[string]string // other form fields (complaint requests, urgency, …)
 
 	Status     Status
 	ReporterID int64
@@ -50,6 +54,20 @@ type Ticket struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	ResolvedAt time.Time // zero until resolved
+}
+
+// Occurred is when the problem happened as cards and the console show
+// it, in loc: the day alone when the reporter named only the day, else
+// the day and the minute (a midnight given as a time is 00:00); "" if the
+// form did not ask.
+func (t *Ticket) Occurred(loc *time.Location) string {
+	if t.OccurredAt.IsZero() {
+		return ""
+	}
+	if t.OccurredDateOnly {
+		return t.OccurredAt.In(loc).Format(time.DateOnly)
+	}
+	return t.OccurredAt.In(loc).Format("2006-01-02 15:04")
 }
 
 // Contacts is the customer's contact (seed 000 Q5): at least one is required.
@@ -102,14 +120,17 @@ type NewTicket struct {
 	CategoryPath []string
 	Attachments  []Attachment
 	OccurredAt   time.Time
-	Region       string
-	Severity     Severity
-	OrderNumber  string
-	Account      string
-	Contacts     Contacts
-	Extra        map[string]string
-	Channel      string
-	ReporterID   int64 // set by the service to the caller unless staff files for someone
+	// OccurredDateOnly: OccurredAt is the start of a day the reporter
+	// named without a time (see Ticket).
+	OccurredDateOnly bool
+	Region           string
+	Severity         Severity
+	OrderNumber      string
+	Account          string
+	Contacts         Contacts
+	Extra            map[string]string
+	Channel          string
+	ReporterID       int64 // set by the service to the caller unless staff files for someone
 	// RequestID makes filing idempotent: filing again with the same id
 	// (a retried submit, a second replica) returns the first ticket.
 	RequestID string

@@ -20,12 +20,16 @@ type Draft struct {
 	ReferenceID  string
 	CategoryPath []string // option ids from the root, e.g. [crm, ordering]
 	Attachments  []FileRef
-	OccurredAt   time.Time // zero if not asked; the start of the day when DateOnly
-	Region       string    // an option id (north, east, …) or the reporter's own text
-	Severity     string    // "P1".."P4", or "" if the form does not ask
-	OrderNumber  string
-	Account      string
-	Contacts     Contacts
+	OccurredAt   time.Time // zero if not asked; the start of the day when OccurredDateOnly
+	// OccurredDateOnly is set when the reporter named the day alone
+	// ("前天", "昨天下午"), so that a midnight given as a time ("昨晚12点")
+	// still reads as 00:00.
+	OccurredDateOnly bool
+	Region           string // an option id (north, east, …) or the reporter's own text
+	Severity         string // "P1".."P4", or "" if the form does not ask
+	OrderNumber      string
+	Account          string
+	Contacts         Contacts
 
 	// Extra holds the fields that fill no slot, by field id: text as
 	// typed, a choice as its option id, a tree's "other" text under
@@ -68,7 +72,7 @@ func (e *Engine) buildDraft(f *Form, st *state) Draft {
 			}
 		case TypeDateTime:
 			if fd.Slot == SlotOccurredAt {
-				d.OccurredAt = a.Time.Time
+				d.OccurredAt, d.OccurredDateOnly = a.Time.Time, a.Time.DateOnly
 			} else {
 				d.Extra[fd.ID] = a.Time.Time.Format(time.RFC3339)
 			}

@@ -18,13 +18,16 @@ type ticketInput struct {
 	CategoryPath []string             `json:"category"`
 	Attachments  []backend.Attachment `json:"attachments"`
 	OccurredAt   string               `json:"occurred_at"` // RFC 3339
-	Region       string               `json:"region"`
-	Severity     backend.Severity     `json:"severity"`
-	OrderNumber  string               `json:"order_number"`
-	Account      string               `json:"account"`
-	Contacts     backend.Contacts     `json:"contacts"`
-	Extra        map[string]string    `json:"extra"`
-	ReporterID   int64                `json:"reporter_id"`
+	// OccurredDateOnly: occurred_at is the start of a day named without
+	// a time; cards show the day alone.
+	OccurredDateOnly bool              `json:"occurred_date_only"`
+	Region           string            `json:"region"`
+	Severity         backend.Severity  `json:"severity"`
+	OrderNumber      string            `json:"order_number"`
+	Account          string            `json:"account"`
+	Contacts         backend.Contacts  `json:"contacts"`
+	Extra            map[string]string `json:"extra"`
+	ReporterID       int64             `json:"reporter_id"`
 }
 
 func (in *ticketInput) toDomain() (backend.NewTicket, error) {
@@ -52,7 +55,7 @@ func (in *ticketInput) toDomain() (backend.NewTicket, error) {
 		if err != nil {
 			return nt, invalid("occurred_at", "must be an RFC 3339 time like 2026-11-20T10:00:00+08:00")
 		}
-		nt.OccurredAt = t
+		nt.OccurredAt, nt.OccurredDateOnly = t, in.OccurredDateOnly
 	}
 	return nt, nil
 }
@@ -66,33 +69,36 @@ type ticketJSON struct {
 	CategoryPath []string             `json:"category"`
 	Attachments  []backend.Attachment `json:"attachments"`
 	OccurredAt   time.Time            `json:"occurred_at"`
-	Region       string               `json:"region"`
-	Severity     backend.Severity     `json:"severity"`
-	OrderNumber  string               `json:"order_number,omitempty"`
-	Account      string               `json:"account,omitempty"`
-	Contacts     backend.Contacts     `json:"contacts"`
-	Extra        map[string]string    `json:"extra,omitempty"`
-	Status       backend.Status       `json:"status"`
-	NextStatuses []backend.Status     `json:"next_statuses"`
-	ReporterID   int64                `json:"reporter_id"`
-	AssigneeID   int64                `json:"assignee_id,omitempty"`
-	AcceptedAt   *time.Time           `json:"accepted_at,omitempty"` // the assignee confirmed it (seed 002); absent until then
-	TeamID       int64                `json:"team_id,omitempty"`
-	IncidentID   int64                `json:"incident_id,omitempty"`
-	Satisfaction backend.Satisfaction `json:"satisfaction,omitempty"`
-	Solution     string               `json:"solution,omitempty"`
-	Channel      string               `json:"channel,omitempty"`
-	CreatedAt    time.Time            `json:"created_at"`
-	UpdatedAt    time.Time            `json:"updated_at"`
-	ResolvedAt   *time.Time           `json:"resolved_at,omitempty"`
-	Events       []eventJSON          `json:"events,omitempty"`
+	// OccurredDateOnly: occurred_at is the start of a day the reporter
+	// named without a time.
+	OccurredDateOnly bool                 `json:"occurred_date_only,omitempty"`
+	Region           string               `json:"region"`
+	Severity         backend.Severity     `json:"severity"`
+	OrderNumber      string               `json:"order_number,omitempty"`
+	Account          string               `json:"account,omitempty"`
+	Contacts         backend.Contacts     `json:"contacts"`
+	Extra            map[string]string    `json:"extra,omitempty"`
+	Status           backend.Status       `json:"status"`
+	NextStatuses     []backend.Status     `json:"next_statuses"`
+	ReporterID       int64                `json:"reporter_id"`
+	AssigneeID       int64                `json:"assignee_id,omitempty"`
+	AcceptedAt       *time.Time           `json:"accepted_at,omitempty"` // the assignee confirmed it (seed 002); absent until then
+	TeamID           int64                `json:"team_id,omitempty"`
+	IncidentID       int64                `json:"incident_id,omitempty"`
+	Satisfaction     backend.Satisfaction `json:"satisfaction,omitempty"`
+	Solution         string               `json:"solution,omitempty"`
+	Channel          string               `json:"channel,omitempty"`
+	CreatedAt        time.Time            `json:"created_at"`
+	UpdatedAt        time.Time            `json:"updated_at"`
+	ResolvedAt       *time.Time           `json:"resolved_at,omitempty"`
+	Events           []eventJSON          `json:"events,omitempty"`
 }
 
 func ticketOut(t *backend.Ticket, actor *backend.Person) *ticketJSON {
 	t = t.RedactedFor(actor)
 	out := &ticketJSON{
 		Number: t.Number, Form: t.Form, Summary: t.Summary, ReferenceID: t.ReferenceID,
-		CategoryPath: t.CategoryPath, Attachments: t.Attachments, OccurredAt: t.OccurredAt,
+		CategoryPath: t.CategoryPath, Attachments: t.Attachments, OccurredAt: t.OccurredAt, OccurredDateOnly: t.OccurredDateOnly,
 		Region: t.Region, Severity: t.Severity, OrderNumber: t.OrderNumber, Account: t.Account,
 		Contacts: t.Contacts, Extra: t.Extra, Status: t.Status, NextStatuses: t.Status.Next(),
 		ReporterID: t.ReporterID, AssigneeID: t.AssigneeID, TeamID: t.TeamID, IncidentID: t.IncidentID,

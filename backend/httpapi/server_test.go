@@ -195,6 +195,21 @@ func TestAPI(t *testing.T) {
 		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/accept", f.assistant, nil), http.StatusConflict)
 	})
 
+	t.Run("OccurredDateOnly", func(t *testing.T) {
+		b := ticketBody()
+		b["occurred_at"], b["occurred_date_only"] = "2026-11-20T00:00:00+08:00", true
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, b)
+		expect(t, r, http.StatusCreated)
+		if r.body["occurred_date_only"] != true {
+			t.Fatalf("a day alone: %s", r.raw)
+		}
+		r = f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		expect(t, r, http.StatusCreated)
+		if _, ok := r.body["occurred_date_only"]; ok {
+			t.Fatalf("a moment: %s", r.raw)
+		}
+	})
+
 	t.Run("Pagination", func(t *testing.T) {
 		for range 5 {
 			expect(t, f.do(t, "POST", "/api/v1/tickets", f.other, ticketBody()), http.StatusCreated)

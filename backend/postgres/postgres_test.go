@@ -2,10 +2,15 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for goose
+	"github.com/pressly/goose/v3"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/postgres"
@@ -45,6 +50,47 @@ func TestMigrate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	})
+}
+
+// TestMigrateOccurredDateOnly: tickets filed before 00053 keep the
+// reading cards gave them (storetest.MigrateOccurredDateOnly).
+func TestMigrateOccurredDateOnly(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.NewSchema(t)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 52); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MigrateOccurredDateOnly(t, func(number string, at time.Time) {
+		var occurred any // NULL: not asked
+		if !at.IsZero() {
+			occurred = at
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO tickets (number, occurred_at, status, version, created_at, updated_at) VALUES ($1, $2, 'new', 1, now(), now())`,
+			number, occurred); err != nil {
+			t.Fatal(err)
+		}
+	}, func() backend.Store {
+		db.Close()
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
 	})
 }
 

@@ -1,9 +1,13 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/sqlite"
@@ -94,5 +98,45 @@ func TestOpen(t *testing.T) {
 		if code := backend.ErrorCode(err); code != backend.EUNAVAILABLE {
 			t.Fatalf("Open(directory) = %v (%s), want %s", err, code, backend.EUNAVAILABLE)
 		}
+	})
+}
+
+// TestMigrateOccurredDateOnly: tickets filed before 00053 keep the
+// reading cards gave them (storetest.MigrateOccurredDateOnly).
+func TestMigrateOccurredDateOnly(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "deskbot.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 52); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MigrateOccurredDateOnly(t, func(number string, at time.Time) {
+		var micros any // NULL: not asked
+		if !at.IsZero() {
+			micros = at.UnixMicro()
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO tickets (number, occurred_at, status, version, created_at, updated_at) VALUES (?, ?, 'new', 1, 0, 0)`,
+			number, micros); err != nil {
+			t.Fatal(err)
+		}
+	}, func() backend.Store {
+		db.Close()
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
 	})
 }

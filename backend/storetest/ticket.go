@@ -59,6 +59,29 @@ func testCreateTicket(t *testing.T, newStore NewStoreFunc) {
 			t.Fatalf("zero fields came back set: %s", dump(got))
 		}
 	})
+	t.Run("OccurredDateOnly", func(t *testing.T) {
+		// A day named alone and a midnight given as a time share the
+		// timestamp; the flag tells them apart, on create and on update.
+		ctx, s := setup(t, newStore)
+		rep := createPerson(t, s, "rep", 0, backend.RoleReporter)
+		midnight := time.Date(2026, 11, 21, 0, 0, 0, 0, cst)
+		alone, moment := minimalTicket(rep.ID), minimalTicket(rep.ID)
+		alone.OccurredAt, alone.OccurredDateOnly = midnight, true
+		moment.OccurredAt = midnight
+		createTicket(t, s, alone, "FB", midnight)
+		createTicket(t, s, moment, "FB", midnight)
+		equal(t, "a day alone", getTicket(t, s, alone.Number), alone)
+		equal(t, "a midnight", getTicket(t, s, moment.Number), moment)
+		if got := getTicket(t, s, alone.Number); !got.OccurredDateOnly || got.OccurredAt != midnight.UTC() {
+			t.Fatalf("a day alone read back as %v, date only %v", got.OccurredAt, got.OccurredDateOnly)
+		}
+
+		alone.OccurredDateOnly, moment.OccurredDateOnly = false, true
+		must(t, s.UpdateTicket(ctx, alone, nil))
+		must(t, s.UpdateTicket(ctx, moment, nil))
+		equal(t, "a day alone made a midnight", getTicket(t, s, alone.Number), alone)
+		equal(t, "a midnight made a day alone", getTicket(t, s, moment.Number), moment)
+	})
 	t.Run("Number", func(t *testing.T) {
 		_, s := setup(t, newStore)
 		rep := createPerson(t, s, "rep", 0, backend.RoleReporter)

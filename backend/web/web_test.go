@@ -537,6 +537,32 @@ func TestTicketPage(t *testing.T) {
 			t.Fatalf("info specialist claim = %d (the service must refuse)", code)
 		}
 	})
+	t.Run("OccurredAt", func(t *testing.T) {
+		// The day alone when the reporter named only the day, 00:00 for a
+		// midnight given as a time: as the chat cards show it.
+		zone := f.svc.Location()
+		now := time.Now().In(zone)
+		midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
+		for _, tc := range []struct {
+			dateOnly bool
+			want     string
+		}{
+			{true, "<dd>" + midnight.Format(time.DateOnly) + "</dd>"},
+			{false, "<dd>" + midnight.Format(time.DateOnly) + " 00:00</dd>"},
+		} {
+			tk, err := f.svc.CreateTicket(context.Background(), r, backend.NewTicket{
+				Prefix: "FB", Summary: "the order page stays blank", CategoryPath: []string{"CRM问题"},
+				OccurredAt: midnight, OccurredDateOnly: tc.dateOnly,
+				Region: "east", Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "web",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, page, _ := c.do("GET", "/console/t/"+tk.Number, nil, nil); code != 200 || !strings.Contains(page, tc.want) {
+				t.Errorf("date only %v: %d, want %q in\n%s", tc.dateOnly, code, tc.want, page)
+			}
+		}
+	})
 	t.Run("ErrUnknownTicket", func(t *testing.T) {
 		if code, _, _ := c.do("GET", "/console/t/FB-20200101-9999", nil, nil); code != 404 {
 			t.Fatalf("unknown ticket = %d", code)

@@ -66,7 +66,7 @@ func AccountOf(key dialogs.SessionKey) backend.ChatAccount {
 func (f *Filer) NewTicket(d dialogs.Draft, channel string) (backend.NewTicket, error) {
 	in := backend.NewTicket{
 		Prefix: d.Prefix, Form: d.Form, Summary: d.Summary, ReferenceID: d.ReferenceID,
-		CategoryPath: d.CategoryPath, OccurredAt: d.OccurredAt, Region: d.Region,
+		CategoryPath: d.CategoryPath, OccurredAt: d.OccurredAt, OccurredDateOnly: d.OccurredDateOnly, Region: d.Region,
 		Severity: backend.Severity(strings.ToUpper(d.Severity)), OrderNumber: d.OrderNumber,
 		Account: d.Account, Extra: d.Extra, Channel: channel, RequestID: d.ID,
 		Contacts: backend.Contacts{Phone: d.Contacts.Phone, Email: d.Contacts.Email, QQ: d.Contacts.QQ},

@@ -25,18 +25,6 @@ type Renderer struct {
 	Location *time.Location
 }
 
-// OccurredAt is when a problem happened as people there say it: in the
-// renderer's zone (Asia/Shanghai by default, whatever zone the store read
-// it in), and as a day alone at midnight, which is how the dialog keeps
-// an answer that named only the day ("前天", "11月20日").
-func (r *Renderer) OccurredAt(at time.Time) string {
-	at = at.In(r.zone())
-	if at.Hour() == 0 && at.Minute() == 0 {
-		return at.Format(time.DateOnly)
-	}
-	return at.Format("2006-01-02 15:04")
-}
-
 // Locale is the language to write to p in.
 func Locale(p *backend.Person) string {
 	if p == nil || p.Locale == "" {
@@ -140,10 +128,11 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 	if t.AssigneeID != 0 {
 		assignee = r.name(ctx, t.AssigneeID)
 	}
-	occurred := "" // a form that does not ask (a complaint, a suggestion)
-	if !t.OccurredAt.IsZero() {
-		occurred = r.OccurredAt(t.OccurredAt)
-	}
+	// When the problem happened as people there say it: in the renderer's
+	// zone, whatever zone the store read it in, and as the day alone when
+	// the reporter named only the day (the web console shows it the same
+	// way); "" for a form that does not ask (a complaint, a suggestion).
+	occurred := t.Occurred(r.zone())
 	card := r.Cat.T(loc, "card.ticket", map[string]any{
 		"Number":      t.Number,
 		"Severity":    r.Severity(loc, t.Severity),

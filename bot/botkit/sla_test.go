@@ -86,8 +86,8 @@ func TestRendererAssignedDue(t *testing.T) {
 }
 
 // TestCardOccurredAt: the card shows when the problem happened in China
-// time, whatever zone the store read it in, and a day named alone as the
-// day.
+// time, whatever zone the store read it in, a day named alone as the day,
+// and a midnight given as a time as 00:00.
 func TestCardOccurredAt(t *testing.T) {
 	cat, err := catalog.New()
 	if err != nil {
@@ -95,14 +95,16 @@ func TestCardOccurredAt(t *testing.T) {
 	}
 	r := &Renderer{Cat: cat, People: func(_ context.Context, id int64) (*backend.Person, error) { return &backend.Person{ID: id}, nil }}
 	for _, tc := range []struct {
-		at   time.Time
-		want string
+		at       time.Time
+		dateOnly bool
+		want     string
 	}{
-		{time.Date(2025, 1, 1, 2, 0, 0, 0, time.UTC), "发生时间：2025-01-01 10:00"},
-		{time.Date(2025, 11, 25, 16, 0, 0, 0, time.UTC), "发生时间：2025-11-26\n"}, // "11月26日"
+		{time.Date(2025, 1, 1, 2, 0, 0, 0, time.UTC), false, "发生时间：2025-01-01 10:00"},
+		{time.Date(2025, 11, 25, 16, 0, 0, 0, time.UTC), true, "发生时间：2025-11-26\n"},        // "11月26日"
+		{time.Date(2025, 11, 25, 16, 0, 0, 0, time.UTC), false, "发生时间：2025-11-26 00:00\n"}, // "昨晚12点"
 	} {
 		tk := &backend.Ticket{Number: "FB-20251126-0001", Summary: "会员中心无法下单", Severity: backend.P3, Status: backend.StatusNew,
-			OccurredAt: tc.at, CreatedAt: time.Date(2025, 11, 26, 3, 0, 0, 0, time.UTC)}
+			OccurredAt: tc.at, OccurredDateOnly: tc.dateOnly, CreatedAt: time.Date(2025, 11, 26, 3, 0, 0, 0, time.UTC)}
 		if card := r.Card(context.Background(), "zh-CN", tk, nil); !strings.Contains(card, tc.want) {
 			t.Errorf("%s: want %q in\n%s", tc.at, tc.want, card)
 		}
