@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strings"
@@ -59,15 +60,15 @@ func (c *Channel) onEventPayload(ctx context.Context, raw []byte, retry int) {
 		if e.Subtype != "" && e.Subtype != "file_share" && e.Subtype != "thread_broadcast" {
 			return
 		}
-		m := inMessage{user: e.User, channel: e.Channel, text: strings.TrimSpace(unformat(e.Text)), ts: e.TS, thread: e.ThreadTS, files: e.Files}
+		m := inMessage{user: e.User, channel: e.Channel, text: e.Text, ts: e.TS, thread: e.ThreadTS, files: e.Files}
 		if m.thread == m.ts {
 			m.thread = ""
 		}
 		switch {
 		case e.ChannelType == "im":
-			c.later(e.Channel, func(ctx context.Context) { c.onDM(ctx, m) })
+			c.later(e.Channel, func(ctx context.Context) { c.onDM(ctx, c.typed(ctx, m)) })
 		case e.Channel == c.cfg.TriageChannel && m.thread != "":
-			c.later(e.Channel, func(ctx context.Context) { c.onTriageReply(ctx, m) })
+			c.later(e.Channel, func(ctx context.Context) { c.onTriageReply(ctx, c.typed(ctx, m)) })
 		}
 	case "app_home_opened":
 		if e.Tab == "home" || e.Tab == "" {
@@ -77,19 +78,49 @@ func (c *Channel) onEventPayload(ctx context.Context, raw []byte, retry int) {
 }
 
 // inMessage is a message someone wrote to the bot or in the triage channel.
-// Its text is as typed (unformat).
+// Its text is as typed (typed), once a worker has taken it.
 type inMessage struct {
 	user, channel, text, ts, thread string
 	files                           []slack.File
 }
 
+// typed is m with its text as the person typed and read it (unformat),
+// mentions named. Naming may ask the store and Slack, so it runs in the
+// worker, never in the handler that must answer Slack at once.
+func (c *Channel) typed(ctx context.Context, m inMessage) inMessage {
+	m.text = strings.TrimSpace(unformat(m.text, func(user string) string { return c.mentionName(ctx, user) }))
+	return m
+}
+
+// mentionName is what a mention of a Slack user without a name in it
+// shows: the person's name in deskbot when the account is linked, else
+// their Slack display name (users.info); "" when neither says.
+func (c *Channel) mentionName(ctx context.Context, user string) string {
+	p, err := c.store.PersonByAccount(ctx, Platform, user)
+	if err == nil && p.Name != "" {
+		return p.Name
+	}
+	if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+		c.log.Warn("slack: looking up a mentioned user", "user", user, "err", err)
+	}
+	u, err := c.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		c.log.Debug("slack: users.info", "user", user, "err", err)
+		return ""
+	}
+	return cmp.Or(u.Profile.DisplayName, u.Profile.RealName, u.RealName, u.Name)
+}
+
 // unformat undoes Slack's formatting of a typed message, so the dialog
-// checks and the ticket keep what the person typed: "<mailto:a@b.cn|a@b.cn>"
-// is the e-mail, "<https://x|label>" and "<https://x>" the URL, and
-// "&amp;", "&lt;", "&gt;" are decoded last. Mentions of users, channels
-// and groups ("<@U…>", "<#C…|name>", "<!here>") stay as they are.
-// Modal values are raw and need nothing.
-func unformat(s string) string {
+// checks and the ticket keep what the person typed and the reporter reads
+// what Slack showed: "<mailto:a@b.cn|a@b.cn>" is the e-mail,
+// "<https://x|label>" and "<https://x>" the URL; a user mention
+// "<@U…|name>" is "@name", "<@U…>" "@" and user(id) (or the id when user
+// says ""); a channel "<#C…|name>" is "#name". Special mentions
+// ("<!here>", "<!subteam^S…|@ops>") stay as they are, and reach people
+// escaped. "&amp;", "&lt;", "&gt;" are decoded last. Modal values are raw
+// and need nothing.
+func unformat(s string, user func(id string) string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return s
 	}
@@ -106,8 +137,12 @@ func unformat(s string) string {
 		b.WriteString(s[:i])
 		inner := s[i+1 : i+j]
 		switch {
-		case inner == "" || strings.ContainsAny(inner[:1], "@#!"):
+		case inner == "":
 			b.WriteString(s[i : i+j+1])
+		case inner[0] == '!':
+			b.WriteString(s[i : i+j+1])
+		case inner[0] == '@' || inner[0] == '#':
+			b.WriteString(mention(s[i:i+j+1], user))
 		default:
 			link, _, _ := strings.Cut(inner, "|")
 			b.WriteString(strings.TrimPrefix(link, "mailto:"))
@@ -116,6 +151,21 @@ func unformat(s string) string {
 	}
 	b.WriteString(s)
 	return entityDecoder.Replace(b.String())
+}
+
+// mention is how Slack shows a user or channel mention tag ("<@U1|name>",
+// "<#C1|name>") in unformat.
+func mention(tag string, user func(id string) string) string {
+	ref, label, _ := strings.Cut(tag[1:len(tag)-1], "|")
+	switch {
+	case len(ref) < 2:
+		return tag // "<@>": nobody
+	case ref[0] == '#':
+		return "#" + cmp.Or(label, ref[1:])
+	case label == "":
+		label = cmp.Or(user(ref[1:]), ref[1:])
+	}
+	return "@" + label
 }
 
 // entityDecoder decodes the three characters Slack escapes (one pass, so

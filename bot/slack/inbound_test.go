@@ -22,12 +22,16 @@ func TestUnformat(t *testing.T) {
 		{"<tel:13800138000|13800138000>", "tel:13800138000"},
 		{"a &lt; b &amp;&amp; c &gt; d", "a < b && c > d"},
 		{"&amp;lt; stays an entity", "&lt; stays an entity"},
-		{"<@U123> 请看一下", "<@U123> 请看一下"},
-		{"<@U123|zhang> and <#C456|triage> <!here> <!subteam^S1|@ops>", "<@U123|zhang> and <#C456|triage> <!here> <!subteam^S1|@ops>"},
+		{"<@U123> 请看一下", "@张三 请看一下"},
+		{"<@U404> 请看一下", "@U404 请看一下"}, // nobody says who
+		{"<@U123|zhang> and <#C456|triage> <!here> <!subteam^S1|@ops>", "@zhang and #triage <!here> <!subteam^S1|@ops>"},
+		{"<#C456> <@>", "#C456 <@>"},
+		{"&lt;@U123&gt; typed, not a mention", "<@U123> typed, not a mention"},
 		{"unclosed <https://example.com", "unclosed <https://example.com"},
 		{"<>", "<>"},
 	} {
-		if got := unformat(tc.in); got != tc.want {
+		user := func(id string) string { return map[string]string{"U123": "张三"}[id] }
+		if got := unformat(tc.in, user); got != tc.want {
 			t.Errorf("unformat(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}

@@ -105,3 +105,39 @@ func TestAssigneeNoticeThreadFollowsStaffRules(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffReplyMentionsByName: mentions in a staff reply under the card
+// reach the reporter as names, not as Slack's "<@U…>" markup: the name in
+// the mention, else the linked person's name in deskbot, else the Slack
+// display name (users.info), else the id; a channel as #name.
+func TestStaffReplyMentionsByName(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	h.linkStaff(helper)
+	h.fake.SetUser("UCAROL", "卡罗", "zh-CN")
+	carol := h.linkStaff("UCAROL")
+	h.fake.SetDisplayName("UCAROL", "carol-on-slack") // deskbot's name wins for a linked person
+	h.fake.SetDisplayName("UWANG", "王五")
+	h.fake.NoSuchUser("UGONE")
+	tk := h.fileTicket(backend.P3)
+	card := h.fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+	h.remembered(triage, card.TS)
+
+	h.fake.Post(t, helper, triage, "<@UZHANG|张三> <@UCAROL> <@UWANG> <@UGONE> 请看 <#C123|general> 的讨论", card.TS)
+	const want = "@张三 @卡罗 @王五 @UGONE 请看 #general 的讨论"
+	h.fake.WaitMessage(t, "the reply with names", inChannel(dmChannel(reporter), "*", want))
+	if carol.Name != "卡罗" {
+		t.Fatalf("linked as %q", carol.Name)
+	}
+	var bodies []string
+	for _, e := range h.comments(tk.Number) {
+		bodies = append(bodies, e.Body)
+	}
+	if len(bodies) != 1 || bodies[0] != want {
+		t.Errorf("comments %q, want [%q]", bodies, want)
+	}
+	for _, m := range h.fake.Messages() {
+		if m.Channel == dmChannel(reporter) && strings.Contains(m.Text, "<@") {
+			t.Errorf("the reporter got Slack markup: %q", m.Text)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -150,6 +151,27 @@ func (s *Server) SetUser(id, name, locale string) {
 	s.users[id] = map[string]any{"id": id, "name": name, "real_name": name, "locale": locale}
 }
 
+// SetDisplayName sets the display name (profile.display_name) users.info
+// answers for a user, the name Slack shows in a mention; the user's name
+// and locale are SetUser's, or the id and zh-CN.
+func (s *Server) SetDisplayName(id, display string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := map[string]any{"id": id, "name": id, "locale": "zh-CN"}
+	maps.Copy(u, s.users[id]) // a new map: users.info may be encoding the old one
+	u["profile"] = map[string]any{"display_name": display}
+	s.users[id] = u
+}
+
+// NoSuchUser makes users.info answer user_not_found for a user id, as
+// Slack does for an id it does not know (any other unknown id is a user
+// named by the id).
+func (s *Server) NoSuchUser(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[id] = nil
+}
+
 // RateLimit makes the next n calls of method answer 429 with Retry-After.
 func (s *Server) RateLimit(method string, n int, retryAfter time.Duration) {
 	s.mu.Lock()
@@ -269,10 +291,15 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		out = map[string]any{"view": s.viewJSON(v)}
 	case "users.info":
 		u, ok := s.users[str("user")]
-		if !ok {
+		switch {
+		case ok && u == nil:
+			out = map[string]any{"ok": false, "error": "user_not_found"}
+		case !ok:
 			u = map[string]any{"id": str("user"), "name": str("user"), "locale": "zh-CN"}
+			fallthrough
+		default:
+			out = map[string]any{"user": u}
 		}
-		out = map[string]any{"user": u}
 	case "reactions.add":
 		out = map[string]any{}
 	case "files.info":
