@@ -180,6 +180,8 @@ func TestErrorText(t *testing.T) {
 		{"Invalid", &backend.Error{Code: backend.EINVALID, Message: "summary too short"}, "en", "summary too short"},
 		{"Unavailable", backend.Errorf(backend.EUNAVAILABLE, "db down"), "zh-hans", "系统暂时不可用"},
 		{"Internal", errors.New("secret pool address 10.0.0.3"), "", "出了点问题"},
+		{"AckOwn", backend.Keyed(backend.EFORBIDDEN, backend.KeyAckOwn, map[string]any{"Number": "FB-20261122-0007"}, "ticket is yours"),
+			"", "工单 FB-20261122-0007 由您处理，您本人的确认不会停止升级"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := ErrorText(cat, log, "telegram", tc.loc, tc.err)

@@ -82,15 +82,30 @@ var errKeys = map[string]struct {
 	backend.EUNAVAILABLE: {"unavailable", false},
 }
 
+// keyTexts are the domain errors that chat answers with a text of their
+// own, by error key, instead of <prefix>.err.<code> with the error's
+// sentence: what to do next, where the buttons to do it are. The text
+// gets the error's arguments.
+var keyTexts = map[string]string{
+	// The assignee pressed Acknowledge on an escalation ping of their own
+	// ticket: the chain goes on; the ping's Reassign and Open stay.
+	backend.KeyAckOwn: "ping.own",
+}
+
 // ErrorText is the chat answer to a failed action, in one place for every
-// channel: the text of <prefix>.err.<code> in loc (zh-CN when empty).
-// Internal errors are logged and answered with <prefix>.err.internal, so
-// internals never reach the chat.
+// channel: the text of <prefix>.err.<code> in loc (zh-CN when empty), or
+// the chat's own text for the error's key (keyTexts). Internal errors are
+// logged and answered with <prefix>.err.internal, so internals never
+// reach the chat.
 func ErrorText(cat *catalog.Catalog, log *slog.Logger, prefix, loc string, err error) string {
 	if loc == "" {
 		loc = catalog.ZhCN
 	}
 	loc = catalog.Normalize(loc)
+	var e *backend.Error
+	if errors.As(err, &e) && keyTexts[e.Key] != "" {
+		return cat.T(loc, keyTexts[e.Key], e.Args)
+	}
 	code := backend.ErrorCode(err)
 	if errors.Is(err, dialogs.ErrUnavailable) {
 		code = backend.EUNAVAILABLE

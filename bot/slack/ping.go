@@ -78,11 +78,6 @@ func (c *Channel) onPingAction(ctx context.Context, cb slack.InteractionCallback
 				c.ephemeral(ctx, channel, user, c.T(loc, "ping.already", nil))
 				return
 			}
-			if backend.ErrorKey(err) == backend.KeyAckOwn {
-				// The assignee: the chain goes on; Reassign and Open stay.
-				c.ephemeral(ctx, channel, user, c.T(loc, "ping.own", map[string]any{"Number": number}))
-				return
-			}
 			c.ephemeral(ctx, channel, user, c.errorText(loc, err))
 			return
 		}

@@ -140,10 +140,11 @@ func (c *Channel) onDMThreadReply(ctx context.Context, m inMessage, cm *backend.
 		}
 		c.post(ctx, m.channel, c.T(loc, "slack.reply.reminder", map[string]any{"Number": t.Number}), nil, m.thread)
 	case p != nil && p.ID == t.ReporterID:
-		c.onTicketReply(ctx, m, t.ID, false)
+		c.onTicketReply(ctx, m, p, t, false)
+	case p == nil || !p.Handles():
+		c.notAllowed(ctx, m.channel, m.user) // anyone but the reporter is staff here, or is refused
 	default:
-		// Anyone but the reporter is staff here, or is refused.
-		c.onTicketReply(ctx, m, t.ID, true)
+		c.onTicketReply(ctx, m, p, t, true)
 	}
 }
 
@@ -217,34 +218,14 @@ func (c *Channel) onDialogButton(ctx context.Context, cb slack.InteractionCallba
 // internal (a note on the ticket, not a reply to the reporter).
 const internalPrefix = "//"
 
-// onTicketReply adds a message written in a ticket's thread to the ticket:
-// from the reporter in their DM, or from staff in the triage channel.
-// Shared files become attachments.
-func (c *Channel) onTicketReply(ctx context.Context, m inMessage, ticketID int64, staff bool) {
-	var p *backend.Person
-	var err error
+// onTicketReply adds a message written in a ticket's thread to t, as p:
+// the reporter in their DM, or staff (staff is set; the caller checked)
+// in the triage channel or a DM thread they follow. Shared files become
+// attachments.
+func (c *Channel) onTicketReply(ctx context.Context, m inMessage, p *backend.Person, t *backend.Ticket, staff bool) {
 	loc := c.cfg.TriageLocale
-	if staff {
-		p, err = c.store.PersonByAccount(ctx, Platform, m.user)
-		if err != nil || !p.Handles() {
-			if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
-				c.log.Warn("slack: looking up who replied", "err", err)
-			}
-			c.ephemeral(ctx, m.channel, m.user, c.T(loc, "slack.triage.not_allowed", nil))
-			return
-		}
-	} else {
-		p, err = c.reporter(ctx, m.user)
-		if err != nil {
-			c.post(ctx, m.channel, c.errorText(loc, err), nil, m.thread)
-			return
-		}
+	if !staff {
 		loc = botkit.Locale(p)
-	}
-	t, err := c.store.TicketByID(ctx, ticketID)
-	if err != nil {
-		c.post(ctx, m.channel, c.errorText(loc, err), nil, m.thread)
-		return
 	}
 	for _, sf := range m.files {
 		ref, err := c.fetch(ctx, sf)

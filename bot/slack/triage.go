@@ -111,18 +111,41 @@ func (c *Channel) onTriageReply(ctx context.Context, m inMessage) {
 	if err != nil || cm.Kind != kindCard {
 		return
 	}
-	c.onTicketReply(ctx, m, cm.TicketID, true)
+	p := c.staff(ctx, m.user, m.channel)
+	if p == nil {
+		return
+	}
+	t, err := c.store.TicketByID(ctx, cm.TicketID)
+	if err != nil {
+		c.post(ctx, m.channel, c.errorText(c.cfg.TriageLocale, err), nil, m.thread)
+		return
+	}
+	c.onTicketReply(ctx, m, p, t, true)
 }
 
-// staff is the linked staff member who pressed something, or nil after
-// telling them they may not.
+// staff is the linked staff member who pressed or wrote something, or nil
+// after telling them they may not.
 func (c *Channel) staff(ctx context.Context, user, channel string) *backend.Person {
+	p := c.staffMember(ctx, user)
+	if p == nil {
+		c.notAllowed(ctx, channel, user)
+	}
+	return p
+}
+
+// notAllowed tells user, in channel and to them only, that only staff may.
+func (c *Channel) notAllowed(ctx context.Context, channel, user string) {
+	c.ephemeral(ctx, channel, user, c.T(c.cfg.TriageLocale, "slack.triage.not_allowed", nil))
+}
+
+// staffMember is the linked staff member behind a Slack user, or nil when
+// the user is none (or cannot be looked up: logged).
+func (c *Channel) staffMember(ctx context.Context, user string) *backend.Person {
 	p, err := c.store.PersonByAccount(ctx, Platform, user)
 	if err != nil || !p.Handles() {
 		if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
-			c.log.Warn("slack: looking up who pressed", "err", err)
+			c.log.Warn("slack: looking up a staff member", "user", user, "err", err)
 		}
-		c.ephemeral(ctx, channel, user, c.T(c.cfg.TriageLocale, "slack.triage.not_allowed", nil))
 		return nil
 	}
 	return p
@@ -210,14 +233,14 @@ func (c *Channel) submitAction(ctx context.Context, cb slack.InteractionCallback
 	}
 	user := cb.User.ID
 	return c.fileWaiting(ctx, user, func(ctx context.Context) modalProblem {
-		p, err := c.store.PersonByAccount(ctx, Platform, user)
-		if err != nil || !p.Handles() {
-			if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
-				c.log.Warn("slack: looking up who submitted", "err", err)
-			}
+		p := c.staffMember(ctx, user)
+		if p == nil {
 			return modalProblem{block: "text", text: c.T(loc, "slack.triage.not_allowed", nil)}
 		}
-		var t *backend.Ticket
+		var (
+			t   *backend.Ticket
+			err error
+		)
 		switch action {
 		case "return":
 			t, err = c.svc.Return(ctx, p, number, text)

@@ -67,11 +67,6 @@ func (c *Channel) onPingButton(ctx context.Context, q *models.CallbackQuery, msg
 				c.editMarkup(ctx, chat, msg.ID, nil)
 				return
 			}
-			if backend.ErrorKey(err) == backend.KeyAckOwn {
-				// The assignee: the chain goes on; Reassign and Open stay.
-				c.answer(ctx, q, c.T(loc, "ping.own", map[string]any{"Number": number}), true)
-				return
-			}
 			c.answer(ctx, q, c.errorText(loc, err), true)
 			return
 		}
