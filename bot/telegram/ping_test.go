@@ -333,3 +333,40 @@ func TestOwnerWarning(t *testing.T) {
 		t.Errorf("the assignee got the manager's warning (%d)", n)
 	}
 }
+
+// TestUnrecordedPingReply: a reply to a ping deskbot failed to record (a
+// database error right after the send) is read by the number in its text;
+// from staff it is not a comment to the reporter, they are told where to
+// reply; the reporter may still add to their ticket that way.
+func TestUnrecordedPingReply(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	_, _, number := h.bobAndCarol()
+	bobChat := h.follow(bob.ID)
+	h.escalate(number)
+	ping := bobChat.next(number, "升级")
+	h.tg.Wait(t, 15*time.Second, "the ping to be recorded", func() bool {
+		_, err := h.store.ChatMessage(ctx, Platform, itoa(bob.ID), strconv.Itoa(ping.ID))
+		return err == nil
+	})
+	lost := *ping // the same ping, as if deskbot had not recorded it
+	lost.ID += 1000
+	comments := h.events(number, backend.EventComment)
+	h.deliver(h.tg.Reply(bob, &lost, "这单谁在跟？明天再说"))
+	bobChat.next("没有记录", number, "不会发给报告人")
+	if n := h.events(number, backend.EventComment); n != comments {
+		t.Fatalf("a staff reply to an unrecorded ping became a comment (%d → %d)", comments, n)
+	}
+	for _, m := range h.tg.Messages(alice.ID) {
+		if strings.Contains(m.Text, "谁在跟") {
+			t.Fatalf("the reporter got the reply to the ping: %q", m.Text)
+		}
+	}
+
+	// The reporter replying to an unrecorded bot message naming their
+	// ticket still adds to it.
+	mine := lost
+	mine.Chat = models.Chat{ID: alice.ID, Type: models.ChatTypePrivate}
+	h.deliver(h.tg.Reply(alice, &mine, "补充：换了浏览器也一样"))
+	h.tg.Wait(t, 15*time.Second, "the reporter's comment", func() bool { return h.events(number, backend.EventComment) == comments+1 })
+}

@@ -39,8 +39,13 @@ const (
 type target struct {
 	number     string
 	kind       string
-	reporterID int64 // of a remembered message's ticket
+	reporterID int64 // of the ticket (0 when it was not found)
 	choices    []string
+	// byText: deskbot has no record of the replied-to message (a database
+	// error right after the send), the number was read in its text. It
+	// may be a ping or a reminder, which is not about talking to the
+	// reporter.
+	byText bool
 }
 
 // replyTarget finds the ticket a message replies to: a remembered bot
@@ -57,12 +62,19 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 			return target{number: t.Number, kind: cm.Kind, reporterID: t.ReporterID}, true
 		}
 	}
+	byText := func(number string) target {
+		tg := target{number: number, byText: true}
+		if t, err := c.store.Ticket(ctx, number); err == nil {
+			tg.reporterID = t.ReporterID
+		}
+		return tg
+	}
 	named := slices.Compact(slices.Sorted(slices.Values(numberRE.FindAllString(r.Text+"\n"+r.Caption, -1))))
 	switch len(named) {
 	case 0:
 		return target{}, false
 	case 1:
-		return target{number: named[0]}, true
+		return byText(named[0]), true
 	}
 	var picked []string
 	for _, n := range slices.Compact(slices.Sorted(slices.Values(numberRE.FindAllString(m.Text+"\n"+m.Caption, -1)))) {
@@ -71,7 +83,7 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 		}
 	}
 	if len(picked) == 1 {
-		return target{number: picked[0]}, true
+		return byText(picked[0]), true
 	}
 	return target{choices: named}, true
 }
@@ -147,6 +159,14 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 	if (tg.kind == kindReminder || botkit.IsPingMessage(tg.kind)) && p.ID != tg.reporterID {
 		// A manager answering a ping is not talking to the reporter.
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.reminder", map[string]any{"Number": tg.number}), replyTo: m.ID})
+		return
+	}
+	if tg.byText && p.ID != tg.reporterID && m.Chat.Type == models.ChatTypePrivate {
+		// A bot message deskbot has no record of, in a private chat: it
+		// may be a ping or a reminder, so only the ticket's reporter talks
+		// through it. (In the triage group the bot's messages about one
+		// ticket are its card and the triage notices: staff answer there.)
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.unrecorded", map[string]any{"Number": tg.number}), replyTo: m.ID})
 		return
 	}
 	if action, ok := strings.CutPrefix(tg.kind, kindPrompt); ok {
