@@ -19,6 +19,7 @@ const (
 	EventSatisfaction     EventKind = "satisfaction"      // Satisfaction, Body
 	EventSeverityChanged  EventKind = "severity_changed"  // FromSeverity, ToSeverity
 	EventNotificationSent EventKind = "notification_sent" // Body: channel and recipient
+	// EventFollowUp (followup.go) is a step of a dissatisfaction follow-up.
 )
 
 // Event is one append-only entry of a ticket's thread, which is both what
@@ -49,6 +50,11 @@ type EventData struct {
 	Due          time.Time    `json:"due,omitzero"`     // the clock's deadline
 	Step         int          `json:"step,omitempty"`   // escalation step
 	People       []int64      `json:"people,omitempty"` // escalation: the people it was sent to
+	FollowUpID   int64        `json:"follow_up_id,omitempty"`
+	FollowUpStep string       `json:"follow_up_step,omitempty"` // a FollowUpMark, StepSurveyed or StepCalled
+	Factors      []Factor     `json:"factors,omitempty"`        // a survey's dissatisfaction factors
+	Solved       bool         `json:"solved,omitempty"`         // a survey found the problem solved
+	Outcome      Outcome      `json:"outcome,omitempty"`        // a callback's outcome
 }
 
 // Audience is who an outbox message is for.

@@ -162,6 +162,12 @@ type Store interface {
 	// (to re-arm timers at start-up).
 	LiveClocks(ctx context.Context, after int64, limit int) ([]*Clock, error)
 
+	// FollowUp returns a follow-up with its ticket's Number. ENOTFOUND.
+	FollowUp(ctx context.Context, id int64) (*FollowUp, error)
+	// FollowUps lists the follow-ups that match f, newest (highest ID)
+	// first, each with its ticket's Number, one page at a time.
+	FollowUps(ctx context.Context, f FollowUpFilter) (*FollowUpPage, error)
+
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the database.
@@ -170,7 +176,17 @@ type Store interface {
 
 // Change is one event to append to a ticket's thread together with the
 // outbox messages it causes; a store writes both in the same transaction.
+//
+// FollowUp, when set, is written in that transaction too: a FollowUp with
+// ID 0 is opened for the event (the store sets its ID, EventID = the
+// event's ID, TicketID, CreatedAt and UpdatedAt; ECONFLICT when the event
+// has one already), any other is saved (ENOTFOUND unless it is a follow-up
+// of the same ticket; EventID and CreatedAt are kept as stored). Writers
+// change follow-ups through UpdateTicket, whose version check keeps two
+// writers of one ticket's follow-up apart. CreateTicket refuses changes
+// with a FollowUp (EINVALID): a new ticket has no rating to follow up.
 type Change struct {
-	Event  *Event
-	Notify []*OutboxMessage
+	Event    *Event
+	Notify   []*OutboxMessage
+	FollowUp *FollowUp
 }

@@ -19,6 +19,9 @@ func (s *Store) CreateTicket(ctx context.Context, t *backend.Ticket, prefix stri
 	nt.Version = 1
 	nt.CreatedAt = orNow(t.CreatedAt, now)
 	nt.UpdatedAt = nt.CreatedAt
+	if err := storekit.NoFollowUps(changes); err != nil {
+		return err
+	}
 	cs, err := storekit.NewChangeSet(changes, now)
 	if err != nil {
 		return err
@@ -407,7 +410,8 @@ func insertMessage(ctx context.Context, tx *dbTx, m *backend.OutboxMessage) erro
 	return dbError(err, "outbox message for %s %d", m.Audience, m.RecipientID)
 }
 
-// insertChanges appends the events and messages of cs to a ticket.
+// insertChanges appends the events and messages of cs to a ticket and
+// writes their follow-ups.
 func insertChanges(ctx context.Context, tx *dbTx, ticketID int64, cs *storekit.ChangeSet) error {
 	for i := range cs.Events {
 		e := &cs.Events[i]
@@ -419,6 +423,11 @@ func insertChanges(ctx context.Context, tx *dbTx, ticketID int64, cs *storekit.C
 			m := &cs.Msgs[i][j]
 			m.TicketID, m.EventID = ticketID, e.ID
 			if err := insertMessage(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		if f := cs.FollowUps[i]; f != nil {
+			if err := writeFollowUp(ctx, tx, ticketID, e.ID, f); err != nil {
 				return err
 			}
 		}

@@ -64,6 +64,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) backend.Store) {
 	t.Run("MagicLink", func(t *testing.T) { testMagicLink(t, newStore) })
 	t.Run("Secret", func(t *testing.T) { testSecret(t, newStore) })
 	t.Run("Clocks", func(t *testing.T) { testClocks(t, newStore) })
+	t.Run("FollowUp", func(t *testing.T) { testFollowUp(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		ctx, s := setup(t, newStore)
 		if err := s.Ping(ctx); err != nil {

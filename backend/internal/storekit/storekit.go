@@ -70,16 +70,18 @@ func PageLimit(n int) int {
 // filled in. They are written from the copies and copied back by Apply only
 // after commit, so a failed call leaves the caller's structs as they were.
 type ChangeSet struct {
-	changes []backend.Change
-	Events  []backend.Event
-	Msgs    [][]backend.OutboxMessage // Msgs[i] are the messages of Events[i]
+	changes   []backend.Change
+	Events    []backend.Event
+	Msgs      [][]backend.OutboxMessage // Msgs[i] are the messages of Events[i]
+	FollowUps []*backend.FollowUp       // FollowUps[i] is the follow-up of Events[i], or nil
 }
 
 // NewChangeSet copies changes, filling in At, CreatedAt and NextAttempt
 // from now where they are zero. EINVALID for a change without an event or
 // with a nil message.
 func NewChangeSet(changes []backend.Change, now time.Time) (*ChangeSet, error) {
-	cs := &ChangeSet{changes: changes, Events: make([]backend.Event, len(changes)), Msgs: make([][]backend.OutboxMessage, len(changes))}
+	cs := &ChangeSet{changes: changes, Events: make([]backend.Event, len(changes)), Msgs: make([][]backend.OutboxMessage, len(changes)),
+		FollowUps: make([]*backend.FollowUp, len(changes))}
 	for i, c := range changes {
 		if c.Event == nil {
 			return nil, backend.Errorf(backend.EINVALID, "change %d has no event", i)
@@ -103,8 +105,49 @@ func NewChangeSet(changes []backend.Change, now time.Time) (*ChangeSet, error) {
 			mc.SentAt = Norm(mc.SentAt)
 			cs.Msgs[i][j] = mc
 		}
+		if c.FollowUp != nil {
+			cs.FollowUps[i] = NormFollowUp(c.FollowUp, now)
+		}
 	}
 	return cs, nil
+}
+
+// NormFollowUp returns a copy of f with its times cut to what the stores
+// keep, CreatedAt and UpdatedAt defaulting to now, and no factors as nil.
+func NormFollowUp(f *backend.FollowUp, now time.Time) *backend.FollowUp {
+	c := *f
+	c.RatedAt, c.SurveyedAt, c.CalledAt = Norm(c.RatedAt), Norm(c.SurveyedAt), Norm(c.CalledAt)
+	c.CreatedAt, c.UpdatedAt = OrNow(c.CreatedAt, now), OrNow(c.UpdatedAt, now)
+	c.Factors = Factors(c.Factors)
+	return &c
+}
+
+// Factors is a copy of fs, nil when empty, so that a follow-up without
+// factors reads back as it was written.
+func Factors(fs []backend.Factor) []backend.Factor {
+	if len(fs) == 0 {
+		return nil
+	}
+	return append([]backend.Factor(nil), fs...)
+}
+
+// FactorList is fs for a JSON column: an empty list, never null.
+func FactorList(fs []backend.Factor) []backend.Factor {
+	if fs == nil {
+		return []backend.Factor{}
+	}
+	return fs
+}
+
+// NoFollowUps is EINVALID when one of changes opens or saves a follow-up:
+// CreateTicket refuses them.
+func NoFollowUps(changes []backend.Change) error {
+	for _, c := range changes {
+		if c.FollowUp != nil {
+			return backend.Errorf(backend.EINVALID, "a new ticket has no follow-up")
+		}
+	}
+	return nil
 }
 
 // Apply copies the written events and messages back to the caller's.
@@ -113,6 +156,9 @@ func (cs *ChangeSet) Apply() {
 		*c.Event = cs.Events[i]
 		for j, m := range c.Notify {
 			*m = cs.Msgs[i][j]
+		}
+		if c.FollowUp != nil {
+			*c.FollowUp = *cs.FollowUps[i]
 		}
 	}
 }
