@@ -1,7 +1,9 @@
 package backend
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -259,4 +261,238 @@ func checkNotes(fe *fieldErrors, notes string) {
 	if n := len([]rune(notes)); n > maxNotes {
 		fe.add("notes", Problem{Key: "length", Args: map[string]any{"Min": 0, "Max": maxNotes, "Got": n}}, "must be at most %d characters, got %d", maxNotes, n)
 	}
+}
+
+// followUpStaff is EFORBIDDEN unless actor is staff: reporters never see
+// follow-ups, whatever the ticket.
+func followUpStaff(actor *Person) error {
+	if !actor.Handles() {
+		return Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may see and record follow-ups")
+	}
+	return nil
+}
+
+// FollowUps lists the follow-ups actor may see that match f, newest first:
+// managers and admins all, assistants those of their team's tickets, of
+// unrouted ones and of tickets assigned to them. EFORBIDDEN for anyone
+// else.
+func (s *Service) FollowUps(ctx context.Context, actor *Person, f FollowUpFilter) (*FollowUpPage, error) {
+	if err := followUpStaff(actor); err != nil {
+		return nil, err
+	}
+	f.Restrict, f.VisibleTeam, f.VisibleAssignee = false, 0, 0
+	if !actor.SeesAll() {
+		f.Restrict, f.VisibleTeam, f.VisibleAssignee = true, actor.TeamID, actor.ID
+	}
+	return s.store.FollowUps(ctx, f)
+}
+
+// FollowUpBoard is what seed 003's schedule asks of this week: the
+// surveys and callbacks due, overdue, and coming later, oldest rating
+// first.
+type FollowUpBoard struct {
+	Now       time.Time
+	WeekStart time.Time // Monday 00:00 of this week in the service's zone
+	Surveys   map[Due][]*FollowUp
+	Callbacks map[Due][]*FollowUp
+	// Truncated says there were more open follow-ups than the board
+	// reads (maxBoard); the oldest are left out.
+	Truncated bool
+}
+
+// maxBoard bounds the open follow-ups a board reads.
+const maxBoard = 2000
+
+// FollowUpBoard sorts the open follow-ups actor may see by seed 003's
+// schedule, in the service's zone (the work calendar's, Asia/Shanghai
+// by default): surveys Monday–Wednesday of the week after the rating,
+// callbacks Thursday–Sunday of that week. EFORBIDDEN as FollowUps.
+func (s *Service) FollowUpBoard(ctx context.Context, actor *Person) (*FollowUpBoard, error) {
+	now, loc := s.now(), s.cfg.Location
+	b := &FollowUpBoard{Now: now, WeekStart: WeekStart(now, loc), Surveys: map[Due][]*FollowUp{}, Callbacks: map[Due][]*FollowUp{}}
+	var open []*FollowUp
+	for f := (FollowUpFilter{Open: true, Limit: 200}); ; {
+		page, err := s.FollowUps(ctx, actor, f)
+		if err != nil {
+			return nil, err
+		}
+		open = append(open, page.FollowUps...)
+		if page.NextCursor == 0 {
+			break
+		}
+		if len(open) >= maxBoard {
+			b.Truncated = true
+			break
+		}
+		f.After = page.NextCursor
+	}
+	slices.Reverse(open) // oldest rating first: the most pressing
+	for _, f := range open {
+		if d := f.SurveyDue(now, loc); d != "" {
+			b.Surveys[d] = append(b.Surveys[d], f)
+		}
+		if d := f.CallbackDue(now, loc); d != "" {
+			b.Callbacks[d] = append(b.Callbacks[d], f)
+		}
+	}
+	return b, nil
+}
+
+// FollowUp returns a follow-up and its ticket. EFORBIDDEN for a reporter
+// and, as Ticket, for an assistant of another team; ENOTFOUND.
+func (s *Service) FollowUp(ctx context.Context, actor *Person, id int64) (*FollowUp, *Ticket, error) {
+	if err := followUpStaff(actor); err != nil {
+		return nil, nil, err
+	}
+	f, err := s.store.FollowUp(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil, Keyed(ENOTFOUND, "follow_up", map[string]any{"ID": id}, "follow-up %d not found", id)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.store.TicketByID(ctx, f.TicketID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := canSee(actor, t); err != nil {
+		return nil, nil, err
+	}
+	return f, t, nil
+}
+
+// FollowUpsOf lists a ticket's follow-ups, newest first. EFORBIDDEN for a
+// reporter; ENOTFOUND/EFORBIDDEN as Ticket.
+func (s *Service) FollowUpsOf(ctx context.Context, actor *Person, number string) ([]*FollowUp, error) {
+	if err := followUpStaff(actor); err != nil {
+		return nil, err
+	}
+	t, err := s.Ticket(ctx, actor, number)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.store.FollowUps(ctx, FollowUpFilter{TicketID: t.ID, Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	return page.FollowUps, nil
+}
+
+// MarkFollowUp marks a follow-up 需调研 / 无需调研 / 需回访 / 无需回访, with an
+// optional note; the ticket's thread records it (staff only). ECONFLICT
+// when the survey or callback it is about was recorded already, or the
+// follow-up is marked so already.
+func (s *Service) MarkFollowUp(ctx context.Context, actor *Person, id int64, mark FollowUpMark, note string) (*FollowUp, error) {
+	if !mark.Valid() {
+		return nil, Invalid("unknown mark", "mark", "must be need_survey, no_survey, need_callback or no_callback", Problem{Key: "unknown", Args: map[string]any{"Value": string(mark)}})
+	}
+	note = strings.TrimSpace(note)
+	var fe fieldErrors
+	checkNotes(&fe, note)
+	if err := fe.err("mark"); err != nil {
+		return nil, err
+	}
+	return s.changeFollowUp(ctx, actor, id, func(f *FollowUp, now time.Time) (*Event, error) {
+		switch mark {
+		case MarkNeedSurvey, MarkNoSurvey:
+			to := map[FollowUpMark]SurveyState{MarkNeedSurvey: SurveyNeeded, MarkNoSurvey: SurveyNotNeeded}[mark]
+			if f.Survey == SurveyDone {
+				return nil, Keyed(ECONFLICT, "surveyed", map[string]any{"ID": f.ID}, "the survey of follow-up %d is recorded already", f.ID)
+			}
+			if f.Survey == to {
+				return nil, Keyed(ECONFLICT, "follow_up_marked", map[string]any{"ID": f.ID}, "follow-up %d is marked so already", f.ID)
+			}
+			f.Survey = to
+		default:
+			to := map[FollowUpMark]CallbackState{MarkNeedCallback: CallbackNeeded, MarkNoCallback: CallbackNotNeeded}[mark]
+			if f.Callback == CallbackDone {
+				return nil, Keyed(ECONFLICT, "called_back", map[string]any{"ID": f.ID}, "the callback of follow-up %d is recorded already", f.ID)
+			}
+			if f.Callback == to {
+				return nil, Keyed(ECONFLICT, "follow_up_marked", map[string]any{"ID": f.ID}, "follow-up %d is marked so already", f.ID)
+			}
+			f.Callback = to
+		}
+		return &Event{Body: note, Data: EventData{FollowUpStep: string(mark)}}, nil
+	})
+}
+
+// RecordSurvey records the survey of a follow-up (seed 003 不满意因素调研):
+// its factors, whether the problem is solved, notes, and whether a
+// callback is needed; the ticket's thread records it (staff only).
+// EINVALID names bad fields; ECONFLICT when it was surveyed already.
+func (s *Service) RecordSurvey(ctx context.Context, actor *Person, id int64, in SurveyInput) (*FollowUp, error) {
+	in.Notes = strings.TrimSpace(in.Notes)
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	return s.changeFollowUp(ctx, actor, id, func(f *FollowUp, now time.Time) (*Event, error) {
+		if f.Survey == SurveyDone {
+			return nil, Keyed(ECONFLICT, "surveyed", map[string]any{"ID": f.ID}, "the survey of follow-up %d is recorded already", f.ID)
+		}
+		f.Survey, f.Factors, f.Solved, f.SurveyNotes, f.SurveyedBy, f.SurveyedAt = SurveyDone, in.Factors, in.Solved, in.Notes, actor.ID, now
+		if f.Callback != CallbackDone {
+			f.Callback = CallbackNotNeeded
+			if in.Callback {
+				f.Callback = CallbackNeeded
+			}
+		}
+		return &Event{Body: in.Notes, Data: EventData{FollowUpStep: StepSurveyed, Factors: in.Factors, Solved: in.Solved}}, nil
+	})
+}
+
+// RecordCallback records a callback of a follow-up (seed 003 不满意回访)
+// and its outcome; the ticket's thread records it (staff only). Solved
+// (the problem got an event appended, 事件已追加) and accepted close the
+// callback; not reached keeps it due. EINVALID for an unknown outcome;
+// ECONFLICT when no callback is needed.
+func (s *Service) RecordCallback(ctx context.Context, actor *Person, id int64, outcome Outcome, notes string) (*FollowUp, error) {
+	notes = strings.TrimSpace(notes)
+	var fe fieldErrors
+	if !outcome.Valid() {
+		fe.add("outcome", Problem{Key: "outcome"}, "must be solved, accepted or not_reached")
+	}
+	checkNotes(&fe, notes)
+	if err := fe.err("callback"); err != nil {
+		return nil, err
+	}
+	return s.changeFollowUp(ctx, actor, id, func(f *FollowUp, now time.Time) (*Event, error) {
+		if f.Callback != CallbackNeeded {
+			return nil, Keyed(ECONFLICT, "no_callback", map[string]any{"ID": f.ID}, "follow-up %d needs no callback", f.ID)
+		}
+		f.Outcome, f.CallbackNotes, f.CalledBy, f.CalledAt = outcome, notes, actor.ID, now
+		if outcome != OutcomeNotReached {
+			f.Callback = CallbackDone
+		}
+		return &Event{Body: notes, Data: EventData{FollowUpStep: StepCalled, Outcome: outcome}}, nil
+	})
+}
+
+// changeFollowUp applies fn to a fresh copy of the follow-up and saves it
+// with the staff-only event fn returns, in one ticket update (whose
+// version check keeps concurrent writers of the follow-up apart).
+func (s *Service) changeFollowUp(ctx context.Context, actor *Person, id int64, fn func(f *FollowUp, now time.Time) (*Event, error)) (*FollowUp, error) {
+	_, t, err := s.FollowUp(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	var saved *FollowUp
+	_, err = s.update(ctx, actor, t.Number, func(t *Ticket, now time.Time) ([]Change, error) {
+		f, err := s.store.FollowUp(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := fn(f, now)
+		if err != nil {
+			return nil, err
+		}
+		f.UpdatedAt = now
+		ev.Kind, ev.ActorID, ev.At, ev.Public, ev.Data.FollowUpID = EventFollowUp, actor.ID, now, false, f.ID
+		saved = f
+		return []Change{{Event: ev, FollowUp: f}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return saved, nil
 }

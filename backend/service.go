@@ -609,7 +609,8 @@ func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string
 }
 
 // RecordSatisfaction stores the reporter's rating of a resolved ticket.
-// Unsatisfied reopens it and tells the assignee.
+// Unsatisfied reopens it, tells the assignee and opens a follow-up
+// (followup.go) in the same transaction.
 func (s *Service) RecordSatisfaction(ctx context.Context, actor *Person, number string, rating Satisfaction, note string) (*Ticket, error) {
 	if !rating.Valid() {
 		return nil, Invalid("unknown rating", "satisfaction", "must be satisfied, basically or unsatisfied", Problem{Key: "rating"})
@@ -629,6 +630,9 @@ func (s *Service) RecordSatisfaction(ctx context.Context, actor *Person, number 
 			Data: EventData{Satisfaction: rating}}
 		changes := []Change{{Event: ev, Notify: s.staffAudience(t)}}
 		if rating == SatisfactionUnsatisfied {
+			// Seed 003: every unsatisfied reporter is followed up, and is
+			// to be surveyed unless staff mark otherwise.
+			changes[0].FollowUp = &FollowUp{RatedAt: now, Survey: SurveyNeeded}
 			changes = append(changes, statusChange(t, actor, now, StatusReopened, "", true))
 		}
 		return changes, nil
