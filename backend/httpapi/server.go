@@ -60,6 +60,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tickets/{number}/incident", s.auth(s.linkIncident))
 	mux.Handle("POST /api/v1/tickets/{number}/satisfaction", s.auth(s.satisfaction))
 	mux.Handle("POST /api/v1/incidents", s.auth(s.createIncident))
+	mux.Handle("GET /api/v1/tickets/{number}/follow-ups", s.auth(s.ticketFollowUps))
+	mux.Handle("GET /api/v1/follow-ups", s.auth(s.listFollowUps))
+	mux.Handle("GET /api/v1/follow-ups/board", s.auth(s.followUpBoard))
+	mux.Handle("GET /api/v1/follow-ups/{id}", s.auth(s.getFollowUp))
+	mux.Handle("POST /api/v1/follow-ups/{id}/mark", s.auth(s.markFollowUp))
+	mux.Handle("POST /api/v1/follow-ups/{id}/survey", s.auth(s.surveyFollowUp))
+	mux.Handle("POST /api/v1/follow-ups/{id}/callback", s.auth(s.callbackFollowUp))
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "no API endpoint %s %s", r.Method, r.URL.Path))
 	}))
