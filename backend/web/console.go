@@ -69,7 +69,8 @@ func New(cfg Config) (*Console, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	pages, err := ParsePages(templateFS, Funcs(cfg.Text), []string{"templates/layout.html"},
-		[]string{"templates/login.html", "templates/magic.html", "templates/queue.html", "templates/ticket.html", "templates/error.html"}, cfg.Logger)
+		[]string{"templates/login.html", "templates/magic.html", "templates/queue.html", "templates/ticket.html", "templates/error.html",
+			"templates/followups.html", "templates/followup.html"}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +125,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	h("GET /console/t/{number}/events", c.staff(c.ticketEvents))
 	h("GET /console/t/{number}/files/{sum}", c.staff(c.file))
 	h("POST /console/t/{number}/{action}", c.staff(c.act))
+	h("GET /console/followups", c.staff(c.followUpBoard))
+	h("GET /console/followups/{id}", c.staff(c.followUp))
+	h("POST /console/followups/{id}/{action}", c.staff(c.followUpAct))
 }
 
 // req is one request of a signed-in staff member.

@@ -267,6 +267,29 @@ func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) str
 	case backend.EventAcknowledged:
 		d["Clock"] = tr.T(loc, "sla.clock."+e.Data.Clock, nil)
 		return tr.T(loc, "web.ev.acknowledged", d)
+	case backend.EventFollowUp:
+		return followUpLine(tr, loc, e, d)
 	}
 	return string(e.Kind)
+}
+
+// followUpLine is a follow-up step of the thread (staff only): a mark, a
+// survey with its factors, or a callback with its outcome.
+func followUpLine(tr Translator, loc string, e *backend.Event, d map[string]any) string {
+	switch step := e.Data.FollowUpStep; step {
+	case backend.StepSurveyed:
+		names := make([]string, 0, len(e.Data.Factors))
+		for _, f := range e.Data.Factors {
+			names = append(names, tr.T(loc, "followup.factor."+string(f), nil))
+		}
+		d["Factors"] = strings.Join(names, " / ")
+		d["Solved"] = tr.T(loc, "followup.solved."+strconv.FormatBool(e.Data.Solved), nil)
+		return tr.T(loc, "web.ev.follow_up.surveyed", d)
+	case backend.StepCalled:
+		d["Outcome"] = tr.T(loc, "followup.outcome."+string(e.Data.Outcome), nil)
+		return tr.T(loc, "web.ev.follow_up.called", d)
+	default:
+		d["Step"] = tr.T(loc, "followup.mark."+step, nil)
+		return tr.T(loc, "web.ev.follow_up", d)
+	}
 }
