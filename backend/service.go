@@ -241,7 +241,7 @@ func (s *Service) Tickets(ctx context.Context, actor *Person, f TicketFilter) (*
 	switch {
 	case actor.SeesAll():
 	case actor.HasRole(RoleAssistant) || actor.HasRole(RoleInfoSpecialist):
-		f.VisibleToTeam = actor.TeamID
+		f.VisibleToTeam, f.VisibleToAssignee = actor.TeamID, actor.ID // as canSee
 	default:
 		f.ReporterID = actor.ID
 	}

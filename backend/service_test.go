@@ -337,6 +337,16 @@ func TestService(t *testing.T) {
 			if err != nil || len(page.Tickets) != 2 {
 				t.Fatalf("manager sees %d tickets (%v), want 2", len(page.Tickets), err)
 			}
+			// An assistant without a team lists what they may open: the
+			// unrouted ticket, not team A's.
+			tess := &backend.Person{Name: "tess", Roles: []backend.Role{backend.RoleAssistant}}
+			if err := f.svc.CreatePerson(ctx, tess); err != nil {
+				t.Fatal(err)
+			}
+			page, err = f.svc.Tickets(ctx, tess, backend.TicketFilter{})
+			if err != nil || len(page.Tickets) != 1 || page.Tickets[0].Number == tk.Number {
+				t.Fatalf("assistant without a team lists %d tickets (%v), want 1 (the unrouted one)", len(page.Tickets), err)
+			}
 		})
 
 		t.Run("Redaction", func(t *testing.T) {

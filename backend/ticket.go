@@ -280,9 +280,12 @@ type TicketFilter struct {
 	CreatedBefore time.Time
 	Query         string // number, summary, order number or contact (substring)
 
-	// VisibleToTeam limits the result to tickets of that team or of no team;
-	// the service sets it for assistants.
-	VisibleToTeam int64
+	// VisibleToTeam and VisibleToAssignee, when either is set, limit the
+	// result to the tickets an assistant may open: of no team, of that
+	// team, or assigned to that person. The service sets them for
+	// assistants, so one without a team lists what they may open too.
+	VisibleToTeam     int64
+	VisibleToAssignee int64
 
 	// ClockAlarm, when set, keeps tickets with a running SLA clock whose
 	// warning time is at or before it, or that breached (the console's

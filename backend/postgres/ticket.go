@@ -337,8 +337,8 @@ func findTickets(ctx context.Context, q querier, f backend.TicketFilter) (*backe
 		where = append(where, `lower(number || E'\x1f' || summary || E'\x1f' || order_number || E'\x1f' || phone || E'\x1f' || email || E'\x1f' || qq) LIKE `+
 			arg("%"+likeEscaper.Replace(q)+"%"))
 	}
-	if f.VisibleToTeam != 0 {
-		where = append(where, `(team_id = `+arg(f.VisibleToTeam)+` OR team_id IS NULL)`)
+	if f.VisibleToTeam != 0 || f.VisibleToAssignee != 0 {
+		where = append(where, `(team_id IS NULL OR team_id = `+arg(f.VisibleToTeam)+` OR assignee_id = `+arg(f.VisibleToAssignee)+`)`)
 	}
 	if !f.ClockAlarm.IsZero() {
 		// The alarmed clocks are few: collect them first (a semi-join),

@@ -336,8 +336,8 @@ func findTickets(ctx context.Context, tx *dbTx, f backend.TicketFilter) (*backen
 		cond(`(instr(lower(number), ?) > 0 OR instr(lower(summary), ?) > 0 OR instr(lower(order_number), ?) > 0
 			OR instr(phone, ?) > 0 OR instr(lower(email), ?) > 0 OR instr(qq, ?) > 0)`, q, q, q, q, q, q)
 	}
-	if f.VisibleToTeam != 0 {
-		cond(`(team_id = ? OR team_id IS NULL)`, f.VisibleToTeam)
+	if f.VisibleToTeam != 0 || f.VisibleToAssignee != 0 {
+		cond(`(team_id IS NULL OR team_id = ? OR assignee_id = ?)`, f.VisibleToTeam, f.VisibleToAssignee)
 	}
 	if !f.ClockAlarm.IsZero() {
 		cond(`EXISTS (SELECT 1 FROM sla_clocks c WHERE c.ticket_id = tickets.id AND c.state = 'running'

@@ -470,6 +470,8 @@ func testTickets(t *testing.T, newStore NewStoreFunc) {
 			{"query no match", backend.TicketFilter{Query: "nothing like this"}, nil},
 			{"visible to team", backend.TicketFilter{VisibleToTeam: teamA.ID}, []*backend.Ticket{t4, t2, t1}},
 			{"visible to other team", backend.TicketFilter{VisibleToTeam: teamB.ID}, []*backend.Ticket{t3, t1}},
+			{"visible to team and assignee", backend.TicketFilter{VisibleToTeam: teamA.ID, VisibleToAssignee: staff2.ID}, []*backend.Ticket{t4, t3, t2, t1}},
+			{"visible to an assistant without a team", backend.TicketFilter{VisibleToAssignee: staff2.ID}, []*backend.Ticket{t3, t1}},
 			{"combined", backend.TicketFilter{ReporterID: rep2.ID, Status: []backend.Status{backend.StatusResolved}, VisibleToTeam: teamA.ID}, []*backend.Ticket{t4}},
 			{"nobody's", backend.TicketFilter{ReporterID: missing}, nil},
 		} {
