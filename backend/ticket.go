@@ -312,15 +312,16 @@ type Incident struct {
 	CreatedAt time.Time
 }
 
-// SeesPersonalData reports whether p may see the ticket's customer contacts
-// and account in full: the reporter who gave them, the assignee, managers
+// SeesPersonalData reports whether p may see the ticket's customer contacts,
+// account and personal form fields in full: the reporter who gave them, the assignee, managers
 // and admins (DESIGN §10). Everyone else sees them masked.
 func (t *Ticket) SeesPersonalData(p *Person) bool {
 	return p != nil && (p.ID == t.ReporterID || p.ID == t.AssigneeID || p.SeesAll())
 }
 
-// RedactedFor returns t as p may see it: a copy with contacts and account
-// masked unless p may see personal data.
+// RedactedFor returns t as p may see it: a copy with contacts, account and
+// the personal fields of Extra (PersonalField) masked unless p may see
+// personal data. A nil p sees everything masked (a group chat).
 func (t *Ticket) RedactedFor(p *Person) *Ticket {
 	if t.SeesPersonalData(p) {
 		return t
@@ -328,5 +329,51 @@ func (t *Ticket) RedactedFor(p *Person) *Ticket {
 	c := *t
 	c.Contacts = t.Contacts.Masked()
 	c.Account = MaskMiddle(t.Account, 2, 2)
+	if len(t.Extra) > 0 {
+		c.Extra = make(map[string]string, len(t.Extra))
+		for k, v := range t.Extra {
+			if PersonalField(k) {
+				v = MaskPersonal(v)
+			}
+			c.Extra[k] = v
+		}
+	}
 	return &c
+}
+
+// PersonalField reports whether a form field kept in Ticket.Extra names or
+// reaches the customer's person, so that it is personal data like contacts
+// (DESIGN §10). A form author's convention (dialogs/README.md): customer,
+// customer_*, or *_name, *_phone, *_email, *_contact.
+func PersonalField(key string) bool {
+	if key == "customer" || strings.HasPrefix(key, "customer_") {
+		return true
+	}
+	for _, suffix := range []string{"_name", "_phone", "_email", "_contact"} {
+		if strings.HasSuffix(key, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// MaskPersonal masks the value of a personal field as contacts are masked,
+// keeping a hint by its shape: a phone number as 138****8000, an e-mail
+// as n***@example.com, a QQ number as 12*****89, and anything else (a
+// name, a company) as its first character and "**" (李**), which does not
+// tell its length either.
+func MaskPersonal(v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return ""
+	case phoneRE.MatchString(v):
+		return MaskMiddle(v, 3, 4)
+	case qqRE.MatchString(v):
+		return MaskMiddle(v, 2, 2)
+	case strings.Contains(v, "@"):
+		return maskEmail(v)
+	}
+	r, _ := utf8.DecodeRuneInString(v)
+	return string(r) + "**"
 }

@@ -46,3 +46,54 @@ func TestValidateForms(t *testing.T) {
 		})
 	}
 }
+
+// TestRedactedFor: the customer's contacts, account and the personal
+// fields of a form (backend.PersonalField) are masked for staff who do not
+// hold the ticket, and shown in full to its reporter, its assignee and
+// managers (DESIGN §10); business fields are shown to everyone.
+func TestRedactedFor(t *testing.T) {
+	tk := &backend.Ticket{Number: "CP-20261123-0001", Form: "complaint", ReporterID: 1, AssigneeID: 2,
+		Contacts: backend.Contacts{Phone: "13900139000"}, Account: "agent-8812",
+		Extra: map[string]string{"customer": "李先生", "customer_phone": "13800138000", "buyer_email": "wang@example.com",
+			"shop_contact": "123456789", "customer_company": "华东五金有限公司", "requests": "上门处理并说明原因", "urgency": "urgent"}}
+	masked := map[string]string{"customer": "李**", "customer_phone": "138****8000", "buyer_email": "w***@example.com",
+		"shop_contact": "12*****89", "customer_company": "华**", "requests": "上门处理并说明原因", "urgency": "urgent"}
+	for _, tc := range []struct {
+		name   string
+		viewer *backend.Person
+		full   bool
+	}{
+		{"reporter", &backend.Person{ID: 1, Roles: []backend.Role{backend.RoleReporter}}, true},
+		{"assignee", &backend.Person{ID: 2, Roles: []backend.Role{backend.RoleAssistant}}, true},
+		{"manager", &backend.Person{ID: 3, Roles: []backend.Role{backend.RoleManager}}, true},
+		{"admin", &backend.Person{ID: 4, Roles: []backend.Role{backend.RoleAdmin}}, true},
+		{"colleague", &backend.Person{ID: 5, Roles: []backend.Role{backend.RoleAssistant}}, false},
+		{"group chat", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tk.RedactedFor(tc.viewer)
+			want := masked
+			if tc.full {
+				want = tk.Extra
+			}
+			if !maps.Equal(got.Extra, want) {
+				t.Errorf("extra = %v, want %v", got.Extra, want)
+			}
+			if full := got.Contacts.Phone == "13900139000" && got.Account == "agent-8812"; full != tc.full {
+				t.Errorf("contacts %+v account %q; full %v, want %v", got.Contacts, got.Account, full, tc.full)
+			}
+		})
+	}
+	if tk.Extra["customer"] != "李先生" {
+		t.Fatalf("RedactedFor changed the ticket's own extra: %v", tk.Extra)
+	}
+}
+
+func TestPersonalField(t *testing.T) {
+	for key, want := range map[string]bool{"customer": true, "customer_phone": true, "contact_name": true, "buyer_email": true,
+		"shop_contact": true, "requests": false, "urgency": false, "customers": false, "name": false} {
+		if got := backend.PersonalField(key); got != want {
+			t.Errorf("PersonalField(%q) = %v, want %v", key, got, want)
+		}
+	}
+}

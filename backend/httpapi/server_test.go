@@ -385,3 +385,47 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestAPIPersonalFields: a complaint's customer (a personal field of the
+// form) is masked for an assistant of the team who does not hold the
+// ticket, like contacts, and shown in full to the one who does.
+func TestAPIPersonalFields(t *testing.T) {
+	ctx := context.Background()
+	store := sqliteStore(t)
+	f := newAPI(t, store)
+	team := &backend.Team{Name: "客服组"}
+	if err := store.CreateTeam(ctx, team); err != nil {
+		t.Fatal(err)
+	}
+	holder, _, err := f.svc.CreateAPIToken(ctx, "holder", backend.RoleAssistant, team.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	colleague, _, err := f.svc.CreateAPIToken(ctx, "colleague", backend.RoleAssistant, team.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.do(t, "POST", "/api/v1/tickets", f.reporter, map[string]any{"form": "complaint", "summary": "这批螺丝刀杆上有铁锈，客户要求退货",
+		"order_number": "20080505003", "contacts": map[string]string{"phone": "13900139000"},
+		"extra": map[string]string{"customer": "李先生", "requests": "上门处理并说明原因", "urgency": "urgent"}})
+	expect(t, r, http.StatusCreated)
+	number := r.body["number"].(string)
+	expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/claim", holder, nil), http.StatusOK)
+
+	extra := func(token string) map[string]any {
+		t.Helper()
+		r := f.do(t, "GET", "/api/v1/tickets/"+number, token, nil)
+		expect(t, r, http.StatusOK)
+		e, _ := r.body["extra"].(map[string]any)
+		return e
+	}
+	if e := extra(colleague); e["customer"] != "李**" || e["requests"] != "上门处理并说明原因" {
+		t.Errorf("a colleague who does not hold the complaint sees extra %v, want the customer masked and the requests in full", e)
+	}
+	if e := extra(holder); e["customer"] != "李先生" {
+		t.Errorf("the assignee sees extra %v, want the customer in full", e)
+	}
+	if e := extra(f.reporter); e["customer"] != "李先生" {
+		t.Errorf("the reporter sees extra %v, want the customer in full", e)
+	}
+}

@@ -111,13 +111,7 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 // intake field, with contacts and account masked unless viewer may see
 // them (nil viewer: a group chat, always masked).
 func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, viewer *backend.Person) string {
-	shown := t
-	if viewer == nil || !t.SeesPersonalData(viewer) {
-		c := *t
-		c.Contacts = t.Contacts.Masked()
-		c.Account = backend.MaskMiddle(t.Account, 2, 2)
-		shown = &c
-	}
+	shown := t.RedactedFor(viewer) // the rule the console and the API show by
 	var contacts []string
 	for _, kv := range [][2]string{{"phone", shown.Contacts.Phone}, {"email", shown.Contacts.Email}, {"qq", shown.Contacts.QQ}} {
 		if kv[1] != "" {
@@ -148,35 +142,19 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 		"Assignee":    assignee,
 	})
 	// The form's own fields (a complaint's customer, requests, urgency),
-	// labelled as the form asked them. A choice is shown as it is; a field
-	// about the customer's person is masked like contacts on a masked card,
-	// while business text (their requests, a category of one's own) is
-	// what the handler must read at a glance (seed 001).
+	// labelled as the form asked them. A choice is shown as its label; a
+	// field about the customer's person (backend.PersonalField) is masked
+	// like contacts on a masked card, while business text (their
+	// requests, a category of one's own) is what the handler must read at
+	// a glance (seed 001).
 	for _, k := range slices.Sorted(maps.Keys(t.Extra)) {
-		v := t.Extra[k]
-		if opt := "form." + cmp.Or(t.Form, "feedback") + "." + k + ".opt." + v; r.Cat.Has(opt) {
+		v := shown.Extra[k]
+		if opt := "form." + cmp.Or(t.Form, "feedback") + "." + k + ".opt." + t.Extra[k]; r.Cat.Has(opt) {
 			v = r.Cat.T(loc, opt, nil) // a choice: its label
-		} else if shown != t && personalField(k) {
-			v = backend.MaskMiddle(v, 2, 2)
 		}
 		card += "\n" + web.ExtraLabel(r.Cat, loc, t.Form, k) + r.Cat.T(loc, "dialog.value.colon", nil) + clip(v, 300)
 	}
 	return card
-}
-
-// personalField reports whether a form field names or reaches a person
-// (a form author's convention, dialogs/README.md): customer, customer_*,
-// or *_name, *_phone, *_email, *_contact.
-func personalField(id string) bool {
-	if id == "customer" || strings.HasPrefix(id, "customer_") {
-		return true
-	}
-	for _, suffix := range []string{"_name", "_phone", "_email", "_contact"} {
-		if strings.HasSuffix(id, suffix) {
-			return true
-		}
-	}
-	return false
 }
 
 // Status is a status's localized name.
