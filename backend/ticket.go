@@ -3,6 +3,7 @@ package backend
 import (
 	"fmt"
 	"net/mail"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -93,6 +94,29 @@ type Attachment struct {
 	Size        int64     `json:"size"`
 	SHA256      string    `json:"sha256"`
 	AddedAt     time.Time `json:"added_at"`
+}
+
+// CleanFileName is a safe display name for an attachment: no directories,
+// no control characters, at most 100 runes; an empty name becomes "file"
+// with the extension of contentType.
+func CleanFileName(name, contentType string) string {
+	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	if name == "." || name == "/" || name == "" {
+		name = "file"
+		if ext, ok := map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp", "application/pdf": ".pdf", "text/plain": ".txt"}[contentType]; ok {
+			name += ext
+		}
+	}
+	if r := []rune(name); len(r) > 100 {
+		name = string(r[:100])
+	}
+	return name
 }
 
 var (

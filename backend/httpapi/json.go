@@ -60,6 +60,14 @@ func (in *ticketInput) toDomain() (backend.NewTicket, error) {
 	return nt, nil
 }
 
+// uploadJSON is the answer to POST /api/v1/attachments.
+type uploadJSON struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
 // ticketJSON is a ticket as the API shows it.
 type ticketJSON struct {
 	Number       string               `json:"number"`

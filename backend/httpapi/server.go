@@ -21,21 +21,41 @@ import (
 // MaxBodyBytes is the largest request body the API reads.
 const MaxBodyBytes = 1 << 20
 
+// Files is the attachment store (DESKBOT_DATA/attachments), files kept by
+// their SHA-256; bot/botkit.Files implements it.
+type Files interface {
+	// Put stores a file, sniffing its type from the bytes, within the
+	// store's size and type limits: a refused file is an EINVALID error.
+	Put(r io.Reader, name string) (backend.Attachment, error)
+	// Stat is a stored file's metadata; ENOTFOUND for an unknown hash.
+	Stat(sum string) (backend.Attachment, error)
+	// MaxSize is the largest file Put accepts, in bytes.
+	MaxSize() int64
+}
+
+// Config holds the API's optional dependencies.
+type Config struct {
+	// Files is the attachment store: a ticket may name only files in it,
+	// and POST /api/v1/attachments puts files into it. Default none: a
+	// ticket naming attachments is refused and there is no upload.
+	Files Files
+	// Logger; default discards.
+	Logger *slog.Logger
+}
+
 // Server is the JSON API. Mount Handler() on the main HTTP server.
 type Server struct {
-	svc *backend.Service
-	log *slog.Logger
+	svc   *backend.Service
+	log   *slog.Logger
+	files Files
 	// Ready reports whether the process can serve (for /readyz); it
 	// defaults to pinging the store.
 	Ready func(ctx context.Context) error
 }
 
-// New returns an API server over svc. log may be nil.
-func New(svc *backend.Service, log *slog.Logger) *Server {
-	if log == nil {
-		log = discardLogger
-	}
-	s := &Server{svc: svc, log: log}
+// New returns an API server over svc.
+func New(svc *backend.Service, cfg Config) *Server {
+	s := &Server{svc: svc, log: cmp.Or(cfg.Logger, discardLogger), files: cfg.Files}
 	s.Ready = svc.Store().Ping
 	return s
 }
@@ -67,6 +87,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/follow-ups/{id}/mark", s.auth(s.markFollowUp))
 	mux.Handle("POST /api/v1/follow-ups/{id}/survey", s.auth(s.surveyFollowUp))
 	mux.Handle("POST /api/v1/follow-ups/{id}/callback", s.auth(s.callbackFollowUp))
+	if s.files != nil {
+		mux.Handle("POST /api/v1/attachments", s.auth(s.upload))
+	}
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, backend.Errorf(backend.ENOTFOUND, "no API endpoint %s %s", r.Method, r.URL.Path))
 	}))
@@ -232,6 +255,9 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, actor *bac
 	if err != nil {
 		return err
 	}
+	if nt.Attachments, err = s.attachments(in.Attachments); err != nil {
+		return err
+	}
 	t, err := s.svc.CreateTicket(r.Context(), actor, nt)
 	if err != nil {
 		return err
@@ -239,6 +265,94 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, actor *bac
 	w.Header().Set("Location", "/api/v1/tickets/"+t.Number)
 	writeJSON(w, http.StatusCreated, ticketOut(t, actor))
 	return nil
+}
+
+// attachments looks up the files a request names by their sha256: each
+// must be in the store, which says its size and type (a request's own are
+// ignored, so they cannot be made up); the display name may be the
+// request's. An unknown file is named as "attachments[i]".
+func (s *Server) attachments(in []backend.Attachment) ([]backend.Attachment, error) {
+	var out []backend.Attachment
+	bad := &backend.Error{Code: backend.EINVALID, Message: "invalid request", Fields: map[string]string{}, Problems: map[string]backend.Problem{}}
+	for i, a := range in {
+		field := fmt.Sprintf("attachments[%d]", i)
+		var stored backend.Attachment
+		var err error = backend.Errorf(backend.ENOTFOUND, "no attachment store")
+		if s.files != nil {
+			stored, err = s.files.Stat(strings.ToLower(strings.TrimSpace(a.SHA256)))
+		}
+		if backend.ErrorCode(err) == backend.ENOTFOUND {
+			bad.Fields[field] = "no uploaded file has this sha256 (POST /api/v1/attachments first)"
+			bad.Problems[field] = backend.Problem{Key: "no_file"}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if a.Name != "" {
+			stored.Name = backend.CleanFileName(a.Name, stored.ContentType)
+		}
+		stored.AddedAt = time.Time{} // the service stamps it
+		out = append(out, stored)
+	}
+	if len(bad.Fields) > 0 {
+		return nil, bad
+	}
+	return out, nil
+}
+
+// uploadSlack is what a multipart upload may carry beyond the file.
+const uploadSlack = 1 << 20
+
+// upload stores the file of a multipart/form-data body (the part named
+// "file") and answers with its metadata, for tickets to name by sha256.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	r.Body = http.MaxBytesReader(w, r.Body, s.files.MaxSize()+uploadSlack)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return &backend.Error{Code: backend.EINVALID, Message: `the body must be multipart/form-data with the file in a part named "file"`}
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return invalid("file", "required")
+		}
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return errUploadTooLarge
+		}
+		if err != nil {
+			return &backend.Error{Code: backend.EINVALID, Message: "malformed multipart body: " + err.Error()}
+		}
+		if part.FormName() != "file" {
+			part.Close()
+			continue
+		}
+		a, err := s.files.Put(part, part.FileName())
+		part.Close()
+		if err != nil {
+			return uploadError(err)
+		}
+		s.log.InfoContext(r.Context(), "api: file uploaded", "person", actor.ID, "sha256", a.SHA256, "size", a.Size)
+		writeJSON(w, http.StatusCreated, uploadJSON{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256})
+		return nil
+	}
+}
+
+// errUploadTooLarge is returned for an upload body over the largest file
+// accepted.
+var errUploadTooLarge = &backend.Error{Code: codeTooLarge, Message: "the upload is larger than the largest file accepted"}
+
+// uploadError maps a failed Put: a body over the limit is 413 and one cut
+// short 400; a refused file is the store's own EINVALID; anything else
+// (the disk) is internal.
+func uploadError(err error) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return errUploadTooLarge
+	}
+	if backend.ErrorCode(err) == backend.EINTERNAL && errors.Is(err, io.ErrUnexpectedEOF) {
+		return invalid("file", "the upload ends too early")
+	}
+	return err
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {

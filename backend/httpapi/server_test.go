@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/httpapi"
 	"github.com/deskbot/deskbot/backend/sqlite"
+	"github.com/deskbot/deskbot/bot/botkit"
 )
 
 type apiFixture struct {
@@ -25,6 +27,15 @@ type apiFixture struct {
 }
 
 func newAPI(t *testing.T, store backend.Store) *apiFixture {
+	t.Helper()
+	return newAPIWith(t, store, httpapi.Config{})
+}
+
+// newAPIWith is newAPI with the server's optional dependencies, e.g.
+//
+//	files, _ := botkit.NewFiles(t.TempDir(), 0, nil)
+//	f := newAPIWith(t, sqliteStore(t), httpapi.Config{Files: files})
+func newAPIWith(t *testing.T, store backend.Store, cfg httpapi.Config) *apiFixture {
 	t.Helper()
 	ctx := context.Background()
 	svc := backend.NewService(store, backend.ServiceConfig{})
@@ -40,7 +51,7 @@ func newAPI(t *testing.T, store backend.Store) *apiFixture {
 	f.other = tok("agent-b", backend.RoleReporter)
 	f.assistant = tok("assistant", backend.RoleAssistant)
 	f.admin = tok("admin", backend.RoleAdmin)
-	f.srv = httptest.NewServer(httpapi.New(svc, nil).Handler())
+	f.srv = httptest.NewServer(httpapi.New(svc, cfg).Handler())
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -428,4 +439,92 @@ func TestAPIPersonalFields(t *testing.T) {
 	if e := extra(f.reporter); e["customer"] != "李先生" {
 		t.Errorf("the reporter sees extra %v, want the customer in full", e)
 	}
+}
+
+// pngBytes is a 1×1 PNG.
+var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+// upload posts data as the multipart part "file" named name.
+func (f *apiFixture) upload(t *testing.T, token, name string, data []byte) response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/attachments", &body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+// TestAPIAttachments: a ticket may name only files in the attachment
+// store, which says their size and type; a P2's screenshot cannot be a
+// made-up hash, nor a stored file served as another type.
+func TestAPIAttachments(t *testing.T) {
+	files, err := botkit.NewFiles(t.TempDir(), 1<<10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newAPIWith(t, sqliteStore(t), httpapi.Config{Files: files})
+	p2 := func(attachments ...map[string]any) map[string]any {
+		b := ticketBody()
+		b["severity"], b["order_number"], b["account"] = "P2", "20080505003", "agent-8812"
+		b["attachments"] = attachments
+		return b
+	}
+
+	t.Run("ErrUnknownHash", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, p2(map[string]any{"name": "x.png", "sha256": strings.Repeat("ab", 32), "size": 10, "content_type": "image/png"}))
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("attachments[0]") == "" {
+			t.Fatalf("the unknown file is not named attachments[0]: %s", r.raw)
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		r := f.upload(t, f.reporter, "截图.png", pngBytes)
+		expect(t, r, http.StatusCreated)
+		sum, _ := r.body["sha256"].(string)
+		if r.body["content_type"] != "image/png" || r.body["size"] != float64(len(pngBytes)) || len(sum) != 64 || r.body["name"] != "截图.png" {
+			t.Fatalf("upload answered %s", r.raw)
+		}
+		// Size and type are the store's, whatever the request says; the
+		// name is the request's, cleaned.
+		r = f.do(t, "POST", "/api/v1/tickets", f.reporter, p2(map[string]any{"name": "../../首页.png", "sha256": sum, "size": 1, "content_type": "text/html"}))
+		expect(t, r, http.StatusCreated)
+		atts, _ := r.body["attachments"].([]any)
+		if len(atts) != 1 {
+			t.Fatalf("attachments %s", r.raw)
+		}
+		a := atts[0].(map[string]any)
+		if a["content_type"] != "image/png" || a["size"] != float64(len(pngBytes)) || a["name"] != "首页.png" || a["sha256"] != sum {
+			t.Fatalf("attachment kept as %v", a)
+		}
+	})
+	t.Run("ErrRefusedFile", func(t *testing.T) {
+		r := f.upload(t, f.reporter, "x.html", []byte("<html><script>alert(1)</script></html>"))
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("file") == "" {
+			t.Fatalf("a refused type is not named file: %s", r.raw)
+		}
+		r = f.upload(t, f.reporter, "big.png", append(pngBytes, make([]byte, 2<<10)...))
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("file") == "" {
+			t.Fatalf("a file over the limit is not named file: %s", r.raw)
+		}
+		expect(t, f.upload(t, f.reporter, "huge.png", append(pngBytes, make([]byte, 2<<20)...)), http.StatusBadRequest)
+		expect(t, f.upload(t, "", "x.png", pngBytes), http.StatusUnauthorized)
+		expect(t, f.do(t, "POST", "/api/v1/attachments", f.reporter, `{"file":"x"}`), http.StatusBadRequest)
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/size"
 )
 
 // DefaultMaxFileSize is the largest attachment accepted unless configured:
@@ -72,6 +73,18 @@ func (e *FileError) Error() string {
 	return fmt.Sprintf("file type %q is not accepted", e.ContentType)
 }
 
+// Unwrap makes a refused file an EINVALID error about the field "file",
+// for callers that map domain codes (the JSON API); channels read the
+// FileError itself.
+func (e *FileError) Unwrap() error {
+	if e.Code == "too_big" {
+		return backend.Invalid("file refused", "file", fmt.Sprintf("must be at most %d bytes", e.Max),
+			backend.Problem{Key: "file_too_big", Args: map[string]any{"Max": size.Text(e.Max)}})
+	}
+	return backend.Invalid("file refused", "file", fmt.Sprintf("type %s is not accepted", e.ContentType),
+		backend.Problem{Key: "file_type", Args: map[string]any{"Type": e.ContentType}})
+}
+
 var hashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // Put stores r (at most MaxSize bytes), sniffing the content type from
@@ -105,7 +118,7 @@ func (f *Files) Put(r io.Reader, name string) (a backend.Attachment, err error) 
 		return a, &FileError{Code: "type", ContentType: ct}
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	a = backend.Attachment{Name: cleanName(name, ct), ContentType: ct, Size: n, SHA256: sum}
+	a = backend.Attachment{Name: backend.CleanFileName(name, ct), ContentType: ct, Size: n, SHA256: sum}
 	if err := tmp.Close(); err != nil {
 		return a, fmt.Errorf("attachments: %w", err)
 	}
@@ -168,25 +181,3 @@ func (f *Files) Open(sum string) (*os.File, error) {
 }
 
 func (f *Files) path(sum string) string { return filepath.Join(f.dir, sum) }
-
-// cleanName keeps a safe display name: no directories, no control
-// characters, at most 100 runes.
-func cleanName(name, ct string) string {
-	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	if name == "." || name == "/" || name == "" {
-		name = "file"
-		if ext, ok := map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp", "application/pdf": ".pdf", "text/plain": ".txt"}[ct]; ok {
-			name += ext
-		}
-	}
-	if r := []rune(name); len(r) > 100 {
-		name = string(r[:100])
-	}
-	return name
-}

@@ -58,6 +58,10 @@ func TestFiles(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Code != "too_big" || fe.Max != 1024 {
 			t.Fatalf("err = %v", err)
 		}
+		// To the JSON API a refused file is a bad field "file".
+		if backend.ErrorCode(err) != backend.EINVALID || backend.ErrorFields(err)["file"] == "" {
+			t.Fatalf("code %q fields %v, want invalid naming file", backend.ErrorCode(err), backend.ErrorFields(err))
+		}
 	})
 	t.Run("ErrType", func(t *testing.T) {
 		_, err := f.Put(strings.NewReader("MZ\x90\x00 a windows executable"), "shot.png")

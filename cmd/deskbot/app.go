@@ -134,7 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Config.PublicURL = m.URL()
 	}
 	mux := http.NewServeMux()
-	httpapi.New(m.Service, m.Log).Register(mux)
+	httpapi.New(m.Service, httpapi.Config{Files: m.Files, Logger: m.Log}).Register(mux)
 	mux.Handle("GET /metrics", m.Metrics.Handler(m.Config.MetricsToken))
 	if err := m.openChannels(ctx, mux); err != nil {
 		return err
