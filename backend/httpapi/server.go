@@ -255,6 +255,9 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, actor *bac
 	if err != nil {
 		return err
 	}
+	if nt.RequestID, err = idempotencyKey(r, actor); err != nil {
+		return err
+	}
 	if nt.Attachments, err = s.attachments(in.Attachments); err != nil {
 		return err
 	}
@@ -265,6 +268,22 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, actor *bac
 	w.Header().Set("Location", "/api/v1/tickets/"+t.Number)
 	writeJSON(w, http.StatusCreated, ticketOut(t, actor))
 	return nil
+}
+
+// idempotencyKey is the request id of a filing from its Idempotency-Key
+// header ("" without one): a retry with the same key gets the ticket the
+// first request filed, not a second one. Keys are the caller's own: two
+// callers filing for one reporter with the same key file two tickets, and
+// neither gets the other's.
+func idempotencyKey(r *http.Request, actor *backend.Person) (string, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return "", nil
+	}
+	if len(key) > 255 || strings.ContainsFunc(key, func(c rune) bool { return c <= ' ' || c > '~' }) {
+		return "", invalid("Idempotency-Key", "must be 1–255 printable ASCII characters without spaces, e.g. a UUID")
+	}
+	return "api:" + strconv.FormatInt(actor.ID, 10) + ":" + key, nil
 }
 
 // attachments looks up the files a request names by their sha256: each

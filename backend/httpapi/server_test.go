@@ -528,3 +528,66 @@ func TestAPIAttachments(t *testing.T) {
 		expect(t, f.do(t, "POST", "/api/v1/attachments", f.reporter, `{"file":"x"}`), http.StatusBadRequest)
 	})
 }
+
+// TestAPIIdempotencyKey: a client retrying a filing (after a 503, a lost
+// answer) with the same Idempotency-Key gets the first ticket, not a
+// second; another key files another ticket.
+func TestAPIIdempotencyKey(t *testing.T) {
+	f := newAPI(t, sqliteStore(t))
+	file := func(t *testing.T, token, key string) response {
+		t.Helper()
+		j, _ := json.Marshal(ticketBody())
+		req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/tickets", bytes.NewReader(j))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+		_ = json.Unmarshal(raw, &r.body)
+		return r
+	}
+	count := func(t *testing.T, token string) int {
+		t.Helper()
+		r := f.do(t, "GET", "/api/v1/tickets", token, nil)
+		expect(t, r, http.StatusOK)
+		ts, _ := r.body["tickets"].([]any)
+		return len(ts)
+	}
+
+	t.Run("SameKey", func(t *testing.T) {
+		first := file(t, f.reporter, "6f1c2a9e-0b7d-4c1e-9a55-3d2f8e4b7c10")
+		expect(t, first, http.StatusCreated)
+		again := file(t, f.reporter, "6f1c2a9e-0b7d-4c1e-9a55-3d2f8e4b7c10")
+		expect(t, again, http.StatusCreated)
+		if again.body["number"] != first.body["number"] || again.header.Get("Location") != first.header.Get("Location") {
+			t.Fatalf("a retry filed %v, the first %v", again.body["number"], first.body["number"])
+		}
+		if n := count(t, f.reporter); n != 1 {
+			t.Fatalf("the reporter has %d tickets after a retry, want 1", n)
+		}
+	})
+	t.Run("OtherKey", func(t *testing.T) {
+		r := file(t, f.reporter, "second-request")
+		expect(t, r, http.StatusCreated)
+		if n := count(t, f.reporter); n != 2 {
+			t.Fatalf("the reporter has %d tickets, want 2", n)
+		}
+		// Keys are each caller's own.
+		expect(t, file(t, f.other, "second-request"), http.StatusCreated)
+		if n := count(t, f.other); n != 1 {
+			t.Fatalf("another reporter with the same key has %d tickets, want 1", n)
+		}
+	})
+	t.Run("ErrBadKey", func(t *testing.T) {
+		r := file(t, f.reporter, "a key with spaces")
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("Idempotency-Key") == "" {
+			t.Fatalf("a bad key is not named: %s", r.raw)
+		}
+	})
+}
