@@ -69,6 +69,9 @@ func (s *Service) Store() Store { return s.store }
 // Location returns the service's time zone.
 func (s *Service) Location() *time.Location { return s.cfg.Location }
 
+// Now is the service's clock, as it stamps changes and validates tickets.
+func (s *Service) Now() time.Time { return s.now() }
+
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
 // maxUpdateAttempts bounds the re-reads after a concurrent change.

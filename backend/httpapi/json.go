@@ -30,10 +30,12 @@ type ticketInput struct {
 	ReporterID       int64             `json:"reporter_id"`
 }
 
-func (in *ticketInput) toDomain() (backend.NewTicket, error) {
+// toDomain converts the request to the service's input, adding to p what
+// cannot be converted (an unknown form, a time that is not RFC 3339).
+func (in *ticketInput) toDomain(p *problems) backend.NewTicket {
 	nt := backend.NewTicket{
 		Prefix: in.Prefix, Form: in.Form, Summary: in.Summary, ReferenceID: in.ReferenceID,
-		CategoryPath: in.CategoryPath, Attachments: in.Attachments, Region: in.Region,
+		CategoryPath: in.CategoryPath, Region: in.Region,
 		Severity: in.Severity, OrderNumber: in.OrderNumber, Account: in.Account,
 		Contacts: in.Contacts, Extra: in.Extra, Channel: "api", ReporterID: in.ReporterID,
 	}
@@ -42,7 +44,7 @@ func (in *ticketInput) toDomain() (backend.NewTicket, error) {
 		// The forms whose rules the backend holds tickets to; any other
 		// name would skip them.
 	default:
-		return nt, invalid("form", "must be feedback, suggestion or complaint")
+		p.add("form", "must be feedback, suggestion or complaint")
 	}
 	if nt.Prefix == "" {
 		nt.Prefix = map[string]string{backend.FormSuggestion: "SG", backend.FormComplaint: "CP"}[nt.Form]
@@ -53,11 +55,11 @@ func (in *ticketInput) toDomain() (backend.NewTicket, error) {
 	if in.OccurredAt != "" {
 		t, err := time.Parse(time.RFC3339, in.OccurredAt)
 		if err != nil {
-			return nt, invalid("occurred_at", "must be an RFC 3339 time like 2026-11-20T10:00:00+08:00")
+			p.add("occurred_at", "must be an RFC 3339 time like 2026-11-20T10:00:00+08:00")
 		}
 		nt.OccurredAt, nt.OccurredDateOnly = t, in.OccurredDateOnly
 	}
-	return nt, nil
+	return nt
 }
 
 // uploadJSON is the answer to POST /api/v1/attachments.

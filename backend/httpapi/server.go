@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -140,6 +141,19 @@ func (s *Server) auth(h handlerFunc) http.Handler {
 // a struct). Every unknown field and every field of the wrong type is
 // named, with the type it should have in JSON terms.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	var p problems
+	if err := decodeBody(w, r, v, &p); err != nil {
+		return err
+	}
+	return p.err("invalid request")
+}
+
+// decodeBody reads a JSON object of at most MaxBodyBytes into v (a pointer
+// to a struct), adding every unknown field and every field of the wrong
+// type to p, nested ones too ("contacts.phone", "attachments[1].sha256"),
+// and decoding what it can of the rest. The error is for a body that is
+// not one JSON object at all.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, p *problems) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &backend.Error{Code: backend.EINVALID, Message: "the body must be JSON (Content-Type: application/json)"}
 	}
@@ -155,26 +169,144 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
 		return &backend.Error{Code: backend.EINVALID, Message: "the body must be a JSON object"}
 	}
-	known := jsonFields(reflect.TypeOf(v).Elem())
-	rv := reflect.ValueOf(v).Elem()
-	bad := map[string]string{}
-	for name, msg := range fields {
-		f, ok := known[name]
+	decodeFields("", fields, reflect.ValueOf(v).Elem(), p)
+	return nil
+}
+
+// decodeFields decodes the members of a JSON object into the struct rv,
+// each on its own, so that one bad member does not hide the next.
+func decodeFields(prefix string, fields map[string]json.RawMessage, rv reflect.Value, p *problems) {
+	known := jsonFields(rv.Type())
+	for key, msg := range fields {
+		name := key
+		if prefix != "" {
+			name = prefix + "." + key
+		}
+		f, ok := known[key]
 		if !ok {
-			bad[name] = "unknown field"
+			p.add(name, "unknown field")
 			continue
 		}
-		fd := json.NewDecoder(bytes.NewReader(msg))
-		fd.DisallowUnknownFields()
-		if err := fd.Decode(rv.FieldByIndex(f.Index).Addr().Interface()); err != nil {
-			field, problem := fieldError(name, f.Type, err)
-			bad[field] = problem
+		decodeValue(name, msg, rv.FieldByIndex(f.Index), p)
+	}
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// decodeValue decodes msg into rv, the field name: an object (a struct
+// without its own UnmarshalJSON, or a map) member by member
+// ("extra.customer"), a list of objects element by element
+// ("attachments[1]"), anything else at once.
+func decodeValue(name string, msg json.RawMessage, rv reflect.Value, p *problems) {
+	t := rv.Type()
+	plain := func(t reflect.Type) bool {
+		return t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(unmarshalerType)
+	}
+	if string(bytes.TrimSpace(msg)) == "null" {
+		return
+	}
+	switch {
+	case plain(t):
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(msg, &fields); err != nil {
+			p.add(name, "must be "+jsonType(t))
+			return
+		}
+		decodeFields(name, fields, rv, p)
+	case t.Kind() == reflect.Slice && plain(t.Elem()):
+		var elems []json.RawMessage
+		if err := json.Unmarshal(msg, &elems); err != nil {
+			p.add(name, "must be "+jsonType(t))
+			return
+		}
+		list := reflect.MakeSlice(t, len(elems), len(elems))
+		for i, e := range elems {
+			decodeValue(fmt.Sprintf("%s[%d]", name, i), e, list.Index(i), p)
+		}
+		rv.Set(list)
+	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
+		var elems map[string]json.RawMessage
+		if err := json.Unmarshal(msg, &elems); err != nil {
+			p.add(name, "must be "+jsonType(t))
+			return
+		}
+		m := reflect.MakeMapWithSize(t, len(elems))
+		for k, e := range elems {
+			v := reflect.New(t.Elem()).Elem()
+			decodeValue(name+"."+k, e, v, p)
+			m.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), v)
+		}
+		rv.Set(m)
+	default:
+		if err := json.Unmarshal(msg, rv.Addr().Interface()); err != nil {
+			p.add(fieldError(name, t, err))
 		}
 	}
-	if len(bad) > 0 {
-		return &backend.Error{Code: backend.EINVALID, Message: "invalid request", Fields: bad}
+}
+
+// problems collects the bad fields of one request from every step that
+// reads it — decoding, conversion, lookups, the domain's Validate — so
+// that one 400 names them all. A field keeps the first word said about
+// it, and a step says nothing about a field that an earlier step named,
+// nor about a part or the whole of one: a contacts.phone of the wrong
+// type is not also "contacts: required".
+type problems struct {
+	fields   map[string]string
+	problems map[string]backend.Problem // the catalog's word, where a step gave one
+}
+
+func (p *problems) add(field, text string) {
+	if p.fields == nil {
+		p.fields = map[string]string{}
+	}
+	if _, ok := p.fields[field]; !ok {
+		p.fields[field] = text
+	}
+}
+
+// merge adds the fields of an EINVALID error as one step and returns nil;
+// any other error is returned as it is.
+func (p *problems) merge(err error) error {
+	var e *backend.Error
+	if err == nil {
+		return nil
+	}
+	if !errors.As(err, &e) || e.Code != backend.EINVALID || len(e.Fields) == 0 {
+		return err
+	}
+	before := maps.Clone(p.fields)
+	for field, text := range e.Fields {
+		if related(before, field) {
+			continue
+		}
+		p.add(field, text)
+		if pr, ok := e.Problems[field]; ok {
+			if p.problems == nil {
+				p.problems = map[string]backend.Problem{}
+			}
+			p.problems[field] = pr
+		}
 	}
 	return nil
+}
+
+// related reports whether fields names field, a part of it or its whole.
+func related(fields map[string]string, field string) bool {
+	for k := range fields {
+		if k == field || strings.HasPrefix(k, field+".") || strings.HasPrefix(k, field+"[") ||
+			strings.HasPrefix(field, k+".") || strings.HasPrefix(field, k+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// err is nil when no field is bad, else an EINVALID error naming them.
+func (p *problems) err(message string) error {
+	if len(p.fields) == 0 {
+		return nil
+	}
+	return &backend.Error{Code: backend.EINVALID, Message: message, Fields: p.fields, Problems: p.problems}
 }
 
 // jsonFields maps the JSON names of a struct's fields to the fields.
@@ -247,19 +379,25 @@ func decodeError(err error) error {
 }
 
 func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	// Every bad field is named at once: what could not be decoded, then
+	// what could not be converted or found, then the intake rules.
 	var in ticketInput
-	if err := decode(w, r, &in); err != nil {
+	var p problems
+	if err := decodeBody(w, r, &in, &p); err != nil {
 		return err
 	}
-	nt, err := in.toDomain()
-	if err != nil {
+	nt := in.toDomain(&p)
+	var err error
+	if nt.RequestID, err = idempotencyKey(r, actor); p.merge(err) != nil {
 		return err
 	}
-	if nt.RequestID, err = idempotencyKey(r, actor); err != nil {
+	if nt.Attachments, err = s.attachments(in.Attachments); p.merge(err) != nil {
 		return err
 	}
-	if nt.Attachments, err = s.attachments(in.Attachments); err != nil {
-		return err
+	if len(p.fields) > 0 {
+		nt.Defaults()
+		_ = p.merge(nt.Validate(s.svc.Now()))
+		return p.err("invalid ticket")
 	}
 	t, err := s.svc.CreateTicket(r.Context(), actor, nt)
 	if err != nil {

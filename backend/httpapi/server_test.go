@@ -591,3 +591,40 @@ func TestAPIIdempotencyKey(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIEveryBadField: one 400 names every bad field of a ticket, those
+// the request could not say (a time that is not RFC 3339, a nested value
+// of the wrong type or name) together with those the intake rules refuse.
+func TestAPIEveryBadField(t *testing.T) {
+	f := newAPI(t, sqliteStore(t))
+	b := ticketBody()
+	b["occurred_at"] = "yesterday 9:00"
+	b["summary"] = "太短"
+	b["contacts"] = map[string]any{"phone": "1380013800"}
+	r := f.do(t, "POST", "/api/v1/tickets", f.reporter, b)
+	expect(t, r, http.StatusBadRequest)
+	for _, field := range []string{"occurred_at", "summary", "contacts.phone"} {
+		if r.errField(field) == "" {
+			t.Errorf("%s not named: %s", field, r.raw)
+		}
+	}
+
+	// Nested problems are named one by one, with the rules' own.
+	r = f.do(t, "POST", "/api/v1/tickets", f.reporter, `{"form":"x","summary":"太短","contacts":{"phone":1,"email":2,"fax":"3"},
+		"attachments":[{"sha256":1},{"colour":"red"}],"extra":{"customer":5},"occurred_at":"soon"}`)
+	expect(t, r, http.StatusBadRequest)
+	for field, want := range map[string]string{"form": "must be feedback, suggestion or complaint", "summary": "must be 10–2000 characters, got 2",
+		"contacts.phone": "must be a string", "contacts.email": "must be a string", "contacts.fax": "unknown field",
+		"attachments[0].sha256": "must be a string", "attachments[1].colour": "unknown field", "extra.customer": "must be a string",
+		"occurred_at": "must be an RFC 3339 time like 2026-11-20T10:00:00+08:00", "severity": "must be one of P1, P2, P3, P4"} {
+		if got := r.errField(field); got != want {
+			t.Errorf("%s: %q, want %q", field, got, want)
+		}
+	}
+	// A field already named is not named again as a whole or a part.
+	for _, field := range []string{"contacts", "attachments", "attachments[0]"} {
+		if got := r.errField(field); got != "" {
+			t.Errorf("%s named too: %q (%s)", field, got, r.raw)
+		}
+	}
+}
