@@ -78,7 +78,7 @@ type ticketJSON struct {
 	ReferenceID  string               `json:"reference_id,omitempty"`
 	CategoryPath []string             `json:"category"`
 	Attachments  []backend.Attachment `json:"attachments"`
-	OccurredAt   time.Time            `json:"occurred_at"`
+	OccurredAt   time.Time            `json:"occurred_at,omitzero"` // left out for forms that do not ask (complaint, suggestion)
 	// OccurredDateOnly: occurred_at is the start of a day the reporter
 	// named without a time.
 	OccurredDateOnly bool                 `json:"occurred_date_only,omitempty"`
@@ -117,6 +117,9 @@ func ticketOut(t *backend.Ticket, actor *backend.Person) *ticketJSON {
 	}
 	if out.Attachments == nil {
 		out.Attachments = []backend.Attachment{}
+	}
+	if out.CategoryPath == nil {
+		out.CategoryPath = []string{}
 	}
 	if !t.ResolvedAt.IsZero() {
 		r := t.ResolvedAt

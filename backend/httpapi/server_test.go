@@ -628,3 +628,31 @@ func TestAPIEveryBadField(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIFormsWithoutFields: a ticket of a form that asks no time or
+// category (a suggestion, a complaint) leaves occurred_at out and lists
+// no category as [], not a year-1 time and null.
+func TestAPIFormsWithoutFields(t *testing.T) {
+	f := newAPI(t, sqliteStore(t))
+	for _, body := range []map[string]any{
+		{"form": "suggestion", "summary": "希望提单系统可以保存草稿"},
+		{"form": "complaint", "summary": "这批螺丝刀杆上有铁锈，客户要求退货", "order_number": "20080505003",
+			"contacts": map[string]string{"phone": "13900139000"}, "extra": map[string]string{"customer": "李先生", "requests": "上门处理"}},
+	} {
+		t.Run(body["form"].(string), func(t *testing.T) {
+			r := f.do(t, "POST", "/api/v1/tickets", f.reporter, body)
+			expect(t, r, http.StatusCreated)
+			for _, r := range []response{r, f.do(t, "GET", "/api/v1/tickets/"+r.body["number"].(string), f.reporter, nil), f.do(t, "GET", "/api/v1/tickets", f.reporter, nil)} {
+				if strings.Contains(r.raw, `"occurred_at"`) || strings.Contains(r.raw, "0001-01-01") || !strings.Contains(r.raw, `"category":[]`) {
+					t.Fatalf("want no occurred_at and \"category\":[]: %s", r.raw)
+				}
+			}
+		})
+	}
+	// A feedback ticket has both.
+	r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+	expect(t, r, http.StatusCreated)
+	if r.body["occurred_at"] != "2026-11-20T02:00:00Z" || len(r.body["category"].([]any)) != 2 {
+		t.Fatalf("feedback: %s", r.raw)
+	}
+}
