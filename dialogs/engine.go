@@ -435,9 +435,19 @@ func (e *Engine) file(ctx context.Context, key SessionKey, f *Form, st *state, v
 	if err := e.sessions.Delete(ctx, key, v); err != nil && !errors.Is(err, ErrConflict) {
 		e.log.WarnContext(ctx, "dialogs: removing filed session", "draft", st.DraftID, "ticket", number, "err", err)
 	}
-	t.say("dialog.filed", map[string]any{"Number": number})
+	t.say(e.filedKey(key.Platform), map[string]any{"Number": number})
 	t.out.Done, t.out.Outcome, t.out.TicketNumber, t.out.Draft = true, OutcomeFiled, number, &d
 	return t.out, nil
+}
+
+// filedKey is the text that tells the reporter their ticket was filed:
+// dialog.filed.<platform> when the catalog has one (the web chat has no
+// message to reply to), else dialog.filed.
+func (e *Engine) filedKey(platform string) string {
+	if k := "dialog.filed." + platform; platform != "" && e.cat.Has(k) {
+		return k
+	}
+	return "dialog.filed"
 }
 
 // expiredOnly answers Continue's input when no dialog is in progress: if

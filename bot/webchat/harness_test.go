@@ -205,3 +205,46 @@ func (b *browser) fileTicket(summary string) string {
 	}
 	return n[len(n)-1]
 }
+
+// waitSent waits until the outbox delivered its message to audience about
+// ticket number (a busy CI machine under -race needs more than a few
+// seconds at times).
+func (h *harness) waitSent(number string, audience backend.Audience) {
+	h.t.Helper()
+	ctx := context.Background()
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		events, err := h.store.Events(ctx, tk.ID)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, e := range events {
+			if e.Kind == backend.EventNotificationSent && strings.HasSuffix(e.Body, " to "+string(audience)) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%s: nothing delivered to %s: %+v", number, audience, events)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// visitorID is the reporter id in b's signed chat cookie.
+func (b *browser) visitorID() string {
+	b.h.t.Helper()
+	u, _ := url.Parse(b.h.srv.URL + "/chat/")
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "deskbot_chat" {
+			if id, ok := b.h.auth.Verify("chat-user", c.Value); ok {
+				return id
+			}
+		}
+	}
+	b.h.t.Fatal("no chat cookie")
+	return ""
+}

@@ -200,11 +200,34 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 	for _, rep := range out.Replies {
 		es = append(es, entry{Kind: "bot", Text: rep.Text, Buttons: rep.Buttons, ExpectFile: rep.ExpectFile, At: now})
 	}
-	if out.TicketNumber != "" {
-		es = append(es, entry{Kind: "bot", Text: c.cat.T(v.Loc, "web.chat.filed", map[string]any{"Number": out.TicketNumber}), Number: out.TicketNumber, At: now})
+	if out.TicketNumber != "" && len(es) > 0 {
+		// The dialog's 已提交 is the one message about the new ticket:
+		// it links to it, and the outbox's receipt is not shown after it.
+		es[len(es)-1].Number = out.TicketNumber
+		c.filed(ctx, v, out.TicketNumber)
 	}
 	c.logs.add(v.ID, es...)
 	c.done(w, r, v, http.StatusOK)
+}
+
+// kindFiled is the chat message kind recording that the dialog told the
+// reporter their ticket was filed.
+const kindFiled = "filed"
+
+// filed records that the dialog's answer told v their ticket was filed,
+// so that Send skips the outbox's receipt, which would say it again
+// (botkit.DialogReceipt). It is recorded in the store, not the
+// transcript, because any replica may deliver the receipt.
+func (c *Chat) filed(ctx context.Context, v *visitor, number string) {
+	t, err := c.svc.Store().Ticket(ctx, number)
+	if err == nil {
+		err = c.svc.Store().SaveChatMessage(ctx, &backend.ChatMessage{Platform: Platform, ChatID: v.ID,
+			MessageID: kindFiled + ":" + number, TicketID: t.ID, Kind: kindFiled})
+	}
+	if err != nil {
+		// The receipt then goes out after botkit.ReceiptWait: said twice, not lost.
+		c.log.Warn("webchat: recording the filing", "ticket", number, "err", err)
+	}
 }
 
 // outsideDialog answers text typed while no form is open, as the chat's

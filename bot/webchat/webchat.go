@@ -259,6 +259,14 @@ func (c *Chat) Send(ctx context.Context, m notify.Message) error {
 	if id == "" {
 		return &notify.PermanentError{Err: errors.New("webchat: no web account")}
 	}
+	// Filed through the chat's dialog, whose 已提交 said so and links to
+	// the ticket: the receipt would say it again.
+	if skip, err := botkit.DialogReceipt(m, Platform, c.cfg.Now(), func() (bool, error) {
+		said, err := c.svc.Store().ChatMessagesOf(ctx, m.Ticket.ID, Platform, kindFiled)
+		return len(said) > 0, err
+	}); skip || err != nil {
+		return err
+	}
 	text := c.render.Notice(ctx, m)
 	c.logs.add(id, entry{Kind: "notice", Text: text, Number: m.Ticket.Number, At: c.cfg.Now()})
 	c.hub.Publish(userTopic(id))
