@@ -281,3 +281,75 @@ func TestInertAndRating(t *testing.T) {
 		t.Fatalf("an archived ticket offers a follow-up:\n%s", page)
 	}
 }
+
+// TestRatingInChat: the resolved notice in the chat carries the rating
+// buttons, and 满意 / satisfied typed outside a dialog rates the latest
+// resolved ticket; a second rating is refused with the reason, shown.
+func TestRatingInChat(t *testing.T) {
+	h := newHarness(t, 0)
+	b := h.browser()
+	ctx := context.Background()
+	staff, _, err := h.auth.CreateUser(ctx, "ivy", backend.RoleAssistant, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(number string) {
+		t.Helper()
+		if _, err := h.svc.Claim(ctx, staff, number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.svc.Resolve(ctx, staff, number, "fixed the balance job"); err != nil {
+			t.Fatal(err)
+		}
+		b.waitLog(`value="rate:` + number + `:satisfied"`)
+	}
+	satisfaction := func(number string) backend.Satisfaction {
+		tk, err := h.store.Ticket(ctx, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.Satisfaction
+	}
+	t.Run("Buttons", func(t *testing.T) {
+		number := b.fileTicket("Member-center balance was reset to zero before expiry")
+		resolve(number)
+		code, page := b.say(url.Values{"button": {"rate:" + number + ":basically"}})
+		if code != 200 || !strings.Contains(page, "Thank you for your rating! Ticket "+number+": basically satisfied") {
+			t.Fatalf("rate = %d\n%s", code, page)
+		}
+		if got := satisfaction(number); got != backend.SatisfactionBasically {
+			t.Fatalf("satisfaction = %q", got)
+		}
+		if _, page := b.say(url.Values{"button": {"rate:" + number + ":satisfied"}}); !strings.Contains(page, `bubble problem"><div class="text">`) ||
+			!strings.Contains(page, "rated already") {
+			t.Fatalf("second rating:\n%s", page)
+		}
+	})
+	t.Run("Typed", func(t *testing.T) {
+		number := b.fileTicket("Ranking does not change after refresh at all")
+		resolve(number)
+		if _, page := b.say(url.Values{"text": {"满意！"}}); !strings.Contains(page, "Thank you for your rating! Ticket "+number+": satisfied") {
+			t.Fatalf("typed 满意:\n%s", page)
+		}
+		if got := satisfaction(number); got != backend.SatisfactionSatisfied {
+			t.Fatalf("satisfaction = %q", got)
+		}
+		if _, page := b.say(url.Values{"text": {"Unsatisfied"}}); strings.Count(page, "rated already") != 2 {
+			t.Fatalf("typed again:\n%s", page)
+		}
+		if got := satisfaction(number); got != backend.SatisfactionSatisfied {
+			t.Fatalf("satisfaction changed to %q", got)
+		}
+	})
+	t.Run("ErrOthersTicket", func(t *testing.T) {
+		other := h.browser()
+		other.fileTicket("Mallory files one too so she is a reporter")
+		number := b.lastNumber()
+		if _, page := other.say(url.Values{"button": {"rate:" + number + ":unsatisfied"}}); !strings.Contains(page, `bubble problem"><div class="text">Not found`) {
+			t.Fatalf("rating another's ticket:\n%s", page)
+		}
+		if got := satisfaction(number); got != backend.SatisfactionSatisfied {
+			t.Fatalf("satisfaction changed to %q", got)
+		}
+	})
+}

@@ -248,3 +248,30 @@ func (b *browser) visitorID() string {
 	b.h.t.Fatal("no chat cookie")
 	return ""
 }
+
+// waitLog waits until b's chat log shows want, and returns the log.
+func (b *browser) waitLog(want string) string {
+	b.h.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, page, _ := b.do("GET", "/chat/log", "", nil, nil)
+		if strings.Contains(page, want) {
+			return page
+		}
+		if time.Now().After(deadline) {
+			b.h.t.Fatalf("the chat log does not show %q:\n%s", want, page)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lastNumber is the newest ticket number in b's chat log.
+func (b *browser) lastNumber() string {
+	b.h.t.Helper()
+	_, page, _ := b.do("GET", "/chat/log", "", nil, nil)
+	n := numberRE.FindAllString(page, -1)
+	if len(n) == 0 {
+		b.h.t.Fatalf("no ticket number in the log:\n%s", page)
+	}
+	return n[len(n)-1]
+}

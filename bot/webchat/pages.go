@@ -174,6 +174,12 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	c.logs.add(v.ID, entry{Kind: "me", Text: strings.Join(mine, "\n"), At: now})
+	if number, rating, ok := rateButton(in.Button); ok {
+		// A rating button of a resolved notice, whatever the dialog is doing.
+		c.rateTicket(ctx, v, number, rating, now)
+		c.done(w, r, v, http.StatusOK)
+		return
+	}
 	var out dialogs.Output
 	if form, ok := strings.CutPrefix(in.Button, "start:"); ok {
 		out, err = c.cfg.Engine.Start(ctx, v.Key(), form, v.Loc)
@@ -239,10 +245,16 @@ func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, 
 	if in.Text == "" || in.Button != "" || len(in.Files) > 0 || v.Person == nil {
 		return false
 	}
+	if rating, ok := c.words.Rating(in.Text); ok {
+		if number := c.toRate(ctx, v); number != "" {
+			c.rateTicket(ctx, v, number, rating, now)
+			return true
+		}
+	}
 	if n := strings.ToUpper(in.Text); backend.ValidNumber(n) {
 		t, err := c.svc.Ticket(ctx, v.Person, n)
 		if err != nil {
-			c.logs.add(v.ID, entry{Kind: "problem", Text: web.ErrorText(c.cat, v.Loc, err), At: now})
+			c.logs.add(v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
 			return true
 		}
 		c.logs.add(v.ID, entry{Kind: "bot", Number: t.Number, At: now, Text: c.cat.T(v.Loc, "web.chat.status",
@@ -263,6 +275,66 @@ func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, 
 	}
 	c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: c.cat.T(v.Loc, "web.chat.followup", map[string]any{"Number": number})})
 	return true
+}
+
+// ratingButtons are 满意 / 基本满意 / 不满意 for ticket number.
+func (c *Chat) ratingButtons(loc, number string) [][]dialogs.Button {
+	var row []dialogs.Button
+	for _, r := range []backend.Satisfaction{backend.SatisfactionSatisfied, backend.SatisfactionBasically, backend.SatisfactionUnsatisfied} {
+		row = append(row, dialogs.Button{ID: "rate:" + number + ":" + string(r), Label: c.cat.T(loc, "rating."+string(r), nil)})
+	}
+	return [][]dialogs.Button{row}
+}
+
+// rateButton reads a button of ratingButtons.
+func rateButton(id string) (number string, rating backend.Satisfaction, ok bool) {
+	rest, ok := strings.CutPrefix(id, "rate:")
+	if !ok {
+		return "", "", false
+	}
+	number, r, ok := strings.Cut(rest, ":")
+	rating = backend.Satisfaction(r)
+	return number, rating, ok && backend.ValidNumber(number) && rating.Valid()
+}
+
+// toRate is the ticket a typed rating is about: the reporter's latest
+// resolved ticket not rated yet, else their latest resolved one (rating
+// it again is refused with the reason), else "".
+func (c *Chat) toRate(ctx context.Context, v *visitor) string {
+	page, err := c.svc.Tickets(ctx, v.Person, backend.TicketFilter{ReporterID: v.Person.ID, Status: []backend.Status{backend.StatusResolved}, Limit: 20})
+	if err != nil || len(page.Tickets) == 0 {
+		return ""
+	}
+	for _, t := range page.Tickets {
+		if t.Satisfaction == backend.SatisfactionNone {
+			return t.Number
+		}
+	}
+	return page.Tickets[0].Number
+}
+
+// rateTicket records the reporter's rating of number through the same
+// service call as the ticket page's buttons, and says how it went.
+func (c *Chat) rateTicket(ctx context.Context, v *visitor, number string, rating backend.Satisfaction, now time.Time) {
+	if _, err := c.svc.RecordSatisfaction(ctx, v.Person, number, rating, ""); err != nil {
+		c.logs.add(v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
+		return
+	}
+	key := "web.chat.rated"
+	if rating == backend.SatisfactionUnsatisfied {
+		key = "web.chat.rated_unsatisfied"
+	}
+	c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: c.cat.T(v.Loc, key,
+		map[string]any{"Number": number, "Rating": c.cat.T(v.Loc, "rating."+string(rating), nil)})})
+}
+
+// problemText is the chat's answer to a failed action; another
+// reporter's ticket reads as one that does not exist.
+func (c *Chat) problemText(loc string, err error) string {
+	if backend.ErrorCode(err) == backend.EFORBIDDEN {
+		return c.cat.T(loc, "web.chat.not_found", nil)
+	}
+	return web.ErrorText(c.cat, loc, err)
 }
 
 // done answers a chat POST: the log for htmx, a redirect for a plain form.

@@ -50,6 +50,7 @@ type Chat struct {
 	hub    *web.Hub
 	pages  *web.Pages
 	render *botkit.Renderer
+	words  *botkit.Words
 	logs   *transcripts
 	log    *slog.Logger
 }
@@ -76,8 +77,8 @@ func New(cfg Config) (*Chat, error) {
 	store := cfg.Service.Store()
 	return &Chat{
 		cfg: cfg, svc: cfg.Service, cat: cfg.Catalog, auth: cfg.Auth, hub: cfg.Hub, pages: pages,
-		render: &botkit.Renderer{Cat: cfg.Catalog, People: store.Person},
-		logs:   newTranscripts(100, 10000), log: cfg.Logger,
+		render: &botkit.Renderer{Cat: cfg.Catalog, People: store.Person}, words: botkit.NewWords(cfg.Catalog),
+		logs: newTranscripts(100, 10000), log: cfg.Logger,
 	}, nil
 }
 
@@ -267,8 +268,14 @@ func (c *Chat) Send(ctx context.Context, m notify.Message) error {
 	}); skip || err != nil {
 		return err
 	}
-	text := c.render.Notice(ctx, m)
-	c.logs.add(id, entry{Kind: "notice", Text: text, Number: m.Ticket.Number, At: c.cfg.Now()})
+	e := entry{Kind: "notice", Text: c.render.Notice(ctx, m), Number: m.Ticket.Number, At: c.cfg.Now()}
+	t := m.Ticket
+	if m.Outbox.Audience == backend.AudienceReporter && m.Event.Kind == backend.EventStatusChanged &&
+		m.Event.Data.To == backend.StatusResolved && t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone {
+		// "请评价本次处理": the answer is a button away, as on the ticket page.
+		e.Buttons = c.ratingButtons(botkit.Locale(m.Recipient), t.Number)
+	}
+	c.logs.add(id, e)
 	c.hub.Publish(userTopic(id))
 	return nil
 }
