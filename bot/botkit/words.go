@@ -1,7 +1,11 @@
 package botkit
 
 import (
+	"cmp"
+	"regexp"
+	"slices"
 	"strings"
+	"unicode"
 
 	"golang.org/x/text/width"
 
@@ -10,11 +14,12 @@ import (
 )
 
 // Words reads the few typed answers a chat understands outside a dialog.
-// The words come from the catalog (rating.<rating>.words, '|'-separated),
-// and every language's words are accepted whatever the reporter's
-// language, as the dialog's commands are.
+// The words come from the catalog (rating.<rating>.words and
+// ask.status.words, '|'-separated), and every language's words are
+// accepted whatever the reporter's language, as the dialog's commands are.
 type Words struct {
 	ratings map[string]backend.Satisfaction // folded word → rating
+	asking  []string                        // folded, longest first
 }
 
 // NewWords reads the words of cat.
@@ -29,7 +34,67 @@ func NewWords(cat *catalog.Catalog) *Words {
 			}
 		}
 	}
+	for _, loc := range cat.Locales() {
+		for word := range strings.SplitSeq(cat.T(loc, "ask.status.words", nil), "|") {
+			if word = fold(word); word != "" && !slices.Contains(w.asking, word) {
+				w.asking = append(w.asking, word)
+			}
+		}
+	}
+	slices.SortFunc(w.asking, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	return w
+}
+
+// numberIn finds ticket numbers in folded text: FB-20261124-0003, also
+// inside Chinese text (工单fb-20261124-0003的进度).
+var numberIn = regexp.MustCompile(`\b[a-z]{1,8}-\d{8}-\d{4,}\b`)
+
+// AskedNumber reports the ticket number of a message that asks for a
+// ticket's status: one ticket number, anywhere and in any case, with
+// nothing else but words of asking (查一下 FB-… 的进度, "status of fb-…?").
+// A message that says more is not a question about the status (a
+// follow-up, say), and neither is one with several numbers.
+func (w *Words) AskedNumber(text string) (string, bool) {
+	s := fold(text)
+	found := numberIn.FindAllStringIndex(s, 2)
+	if len(found) != 1 {
+		return "", false
+	}
+	number := strings.ToUpper(s[found[0][0]:found[0][1]])
+	if !backend.ValidNumber(number) {
+		return "", false
+	}
+	rest := strings.NewReplacer("'", "", "’", "").Replace(s[:found[0][0]] + " " + s[found[0][1]:])
+	rest = strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r) {
+			return ' '
+		}
+		return r
+	}, rest)
+	for chunk := range strings.FieldsSeq(rest) {
+		if !w.onlyAsking(chunk) {
+			return "", false
+		}
+	}
+	return number, true
+}
+
+// onlyAsking reports whether chunk is made of asking words only
+// (查一下的进度 = 查一下 + 的 + 进度).
+func (w *Words) onlyAsking(chunk string) bool {
+	ok := make([]bool, len(chunk)+1)
+	ok[0] = true
+	for i := range chunk {
+		if !ok[i] {
+			continue
+		}
+		for _, word := range w.asking {
+			if strings.HasPrefix(chunk[i:], word) {
+				ok[i+len(word)] = true
+			}
+		}
+	}
+	return ok[len(chunk)]
 }
 
 // Rating reports the rating a whole typed message gives ("满意",

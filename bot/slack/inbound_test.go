@@ -158,3 +158,31 @@ func TestSocketModeKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestDMAskStatus: a DM that is a ticket number, alone or with words of
+// asking around it (查一下 fb-… 的进度), shows the status and is no
+// follow-up; a sentence that says more is not taken for a question.
+func TestDMAskStatus(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	tk := h.fileTicket(backend.P3)
+	dm := dmChannel(reporter)
+	isStatus := inChannel(dm, "", "*工单 "+tk.Number+"*", "状态：")
+	for i, text := range []string{tk.Number, "查一下 " + strings.ToLower(tk.Number) + " 的进度", "工单" + tk.Number} {
+		h.fake.DM(t, reporter, text, "")
+		poll(t, "the status for "+text, func() bool {
+			n := 0
+			for _, m := range h.fake.Messages() {
+				if isStatus(m) {
+					n++
+				}
+			}
+			return n == i+1
+		})
+	}
+	if cs := h.comments(tk.Number); len(cs) != 0 {
+		t.Fatalf("a question became a follow-up: %+v", cs)
+	}
+	if active, err := h.ch.engine.Active(context.Background(), h.ch.sessionKey(reporter)); err != nil || active {
+		t.Fatalf("a question started a dialog: %v %v", active, err)
+	}
+}

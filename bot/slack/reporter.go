@@ -103,7 +103,8 @@ func (c *Channel) onDM(ctx context.Context, m inMessage) {
 		return
 	}
 	if !active {
-		if n := strings.ToUpper(m.text); backend.ValidNumber(n) {
+		// A ticket number, alone or in 查一下 FB-… 的进度, asks its status.
+		if n, ok := c.words.AskedNumber(m.text); ok {
 			c.post(ctx, m.channel, c.statusText(ctx, p, n), nil, "")
 			return
 		}

@@ -59,6 +59,7 @@ type Channel struct {
 	cat     *catalog.Catalog
 	files   *botkit.Files
 	render  *botkit.Renderer
+	words   *botkit.Words
 	console MagicLinker
 	dedup   Deduper
 	log     *slog.Logger
@@ -117,6 +118,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		c.http = &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	}
 	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person}
+	c.words = botkit.NewWords(c.cat)
 	c.pings = &botkit.Pings{Store: st, Clocks: deps.Service.Store(), Platform: Platform, Render: c.render, Log: c.log,
 		// A ping's DM channel does not name its person: the triage language.
 		Locale: func(context.Context, *backend.ChatMessage) string { return c.cfg.TriageLocale },

@@ -45,8 +45,9 @@ func (h *harness) person(u models.User) *backend.Person {
 	return p
 }
 
-// TestStatus: /status NUMBER and a message that is only a number show the
-// ticket and its latest progress; a wrong, missing or someone else's number
+// TestStatus: /status NUMBER and a message that is only a number, or a
+// number with words of asking around it, show the ticket and its latest
+// progress; a wrong, missing or someone else's number
 // gets a clear answer that does not leak the ticket.
 func TestStatus(t *testing.T) {
 	h := newHarness(t, ModePoll)
@@ -72,6 +73,15 @@ func TestStatus(t *testing.T) {
 		rep.next("工单 "+number, "最新进度")
 		if active, err := h.ch.engine.Active(ctx, sessionKey(alice.ID, alice.ID)); err != nil || active {
 			t.Fatalf("a number started a dialog: %v %v", active, err)
+		}
+	})
+	t.Run("NumberInAQuestion", func(t *testing.T) {
+		for _, text := range []string{"查一下 " + strings.ToLower(number) + " 的进度", "工单" + number} {
+			h.deliver(h.tg.Text(alice, text))
+			rep.next("工单 "+number, "最新进度")
+		}
+		if active, err := h.ch.engine.Active(ctx, sessionKey(alice.ID, alice.ID)); err != nil || active {
+			t.Fatalf("a question started a dialog: %v %v", active, err)
 		}
 	})
 	t.Run("LatestProgress", func(t *testing.T) {

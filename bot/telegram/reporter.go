@@ -101,8 +101,9 @@ func (c *Channel) onMessage(ctx context.Context, m *models.Message) {
 		c.onFile(ctx, m, key)
 		return
 	}
-	// A dialog in progress takes the text; otherwise it may be a ticket
-	// number, else the dialog engine answers it (and offers the forms).
+	// A dialog in progress takes the text; otherwise it may ask for a
+	// ticket's status (a number, alone or in 查一下 FB-… 的进度), else the
+	// dialog engine answers it (and offers the forms).
 	o, active, err := c.engine.Continue(ctx, key, dialogs.Input{Text: text, Locale: catalog.Normalize(m.From.LanguageCode)})
 	if err != nil {
 		c.fail(ctx, chat, catalog.Normalize(m.From.LanguageCode), err)
@@ -117,7 +118,7 @@ func (c *Channel) onMessage(ctx context.Context, m *models.Message) {
 		c.fail(ctx, chat, catalog.Normalize(m.From.LanguageCode), err)
 		return
 	}
-	if n := strings.ToUpper(text); backend.ValidNumber(n) {
+	if n, ok := c.words.AskedNumber(text); ok {
 		c.showStatus(ctx, chat, p, n)
 		return
 	}

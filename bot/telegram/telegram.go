@@ -65,6 +65,7 @@ type Channel struct {
 	cat     *catalog.Catalog
 	files   *botkit.Files
 	render  *botkit.Renderer
+	words   *botkit.Words
 	console MagicLinker
 	dedup   Deduper
 	log     *slog.Logger
@@ -140,6 +141,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		c.http = &http.Client{Transport: wholeBodies{tr}, Timeout: cfg.PollTimeout + 15*time.Second}
 	}
 	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person}
+	c.words = botkit.NewWords(c.cat)
 	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Edit: c.editCard}
 	c.private = &botkit.Cards{Store: st, Platform: Platform, Kind: kindPrivateCard, Log: c.log, Edit: c.editPrivateCard}
 	c.pings = &botkit.Pings{Store: st, Clocks: deps.Service.Store(), Platform: Platform, Render: c.render, Log: c.log,

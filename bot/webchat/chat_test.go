@@ -83,6 +83,13 @@ func TestOutsideDialog(t *testing.T) {
 	if _, page := b.say(url.Values{"text": {"FB-20200101-0001"}}); !strings.Contains(page, `bubble problem"><div class="text">Not found`) {
 		t.Fatalf("an unknown number:\n%s", page)
 	}
+	// A number asked for in a sentence shows the status too, and is no
+	// follow-up (which would notify the staff).
+	for i, q := range []string{"查一下 " + strings.ToLower(number) + " 的进度", "工单" + number, "status of " + number + "?"} {
+		if _, page := b.say(url.Values{"text": {q}}); strings.Count(page, "Ticket "+number+": new") != i+2 || strings.Contains(page, "Added to ticket") {
+			t.Fatalf("%q:\n%s", q, page)
+		}
+	}
 	code, page := b.say(url.Values{"text": {"It happened again this morning, shop 42"}})
 	if code != 200 || !strings.Contains(page, "Added to ticket "+number) {
 		t.Fatalf("a follow-up = %d\n%s", code, page)

@@ -237,7 +237,9 @@ func (c *Chat) filed(ctx context.Context, v *visitor, number string) {
 }
 
 // outsideDialog answers text typed while no form is open, as the chat's
-// messages promise: a ticket number shows that ticket; other text, after
+// messages promise: a rating word rates the latest resolved ticket; a
+// ticket number, alone or with words of asking around it (查一下 FB-… 的
+// 进度), shows that ticket; other text, after
 // a filing or a notice about a ticket that is still open, is a follow-up
 // (追问) on it. It reports false when the text is neither (the dialog
 // engine then offers the forms).
@@ -251,7 +253,7 @@ func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, 
 			return true
 		}
 	}
-	if n := strings.ToUpper(in.Text); backend.ValidNumber(n) {
+	if n, ok := c.words.AskedNumber(in.Text); ok {
 		t, err := c.svc.Ticket(ctx, v.Person, n)
 		if err != nil {
 			c.logs.add(v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
