@@ -285,6 +285,38 @@ func (e *Engine) Active(ctx context.Context, key SessionKey) (bool, error) {
 	}
 }
 
+// FileRoom reports how many files key's dialog would take now, so that a
+// channel can refuse a file before storing it: 0 when no dialog is in
+// progress, when its step takes none (the review, the confirmation), or
+// when its form has no attachments field or that field is full.
+func (e *Engine) FileRoom(ctx context.Context, key SessionKey) (int, error) {
+	rec, err := e.sessions.Get(ctx, key)
+	if errors.Is(err, ErrNoSession) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	st, err := decodeState(rec.Data)
+	if err != nil {
+		return 0, nil // Handle ends such a session with a message
+	}
+	f, ok := e.forms.Get(st.Form)
+	if !ok || st.Step != stepField && st.Step != stepSuggest {
+		return 0, nil
+	}
+	for _, fd := range f.Fields {
+		if fd.Type == TypeAttachments {
+			have := 0
+			if a := st.Answers[fd.ID]; a != nil && !a.Skipped {
+				have = len(a.Files)
+			}
+			return max(fd.MaxFiles-have, 0), nil
+		}
+	}
+	return 0, nil
+}
+
 // Handle applies one input to key's dialog. With no dialog in progress it
 // answers how to start one (pressing a "start:<form>" button starts it),
 // and after an idle expiry it first says, once, that the session expired.

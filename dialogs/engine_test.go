@@ -191,3 +191,59 @@ func buttonID(t *testing.T, out Output, want string) string {
 	t.Fatalf("no marked button %q in %+v", want, out.Replies)
 	return ""
 }
+
+// TestFileRoom: files are wanted only while a form with an attachments
+// field asks its questions, up to the field's limit; not with no dialog,
+// not at the review, not in a form without attachments.
+func TestFileRoom(t *testing.T) {
+	env := newTestEnv(t, nil)
+	ctx := context.Background()
+	room := func(e *Engine) int {
+		t.Helper()
+		n, err := e.FileRoom(ctx, testKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := room(env.eng); n != 0 {
+		t.Fatalf("no dialog: room %d", n)
+	}
+	f, _ := env.eng.Form("feedback")
+	maxFiles := 0
+	for _, fd := range f.Fields {
+		if fd.Type == TypeAttachments {
+			maxFiles = fd.MaxFiles
+		}
+	}
+	env.eng.Start(ctx, testKey, "feedback", "en")
+	if n := room(env.eng); n != maxFiles || n == 0 {
+		t.Fatalf("first question: room %d, want %d", n, maxFiles)
+	}
+	mustHandle(t, env.eng, Input{Files: []FileRef{{ID: "abc", Name: "shot.png", ContentType: "image/png", Size: 100}}})
+	if n := room(env.eng); n != maxFiles-1 {
+		t.Fatalf("after a file: room %d, want %d", n, maxFiles-1)
+	}
+	rec, err := env.store.Get(ctx, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := decodeState(rec.Data)
+	st.Step = stepReview
+	data, _ := encodeState(st)
+	if _, err := env.store.Put(ctx, testKey, data, rec.Version); err != nil {
+		t.Fatal(err)
+	}
+	if n := room(env.eng); n != 0 {
+		t.Fatalf("review: room %d", n)
+	}
+	cat, forms := textsForms(t)
+	texts, err := NewEngine(Config{Forms: forms, Sessions: NewMemoryStore(nil, 0), Catalog: cat, Filer: &fakeFiler{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts.Start(ctx, testKey, "texts", "en")
+	if n := room(texts); n != 0 {
+		t.Fatalf("a form without attachments: room %d", n)
+	}
+}

@@ -360,3 +360,74 @@ func TestRatingInChat(t *testing.T) {
 		}
 	})
 }
+
+// TestUploadRefusedUnstored: a file the chat does not want now (no form
+// open, the review) is refused before it is stored, with a reason and
+// every answer kept; and a visitor may send only so many files a minute.
+func TestUploadRefusedUnstored(t *testing.T) {
+	h := newHarness(t, 0)
+	t.Run("ErrNoDialog", func(t *testing.T) {
+		b := h.browser()
+		b.open("/chat/")
+		code, page := b.upload("/chat/say", "shot.png", pngBytes, "")
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "Files go with a report") {
+			t.Fatalf("no dialog = %d\n%s", code, page)
+		}
+		if n := h.stored(); n != 0 {
+			t.Fatalf("%d files stored", n)
+		}
+	})
+	t.Run("ErrReview", func(t *testing.T) {
+		b := h.browser()
+		b.open("/chat/")
+		for _, s := range []url.Values{
+			{"button": {"start:feedback"}}, {"text": {"Ranking does not change after refresh"}}, {"button": {"cmd:skip"}},
+			{"button": {"opt:category:crm"}}, {"button": {"opt:category:crm/ordering"}}, {"text": {"now"}},
+			{"button": {"opt:region:east"}}, {"button": {"opt:severity:P3"}}, {"button": {"cmd:skip"}}, {"button": {"cmd:skip"}},
+			{"button": {"cmd:skip"}}, {"text": {"13800138000"}},
+		} {
+			if code, page := b.say(s); code != 200 {
+				t.Fatalf("%v = %d\n%s", s, code, page)
+			}
+		}
+		code, page := b.upload("/chat/say", "late.png", pngBytes, "")
+		if code != http.StatusUnprocessableEntity || !strings.Contains(page, "No file is needed now") {
+			t.Fatalf("at the review = %d\n%s", code, page)
+		}
+		if n := h.stored(); n != 0 {
+			t.Fatalf("%d files stored", n)
+		}
+		b.say(url.Values{"button": {"cmd:submit"}})
+		_, page = b.say(url.Values{"button": {"cmd:confirm"}})
+		number := numberRE.FindString(page)
+		tk, err := h.store.Ticket(context.Background(), number)
+		if err != nil || tk.Summary != "Ranking does not change after refresh" || len(tk.Attachments) != 0 {
+			t.Fatalf("the answers were not kept: %+v %v\n%s", tk, err, page)
+		}
+	})
+	t.Run("ErrTooMany", func(t *testing.T) {
+		b := h.browser()
+		b.open("/chat/")
+		b.say(url.Values{"button": {"start:feedback"}})
+		for i := range 10 {
+			if code, page := b.upload("/chat/say", "shot.png", pngBytes, ""); code == http.StatusTooManyRequests {
+				t.Fatalf("upload %d refused:\n%s", i+1, page)
+			}
+		}
+		stored := h.stored()
+		code, page := b.upload("/chat/say", "one-more.png", append(append([]byte{}, pngBytes...), 1), "")
+		if code != http.StatusTooManyRequests || !strings.Contains(page, "Too many files: at most 10 a minute") {
+			t.Fatalf("upload 11 = %d\n%s", code, page)
+		}
+		if n := h.stored(); n != stored {
+			t.Fatalf("a refused file was stored: %d, then %d", stored, n)
+		}
+		// Another visitor is not held up.
+		other := h.browser()
+		other.open("/chat/")
+		other.say(url.Values{"button": {"start:feedback"}})
+		if code, page := other.upload("/chat/say", "shot.png", pngBytes, ""); code != 200 {
+			t.Fatalf("another visitor = %d\n%s", code, page)
+		}
+	})
+}

@@ -3,7 +3,9 @@ package webchat_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -41,6 +43,7 @@ type harness struct {
 	console *web.Console
 	chat    *webchat.Chat
 	files   *botkit.Files
+	dir     string // where files stores attachments
 	srv     *httptest.Server
 	// idle moves the dialog sessions' clock on (to expire them).
 	idle atomic.Int64
@@ -62,7 +65,8 @@ func newHarness(t testing.TB, maxFile int64) *harness {
 	disp := notify.New(store, notify.Config{Poll: 200 * time.Millisecond, Logger: log})
 	h.svc = backend.NewService(store, backend.ServiceConfig{Changed: func(tk *backend.Ticket) { h.hub.Changed(tk); disp.Wake() }})
 	cat, forms := botkittest.Forms(t)
-	h.files, err = botkit.NewFiles(filepath.Join(t.TempDir(), "attachments"), maxFile, nil)
+	h.dir = filepath.Join(t.TempDir(), "attachments")
+	h.files, err = botkit.NewFiles(h.dir, maxFile, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,4 +278,20 @@ func (b *browser) lastNumber() string {
 		b.h.t.Fatalf("no ticket number in the log:\n%s", page)
 	}
 	return n[len(n)-1]
+}
+
+// stored counts the files kept under the attachments directory.
+func (h *harness) stored() int {
+	h.t.Helper()
+	n := 0
+	err := filepath.WalkDir(h.dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		h.t.Fatal(err)
+	}
+	return n
 }

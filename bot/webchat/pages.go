@@ -74,9 +74,22 @@ func (c *Chat) events(w http.ResponseWriter, r *http.Request, v *visitor) {
 // uploadSlack is what a multipart request may carry beyond the file.
 const uploadSlack = 1 << 20
 
-// upload reads the optional file of a multipart form into Files. A
-// refused file (too big, wrong type) is a *botkit.FileError.
-func (c *Chat) upload(w http.ResponseWriter, r *http.Request) (*backend.Attachment, error) {
+// refusal is a file refused before it was stored: not wanted now, or too
+// many lately. Key and Data are the reporter's text.
+type refusal struct {
+	Status int
+	Key    string
+	Data   map[string]any
+}
+
+func (e *refusal) Error() string { return "webchat: upload refused: " + e.Key }
+
+// upload reads the optional file of a multipart form into Files. The
+// visitor's uploads are limited per minute, and wanted, when given,
+// refuses a file the visitor's page does not take now; either refusal is
+// a *refusal and comes before anything is stored. A refused file (too
+// big, wrong type) is a *botkit.FileError.
+func (c *Chat) upload(r *http.Request, v *visitor, wanted func() error) (*backend.Attachment, error) {
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		return nil, nil
 	}
@@ -93,6 +106,15 @@ func (c *Chat) upload(w http.ResponseWriter, r *http.Request) (*backend.Attachme
 	}
 	if fh.Size > max {
 		return nil, &botkit.FileError{Code: "too_big", Size: fh.Size, Max: max}
+	}
+	if wait := c.limit.allow(v.ID, c.cfg.Now()); wait > 0 {
+		return nil, &refusal{Status: http.StatusTooManyRequests, Key: "web.chat.file.rate",
+			Data: map[string]any{"Max": c.cfg.UploadsPerMinute, "Seconds": int(wait.Round(time.Second) / time.Second)}}
+	}
+	if wanted != nil {
+		if err := wanted(); err != nil {
+			return nil, err
+		}
 	}
 	f, err := fh.Open()
 	if err != nil {
@@ -113,9 +135,33 @@ func firstFile(f *multipart.Form, name string) *multipart.FileHeader {
 	return f.File[name][0]
 }
 
+// fileWanted refuses a file the visitor's dialog would not take now: no
+// form open, a step that takes none (the review), or the screenshots
+// field full. Stored, it would only fill the disk.
+func (c *Chat) fileWanted(ctx context.Context, v *visitor) error {
+	room, err := c.cfg.Engine.FileRoom(ctx, v.Key())
+	switch {
+	case err != nil:
+		return err
+	case room > 0:
+		return nil
+	}
+	active, err := c.cfg.Engine.Active(ctx, v.Key())
+	if err != nil {
+		return err
+	}
+	if !active {
+		return &refusal{Status: http.StatusUnprocessableEntity, Key: "web.chat.file.no_dialog"}
+	}
+	return &refusal{Status: http.StatusUnprocessableEntity, Key: "web.chat.file.not_now"}
+}
+
 // fileProblem is the reporter's text for a refused upload, or "" if err
 // is not about the file.
 func (c *Chat) fileProblem(loc string, err error) string {
+	if re, ok := errors.AsType[*refusal](err); ok {
+		return c.cat.T(loc, re.Key, re.Data)
+	}
 	fe, ok := errors.AsType[*botkit.FileError](err)
 	if !ok {
 		return ""
@@ -131,15 +177,19 @@ func (c *Chat) fileProblem(loc string, err error) string {
 func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
 	now := c.cfg.Now()
-	att, err := c.upload(w, r)
+	att, err := c.upload(r, v, func() error { return c.fileWanted(ctx, v) })
 	if err != nil {
 		msg := c.fileProblem(v.Loc, err)
 		if msg == "" {
 			msg = web.ErrorText(c.cat, v.Loc, err)
 		}
+		status := http.StatusUnprocessableEntity
+		if re, ok := errors.AsType[*refusal](err); ok {
+			status = re.Status
+		}
 		// The dialog is not touched: every answer so far is kept.
 		c.logs.add(v.ID, entry{Kind: "problem", Text: msg, At: now})
-		c.done(w, r, v, http.StatusUnprocessableEntity)
+		c.done(w, r, v, status)
 		return
 	}
 	in := dialogs.Input{Text: strings.TrimSpace(r.PostFormValue("text")), Button: r.PostFormValue("button"), Locale: v.Loc}
@@ -457,7 +507,7 @@ func (c *Chat) comment(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	ctx := r.Context()
-	att, err := c.upload(w, r)
+	att, err := c.upload(r, v, nil)
 	text := strings.TrimSpace(r.PostFormValue("text"))
 	msg := ""
 	if err != nil {
@@ -514,6 +564,9 @@ func (c *Chat) ticketDone(w http.ResponseWriter, r *http.Request, v *visitor, nu
 		status = web.StatusOf(err)
 		if _, ok := errors.AsType[*botkit.FileError](err); ok {
 			status = http.StatusUnprocessableEntity
+		}
+		if re, ok := errors.AsType[*refusal](err); ok {
+			status = re.Status
 		}
 		if status == http.StatusInternalServerError {
 			c.log.Error("webchat: ticket action failed", "ticket", number, "err", err)

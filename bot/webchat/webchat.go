@@ -35,6 +35,9 @@ type Config struct {
 	// Forms are the intake forms offered on the start page. Default
 	// feedback, suggestion, complaint.
 	Forms []string
+	// UploadsPerMinute is how many files one visitor may send per minute
+	// (counted per process). Default 10.
+	UploadsPerMinute int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger; default discards.
@@ -52,6 +55,7 @@ type Chat struct {
 	render *botkit.Renderer
 	words  *botkit.Words
 	logs   *transcripts
+	limit  *uploadLimit
 	log    *slog.Logger
 }
 
@@ -62,6 +66,9 @@ func New(cfg Config) (*Chat, error) {
 	}
 	if len(cfg.Forms) == 0 {
 		cfg.Forms = []string{"feedback", "suggestion", "complaint"}
+	}
+	if cfg.UploadsPerMinute <= 0 {
+		cfg.UploadsPerMinute = 10
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -78,7 +85,7 @@ func New(cfg Config) (*Chat, error) {
 	return &Chat{
 		cfg: cfg, svc: cfg.Service, cat: cfg.Catalog, auth: cfg.Auth, hub: cfg.Hub, pages: pages,
 		render: &botkit.Renderer{Cat: cfg.Catalog, People: store.Person}, words: botkit.NewWords(cfg.Catalog),
-		logs: newTranscripts(100, 10000), log: cfg.Logger,
+		logs: newTranscripts(100, 10000), limit: &uploadLimit{max: cfg.UploadsPerMinute}, log: cfg.Logger,
 	}, nil
 }
 
