@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -643,13 +644,22 @@ func ServeAttachment(w http.ResponseWriter, r *http.Request, files Files, t *bac
 		return
 	}
 	defer f.Close()
+	// The type is the bytes', as when they were stored: a ticket's own
+	// record of it may come from an older API that took it on trust.
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		http.Error(w, "cannot read the file", http.StatusInternalServerError)
+		return
+	}
+	ct, _, _ := strings.Cut(http.DetectContentType(head[:n]), ";")
 	h := w.Header()
-	h.Set("Content-Type", att.ContentType)
+	h.Set("Content-Type", ct)
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, max-age=3600")
 	disp := "attachment"
-	if strings.HasPrefix(att.ContentType, "image/") {
+	if strings.HasPrefix(ct, "image/") {
 		disp = "inline"
 	}
 	h.Set("Content-Disposition", disp+"; filename*=UTF-8''"+url.PathEscape(att.Name))

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -49,6 +50,7 @@ func (d dirFiles) Open(sum string) (*os.File, error) {
 
 type fixture struct {
 	t       testing.TB
+	files   dirFiles
 	store   *sqlite.Store
 	svc     *backend.Service
 	auth    *web.Auth
@@ -69,7 +71,7 @@ func newFixture(t *testing.T, opts ...func(*web.AuthConfig)) *fixture {
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, store: store, hub: web.NewHub(), now: time.Now()}
+	f := &fixture{t: t, store: store, hub: web.NewHub(), now: time.Now(), files: dirFiles(t.TempDir())}
 	clock := func() time.Time { return f.now }
 	f.svc = backend.NewService(store, backend.ServiceConfig{Changed: f.hub.Changed})
 	ac := web.AuthConfig{Now: clock, BcryptCost: bcrypt.MinCost, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
@@ -80,7 +82,7 @@ func newFixture(t *testing.T, opts ...func(*web.AuthConfig)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.console, err = web.New(web.Config{Service: f.svc, Auth: f.auth, Hub: f.hub, Text: keys{}, Files: dirFiles(t.TempDir()), Now: clock,
+	f.console, err = web.New(web.Config{Service: f.svc, Auth: f.auth, Hub: f.hub, Text: keys{}, Files: f.files, Now: clock,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -617,9 +619,30 @@ func TestAttachmentAccess(t *testing.T) {
 	if code != 404 {
 		t.Fatalf("file of unknown ticket = %d", code)
 	}
-	tk := f.ticket(f.reporter("r4"), "a ticket without files at all")
+	r := f.reporter("r4")
+	tk := f.ticket(r, "a ticket without files at all")
 	if code, _, _ := c.do("GET", "/console/t/"+tk.Number+"/files/"+strings.Repeat("a", 64), nil, nil); code != 404 {
 		t.Fatalf("hash not on the ticket = %d", code)
+	}
+	// A file recorded with a type it does not have (an older API took the
+	// type on trust) is served as what its bytes are.
+	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n")
+	sum := fmt.Sprintf("%x", sha256.Sum256(pdf))
+	if err := os.WriteFile(filepath.Join(string(f.files), sum), pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	att := backend.Attachment{Name: "logo.svg", ContentType: "image/svg+xml", Size: int64(len(pdf)), SHA256: sum}
+	if _, err := f.svc.AddAttachment(context.Background(), r, tk.Number, att); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.http.Get(f.srv.URL + "/console/t/" + tk.Number + "/files/" + sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct, cd := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"); resp.StatusCode != 200 || ct != "application/pdf" || !strings.HasPrefix(cd, "attachment") || !bytes.Equal(body, pdf) {
+		t.Fatalf("file served %d as %q, %q (%d bytes); want application/pdf as an attachment", resp.StatusCode, ct, cd, len(body))
 	}
 }
 
