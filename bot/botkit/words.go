@@ -2,6 +2,7 @@ package botkit
 
 import (
 	"cmp"
+	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -109,4 +110,43 @@ func (w *Words) Rating(text string) (backend.Satisfaction, bool) {
 func fold(s string) string {
 	s = strings.ToLower(strings.Join(strings.Fields(width.Fold.String(s)), " "))
 	return strings.Trim(s, " .!?~。！？～，,、")
+}
+
+// RateTyped records a rating typed as words (满意, "unsatisfied") outside
+// a dialog for reporter p: it rates their latest resolved ticket not rated
+// yet, else their latest resolved one (which the service refuses with
+// the reason). number is "" when the text is no rating or p has no
+// resolved ticket: the chat answers it as it would any text. Otherwise
+// it returns the ticket rated and the thanks to show in p's language
+// (saying the ticket is reopened for 不满意), or the service's refusal.
+func (w *Words) RateTyped(ctx context.Context, svc *backend.Service, cat *catalog.Catalog, p *backend.Person, text string) (number, answer string, err error) {
+	rating, ok := w.Rating(text)
+	if !ok || p == nil {
+		return "", "", nil
+	}
+	page, err := svc.Tickets(ctx, p, backend.TicketFilter{ReporterID: p.ID, Status: []backend.Status{backend.StatusResolved}, Limit: 20})
+	if err != nil || len(page.Tickets) == 0 {
+		return "", "", nil // answered as any text
+	}
+	number = page.Tickets[0].Number
+	for _, t := range page.Tickets {
+		if t.Satisfaction == backend.SatisfactionNone {
+			number = t.Number
+			break
+		}
+	}
+	if _, err := svc.RecordSatisfaction(ctx, p, number, rating, ""); err != nil {
+		return number, "", err
+	}
+	return number, RatedText(cat, Locale(p), number, rating), nil
+}
+
+// RatedText thanks the reporter for rating ticket number, and says that
+// an unsatisfied rating reopened it.
+func RatedText(cat *catalog.Catalog, loc, number string, rating backend.Satisfaction) string {
+	key := "rating.recorded"
+	if rating == backend.SatisfactionUnsatisfied {
+		key = "rating.recorded_unsatisfied"
+	}
+	return cat.T(loc, key, map[string]any{"Number": number, "Rating": cat.T(loc, "rating."+string(rating), nil)})
 }

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,5 +185,28 @@ func TestDMAskStatus(t *testing.T) {
 	}
 	if active, err := h.ch.engine.Active(context.Background(), h.ch.sessionKey(reporter)); err != nil || active {
 		t.Fatalf("a question started a dialog: %v %v", active, err)
+	}
+}
+
+// TestDMTypedRating: 不满意 typed in the DM, instead of pressed, rates the
+// reporter's resolved ticket (and reopens it).
+func TestDMTypedRating(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	ctx := context.Background()
+	tk := h.fileTicket(backend.P3)
+	mgr := &backend.Person{Name: "经理", Roles: []backend.Role{backend.RoleManager}}
+	if err := h.svc.CreatePerson(ctx, mgr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Resolve(ctx, mgr, tk.Number, "已恢复放心房标识"); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.DM(t, reporter, "不满意。", "")
+	poll(t, "the thanks", func() bool {
+		return slices.ContainsFunc(h.fake.Messages(), inChannel(dmChannel(reporter), "", "已记录您的评价「不满意」", tk.Number))
+	})
+	got, err := h.svc.Ticket(ctx, mgr, tk.Number)
+	if err != nil || got.Satisfaction != backend.SatisfactionUnsatisfied || got.Status != backend.StatusReopened {
+		t.Fatalf("after 不满意: %+v %v", got, err)
 	}
 }

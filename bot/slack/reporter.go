@@ -108,6 +108,14 @@ func (c *Channel) onDM(ctx context.Context, m inMessage) {
 			c.post(ctx, m.channel, c.statusText(ctx, p, n), nil, "")
 			return
 		}
+		// 满意 typed instead of pressed rates the latest resolved ticket.
+		if number, answer, err := c.words.RateTyped(ctx, c.svc, c.cat, p, m.text); number != "" {
+			if err != nil {
+				answer = c.errorText(loc, err)
+			}
+			c.post(ctx, m.channel, answer, nil, "")
+			return
+		}
 		c.dialog(ctx, m.channel, key, dialogs.Input{Text: m.text, Locale: loc})
 		return
 	}

@@ -502,3 +502,31 @@ func TestExpiredFormNotice(t *testing.T) {
 		t.Fatalf("%d expiry notices", n)
 	}
 }
+
+// TestTypedRating: a reporter who types 不满意 instead of pressing the
+// button rates their resolved ticket (reopening it); typed again once the
+// ticket is rated, they hear why nothing changed.
+func TestTypedRating(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	number := h.directTicket(alice, "提单系统保存草稿后草稿丢失了")
+	rep := h.follow(alice.ID)
+	rep.next("已收到您的问题", number)
+	if _, err := h.svc.Resolve(ctx, bobP, number, "草稿保存问题已修复"); err != nil {
+		t.Fatal(err)
+	}
+	rep.next("已解决", "草稿保存问题已修复")
+	h.deliver(h.tg.Text(alice, "不满意！"))
+	rep.next("已记录您的评价「不满意」", number, "重新打开")
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil || tk.Satisfaction != backend.SatisfactionUnsatisfied || tk.Status != backend.StatusReopened {
+		t.Fatalf("after 不满意: %+v %v", tk, err)
+	}
+	if _, err := h.svc.Resolve(ctx, bobP, number, "已彻底修复并补发草稿"); err != nil {
+		t.Fatal(err)
+	}
+	rep.next("已解决", "已彻底修复并补发草稿")
+	h.deliver(h.tg.Text(alice, "满意"))
+	rep.next(number, "已经评价过")
+}

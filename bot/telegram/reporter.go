@@ -122,6 +122,15 @@ func (c *Channel) onMessage(ctx context.Context, m *models.Message) {
 		c.showStatus(ctx, chat, p, n)
 		return
 	}
+	// 满意 typed instead of pressed rates the latest resolved ticket.
+	if number, answer, err := c.words.RateTyped(ctx, c.svc, c.cat, p, text); number != "" {
+		if err != nil {
+			c.fail(ctx, chat, botkit.Locale(p), err)
+			return
+		}
+		c.reply(ctx, out{chat: chat, text: answer})
+		return
+	}
 	c.dialog(ctx, chat, key, dialogs.Input{Text: text, Locale: botkit.Locale(p)})
 }
 

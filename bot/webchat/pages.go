@@ -297,11 +297,13 @@ func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, 
 	if in.Text == "" || in.Button != "" || len(in.Files) > 0 || v.Person == nil {
 		return false
 	}
-	if rating, ok := c.words.Rating(in.Text); ok {
-		if number := c.toRate(ctx, v); number != "" {
-			c.rateTicket(ctx, v, number, rating, now)
+	if number, answer, err := c.words.RateTyped(ctx, c.svc, c.cat, v.Person, in.Text); number != "" {
+		if err != nil {
+			c.logs.add(v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
 			return true
 		}
+		c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: answer})
+		return true
 	}
 	if n, ok := c.words.AskedNumber(in.Text); ok {
 		t, err := c.svc.Ticket(ctx, v.Person, n)
@@ -349,22 +351,6 @@ func rateButton(id string) (number string, rating backend.Satisfaction, ok bool)
 	return number, rating, ok && backend.ValidNumber(number) && rating.Valid()
 }
 
-// toRate is the ticket a typed rating is about: the reporter's latest
-// resolved ticket not rated yet, else their latest resolved one (rating
-// it again is refused with the reason), else "".
-func (c *Chat) toRate(ctx context.Context, v *visitor) string {
-	page, err := c.svc.Tickets(ctx, v.Person, backend.TicketFilter{ReporterID: v.Person.ID, Status: []backend.Status{backend.StatusResolved}, Limit: 20})
-	if err != nil || len(page.Tickets) == 0 {
-		return ""
-	}
-	for _, t := range page.Tickets {
-		if t.Satisfaction == backend.SatisfactionNone {
-			return t.Number
-		}
-	}
-	return page.Tickets[0].Number
-}
-
 // rateTicket records the reporter's rating of number through the same
 // service call as the ticket page's buttons, and says how it went.
 func (c *Chat) rateTicket(ctx context.Context, v *visitor, number string, rating backend.Satisfaction, now time.Time) {
@@ -372,12 +358,7 @@ func (c *Chat) rateTicket(ctx context.Context, v *visitor, number string, rating
 		c.logs.add(v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
 		return
 	}
-	key := "web.chat.rated"
-	if rating == backend.SatisfactionUnsatisfied {
-		key = "web.chat.rated_unsatisfied"
-	}
-	c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: c.cat.T(v.Loc, key,
-		map[string]any{"Number": number, "Rating": c.cat.T(v.Loc, "rating."+string(rating), nil)})})
+	c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: botkit.RatedText(c.cat, v.Loc, number, rating)})
 }
 
 // problemText is the chat's answer to a failed action; another
