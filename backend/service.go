@@ -422,7 +422,13 @@ func (s *Service) Transition(ctx context.Context, actor *Person, number string, 
 				return nil, Invalid("a question is required", "note", "the question for the reporter is required", Problem{Key: "question"})
 			}
 		}
-		claims, works := to == StatusAssigned && t.AssigneeID == 0, startsWork(to) && t.AwaitsAccept()
+		// Starting work on a dispatched ticket is its assignee's own
+		// confirmation (seed 002 首责制): a colleague cannot start it for
+		// them (a manager may take it with Assign, or resolve it).
+		if startsWork(to) && to != StatusResolved && t.AwaitsAccept() && t.AssigneeID != actor.ID {
+			return nil, Keyed(ECONFLICT, "dispatched", map[string]any{"Number": t.Number}, "ticket %s is dispatched to someone else, who has not accepted it yet", t.Number)
+		}
+		claims, works := to == StatusAssigned && t.AssigneeID == 0, startsWork(to) && t.AwaitsAccept() && t.AssigneeID == actor.ID
 		if claims {
 			t.AssigneeID = actor.ID
 		}
@@ -485,7 +491,7 @@ func (s *Service) Assign(ctx context.Context, actor *Person, number string, assi
 			return nil, Keyed(ECONFLICT, "assigned", map[string]any{"Number": t.Number, "Name": assignee.Name}, "ticket %s is already assigned to %s", t.Number, assignee.Name)
 		}
 		changes, err := assign(t, actor, assignee, now)
-		if err == nil && assignee.ID != actor.ID && s.cfg.AcceptBy != nil {
+		if err == nil && assignee.ID != actor.ID && t.AwaitsAccept() && s.cfg.AcceptBy != nil {
 			changes[0].Event.Data.Due = s.cfg.AcceptBy(ctx, t, now)
 		}
 		return changes, err
@@ -512,6 +518,12 @@ func assign(t *Ticket, actor, assignee *Person, now time.Time) ([]Change, error)
 		changes = append(changes, statusChange(t, actor, now, StatusAssigned, "", false))
 	}
 	t.AcceptedAt = time.Time{} // the new assignee confirms it
+	if startsWork(t.Status) {
+		// Handed over while it is worked on: the work goes on with the
+		// new holder; confirming (seed 002) is the duty of a dispatch
+		// before work starts, and no confirm clock runs now.
+		t.AcceptedAt = now
+	}
 	if assignee.ID == actor.ID {
 		changes = append(changes, accept(t, actor, now))
 	}

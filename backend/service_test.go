@@ -479,9 +479,21 @@ func TestService(t *testing.T) {
 			if _, err := f.svc.Assign(ctx, f.manager, n, f.ann.ID); err != nil {
 				t.Fatal(err)
 			}
+			// …the assignee's own start: a colleague cannot start it for them.
+			_, err = f.svc.Transition(ctx, f.amy, n, backend.StatusInProgress, "")
+			wantKey(err, backend.ECONFLICT, "dispatched")
 			tk, err = f.svc.Transition(ctx, f.ann, n, backend.StatusInProgress, "")
 			if err != nil || tk.AwaitsAccept() {
 				t.Fatalf("in progress: %v, accepted at %v", err, tk.AcceptedAt)
+			}
+			// Handed over while in progress: the work goes on with amy,
+			// who has nothing to confirm.
+			tk, err = f.svc.Assign(ctx, f.manager, n, f.amy.ID)
+			if err != nil || tk.AwaitsAccept() || tk.Status != backend.StatusInProgress {
+				t.Fatalf("handed over in progress: %v, %s, accepted at %v", err, tk.Status, tk.AcceptedAt)
+			}
+			if tk, err = f.svc.Assign(ctx, f.manager, n, f.ann.ID); err != nil {
+				t.Fatal(err)
 			}
 			// Reopened by an unsatisfied reporter: the assignee confirms again.
 			if _, err := f.svc.Resolve(ctx, f.ann, n, "已修复"); err != nil {

@@ -140,3 +140,60 @@ func TestMigrateOccurredDateOnly(t *testing.T) {
 		return s
 	})
 }
+
+// TestMigrateAcceptedAt: tickets held before 00052 were claimed under the
+// old rule, where holding was confirming, and count as accepted — except
+// reopened ones, which their assignee confirms again (seed 002).
+func TestMigrateAcceptedAt(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "deskbot.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 51); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO people (id, name, created_at) VALUES (7, 'ann', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	tickets := []struct {
+		number   string
+		status   backend.Status
+		assignee any
+		accepted bool
+	}{
+		{"FB-20261121-0001", backend.StatusNew, nil, false},
+		{"FB-20261121-0002", backend.StatusInProgress, 7, true},
+		{"FB-20261121-0003", backend.StatusReopened, 7, false},
+	}
+	for _, tc := range tickets {
+		if _, err := db.ExecContext(ctx, `INSERT INTO tickets (number, status, assignee_id, version, created_at, updated_at) VALUES (?, ?, ?, 1, 0, 5)`,
+			tc.number, string(tc.status), tc.assignee); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tickets {
+		tk, err := s.Ticket(ctx, tc.number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := !tk.AcceptedAt.IsZero(); got != tc.accepted {
+			t.Errorf("%s (%s): accepted %v, want %v", tc.number, tc.status, got, tc.accepted)
+		}
+	}
+}

@@ -191,7 +191,11 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, rq *req, err erro
 	if rq != nil {
 		loc = rq.Loc
 	}
-	c.pages.Render(w, status, "error", "page", map[string]any{"Loc": loc, "R": rq, "Message": ErrorText(c.tr, loc, err), "Title": c.tr.T(loc, "web.console.title", nil)})
+	part := "page"
+	if r.Header.Get("HX-Request") != "" {
+		part = "fragment" // swapped into a part of a page, not a page in a page
+	}
+	c.pages.Render(w, status, "error", part, map[string]any{"Loc": loc, "R": rq, "Message": ErrorText(c.tr, loc, err), "Title": c.tr.T(loc, "web.console.title", nil)})
 }
 
 // safeNext is where a sign-in goes: next when it is a console page of

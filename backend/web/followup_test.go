@@ -77,6 +77,13 @@ func TestFollowUpPages(t *testing.T) {
 		if code, _, _ := c.do("POST", page+"/survey", url.Values{"factor": {"attitude"}}, nil); code != 403 {
 			t.Fatalf("survey without CSRF = %d, want 403", code)
 		}
+		// Marked 需回访 before the survey: the survey form keeps it.
+		if code, body := post("mark", url.Values{"mark": {"need_callback"}}); code != 303 {
+			t.Fatalf("mark need_callback = %d:\n%s", code, body)
+		}
+		if _, body, _ := c.do("GET", page, nil, nil); !strings.Contains(body, `name="callback" value="true" checked`) {
+			t.Fatalf("the survey form drops the callback marked before:\n%s", body)
+		}
 		if code, body := post("survey", url.Values{"notes": {"忘了选因素"}}); code != 422 || !strings.Contains(body, `role="alert"`) {
 			t.Fatalf("survey without factors = %d:\n%s", code, body)
 		}

@@ -569,6 +569,11 @@ func TestTicketPage(t *testing.T) {
 		if code, _, _ := c.do("GET", "/console/t/FB-20200101-9999", nil, nil); code != 404 {
 			t.Fatalf("unknown ticket = %d", code)
 		}
+		// For htmx, the error is the part it swaps in, not a whole page.
+		code, body, _ := c.do("GET", "/console/t/FB-20200101-9999/live", nil, map[string]string{"HX-Request": "true"})
+		if code != 404 || strings.Contains(strings.ToLower(body), "<!doctype") || !strings.Contains(body, `role="alert"`) {
+			t.Fatalf("unknown ticket for htmx = %d:\n%s", code, body)
+		}
 	})
 }
 

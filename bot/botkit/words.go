@@ -113,12 +113,15 @@ func fold(s string) string {
 }
 
 // RateTyped records a rating typed as words (满意, "unsatisfied") outside
-// a dialog for reporter p: it rates their latest resolved ticket not rated
-// yet, else their latest resolved one (which the service refuses with
-// the reason). number is "" when the text is no rating or p has no
+// a dialog for reporter p. With one resolved ticket not rated yet it
+// rates that one; with several it asks which, by their numbers (a word
+// cannot tell them apart: the buttons under each resolution can); with
+// none, it names the latest resolved ticket, which the service refuses
+// as rated already. number is "" when the text is no rating or p has no
 // resolved ticket: the chat answers it as it would any text. Otherwise
-// it returns the ticket rated and the thanks to show in p's language
-// (saying the ticket is reopened for 不满意), or the service's refusal.
+// answer is the text to show in p's language (the thanks, saying the
+// ticket is reopened for 不满意, or the question), or err the service's
+// refusal.
 func (w *Words) RateTyped(ctx context.Context, svc *backend.Service, cat *catalog.Catalog, p *backend.Person, text string) (number, answer string, err error) {
 	rating, ok := w.Rating(text)
 	if !ok || p == nil {
@@ -128,17 +131,25 @@ func (w *Words) RateTyped(ctx context.Context, svc *backend.Service, cat *catalo
 	if err != nil || len(page.Tickets) == 0 {
 		return "", "", nil // answered as any text
 	}
-	number = page.Tickets[0].Number
+	var unrated []string
 	for _, t := range page.Tickets {
 		if t.Satisfaction == backend.SatisfactionNone {
-			number = t.Number
-			break
+			unrated = append(unrated, t.Number)
 		}
+	}
+	loc := Locale(p)
+	switch len(unrated) {
+	case 0:
+		number = page.Tickets[0].Number
+	case 1:
+		number = unrated[0]
+	default:
+		return unrated[0], cat.T(loc, "rating.which", map[string]any{"Numbers": strings.Join(unrated, cat.T(loc, "dialog.list_sep", nil))}), nil
 	}
 	if _, err := svc.RecordSatisfaction(ctx, p, number, rating, ""); err != nil {
 		return number, "", err
 	}
-	return number, RatedText(cat, Locale(p), number, rating), nil
+	return number, RatedText(cat, loc, number, rating), nil
 }
 
 // RatedText thanks the reporter for rating ticket number, and says that

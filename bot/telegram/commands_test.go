@@ -529,4 +529,24 @@ func TestTypedRating(t *testing.T) {
 	rep.next("已解决", "已彻底修复并补发草稿")
 	h.deliver(h.tg.Text(alice, "满意"))
 	rep.next(number, "已经评价过")
+
+	// Two resolved tickets wait: a word cannot say which, so nothing is
+	// rated and the reporter is asked to use the buttons.
+	var waiting []string
+	for _, summary := range []string{"会员中心头像上传一直失败", "订单导出的文件是空的"} {
+		n := h.directTicket(alice, summary)
+		rep.next("已收到您的问题", n)
+		if _, err := h.svc.Resolve(ctx, bobP, n, "已修复："+summary); err != nil {
+			t.Fatal(err)
+		}
+		rep.next("已解决", n)
+		waiting = append(waiting, n)
+	}
+	h.deliver(h.tg.Text(alice, "基本满意"))
+	rep.next("多个工单等待评价", waiting[0], waiting[1])
+	for _, n := range waiting {
+		if tk, err := h.store.Ticket(ctx, n); err != nil || tk.Satisfaction != backend.SatisfactionNone {
+			t.Fatalf("%s rated by a word that could mean either: %+v %v", n, tk, err)
+		}
+	}
 }
