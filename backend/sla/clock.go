@@ -75,6 +75,7 @@ func MarksOf(events []*backend.Event) Marks {
 			m[k] = at
 		}
 	}
+	status := backend.StatusNew
 	for _, e := range events {
 		switch e.Kind {
 		case backend.EventMilestone:
@@ -84,13 +85,21 @@ func MarksOf(events []*backend.Event) Marks {
 			if e.Data.To == backend.StatusReturned || e.Data.To == backend.StatusReopened {
 				set(handedMark, e.At)
 			}
+			status = e.Data.To
 		case backend.EventAssigned:
-			if e.ActorID != e.Data.AssigneeID {
+			// Handed over while it was worked on, the ticket goes on with
+			// its new holder, who has nothing to accept (Service.Assign).
+			if e.ActorID != e.Data.AssigneeID && !worked(status) {
 				set(handedMark, e.At)
 			}
 		}
 	}
 	return m
+}
+
+// worked reports whether a ticket in status s is being worked on.
+func worked(s backend.Status) bool {
+	return s == backend.StatusInProgress || s == backend.StatusPendingTest || s == backend.StatusPendingConfirmation
 }
 
 // accepted reports whether a PerAssignee clock's stop milestone (the

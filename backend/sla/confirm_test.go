@@ -415,3 +415,39 @@ func TestConfirmOldPolicyVersion(t *testing.T) {
 		t.Fatalf("old ticket after accepting: confirm run %d %s", c.Run, c.State)
 	}
 }
+
+// TestConfirmHandoverInWork: a ticket handed over while it is worked on
+// goes on with its new holder: no confirm run starts, then or when the
+// work is set back to assigned.
+func TestConfirmHandoverInWork(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	second := &backend.Person{Name: "assistant2", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
+		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "a2", ChatID: "a2"}}}
+	if err := f.store.CreatePerson(f.ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	tk := f.dispatched(t)
+	f.now = at("2026-11-23 11:00")
+	tk, err := f.svc.Transition(f.ctx, f.assistant, tk.Number, backend.StatusInProgress, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	before := f.confirmClock(t, tk)
+	f.now = at("2026-11-23 12:00")
+	if tk, err = f.svc.Assign(f.ctx, f.mgr, tk.Number, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	if tk.AwaitsAccept() {
+		t.Fatal("handed over in progress: awaits acceptance")
+	}
+	f.sync(t, tk)
+	f.now = at("2026-11-23 13:00")
+	if tk, err = f.svc.Transition(f.ctx, second, tk.Number, backend.StatusAssigned, "等待排期"); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	if c := f.confirmClock(t, tk); c.Run != before.Run || c.State != backend.ClockStopped {
+		t.Fatalf("confirm run %d %s after a handover in work, want run %d stopped", c.Run, c.State, before.Run)
+	}
+}
