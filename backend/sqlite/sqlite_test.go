@@ -105,19 +105,7 @@ func TestOpen(t *testing.T) {
 // reading cards gave them (storetest.MigrateOccurredDateOnly).
 func TestMigrateOccurredDateOnly(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "deskbot.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 52); err != nil {
-		t.Fatal(err)
-	}
+	path, db := migratedTo(t, 52)
 	storetest.MigrateOccurredDateOnly(t, func(number string, at time.Time) {
 		var micros any // NULL: not asked
 		if !at.IsZero() {
@@ -146,19 +134,7 @@ func TestMigrateOccurredDateOnly(t *testing.T) {
 // reopened ones, which their assignee confirms again (seed 002).
 func TestMigrateAcceptedAt(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "deskbot.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 51); err != nil {
-		t.Fatal(err)
-	}
+	path, db := migratedTo(t, 51)
 	if _, err := db.ExecContext(ctx, `INSERT INTO people (id, name, created_at) VALUES (7, 'ann', 0)`); err != nil {
 		t.Fatal(err)
 	}
@@ -196,4 +172,24 @@ func TestMigrateAcceptedAt(t *testing.T) {
 			t.Errorf("%s (%s): accepted %v, want %v", tc.number, tc.status, got, tc.accepted)
 		}
 	}
+}
+
+// migratedTo returns a database file migrated up to version, and a
+// connection to it that the test closes before opening the store.
+func migratedTo(t *testing.T, version int64) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "deskbot.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), version); err != nil {
+		t.Fatal(err)
+	}
+	return path, db
 }
