@@ -64,6 +64,34 @@ func (f *fixture) marks(tb testing.TB, tk *backend.Ticket) Marks {
 }
 
 // confirmClock returns the ticket's latest confirm run.
+// confirmRuns returns the ticket's clocks and the state of each run of
+// its confirm clock.
+func (f *fixture) confirmRuns(tb testing.TB, tk *backend.Ticket) ([]*backend.Clock, map[int]backend.ClockState) {
+	tb.Helper()
+	cs, err := f.store.Clocks(f.ctx, tk.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	runs := map[int]backend.ClockState{}
+	for _, c := range cs {
+		if c.Name == "confirm" {
+			runs[c.Run] = c.State
+		}
+	}
+	return cs, runs
+}
+
+// secondAssistant is another assistant of the tech team, with a chat.
+func (f *fixture) secondAssistant(tb testing.TB) *backend.Person {
+	tb.Helper()
+	p := &backend.Person{Name: "assistant2", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
+		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "a2", ChatID: "a2"}}}
+	if err := f.store.CreatePerson(f.ctx, p); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
 func (f *fixture) confirmClock(tb testing.TB, tk *backend.Ticket) *backend.Clock {
 	tb.Helper()
 	cs, err := f.store.Clocks(f.ctx, tk.ID)
@@ -210,11 +238,7 @@ func TestConfirmSelfClaimStops(t *testing.T) {
 // acceptance, a reassignment starts a run again.
 func TestConfirmReassignStartsFreshRun(t *testing.T) {
 	f := newFixture(t, newSQLite(t))
-	second := &backend.Person{Name: "assistant2", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
-		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "a2", ChatID: "a2"}}}
-	if err := f.store.CreatePerson(f.ctx, second); err != nil {
-		t.Fatal(err)
-	}
+	second := f.secondAssistant(t)
 	tk := f.dispatched(t)
 	old := f.sched.take("")
 	f.now = at("2026-11-23 11:00")
@@ -223,16 +247,7 @@ func TestConfirmReassignStartsFreshRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sync(t, tk)
-	cs, err := f.store.Clocks(f.ctx, tk.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runs := map[int]backend.ClockState{}
-	for _, c := range cs {
-		if c.Name == "confirm" {
-			runs[c.Run] = c.State
-		}
-	}
+	cs, runs := f.confirmRuns(t, tk)
 	if runs[2] != backend.ClockStopped || runs[3] != backend.ClockRunning {
 		t.Fatalf("confirm runs %v, want run 2 (assistant) stopped, run 3 (assistant2) running", runs)
 	}
@@ -283,16 +298,7 @@ func TestConfirmReturnStopsAssigneeRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sync(t, tk)
-	cs, err := f.store.Clocks(f.ctx, tk.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runs := map[int]backend.ClockState{}
-	for _, c := range cs {
-		if c.Name == "confirm" {
-			runs[c.Run] = c.State
-		}
-	}
+	_, runs := f.confirmRuns(t, tk)
 	if runs[2] != backend.ClockStopped || runs[3] != backend.ClockRunning {
 		t.Fatalf("confirm runs %v, want run 2 (the assistant's) stopped, run 3 (the triage chat's) running", runs)
 	}
@@ -421,11 +427,7 @@ func TestConfirmOldPolicyVersion(t *testing.T) {
 // work is set back to assigned.
 func TestConfirmHandoverInWork(t *testing.T) {
 	f := newFixture(t, newSQLite(t))
-	second := &backend.Person{Name: "assistant2", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
-		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "a2", ChatID: "a2"}}}
-	if err := f.store.CreatePerson(f.ctx, second); err != nil {
-		t.Fatal(err)
-	}
+	second := f.secondAssistant(t)
 	tk := f.dispatched(t)
 	f.now = at("2026-11-23 11:00")
 	tk, err := f.svc.Transition(f.ctx, f.assistant, tk.Number, backend.StatusInProgress, "")
