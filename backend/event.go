@@ -19,6 +19,7 @@ const (
 	EventSatisfaction     EventKind = "satisfaction"      // Satisfaction, Body
 	EventSeverityChanged  EventKind = "severity_changed"  // FromSeverity, ToSeverity
 	EventNotificationSent EventKind = "notification_sent" // Body: channel and recipient
+	EventIncidentUpdate   EventKind = "incident_update"   // IncidentID, IncidentTitle, IncidentResolved; Body (incident.go)
 	// EventFollowUp (followup.go) is a step of a dissatisfaction follow-up.
 )
 
@@ -55,6 +56,10 @@ type EventData struct {
 	Factors      []Factor     `json:"factors,omitempty"`        // a survey's dissatisfaction factors
 	Solved       bool         `json:"solved,omitempty"`         // a survey found the problem solved
 	Outcome      Outcome      `json:"outcome,omitempty"`        // a callback's outcome
+	// IncidentTitle and IncidentResolved: an incident's update (its
+	// title as it was, and whether the update resolved it).
+	IncidentTitle    string `json:"incident_title,omitempty"`
+	IncidentResolved bool   `json:"incident_resolved,omitempty"`
 }
 
 // Audience is who an outbox message is for.

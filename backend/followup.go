@@ -108,6 +108,7 @@ func (m FollowUpMark) Valid() bool { return slices.Contains(FollowUpMarks, m) }
 const (
 	StepSurveyed = "surveyed" // a survey was recorded
 	StepCalled   = "called"   // a callback was recorded
+	StepUrged    = "urged"    // the handler was urged to give a result for the callback
 )
 
 // FollowUp is the follow-up of one unsatisfied rating. Times are UTC.
@@ -115,8 +116,11 @@ type FollowUp struct {
 	ID       int64
 	TicketID int64
 	Number   string // the ticket's number; filled in by the store on reads
-	EventID  int64  // the 不满意 rating; set by the store when it opens the follow-up
-	RatedAt  time.Time
+	// TicketStatus is the ticket's status, filled in by the store on
+	// reads: while it is open the callback waits for its result.
+	TicketStatus Status
+	EventID      int64 // the 不满意 rating; set by the store when it opens the follow-up
+	RatedAt      time.Time
 
 	Survey   SurveyState
 	Callback CallbackState
@@ -173,6 +177,11 @@ const (
 	DueLater   Due = "later"   // its window starts next week or later
 	DueNow     Due = "due"     // its window is this week and has not passed
 	DueOverdue Due = "overdue" // its window has passed
+	// DueWaiting: a callback whose ticket is being handled again and has
+	// no result yet. Seed 003: call back only once the handling side
+	// (起点方) has given its result, and urge them meanwhile
+	// (UrgeFollowUp), so the reporter is not called with nothing to say.
+	DueWaiting Due = "waiting"
 )
 
 // WeekStart is Monday 00:00 in loc of the week that holds t.
@@ -219,10 +228,14 @@ func (f *FollowUp) SurveyDue(now time.Time, loc *time.Location) Due {
 	return due(now, from, to, loc)
 }
 
-// CallbackDue is where the callback stands at now ("" when none is needed).
+// CallbackDue is where the callback stands at now ("" when none is
+// needed): waiting while the ticket is open again, else by its window.
 func (f *FollowUp) CallbackDue(now time.Time, loc *time.Location) Due {
 	if f.Callback != CallbackNeeded {
 		return ""
+	}
+	if f.TicketStatus != "" && f.TicketStatus.Open() {
+		return DueWaiting
 	}
 	from, to := f.CallbackWindow(loc)
 	return due(now, from, to, loc)
@@ -467,6 +480,54 @@ func (s *Service) RecordCallback(ctx context.Context, actor *Person, id int64, o
 		return &Event{Body: notes, Data: EventData{FollowUpStep: StepCalled, Outcome: outcome}}, nil
 	})
 }
+
+// UrgeFollowUp urges whoever handles the ticket of a follow-up whose
+// callback waits for a result (DueWaiting) to give one (seed 003: 可以催促
+// 起点方尽快给出回访结果): the assignee, or the triage chats when nobody
+// holds it, get a notice, and the thread records it (staff only).
+// ECONFLICT when the callback is not waiting, or when it was urged less
+// than UrgeInterval ago (one reminder, not a ping per click).
+func (s *Service) UrgeFollowUp(ctx context.Context, actor *Person, id int64) (*FollowUp, error) {
+	_, t, err := s.FollowUp(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	var f *FollowUp
+	_, err = s.update(ctx, actor, t.Number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if f, err = s.store.FollowUp(ctx, id); err != nil {
+			return nil, err
+		}
+		if f.Callback != CallbackNeeded || !t.Status.Open() {
+			return nil, Keyed(ECONFLICT, "not_waiting", map[string]any{"ID": f.ID, "Number": t.Number},
+				"the callback of follow-up %d is not waiting for a result of ticket %s", f.ID, t.Number)
+		}
+		events, err := s.store.Events(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range slices.Backward(events) {
+			if e.Kind == EventFollowUp && e.Data.FollowUpID == f.ID && e.Data.FollowUpStep == StepUrged && now.Sub(e.At) < UrgeInterval {
+				return nil, Keyed(ECONFLICT, "urged", map[string]any{"ID": f.ID, "At": e.At.In(s.cfg.Location).Format("01-02 15:04")},
+					"follow-up %d was urged at %s", f.ID, e.At)
+			}
+		}
+		to := s.triage()
+		if t.AssigneeID != 0 {
+			to = []*OutboxMessage{{Audience: AudienceAssignee, RecipientID: t.AssigneeID}}
+		}
+		ev := &Event{Kind: EventFollowUp, ActorID: actor.ID, At: now, Public: false,
+			Data: EventData{FollowUpID: f.ID, FollowUpStep: StepUrged}}
+		return []Change{{Event: ev, Notify: to}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// UrgeInterval is how long after an urge the same follow-up may be urged
+// again.
+const UrgeInterval = 4 * time.Hour
 
 // changeFollowUp applies fn to a fresh copy of the follow-up and saves it
 // with the staff-only event fn returns, in one ticket update (whose

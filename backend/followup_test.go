@@ -156,10 +156,53 @@ func TestFollowUp(t *testing.T) {
 			}
 			_, err = f.svc.RecordSurvey(ctx, f.amy, id, backend.SurveyInput{Factors: []backend.Factor{backend.FactorOther}})
 			wantCode(t, err, backend.ECONFLICT)
+			// The 不满意 reopened the ticket: until it has a result again the
+			// callback waits, and the handler may be urged (seed 003).
 			b := board(f.ann)
-			if len(b.Surveys[backend.DueNow]) != 0 || len(b.Callbacks[backend.DueNow]) != 1 {
+			if len(b.Surveys[backend.DueNow]) != 0 || len(b.Callbacks[backend.DueWaiting]) != 1 || len(b.Callbacks[backend.DueNow]) != 0 {
 				t.Fatalf("board after the survey: %+v", b)
 			}
+			for { // deliver what came before: the urge's rows are next
+				before, err := f.store.ClaimOutbox(ctx, f.now.Add(time.Hour), time.Minute, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(before) == 0 {
+					break
+				}
+				for _, m := range before {
+					if err := f.store.MarkOutboxSent(ctx, m.ID, f.now, ""); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if _, err := f.svc.UrgeFollowUp(ctx, f.amy, id); err != nil {
+				t.Fatal(err)
+			}
+			msgs, err := f.store.ClaimOutbox(ctx, f.now.Add(time.Hour), time.Minute, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(msgs, func(m *backend.OutboxMessage) bool {
+				return m.Audience == backend.AudienceAssignee && m.RecipientID == f.ann.ID
+			}) || slices.ContainsFunc(msgs, func(m *backend.OutboxMessage) bool { return m.Audience != backend.AudienceAssignee }) {
+				t.Fatalf("the urge reached %+v, want the assignee alone", msgs)
+			}
+			_, err = f.svc.UrgeFollowUp(ctx, f.manager, id) // once is enough for a while
+			wantCode(t, err, backend.ECONFLICT)
+			if backend.ErrorKey(err) != "urged" {
+				t.Fatalf("second urge: %v", err)
+			}
+			_, err = f.svc.UrgeFollowUp(ctx, f.alice, id)
+			wantCode(t, err, backend.EFORBIDDEN)
+			if _, err := f.svc.Resolve(ctx, f.ann, n, "已按新口径处理"); err != nil {
+				t.Fatal(err)
+			}
+			if b := board(f.ann); len(b.Callbacks[backend.DueNow]) != 1 || len(b.Callbacks[backend.DueWaiting]) != 0 {
+				t.Fatalf("board once the ticket has its result: %+v", b)
+			}
+			_, err = f.svc.UrgeFollowUp(ctx, f.amy, id)
+			wantCode(t, err, backend.ECONFLICT)
 
 			fu, err = f.svc.RecordCallback(ctx, f.amy, id, backend.OutcomeNotReached, "无人接听")
 			if err != nil {
@@ -195,7 +238,7 @@ func TestFollowUp(t *testing.T) {
 					steps = append(steps, e.Data.FollowUpStep+":"+string(e.Data.Outcome))
 				}
 			}
-			if want := []string{"surveyed:", "called:not_reached", "called:solved"}; !slices.Equal(steps, want) {
+			if want := []string{"surveyed:", "urged:", "called:not_reached", "called:solved"}; !slices.Equal(steps, want) {
 				t.Fatalf("steps %v, want %v", steps, want)
 			}
 			_, public, err := f.svc.Thread(ctx, f.alice, n)

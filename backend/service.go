@@ -400,48 +400,54 @@ func statusChange(t *Ticket, actor *Person, now time.Time, to Status, body strin
 func (s *Service) Transition(ctx context.Context, actor *Person, number string, to Status, note string) (*Ticket, error) {
 	note = strings.TrimSpace(note)
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
-		if !actor.Handles() {
-			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may change a ticket's status")
-		}
-		if err := CheckTransition(t.Status, to); err != nil {
-			return nil, err
-		}
-		switch to {
-		case StatusResolved:
-			if note == "" {
-				return nil, Invalid("a solution is required to resolve", "note", "the solution is required", Problem{Key: "solution"})
-			}
-			t.Solution = note
-		case StatusReturned:
-			if note == "" {
-				return nil, Invalid("a reason is required to return", "note", "the reason is required", Problem{Key: "reason"})
-			}
-			t.AssigneeID = 0
-		case StatusWaitingReporter:
-			if note == "" {
-				return nil, Invalid("a question is required", "note", "the question for the reporter is required", Problem{Key: "question"})
-			}
-		}
-		// Starting work on a dispatched ticket is its assignee's own
-		// confirmation (seed 002 首责制): a colleague cannot start it for
-		// them (a manager may take it with Assign, or resolve it).
-		if startsWork(to) && to != StatusResolved && t.AwaitsAccept() && t.AssigneeID != actor.ID {
-			return nil, Keyed(ECONFLICT, "dispatched", map[string]any{"Number": t.Number}, "ticket %s is dispatched to someone else, who has not accepted it yet", t.Number)
-		}
-		claims, works := to == StatusAssigned && t.AssigneeID == 0, startsWork(to) && t.AwaitsAccept() && t.AssigneeID == actor.ID
-		if claims {
-			t.AssigneeID = actor.ID
-		}
-		c := statusChange(t, actor, now, to, note, true)
-		if to == StatusReturned {
-			c.Notify = append(c.Notify, s.triage()...)
-		}
-		changes := []Change{c}
-		if claims || works {
-			changes = append(changes, accept(t, actor, now))
-		}
-		return changes, nil
+		return s.transition(actor, t, now, to, note)
 	})
+}
+
+// transition is Transition's change of t, read by the caller (who checked,
+// or not, that actor may see it); note is trimmed.
+func (s *Service) transition(actor *Person, t *Ticket, now time.Time, to Status, note string) ([]Change, error) {
+	if !actor.Handles() {
+		return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may change a ticket's status")
+	}
+	if err := CheckTransition(t.Status, to); err != nil {
+		return nil, err
+	}
+	switch to {
+	case StatusResolved:
+		if note == "" {
+			return nil, Invalid("a solution is required to resolve", "note", "the solution is required", Problem{Key: "solution"})
+		}
+		t.Solution = note
+	case StatusReturned:
+		if note == "" {
+			return nil, Invalid("a reason is required to return", "note", "the reason is required", Problem{Key: "reason"})
+		}
+		t.AssigneeID = 0
+	case StatusWaitingReporter:
+		if note == "" {
+			return nil, Invalid("a question is required", "note", "the question for the reporter is required", Problem{Key: "question"})
+		}
+	}
+	// Starting work on a dispatched ticket is its assignee's own
+	// confirmation (seed 002 首责制): a colleague cannot start it for
+	// them (a manager may take it with Assign, or resolve it).
+	if startsWork(to) && to != StatusResolved && t.AwaitsAccept() && t.AssigneeID != actor.ID {
+		return nil, Keyed(ECONFLICT, "dispatched", map[string]any{"Number": t.Number}, "ticket %s is dispatched to someone else, who has not accepted it yet", t.Number)
+	}
+	claims, works := to == StatusAssigned && t.AssigneeID == 0, startsWork(to) && t.AwaitsAccept() && t.AssigneeID == actor.ID
+	if claims {
+		t.AssigneeID = actor.ID
+	}
+	c := statusChange(t, actor, now, to, note, true)
+	if to == StatusReturned {
+		c.Notify = append(c.Notify, s.triage()...)
+	}
+	changes := []Change{c}
+	if claims || works {
+		changes = append(changes, accept(t, actor, now))
+	}
+	return changes, nil
 }
 
 // Claim makes actor the assignee of an unclaimed ticket (new, returned or
@@ -603,11 +609,13 @@ func (s *Service) CreateIncident(ctx context.Context, actor *Person, title strin
 }
 
 // LinkIncident links the ticket to an incident (staff only); the reporter
-// is told that the problem is being handled together with others.
+// is told that the problem is being handled together with others, and
+// will hear when it is solved. ENOTFOUND; ECONFLICT when the incident is
+// resolved: that promise could not be kept (its resolution was told
+// before this ticket was linked), and the ticket is answered on its own.
 func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string, incidentID int64) (*Ticket, error) {
-	if _, err := s.store.Incident(ctx, incidentID); ErrorCode(err) == ENOTFOUND {
-		return nil, Keyed(ENOTFOUND, "incident", map[string]any{"ID": incidentID}, "incident %d not found", incidentID)
-	} else if err != nil {
+	i, err := s.incident(ctx, incidentID)
+	if err != nil {
 		return nil, err
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
@@ -616,6 +624,9 @@ func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string
 		}
 		if t.IncidentID == incidentID {
 			return nil, Keyed(ECONFLICT, "incident_linked", map[string]any{"Number": t.Number}, "ticket %s is linked to that incident already", t.Number)
+		}
+		if !i.ResolvedAt.IsZero() {
+			return nil, incidentResolved(incidentID)
 		}
 		t.IncidentID = incidentID
 		ev := &Event{Kind: EventIncidentLinked, ActorID: actor.ID, At: now, Public: true, Data: EventData{IncidentID: incidentID}}
@@ -657,8 +668,14 @@ func (s *Service) RecordSatisfaction(ctx context.Context, actor *Person, number 
 // update loads the ticket, checks actor may see it, applies fn and saves,
 // re-reading and re-applying when another writer got there first.
 func (s *Service) update(ctx context.Context, actor *Person, number string, fn func(t *Ticket, now time.Time) ([]Change, error)) (*Ticket, error) {
+	return s.updateWith(ctx, func() (*Ticket, error) { return s.Ticket(ctx, actor, number) }, fn)
+}
+
+// updateWith is update with the ticket read by load (which checks, or
+// not, who may see it).
+func (s *Service) updateWith(ctx context.Context, load func() (*Ticket, error), fn func(t *Ticket, now time.Time) ([]Change, error)) (*Ticket, error) {
 	for attempt := 1; ; attempt++ {
-		t, err := s.Ticket(ctx, actor, number)
+		t, err := load()
 		if err != nil {
 			return nil, err
 		}

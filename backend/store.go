@@ -64,8 +64,24 @@ type Store interface {
 
 	// CreateIncident stores i and sets i.ID.
 	CreateIncident(ctx context.Context, i *Incident) error
-	// Incident returns an incident. ENOTFOUND.
+	// Incident returns an incident with its Reports. ENOTFOUND.
 	Incident(ctx context.Context, id int64) (*Incident, error)
+	// OpenIncidents returns up to limit incidents not resolved, newest
+	// first, with their Reports.
+	OpenIncidents(ctx context.Context, limit int) ([]*Incident, error)
+	// ResolveIncident sets ResolvedAt. ENOTFOUND; ECONFLICT when it was
+	// resolved already (then nothing changes).
+	ResolveIncident(ctx context.Context, id int64, at time.Time) error
+	// FollowIncident records that person joined the incident at `at` and
+	// reports whether that is new: joining again changes nothing and
+	// returns false. EINVALID for a missing incident or person.
+	FollowIncident(ctx context.Context, incidentID, personID int64, at time.Time) (bool, error)
+	// IncidentFollowers lists the people who joined the incident, in the
+	// order they joined.
+	IncidentFollowers(ctx context.Context, incidentID int64) ([]int64, error)
+	// IncidentTickets lists the numbers of the tickets linked to the
+	// incident, oldest first.
+	IncidentTickets(ctx context.Context, incidentID int64) ([]string, error)
 
 	// ClaimOutbox leases up to limit unsent messages that are due at now, the
 	// oldest first and at most one per (ticket, audience, recipient) so that
@@ -167,6 +183,19 @@ type Store interface {
 	// FollowUps lists the follow-ups that match f, newest (highest ID)
 	// first, each with its ticket's Number, one page at a time.
 	FollowUps(ctx context.Context, f FollowUpFilter) (*FollowUpPage, error)
+
+	// ReportData reads what a report needs of the span [f.From, f.Before)
+	// for team f.TeamID (0: every ticket): the tickets created or last
+	// resolved in it, by ID; the satisfaction ratings given in it; the SLA
+	// clock runs started in it, tallied by clock name (by name); and the
+	// factors of the surveys recorded in it. Ratings, clocks and surveys
+	// count by their ticket's team.
+	ReportData(ctx context.Context, f ReportFilter) (*ReportData, error)
+
+	// The knowledge base (kb.go).
+	KBStore
+	// Report subscriptions and deliveries (reportsub.go).
+	ReportStore
 
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error

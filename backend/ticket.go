@@ -334,6 +334,13 @@ type Incident struct {
 	ID        int64
 	Title     string
 	CreatedAt time.Time
+	// ResolvedAt is when staff resolved it (zero: open, and suggested to
+	// reporters whose problem looks like it).
+	ResolvedAt time.Time
+	// Reports is how many have reported it: its linked tickets and the
+	// reporters who joined it from the dialog. Filled in by the store on
+	// reads.
+	Reports int
 }
 
 // SeesPersonalData reports whether p may see the ticket's customer contacts,
@@ -363,6 +370,42 @@ func (t *Ticket) RedactedFor(p *Person) *Ticket {
 		}
 	}
 	return &c
+}
+
+// Shapes of contacts inside free text, for ScrubPersonal: a CN mobile or
+// landline not inside a longer run of digits, and an e-mail address.
+var (
+	textPhoneRE = regexp.MustCompile(`(^|[^0-9])(1[3-9][0-9]{9}|0(?:[12][0-9]|[3-9][0-9]{2})-?[0-9]{7,8})($|[^0-9])`)
+	textEmailRE = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
+)
+
+// ScrubPersonal masks the personal data in free text that leaves its
+// ticket (a knowledge-base entry other reporters are shown, DESIGN §10):
+// t's own contacts, account and personal form fields wherever they
+// appear (t may be nil), and anything shaped like a phone number or an
+// e-mail address.
+func ScrubPersonal(text string, t *Ticket) string {
+	if t != nil {
+		var olds []string
+		for _, v := range []string{t.Contacts.Phone, t.Contacts.Email, t.Contacts.QQ, t.Account} {
+			olds = append(olds, v)
+		}
+		for k, v := range t.Extra {
+			if PersonalField(k) {
+				olds = append(olds, v)
+			}
+		}
+		for _, v := range olds {
+			if v = strings.TrimSpace(v); len([]rune(v)) >= 2 {
+				text = strings.ReplaceAll(text, v, MaskPersonal(v))
+			}
+		}
+	}
+	text = textPhoneRE.ReplaceAllStringFunc(text, func(m string) string {
+		sub := textPhoneRE.FindStringSubmatch(m)
+		return sub[1] + MaskMiddle(sub[2], 3, 4) + sub[3]
+	})
+	return textEmailRE.ReplaceAllStringFunc(text, maskEmail)
 }
 
 // PersonalField reports whether a form field kept in Ticket.Extra names or

@@ -79,20 +79,7 @@ func (s *Server) listFollowUps(w http.ResponseWriter, r *http.Request, actor *ba
 	default:
 		fe["open"] = "must be true or false"
 	}
-	if v := q.Get("cursor"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			fe["cursor"] = "must be a positive integer"
-		}
-		f.After = n
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			fe["limit"] = "must be 1–200"
-		}
-		f.Limit = n
-	}
+	f.After, f.Limit = pageParams(q, fe)
 	if len(fe) > 0 {
 		return &backend.Error{Code: backend.EINVALID, Message: "invalid filter", Fields: fe}
 	}
@@ -117,7 +104,7 @@ func (s *Server) followUpBoard(w http.ResponseWriter, r *http.Request, actor *ba
 	}
 	group := func(m map[backend.Due][]*backend.FollowUp) map[backend.Due][]*followUpJSON {
 		out := map[backend.Due][]*followUpJSON{}
-		for _, d := range []backend.Due{backend.DueNow, backend.DueOverdue, backend.DueLater} {
+		for _, d := range []backend.Due{backend.DueNow, backend.DueOverdue, backend.DueWaiting, backend.DueLater} {
 			out[d] = s.followUpsOut(m[d])
 		}
 		return out
@@ -194,6 +181,21 @@ func (s *Server) callbackFollowUp(w http.ResponseWriter, r *http.Request, actor 
 	return s.changeFollowUp(w, r, &in, func(id int64) (*backend.FollowUp, error) {
 		return s.svc.RecordCallback(r.Context(), actor, id, in.Outcome, in.Notes)
 	})
+}
+
+// urgeFollowUp urges the handler of a ticket whose callback waits for its
+// result; it takes no body.
+func (s *Server) urgeFollowUp(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	id, err := followUpID(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.svc.UrgeFollowUp(r.Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, followUpOut(f, s.svc.Location()))
+	return nil
 }
 
 // changeFollowUp decodes the body into in, runs fn on the follow-up of the

@@ -59,11 +59,20 @@ func TestFollowUpAPI(t *testing.T) {
 		if r.body["survey"] != "done" || r.body["callback"] != "needed" || len(r.body["factors"].([]any)) != 2 {
 			t.Fatalf("surveyed: %s", r.raw)
 		}
+		// The ticket is open again (the 不满意 reopened it): the callback
+		// waits for its result, and the handler can be urged.
+		r = f.do(t, "GET", "/api/v1/follow-ups/board", f.assistant, nil)
+		if w := r.body["callbacks"].(map[string]any)["waiting"].([]any); len(w) != 1 {
+			t.Fatalf("board after the survey: %s", r.raw)
+		}
+		expect(t, f.do(t, "POST", path+"/urge", f.assistant, nil), http.StatusOK)
+		expect(t, f.do(t, "POST", path+"/urge", f.reporter, nil), http.StatusForbidden)
 		r = f.do(t, "POST", path+"/callback", f.assistant, map[string]any{"outcome": "accepted", "notes": "用户接受"})
 		expect(t, r, http.StatusOK)
 		if r.body["callback"] != "done" || r.body["outcome"] != "accepted" || r.body["called_at"] == nil {
 			t.Fatalf("called: %s", r.raw)
 		}
+		expect(t, f.do(t, "POST", path+"/urge", f.assistant, nil), http.StatusConflict) // the callback is done
 		r = f.do(t, "GET", path, f.admin, nil)
 		expect(t, r, http.StatusOK)
 		if r.body["outcome"] != "accepted" {

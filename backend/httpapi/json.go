@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -155,8 +155,7 @@ type listJSON struct {
 // reporter, assignee, team (ids), status and severity (comma lists),
 // category (a/b path prefix), created_after / created_before (RFC 3339),
 // q (search), cursor, limit.
-func parseFilter(r *http.Request) (backend.TicketFilter, error) {
-	q := r.URL.Query()
+func parseFilter(q url.Values) (backend.TicketFilter, error) {
 	var f backend.TicketFilter
 	fe := map[string]string{}
 	id := func(name string) int64 {
@@ -170,14 +169,8 @@ func parseFilter(r *http.Request) (backend.TicketFilter, error) {
 		}
 		return n
 	}
-	f.ReporterID, f.AssigneeID, f.TeamID, f.After = id("reporter"), id("assignee"), id("team"), id("cursor")
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			fe["limit"] = "must be 1–200"
-		}
-		f.Limit = n
-	}
+	f.ReporterID, f.AssigneeID, f.TeamID = id("reporter"), id("assignee"), id("team")
+	f.After, f.Limit = pageParams(q, fe)
 	for _, s := range splitList(q.Get("status")) {
 		st := backend.Status(s)
 		if !st.Valid() {
@@ -212,6 +205,50 @@ func parseFilter(r *http.Request) (backend.TicketFilter, error) {
 		return f, &backend.Error{Code: backend.EINVALID, Message: "invalid filter", Fields: fe}
 	}
 	return f, nil
+}
+
+// searchJSON is the body of POST /api/v1/tickets/search: the filter of
+// GET /api/v1/tickets, out of the URL, for a search by a customer's phone
+// or e-mail (personal data never goes into URLs, DESIGN §10).
+type searchJSON struct {
+	Q             string   `json:"q"`
+	Status        []string `json:"status"`
+	Severity      []string `json:"severity"`
+	Category      []string `json:"category"`
+	Reporter      int64    `json:"reporter"`
+	Assignee      int64    `json:"assignee"`
+	Team          int64    `json:"team"`
+	CreatedAfter  string   `json:"created_after"`
+	CreatedBefore string   `json:"created_before"`
+	Limit         int      `json:"limit"`
+	Cursor        string   `json:"cursor"`
+}
+
+// values is the search as GET /api/v1/tickets's query, for parseFilter.
+func (s searchJSON) values() url.Values {
+	v := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	num := func(k string, n int64) {
+		if n != 0 {
+			v.Set(k, strconv.FormatInt(n, 10))
+		}
+	}
+	set("q", s.Q)
+	set("status", strings.Join(s.Status, ","))
+	set("severity", strings.Join(s.Severity, ","))
+	set("category", strings.Join(s.Category, "/"))
+	num("reporter", s.Reporter)
+	num("assignee", s.Assignee)
+	num("team", s.Team)
+	num("limit", int64(s.Limit))
+	set("created_after", s.CreatedAfter)
+	set("created_before", s.CreatedBefore)
+	set("cursor", s.Cursor)
+	return v
 }
 
 func splitList(s string) []string {
@@ -261,4 +298,24 @@ func clockOut(c *backend.Clock) clockJSON {
 		Budget: c.Budget.String() + " " + c.Unit, StartedAt: c.StartedAt, PausedAt: opt(c.PausedAt),
 		StoppedAt: opt(c.StoppedAt), WarnAt: opt(c.WarnAt), DueAt: opt(c.DueAt), WarnedAt: opt(c.WarnedAt),
 		BreachedAt: opt(c.BreachedAt), Step: c.Step, AckedBy: c.AckedBy, AckedAt: opt(c.AckedAt)}
+}
+
+// pageParams reads a list's cursor (a positive id) and limit (1–200)
+// from q; a bad one is a problem in fe.
+func pageParams(q url.Values, fe map[string]string) (after int64, limit int) {
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			fe["cursor"] = "must be a positive integer"
+		}
+		after = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			fe["limit"] = "must be 1–200"
+		}
+		limit = n
+	}
+	return after, limit
 }

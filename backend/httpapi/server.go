@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,6 +33,11 @@ type Files interface {
 	Stat(sum string) (backend.Attachment, error)
 	// MaxSize is the largest file Put accepts, in bytes.
 	MaxSize() int64
+	// Grant records that a person uploaded a file under a name; Granted
+	// says whether they did, and the name. A ticket may name only files
+	// its caller uploaded.
+	Grant(sum string, personID int64, name string) error
+	Granted(sum string, personID int64) (name string, ok bool, err error)
 }
 
 // Config holds the API's optional dependencies.
@@ -69,6 +75,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /api/v1/tickets", s.auth(s.listTickets))
 	mux.Handle("POST /api/v1/tickets", s.auth(s.createTicket))
+	mux.Handle("POST /api/v1/tickets/search", s.auth(s.searchTickets))
 	mux.Handle("GET /api/v1/tickets/{number}", s.auth(s.getTicket))
 	mux.Handle("GET /api/v1/tickets/{number}/clocks", s.auth(s.getClocks))
 	mux.Handle("POST /api/v1/tickets/{number}/milestones", s.auth(s.milestone))
@@ -81,6 +88,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tickets/{number}/incident", s.auth(s.linkIncident))
 	mux.Handle("POST /api/v1/tickets/{number}/satisfaction", s.auth(s.satisfaction))
 	mux.Handle("POST /api/v1/incidents", s.auth(s.createIncident))
+	mux.Handle("POST /api/v1/incidents/{id}/updates", s.auth(s.updateIncident))
 	mux.Handle("GET /api/v1/tickets/{number}/follow-ups", s.auth(s.ticketFollowUps))
 	mux.Handle("GET /api/v1/follow-ups", s.auth(s.listFollowUps))
 	mux.Handle("GET /api/v1/follow-ups/board", s.auth(s.followUpBoard))
@@ -88,6 +96,15 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/follow-ups/{id}/mark", s.auth(s.markFollowUp))
 	mux.Handle("POST /api/v1/follow-ups/{id}/survey", s.auth(s.surveyFollowUp))
 	mux.Handle("POST /api/v1/follow-ups/{id}/callback", s.auth(s.callbackFollowUp))
+	mux.Handle("GET /api/v1/kb", s.auth(s.listKB))
+	mux.Handle("POST /api/v1/kb", s.auth(s.createKB))
+	mux.Handle("POST /api/v1/kb/search", s.auth(s.searchKB))
+	mux.Handle("GET /api/v1/kb/{id}", s.auth(s.getKB))
+	mux.Handle("PATCH /api/v1/kb/{id}", s.auth(s.patchKB))
+	mux.Handle("DELETE /api/v1/kb/{id}", s.auth(s.deleteKB))
+	mux.Handle("POST /api/v1/tickets/{number}/kb", s.auth(s.kbFromTicket))
+	mux.Handle("POST /api/v1/follow-ups/{id}/urge", s.auth(s.urgeFollowUp))
+	mux.Handle("GET /api/v1/reports", s.auth(s.getReport))
 	if s.files != nil {
 		mux.Handle("POST /api/v1/attachments", s.auth(s.upload))
 	}
@@ -154,24 +171,41 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 // and decoding what it can of the rest. The error is for a body that is
 // not one JSON object at all.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, p *problems) error {
+	sent, err := decodeOptional(w, r, v, p)
+	if err == nil && !sent {
+		return errEmptyBody
+	}
+	return err
+}
+
+// decodeOptional is decodeBody for a request whose body may be left out:
+// a body that is empty or only white space — however it came, with
+// Content-Length: 0 or chunked, where the length is not known before it
+// is read — decodes nothing and sent is false.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any, p *problems) (sent bool, err error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &backend.Error{Code: backend.EINVALID, Message: "the body must be JSON (Content-Type: application/json)"}
+		return false, &backend.Error{Code: backend.EINVALID, Message: "the body must be JSON (Content-Type: application/json)"}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return decodeError(err)
+	if err := dec.Decode(&raw); err == io.EOF {
+		return false, nil
+	} else if err != nil {
+		return false, decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return &backend.Error{Code: backend.EINVALID, Message: "the body must hold one JSON object"}
+		return true, &backend.Error{Code: backend.EINVALID, Message: "the body must hold one JSON object"}
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		return &backend.Error{Code: backend.EINVALID, Message: "the body must be a JSON object"}
+		return true, &backend.Error{Code: backend.EINVALID, Message: "the body must be a JSON object"}
 	}
 	decodeFields("", fields, reflect.ValueOf(v).Elem(), p)
-	return nil
+	return true, nil
 }
+
+// errEmptyBody answers a request whose body is required but empty.
+var errEmptyBody = &backend.Error{Code: backend.EINVALID, Message: "the body is empty; a JSON object is required"}
 
 // decodeFields decodes the members of a JSON object into the struct rv,
 // each on its own, so that one bad member does not hide the next.
@@ -368,7 +402,7 @@ func decodeError(err error) error {
 	case errors.As(err, &tooBig):
 		return errTooLarge
 	case errors.Is(err, io.EOF):
-		return &backend.Error{Code: backend.EINVALID, Message: "the body is empty; a JSON object is required"}
+		return errEmptyBody
 	case errors.As(err, &syn):
 		return &backend.Error{Code: backend.EINVALID, Message: fmt.Sprintf("malformed JSON at byte %d: %v", syn.Offset, syn)}
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -391,7 +425,7 @@ func (s *Server) createTicket(w http.ResponseWriter, r *http.Request, actor *bac
 	if nt.RequestID, err = idempotencyKey(r, actor); p.merge(err) != nil {
 		return err
 	}
-	if nt.Attachments, err = s.attachments(in.Attachments); p.merge(err) != nil {
+	if nt.Attachments, err = s.attachments(in.Attachments, actor); p.merge(err) != nil {
 		return err
 	}
 	if len(p.fields) > 0 {
@@ -425,10 +459,13 @@ func idempotencyKey(r *http.Request, actor *backend.Person) (string, error) {
 }
 
 // attachments looks up the files a request names by their sha256: each
-// must be in the store, which says its size and type (a request's own are
-// ignored, so they cannot be made up); the display name may be the
-// request's. An unknown file is named as "attachments[i]".
-func (s *Server) attachments(in []backend.Attachment) ([]backend.Attachment, error) {
+// must be in the store and uploaded by actor (knowing a file's hash is
+// not enough), and the store says its size and type (a request's own
+// are ignored, so they cannot be made up); the display name may be the
+// request's. An unknown file is named as "attachments[i]", with the same
+// answer for one stored but uploaded by someone else, which says nothing
+// of what is stored.
+func (s *Server) attachments(in []backend.Attachment, actor *backend.Person) ([]backend.Attachment, error) {
 	var out []backend.Attachment
 	bad := &backend.Error{Code: backend.EINVALID, Message: "invalid request", Fields: map[string]string{}, Problems: map[string]backend.Problem{}}
 	for i, a := range in {
@@ -436,7 +473,15 @@ func (s *Server) attachments(in []backend.Attachment) ([]backend.Attachment, err
 		var stored backend.Attachment
 		var err error = backend.Errorf(backend.ENOTFOUND, "no attachment store")
 		if s.files != nil {
-			stored, err = s.files.Stat(strings.ToLower(strings.TrimSpace(a.SHA256)))
+			sum := strings.ToLower(strings.TrimSpace(a.SHA256))
+			if stored, err = s.files.Stat(sum); err == nil {
+				var mine bool
+				// The name is the caller's, not that of whoever last
+				// uploaded the same bytes.
+				if stored.Name, mine, err = s.files.Granted(sum, actor.ID); err == nil && !mine {
+					err = backend.Errorf(backend.ENOTFOUND, "attachment %s not uploaded by person %d", sum, actor.ID)
+				}
+			}
 		}
 		if backend.ErrorCode(err) == backend.ENOTFOUND {
 			bad.Fields[field] = "no uploaded file has this sha256 (POST /api/v1/attachments first)"
@@ -489,6 +534,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, actor *backend.P
 		if err != nil {
 			return uploadError(err)
 		}
+		if err := s.files.Grant(a.SHA256, actor.ID, a.Name); err != nil {
+			return err
+		}
 		s.log.InfoContext(r.Context(), "api: file uploaded", "person", actor.ID, "sha256", a.SHA256, "size", a.Size)
 		writeJSON(w, http.StatusCreated, uploadJSON{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256})
 		return nil
@@ -540,7 +588,21 @@ func (s *Server) getClocks(w http.ResponseWriter, r *http.Request, actor *backen
 }
 
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
-	f, err := parseFilter(r)
+	return s.writeList(w, r, actor, r.URL.Query())
+}
+
+// searchTickets is listTickets with the filter in the body.
+func (s *Server) searchTickets(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in searchJSON
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	return s.writeList(w, r, actor, in.values())
+}
+
+// writeList answers with the page of tickets the filter q selects.
+func (s *Server) writeList(w http.ResponseWriter, r *http.Request, actor *backend.Person, q url.Values) error {
+	f, err := parseFilter(q)
 	if err != nil {
 		return err
 	}

@@ -247,6 +247,40 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	// A search by a customer's phone goes in the body, not the URL
+	// (DESIGN §10), and takes the list's filters, paged the same way.
+	t.Run("Search", func(t *testing.T) {
+		body := ticketBody()
+		body["contacts"] = map[string]string{"phone": "13700001111"}
+		r := f.do(t, "POST", "/api/v1/tickets", f.other, body)
+		expect(t, r, http.StatusCreated)
+		number := r.body["number"]
+		r = f.do(t, "POST", "/api/v1/tickets/search", f.admin, map[string]any{"q": "13700001111", "status": []string{"new"}, "limit": 10})
+		expect(t, r, http.StatusOK)
+		if ts, _ := r.body["tickets"].([]any); len(ts) != 1 || ts[0].(map[string]any)["number"] != number {
+			t.Fatalf("search by phone = %s, want only %v", r.raw, number)
+		}
+		r = f.do(t, "POST", "/api/v1/tickets/search", f.admin, map[string]any{"q": "13700001111", "status": []string{"resolved"}})
+		if ts, _ := r.body["tickets"].([]any); r.status != http.StatusOK || len(ts) != 0 {
+			t.Fatalf("search with another status = %s", r.raw)
+		}
+		// A reporter finds only their own tickets, as in the list.
+		r = f.do(t, "POST", "/api/v1/tickets/search", f.reporter, map[string]any{"q": "13700001111"})
+		if ts, _ := r.body["tickets"].([]any); r.status != http.StatusOK || len(ts) != 0 {
+			t.Fatalf("another reporter's search = %s", r.raw)
+		}
+		r = f.do(t, "POST", "/api/v1/tickets/search", f.admin, map[string]any{"status": []string{"nope"}, "limit": 0, "phone": "1"})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("phone") == "" {
+			t.Fatalf("unknown field not named: %s", r.raw)
+		}
+		r = f.do(t, "POST", "/api/v1/tickets/search", f.admin, map[string]any{"status": []string{"nope"}, "limit": 500})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("status") == "" || r.errField("limit") == "" {
+			t.Fatalf("bad filter not named: %s", r.raw)
+		}
+	})
+
 	t.Run("ErrMalformedJSON", func(t *testing.T) {
 		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, `{"summary": "x",`)
 		expect(t, r, http.StatusBadRequest)
@@ -510,6 +544,35 @@ func TestAPIAttachments(t *testing.T) {
 		a := atts[0].(map[string]any)
 		if a["content_type"] != "image/png" || a["size"] != float64(len(pngBytes)) || a["name"] != "首页.png" || a["sha256"] != sum {
 			t.Fatalf("attachment kept as %v", a)
+		}
+	})
+	// Knowing a stored file's hash is not enough to attach it (and then
+	// read it): the caller must have uploaded it. The answer is the one
+	// for an unknown hash, so it says nothing of what is stored.
+	t.Run("ErrOthersFile", func(t *testing.T) {
+		mine := append(append([]byte{}, pngBytes...), "reporter's own"...)
+		r := f.upload(t, f.reporter, "mine.png", mine)
+		expect(t, r, http.StatusCreated)
+		sum := r.body["sha256"].(string)
+		r = f.do(t, "POST", "/api/v1/tickets", f.other, p2(map[string]any{"sha256": sum}))
+		expect(t, r, http.StatusBadRequest)
+		unknown := f.do(t, "POST", "/api/v1/tickets", f.other, p2(map[string]any{"sha256": strings.Repeat("cd", 32)}))
+		if got, want := r.errField("attachments[0]"), unknown.errField("attachments[0]"); got == "" || got != want {
+			t.Fatalf("another's file answered %q, an unknown one %q", got, want)
+		}
+		// Uploading the same bytes themselves makes it theirs too.
+		expect(t, f.upload(t, f.other, "same.png", mine), http.StatusCreated)
+		r = f.do(t, "POST", "/api/v1/tickets", f.other, p2(map[string]any{"sha256": sum}))
+		expect(t, r, http.StatusCreated)
+		if name := r.body["attachments"].([]any)[0].(map[string]any)["name"]; name != "same.png" {
+			t.Fatalf("other's attachment is named %v", name)
+		}
+		// Without a name a ticket gets its caller's, not that of whoever
+		// uploaded the same bytes last.
+		r = f.do(t, "POST", "/api/v1/tickets", f.reporter, p2(map[string]any{"sha256": sum}))
+		expect(t, r, http.StatusCreated)
+		if name := r.body["attachments"].([]any)[0].(map[string]any)["name"]; name != "mine.png" {
+			t.Fatalf("reporter's attachment is named %v, want the name they uploaded it under", name)
 		}
 	})
 	t.Run("ErrRefusedFile", func(t *testing.T) {

@@ -22,7 +22,7 @@ UPDATE follow_ups SET rated_at = $1, survey = $2, callback = $3, factors = $4, s
 WHERE id = $14 AND ticket_id = $15
 RETURNING event_id, created_at`
 	followUpSQL = `
-SELECT f.id, f.ticket_id, t.number, f.event_id, f.rated_at, f.survey, f.callback, f.factors, f.solved, f.survey_notes,
+SELECT f.id, f.ticket_id, t.number, t.status, f.event_id, f.rated_at, f.survey, f.callback, f.factors, f.solved, f.survey_notes,
     f.surveyed_by, f.surveyed_at, f.outcome, f.callback_notes, f.called_by, f.called_at, f.created_at, f.updated_at
 FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id`
 	// One statement for every filter: a zero argument turns its
@@ -67,7 +67,7 @@ func writeFollowUp(ctx context.Context, tx pgx.Tx, ticketID, eventID int64, f *b
 
 func scanFollowUp(row pgx.Row) (*backend.FollowUp, error) {
 	f := &backend.FollowUp{}
-	err := row.Scan(&f.ID, &f.TicketID, &f.Number, &f.EventID, timeCol{&f.RatedAt}, &f.Survey, &f.Callback, jsonCol{&f.Factors},
+	err := row.Scan(&f.ID, &f.TicketID, &f.Number, &f.TicketStatus, &f.EventID, timeCol{&f.RatedAt}, &f.Survey, &f.Callback, jsonCol{&f.Factors},
 		&f.Solved, &f.SurveyNotes, &f.SurveyedBy, timeCol{&f.SurveyedAt}, &f.Outcome, &f.CallbackNotes, &f.CalledBy,
 		timeCol{&f.CalledAt}, timeCol{&f.CreatedAt}, timeCol{&f.UpdatedAt})
 	f.Factors = storekit.Factors(f.Factors)
@@ -95,13 +95,7 @@ func (s *Store) FollowUps(ctx context.Context, f backend.FollowUpFilter) (*backe
 	if err != nil {
 		return nil, dbError(err, "follow-ups")
 	}
-	page := &backend.FollowUpPage{FollowUps: list}
-	if page.FollowUps == nil {
-		page.FollowUps = []*backend.FollowUp{}
-	}
-	if len(page.FollowUps) > limit {
-		page.FollowUps = page.FollowUps[:limit]
-		page.NextCursor = page.FollowUps[limit-1].ID
-	}
+	page := &backend.FollowUpPage{}
+	page.FollowUps, page.NextCursor = storekit.Page(list, limit, func(x *backend.FollowUp) int64 { return x.ID })
 	return page, nil
 }

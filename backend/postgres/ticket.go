@@ -165,7 +165,7 @@ func (s *Store) Events(ctx context.Context, ticketID int64) ([]*backend.Event, e
 
 const (
 	insertIncidentSQL = `INSERT INTO incidents (title, created_at) VALUES ($1, $2) RETURNING id`
-	incidentSQL       = `SELECT id, title, created_at FROM incidents WHERE id = $1`
+	incidentSQL       = incidentFields + ` WHERE i.id = $1`
 )
 
 // CreateIncident stores i and sets i.ID.
@@ -178,7 +178,7 @@ func (s *Store) CreateIncident(ctx context.Context, i *backend.Incident) error {
 	defer rollback(ctx, tx)
 	var id int64
 	if err := tx.QueryRow(ctx, insertIncidentSQL, i.Title, created).Scan(&id); err != nil {
-		return dbError(err, "incident %q", i.Title)
+		return dbError(err, "new incident")
 	}
 	if err := commit(ctx, tx); err != nil {
 		return err
@@ -189,11 +189,9 @@ func (s *Store) CreateIncident(ctx context.Context, i *backend.Incident) error {
 
 // Incident returns an incident.
 func (s *Store) Incident(ctx context.Context, id int64) (*backend.Incident, error) {
-	i := &backend.Incident{}
-	err := s.pool.QueryRow(ctx, incidentSQL, id).
-		Scan(&i.ID, &i.Title, timeCol{&i.CreatedAt})
+	i, err := scanIncident(s.pool.QueryRow(ctx, incidentSQL, id))
 	if err != nil {
-		return nil, dbError(err, "incident %d", id)
+		return nil, dbError(err, "incident %s", backend.IncidentRef(id))
 	}
 	return i, nil
 }
@@ -370,14 +368,8 @@ func findTickets(ctx context.Context, q querier, f backend.TicketFilter) (*backe
 	if err != nil {
 		return nil, dbError(err, "tickets")
 	}
-	page := &backend.TicketPage{Tickets: tickets}
-	if page.Tickets == nil {
-		page.Tickets = []*backend.Ticket{}
-	}
-	if len(page.Tickets) > limit {
-		page.Tickets = page.Tickets[:limit]
-		page.NextCursor = page.Tickets[limit-1].ID
-	}
+	page := &backend.TicketPage{}
+	page.Tickets, page.NextCursor = storekit.Page(tickets, limit, func(x *backend.Ticket) int64 { return x.ID })
 	return page, nil
 }
 

@@ -173,3 +173,17 @@ func (s *Store) UseInvite(ctx context.Context, hash []byte, personID int64, now 
 	inv.UsedAt, inv.UsedBy = now, personID
 	return inv, nil
 }
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var list []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, x)
+	}
+	return list, rows.Err()
+}

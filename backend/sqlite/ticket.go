@@ -137,7 +137,7 @@ func (s *Store) Events(ctx context.Context, ticketID int64) ([]*backend.Event, e
 
 const (
 	insertIncidentSQL = `INSERT INTO incidents (title, created_at) VALUES (?, ?)`
-	incidentSQL       = `SELECT id, title, created_at FROM incidents WHERE id = ?`
+	incidentSQL       = incidentFields + ` WHERE i.id = ?`
 )
 
 // CreateIncident stores i and sets i.ID.
@@ -150,11 +150,11 @@ func (s *Store) CreateIncident(ctx context.Context, i *backend.Incident) error {
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, insertIncidentSQL, i.Title, micros(created))
 	if err != nil {
-		return dbError(err, "incident %q", i.Title)
+		return dbError(err, "new incident")
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return dbError(err, "incident %q", i.Title)
+		return dbError(err, "new incident")
 	}
 	if err := commit(tx); err != nil {
 		return err
@@ -170,11 +170,9 @@ func (s *Store) Incident(ctx context.Context, id int64) (*backend.Incident, erro
 		return nil, err
 	}
 	defer tx.Rollback()
-	i := &backend.Incident{}
-	err = tx.QueryRowContext(ctx, incidentSQL, id).
-		Scan(&i.ID, &i.Title, timeCol{&i.CreatedAt})
+	i, err := scanIncident(tx.QueryRowContext(ctx, incidentSQL, id))
 	if err != nil {
-		return nil, dbError(err, "incident %d", id)
+		return nil, dbError(err, "incident %s", backend.IncidentRef(id))
 	}
 	return i, nil
 }
@@ -268,7 +266,7 @@ SELECT id, number, version, created_at, ` + ticketFields + ` FROM tickets`
 	ticketByIDSQL     = ticketSQL + ` WHERE id = ?`
 )
 
-func scanTicket(row interface{ Scan(...any) error }) (*backend.Ticket, error) {
+func scanTicket(row scanner) (*backend.Ticket, error) {
 	t := &backend.Ticket{}
 	var categoryKey string
 	err := row.Scan(&t.ID, &t.Number, &t.Version, timeCol{&t.CreatedAt},
@@ -361,22 +359,12 @@ func findTickets(ctx context.Context, tx *dbTx, f backend.TicketFilter) (*backen
 	if err != nil {
 		return nil, dbError(err, "tickets")
 	}
-	defer rows.Close()
-	page := &backend.TicketPage{Tickets: []*backend.Ticket{}}
-	for rows.Next() {
-		t, err := scanTicket(rows)
-		if err != nil {
-			return nil, dbError(err, "tickets")
-		}
-		page.Tickets = append(page.Tickets, t)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := collect(rows, scanTicket)
+	if err != nil {
 		return nil, dbError(err, "tickets")
 	}
-	if len(page.Tickets) > limit {
-		page.Tickets = page.Tickets[:limit]
-		page.NextCursor = page.Tickets[limit-1].ID
-	}
+	page := &backend.TicketPage{}
+	page.Tickets, page.NextCursor = storekit.Page(list, limit, func(x *backend.Ticket) int64 { return x.ID })
 	return page, nil
 }
 

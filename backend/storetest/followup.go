@@ -19,7 +19,7 @@ func rate(tb testing.TB, s backend.Store, tk *backend.Ticket, at time.Time) *bac
 	if f.ID == 0 || f.EventID != ev.ID || f.TicketID != tk.ID {
 		tb.Fatalf("follow-up not stamped: %s (event %d, ticket %d)", dump(f), ev.ID, tk.ID)
 	}
-	f.Number = tk.Number
+	f.Number, f.TicketStatus = tk.Number, tk.Status // the reads fill both in
 	return f
 }
 

@@ -41,6 +41,9 @@ import (
 //     byte order, tickets newest first, events oldest first) and an empty
 //     result is not an error; Events of a missing ticket is ENOTFOUND;
 //   - LinkAccount to a missing person is ENOTFOUND;
+//   - knowledge-base entries keep an empty category as nil, list newest
+//     first, and carry their ticket's Number; Incident.Reports counts the
+//     linked tickets and the followers who have none of them;
 //   - ClaimOutbox does not count attempts; MarkOutboxRetry does, and ends the
 //     lease so the message is due exactly at next; DeferOutbox does the same
 //     without counting.
@@ -65,6 +68,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) backend.Store) {
 	t.Run("Secret", func(t *testing.T) { testSecret(t, newStore) })
 	t.Run("Clocks", func(t *testing.T) { testClocks(t, newStore) })
 	t.Run("FollowUp", func(t *testing.T) { testFollowUp(t, newStore) })
+	t.Run("KB", func(t *testing.T) { testKB(t, newStore) })
+	t.Run("IncidentReports", func(t *testing.T) { testIncidentReports(t, newStore) })
+	t.Run("ReportData", func(t *testing.T) { testReportData(t, newStore) })
+	t.Run("ReportSubscriptions", func(t *testing.T) { testReportSubscriptions(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		ctx, s := setup(t, newStore)
 		if err := s.Ping(ctx); err != nil {

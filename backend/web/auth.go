@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -126,6 +129,47 @@ func (a *Auth) Verify(purpose, signed string) (string, bool) {
 	}
 	v := signed[:i]
 	return v, Equal(signed[i+1:], a.MAC(purpose, v))
+}
+
+// Seal encrypts value for purpose under the server key, base64url: a
+// value that must travel in a URL without being readable there (a
+// console search for a customer's phone number, DESIGN §10). Open
+// reverses it; a sealed value opens only for its purpose.
+func (a *Auth) Seal(purpose, value string) string {
+	aead := a.aead(purpose)
+	nonce := randomBytes(aead.NonceSize())
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(value), nil))
+}
+
+// Open returns the value Seal sealed for purpose; false if sealed was
+// changed, made for another purpose or under another key.
+func (a *Auth) Open(purpose, sealed string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	aead := a.aead(purpose)
+	if err != nil || len(b) < aead.NonceSize() {
+		return "", false
+	}
+	v, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+	return string(v), err == nil
+}
+
+// aead is AES-256-GCM under a key of its own for purpose, derived with
+// HKDF: no MAC value, which is an HMAC under the server key itself, can
+// ever be one of these keys.
+func (a *Auth) aead(purpose string) cipher.AEAD {
+	key, err := hkdf.Key(sha256.New, a.key, nil, "deskbot seal "+purpose, 32)
+	if err != nil {
+		panic(err) // 32 bytes of SHA-256 HKDF never fail
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err) // a 32-byte key always makes a cipher
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return aead
 }
 
 // Equal compares two tokens in constant time.

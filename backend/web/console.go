@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,7 +72,7 @@ func New(cfg Config) (*Console, error) {
 	}
 	pages, err := ParsePages(templateFS, Funcs(cfg.Text), []string{"templates/layout.html"},
 		[]string{"templates/login.html", "templates/magic.html", "templates/queue.html", "templates/ticket.html", "templates/error.html",
-			"templates/followups.html", "templates/followup.html"}, cfg.Logger)
+			"templates/followups.html", "templates/followup.html", "templates/reports.html", "templates/kb.html", "templates/kbentry.html"}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +121,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	h("POST /console/logout", c.staff(c.logout))
 	h("POST /console/lang", c.staff(c.lang))
 	h("GET /console/{$}", c.staff(c.queue))
+	h("POST /console/search", c.staff(c.search))
 	h("GET /console/events", c.staff(c.queueEvents))
 	h("GET /console/t/{number}", c.staff(c.ticket))
 	h("GET /console/t/{number}/live", c.staff(c.ticketLive))
@@ -129,6 +131,16 @@ func (c *Console) Register(mux *http.ServeMux) {
 	h("GET /console/followups", c.staff(c.followUpBoard))
 	h("GET /console/followups/{id}", c.staff(c.followUp))
 	h("POST /console/followups/{id}/{action}", c.staff(c.followUpAct))
+	h("GET /console/kb", c.staff(c.kbList))
+	h("POST /console/kb", c.staff(c.kbCreate))
+	h("POST /console/kb/search", c.staff(c.kbSearch))
+	h("POST /console/kb/from/{number}", c.staff(c.kbFromTicket))
+	h("GET /console/kb/{id}", c.staff(c.kbEntry))
+	h("POST /console/kb/{id}/{action}", c.staff(c.kbAct))
+	h("GET /console/reports", c.staff(c.reports))
+	h("GET /console/reports/chart.png", c.staff(c.reportChart))
+	h("GET /console/reports/report.csv", c.staff(c.reportCSV))
+	h("POST /console/reports/subscribe", c.staff(c.reportSubscribe))
 }
 
 // req is one request of a signed-in staff member.
@@ -460,8 +472,98 @@ func (c *Console) breachQueue(ctx context.Context, rq *req, f backend.TicketFilt
 	return &backend.TicketPage{Tickets: all}, nil
 }
 
+// A queue's (or the knowledge base's) search text is sealed in its URL
+// for the person who searched (the purpose names them, so a link passed
+// on opens for nobody else) and for queryTTL (a link found later in a log
+// or a history opens for nobody).
+const queryTTL = 8 * time.Hour
+
+// Each search seals with its own purpose, so a sealed text opens only in
+// the search it was made for.
+const (
+	ticketSearchPurpose = "console-q"
+	kbSearchPurpose     = "console-kb-q"
+)
+
+func queryPurpose(search string, me *backend.Person) string {
+	return search + ":" + strconv.FormatInt(me.ID, 10)
+}
+
+// sealQuery seals q of search for me until queryTTL from now.
+func (c *Console) sealQuery(search string, me *backend.Person, q string) string {
+	return c.auth.Seal(queryPurpose(search, me), strconv.FormatInt(c.cfg.Now().Add(queryTTL).Unix(), 10)+"|"+q)
+}
+
+// openQuery is the text of search sealed for me, if it has not expired.
+func (c *Console) openQuery(search string, me *backend.Person, qs string) (string, bool) {
+	v, ok := c.auth.Open(queryPurpose(search, me), qs)
+	until, q, found := strings.Cut(v, "|")
+	exp, err := strconv.ParseInt(until, 10, 64)
+	if !ok || !found || err != nil || !c.cfg.Now().Before(time.Unix(exp, 0)) {
+		return "", false
+	}
+	return q, true
+}
+
+// queue lists a queue. Its search text comes sealed (qs), as search
+// puts it in the URL: staff search by a customer's phone or e-mail,
+// which must never be readable in a URL (DESIGN §10: logs, browser
+// history, a Referer). A plain q, from an old bookmark, is sent on to
+// its sealed address.
 func (c *Console) queue(w http.ResponseWriter, r *http.Request, rq *req) {
 	form := r.URL.Query()
+	if form.Has("q") {
+		http.Redirect(w, r, c.queueURL(rq.Me, form, form.Get("q")), http.StatusSeeOther)
+		return
+	}
+	if qs := form.Get("qs"); qs != "" {
+		q, ok := c.openQuery(ticketSearchPurpose, rq.Me, qs)
+		if !ok {
+			c.fail(w, r, rq, backend.Keyed(backend.EINVALID, "search_link", nil, "not a search link made for this person by this console, or expired"))
+			return
+		}
+		form.Set("q", q)
+	}
+	c.renderQueue(w, r, rq, form)
+}
+
+// search runs the filter form, posted so its text stays out of the URL,
+// and answers with the queue at its sealed address: htmx swaps the rows
+// in and pushes that address; a plain form is redirected to it.
+func (c *Console) search(w http.ResponseWriter, r *http.Request, rq *req) {
+	form := url.Values{}
+	for _, k := range []string{"queue", "q", "status", "severity"} {
+		if v := strings.TrimSpace(r.PostFormValue(k)); v != "" {
+			form.Set(k, v)
+		}
+	}
+	to := c.queueURL(rq.Me, form, form.Get("q"))
+	if r.Header.Get("HX-Request") == "" {
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("HX-Push-Url", to)
+	c.renderQueue(w, r, rq, form)
+}
+
+// queueURL is the address of a queue listing with form's filters and
+// the search text q sealed for me.
+func (c *Console) queueURL(me *backend.Person, form url.Values, q string) string {
+	v := url.Values{}
+	for k, vals := range form {
+		if k != "q" && k != "qs" {
+			v[k] = vals
+		}
+	}
+	if q = strings.TrimSpace(q); q != "" {
+		v.Set("qs", c.sealQuery(ticketSearchPurpose, me, q))
+	}
+	return "/console/?" + v.Encode()
+}
+
+// renderQueue renders a queue listing for form (its search text in q):
+// the page, or the rows for htmx.
+func (c *Console) renderQueue(w http.ResponseWriter, r *http.Request, rq *req, form url.Values) {
 	queue := form.Get("queue")
 	if !slices.Contains(queues, queue) {
 		queue = "new"
@@ -478,13 +580,10 @@ func (c *Console) queue(w http.ResponseWriter, r *http.Request, rq *req) {
 		d.Tickets = append(d.Tickets, t.RedactedFor(rq.Me))
 	}
 	if page.NextCursor != 0 {
-		next := url.Values{}
-		for k, v := range form {
-			next[k] = v
-		}
+		next := maps.Clone(form)
 		next.Set("after", strconv.FormatInt(page.NextCursor, 10))
 		next.Set("queue", queue)
-		d.Next = "/console/?" + next.Encode()
+		d.Next = c.queueURL(rq.Me, next, form.Get("q"))
 	}
 	if r.Header.Get("HX-Request") != "" && r.Header.Get("HX-Target") == "rows" {
 		c.pages.Render(w, http.StatusOK, "queue", "rows", d)
@@ -521,6 +620,11 @@ type ticketData struct {
 	Text      string // the action form's text, kept after an error
 	Clocks    []clockView
 	Marks     []backend.Milestone
+	// KB is the knowledge-base entry filed from the ticket, if any;
+	// CanKB: the viewer may file its solution (resolved, with one, not
+	// filed yet).
+	KB    *backend.KBEntry
+	CanKB bool
 }
 
 // clockView is one SLA clock as the ticket page shows it.
@@ -572,6 +676,17 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		return nil, err
 	}
 	d.Clocks = c.clockViews(rq, clocks, name)
+	if t.Status == backend.StatusResolved || t.Status == backend.StatusArchived {
+		page, err := c.svc.KBEntries(ctx, rq.Me, backend.KBFilter{TicketID: t.ID, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(page.Entries) > 0 {
+			d.KB = page.Entries[0]
+		} else {
+			d.CanKB = strings.TrimSpace(t.Solution) != ""
+		}
+	}
 	return d, nil
 }
 
@@ -699,6 +814,17 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 		err = c.link(ctx, rq, number, r.PostFormValue("incident"), r.PostFormValue("title"))
 	case "milestone":
 		_, err = c.svc.RecordMilestone(ctx, rq.Me, number, backend.Milestone(r.PostFormValue("milestone")))
+	case "incident_update":
+		// An update of the ticket's incident: its reporters and those
+		// who joined it from the chat hear it (backend/incident.go).
+		var t *backend.Ticket
+		if t, err = c.svc.Ticket(ctx, rq.Me, number); err == nil {
+			if t.IncidentID == 0 {
+				err = backend.Keyed(backend.ENOTFOUND, "no_incident", map[string]any{"Number": number}, "ticket %s is linked to no incident", number)
+			} else {
+				_, err = c.svc.UpdateIncident(ctx, rq.Me, t.IncidentID, text, r.PostFormValue("resolve") == "true")
+			}
+		}
 	default:
 		err = backend.Errorf(backend.ENOTFOUND, "no action %q", action)
 	}
@@ -730,8 +856,8 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 func (c *Console) link(ctx context.Context, rq *req, number, id, title string) error {
 	var incident int64
 	if strings.TrimSpace(id) != "" {
-		n, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(id), "#"), 10, 64)
-		if err != nil || n <= 0 {
+		n, ok := backend.ParseIncidentRef(strings.TrimPrefix(strings.TrimSpace(id), "#"))
+		if !ok {
 			return backend.Invalid("invalid incident", "incident", "a number", backend.Problem{Key: "number"})
 		}
 		incident = n

@@ -14,8 +14,12 @@ import (
 // checks every role; these pages show no personal data (the ticket page,
 // linked from each, does, masked as §10 says).
 
-// dueOrder is the order of the board's sections.
-var dueOrder = []backend.Due{backend.DueOverdue, backend.DueNow, backend.DueLater}
+// dueOrder is the order of the board's sections by kind: a callback may
+// wait for the ticket's result (backend.DueWaiting), a survey never.
+var dueOrder = map[string][]backend.Due{
+	"survey":   {backend.DueOverdue, backend.DueNow, backend.DueLater},
+	"callback": {backend.DueOverdue, backend.DueNow, backend.DueWaiting, backend.DueLater},
+}
 
 type boardSection struct {
 	Kind string // "survey" or "callback"
@@ -45,7 +49,7 @@ func (c *Console) followUpBoard(w http.ResponseWriter, r *http.Request, rq *req)
 		if kind == "callback" {
 			m = b.Callbacks
 		}
-		for _, due := range dueOrder {
+		for _, due := range dueOrder[kind] {
 			d.Sections = append(d.Sections, boardSection{Kind: kind, Due: due, List: m[due]})
 		}
 	}
@@ -71,6 +75,9 @@ type followUpData struct {
 	Outcomes []backend.Outcome
 	Survey   string // the survey window, "2026-11-30 – 2026-12-02"
 	Callback string
+	// Waiting: the callback waits for the ticket's result (seed 003);
+	// the page offers to urge the handler.
+	Waiting  bool
 	SurveyBy string
 	CalledBy string
 	Error    string
@@ -91,7 +98,8 @@ func (c *Console) loadFollowUp(ctx context.Context, rq *req, idText string) (*fo
 	d := &followUpData{req: rq, R: rq, Title: c.tr.T(rq.Loc, "web.fu.one", map[string]any{"ID": f.ID}), F: f, T: t.RedactedFor(rq.Me),
 		Marks: backend.FollowUpMarks, Outcomes: backend.Outcomes,
 		Survey:   day(sf.Format("2006-01-02"), st.AddDate(0, 0, -1).Format("2006-01-02")),
-		Callback: day(cf.Format("2006-01-02"), ct.AddDate(0, 0, -1).Format("2006-01-02"))}
+		Callback: day(cf.Format("2006-01-02"), ct.AddDate(0, 0, -1).Format("2006-01-02")),
+		Waiting:  f.CallbackDue(c.cfg.Now(), rq.Zone) == backend.DueWaiting}
 	for _, fa := range backend.Factors {
 		d.Factors = append(d.Factors, factorView{ID: fa, Name: c.tr.T(rq.Loc, "followup.factor."+string(fa), nil),
 			Script: c.tr.T(rq.Loc, "followup.script."+string(fa), nil), Checked: containsFactor(f.Factors, fa)})
@@ -129,7 +137,8 @@ func (c *Console) followUp(w http.ResponseWriter, r *http.Request, rq *req) {
 	c.pages.Render(w, http.StatusOK, "followup", "page", d)
 }
 
-// followUpAct records a mark, survey or callback through the service and
+// followUpAct records a mark, survey or callback, or urges the handler,
+// through the service and
 // shows the follow-up again, with the error when there is one.
 func (c *Console) followUpAct(w http.ResponseWriter, r *http.Request, rq *req) {
 	ctx, idText := r.Context(), r.PathValue("id")
@@ -149,6 +158,8 @@ func (c *Console) followUpAct(w http.ResponseWriter, r *http.Request, rq *req) {
 		_, err = c.svc.RecordSurvey(ctx, rq.Me, id, in)
 	case action == "callback":
 		_, err = c.svc.RecordCallback(ctx, rq.Me, id, backend.Outcome(r.PostFormValue("outcome")), r.PostFormValue("notes"))
+	case action == "urge":
+		_, err = c.svc.UrgeFollowUp(ctx, rq.Me, id)
 	default:
 		err = backend.Errorf(backend.ENOTFOUND, "no action %q", action)
 	}

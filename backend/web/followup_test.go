@@ -94,6 +94,14 @@ func TestFollowUpPages(t *testing.T) {
 		if !strings.Contains(body, `id="callback-form"`) || strings.Contains(body, `id="survey-form"`) || !strings.Contains(body, "followup.factor.knowledge_base") {
 			t.Fatalf("after the survey:\n%s", body)
 		}
+		// The 不满意 reopened the ticket: the callback waits for its result
+		// (seed 003), and the handler can be urged.
+		if !strings.Contains(body, `id="urge-form"`) || !strings.Contains(body, "web.fu.waiting") {
+			t.Fatalf("no urge while the ticket is open again:\n%s", body)
+		}
+		if code, body := post("urge", url.Values{}); code != 303 {
+			t.Fatalf("urge = %d:\n%s", code, body)
+		}
 		if code, body := post("callback", url.Values{"outcome": {"solved"}, "notes": {"已追加事件"}}); code != 303 {
 			t.Fatalf("callback = %d:\n%s", code, body)
 		}
@@ -105,7 +113,7 @@ func TestFollowUpPages(t *testing.T) {
 		}
 		// The ticket's thread shows both steps.
 		_, body, _ = c.do("GET", "/console/t/"+tk.Number, nil, nil)
-		if !strings.Contains(body, "web.ev.follow_up.surveyed") || !strings.Contains(body, "web.ev.follow_up.called") {
+		if !strings.Contains(body, "web.ev.follow_up.surveyed") || !strings.Contains(body, "web.ev.follow_up.urged") || !strings.Contains(body, "web.ev.follow_up.called") {
 			t.Fatalf("thread lacks the follow-up steps:\n%s", body)
 		}
 	})

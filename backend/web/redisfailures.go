@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -15,7 +16,8 @@ import (
 // milliseconds, that expires with the window.
 type RedisFailures struct {
 	Client redis.Cmdable
-	Prefix string // e.g. "deskbot:signin:"
+	Prefix string        // e.g. "deskbot:signin:"
+	Window time.Duration // how long an attempt counts; default the sign-in throttle's 15 minutes
 }
 
 // KEYS: the key. ARGV: now ms, window ms, max, attempt id. Drops the
@@ -38,15 +40,16 @@ return -1
 // Attempt implements Failures.
 func (f RedisFailures) Attempt(ctx context.Context, key string, max int, now time.Time) (string, time.Duration, error) {
 	id := strconv.FormatInt(now.UnixNano(), 36) + ":" + rand.Text()[:8]
+	window := cmp.Or(f.Window, failureWindow)
 	at, err := attemptScript.Run(ctx, f.Client, []string{f.Prefix + key},
-		now.UnixMilli(), failureWindow.Milliseconds(), max, id).Int64()
+		now.UnixMilli(), window.Milliseconds(), max, id).Int64()
 	if err != nil {
 		return "", 0, fmt.Errorf("sign-in failures: %w", err)
 	}
 	if at < 0 {
 		return id, 0, nil
 	}
-	return "", time.UnixMilli(at).Add(failureWindow).Sub(now), nil
+	return "", time.UnixMilli(at).Add(window).Sub(now), nil
 }
 
 // Undo implements Failures.

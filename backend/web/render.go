@@ -79,6 +79,8 @@ func Funcs(tr Translator) template.FuncMap {
 		"str":   func(v any) string { return fmt.Sprint(v) },
 		"i64":   func(n int64) string { return strconv.FormatInt(n, 10) },
 		"extra": func(loc, form, field string) string { return ExtraLabel(tr, loc, form, field) },
+		"pct":   func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+		"inc":   func(i int) int { return i + 1 },
 	}
 }
 
@@ -226,6 +228,12 @@ func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) str
 	case backend.EventIncidentLinked:
 		d["Incident"] = e.Data.IncidentID
 		return tr.T(loc, "web.ev.incident", d)
+	case backend.EventIncidentUpdate:
+		d["ID"], d["Title"] = backend.IncidentRef(e.Data.IncidentID), e.Data.IncidentTitle
+		if e.Data.IncidentResolved {
+			return tr.T(loc, "web.ev.incident_resolved", d)
+		}
+		return tr.T(loc, "web.ev.incident_update", d)
 	case backend.EventSatisfaction:
 		d["Rating"] = tr.T(loc, "rating."+string(e.Data.Satisfaction), nil)
 		return tr.T(loc, "web.ev.satisfaction", d)
@@ -274,7 +282,7 @@ func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) str
 }
 
 // followUpLine is a follow-up step of the thread (staff only): a mark, a
-// survey with its factors, or a callback with its outcome.
+// survey with its factors, a callback with its outcome, or an urge.
 func followUpLine(tr Translator, loc string, e *backend.Event, d map[string]any) string {
 	switch step := e.Data.FollowUpStep; step {
 	case backend.StepSurveyed:
@@ -288,6 +296,8 @@ func followUpLine(tr Translator, loc string, e *backend.Event, d map[string]any)
 	case backend.StepCalled:
 		d["Outcome"] = tr.T(loc, "followup.outcome."+string(e.Data.Outcome), nil)
 		return tr.T(loc, "web.ev.follow_up.called", d)
+	case backend.StepUrged:
+		return tr.T(loc, "web.ev.follow_up.urged", d)
 	default:
 		d["Step"] = tr.T(loc, "followup.mark."+step, nil)
 		return tr.T(loc, "web.ev.follow_up", d)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -593,6 +594,7 @@ func TestQueues(t *testing.T) {
 	f.now = f.now.Add(90 * time.Minute)
 	c := f.client()
 	c.login("fay", pw)
+	rows := map[string]string{"HX-Request": "true", "HX-Target": "rows"}
 	for _, tc := range []struct {
 		query     string
 		want, not *backend.Ticket
@@ -605,13 +607,100 @@ func TestQueues(t *testing.T) {
 		{"queue=all&q=8000", old, nil},
 		{"queue=all&severity=P1", old, fresh},
 	} {
-		code, page, _ := c.do("GET", "/console/?"+tc.query, nil, map[string]string{"HX-Request": "true", "HX-Target": "rows"})
+		form, _ := url.ParseQuery(tc.query)
+		var code int
+		var page string
+		if form.Has("q") {
+			// The search is posted; the address htmx shows has it sealed.
+			form.Set("csrf", c.csrf)
+			var hdr http.Header
+			code, page, hdr = c.do("POST", "/console/search", form, rows)
+			pushed := hdr.Get("HX-Push-Url")
+			if u, err := url.Parse(pushed); err != nil || u.Path != "/console/" || u.Query().Get("qs") == "" || strings.Contains(pushed, url.QueryEscape(form.Get("q"))) || u.Query().Has("q") {
+				t.Errorf("%s: pushed %q, want the queue with the search sealed", tc.query, pushed)
+			}
+			// The pushed address lists the same tickets (a reload, a live refresh).
+			if code2, page2, _ := c.do("GET", pushed, nil, rows); code2 != code || !strings.Contains(page2, tc.want.Number) || tc.not != nil && strings.Contains(page2, tc.not.Number) {
+				t.Errorf("%s: the pushed address lists other tickets (%d)", tc.query, code2)
+			}
+		} else {
+			code, page, _ = c.do("GET", "/console/?"+tc.query, nil, rows)
+		}
 		if code != 200 || !strings.Contains(page, tc.want.Number) || tc.not != nil && strings.Contains(page, tc.not.Number) {
 			t.Errorf("%s: code %d, has want %v, has not %v", tc.query, code, strings.Contains(page, tc.want.Number), tc.not != nil && strings.Contains(page, tc.not.Number))
 		}
 		if strings.Contains(page, "<html") {
 			t.Errorf("%s: htmx request got a whole page", tc.query)
 		}
+	}
+}
+
+// A customer's phone or e-mail, searched in the console, is never
+// readable in an address (DESIGN §10): not in the one the search goes
+// to, not in the next page's, not in an old bookmark's.
+func TestSearchKeepsPersonalDataOutOfURLs(t *testing.T) {
+	f := newFixture(t)
+	_, pw := f.user("ida", backend.RoleAssistant)
+	r := f.reporter("r9")
+	var phoneTicket *backend.Ticket
+	for i := range 52 { // more than a page (50)
+		phoneTicket = f.ticket(r, fmt.Sprintf("customer 13800138000 cannot log in, case %d", i))
+	}
+	c := f.client()
+	c.login("ida", pw)
+	const phone = "13800138000"
+
+	// Without htmx the posted form is sent on to the sealed address.
+	code, _, hdr := c.do("POST", "/console/search", url.Values{"csrf": {c.csrf}, "queue": {"all"}, "q": {phone}}, nil)
+	to := hdr.Get("Location")
+	if code != http.StatusSeeOther || strings.Contains(to, phone) || !strings.Contains(to, "qs=") {
+		t.Fatalf("search = %d to %q, want 303 to a sealed address", code, to)
+	}
+	code, page, _ := c.do("GET", to, nil, nil)
+	if code != 200 || !strings.Contains(page, phoneTicket.Number) || !strings.Contains(page, `value="`+phone+`"`) {
+		t.Fatalf("sealed address = %d, want the results and the search text in the box", code)
+	}
+	more := regexp.MustCompile(`class="more" href="([^"]+)"`).FindStringSubmatch(page)
+	if more == nil {
+		t.Fatal("no next page link")
+	}
+	next := html.UnescapeString(more[1])
+	if strings.Contains(next, phone) || !strings.Contains(next, "qs=") || !strings.Contains(next, "after=") {
+		t.Fatalf("next page link %q", next)
+	}
+	if code, _, _ := c.do("GET", next, nil, nil); code != 200 {
+		t.Fatalf("next page = %d", code)
+	}
+
+	// An old bookmark with the text in it is sent on to the sealed address.
+	code, _, hdr = c.do("GET", "/console/?queue=all&q="+phone, nil, nil)
+	if loc := hdr.Get("Location"); code != http.StatusSeeOther || strings.Contains(loc, phone) || !strings.Contains(loc, "qs=") {
+		t.Fatalf("plain q = %d to %q", code, loc)
+	}
+
+	// A sealed text that was changed, or sealed for something else, is
+	// refused with a clear answer.
+	u, _ := url.Parse(to)
+	qs := u.Query().Get("qs")
+	bad := qs[:len(qs)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(qs, "AA")]
+	if code, page, _ := c.do("GET", "/console/?queue=all&qs="+bad, nil, nil); code != http.StatusUnprocessableEntity || !strings.Contains(page, "err.search_link") {
+		t.Fatalf("changed qs = %d", code)
+	}
+	if _, ok := f.auth.Open("another", qs); ok {
+		t.Fatal("a sealed value opened for another purpose")
+	}
+	// The link opens for the person who searched, not for a colleague it
+	// is passed on to (who may see contacts only masked), and not after
+	// a working day.
+	_, pw2 := f.user("jan", backend.RoleAssistant)
+	other := f.client()
+	other.login("jan", pw2)
+	if code, page, _ := other.do("GET", to, nil, nil); code != http.StatusUnprocessableEntity || strings.Contains(page, phone) {
+		t.Fatalf("a colleague opening the link = %d", code)
+	}
+	f.now = f.now.Add(9 * time.Hour)
+	if code, page, _ := c.do("GET", to, nil, nil); code != http.StatusUnprocessableEntity || strings.Contains(page, phone) {
+		t.Fatalf("the link 9 hours later = %d", code)
 	}
 }
 

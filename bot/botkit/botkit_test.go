@@ -127,6 +127,12 @@ func TestFilerAndRenderer(t *testing.T) {
 	if full := r.Card(ctx, "en", tk, mgr); !strings.Contains(full, "13800138000") {
 		t.Fatalf("manager's card is masked: %q", full)
 	}
+	// A follow-up's urge reaches the handler as a request for a result.
+	urge := notify.Message{Outbox: &backend.OutboxMessage{Audience: backend.AudienceAssignee}, Ticket: tk, Recipient: p,
+		Event: &backend.Event{Kind: backend.EventFollowUp, ActorID: p.ID, Data: backend.EventData{FollowUpStep: backend.StepUrged}}}
+	if got := r.NoticeIn(ctx, "zh-CN", urge); !strings.Contains(got, "催促") || !strings.Contains(got, number) || !strings.Contains(got, "给出结果") {
+		t.Fatalf("urge notice = %q", got)
+	}
 }
 
 // linker makes links for one person only, like the console does for staff.

@@ -40,6 +40,8 @@ type Cards struct {
 	mu     sync.Mutex
 	seen   map[int64]int64   // ticket id → version last shown on its cards
 	failed map[int64]failure // ticket id → the version whose edit failed
+	// sending counts the new cards of a ticket on their way (Sending).
+	sending map[int64]int
 	// editing serialises the edits of a ticket's cards (striped by ticket
 	// id), so that an older version's edit cannot land after a newer one's.
 	editing [64]sync.Mutex
@@ -71,6 +73,10 @@ func (c *Cards) mark(t *backend.Ticket) {
 // which may all hear of the same change at once, one edits the cards.
 // (Checking shown and marking later let two of them edit; the late one
 // could then put the card's buttons back over a menu opened meanwhile.)
+//
+// While a new card of t is on its way (Sending) the edit goes ahead but
+// marks nothing: the cards found do not include the new one, which Posted
+// must still bring up to date.
 func (c *Cards) claim(t *backend.Ticket) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -78,8 +84,36 @@ func (c *Cards) claim(t *backend.Ticket) bool {
 	if seen[t.ID] >= t.Version {
 		return false
 	}
+	if c.sending[t.ID] > 0 {
+		return true
+	}
 	seen[t.ID] = t.Version
 	return true
+}
+
+// Sending tells that a new card of the ticket is on its way, for a ticket
+// that has cards already (a private card for its new assignee next to the
+// previous one's): until done is called, refreshing the cards it has
+// does not count a version as shown, so that the refresh after the new
+// card is saved (Posted, Refresh) edits it too. Call done once the card
+// is saved (or was not sent), before that refresh.
+func (c *Cards) Sending(ticketID int64) (done func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sending == nil {
+		c.sending = map[int64]int{}
+	}
+	c.sending[ticketID]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.sending[ticketID]--; c.sending[ticketID] <= 0 {
+				delete(c.sending, ticketID)
+			}
+		})
+	}
 }
 
 func (c *Cards) shown(t *backend.Ticket) bool {

@@ -17,18 +17,7 @@ import (
 // the same version is never edited in twice.
 func TestCardsCatchUp(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
-	svc := backend.NewService(store, backend.ServiceConfig{})
-	rep := &backend.Person{Name: "王代理", Roles: []backend.Role{backend.RoleReporter}}
-	if err := store.CreatePerson(ctx, rep); err != nil {
-		t.Fatal(err)
-	}
-	tk, err := svc.CreateTicket(ctx, rep, backend.NewTicket{Prefix: "FB", Summary: "放心房上线后在前台不显示",
-		CategoryPath: []string{"产品线问题", "房产放心房"}, OccurredAt: time.Now().Add(-time.Hour), Region: "北京",
-		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, svc, rep, tk := cardTicket(t, "放心房上线后在前台不显示", "产品线问题", "房产放心房")
 
 	var (
 		mu    sync.Mutex
@@ -172,18 +161,7 @@ func TestCardsEditInOrder(t *testing.T) {
 // cardRetries tries.
 func TestCardsRetryFailedEdit(t *testing.T) {
 	ctx := context.Background()
-	store := openStore(t)
-	svc := backend.NewService(store, backend.ServiceConfig{})
-	rep := &backend.Person{Name: "王代理", Roles: []backend.Role{backend.RoleReporter}}
-	if err := store.CreatePerson(ctx, rep); err != nil {
-		t.Fatal(err)
-	}
-	tk, err := svc.CreateTicket(ctx, rep, backend.NewTicket{Prefix: "FB", Summary: "放心房上线后在前台不显示",
-		CategoryPath: []string{"产品线问题", "房产放心房"}, OccurredAt: time.Now().Add(-time.Hour), Region: "北京",
-		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, svc, rep, tk := cardTicket(t, "放心房上线后在前台不显示", "产品线问题", "房产放心房")
 	if err := store.SaveChatMessage(ctx, &backend.ChatMessage{Platform: "test", ChatID: "triage", MessageID: "m1", TicketID: tk.ID, Kind: "card"}); err != nil {
 		t.Fatal(err)
 	}
@@ -255,4 +233,67 @@ func TestCardsRetryFailedEdit(t *testing.T) {
 			t.Fatal("a version whose edits all failed counts as shown")
 		}
 	})
+}
+
+// TestCardsNewCardOnItsWay: a ticket has a card (its first assignee's)
+// and a new one is on its way (the next assignee's) when the ticket
+// changes. The refresh then edits the card it finds without counting the
+// change as shown, so the refresh after the new card is saved brings that
+// one up to date too.
+func TestCardsNewCardOnItsWay(t *testing.T) {
+	ctx := context.Background()
+	store, svc, rep, tk := cardTicket(t, "会员中心积分明细页面打不开", "CRM问题", "会员中心")
+	var (
+		mu    sync.Mutex
+		shown = map[string]int64{} // card → version it shows
+	)
+	cards := &Cards{Store: store, Platform: "test", Kind: "private", Log: slog.New(slog.DiscardHandler),
+		Edit: func(_ context.Context, cm *backend.ChatMessage, cur *backend.Ticket) {
+			mu.Lock()
+			defer mu.Unlock()
+			shown[cm.MessageID] = cur.Version
+		}}
+	save := func(id string) {
+		t.Helper()
+		if err := store.SaveChatMessage(ctx, &backend.ChatMessage{Platform: "test", ChatID: id, MessageID: id, TicketID: tk.ID, Kind: "private"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("bob") // the first assignee's card
+
+	done := cards.Sending(tk.ID) // Carol's card is being sent, showing tk
+	v2, err := svc.Comment(ctx, rep, tk.Number, "补充：在手机上也打不开", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards.Refresh(ctx, v2) // finds Bob's card only
+	save("carol")
+	done()
+	cards.Refresh(ctx, v2) // after Carol's card is saved (privatePosted)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if shown["bob"] != v2.Version || shown["carol"] != v2.Version {
+		t.Fatalf("cards show %v, want both at version %d", shown, v2.Version)
+	}
+}
+
+// cardTicket files a ticket by a reporter (returned too) in a new store,
+// for the cards to show.
+func cardTicket(t *testing.T, summary string, path ...string) (backend.Store, *backend.Service, *backend.Person, *backend.Ticket) {
+	t.Helper()
+	ctx := context.Background()
+	store := openStore(t)
+	svc := backend.NewService(store, backend.ServiceConfig{})
+	rep := &backend.Person{Name: "王代理", Roles: []backend.Role{backend.RoleReporter}}
+	if err := store.CreatePerson(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := svc.CreateTicket(ctx, rep, backend.NewTicket{Prefix: "FB", Summary: summary, CategoryPath: path,
+		OccurredAt: time.Now().Add(-time.Hour), Region: "北京", Severity: backend.P3,
+		Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, svc, rep, tk
 }

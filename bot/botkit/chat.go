@@ -112,6 +112,11 @@ func ErrorText(cat *catalog.Catalog, log *slog.Logger, prefix, loc string, err e
 	}
 	if k, ok := errKeys[code]; ok {
 		var data map[string]any
+		if code == backend.EFORBIDDEN && errors.As(err, &e) && e.Key != "" {
+			// Why not, in the reader's language: the rule is worth
+			// knowing ("only managers read every report").
+			k.key = "forbidden_because"
+		}
 		if k.detail {
 			data = map[string]any{"Detail": backend.ErrorText(err, func(id string, d map[string]any) string { return cat.T(loc, id, d) })}
 		}

@@ -78,12 +78,9 @@ func (f *Filer) NewTicket(d dialogs.Draft, channel string) (backend.NewTicket, e
 		}
 	}
 	for _, ref := range d.Attachments {
-		a, err := f.Files.Stat(ref.ID)
+		a, err := f.Files.StatNamed(ref.ID, ref.Name)
 		if err != nil {
 			return in, err
-		}
-		if ref.Name != "" {
-			a.Name = ref.Name
 		}
 		in.Attachments = append(in.Attachments, a)
 	}

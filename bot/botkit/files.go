@@ -3,7 +3,6 @@ package botkit
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/deskbot/deskbot/backend"
@@ -126,18 +126,6 @@ func (f *Files) Put(r io.Reader, name string) (a backend.Attachment, err error) 
 		return a, fmt.Errorf("attachments: %w", err)
 	}
 	stored = true
-	// The metadata is replaced by a rename too: the same bytes uploaded
-	// concurrently must never let Stat read a half-written file.
-	meta, _ := json.Marshal(a)
-	mtmp := tmp.Name() + ".json"
-	if err := os.WriteFile(mtmp, meta, 0o640); err != nil {
-		os.Remove(mtmp)
-		return a, fmt.Errorf("attachments: %w", err)
-	}
-	if err := os.Rename(mtmp, f.path(sum)+".json"); err != nil {
-		os.Remove(mtmp)
-		return a, fmt.Errorf("attachments: %w", err)
-	}
 	return a, nil
 }
 
@@ -152,20 +140,35 @@ func (h *headBuf) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Stat returns the metadata of a stored file. ENOTFOUND for an unknown hash.
+// Stat returns the metadata of a stored file, read from the file itself
+// (its size, and its type sniffed from its first bytes as Put sniffed
+// it); its name is a generic one ("file.png"): a name belongs to an
+// upload, not to the bytes (StatNamed). No metadata is stored beside the
+// file: on a slow disk every file created costs more than reading one.
+// ENOTFOUND for an unknown hash.
 func (f *Files) Stat(sum string) (backend.Attachment, error) {
+	return f.StatNamed(sum, "")
+}
+
+// StatNamed is Stat with the file named name (the upload's), when set.
+func (f *Files) StatNamed(sum, name string) (backend.Attachment, error) {
 	var a backend.Attachment
-	if !hashRE.MatchString(sum) {
-		return a, backend.Errorf(backend.ENOTFOUND, "attachment %q not found", sum)
+	r, err := f.Open(sum)
+	if err != nil {
+		return a, err
 	}
-	b, err := os.ReadFile(f.path(sum) + ".json")
-	if errors.Is(err, fs.ErrNotExist) {
-		return a, backend.Errorf(backend.ENOTFOUND, "attachment %s not found", sum)
-	}
+	defer r.Close()
+	fi, err := r.Stat()
 	if err != nil {
 		return a, fmt.Errorf("attachments: %w", err)
 	}
-	return a, json.Unmarshal(b, &a)
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF {
+		return a, fmt.Errorf("attachments: %w", err)
+	}
+	ct, _, _ := strings.Cut(http.DetectContentType(head[:n]), ";")
+	return backend.Attachment{Name: backend.CleanFileName(name, ct), ContentType: ct, Size: fi.Size(), SHA256: sum}, nil
 }
 
 // Open opens a stored file's bytes. ENOTFOUND for an unknown hash.
@@ -181,3 +184,38 @@ func (f *Files) Open(sum string) (*os.File, error) {
 }
 
 func (f *Files) path(sum string) string { return filepath.Join(f.dir, sum) }
+
+// Grant records that person uploaded the file sum under name: the JSON
+// API lets a ticket name only files its caller uploaded, so knowing a
+// file's hash is not enough to attach it, and read it; and a ticket that
+// names no file name gets its uploader's, not the last uploader's of the
+// same bytes.
+func (f *Files) Grant(sum string, personID int64, name string) error {
+	if !hashRE.MatchString(sum) {
+		return backend.Errorf(backend.ENOTFOUND, "attachment %q not found", sum)
+	}
+	if err := os.WriteFile(f.grantPath(sum, personID), []byte(name), 0o600); err != nil {
+		return fmt.Errorf("attachments: %w", err)
+	}
+	return nil
+}
+
+// Granted reports whether person uploaded the file sum (Grant), and the
+// name they gave it.
+func (f *Files) Granted(sum string, personID int64) (name string, ok bool, err error) {
+	if !hashRE.MatchString(sum) {
+		return "", false, nil
+	}
+	b, err := os.ReadFile(f.grantPath(sum, personID))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("attachments: %w", err)
+	}
+	return string(b), true, nil
+}
+
+func (f *Files) grantPath(sum string, personID int64) string {
+	return f.path(sum) + ".by-" + strconv.FormatInt(personID, 10)
+}

@@ -93,6 +93,15 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 	case backend.EventIncidentLinked:
 		data["Incident"] = e.Data.IncidentID
 		return r.Cat.T(loc, "notify.incident", data)
+	case backend.EventIncidentUpdate:
+		// Also sent to followers who joined from the dialog, whose
+		// message rides on someone else's ticket: it names the incident
+		// only.
+		inc := map[string]any{"ID": backend.IncidentRef(e.Data.IncidentID), "Title": e.Data.IncidentTitle, "Body": e.Body}
+		if e.Data.IncidentResolved {
+			return r.Cat.T(loc, "notify.incident_resolved", inc)
+		}
+		return r.Cat.T(loc, "notify.incident_update", inc)
 	case backend.EventAttachment:
 		if e.Data.Attachment != nil {
 			data["Name"] = e.Data.Attachment.Name
@@ -103,6 +112,11 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 		return r.Cat.T(loc, "notify.satisfaction", data)
 	case backend.EventClock, backend.EventEscalation, backend.EventAcknowledged:
 		return r.slaNotice(ctx, loc, m, data) // sla.go
+	case backend.EventFollowUp:
+		if e.Data.FollowUpStep == backend.StepUrged {
+			data["Actor"] = r.name(ctx, e.ActorID)
+			return r.Cat.T(loc, "notify.followup_urged", data)
+		}
 	}
 	return r.Cat.T(loc, "notify.status", data)
 }

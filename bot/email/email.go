@@ -129,10 +129,8 @@ func buildMessage(from, to, subject, body string, date time.Time, id string) []b
 	h("Content-Type", "text/plain; charset=utf-8")
 	h("Content-Transfer-Encoding", "8bit")
 	b.WriteString("\r\n")
+	// No dot-stuffing here: net/smtp's DATA writer does it.
 	for _, line := range strings.Split(body, "\n") {
-		if strings.HasPrefix(line, ".") {
-			line = "." + line
-		}
 		b.WriteString(line + "\r\n")
 	}
 	return []byte(b.String())

@@ -12,7 +12,8 @@
 // (whatever chat the assignee uses). A complete modal first shows the
 // Suggester's knowledge-base answers and open incidents, if any.
 // Progress reaches reporters through the outbox, for which the Channel is
-// a notify.Sender.
+// a notify.Sender; weekly and monthly reports reach their subscribers'
+// DMs as a text and a chart image, for which it is a reportsend.Sender.
 //
 // Requests arrive over Socket Mode (SLACK_APP_TOKEN) or as signed HTTP
 // requests (SLACK_SIGNING_SECRET) on /slack/events, /slack/interactivity
@@ -20,6 +21,6 @@
 // answer within 3 s) and the work is done after, in order per user or
 // channel; retried events are handled once (event id).
 //
-// It imports backend, backend/notify, bot/botkit, dialogs,
+// It imports backend, backend/notify, backend/reportsend, bot/botkit, dialogs,
 // dialogs/catalog, slack-go and go-redis; never another channel.
 package slack

@@ -191,6 +191,8 @@ func (c *Channel) onCommand(_ context.Context, cmd slack.SlashCommand) any {
 		c.later(user, func(ctx context.Context) { c.commandHelp(ctx, user, channel) })
 	case word == "console":
 		c.later(user, func(ctx context.Context) { c.commandConsole(ctx, user, channel) })
+	case word == "report":
+		c.later(user, func(ctx context.Context) { c.commandReport(ctx, user, channel, arg) })
 	case word == "lang":
 		c.later(user, func(ctx context.Context) { c.commandLang(ctx, user, channel, arg) })
 	default:
@@ -265,6 +267,8 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 		c.later(user, func(ctx context.Context) { c.onRating(ctx, cb, a) })
 	case prefix == "sl":
 		c.later(user, func(ctx context.Context) { c.onPingAction(ctx, cb, a) })
+	case prefix == "rs":
+		c.later(user, func(ctx context.Context) { c.onReportSubscription(ctx, cb, a) })
 	case a.ActionID == "home:new":
 		go c.openModal(context.Background(), cb.TriggerID, user, c.cfg.DefaultForm)
 	}

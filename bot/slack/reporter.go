@@ -142,6 +142,12 @@ func (c *Channel) onDMThreadReply(ctx context.Context, m inMessage, cm *backend.
 		return
 	}
 	switch {
+	case cm.Kind == kindIncident && (p == nil || p.ID != t.ReporterID):
+		loc := c.cfg.TriageLocale
+		if p != nil {
+			loc = botkit.Locale(p)
+		}
+		c.post(ctx, m.channel, c.T(loc, "slack.reply.incident", nil), nil, m.thread)
 	case cm.Kind != kindDM && cm.Kind != kindNotice:
 		loc := c.cfg.TriageLocale
 		if p != nil {
@@ -242,7 +248,7 @@ func (c *Channel) onTicketReply(ctx context.Context, m inMessage, p *backend.Per
 			c.post(ctx, m.channel, c.fileProblem(loc, err), nil, m.thread)
 			continue
 		}
-		a, err := c.files.Stat(ref.ID)
+		a, err := c.files.StatNamed(ref.ID, ref.Name)
 		if err == nil {
 			_, err = c.svc.AddAttachment(ctx, p, t.Number, a)
 		}

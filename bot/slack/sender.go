@@ -21,6 +21,25 @@ var permanent = map[string]bool{
 	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "invalid_auth": true,
 	"account_inactive": true, "token_revoked": true, "user_not_found": true, "cannot_dm_bot": true,
 	"msg_too_long": true, "invalid_blocks": true, "no_text": true, "not_authed": true, "missing_scope": true,
+	"invalid_arguments": true,
+}
+
+// sendError is a Web API error as the dispatchers (notify, reportsend)
+// take it: a 429 is *notify.RetryAfterError with Slack's Retry-After, an
+// error retrying cannot fix is *notify.PermanentError, any other is
+// wrapped with what was being done.
+func sendError(err error, what string) error {
+	var rl *slack.RateLimitedError
+	var se slack.SlackErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		return &notify.RetryAfterError{After: rl.RetryAfter, Err: err}
+	case errors.As(err, &se) && permanent[se.Err]:
+		return &notify.PermanentError{Err: err}
+	case permanent[err.Error()]:
+		return &notify.PermanentError{Err: err}
+	}
+	return fmt.Errorf("slack: %s: %w", what, err)
 }
 
 // Send implements notify.Sender. A new ticket becomes a card in the triage
@@ -97,6 +116,8 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			// A ping goes to the person's DM, with its buttons.
 			kind = botkit.PingKind(e.ID)
 			blocks = c.pingBlocks(loc, text, e.Data.Clock, t.Number)
+		} else if m.Outbox.Audience == backend.AudiencePerson && e.Kind == backend.EventIncidentUpdate {
+			kind = kindIncident // a joined incident's update: their DM
 		} else if m.Outbox.Audience == backend.AudiencePerson {
 			// Seed 004's notices, the daily digest and the weekly P4 batch
 			// are the person's own: their DM, not the card's thread.
@@ -126,17 +147,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	var err error
 	at.channel, at.ts, err = c.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
-		var rl *slack.RateLimitedError
-		var se slack.SlackErrorResponse
-		switch {
-		case errors.As(err, &rl):
-			return &notify.RetryAfterError{After: rl.RetryAfter, Err: err}
-		case errors.As(err, &se) && permanent[se.Err]:
-			return &notify.PermanentError{Err: err}
-		case permanent[err.Error()]:
-			return &notify.PermanentError{Err: err}
-		}
-		return fmt.Errorf("slack: post to %s: %w", channel, err)
+		return sendError(err, "post to "+channel)
 	}
 	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: at.channel, MessageID: at.ts, TicketID: t.ID, Kind: kind, OutboxID: m.Outbox.ID})
 	switch {

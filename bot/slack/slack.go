@@ -43,6 +43,9 @@ type Deps struct {
 	// Console makes the one-time sign-in links that "/ticket console"
 	// shows to staff (backend/web.Console). Nil: the console is off.
 	Console MagicLinker
+	// ConsoleURL is the console's base URL (PUBLIC_URL), for the link to
+	// the full report under "/ticket report"; empty: no link.
+	ConsoleURL string
 }
 
 // MagicLinker makes one-time console sign-in links (botkit.MagicLinker).
@@ -61,12 +64,14 @@ type Channel struct {
 	render  *botkit.Renderer
 	words   *botkit.Words
 	console MagicLinker
-	dedup   Deduper
-	log     *slog.Logger
-	now     func() time.Time
-	http    *http.Client
-	api     *slack.Client
-	botID   string // the bot's user id, from auth.test
+	// consoleURL is Deps.ConsoleURL.
+	consoleURL string
+	dedup      Deduper
+	log        *slog.Logger
+	now        func() time.Time
+	http       *http.Client
+	api        *slack.Client
+	botID      string // the bot's user id, from auth.test
 
 	shards  []chan func(context.Context)
 	running atomic.Bool
@@ -99,7 +104,8 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	c := &Channel{
 		cfg: cfg, svc: deps.Service, store: st, engine: deps.Engine, cat: deps.Catalog, files: deps.Files,
 		dedup: deps.Dedup, log: deps.Logger, now: deps.Now, http: deps.HTTPClient, console: deps.Console,
-		stop: make(chan struct{}), homePending: map[string]bool{},
+		consoleURL: deps.ConsoleURL,
+		stop:       make(chan struct{}), homePending: map[string]bool{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

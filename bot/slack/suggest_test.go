@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/slack/slacktest"
 	"github.com/deskbot/deskbot/dialogs"
 )
@@ -177,4 +179,84 @@ func viewText(v *slacktest.View) string {
 	}
 	walk(v.Raw["blocks"])
 	return b.String()
+}
+
+// TestModalJoinsIncident: with deskbot's own Suggester, a modal whose
+// problem is an open incident someone reported offers it; joining files
+// nothing, and the incident's next update reaches the reporter in Slack.
+func TestModalJoinsIncident(t *testing.T) {
+	sug := &botkit.Suggester{}
+	h := newHarnessSuggesting(t, ModeSocket, sug, nil)
+	sug.Service = h.svc
+	ctx := context.Background()
+	fake := h.fake
+	staff := &backend.Person{Name: "ann", Roles: []backend.Role{backend.RoleAssistant}}
+	other := &backend.Person{Name: "li", Roles: []backend.Role{backend.RoleReporter}}
+	for _, p := range []*backend.Person{staff, other} {
+		if err := h.svc.CreatePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := h.svc.CreateTicket(ctx, other, backend.NewTicket{Prefix: "FB", Summary: "帮帮余额未到期被清零", CategoryPath: []string{"产品线问题"},
+		OccurredAt: time.Now().Add(-time.Hour), Region: "华东", Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := h.svc.CreateIncident(ctx, staff, "帮帮余额被清零")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.LinkIncident(ctx, staff, first.Number, inc.ID); err != nil {
+		t.Fatal(err)
+	}
+	ref := backend.IncidentRef(inc.ID)
+
+	fake.Slash(t, reporter, dmChannel(reporter), "/ticket", "")
+	v := fake.WaitView(t, reporter, func(v *slacktest.View) bool { return v.CallbackID() == cbTicket })
+	fake.PickInView(t, reporter, v, "category", actRoot, "product")
+	v = fake.WaitView(t, reporter, func(v *slacktest.View) bool { return slices.Contains(v.BlockIDs(), "category__child") })
+	values := slacktest.Values{
+		"summary":         {actValue: {Text: "会员中心帮帮余额被清零了，客户很着急"}},
+		"category":        {actRoot: {Selected: "product"}},
+		"category__child": {actValue: {Selected: "product/member_center"}},
+		"occurred_at":     {actValue: {Text: "现在"}},
+		"region":          {actValue: {Selected: "east"}},
+		"severity":        {actValue: {Selected: "P3"}},
+		"contact":         {actValue: {Text: "13800138000"}},
+	}
+	if action, errs := fake.Submit(t, reporter, v, values); action != "update" {
+		t.Fatalf("the modal answered %q %v, want the suggestions", action, errs)
+	}
+	v, _ = fake.View(v.ID)
+	if !slices.Contains(v.BlockIDs(), "sug:"+ref) {
+		t.Fatalf("suggestions %v lack %s", v.BlockIDs(), ref)
+	}
+	fake.PressInView(t, reporter, v, "sug:"+ref, prefixSuggest+":join", ref)
+	fake.WaitView(t, reporter, func(got *slacktest.View) bool { return got.ID == v.ID && got.CallbackID() == cbSuggestDone })
+	if n := len(h.tickets()); n != 1 {
+		t.Fatalf("%d tickets after joining, want only the first", n)
+	}
+
+	if _, err := h.svc.UpdateIncident(ctx, staff, inc.ID, "已恢复余额，请客户重新登录查看", true); err != nil {
+		t.Fatal(err)
+	}
+	got := fake.WaitMessage(t, "the incident's update in the reporter's DM", func(m slacktest.Message) bool {
+		return strings.Contains(m.Text, "已恢复余额") && m.Ephemeral == ""
+	})
+	if got.Channel != reporter && got.Channel != dmChannel(reporter) || strings.Contains(got.Text, first.Number) {
+		t.Fatalf("the update went to %s: %q", got.Channel, got.Text)
+	}
+	// The update rides on the first reporter's ticket: a reply under it
+	// neither reaches that ticket nor names it.
+	h.remembered(got.Channel, got.TS)
+	fake.DM(t, reporter, "我的客户也是这样，能加急吗", got.TS)
+	hint := fake.WaitMessage(t, "the hint under the update", inChannel(got.Channel, got.TS, "集中问题的进展通知"))
+	if strings.Contains(hint.Text, first.Number) {
+		t.Fatalf("the hint names the other reporter's ticket: %q", hint.Text)
+	}
+	for _, e := range h.comments(first.Number) {
+		if strings.Contains(e.Body, "能加急吗") {
+			t.Fatal("the follower's reply became a comment on another reporter's ticket")
+		}
+	}
 }

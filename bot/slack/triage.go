@@ -20,6 +20,10 @@ const (
 	// escalation ping (seed 004's notices, the daily digest, the weekly P4
 	// batch): nothing to reply to.
 	kindReminder = "reminder"
+	// kindIncident is an incident's update to someone who joined it from
+	// the chat: it rides on another reporter's ticket, which a reply must
+	// neither reach nor name.
+	kindIncident = "incident"
 )
 
 // cardBlocks is the triage card: the ticket (contacts masked) and, while

@@ -550,3 +550,52 @@ func TestTypedRating(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentFollowerReply: someone who joined an incident from the chat
+// hears its updates through another reporter's ticket; a reply to such an
+// update neither reaches that ticket nor names it.
+func TestIncidentFollowerReply(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	staff := h.linkAssistant(bob)
+	number := h.directTicket(alice, "帮帮余额未到期被清零，客户要求恢复")
+	inc, err := h.svc.CreateIncident(ctx, staff, "帮帮余额被清零")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.LinkIncident(ctx, staff, number, inc.ID); err != nil {
+		t.Fatal(err)
+	}
+	follower, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: itoa(eve.ID), ChatID: itoa(eve.ID)}, eve.FirstName, "zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.JoinIncident(ctx, follower, inc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.UpdateIncident(ctx, staff, inc.ID, "已恢复余额，请客户重新登录查看", false); err != nil {
+		t.Fatal(err)
+	}
+	update := h.tg.WaitMessage(t, eve.ID, telegramtest.Containing("已恢复余额"))
+	if strings.Contains(update.Text, number) {
+		t.Fatalf("the follower's update names another reporter's ticket: %q", update.Text)
+	}
+	h.tg.Wait(t, 10*time.Second, "the update to be remembered", func() bool {
+		_, err := h.store.ChatMessage(ctx, Platform, itoa(eve.ID), itoa(int64(update.ID)))
+		return err == nil
+	})
+	h.deliver(h.tg.Reply(eve, update, "我的客户也是这样，能加急吗"))
+	hint := h.tg.WaitMessage(t, eve.ID, telegramtest.Containing("集中问题的进展通知"))
+	if strings.Contains(hint.Text, number) {
+		t.Fatalf("the hint names the other reporter's ticket: %q", hint.Text)
+	}
+	_, events, err := h.svc.Thread(ctx, staff, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range events {
+		if e.Kind == backend.EventComment && strings.Contains(e.Body, "能加急吗") {
+			t.Fatal("the follower's reply became a comment on another reporter's ticket")
+		}
+	}
+}

@@ -3,7 +3,8 @@
 // them by number and reply to add information; assistants handle the
 // tickets from a triage group through buttons on a card; every public step
 // goes back to the reporter through the outbox, for which the Channel is
-// a notify.Sender.
+// a notify.Sender; managers who subscribe get the weekly and monthly
+// reports in private, text and chart, for which it is a reportsend.Sender.
 //
 // Updates arrive by long polling (getUpdates) or on a webhook
 // (/telegram/webhook, checked against the secret header). Either way each
@@ -11,6 +12,7 @@
 // one chat are handled in order, while different chats are handled in
 // parallel.
 //
-// It imports backend, backend/notify, bot/botkit, dialogs,
-// dialogs/catalog, go-telegram/bot and go-redis; never another channel.
+// It imports backend, backend/notify, backend/reportsend, bot/botkit,
+// dialogs, dialogs/catalog, go-telegram/bot and go-redis; never another
+// channel.
 package telegram

@@ -217,6 +217,8 @@ func (c *Channel) onCommand(ctx context.Context, m *models.Message, key dialogs.
 			InlineKeyboard: [][]models.InlineKeyboardButton{{button("中文", "lg:"+catalog.ZhCN), button("English", "lg:"+catalog.En)}}}})
 	case "console":
 		c.consoleLink(ctx, m)
+	case "report":
+		c.reportCommand(ctx, m, arg)
 	case "help":
 		p, err := c.reporter(ctx, m.From, chat)
 		if err != nil {

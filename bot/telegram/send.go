@@ -326,8 +326,9 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // its multipart form through a pipe, which net/http sends chunked and
 // flushes chunk by chunk: a sendMessage took about ten small writes (and
 // as many reads at the other end). Read into memory first, with a
-// Content-Length, it is one write. Bot API requests are small; deskbot
-// uploads no files.
+// Content-Length, it is one write. Bot API requests are small; the files
+// deskbot uploads (attachments sent to staff, a report's chart) are held
+// in memory while they are sent.
 type wholeBodies struct{ next http.RoundTripper }
 
 func (t wholeBodies) RoundTrip(r *http.Request) (*http.Response, error) {

@@ -42,9 +42,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	}
 	// The rate limit first: a message that must wait (cards to a busy
 	// group wait minutes) costs no database call and no rendering.
-	if wait, ok := c.lim.reserve(chat, m.Outbox.ID, c.cfg.Limits.MaxWait); !ok {
-		return &notify.RetryAfterError{After: wait, Err: errors.New("telegram: keeping to the rate limit")}
-	} else if err := sleep(ctx, wait); err != nil {
+	if err := c.pace(ctx, chat, m.Outbox.ID); err != nil {
 		return err
 	}
 	if prev, err := c.store.ChatMessageForOutbox(ctx, Platform, m.Outbox.ID); err == nil {
@@ -63,6 +61,8 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		o.markup = c.pingKeyboard(loc, e.Data.Clock, t.Number)
 	case m.Outbox.Audience == backend.AudiencePerson && e.Kind == backend.EventEscalation:
 		kind = kindReminder
+	case m.Outbox.Audience == backend.AudiencePerson && e.Kind == backend.EventIncidentUpdate:
+		kind = kindIncident
 	case m.Outbox.Audience == backend.AudienceAssignee && e.Kind == backend.EventAssigned && m.Recipient != nil &&
 		t.AssigneeID == m.Recipient.ID && t.Status.Open():
 		// Assigned by someone else: the full card, with its buttons.
@@ -81,39 +81,24 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		e.Data.To == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone && t.Status == backend.StatusResolved:
 		o.markup = c.ratingKeyboard(loc, t.Number)
 	}
+	// A new card is on its way: until it is saved, refreshing the
+	// ticket's other cards does not count as showing it everywhere.
+	done := func() {}
+	switch kind {
+	case kindCard:
+		done = c.cards.Sending(t.ID)
+	case kindPrivateCard:
+		done = c.private.Sending(t.ID)
+	}
+	defer done()
 
-	var sent *models.Message
-	for attempt := 1; ; attempt++ {
-		sent, err = c.sendOnce(ctx, o)
-		if err == nil {
-			break
-		}
-		var tooMany *bot.TooManyRequestsError
-		switch {
-		case errors.As(err, new(*partialError)):
-			// Part of it is in the chat: sending it all again would show
-			// that part twice.
-			return &notify.PermanentError{Err: err}
-		case errors.As(err, &tooMany):
-			after := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
-			c.lim.blockFor(chat, after)
-			return &notify.RetryAfterError{After: after, Err: err}
-		case errors.Is(err, bot.ErrorForbidden), errors.Is(err, bot.ErrorBadRequest),
-			errors.Is(err, bot.ErrorUnauthorized), errors.Is(err, bot.ErrorNotFound):
-			// Blocked by the user, chat gone, bad token: retrying cannot help.
-			return &notify.PermanentError{Err: err}
-		case ctx.Err() != nil:
-			return ctx.Err()
-		}
-		if attempt >= sendAttempts {
-			return fmt.Errorf("telegram: send to chat %d: %w", chat, err)
-		}
-		if err := sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
-			return err
-		}
+	sent, err := c.sendRetrying(ctx, chat, func() (*models.Message, error) { return c.sendOnce(ctx, o) })
+	if err != nil {
+		return err
 	}
 	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(sent.Chat.ID), MessageID: strconv.Itoa(sent.ID),
 		TicketID: t.ID, Kind: kind, OutboxID: m.Outbox.ID})
+	done()
 	switch {
 	case kind == kindCard:
 		c.cards.Posted(ctx, t)
@@ -125,6 +110,56 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
+// pace waits for chat's next slot, or returns a *notify.RetryAfterError
+// when it is further away than Limits.MaxWait. key (an outbox message id;
+// 0 for none) keeps that slot for the message when it comes back.
+func (c *Channel) pace(ctx context.Context, chat, key int64) error {
+	wait, ok := c.lim.reserve(chat, key, c.cfg.Limits.MaxWait)
+	if !ok {
+		return &notify.RetryAfterError{After: wait, Err: errors.New("telegram: keeping to the rate limit")}
+	}
+	return sleep(ctx, wait)
+}
+
+// sendRetrying calls send, which sends one message to chat, until it
+// succeeds, and sorts its errors for a dispatcher: a server error or a
+// network failure is tried sendAttempts times with backoff; a 429 blocks
+// the chat and is a *notify.RetryAfterError; what retrying cannot help
+// (blocked by the user, chat gone, bad token, part of a long message in
+// the chat already) is a *notify.PermanentError. send must build its
+// request anew on every call (an upload's reader is spent by the first).
+func (c *Channel) sendRetrying(ctx context.Context, chat int64, send func() (*models.Message, error)) (*models.Message, error) {
+	for attempt := 1; ; attempt++ {
+		sent, err := send()
+		if err == nil {
+			return sent, nil
+		}
+		var tooMany *bot.TooManyRequestsError
+		switch {
+		case errors.As(err, new(*partialError)):
+			// Part of it is in the chat: sending it all again would show
+			// that part twice.
+			return nil, &notify.PermanentError{Err: err}
+		case errors.As(err, &tooMany):
+			after := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+			c.lim.blockFor(chat, after)
+			return nil, &notify.RetryAfterError{After: after, Err: err}
+		case errors.Is(err, bot.ErrorForbidden), errors.Is(err, bot.ErrorBadRequest),
+			errors.Is(err, bot.ErrorUnauthorized), errors.Is(err, bot.ErrorNotFound):
+			// Blocked by the user, chat gone, bad token: retrying cannot help.
+			return nil, &notify.PermanentError{Err: err}
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		}
+		if attempt >= sendAttempts {
+			return nil, fmt.Errorf("telegram: send to chat %d: %w", chat, err)
+		}
+		if err := sleep(ctx, time.Duration(100<<attempt)*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+}
+
 // destination is the chat and language of an outbox message.
 func (c *Channel) destination(m notify.Message) (int64, string, error) {
 	if m.Outbox.Audience == backend.AudienceTriage {
@@ -133,9 +168,15 @@ func (c *Channel) destination(m notify.Message) (int64, string, error) {
 		}
 		return c.triage.Load(), c.cfg.TriageLocale, nil
 	}
-	chat, err := strconv.ParseInt(m.Account.ChatID, 10, 64)
-	if err != nil || m.Account.Platform != Platform {
+	chat, ok := privateChat(m.Account)
+	if !ok {
 		return 0, "", fmt.Errorf("no Telegram chat for person %d", m.Outbox.RecipientID)
 	}
 	return chat, botkit.Locale(m.Recipient), nil
+}
+
+// privateChat is the chat of a person's Telegram account.
+func privateChat(a backend.ChatAccount) (int64, bool) {
+	chat, err := strconv.ParseInt(a.ChatID, 10, 64)
+	return chat, err == nil && a.Platform == Platform
 }

@@ -49,6 +49,9 @@ type Deps struct {
 	// Console makes the one-time sign-in links that /console sends to
 	// staff (backend/web.Console). Nil: /console says the console is off.
 	Console MagicLinker
+	// ConsoleURL is the console's base URL (PUBLIC_URL), for the link to
+	// the full report under /report; empty: no link.
+	ConsoleURL string
 }
 
 // MagicLinker makes one-time console sign-in links (botkit.MagicLinker).
@@ -67,13 +70,15 @@ type Channel struct {
 	render  *botkit.Renderer
 	words   *botkit.Words
 	console MagicLinker
-	dedup   Deduper
-	log     *slog.Logger
-	now     func() time.Time
-	http    *http.Client
-	bot     *bot.Bot
-	lim     *limiter
-	botID   int64
+	// consoleURL is Deps.ConsoleURL.
+	consoleURL string
+	dedup      Deduper
+	log        *slog.Logger
+	now        func() time.Time
+	http       *http.Client
+	bot        *bot.Bot
+	lim        *limiter
+	botID      int64
 	// triage is the triage group's id: TriageChat, until Telegram says the
 	// group became a supergroup with another id.
 	triage atomic.Int64
@@ -120,8 +125,9 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	c := &Channel{
 		cfg: cfg, svc: deps.Service, store: st, engine: deps.Engine, cat: deps.Catalog, files: deps.Files,
 		dedup: deps.Dedup, log: deps.Logger, now: deps.Now, http: deps.HTTPClient, console: deps.Console,
-		done:   make(chan struct{}),
-		queues: map[int64][]*models.Update{}, sem: make(chan struct{}, cfg.Workers), work: context.Background(),
+		consoleURL: deps.ConsoleURL,
+		done:       make(chan struct{}),
+		queues:     map[int64][]*models.Update{}, sem: make(chan struct{}, cfg.Workers), work: context.Background(),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

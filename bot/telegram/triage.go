@@ -31,6 +31,10 @@ const (
 	// kindReminder is a message to one person that is not about talking
 	// to the reporter: a seed 004 notice, a digest, the P4 batch.
 	kindReminder = "reminder"
+	// kindIncident is an incident's update to someone who joined it from
+	// the chat: it rides on another reporter's ticket, which a reply must
+	// neither reach nor name.
+	kindIncident = "incident"
 )
 
 // target is the ticket a reply is about, and what the replied-to message
@@ -156,6 +160,10 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 	if text == "" {
 		text = strings.TrimSpace(m.Caption)
 	}
+	if tg.kind == kindIncident && p.ID != tg.reporterID {
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.incident", nil), replyTo: m.ID})
+		return
+	}
 	if (tg.kind == kindReminder || botkit.IsPingMessage(tg.kind)) && p.ID != tg.reporterID {
 		// A manager answering a ping is not talking to the reporter.
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.reminder", map[string]any{"Number": tg.number}), replyTo: m.ID})
@@ -192,7 +200,7 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		if !ok {
 			return
 		}
-		a, err := c.files.Stat(ref.ID)
+		a, err := c.files.StatNamed(ref.ID, ref.Name)
 		if err == nil {
 			_, err = c.svc.AddAttachment(ctx, p, tg.number, a)
 		}
@@ -258,6 +266,8 @@ func (c *Channel) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		}
 		c.editMarkup(ctx, msg.Chat.ID, msg.ID, nil)
 		c.setLang(ctx, msg.Chat.ID, sessionKey(msg.Chat.ID, q.From.ID), p, catalog.Normalize(rest))
+	case "rs":
+		c.onReportSubscription(ctx, q, msg, rest)
 	case "vw":
 		c.answer(ctx, q, "", false)
 		p, err := c.actor(ctx, &q.From, &msg.Chat)
@@ -743,9 +753,13 @@ func (c *Channel) sendPrivateCard(ctx context.Context, p *backend.Person, t *bac
 			continue
 		}
 		loc := botkit.Locale(p)
+		done := c.private.Sending(t.ID)
 		m, err := c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.card.yours", nil) + "\n" + c.render.Card(ctx, loc, t, p), markup: c.cardKeyboard(loc, t)})
 		if err == nil {
 			c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: a.ChatID, MessageID: strconv.Itoa(m.ID), TicketID: t.ID, Kind: kindPrivateCard})
+		}
+		done()
+		if err == nil {
 			c.privatePosted(ctx, t)
 		}
 		return

@@ -460,9 +460,13 @@ func TestTriageGroupBecomesSupergroup(t *testing.T) {
 	// Bob's reply to the new card, in the supergroup, reaches Alice.
 	h.deliver(h.tg.Reply(bob, newCard, "请提供报错截图"))
 	h.tg.WaitMessage(t, alice.ID, telegramtest.Containing(second, "请提供报错截图"))
+	// Only sends (and getChat) to the old id are refused for the move; an
+	// edit of the old card may get the harmless "message is not modified"
+	// when two refreshes carry the same text.
 	refused := 0
 	for _, c := range h.tg.Calls() {
-		if c.Params["chat_id"] == itoa(triageChat) && c.Status == http.StatusBadRequest {
+		moveRefusal := strings.HasPrefix(c.Method, "send") || c.Method == "getChat"
+		if moveRefusal && c.Params["chat_id"] == itoa(triageChat) && c.Status == http.StatusBadRequest {
 			refused++
 		}
 	}

@@ -92,6 +92,13 @@ func TestBrowser(t *testing.T) {
 	}
 	// waitJS polls a JavaScript predicate (chromedp.Poll's cached
 	// execution context goes stale when htmx swaps the page).
+	// runJS runs a script that returns true.
+	runJS := func(js string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](js)(ctx, tg)
+			return err
+		})
+	}
 	waitJS := func(js string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			deadline := time.Now().Add(10 * time.Second)
@@ -224,12 +231,27 @@ func TestBrowser(t *testing.T) {
 	)
 	save(staff, "4-console-ticket.png")
 	// A refused action (here a 404: no incident 999) shows its error on
-	// the page, not only in the network log.
+	// the page, not only in the network log, and a live refresh after it
+	// (the reply's delivery may land any moment) does not wipe it. The
+	// form is filled and sent in one script, so that such a refresh
+	// cannot close it half-way (and is bound to htmx first: a refresh may
+	// have swapped it in a moment ago).
 	step(staff, "refused action shows",
-		chromedp.Click(chromedp.CSS(`details.more-actions summary`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name="incident"]`), "999"),
-		chromedp.Click(chromedp.CSS(`form[action$="/link"] button`)),
-		waitJS(`(() => { const e = document.querySelector('#live .error'); return !!e && e.innerText.includes('999'); })()`),
+		runJS(`(() => {
+			document.querySelector('details.more-actions').open = true;
+			document.querySelector('input[name="incident"]').value = '999';
+			const form = document.querySelector('form[action$="/link"]');
+			htmx.process(form); // content a live refresh just swapped in may not be bound yet
+			form.querySelector('button').click();
+			return true;
+		})()`),
+		waitJS(`(() => { const e = document.querySelector('#flash'); return !!e && e.innerText.includes('999'); })()`),
+		waitJS(`document.querySelector('#live .error') === null`),
+	)
+	step(staff, "the error outlives a live refresh",
+		runJS(`(() => { htmx.ajax('GET', document.querySelector('#live').dataset.src, {target: '#live', swap: 'innerHTML'}); return true; })()`),
+		chromedp.Sleep(300*time.Millisecond),
+		waitJS(`(() => { const e = document.querySelector('#flash'); return !!e && e.innerText.includes('999'); })()`),
 	)
 
 	// The reporter's open page shows the reply, without a reload.

@@ -19,16 +19,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/notify"
+	"github.com/deskbot/deskbot/backend/redistest"
 	"github.com/deskbot/deskbot/backend/sqlite"
 	"github.com/deskbot/deskbot/backend/web"
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/botkit/botkittest"
 	"github.com/deskbot/deskbot/bot/webchat"
 	"github.com/deskbot/deskbot/dialogs"
+	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 // harness is the whole web side on a real SQLite store: service, dialog
@@ -42,6 +45,8 @@ type harness struct {
 	auth    *web.Auth
 	console *web.Console
 	chat    *webchat.Chat
+	engine  *dialogs.Engine
+	cat     *catalog.Catalog
 	files   *botkit.Files
 	dir     string // where files stores attachments
 	srv     *httptest.Server
@@ -51,17 +56,42 @@ type harness struct {
 
 func newHarness(t testing.TB, maxFile int64) *harness {
 	t.Helper()
-	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "deskbot.db"))
+	return newReplica(t, maxFile, openStore(t), nil, "", true)
+}
+
+// newReplicas is two replicas of the web side on one store, sharing
+// dialog sessions, chat histories and live-page signals through Redis,
+// as two processes of one deployment do. Only a delivers outbox
+// messages, so every notice is a's doing.
+func newReplicas(t testing.TB) (a, b *harness) {
+	t.Helper()
+	store := openStore(t)
+	rdb, prefix := redistest.Open(t)
+	return newReplica(t, 0, store, rdb, prefix, true), newReplica(t, 0, store, rdb, prefix, false)
+}
+
+func openStore(t testing.TB) *sqlite.Store {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "deskbot.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
+	if err := store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return store
+}
+
+// newReplica is one replica on store; with rdb, its sessions, chat
+// histories and hub go through Redis under prefix. deliver runs its
+// outbox dispatcher.
+func newReplica(t testing.TB, maxFile int64, store *sqlite.Store, rdb *redis.Client, prefix string, deliver bool) *harness {
+	t.Helper()
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h := &harness{t: t, store: store, hub: web.NewHub()}
+	var err error
 	disp := notify.New(store, notify.Config{Poll: 200 * time.Millisecond, Logger: log})
 	h.svc = backend.NewService(store, backend.ServiceConfig{Changed: func(tk *backend.Ticket) { h.hub.Changed(tk); disp.Wake() }})
 	cat, forms := botkittest.Forms(t)
@@ -70,8 +100,13 @@ func newHarness(t testing.TB, maxFile int64) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Sessions: dialogs.NewMemoryStore(func() time.Time { return time.Now().Add(time.Duration(h.idle.Load())) }, 0), Catalog: cat,
-		Filer: &botkit.Filer{Service: h.svc, Files: h.files}, Logger: log})
+	var sessions dialogs.SessionStore = dialogs.NewMemoryStore(func() time.Time { return time.Now().Add(time.Duration(h.idle.Load())) }, 0)
+	if rdb != nil {
+		sessions = dialogs.NewRedisStore(rdb, prefix+"dialog:", 0)
+	}
+	h.cat = cat
+	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Sessions: sessions, Catalog: cat,
+		Filer: &botkit.Filer{Service: h.svc, Files: h.files}, Suggester: &botkit.Suggester{Service: h.svc}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +118,12 @@ func newHarness(t testing.TB, maxFile int64) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.chat, err = webchat.New(webchat.Config{Service: h.svc, Engine: engine, Files: h.files, Catalog: cat, Auth: h.auth, Hub: h.hub, Logger: log})
+	h.engine = engine
+	cc := webchat.Config{Service: h.svc, Engine: engine, Files: h.files, Catalog: cat, Auth: h.auth, Hub: h.hub, Logger: log}
+	if rdb != nil {
+		cc.Redis, cc.RedisPrefix = rdb, prefix
+	}
+	h.chat, err = webchat.New(cc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,8 +133,19 @@ func newHarness(t testing.TB, maxFile int64) *harness {
 	h.chat.Register(mux)
 	h.srv = httptest.NewServer(mux)
 	runCtx, stop := context.WithCancel(context.Background())
+	if rdb != nil {
+		wait, err := h.hub.Relay(runCtx, rdb, prefix+"hub", log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(wait) // after stop (cleanups run last first)
+	}
 	done := make(chan struct{})
-	go func() { disp.Run(runCtx); close(done) }()
+	if deliver {
+		go func() { disp.Run(runCtx); close(done) }()
+	} else {
+		close(done)
+	}
 	t.Cleanup(func() {
 		h.hub.Close()
 		h.srv.Close()

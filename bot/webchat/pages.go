@@ -30,7 +30,7 @@ type chatData struct {
 }
 
 func (c *Chat) chatData(r *http.Request, v *visitor) (*chatData, error) {
-	d := &chatData{visitor: v, V: v, Title: c.cat.T(v.Loc, "web.chat.title", nil), Entries: c.logs.list(v.ID)}
+	d := &chatData{visitor: v, V: v, Title: c.cat.T(v.Loc, "web.chat.title", nil), Entries: c.logs.list(r.Context(), v.ID)}
 	for _, f := range c.cfg.Forms {
 		d.Forms = append(d.Forms, formLink{ID: f, Title: c.cat.T(v.Loc, "form."+f+".title", nil)})
 	}
@@ -107,7 +107,7 @@ func (c *Chat) upload(r *http.Request, v *visitor, wanted func() error) (*backen
 	if fh.Size > max {
 		return nil, &botkit.FileError{Code: "too_big", Size: fh.Size, Max: max}
 	}
-	if wait := c.limit.allow(v.ID, c.cfg.Now()); wait > 0 {
+	if wait := c.limit.allow(r.Context(), v.ID, c.cfg.Now()); wait > 0 {
 		return nil, &refusal{Status: http.StatusTooManyRequests, Key: "web.chat.file.rate",
 			Data: map[string]any{"Max": c.cfg.UploadsPerMinute, "Seconds": int(wait.Round(time.Second) / time.Second)}}
 	}
@@ -188,7 +188,7 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 			status = re.Status
 		}
 		// The dialog is not touched: every answer so far is kept.
-		c.logs.add(v.ID, entry{Kind: "problem", Text: msg, At: now})
+		c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: msg, At: now})
 		c.done(w, r, v, status)
 		return
 	}
@@ -201,7 +201,7 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 		mine = append(mine, in.Text)
 	}
 	if in.Button != "" {
-		label := c.logs.label(v.ID, in.Button)
+		label := label(c.logs.list(ctx, v.ID), in.Button)
 		if form, ok := strings.CutPrefix(in.Button, "start:"); ok && label == "" {
 			label = c.cat.T(v.Loc, "form."+form+".title", nil)
 		}
@@ -219,11 +219,11 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	if _, err := c.reporter(ctx, v); err != nil {
-		c.logs.add(v.ID, entry{Kind: "problem", Text: web.ErrorText(c.cat, v.Loc, err), At: now})
+		c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: web.ErrorText(c.cat, v.Loc, err), At: now})
 		c.done(w, r, v, web.StatusOf(err))
 		return
 	}
-	c.logs.add(v.ID, entry{Kind: "me", Text: strings.Join(mine, "\n"), At: now})
+	c.logs.add(ctx, v.ID, entry{Kind: "me", Text: strings.Join(mine, "\n"), At: now})
 	if number, rating, ok := rateButton(in.Button); ok {
 		// A rating button of a resolved notice, whatever the dialog is doing.
 		c.rateTicket(ctx, v, number, rating, now)
@@ -248,7 +248,7 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 	}
 	if err != nil {
 		c.log.Warn("webchat: dialog failed", "err", err)
-		c.logs.add(v.ID, entry{Kind: "problem", Text: c.cat.T(v.Loc, "web.err.internal", nil), At: now})
+		c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: c.cat.T(v.Loc, "web.err.internal", nil), At: now})
 		c.done(w, r, v, http.StatusInternalServerError)
 		return
 	}
@@ -262,7 +262,7 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 		es[len(es)-1].Number = out.TicketNumber
 		c.filed(ctx, v, out.TicketNumber)
 	}
-	c.logs.add(v.ID, es...)
+	c.logs.add(ctx, v.ID, es...)
 	c.done(w, r, v, http.StatusOK)
 }
 
@@ -299,23 +299,23 @@ func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, 
 	}
 	if number, answer, err := c.words.RateTyped(ctx, c.svc, c.cat, v.Person, in.Text); number != "" {
 		if err != nil {
-			c.logs.add(v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
+			c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
 			return true
 		}
-		c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: answer})
+		c.logs.add(ctx, v.ID, entry{Kind: "bot", Number: number, At: now, Text: answer})
 		return true
 	}
 	if n, ok := c.words.AskedNumber(in.Text); ok {
 		t, err := c.svc.Ticket(ctx, v.Person, n)
 		if err != nil {
-			c.logs.add(v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
+			c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
 			return true
 		}
-		c.logs.add(v.ID, entry{Kind: "bot", Number: t.Number, At: now, Text: c.cat.T(v.Loc, "web.chat.status",
+		c.logs.add(ctx, v.ID, entry{Kind: "bot", Number: t.Number, At: now, Text: c.cat.T(v.Loc, "web.chat.status",
 			map[string]any{"Number": t.Number, "Status": c.cat.T(v.Loc, "status."+string(t.Status), nil), "Summary": t.Summary})})
 		return true
 	}
-	number := c.logs.lastNumber(v.ID)
+	number := lastNumber(c.logs.list(ctx, v.ID))
 	if number == "" {
 		return false
 	}
@@ -324,10 +324,10 @@ func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, 
 		return false
 	}
 	if _, err := c.svc.Comment(ctx, v.Person, number, in.Text, true); err != nil {
-		c.logs.add(v.ID, entry{Kind: "problem", Text: web.ErrorText(c.cat, v.Loc, err), At: now})
+		c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: web.ErrorText(c.cat, v.Loc, err), At: now})
 		return true
 	}
-	c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: c.cat.T(v.Loc, "web.chat.followup", map[string]any{"Number": number})})
+	c.logs.add(ctx, v.ID, entry{Kind: "bot", Number: number, At: now, Text: c.cat.T(v.Loc, "web.chat.followup", map[string]any{"Number": number})})
 	return true
 }
 
@@ -355,10 +355,10 @@ func rateButton(id string) (number string, rating backend.Satisfaction, ok bool)
 // service call as the ticket page's buttons, and says how it went.
 func (c *Chat) rateTicket(ctx context.Context, v *visitor, number string, rating backend.Satisfaction, now time.Time) {
 	if _, err := c.svc.RecordSatisfaction(ctx, v.Person, number, rating, ""); err != nil {
-		c.logs.add(v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
+		c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
 		return
 	}
-	c.logs.add(v.ID, entry{Kind: "bot", Number: number, At: now, Text: botkit.RatedText(c.cat, v.Loc, number, rating)})
+	c.logs.add(ctx, v.ID, entry{Kind: "bot", Number: number, At: now, Text: botkit.RatedText(c.cat, v.Loc, number, rating)})
 }
 
 // problemText is the chat's answer to a failed action; another

@@ -1,8 +1,12 @@
 package webchat
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/deskbot/deskbot/backend/web"
 )
 
 // uploadWindow is the window of Config.UploadsPerMinute.
@@ -13,17 +17,28 @@ const uploadWindow = time.Minute
 const uploadKeys = 100_000
 
 // uploadLimit counts each visitor's uploads over the last uploadWindow,
-// in this process. It is the sign-in throttle's sliding window
-// (backend/web/throttle.go), whose window is fixed at 15 minutes.
+// in Redis for every replica (the sign-in throttle's sliding window,
+// web.RedisFailures, with a window of its own) or in this process.
 type uploadLimit struct {
 	mu     sync.Mutex
 	max    int
 	recent map[string][]time.Time
+	// shared, when set, counts for every replica (Redis); while it
+	// cannot be reached each replica counts its own.
+	shared *web.RedisFailures
+	log    *slog.Logger
 }
 
 // allow counts an upload of id unless id made max within the window; then
 // it counts nothing and returns how long to wait.
-func (l *uploadLimit) allow(id string, now time.Time) time.Duration {
+func (l *uploadLimit) allow(ctx context.Context, id string, now time.Time) time.Duration {
+	if l.shared != nil {
+		_, wait, err := l.shared.Attempt(ctx, id, l.max, now)
+		if err == nil {
+			return wait
+		}
+		l.log.Warn("webchat: the shared upload count is unreachable; counting in this process", "err", err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.recent == nil || len(l.recent) > uploadKeys {

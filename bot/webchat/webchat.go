@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/notify"
 	"github.com/deskbot/deskbot/backend/web"
@@ -35,14 +37,27 @@ type Config struct {
 	// Forms are the intake forms offered on the start page. Default
 	// feedback, suggestion, complaint.
 	Forms []string
+	// Redis, when set, keeps each chat page's history (the bubbles a
+	// reload shows) and each visitor's upload count for every replica,
+	// under RedisPrefix; nil keeps them in this process.
+	Redis       redis.Cmdable
+	RedisPrefix string
 	// UploadsPerMinute is how many files one visitor may send per minute
-	// (counted per process). Default 10.
+	// (counted in Redis for all replicas with Redis set, else in this
+	// process). Default 10.
 	UploadsPerMinute int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger; default discards.
 	Logger *slog.Logger
 }
+
+// transcriptLen is how many bubbles a chat page keeps; transcriptTTL how
+// long a page's history in Redis outlives its last bubble.
+const (
+	transcriptLen = 100
+	transcriptTTL = 7 * 24 * time.Hour
+)
 
 // Chat serves /chat and delivers "web" notices.
 type Chat struct {
@@ -54,7 +69,7 @@ type Chat struct {
 	pages  *web.Pages
 	render *botkit.Renderer
 	words  *botkit.Words
-	logs   *transcripts
+	logs   transcriptStore
 	limit  *uploadLimit
 	log    *slog.Logger
 }
@@ -82,10 +97,16 @@ func New(cfg Config) (*Chat, error) {
 		return nil, err
 	}
 	store := cfg.Service.Store()
+	var logs transcriptStore = newTranscripts(transcriptLen, 10000)
+	limit := &uploadLimit{max: cfg.UploadsPerMinute, log: cfg.Logger}
+	if cfg.Redis != nil {
+		logs = &redisTranscripts{rdb: cfg.Redis, prefix: cfg.RedisPrefix + "webchat:log:", perUser: transcriptLen, ttl: transcriptTTL, log: cfg.Logger}
+		limit.shared = &web.RedisFailures{Client: cfg.Redis, Prefix: cfg.RedisPrefix + "webchat:uploads:", Window: uploadWindow}
+	}
 	return &Chat{
 		cfg: cfg, svc: cfg.Service, cat: cfg.Catalog, auth: cfg.Auth, hub: cfg.Hub, pages: pages,
 		render: &botkit.Renderer{Cat: cfg.Catalog, People: store.Person}, words: botkit.NewWords(cfg.Catalog),
-		logs: newTranscripts(100, 10000), limit: &uploadLimit{max: cfg.UploadsPerMinute}, log: cfg.Logger,
+		logs: logs, limit: limit, log: cfg.Logger,
 	}, nil
 }
 
@@ -260,8 +281,10 @@ var _ notify.Sender = (*Chat)(nil)
 func (c *Chat) Platform() string { return Platform }
 
 // Send implements notify.Sender: the notice is added to the reporter's
-// chat page and every open page of theirs is woken. It always succeeds:
-// a reporter who is not looking sees it on their next visit.
+// chat page and every open page of theirs is woken; a reporter who is not
+// looking sees it on their next visit. It fails only when the page's
+// history cannot be written (Redis unreachable): the outbox then tries
+// again, so the notice is not lost.
 func (c *Chat) Send(ctx context.Context, m notify.Message) error {
 	id := m.Account.UserID
 	if id == "" {
@@ -276,13 +299,18 @@ func (c *Chat) Send(ctx context.Context, m notify.Message) error {
 		return err
 	}
 	e := entry{Kind: "notice", Text: c.render.Notice(ctx, m), Number: m.Ticket.Number, At: c.cfg.Now()}
+	if m.Outbox.Audience == backend.AudiencePerson && m.Event.Kind == backend.EventIncidentUpdate {
+		e.Number = "" // an incident they joined, carried by someone else's ticket
+	}
 	t := m.Ticket
 	if m.Outbox.Audience == backend.AudienceReporter && m.Event.Kind == backend.EventStatusChanged &&
 		m.Event.Data.To == backend.StatusResolved && t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone {
 		// "请评价本次处理": the answer is a button away, as on the ticket page.
 		e.Buttons = c.ratingButtons(botkit.Locale(m.Recipient), t.Number)
 	}
-	c.logs.add(id, e)
+	if err := c.logs.add(ctx, id, e); err != nil {
+		return err // not on the page: the outbox tries again
+	}
 	c.hub.Publish(userTopic(id))
 	return nil
 }

@@ -19,9 +19,11 @@ import (
 	"github.com/deskbot/deskbot/backend/metrics"
 	"github.com/deskbot/deskbot/backend/notify"
 	"github.com/deskbot/deskbot/backend/postgres"
+	"github.com/deskbot/deskbot/backend/reportsend"
 	"github.com/deskbot/deskbot/backend/sqlite"
 	"github.com/deskbot/deskbot/backend/web"
 	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/bot/email"
 	slackbot "github.com/deskbot/deskbot/bot/slack"
 	"github.com/deskbot/deskbot/bot/telegram"
 	"github.com/deskbot/deskbot/bot/webchat"
@@ -43,13 +45,15 @@ type Main struct {
 	Dialogs    *dialogs.Engine
 	Files      *botkit.Files
 	Dispatcher *notify.Dispatcher
-	Hub        *web.Hub          // wakes open console and chat pages
-	Console    *web.Console      // /console
-	Chat       *webchat.Chat     // /chat, and the "web" notice sender
-	Telegram   *telegram.Channel // nil without TELEGRAM_BOT_TOKEN
-	Slack      *slackbot.Channel // nil without SLACK_BOT_TOKEN
-	SLA        slaParts          // routing, deadlines and escalation (sla.go)
-	Metrics    *metrics.Metrics  // /metrics
+	Hub        *web.Hub               // wakes open console and chat pages
+	Console    *web.Console           // /console
+	Chat       *webchat.Chat          // /chat, and the "web" notice sender
+	Telegram   *telegram.Channel      // nil without TELEGRAM_BOT_TOKEN
+	Slack      *slackbot.Channel      // nil without SLACK_BOT_TOKEN
+	SLA        slaParts               // routing, deadlines and escalation (sla.go)
+	Reports    *reportsend.Dispatcher // weekly and monthly reports to subscribers (reports.go)
+	mail       *email.Sender          // nil without SMTP_URL
+	Metrics    *metrics.Metrics       // /metrics
 
 	cancel context.CancelFunc // stops the background loops
 	loops  sync.WaitGroup
@@ -139,6 +143,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openChannels(ctx, mux); err != nil {
 		return err
 	}
+	m.openReports()
 	m.server = &http.Server{
 		Handler:           m.Metrics.Instrument(mux),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -152,7 +157,16 @@ func (m *Main) Run(ctx context.Context) error {
 
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
+	if m.Redis != nil {
+		// Live pages follow changes made by any replica.
+		wait, err := m.Hub.Relay(loopCtx, m.Redis, m.Config.RedisPrefix+"hub", m.Log.With("component", "hub"))
+		if err != nil {
+			return err
+		}
+		m.loops.Go(wait) // Close waits for it before closing Redis
+	}
 	m.loops.Go(func() { m.Dispatcher.Run(loopCtx) })
+	m.loops.Go(func() { m.Reports.Run(loopCtx) })
 	m.loops.Go(func() { m.SLA.Router.Run(loopCtx, time.Minute) }) // teams created while running get their tickets
 	m.startChannels(loopCtx)
 	if err := m.startSLA(loopCtx); err != nil {
@@ -232,9 +246,12 @@ func (m *Main) openDialogs() error {
 	}
 	m.Dialogs, err = dialogs.NewEngine(dialogs.Config{
 		Forms: forms, Sessions: sessions, Catalog: cat,
-		Filer:    &botkit.Filer{Service: m.Service, Files: files, Cat: cat},
-		Location: m.Config.Location(),
-		Logger:   m.Log.With("component", "dialogs"),
+		Filer: &botkit.Filer{Service: m.Service, Files: files, Cat: cat},
+		// One engine serves every channel (web chat, Telegram, Slack), so
+		// all of them offer the knowledge base's answers after the summary.
+		Suggester: &botkit.Suggester{Service: m.Service},
+		Location:  m.Config.Location(),
+		Logger:    m.Log.With("component", "dialogs"),
 	})
 	return err
 }

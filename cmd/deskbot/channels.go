@@ -29,8 +29,12 @@ func (m *Main) openChannels(ctx context.Context, mux *http.ServeMux) error {
 		return err
 	}
 	m.Console.Register(mux)
-	m.Chat, err = webchat.New(webchat.Config{Service: m.Service, Engine: m.Dialogs, Files: m.Files, Catalog: m.Catalog,
-		Auth: auth, Hub: m.Hub, Logger: m.Log.With("component", "webchat")})
+	cc := webchat.Config{Service: m.Service, Engine: m.Dialogs, Files: m.Files, Catalog: m.Catalog,
+		Auth: auth, Hub: m.Hub, Logger: m.Log.With("component", "webchat")}
+	if m.Redis != nil {
+		cc.Redis, cc.RedisPrefix = m.Redis, m.Config.RedisPrefix
+	}
+	m.Chat, err = webchat.New(cc)
 	if err != nil {
 		return err
 	}
@@ -64,7 +68,7 @@ func (m *Main) openSlack(mux *http.ServeMux) error {
 		dedup = slackbot.RedisDeduper{Client: m.RedisHot, Prefix: m.Config.RedisPrefix + "slack:event:"}
 	}
 	sl, err := slackbot.New(cfg, slackbot.Deps{Service: m.Service, Engine: m.Dialogs, Catalog: m.Catalog,
-		Files: m.Files, Dedup: dedup, Console: m.Console, Logger: m.Log.With("component", "slack")})
+		Files: m.Files, Dedup: dedup, Console: m.Console, ConsoleURL: m.Config.PublicURL, Logger: m.Log.With("component", "slack")})
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
 	}
@@ -86,7 +90,7 @@ func (m *Main) openTelegram(mux *http.ServeMux) error {
 		dedup = telegram.RedisDeduper{Client: m.RedisHot, Prefix: m.Config.RedisPrefix + "tg:update:"}
 	}
 	tg, err := telegram.New(cfg, telegram.Deps{Service: m.Service, Engine: m.Dialogs, Catalog: m.Catalog,
-		Files: m.Files, Dedup: dedup, Console: m.Console, Logger: m.Log.With("component", "telegram")})
+		Files: m.Files, Dedup: dedup, Console: m.Console, ConsoleURL: m.Config.PublicURL, Logger: m.Log.With("component", "telegram")})
 	if err != nil {
 		return fmt.Errorf("telegram: %w", err)
 	}

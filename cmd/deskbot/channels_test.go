@@ -115,6 +115,27 @@ func TestMainTelegramAndWeb(t *testing.T) {
 	if err != nil || got.AssigneeID != p.ID || got.Status != backend.StatusAssigned {
 		t.Fatalf("after Claim in the triage group: %+v %v", got, err)
 	}
+	// Once the solution is in the knowledge base, the program's dialog
+	// (one engine for every channel) offers it to the next reporter with
+	// the same problem, and "this solved it" files nothing.
+	if _, err := m.Service.Resolve(ctx, p, tk.Number, "在商家后台重新提交专区申请，审核通过后即显示。"); err != nil {
+		t.Fatal(err)
+	}
+	entry, err := m.Service.KBFromTicket(ctx, p, tk.Number, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	li := telegramtest.User(602, "Li", "zh-hans")
+	tg.Enqueue(tg.Text(li, "/new"))
+	tg.WaitMessage(t, li.ID, telegramtest.Containing("（1/10）"))
+	tg.Enqueue(tg.Text(li, "我们的放心商家也不在专区显示"))
+	sug := tg.WaitMessage(t, li.ID, telegramtest.Containing("重新提交专区申请"))
+	tg.Enqueue(tg.Press(li, sug, telegramtest.ButtonData(sug, "这解决了我的问题")))
+	tg.WaitMessage(t, li.ID, telegramtest.Containing("本次不再提交工单"))
+	if page, err := m.Service.Tickets(ctx, &backend.Person{Roles: []backend.Role{backend.RoleAdmin}}, backend.TicketFilter{}); err != nil || len(page.Tickets) != 1 {
+		t.Fatalf("after %s solved it: %d tickets, %v; want only the first", entry.Ref(), len(page.Tickets), err)
+	}
+
 	// The updates were de-duplicated under REDIS_PREFIX, and nowhere else.
 	keys, err := m.Redis.Keys(ctx, vars["REDIS_PREFIX"]+"tg:update:*").Result()
 	if err != nil || len(keys) == 0 {

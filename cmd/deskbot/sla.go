@@ -155,7 +155,8 @@ func (m *Main) openSLA(ctx context.Context) error {
 	text := &botkit.Renderer{Cat: m.Catalog, People: m.Store.Person, Location: cal.Location()}
 	var routes []string
 	if cfg.SMTPURL != "" {
-		m.Dispatcher.Register(email.New(cfg.smtp, text), false)
+		m.mail = email.New(cfg.smtp, text)
+		m.Dispatcher.Register(m.mail, false)
 		routes = append(routes, email.Platform)
 	}
 	if cfg.SMSWebhookURL != "" {

@@ -7,6 +7,7 @@
 package storekit
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +65,20 @@ func PageLimit(n int) int {
 		return 200
 	}
 	return n
+}
+
+// Page cuts list, read with one row more than limit (newest first), to a
+// page: at most limit items, never nil, and the cursor of the next page
+// (the last item's id) when there was more, else 0.
+func Page[T any](list []T, limit int, id func(T) int64) ([]T, int64) {
+	if list == nil {
+		list = []T{}
+	}
+	if len(list) > limit {
+		list = list[:limit]
+		return list, id(list[limit-1])
+	}
+	return list, 0
 }
 
 // ChangeSet holds copies of the caller's events and messages, with defaults
@@ -161,4 +176,33 @@ func (cs *ChangeSet) Apply() {
 			*c.FollowUp = *cs.FollowUps[i]
 		}
 	}
+}
+
+// Path is a category path as the stores return it: nil when empty.
+func Path(p []string) []string {
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+// PathList is p for a JSON column: an empty list, never null.
+func PathList(p []string) []string {
+	if p == nil {
+		return []string{}
+	}
+	return p
+}
+
+// NewKBEntry names an entry not stored yet (it has no KB-n) in errors and
+// logs: by the ticket it is filed from, never by its title, which may
+// carry a customer's data (DESIGN §10).
+func NewKBEntry(e *backend.KBEntry) string {
+	switch {
+	case e.Number != "":
+		return "knowledge-base entry from ticket " + e.Number
+	case e.TicketID != 0:
+		return "knowledge-base entry from ticket id " + strconv.FormatInt(e.TicketID, 10)
+	}
+	return "new knowledge-base entry"
 }

@@ -30,8 +30,23 @@
   document.addEventListener("htmx:afterRequest", function (e) {
     var form = e.detail.elt.closest ? e.detail.elt.closest("form[data-reset]") : null;
     if (form && e.detail.successful) { form.reset(); }
+    // An action that went through ends the previous action's error.
+    var verb = e.detail.requestConfig ? e.detail.requestConfig.verb : "get";
+    if (e.detail.successful && verb !== "get") { clearFlash(); }
   });
-  document.addEventListener("htmx:afterSwap", function () { scrollLog(); });
+  // A refused action's error comes back at the top of the live region,
+  // which the next live refresh (any change to the ticket, by anyone)
+  // would replace: it moves to the flash line, outside the region, and
+  // stays until the next action.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var xhr = e.detail.xhr;
+    var err = e.detail.target.querySelector(":scope > .error[role=alert]");
+    if (xhr && xhr.status >= 400 && err && e.detail.target.dataset.sse) {
+      flash(err.textContent.trim());
+      err.remove();
+    }
+    scrollLog();
+  });
   // A refused or failed action (403, 404, 500, 503…) comes back as the
   // page part with its error in it: show it, as a 409 or 422 is. A bare
   // text error (an expired form, too many tries) goes in a flash line.
@@ -48,6 +63,10 @@
   document.addEventListener("htmx:sendError", function () {
     flash(document.body.dataset.offline || "offline");
   });
+  function clearFlash() {
+    var el = document.getElementById("flash");
+    if (el) { el.remove(); }
+  }
   function flash(text) {
     var el = document.getElementById("flash");
     if (!el) {

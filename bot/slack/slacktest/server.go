@@ -1,7 +1,9 @@
 // Package slacktest is a fake Slack for tests: an httptest server that
 // speaks the parts of the Web API deskbot uses (auth.test, chat.*,
 // views.*, users.info, reactions.add, files.info and file downloads,
-// apps.connections.open), a real Socket Mode websocket that sends
+// conversations.open, file uploads: files.getUploadURLExternal, the upload
+// URL and files.completeUploadExternal; apps.connections.open), a real
+// Socket Mode websocket that sends
 // envelopes and waits for their acks, and signed HTTP requests for HTTP
 // mode (Events API, interactivity, slash commands).
 //
@@ -24,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +49,27 @@ type Message struct {
 	Ephemeral string // the user an ephemeral message was shown to
 	Updates   int    // how often chat.update changed it
 }
+
+// File is a file the bot uploaded (files.getUploadURLExternal, a POST to
+// the upload URL, files.completeUploadExternal). Shared files are not
+// among Messages: Files lists them.
+type File struct {
+	ID     string
+	Name   string // filename given to files.getUploadURLExternal
+	Length int    // length given to files.getUploadURLExternal
+	AltTxt string
+	Bytes  []byte // what was posted to the upload URL
+	// Set by files.completeUploadExternal:
+	Title          string
+	Channel        string // channel_id
+	InitialComment string
+	ThreadTS       string
+	TS             string // when it was shared, in the order of messages' TS
+}
+
+// Upload names the upload URL that files.getUploadURLExternal hands out,
+// for RateLimit and Calls.
+const Upload = "upload"
 
 // View is a modal or App Home the bot opened, updated or published.
 type View struct {
@@ -88,6 +112,7 @@ type Server struct {
 	home      map[string]*View
 	triggers  map[string]string // trigger id → user
 	files     map[string][]byte
+	uploads   []*File // in the order of files.getUploadURLExternal
 	users     map[string]map[string]any
 	calls     map[string]int
 	limited   map[string]int // method → 429s still to answer
@@ -117,6 +142,7 @@ func New(tb testing.TB) *Server {
 	mux.HandleFunc("/api/{method}", s.api)
 	mux.HandleFunc("/socket", s.socket)
 	mux.HandleFunc("/files/{id}", s.download)
+	mux.HandleFunc("POST /upload/{id}", s.upload)
 	s.srv = httptest.NewServer(mux)
 	tb.Cleanup(s.Close)
 	return s
@@ -172,7 +198,8 @@ func (s *Server) NoSuchUser(id string) {
 	s.users[id] = nil
 }
 
-// RateLimit makes the next n calls of method answer 429 with Retry-After.
+// RateLimit makes the next n calls of method (a Web API method, or Upload
+// for the upload URL) answer 429 with Retry-After.
 func (s *Server) RateLimit(method string, n int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -223,14 +250,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 	str := func(k string) string { v, _ := args[k].(string); return v }
 	s.mu.Lock()
-	s.calls[method]++
-	if n := s.limited[method]; n > 0 {
-		s.limited[method] = n - 1
-		after := max(s.retryAfer, 1)
-		s.mu.Unlock()
-		w.Header().Set("Retry-After", strconv.Itoa(after))
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
+	if s.limit(w, method) {
 		return
 	}
 	var out map[string]any
@@ -309,6 +329,24 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		out = map[string]any{"file": map[string]any{"id": id, "size": len(s.files[id]), "url_private_download": s.srv.URL + "/files/" + id}}
+	case "conversations.open":
+		users := strings.Split(str("users"), ",")
+		if len(users) != 1 || !strings.HasPrefix(users[0], "U") {
+			out = map[string]any{"ok": false, "error": "user_not_found"}
+			break
+		}
+		out = map[string]any{"channel": map[string]any{"id": dmOf(users[0]), "is_im": true, "user": users[0]}}
+	case "files.getUploadURLExternal":
+		n, err := strconv.Atoi(str("length"))
+		if str("filename") == "" || err != nil || n <= 0 {
+			out = map[string]any{"ok": false, "error": "invalid_arguments"}
+			break
+		}
+		f := &File{ID: fmt.Sprintf("F%04d", len(s.uploads)+1), Name: str("filename"), Length: n, AltTxt: str("alt_txt")}
+		s.uploads = append(s.uploads, f)
+		out = map[string]any{"upload_url": s.srv.URL + "/upload/" + f.ID, "file_id": f.ID}
+	case "files.completeUploadExternal":
+		out = s.completeUpload(str("files"), str("channel_id"), str("initial_comment"), str("thread_ts"))
 	default:
 		out = map[string]any{"ok": false, "error": "unknown_method"}
 	}
@@ -318,6 +356,131 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// limit answers 429 with Retry-After, unlocks s.mu and returns true when
+// method is rate limited; it counts the call. s.mu is held.
+func (s *Server) limit(w http.ResponseWriter, method string) bool {
+	s.calls[method]++
+	n := s.limited[method]
+	if n <= 0 {
+		return false
+	}
+	s.limited[method] = n - 1
+	after := max(s.retryAfer, 1)
+	s.mu.Unlock()
+	w.Header().Set("Retry-After", strconv.Itoa(after))
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
+	return true
+}
+
+// upload takes a file's bytes at the URL files.getUploadURLExternal gave:
+// a multipart form with a "file" part (as slack-go sends it) or the raw
+// body. Like Slack's, it answers "OK - <length>" in plain text.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.limit(w, Upload) {
+		return
+	}
+	s.mu.Unlock()
+	var data []byte
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		var part io.ReadCloser
+		if part, _, err = r.FormFile("file"); err == nil {
+			data, err = io.ReadAll(part)
+			part.Close()
+		}
+	} else {
+		data, err = io.ReadAll(r.Body)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.uploads {
+		if f.ID == r.PathValue("id") && f.TS == "" {
+			f.Bytes = data
+			fmt.Fprintf(w, "OK - %d", len(data))
+			return
+		}
+	}
+	http.NotFound(w, r)
+}
+
+// completeUpload is files.completeUploadExternal: every file must have
+// been uploaded, with the length announced, and channel_id (if any) be a
+// conversation id, as Slack checks it (a user id is refused: a DM is
+// shared to by its D… id, from conversations.open). s.mu is held.
+func (s *Server) completeUpload(filesJSON, channel, comment, thread string) map[string]any {
+	var want []struct{ ID, Title string }
+	if err := json.Unmarshal([]byte(filesJSON), &want); err != nil || len(want) == 0 {
+		return map[string]any{"ok": false, "error": "invalid_arguments"}
+	}
+	if channel != "" && !strings.ContainsAny(channel[:1], "CGDZ") {
+		return map[string]any{"ok": false, "error": "invalid_arguments",
+			"response_metadata": map[string]any{"messages": []string{"[ERROR] input must match regex pattern: ^[CGDZ][A-Z0-9]{8,}$ [json-pointer:/channel_id]"}}}
+	}
+	var done []*File
+	for _, w := range want {
+		var f *File
+		for _, u := range s.uploads {
+			if u.ID == w.ID && u.TS == "" && u.Bytes != nil && len(u.Bytes) == u.Length {
+				f = u
+			}
+		}
+		if f == nil {
+			return map[string]any{"ok": false, "error": "file_not_found"}
+		}
+		f.Title = w.Title
+		done = append(done, f)
+	}
+	var files []map[string]any
+	for _, f := range done {
+		f.Channel, f.InitialComment, f.ThreadTS, f.TS = channel, comment, thread, s.nextTS()
+		files = append(files, map[string]any{"id": f.ID, "title": f.Title})
+	}
+	return map[string]any{"files": files}
+}
+
+// Files returns a copy of every file shared so far (completed uploads),
+// in the order they were shared.
+func (s *Server) Files() []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []File
+	for _, f := range s.uploads {
+		if f.TS != "" {
+			c := *f
+			c.Bytes = bytes.Clone(f.Bytes)
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b File) int { return strings.Compare(a.TS, b.TS) })
+	return out
+}
+
+// WaitFile polls until a shared file matches, and returns it.
+func (s *Server) WaitFile(tb testing.TB, what string, match func(File) bool) File {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, f := range s.Files() {
+			if match(f) {
+				return f
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var got []string
+	for _, f := range s.Files() {
+		got = append(got, fmt.Sprintf("%s %s in %s (%d bytes): %.80q", f.ID, f.Name, f.Channel, len(f.Bytes), f.InitialComment))
+	}
+	tb.Fatalf("slacktest: no file %s; shared:\n%s", what, strings.Join(got, "\n"))
+	return File{}
 }
 
 func (s *Server) viewJSON(v *View) map[string]any {

@@ -2,7 +2,8 @@
 // benchmarks: an httptest server that speaks the real HTTP API (multipart
 // requests, {"ok":…,"result":…} answers) for the methods deskbot uses,
 // records everything the bot sent, delivers updates by long polling or to
-// a webhook, serves files, and can be told to answer 429 or 5xx.
+// a webhook, serves files (those the bot uploads too), and can be told to
+// answer 429 or 5xx.
 //
 //	tg := telegramtest.New(t)
 //	b, _ := bot.New(telegramtest.Token, bot.WithServerURL(tg.URL()), bot.WithSkipGetMe())
@@ -18,6 +19,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	_ "image/jpeg" // the sizes of uploaded photos
+	_ "image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -46,6 +50,9 @@ type Call struct {
 	// InWebhookReply: the bot made the call in its answer to a webhook
 	// delivery, not as a request of its own.
 	InWebhookReply bool
+	// Uploads are the files sent in a multipart request, by field name
+	// (Params holds "upload:<file name>" for them).
+	Uploads map[string][]byte
 }
 
 // Fault is an injected failure for the next calls of a method.
@@ -354,7 +361,7 @@ func (s *Server) webhookReply(contentType string, body []byte) {
 // sees its effect (a message sent or edited) also finds the call in Calls.
 func (s *Server) call(c Call) (any, int, string) {
 	s.mu.Lock()
-	result, code, desc := s.apply(c.Method, c.Params)
+	result, code, desc := s.apply(c.Method, c.Params, c.Uploads)
 	c.Status = code
 	if m, ok := result.(*models.Message); ok && code == http.StatusOK {
 		c.Result = m
@@ -472,11 +479,13 @@ func (s *Server) WaitMessage(tb testing.TB, chatID int64, match func(*models.Mes
 	return found
 }
 
-// Containing matches messages whose text contains every part.
+// Containing matches messages whose text (a photo's or document's
+// caption) contains every part.
 func Containing(parts ...string) func(*models.Message) bool {
 	return func(m *models.Message) bool {
+		text := cmp.Or(m.Text, m.Caption)
 		for _, p := range parts {
-			if !strings.Contains(m.Text, p) {
+			if !strings.Contains(text, p) {
 				return false
 			}
 		}
@@ -534,7 +543,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := rest
-	params, err := readParams(r)
+	params, uploads, err := readParams(r)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, apiResponse{ErrorCode: 400, Description: "Bad Request: " + err.Error()})
 		return
@@ -549,17 +558,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			resp.Description = "Too Many Requests: retry after " + strconv.Itoa(f.RetryAfter)
 			resp.Parameters = &responseParameters{RetryAfter: f.RetryAfter}
 		}
-		s.record(Call{Method: method, Params: params, Status: f.Code})
+		s.record(Call{Method: method, Params: params, Uploads: uploads, Status: f.Code})
 		writeJSON(w, f.Code, resp)
 		return
 	}
 	if to := s.migratedTo(params["chat_id"]); to != 0 && (strings.HasPrefix(method, "send") || method == "getChat") {
-		s.record(Call{Method: method, Params: params, Status: http.StatusBadRequest})
+		s.record(Call{Method: method, Params: params, Uploads: uploads, Status: http.StatusBadRequest})
 		writeJSON(w, http.StatusBadRequest, apiResponse{ErrorCode: 400,
 			Description: "Bad Request: group chat was upgraded to a supergroup chat", Parameters: &responseParameters{MigrateToChatID: to}})
 		return
 	}
-	result, code, desc := s.call(Call{Method: method, Params: params})
+	result, code, desc := s.call(Call{Method: method, Params: params, Uploads: uploads})
 	if code != http.StatusOK {
 		writeJSON(w, code, apiResponse{ErrorCode: code, Description: desc})
 		return
@@ -567,38 +576,54 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, apiResponse{OK: true, Result: result})
 }
 
-func readParams(r *http.Request) (map[string]string, error) {
+// readParams reads a request's parameters, and the files of a multipart
+// one (nil if none).
+func readParams(r *http.Request) (map[string]string, map[string][]byte, error) {
 	params := map[string]string{}
+	var uploads map[string][]byte
 	ct := r.Header.Get("Content-Type")
 	switch {
 	case strings.HasPrefix(ct, "multipart/form-data"):
 		if err := r.ParseMultipartForm(32 << 20); err != nil {
 			if strings.Contains(err.Error(), "EOF") {
-				return params, nil // a method called without parameters
+				return params, nil, nil // a method called without parameters
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		for k, v := range r.MultipartForm.Value {
 			params[k] = v[0]
 		}
 		for k, fs := range r.MultipartForm.File {
 			params[k] = "upload:" + fs[0].Filename
+			f, err := fs[0].Open()
+			if err != nil {
+				return nil, nil, err
+			}
+			data, err := io.ReadAll(f)
+			f.Close()
+			if err != nil {
+				return nil, nil, err
+			}
+			if uploads == nil {
+				uploads = map[string][]byte{}
+			}
+			uploads[k] = data
 		}
 	case strings.HasPrefix(ct, "application/json"):
 		var raw map[string]json.RawMessage
 		if err := json.NewDecoder(r.Body).Decode(&raw); err != nil && err != io.EOF {
-			return nil, err
+			return nil, nil, err
 		}
 		jsonParams(raw, params)
 	default:
 		if err := r.ParseForm(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for k, v := range r.Form {
 			params[k] = v[0]
 		}
 	}
-	return params, nil
+	return params, uploads, nil
 }
 
 func (s *Server) takeFault(method string) (Fault, bool) {
@@ -711,7 +736,7 @@ func buttonDataInvalid(m *models.InlineKeyboardMarkup) bool {
 }
 
 // apply runs one API method on the fake's state (call with s.mu held).
-func (s *Server) apply(method string, p map[string]string) (any, int, string) {
+func (s *Server) apply(method string, p map[string]string, uploads map[string][]byte) (any, int, string) {
 	if buttonDataInvalid(parseMarkup(p["reply_markup"])) {
 		return nil, 400, "Bad Request: BUTTON_DATA_INVALID"
 	}
@@ -746,15 +771,34 @@ func (s *Server) apply(method string, p map[string]string) (any, int, string) {
 		text := p["text"]
 		if method != "sendMessage" {
 			text = p["caption"]
+			if len([]rune(text)) > 1024 {
+				return nil, 400, "Bad Request: message caption is too long"
+			}
 		} else if strings.TrimSpace(text) == "" {
 			return nil, 400, "Bad Request: message text is empty"
 		}
 		if len([]rune(text)) > 4096 {
 			return nil, 400, "Bad Request: message is too long"
 		}
-		s.nextMsg[chat]++
-		m := &models.Message{ID: s.nextMsg[chat], From: BotUser(), Chat: chatOf(models.User{}, chat),
+		m := &models.Message{From: BotUser(), Chat: chatOf(models.User{}, chat),
 			Date: int(s.now().Unix()), Text: text, ReplyMarkup: parseMarkup(p["reply_markup"])}
+		if method != "sendMessage" {
+			field := strings.TrimPrefix(method, "send")
+			field = strings.ToLower(field[:1]) + field[1:] // photo, document
+			f, ok := s.sentFile(p[field], uploads[field])
+			if !ok {
+				return nil, 400, "Bad Request: wrong file identifier/HTTP URL specified"
+			}
+			m.Text, m.Caption = "", text
+			if method == "sendPhoto" {
+				m.Photo = []models.PhotoSize{f.photoSize()}
+			} else {
+				m.Document = &models.Document{FileID: f.id, FileUniqueID: f.id,
+					FileName: strings.TrimPrefix(p[field], "upload:"), FileSize: int64(len(f.data))}
+			}
+		}
+		s.nextMsg[chat]++
+		m.ID = s.nextMsg[chat]
 		if rp := p["reply_parameters"]; rp != "" {
 			var r models.ReplyParameters
 			if json.Unmarshal([]byte(rp), &r) == nil {
@@ -800,6 +844,45 @@ func (s *Server) apply(method string, p map[string]string) (any, int, string) {
 		return &models.File{FileID: p["file_id"], FileUniqueID: p["file_id"], FileSize: int64(len(f.data)), FilePath: f.path}, 200, ""
 	}
 	return nil, 404, "Not Found: method " + method
+}
+
+// sentFile is the file a send method names: one uploaded with the request
+// (param "upload:<name>", stored so that the bot and tests can fetch it
+// as Telegram keeps it), or an earlier one by its file_id (call with s.mu
+// held).
+func (s *Server) sentFile(param string, upload []byte) (sentFile, bool) {
+	if name, ok := strings.CutPrefix(param, "upload:"); ok {
+		s.nextFile++
+		id := fmt.Sprintf("file-%d", s.nextFile)
+		s.files[id] = fileEntry{path: fmt.Sprintf("uploads/%d-%s", s.nextFile, name), data: upload}
+		return sentFile{id, upload}, true
+	}
+	f, ok := s.files[param]
+	return sentFile{param, f.data}, ok
+}
+
+type sentFile struct {
+	id   string
+	data []byte
+}
+
+// photoSize describes the photo as Telegram does (one size: the fake
+// makes no thumbnails); width and height are 0 unless it is a PNG or JPEG.
+func (f sentFile) photoSize() models.PhotoSize {
+	ps := models.PhotoSize{FileID: f.id, FileUniqueID: f.id, FileSize: len(f.data)}
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(f.data)); err == nil {
+		ps.Width, ps.Height = cfg.Width, cfg.Height
+	}
+	return ps
+}
+
+// File returns the bytes of a file the bot uploaded or the test added
+// (a message's Photo[i].FileID, Document.FileID, or AddFile's id).
+func (s *Server) File(id string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[id]
+	return f.data, ok
 }
 
 func sameMarkup(a, b *models.InlineKeyboardMarkup) bool {

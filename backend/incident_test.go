@@ -1,0 +1,538 @@
+package backend_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+func TestParseIncidentRef(t *testing.T) {
+	for in, want := range map[string]int64{"INC-3": 3, "inc-12": 12, "7": 7, "INC-": 0, "KB-3": 0, "": 0} {
+		if id, ok := backend.ParseIncidentRef(in); id != want || ok != (want != 0) {
+			t.Errorf("ParseIncidentRef(%q) = %d, %v", in, id, ok)
+		}
+	}
+}
+
+// unsent delivers the outbox (marks every due message sent, as the
+// dispatcher would) and returns the recipients by audience of those about
+// ticket id.
+func (f *fixture) unsent(t *testing.T, ticketID int64) map[backend.Audience][]int64 {
+	t.Helper()
+	out := map[backend.Audience][]int64{}
+	for _, m := range f.sent(t)[ticketID] {
+		out[m.Audience] = append(out[m.Audience], m.RecipientID)
+	}
+	return out
+}
+
+func TestIncidentJoin(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+
+		t.Run("SuggestJoinUpdate", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, newStore(t))
+			tk := f.create(t, f.alice, nil)
+			if _, err := f.svc.Assign(ctx, f.manager, tk.Number, f.ann.ID); err != nil { // team A's now
+				t.Fatal(err)
+			}
+			inc, err := f.svc.CreateIncident(ctx, f.ann, "放心房标识批量丢失，后台不显示")
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := f.svc.CreateIncident(ctx, f.ann, "短信验证码收不到")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Not suggested before anyone reported it.
+			if got, err := f.svc.SuggestIncidents(ctx, "房产放心房上线后在后台不显示", 3); err != nil || len(got) != 0 {
+				t.Fatalf("suggested with no report: %v, %v", got, err)
+			}
+			if _, err := f.svc.LinkIncident(ctx, f.ann, tk.Number, inc.ID); err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.svc.SuggestIncidents(ctx, "我们的放心房标识在后台不显示了", 3)
+			if err != nil || len(got) != 1 || got[0].ID != inc.ID || got[0].Reports != 1 {
+				t.Fatalf("SuggestIncidents = %+v, %v", got, err)
+			}
+			if got, _ := f.svc.SuggestIncidents(ctx, "客户说发票金额不对", 3); len(got) != 0 {
+				t.Fatalf("an unrelated summary is offered %+v", got)
+			}
+
+			// bob joins (twice: one join) and files nothing.
+			for range 2 {
+				j, err := f.svc.JoinIncident(ctx, f.bob, inc.ID)
+				if err != nil || j.Reports != 2 {
+					t.Fatalf("JoinIncident = %+v, %v", j, err)
+				}
+			}
+			// alice, whose ticket is linked, joins too: told once, on her ticket.
+			if _, err := f.svc.JoinIncident(ctx, f.alice, inc.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.svc.JoinIncident(ctx, f.bob, inc.ID+1000)
+			wantCode(t, err, backend.ENOTFOUND)
+			f.unsent(t, tk.ID) // the filing's and the link's notices
+
+			_, err = f.svc.UpdateIncident(ctx, f.alice, inc.ID, "正在修复", false)
+			wantCode(t, err, backend.EFORBIDDEN)
+			_, err = f.svc.UpdateIncident(ctx, f.ann, inc.ID, " ", false)
+			wantCode(t, err, backend.EINVALID)
+
+			// otherTeam cannot open alice's ticket, so may not speak to her
+			// through the incident; ann, of the ticket's team, may.
+			_, err = f.svc.UpdateIncident(ctx, f.otherTeam, inc.ID, "正在修复，预计 1 小时", false)
+			wantCode(t, err, backend.EFORBIDDEN)
+			if _, err := f.svc.UpdateIncident(ctx, f.ann, inc.ID, "正在修复，预计 1 小时", false); err != nil {
+				t.Fatal(err)
+			}
+			sent := f.unsent(t, tk.ID)
+			if len(sent[backend.AudienceReporter]) != 1 || sent[backend.AudienceReporter][0] != f.alice.ID ||
+				len(sent[backend.AudiencePerson]) != 1 || sent[backend.AudiencePerson][0] != f.bob.ID {
+				t.Fatalf("update told %v; want alice as the reporter and bob as a follower, once each", sent)
+			}
+			_, events, err := f.svc.Thread(ctx, f.alice, tk.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := events[len(events)-1]
+			if last.Kind != backend.EventIncidentUpdate || !last.Public || last.Body != "正在修复，预计 1 小时" ||
+				last.Data.IncidentID != inc.ID || last.Data.IncidentTitle != inc.Title || last.Data.IncidentResolved {
+				t.Fatalf("last event = %+v", last)
+			}
+
+			resolved, err := f.svc.UpdateIncident(ctx, f.ann, inc.ID, "已修复", true)
+			if err != nil || resolved.ResolvedAt.IsZero() {
+				t.Fatalf("resolve = %+v, %v", resolved, err)
+			}
+			if sent := f.unsent(t, tk.ID); len(sent[backend.AudiencePerson]) != 1 {
+				t.Fatalf("resolution told %v", sent)
+			}
+			_, err = f.svc.UpdateIncident(ctx, f.ann, inc.ID, "again", true)
+			wantCode(t, err, backend.ECONFLICT)
+			_, err = f.svc.JoinIncident(ctx, f.bob, inc.ID)
+			wantCode(t, err, backend.ECONFLICT)
+			if got, _ := f.svc.SuggestIncidents(ctx, "放心房标识在后台不显示", 3); len(got) != 0 {
+				t.Fatalf("a resolved incident is offered: %+v", got)
+			}
+
+			// Followers and no linked ticket: nothing could carry their news.
+			if _, err := f.svc.JoinIncident(ctx, f.bob, other.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.svc.UpdateIncident(ctx, f.ann, other.ID, "处理中", false)
+			wantCode(t, err, backend.ECONFLICT)
+		})
+	})
+}
+
+// TestIncidentErrors: errors name an incident as people do (INC-3), and
+// a ticket cannot be linked to a resolved incident: its reporter would
+// be promised news of a solution that was told before they were linked.
+func TestIncidentErrors(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		tk := f.create(t, f.alice, nil)
+		inc, err := f.svc.CreateIncident(ctx, f.ann, "放心房标识批量丢失")
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := inc.ID + 1000
+		ref := backend.IncidentRef(missing)
+		wantRef := func(t *testing.T, err error, code, key, ref string) {
+			t.Helper()
+			wantCode(t, err, code)
+			var e *backend.Error
+			if !errors.As(err, &e) || e.Key != key || e.Args["ID"] != ref || !strings.Contains(e.Message, ref) {
+				t.Fatalf("error = %#v, want key %s naming %s", err, key, ref)
+			}
+		}
+
+		t.Run("ErrNotFound", func(t *testing.T) {
+			_, err := f.svc.LinkIncident(ctx, f.ann, tk.Number, missing)
+			wantRef(t, err, backend.ENOTFOUND, "incident", ref)
+			_, err = f.svc.JoinIncident(ctx, f.bob, missing)
+			wantRef(t, err, backend.ENOTFOUND, "incident", ref)
+			_, err = f.svc.UpdateIncident(ctx, f.ann, missing, "处理中", false)
+			wantRef(t, err, backend.ENOTFOUND, "incident", ref)
+		})
+		t.Run("ErrLinkResolved", func(t *testing.T) {
+			other := f.create(t, f.bob, nil)
+			if _, err := f.svc.LinkIncident(ctx, f.ann, other.Number, inc.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.UpdateIncident(ctx, f.ann, inc.ID, "已修复", true); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.svc.LinkIncident(ctx, f.ann, tk.Number, inc.ID)
+			wantRef(t, err, backend.ECONFLICT, "incident_resolved", backend.IncidentRef(inc.ID))
+			if got, err := f.store.Ticket(ctx, tk.Number); err != nil || got.IncidentID != 0 {
+				t.Fatalf("ticket = %+v, %v; want it linked to nothing", got, err)
+			}
+			_, err = f.svc.UpdateIncident(ctx, f.ann, inc.ID, "again", true)
+			wantRef(t, err, backend.ECONFLICT, "incident_resolved", backend.IncidentRef(inc.ID))
+		})
+	})
+}
+
+// TestIncidentResolvesTickets: resolving an incident resolves its open
+// linked tickets with its solution, as Transition does, and tells each
+// reporter once — the resolved notice, not also the incident's; tickets
+// that cannot be resolved hear the incident's notice, and those who
+// joined it without a ticket still hear it.
+func TestIncidentResolvesTickets(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		carol := &backend.Person{Name: "carol", Roles: []backend.Role{backend.RoleReporter}}
+		if err := f.svc.CreatePerson(ctx, carol); err != nil {
+			t.Fatal(err)
+		}
+		mine := f.create(t, f.alice, nil) // ann's, in progress
+		if _, err := f.svc.Claim(ctx, f.ann, mine.Number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Transition(ctx, f.ann, mine.Number, backend.StatusInProgress, ""); err != nil {
+			t.Fatal(err)
+		}
+		theirs := f.create(t, f.bob, nil) // another team's, not accepted yet
+		if _, err := f.svc.Assign(ctx, f.manager, theirs.Number, f.otherTeam.ID); err != nil {
+			t.Fatal(err)
+		}
+		done := f.create(t, f.alice, nil) // answered on its own already
+		if _, err := f.svc.Claim(ctx, f.ann, done.Number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Resolve(ctx, f.ann, done.Number, "单独处理：重新提交"); err != nil {
+			t.Fatal(err)
+		}
+		back := f.create(t, f.bob, nil) // returned to triage
+		if _, err := f.svc.Claim(ctx, f.ann, back.Number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Return(ctx, f.ann, back.Number, "不是本组的问题"); err != nil {
+			t.Fatal(err)
+		}
+		inc, err := f.svc.CreateIncident(ctx, f.ann, "放心房标识批量丢失")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range []*backend.Ticket{mine, theirs, done, back} {
+			if _, err := f.svc.LinkIncident(ctx, f.manager, tk.Number, inc.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.svc.JoinIncident(ctx, carol, inc.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.sent(t) // what came before
+
+		const solution = "已修复：放心房标识已恢复，刷新后台即可看到"
+		f.now = f.now.Add(time.Hour)
+		if _, err := f.svc.UpdateIncident(ctx, f.ann, inc.ID, solution, true); err != nil {
+			t.Fatal(err)
+		}
+		sent := f.sent(t)
+		for _, tc := range []struct {
+			tk     *backend.Ticket
+			status backend.Status
+			told   backend.EventKind // what the reporter's one message is about
+		}{
+			{mine, backend.StatusResolved, backend.EventStatusChanged},
+			{theirs, backend.StatusResolved, backend.EventStatusChanged},
+			{done, backend.StatusResolved, backend.EventIncidentUpdate},
+			{back, backend.StatusReturned, backend.EventIncidentUpdate},
+		} {
+			got, err := f.store.Ticket(ctx, tc.tk.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.status {
+				t.Errorf("%s is %s, want %s", got.Number, got.Status, tc.status)
+			}
+			if tc.told == backend.EventStatusChanged && (got.Solution != solution || !got.ResolvedAt.Equal(f.now)) {
+				t.Errorf("%s: solution %q resolved at %v", got.Number, got.Solution, got.ResolvedAt)
+			}
+			var toReporter []backend.EventKind
+			for _, m := range sent[got.ID] {
+				if m.Audience == backend.AudienceReporter {
+					toReporter = append(toReporter, m.kind)
+				}
+			}
+			if len(toReporter) != 1 || toReporter[0] != tc.told {
+				t.Errorf("%s: the reporter was told about %v, want once about %s", got.Number, toReporter, tc.told)
+			}
+		}
+		if got, _ := f.store.Ticket(ctx, done.Number); got.Solution != "单独处理：重新提交" {
+			t.Errorf("a ticket resolved on its own got the incident's solution: %q", got.Solution)
+		}
+		var followers []int64
+		for _, msgs := range sent {
+			for _, m := range msgs {
+				if m.Audience == backend.AudiencePerson {
+					followers = append(followers, m.RecipientID)
+				}
+			}
+		}
+		if len(followers) != 1 || followers[0] != carol.ID {
+			t.Errorf("followers told: %v, want carol once", followers)
+		}
+		// The thread keeps the incident's resolution, then the ticket's.
+		_, events, err := f.svc.Thread(ctx, f.alice, mine.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(events)
+		if n < 2 || events[n-2].Kind != backend.EventIncidentUpdate || !events[n-2].Data.IncidentResolved ||
+			events[n-1].Kind != backend.EventStatusChanged || events[n-1].Data.To != backend.StatusResolved || events[n-1].Body != solution {
+			t.Fatalf("thread ends %+v", events[max(n-2, 0):])
+		}
+		// Resolved the usual way, the reporter rates it the usual way.
+		if _, err := f.svc.RecordSatisfaction(ctx, f.alice, mine.Number, backend.SatisfactionSatisfied, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// sentMessage is an outbox message with the kind of the event it is about.
+type sentMessage struct {
+	*backend.OutboxMessage
+	kind backend.EventKind
+}
+
+// sent delivers the outbox (marks every due message sent) and returns
+// the messages by ticket id.
+func (f *fixture) sent(t *testing.T) map[int64][]sentMessage {
+	t.Helper()
+	ctx := context.Background()
+	kinds := map[int64]backend.EventKind{}
+	out := map[int64][]sentMessage{}
+	for {
+		msgs, err := f.store.ClaimOutbox(ctx, f.now.Add(time.Hour), time.Minute, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			return out
+		}
+		for _, m := range msgs {
+			if _, ok := kinds[m.EventID]; !ok {
+				events, err := f.store.Events(ctx, m.TicketID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range events {
+					kinds[e.ID] = e.Kind
+				}
+			}
+			out[m.TicketID] = append(out[m.TicketID], sentMessage{m, kinds[m.EventID]})
+			if err := f.store.MarkOutboxSent(ctx, m.ID, f.now, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// joinDuring is the real store, with a join made by another request just
+// before the incident's resolution commits: the window between
+// UpdateIncident reading the followers and resolving the incident.
+type joinDuring struct {
+	backend.Store
+	join func()
+}
+
+func (s *joinDuring) ResolveIncident(ctx context.Context, id int64, at time.Time) error {
+	if s.join != nil {
+		s.join()
+		s.join = nil
+	}
+	return s.Store.ResolveIncident(ctx, id, at)
+}
+
+// TestIncidentFollowersTold: a reporter who follows the incident is told
+// its resolution even when their own linked ticket is archived (#8), and
+// so is one who joined while it was being resolved (#9); one who joins
+// after it is resolved hears so at once.
+func TestIncidentFollowersTold(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		store := &joinDuring{Store: newStore(t)}
+		f := newFixture(t, store)
+		dave, erin, finn := f.reporter(t, "dave"), f.reporter(t, "erin"), f.reporter(t, "finn")
+		open := f.create(t, f.alice, nil)
+		old := f.create(t, dave, nil)
+		inc := f.incidentOf(t, []*backend.Ticket{open, old}, dave)
+		f.archive(t, old.Number) // dave's own ticket is answered and archived on its own
+		f.sent(t)
+		store.join = func() {
+			if _, err := f.svc.JoinIncident(ctx, erin, inc.ID); err != nil {
+				t.Errorf("erin's join while resolving: %v", err)
+			}
+		}
+		if _, err := f.svc.UpdateIncident(ctx, f.ann, inc.ID, "已修复", true); err != nil {
+			t.Fatal(err)
+		}
+		told := map[int64]int{}
+		for _, msgs := range f.sent(t) {
+			for _, m := range msgs {
+				if m.Audience == backend.AudiencePerson && m.kind == backend.EventIncidentUpdate {
+					told[m.RecipientID]++
+				}
+			}
+		}
+		if told[dave.ID] != 1 || told[erin.ID] != 1 || len(told) != 2 {
+			t.Fatalf("followers told %v; want dave (%d) and erin (%d) once each", told, dave.ID, erin.ID)
+		}
+		_, err := f.svc.JoinIncident(ctx, finn, inc.ID)
+		if backend.ErrorKey(err) != "incident_resolved" {
+			t.Fatalf("joining a resolved incident: %v", err)
+		}
+		// The late news rides on alice's ticket without showing her twice.
+		_, events, err := f.svc.Thread(ctx, f.alice, open.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range events {
+			if e.Kind == backend.EventIncidentUpdate {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Fatalf("alice's thread shows %d incident updates, want 1", n)
+		}
+	})
+}
+
+// TestIncidentResolveOnce: two staff resolve the incident at the same
+// moment (#7): every reporter and follower is told once, and one of them
+// hears it was resolved already.
+func TestIncidentResolveOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		inc := f.incidentOf(t, []*backend.Ticket{f.create(t, f.alice, nil), f.create(t, f.bob, nil), f.create(t, f.alice, nil)},
+			f.reporter(t, "carol"))
+		f.sent(t)
+		errs := make(chan error, 2)
+		for _, who := range []*backend.Person{f.ann, f.manager} {
+			go func() {
+				_, err := f.svc.UpdateIncident(ctx, who, inc.ID, "已修复", true)
+				errs <- err
+			}()
+		}
+		var conflicts int
+		for range 2 {
+			switch err := <-errs; {
+			case backend.ErrorKey(err) == "incident_resolved":
+				conflicts++
+			case err != nil:
+				t.Fatal(err)
+			}
+		}
+		if conflicts != 1 {
+			t.Fatalf("%d of the two resolves were told it was resolved already, want 1", conflicts)
+		}
+		told := map[string]int{}
+		for id, msgs := range f.sent(t) {
+			for _, m := range msgs {
+				switch m.Audience {
+				case backend.AudienceReporter:
+					told[fmt.Sprint("ticket ", id)]++
+				case backend.AudiencePerson:
+					told[fmt.Sprint("follower ", m.RecipientID)]++
+				}
+			}
+		}
+		if len(told) != 4 {
+			t.Fatalf("told %v; want the 3 tickets' reporters and carol", told)
+		}
+		for who, n := range told {
+			if n != 1 {
+				t.Errorf("%s told %d times", who, n)
+			}
+		}
+	})
+}
+
+// TestIncidentArchivedCarrier (#4): with every linked ticket archived,
+// the incident can still be resolved, and its followers are told through
+// an archived ticket's thread.
+func TestIncidentArchivedCarrier(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		carol := f.reporter(t, "carol")
+		tk := f.create(t, f.alice, nil)
+		inc := f.incidentOf(t, []*backend.Ticket{tk}, carol, f.alice)
+		f.archive(t, tk.Number)
+		f.sent(t)
+		got, err := f.svc.UpdateIncident(ctx, f.ann, inc.ID, "已修复", true)
+		if err != nil || got.ResolvedAt.IsZero() {
+			t.Fatalf("resolve with only an archived ticket: %+v, %v", got, err)
+		}
+		told := map[int64]int{}
+		for _, msgs := range f.sent(t) {
+			for _, m := range msgs {
+				if m.kind == backend.EventIncidentUpdate {
+					told[m.RecipientID]++
+				}
+			}
+		}
+		if len(told) != 2 || told[carol.ID] != 1 || told[f.alice.ID] != 1 {
+			t.Fatalf("told %v; want carol and alice (a follower whose ticket is archived) once", told)
+		}
+	})
+}
+
+// reporter adds a reporter named name.
+func (f *fixture) reporter(t *testing.T, name string) *backend.Person {
+	t.Helper()
+	p := &backend.Person{Name: name, Roles: []backend.Role{backend.RoleReporter}}
+	if err := f.svc.CreatePerson(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// incidentOf opens an incident, links tickets to it and has people join it.
+func (f *fixture) incidentOf(t *testing.T, tickets []*backend.Ticket, people ...*backend.Person) *backend.Incident {
+	t.Helper()
+	ctx := context.Background()
+	inc, err := f.svc.CreateIncident(ctx, f.ann, "放心房标识批量丢失")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range tickets {
+		if _, err := f.svc.LinkIncident(ctx, f.manager, tk.Number, inc.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range people {
+		if _, err := f.svc.JoinIncident(ctx, p, inc.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return inc
+}
+
+// archive has ann answer the ticket on its own and archive it.
+func (f *fixture) archive(t *testing.T, number string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.svc.Claim(ctx, f.ann, number); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []backend.Status{backend.StatusResolved, backend.StatusArchived} {
+		if _, err := f.svc.Transition(ctx, f.ann, number, to, "单独处理"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

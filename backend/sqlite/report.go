@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// The reads of a report (DESIGN §7), each bounded by the span [?1, ?2)
+// and the ticket's team (?3; 0: every ticket). None reads personal data.
+const (
+	reportTicketsSQL = `
+SELECT t.id, t.category_path, t.severity, t.status, t.team_id, t.incident_id, COALESCE(i.title, ''), t.created_at, t.resolved_at
+FROM tickets t LEFT JOIN incidents i ON i.id = t.incident_id
+WHERE ((t.created_at >= ?1 AND t.created_at < ?2) OR (t.resolved_at >= ?1 AND t.resolved_at < ?2))
+  AND (?3 = 0 OR t.team_id = ?3)
+ORDER BY t.id`
+	reportRatingsSQL = `
+SELECT json_extract(e.data, '$.satisfaction'), count(*)
+FROM events e JOIN tickets t ON t.id = e.ticket_id
+WHERE e.kind = 'satisfaction' AND json_extract(e.data, '$.satisfaction') IS NOT NULL AND e.at >= ?1 AND e.at < ?2 AND (?3 = 0 OR t.team_id = ?3)
+GROUP BY 1`
+	reportClocksSQL = `
+SELECT c.name, count(*), count(*) FILTER (WHERE c.state = 'stopped' AND c.breached_at IS NULL AND c.used <= c.budget),
+    count(*) FILTER (WHERE c.breached_at IS NOT NULL OR (c.state = 'stopped' AND c.used > c.budget))
+FROM sla_clocks c JOIN tickets t ON t.id = c.ticket_id
+WHERE c.started_at >= ?1 AND c.started_at < ?2 AND (?3 = 0 OR t.team_id = ?3)
+GROUP BY c.name
+ORDER BY c.name`
+	reportFactorsSQL = `
+SELECT fa.value, count(*)
+FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id, json_each(f.factors) AS fa
+WHERE f.surveyed_at >= ?1 AND f.surveyed_at < ?2 AND (?3 = 0 OR t.team_id = ?3)
+GROUP BY fa.value`
+)
+
+// ReportData reads what a report needs, in one read transaction (one
+// snapshot of the WAL).
+func (s *Store) ReportData(ctx context.Context, f backend.ReportFilter) (*backend.ReportData, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	args := []any{micros(norm(f.From)), micros(norm(f.Before)), f.TeamID}
+	d := &backend.ReportData{Tickets: []*backend.ReportTicket{}, Ratings: map[backend.Satisfaction]int{},
+		Clocks: []backend.ClockCount{}, Factors: map[backend.Factor]int{}}
+
+	rows, err := tx.QueryContext(ctx, reportTicketsSQL, args...)
+	if err != nil {
+		return nil, dbError(err, "report tickets")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		t := &backend.ReportTicket{}
+		if err := rows.Scan(&t.ID, jsonCol{&t.CategoryPath}, &t.Severity, &t.Status, idCol{&t.TeamID}, idCol{&t.IncidentID}, &t.IncidentTitle,
+			timeCol{&t.CreatedAt}, timeCol{&t.ResolvedAt}); err != nil {
+			return nil, dbError(err, "report tickets")
+		}
+		d.Tickets = append(d.Tickets, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(err, "report tickets")
+	}
+
+	if err := tally(ctx, tx, reportRatingsSQL, args, func(k string, n int) { d.Ratings[backend.Satisfaction(k)] += n }); err != nil {
+		return nil, dbError(err, "report ratings")
+	}
+	if err := tally(ctx, tx, reportFactorsSQL, args, func(k string, n int) { d.Factors[backend.Factor(k)] += n }); err != nil {
+		return nil, dbError(err, "report factors")
+	}
+
+	crows, err := tx.QueryContext(ctx, reportClocksSQL, args...)
+	if err != nil {
+		return nil, dbError(err, "report clocks")
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var c backend.ClockCount
+		if err := crows.Scan(&c.Name, &c.Runs, &c.Met, &c.Breached); err != nil {
+			return nil, dbError(err, "report clocks")
+		}
+		d.Clocks = append(d.Clocks, c)
+	}
+	if err := crows.Err(); err != nil {
+		return nil, dbError(err, "report clocks")
+	}
+	return d, nil
+}
+
+// tally runs a query of (key, count) rows and hands each to add.
+func tally(ctx context.Context, tx *dbTx, query string, args []any, add func(key string, n int)) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			key string
+			n   int
+		)
+		if err := rows.Scan(&key, &n); err != nil {
+			return err
+		}
+		add(key, n)
+	}
+	return rows.Err()
+}
