@@ -60,6 +60,13 @@ type EventData struct {
 	// title as it was, and whether the update resolved it).
 	IncidentTitle    string `json:"incident_title,omitempty"`
 	IncidentResolved bool   `json:"incident_resolved,omitempty"`
+	// A complaint's task (EventTask, complaint.go): which, the step, and
+	// how many of the complaint's tasks are open after it.
+	TaskID    int64  `json:"task_id,omitempty"`
+	TaskStep  string `json:"task_step,omitempty"`
+	TasksLeft int    `json:"tasks_left,omitempty"`
+	// Step of a complaint's closing record (EventComplaint).
+	RecordStep string `json:"record_step,omitempty"`
 }
 
 // Audience is who an outbox message is for.

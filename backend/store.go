@@ -196,6 +196,8 @@ type Store interface {
 	KBStore
 	// Report subscriptions and deliveries (reportsub.go).
 	ReportStore
+	// Complaint tasks and closing records (complaint.go).
+	ComplaintStore
 
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
@@ -214,8 +216,17 @@ type Store interface {
 // change follow-ups through UpdateTicket, whose version check keeps two
 // writers of one ticket's follow-up apart. CreateTicket refuses changes
 // with a FollowUp (EINVALID): a new ticket has no rating to follow up.
+//
+// Task, when set, is written in that transaction too: a Task with ID 0 is
+// inserted before the event (the store sets its ID, TicketID and, if zero,
+// CreatedAt, and the event's Data.TaskID), any other is saved (ENOTFOUND
+// unless it is a task of the same ticket; TicketID, CreatedBy and
+// CreatedAt are kept as stored). Complaint, when set, replaces the
+// ticket's closing record. CreateTicket refuses both (EINVALID).
 type Change struct {
-	Event    *Event
-	Notify   []*OutboxMessage
-	FollowUp *FollowUp
+	Event     *Event
+	Notify    []*OutboxMessage
+	FollowUp  *FollowUp
+	Task      *Task
+	Complaint *ComplaintRecord
 }

@@ -399,11 +399,22 @@ func insertMessage(ctx context.Context, tx *dbTx, m *backend.OutboxMessage) erro
 }
 
 // insertChanges appends the events and messages of cs to a ticket and
-// writes their follow-ups.
+// writes their follow-ups, tasks and closing records.
 func insertChanges(ctx context.Context, tx *dbTx, ticketID int64, cs *storekit.ChangeSet) error {
 	for i := range cs.Events {
 		e := &cs.Events[i]
 		e.TicketID = ticketID
+		if k := cs.Tasks[i]; k != nil {
+			if err := writeTask(ctx, tx, ticketID, k); err != nil {
+				return err
+			}
+			e.Data.TaskID = k.ID
+		}
+		if r := cs.Records[i]; r != nil {
+			if err := writeRecord(ctx, tx, ticketID, r); err != nil {
+				return err
+			}
+		}
 		if err := insertEvent(ctx, tx, e); err != nil {
 			return err
 		}

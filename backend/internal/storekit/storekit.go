@@ -89,6 +89,8 @@ type ChangeSet struct {
 	Events    []backend.Event
 	Msgs      [][]backend.OutboxMessage // Msgs[i] are the messages of Events[i]
 	FollowUps []*backend.FollowUp       // FollowUps[i] is the follow-up of Events[i], or nil
+	Tasks     []*backend.Task            // Tasks[i] is the task of Events[i], or nil
+	Records   []*backend.ComplaintRecord // Records[i] is the closing record of Events[i], or nil
 }
 
 // NewChangeSet copies changes, filling in At, CreatedAt and NextAttempt
@@ -96,7 +98,8 @@ type ChangeSet struct {
 // with a nil message.
 func NewChangeSet(changes []backend.Change, now time.Time) (*ChangeSet, error) {
 	cs := &ChangeSet{changes: changes, Events: make([]backend.Event, len(changes)), Msgs: make([][]backend.OutboxMessage, len(changes)),
-		FollowUps: make([]*backend.FollowUp, len(changes))}
+		FollowUps: make([]*backend.FollowUp, len(changes)), Tasks: make([]*backend.Task, len(changes)),
+		Records: make([]*backend.ComplaintRecord, len(changes))}
 	for i, c := range changes {
 		if c.Event == nil {
 			return nil, backend.Errorf(backend.EINVALID, "change %d has no event", i)
@@ -122,6 +125,17 @@ func NewChangeSet(changes []backend.Change, now time.Time) (*ChangeSet, error) {
 		}
 		if c.FollowUp != nil {
 			cs.FollowUps[i] = NormFollowUp(c.FollowUp, now)
+		}
+		if c.Task != nil {
+			t := *c.Task
+			t.Due, t.DoneAt, t.RemindedAt = Norm(t.Due), Norm(t.DoneAt), Norm(t.RemindedAt)
+			t.CreatedAt = OrNow(t.CreatedAt, now)
+			cs.Tasks[i] = &t
+		}
+		if c.Complaint != nil {
+			r := *c.Complaint
+			r.RecordedAt, r.ApprovedAt, r.SentAt = Norm(r.RecordedAt), Norm(r.ApprovedAt), Norm(r.SentAt)
+			cs.Records[i] = &r
 		}
 	}
 	return cs, nil
@@ -154,12 +168,12 @@ func FactorList(fs []backend.Factor) []backend.Factor {
 	return fs
 }
 
-// NoFollowUps is EINVALID when one of changes opens or saves a follow-up:
-// CreateTicket refuses them.
+// NoFollowUps is EINVALID when one of changes opens or saves a follow-up,
+// a task or a closing record: CreateTicket refuses them.
 func NoFollowUps(changes []backend.Change) error {
 	for _, c := range changes {
-		if c.FollowUp != nil {
-			return backend.Errorf(backend.EINVALID, "a new ticket has no follow-up")
+		if c.FollowUp != nil || c.Task != nil || c.Complaint != nil {
+			return backend.Errorf(backend.EINVALID, "a new ticket has no follow-up, task or closing record")
 		}
 	}
 	return nil
@@ -174,6 +188,14 @@ func (cs *ChangeSet) Apply() {
 		}
 		if c.FollowUp != nil {
 			*c.FollowUp = *cs.FollowUps[i]
+		}
+		if c.Task != nil {
+			number := c.Task.Number
+			*c.Task = *cs.Tasks[i]
+			c.Task.Number = number
+		}
+		if c.Complaint != nil {
+			*c.Complaint = *cs.Records[i]
 		}
 	}
 }

@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/internal/storekit"
+)
+
+const (
+	insertTaskSQL = `
+INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// A task's ticket and creation stay as stored.
+	updateTaskSQL = `
+UPDATE complaint_tasks SET title = ?, owner_id = ?, due = ?, done_by = ?, done_at = ?, result = ?, reminded_at = ?
+WHERE id = ? AND ticket_id = ?
+RETURNING created_by, created_at`
+	taskSQL = `
+SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at
+FROM complaint_tasks k JOIN tickets t ON t.id = k.ticket_id`
+	// One statement for every filter: a zero argument turns its
+	// condition off.
+	tasksSQL = taskSQL + `
+WHERE (?1 = 0 OR k.ticket_id = ?1)
+  AND (?2 = 0 OR k.owner_id = ?2)
+  AND (?3 = 0 OR k.done_at IS NULL)
+  AND (?4 IS NULL OR k.due <= ?4)
+  AND (?5 = 0 OR k.reminded_at IS NULL)
+  AND k.id > ?6
+ORDER BY k.id
+LIMIT ?7`
+	upsertRecordSQL = `
+INSERT INTO complaint_records (ticket_id, root_cause, prevention, recorded_by, recorded_at, approved_by, approved_at, sent_by, sent_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (ticket_id) DO UPDATE SET root_cause = excluded.root_cause, prevention = excluded.prevention,
+    recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at, approved_by = excluded.approved_by,
+    approved_at = excluded.approved_at, sent_by = excluded.sent_by, sent_at = excluded.sent_at`
+)
+
+// writeTask inserts task k of a ticket (ID 0) or saves it, and sets what
+// the store decides on k.
+func writeTask(ctx context.Context, tx *dbTx, ticketID int64, k *backend.Task) error {
+	if k.ID == 0 {
+		res, err := tx.ExecContext(ctx, insertTaskSQL, ticketID, k.Title, k.OwnerID, micros(k.Due), k.CreatedBy, micros(k.CreatedAt),
+			k.DoneBy, micros(k.DoneAt), k.Result, micros(k.RemindedAt))
+		if err != nil {
+			return dbError(err, "task of ticket %d", ticketID)
+		}
+		if k.ID, err = res.LastInsertId(); err != nil {
+			return dbError(err, "task of ticket %d", ticketID)
+		}
+		k.TicketID = ticketID
+		return nil
+	}
+	err := tx.QueryRowContext(ctx, updateTaskSQL, k.Title, k.OwnerID, micros(k.Due), k.DoneBy, micros(k.DoneAt), k.Result,
+		micros(k.RemindedAt), k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt})
+	if err != nil {
+		return dbError(err, "task %d of ticket %d", k.ID, ticketID)
+	}
+	k.TicketID = ticketID
+	return nil
+}
+
+func writeRecord(ctx context.Context, tx *dbTx, ticketID int64, r *backend.ComplaintRecord) error {
+	r.TicketID = ticketID
+	_, err := tx.ExecContext(ctx, upsertRecordSQL, ticketID, r.RootCause, r.Prevention, r.RecordedBy, micros(r.RecordedAt),
+		r.ApprovedBy, micros(r.ApprovedAt), r.SentBy, micros(r.SentAt))
+	return dbError(err, "closing record of ticket %d", ticketID)
+}
+
+func scanTask(row scanner) (*backend.Task, error) {
+	k := &backend.Task{}
+	return k, row.Scan(&k.ID, &k.TicketID, &k.Number, &k.Title, &k.OwnerID, timeCol{&k.Due}, &k.CreatedBy, timeCol{&k.CreatedAt},
+		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt})
+}
+
+// Task returns a task with its ticket's number.
+func (s *Store) Task(ctx context.Context, id int64) (*backend.Task, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	k, err := scanTask(tx.QueryRowContext(ctx, taskSQL+` WHERE k.id = ?`, id))
+	if err != nil {
+		return nil, dbError(err, "task %d", id)
+	}
+	return k, nil
+}
+
+// Tasks lists the tasks that match f, oldest first.
+func (s *Store) Tasks(ctx context.Context, f backend.TaskFilter) ([]*backend.Task, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, tasksSQL, f.TicketID, f.OwnerID, f.Open, micros(norm(f.DueUntil)), f.Unreminded, f.After,
+		storekit.PageLimit(f.Limit))
+	if err != nil {
+		return nil, dbError(err, "tasks")
+	}
+	tasks, err := collect(rows, scanTask)
+	if err != nil {
+		return nil, dbError(err, "tasks")
+	}
+	if tasks == nil {
+		tasks = []*backend.Task{}
+	}
+	return tasks, nil
+}
+
+// MarkTaskReminded records the overdue reminder of a task once.
+func (s *Store) MarkTaskReminded(ctx context.Context, id int64, at time.Time) error {
+	return s.write(ctx, "task", func(tx *dbTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE complaint_tasks SET reminded_at = COALESCE(reminded_at, ?) WHERE id = ?`,
+			micros(storekit.OrNow(at, s.now())), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		return backend.Errorf(backend.ENOTFOUND, "task %d not found", id)
+	})
+}
+
+// ComplaintRecord returns a ticket's closing record.
+func (s *Store) ComplaintRecord(ctx context.Context, ticketID int64) (*backend.ComplaintRecord, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	r := &backend.ComplaintRecord{}
+	err = tx.QueryRowContext(ctx, `SELECT ticket_id, root_cause, prevention, recorded_by, recorded_at, approved_by, approved_at, sent_by, sent_at
+FROM complaint_records WHERE ticket_id = ?`, ticketID).Scan(&r.TicketID, &r.RootCause, &r.Prevention, &r.RecordedBy,
+		timeCol{&r.RecordedAt}, &r.ApprovedBy, timeCol{&r.ApprovedAt}, &r.SentBy, timeCol{&r.SentAt})
+	if err != nil {
+		return nil, dbError(err, "closing record of ticket %d", ticketID)
+	}
+	return r, nil
+}
