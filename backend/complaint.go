@@ -157,12 +157,16 @@ type NewTask struct {
 	Due     time.Time
 }
 
-// Validate names every bad field of a new task at now.
-func (in *NewTask) Validate(now time.Time) error {
+// validate names every bad field of a new task at now; owner is the
+// person OwnerID names (nil: none).
+func (in *NewTask) validate(now time.Time, owner *Person) error {
 	var fe fieldErrors
 	checkText(&fe, "title", in.Title, 2, maxTaskTitle)
-	if in.OwnerID <= 0 {
+	switch {
+	case in.OwnerID <= 0:
 		fe.add("owner", Problem{Key: "required"}, "required")
+	case owner == nil || !owner.Handles():
+		fe.add("owner", Problem{Key: "task_owner"}, "must be an assistant or a manager")
 	}
 	switch {
 	case in.Due.IsZero():
@@ -241,18 +245,18 @@ func (s *Service) complaintOf(ctx context.Context, actor *Person, t *Ticket) (*C
 func (s *Service) AddTask(ctx context.Context, actor *Person, number string, in NewTask) (*Task, error) {
 	in.Title = strings.TrimSpace(in.Title)
 	in.Due = in.Due.UTC().Truncate(time.Microsecond)
-	if err := in.Validate(s.now()); err != nil {
+	var owner *Person
+	if in.OwnerID > 0 {
+		var err error
+		if owner, err = s.store.Person(ctx, in.OwnerID); err != nil && ErrorCode(err) != ENOTFOUND {
+			return nil, err
+		}
+	}
+	if err := in.validate(s.now(), owner); err != nil {
 		return nil, err
 	}
-	owner, err := s.store.Person(ctx, in.OwnerID)
-	if ErrorCode(err) == ENOTFOUND || (err == nil && !owner.Handles()) {
-		return nil, Invalid("invalid task", "owner", "must be an assistant or a manager", Problem{Key: "task_owner"})
-	}
-	if err != nil {
-		return nil, err
-	}
-	task := &Task{Title: in.Title, OwnerID: owner.ID, Due: in.Due, CreatedBy: actor.ID}
-	_, err = s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+	task := &Task{}
+	_, err := s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if err := s.complaintOpen(actor, t); err != nil {
 			return nil, err
 		}
