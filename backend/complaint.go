@@ -551,6 +551,9 @@ func (s *Service) remindTask(ctx context.Context, task *Task, now time.Time) (bo
 	if err != nil {
 		return false, err
 	}
+	if ok {
+		s.changed(t) // the outbox has the reminders
+	}
 	return ok, s.store.MarkTaskReminded(ctx, task.ID, now)
 }
 
