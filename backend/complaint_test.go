@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -255,6 +256,65 @@ func TestCompleteTaskOnce(t *testing.T) {
 		}
 		if got := f.unsent(t, tk.ID); len(got[backend.AudienceReporter]) != 1 {
 			t.Fatalf("the reporter was told %d times", len(got[backend.AudienceReporter]))
+		}
+	})
+}
+
+// TestComplaintReport: the week's report has the complaint status per
+// customer and the prevention measures, the customer in full for a
+// manager and masked for an assistant.
+func TestComplaintReport(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		a := f.complaint(t, f.alice) // A企业
+		b := f.complaint(t, f.bob)
+		if _, err := f.svc.Resolve(ctx, f.ann, b.Number, "已换货"); err != nil {
+			t.Fatal(err)
+		}
+		visit, err := f.svc.AddTask(ctx, f.ann, a.Number, backend.NewTask{Title: "上门处理不良品", OwnerID: f.amy.ID, Due: f.now.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.AddTask(ctx, f.ann, a.Number, backend.NewTask{Title: "查明原因", OwnerID: f.amy.ID, Due: f.now.Add(48 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		f.now = f.now.Add(2 * time.Hour)
+		if _, err := f.svc.CompleteTask(ctx, f.amy, visit.ID, "已更换不良品"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.RecordCause(ctx, f.ann, a.Number, "运输途中包装箱进水", "托盘外包装加裹尼龙膜"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.ApproveComplaint(ctx, f.manager, a.Number); err != nil {
+			t.Fatal(err)
+		}
+		week := backend.PeriodOf(backend.PeriodWeek, f.now, f.svc.Location())
+		f.now = week.End.Add(time.Hour) // sent after the week: not in its report
+		if _, err := f.svc.MarkSentToCustomer(ctx, f.ann, a.Number); err != nil {
+			t.Fatal(err)
+		}
+
+		r, err := f.svc.Report(ctx, f.manager, backend.ReportQuery{Period: week})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []backend.CustomerComplaints{
+			{Customer: "A企业", Numbers: []string{a.Number, b.Number}, Closed: 1, Open: 1, TasksDone: 1, TasksOpen: 1, TasksOverdue: 1},
+		}
+		if !reflect.DeepEqual(r.Customers, want) {
+			t.Fatalf("customers:\n%+v\nwant\n%+v", r.Customers, want)
+		}
+		if len(r.Prevention) != 1 || r.Prevention[0] != (backend.PreventionMeasure{Number: a.Number, Customer: "A企业",
+			RootCause: "运输途中包装箱进水", Prevention: "托盘外包装加裹尼龙膜", Approved: true}) {
+			t.Fatalf("prevention: %+v", r.Prevention)
+		}
+		r, err = f.svc.Report(ctx, f.ann, backend.ReportQuery{Period: week})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Customers) != 1 || r.Customers[0].Customer != backend.MaskPersonal("A企业") || r.Prevention[0].Customer == "A企业" {
+			t.Fatalf("an assistant reads the customer: %+v %+v", r.Customers, r.Prevention)
 		}
 	})
 }

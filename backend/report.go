@@ -36,12 +36,15 @@ import (
 //     still open;
 //   - satisfaction counts the ratings given in the period, and the same
 //     for the period before (the trend);
-//   - factors count the surveys recorded in the period, one per factor.
-//
-// Complaint status per customer and prevention measures (DESIGN §7, seed
-// 001) are not reported: tickets keep no prevention measures, and the
-// complaint's customer is personal data (DESIGN §10), which reports never
-// show.
+//   - factors count the surveys recorded in the period, one per factor;
+//   - complaints (seed 001 客户投诉处理状况表, 客户投诉预防措施报告表) are
+//     those handled in the period: filed before its end and not resolved
+//     before its start. Per customer, how many were closed by the
+//     period's end and how many were still open, and their tasks done,
+//     open and overdue at that moment; and every root cause and
+//     prevention measure recorded by then, whether a manager approved
+//     it and whether it went to the customer. The customer is shown in
+//     full to managers and admins only (DESIGN §10), masked to others.
 
 // Report periods.
 const (
@@ -169,6 +172,57 @@ type ReportData struct {
 	// Factors: of the surveys recorded in the span, how many found each
 	// factor.
 	Factors map[Factor]int
+	// Complaints filed before the span's end and not resolved before its
+	// start, by ID, with their tasks and closing records.
+	Complaints []*ReportComplaint
+}
+
+// ReportComplaint is what a report reads of a complaint: its number, its
+// customer (personal: Service.Report masks it for those who may not see
+// it), its state, its tasks' deadlines and its closing record.
+type ReportComplaint struct {
+	ID         int64
+	Number     string
+	Customer   string
+	Status     Status
+	CreatedAt  time.Time
+	ResolvedAt time.Time
+	Tasks      []ReportTask
+	// The closing record; RecordedAt is zero when there is none.
+	RootCause  string
+	Prevention string
+	RecordedAt time.Time
+	ApprovedAt time.Time
+	SentAt     time.Time
+}
+
+// ReportTask is a complaint task as a report counts it.
+type ReportTask struct {
+	Due    time.Time
+	DoneAt time.Time // zero while open
+}
+
+// CustomerComplaints is the complaints of one customer handled in a
+// period, as they stood at its end (seed 001 客户投诉处理状况表).
+type CustomerComplaints struct {
+	Customer string
+	Numbers  []string // the complaints, oldest first
+	Closed   int      // resolved by the period's end
+	Open     int
+	// Their tasks at the period's end: done, still open, and of those
+	// open, past their deadline.
+	TasksDone, TasksOpen, TasksOverdue int
+}
+
+// PreventionMeasure is one complaint's root cause and prevention
+// measures as they stood at the period's end (seed 001 客户投诉预防措施报告表).
+type PreventionMeasure struct {
+	Number     string
+	Customer   string
+	RootCause  string
+	Prevention string
+	Approved   bool // a manager approved them
+	Sent       bool // the report went to the customer
 }
 
 // Count is one line of a tally: how many and what share of the total.
@@ -248,6 +302,11 @@ type Report struct {
 	PrevRates   Ratings // the period before
 	Factors     []FactorCount
 	FactorTotal int // every factor found; the factor shares are of it
+
+	// Complaints by customer, the most open first, and the prevention
+	// measures recorded, by complaint number.
+	Customers  []CustomerComplaints
+	Prevention []PreventionMeasure
 }
 
 // ReportQuery asks for a report.
@@ -277,6 +336,11 @@ func (s *Service) Report(ctx context.Context, actor *Person, q ReportQuery) (*Re
 	prev, err := s.store.ReportData(ctx, ReportFilter{From: r.Previous.Start.UTC(), Before: r.Previous.End.UTC(), TeamID: teamID})
 	if err != nil {
 		return nil, err
+	}
+	if !actor.SeesAll() {
+		for _, c := range cur.Complaints {
+			c.Customer = MaskPersonal(c.Customer)
+		}
 	}
 	r.fill(cur)
 	r.PrevRates = ratingsOf(prev.Ratings)
@@ -356,6 +420,50 @@ func (r *Report) fill(d *ReportData) {
 		}
 	}
 	slices.SortStableFunc(r.Factors, func(a, b FactorCount) int { return b.Count.Count - a.Count.Count })
+	r.fillComplaints(d.Complaints)
+}
+
+// fillComplaints tallies the complaints handled in the period as they
+// stood at its end.
+func (r *Report) fillComplaints(cs []*ReportComplaint) {
+	end := r.Period.End
+	by := map[string]*CustomerComplaints{}
+	for _, c := range cs {
+		cc := by[c.Customer]
+		if cc == nil {
+			cc = &CustomerComplaints{Customer: c.Customer}
+			by[c.Customer] = cc
+		}
+		cc.Numbers = append(cc.Numbers, c.Number)
+		if (c.Status == StatusResolved || c.Status == StatusArchived) && !c.ResolvedAt.IsZero() && c.ResolvedAt.Before(end) {
+			cc.Closed++
+		} else {
+			cc.Open++
+		}
+		for _, k := range c.Tasks {
+			switch {
+			case !k.DoneAt.IsZero() && k.DoneAt.Before(end):
+				cc.TasksDone++
+			case k.Due.Before(end):
+				cc.TasksOpen++
+				cc.TasksOverdue++
+			default:
+				cc.TasksOpen++
+			}
+		}
+		if !c.RecordedAt.IsZero() && c.RecordedAt.Before(end) {
+			r.Prevention = append(r.Prevention, PreventionMeasure{Number: c.Number, Customer: c.Customer,
+				RootCause: c.RootCause, Prevention: c.Prevention,
+				Approved: !c.ApprovedAt.IsZero() && c.ApprovedAt.Before(end), Sent: !c.SentAt.IsZero() && c.SentAt.Before(end)})
+		}
+	}
+	for _, cc := range by {
+		r.Customers = append(r.Customers, *cc)
+	}
+	slices.SortFunc(r.Customers, func(a, b CustomerComplaints) int {
+		return cmp.Or(b.Open-a.Open, len(b.Numbers)-len(a.Numbers), cmp.Compare(a.Customer, b.Customer))
+	})
+	slices.SortFunc(r.Prevention, func(a, b PreventionMeasure) int { return cmp.Compare(a.Number, b.Number) })
 }
 
 func tally(m map[string]*CategoryCount, path []string) {

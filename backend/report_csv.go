@@ -13,7 +13,9 @@ import (
 // path joined with "/", an incident's title, a clock or factor id);
 // shares are fractions (0.2500); hours have two decimals. The file
 // starts with a UTF-8 byte order mark so that spreadsheet programs read
-// the Chinese names right. It holds no personal data.
+// the Chinese names right. Of personal data it holds the complaints'
+// customers, as the report holds them (masked unless the reader is a
+// manager or an admin).
 func (r *Report) WriteCSV(w io.Writer) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return err
@@ -83,6 +85,23 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	for _, f := range r.Factors {
 		rows = append(rows, []string{"factor", string(f.Factor), n(f.Count.Count), strconv.FormatFloat(f.Share, 'f', 4, 64), ""})
+	}
+	for _, c := range r.Customers {
+		cust := text(c.Customer)
+		rows = append(rows,
+			[]string{"complaints", cust, n(len(c.Numbers)), "", strings.Join(c.Numbers, " ")},
+			[]string{"complaints_open", cust, n(c.Open), "", ""},
+			[]string{"complaints_closed", cust, n(c.Closed), "", ""},
+			[]string{"complaint_tasks_done", cust, n(c.TasksDone), "", ""},
+			[]string{"complaint_tasks_open", cust, n(c.TasksOpen), "", ""},
+			[]string{"complaint_tasks_overdue", cust, n(c.TasksOverdue), "", ""})
+	}
+	for _, p := range r.Prevention {
+		rows = append(rows,
+			[]string{"root_cause", p.Number, "", "", text(p.RootCause)},
+			[]string{"prevention", p.Number, "", "", text(p.Prevention)},
+			[]string{"prevention_approved", p.Number, "", "", strconv.FormatBool(p.Approved)},
+			[]string{"prevention_sent", p.Number, "", "", strconv.FormatBool(p.Sent)})
 	}
 	if err := cw.WriteAll(rows); err != nil {
 		return err

@@ -188,8 +188,10 @@ type Store interface {
 	// for team f.TeamID (0: every ticket): the tickets created or last
 	// resolved in it, by ID; the satisfaction ratings given in it; the SLA
 	// clock runs started in it, tallied by clock name (by name); and the
-	// factors of the surveys recorded in it. Ratings, clocks and surveys
-	// count by their ticket's team.
+	// factors of the surveys recorded in it; and the complaints filed
+	// before its end and not resolved before its start, by ID, with
+	// their tasks (by ID) and closing records. Ratings, clocks, surveys
+	// and complaints count by their ticket's team.
 	ReportData(ctx context.Context, f ReportFilter) (*ReportData, error)
 
 	// The knowledge base (kb.go).

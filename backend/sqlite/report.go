@@ -7,7 +7,8 @@ import (
 )
 
 // The reads of a report (DESIGN §7), each bounded by the span [?1, ?2)
-// and the ticket's team (?3; 0: every ticket). None reads personal data.
+// and the ticket's team (?3; 0: every ticket). Only the complaints'
+// customer is personal data.
 const (
 	reportTicketsSQL = `
 SELECT t.id, t.category_path, t.severity, t.status, t.team_id, t.incident_id, COALESCE(i.title, ''), t.created_at, t.resolved_at
@@ -32,6 +33,23 @@ SELECT fa.value, count(*)
 FROM follow_ups f JOIN tickets t ON t.id = f.ticket_id, json_each(f.factors) AS fa
 WHERE f.surveyed_at >= ?1 AND f.surveyed_at < ?2 AND (?3 = 0 OR t.team_id = ?3)
 GROUP BY fa.value`
+	// The complaints handled in the span (filed before its end, not
+	// resolved before its start) with their closing records, and their
+	// tasks. The customer is personal: Service.Report masks it.
+	reportComplaintsSQL = `
+SELECT t.id, t.number, COALESCE(json_extract(t.extra, '$.customer'), ''), t.status, t.created_at, t.resolved_at,
+    COALESCE(r.root_cause, ''), COALESCE(r.prevention, ''), r.recorded_at, r.approved_at, r.sent_at
+FROM tickets t LEFT JOIN complaint_records r ON r.ticket_id = t.id
+WHERE ` + reportComplaintsWhere + `
+ORDER BY t.id`
+	reportComplaintTasksSQL = `
+SELECT k.ticket_id, k.due, k.done_at
+FROM complaint_tasks k JOIN tickets t ON t.id = k.ticket_id
+WHERE ` + reportComplaintsWhere + `
+ORDER BY k.id`
+	reportComplaintsWhere = `t.form = 'complaint' AND t.created_at < ?2
+  AND (t.status NOT IN ('resolved', 'archived') OR t.resolved_at IS NULL OR t.resolved_at >= ?1)
+  AND (?3 = 0 OR t.team_id = ?3)`
 )
 
 // ReportData reads what a report needs, in one read transaction (one
@@ -44,7 +62,7 @@ func (s *Store) ReportData(ctx context.Context, f backend.ReportFilter) (*backen
 	defer tx.Rollback()
 	args := []any{micros(norm(f.From)), micros(norm(f.Before)), f.TeamID}
 	d := &backend.ReportData{Tickets: []*backend.ReportTicket{}, Ratings: map[backend.Satisfaction]int{},
-		Clocks: []backend.ClockCount{}, Factors: map[backend.Factor]int{}}
+		Clocks: []backend.ClockCount{}, Factors: map[backend.Factor]int{}, Complaints: []*backend.ReportComplaint{}}
 
 	rows, err := tx.QueryContext(ctx, reportTicketsSQL, args...)
 	if err != nil {
@@ -85,7 +103,49 @@ func (s *Store) ReportData(ctx context.Context, f backend.ReportFilter) (*backen
 	if err := crows.Err(); err != nil {
 		return nil, dbError(err, "report clocks")
 	}
+	if err := reportComplaints(ctx, tx, args, d); err != nil {
+		return nil, dbError(err, "report complaints")
+	}
 	return d, nil
+}
+
+// reportComplaints reads the complaints of a report with their tasks.
+func reportComplaints(ctx context.Context, tx *dbTx, args []any, d *backend.ReportData) error {
+	rows, err := tx.QueryContext(ctx, reportComplaintsSQL, args...)
+	if err != nil {
+		return err
+	}
+	cs, err := collect(rows, func(row scanner) (*backend.ReportComplaint, error) {
+		c := &backend.ReportComplaint{}
+		return c, row.Scan(&c.ID, &c.Number, &c.Customer, &c.Status, timeCol{&c.CreatedAt}, timeCol{&c.ResolvedAt},
+			&c.RootCause, &c.Prevention, timeCol{&c.RecordedAt}, timeCol{&c.ApprovedAt}, timeCol{&c.SentAt})
+	})
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]*backend.ReportComplaint, len(cs))
+	for _, c := range cs {
+		byID[c.ID] = c
+	}
+	d.Complaints = append(d.Complaints, cs...)
+	trows, err := tx.QueryContext(ctx, reportComplaintTasksSQL, args...)
+	if err != nil {
+		return err
+	}
+	defer trows.Close()
+	for trows.Next() {
+		var (
+			id int64
+			k  backend.ReportTask
+		)
+		if err := trows.Scan(&id, timeCol{&k.Due}, timeCol{&k.DoneAt}); err != nil {
+			return err
+		}
+		if c := byID[id]; c != nil {
+			c.Tasks = append(c.Tasks, k)
+		}
+	}
+	return trows.Err()
 }
 
 // tally runs a query of (key, count) rows and hands each to add.

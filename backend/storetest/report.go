@@ -127,6 +127,53 @@ func testReportData(t *testing.T, newStore NewStoreFunc) {
 		d, err := s.ReportData(ctx, backend.ReportFilter{From: at(1, 0, 0), Before: at(8, 0, 0)})
 		must(t, err)
 		equal(t, "empty", d, &backend.ReportData{Tickets: []*backend.ReportTicket{}, Ratings: map[backend.Satisfaction]int{},
-			Clocks: []backend.ClockCount{}, Factors: map[backend.Factor]int{}})
+			Clocks: []backend.ClockCount{}, Factors: map[backend.Factor]int{}, Complaints: []*backend.ReportComplaint{}})
 	})
+}
+
+// testReportComplaints: the complaints a report reads are those handled in
+// the span, whatever their age, with their tasks and closing records.
+func testReportComplaints(t *testing.T, newStore NewStoreFunc) {
+	ctx, s := setup(t, newStore)
+	at := func(day, hour int) time.Time { return time.Date(2026, 11, day, hour, 0, 0, 0, cst) }
+	from, before := at(16, 0), at(23, 0)
+	teamA := createTeam(t, s, "service")
+	rep := createPerson(t, s, "rep", 0, backend.RoleReporter)
+	owner := createPerson(t, s, "quality", teamA.ID, backend.RoleAssistant)
+	complaint := func(team int64, customer string, created, resolved time.Time) *backend.Ticket {
+		tk := minimalTicket(rep.ID)
+		tk.Form, tk.TeamID, tk.CreatedAt, tk.Extra = backend.FormComplaint, team, created, map[string]string{"customer": customer, "requests": "上门处理"}
+		createTicket(t, s, tk, "CP", created)
+		if !resolved.IsZero() {
+			tk.Status, tk.ResolvedAt = backend.StatusResolved, resolved
+			must(t, s.UpdateTicket(ctx, tk, []backend.Change{notify(backend.EventStatusChanged, resolved)}))
+		}
+		return tk
+	}
+	old := complaint(teamA.ID, "A企业", at(2, 9), time.Time{}) // filed long before, still open
+	inWeek := complaint(0, "B公司", at(17, 9), at(20, 9))      // filed and resolved in it
+	complaint(teamA.ID, "A企业", at(3, 9), at(10, 9))          // resolved before: not handled in it
+	complaint(teamA.ID, "C公司", before, time.Time{})          // filed after it
+	fb := minimalTicket(rep.ID)                              // not a complaint
+	createTicket(t, s, fb, "FB", at(17, 9))
+	k1 := addTask(t, s, old, "上门处理不良品", owner.ID, at(18, 9))
+	addTask(t, s, old, "查明原因", owner.ID, at(30, 9))
+	k1.DoneBy, k1.DoneAt, k1.Result = owner.ID, at(19, 9), "已处理"
+	must(t, s.UpdateTicket(ctx, old, []backend.Change{{Event: &backend.Event{Kind: backend.EventTask}, Task: k1}}))
+	rec := &backend.ComplaintRecord{RootCause: "运输途中进水", Prevention: "外包装加裹尼龙膜", RecordedBy: owner.ID, RecordedAt: at(19, 10),
+		ApprovedBy: owner.ID, ApprovedAt: at(20, 10)}
+	must(t, s.UpdateTicket(ctx, old, []backend.Change{{Event: &backend.Event{Kind: backend.EventComplaint}, Complaint: rec}}))
+
+	d, err := s.ReportData(ctx, backend.ReportFilter{From: from, Before: before})
+	must(t, err)
+	equal(t, "complaints", ids(d.Complaints, func(c *backend.ReportComplaint) int64 { return c.ID }), []int64{old.ID, inWeek.ID})
+	equal(t, "the old one", d.Complaints[0], &backend.ReportComplaint{ID: old.ID, Number: old.Number, Customer: "A企业", Status: backend.StatusNew,
+		CreatedAt: norm(at(2, 9)), Tasks: []backend.ReportTask{{Due: norm(at(18, 9)), DoneAt: norm(at(19, 9))}, {Due: norm(at(30, 9))}},
+		RootCause: "运输途中进水", Prevention: "外包装加裹尼龙膜", RecordedAt: norm(at(19, 10)), ApprovedAt: norm(at(20, 10))})
+	equal(t, "the one of the week", d.Complaints[1], &backend.ReportComplaint{ID: inWeek.ID, Number: inWeek.Number, Customer: "B公司",
+		Status: backend.StatusResolved, CreatedAt: norm(at(17, 9)), ResolvedAt: norm(at(20, 9))})
+
+	d, err = s.ReportData(ctx, backend.ReportFilter{From: from, Before: before, TeamID: teamA.ID})
+	must(t, err)
+	equal(t, "team A", ids(d.Complaints, func(c *backend.ReportComplaint) int64 { return c.ID }), []int64{old.ID})
 }

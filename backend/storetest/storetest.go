@@ -73,6 +73,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) backend.Store) {
 	t.Run("ReportData", func(t *testing.T) { testReportData(t, newStore) })
 	t.Run("ReportSubscriptions", func(t *testing.T) { testReportSubscriptions(t, newStore) })
 	t.Run("Complaint", func(t *testing.T) { testComplaint(t, newStore) })
+	t.Run("ReportComplaints", func(t *testing.T) { testReportComplaints(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		ctx, s := setup(t, newStore)
 		if err := s.Ping(ctx); err != nil {

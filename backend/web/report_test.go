@@ -50,7 +50,7 @@ func TestReportPages(t *testing.T) {
 		}
 		for _, want := range []string{`id="nav-reports"`, `<span id="total">2</span>`, `<td>CRM问题</td><td>2</td><td>100.0%</td>`,
 			`src="/console/reports/chart.png?period=` + week + `"`, `href="/console/reports/report.csv?period=` + week + `"`,
-			`<option value="` + fmt.Sprint(team.ID) + `">tech</option>`, `class="swatch c0"`, "web.report.not_included",
+			`<option value="` + fmt.Sprint(team.ID) + `">tech</option>`, `class="swatch c0"`, "web.report.no_complaints",
 			`<td>rating.unsatisfied</td><td>0</td><td>0</td>`, `<dd id="avg">—</dd>`, `<dd id="p1">—</dd>`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)

@@ -86,6 +86,29 @@ func ReportText(cat *catalog.Catalog, loc string, r *backend.Report, console str
 		}
 		line(t("report.chat.factors", map[string]any{"Factors": strings.Join(fs, t("report.chat.sep", nil))}))
 	}
+	if len(r.Customers) > 0 {
+		line("")
+		line(t("report.chat.customers", nil))
+		for _, c := range r.Customers {
+			line(t("report.chat.customer", map[string]any{"Customer": c.Customer, "Count": len(c.Numbers), "Closed": c.Closed, "Open": c.Open,
+				"Done": c.TasksDone, "Pending": c.TasksOpen, "Overdue": c.TasksOverdue}))
+		}
+	}
+	if len(r.Prevention) > 0 {
+		line("")
+		line(t("report.chat.prevention", nil))
+		for _, p := range r.Prevention {
+			state := "report.chat.measure_draft"
+			switch {
+			case p.Sent:
+				state = "report.chat.measure_sent"
+			case p.Approved:
+				state = "report.chat.measure_approved"
+			}
+			line(t("report.chat.measure", map[string]any{"Number": p.Number, "Customer": p.Customer, "Cause": clip(p.RootCause, 120),
+				"Measures": clip(p.Prevention, 200), "State": t(state, nil)}))
+		}
+	}
 	if console != "" {
 		q := url.Values{"period": {r.Period.String()}}
 		if r.TeamID != 0 {

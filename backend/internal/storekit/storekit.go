@@ -87,8 +87,8 @@ func Page[T any](list []T, limit int, id func(T) int64) ([]T, int64) {
 type ChangeSet struct {
 	changes   []backend.Change
 	Events    []backend.Event
-	Msgs      [][]backend.OutboxMessage // Msgs[i] are the messages of Events[i]
-	FollowUps []*backend.FollowUp       // FollowUps[i] is the follow-up of Events[i], or nil
+	Msgs      [][]backend.OutboxMessage  // Msgs[i] are the messages of Events[i]
+	FollowUps []*backend.FollowUp        // FollowUps[i] is the follow-up of Events[i], or nil
 	Tasks     []*backend.Task            // Tasks[i] is the task of Events[i], or nil
 	Records   []*backend.ComplaintRecord // Records[i] is the closing record of Events[i], or nil
 }
