@@ -28,6 +28,8 @@ type reportJSON struct {
 	SLA           []clockCountJSON    `json:"sla"`
 	Satisfaction  map[string]ratingsJ `json:"satisfaction"` // "current", "previous"
 	Factors       []factorJSON        `json:"factors"`
+	Complaints    []customerJSON      `json:"complaints"`
+	Prevention    []preventionJSON    `json:"prevention"`
 }
 
 type teamJSON struct {
@@ -87,11 +89,33 @@ type factorJSON struct {
 	Share  float64        `json:"share"`
 }
 
+// customerJSON is one customer's complaints in the period, as they stood
+// at its end.
+type customerJSON struct {
+	Customer     string   `json:"customer"`
+	Numbers      []string `json:"numbers"`
+	Closed       int      `json:"closed"`
+	Open         int      `json:"open"`
+	TasksDone    int      `json:"tasks_done"`
+	TasksOpen    int      `json:"tasks_open"`
+	TasksOverdue int      `json:"tasks_overdue"`
+}
+
+type preventionJSON struct {
+	Number     string `json:"number"`
+	Customer   string `json:"customer"`
+	RootCause  string `json:"root_cause"`
+	Prevention string `json:"prevention"`
+	Approved   bool   `json:"approved"`
+	Sent       bool   `json:"sent"`
+}
+
 func reportOut(r *backend.Report) *reportJSON {
 	out := &reportJSON{Period: r.Period.String(), From: r.Period.Start, To: r.Period.End, Previous: r.Previous.String(), Total: r.Total,
 		Categories: categoriesOut(r.Categories), Subcategories: categoriesOut(r.Subcategories), TopProblems: []problemJSON{},
 		Handling: handlingJSON{Resolved: r.Resolved},
 		P1:       p1JSON{Created: r.P1, Resolved: r.P1Solved, Rate: ratio(r.P1Solved, r.P1)}, SLA: []clockCountJSON{}, Factors: []factorJSON{},
+		Complaints: []customerJSON{}, Prevention: []preventionJSON{},
 		Satisfaction: map[string]ratingsJ{"current": ratingsOut(r.Ratings), "previous": ratingsOut(r.PrevRates)}}
 	if r.TeamID != 0 {
 		out.Team = &teamJSON{ID: r.TeamID, Name: r.TeamName}
@@ -108,6 +132,13 @@ func reportOut(r *backend.Report) *reportJSON {
 	}
 	for _, f := range r.Factors {
 		out.Factors = append(out.Factors, factorJSON{Factor: f.Factor, Count: f.Count.Count, Share: f.Share})
+	}
+	for _, c := range r.Customers {
+		out.Complaints = append(out.Complaints, customerJSON{Customer: c.Customer, Numbers: c.Numbers, Closed: c.Closed, Open: c.Open,
+			TasksDone: c.TasksDone, TasksOpen: c.TasksOpen, TasksOverdue: c.TasksOverdue})
+	}
+	for _, p := range r.Prevention {
+		out.Prevention = append(out.Prevention, preventionJSON(p))
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -34,7 +35,7 @@ func TestReportAPI(t *testing.T) {
 				// Nothing resolved, no P1, nothing rated before: null, not 0.
 				"handling": map[string]any{"resolved": 0.0, "average_seconds": nil, "median_seconds": nil},
 				"p1":       map[string]any{"created": 0.0, "resolved": 0.0, "rate": nil},
-				"sla":      []any{}, "factors": []any{},
+				"sla":      []any{}, "factors": []any{}, "complaints": []any{}, "prevention": []any{},
 				"satisfaction": map[string]any{
 					"current":  map[string]any{"satisfied": 0.0, "basically": 0.0, "unsatisfied": 1.0, "rate": 0.0},
 					"previous": map[string]any{"satisfied": 0.0, "basically": 0.0, "unsatisfied": 0.0, "rate": nil}},
@@ -46,6 +47,34 @@ func TestReportAPI(t *testing.T) {
 			}
 			if strings.Contains(r.raw, number) || strings.Contains(r.raw, "13912345678") {
 				t.Errorf("the report names a ticket or a contact: %s", r.raw)
+			}
+		}
+	})
+	t.Run("Complaints", func(t *testing.T) {
+		ctx := context.Background()
+		f := newAPI(t, sqliteStore(t))
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, map[string]any{"form": "complaint", "summary": "这批螺丝刀杆上有铁锈，客户要求退货",
+			"order_number": "20080505003", "contacts": map[string]string{"phone": "13900139000"},
+			"extra": map[string]string{"customer": "李先生", "requests": "上门处理并说明原因"}})
+		expect(t, r, http.StatusCreated)
+		number := r.body["number"].(string)
+		admin, err := f.svc.Authenticate(ctx, f.admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.RecordCause(ctx, admin, number, "运输途中包装箱进水", "托盘外包装加裹尼龙膜"); err != nil {
+			t.Fatal(err)
+		}
+		r = f.do(t, "GET", "/api/v1/reports", f.admin, nil)
+		expect(t, r, http.StatusOK)
+		for k, want := range map[string]any{
+			"complaints": []any{map[string]any{"customer": "李先生", "numbers": []any{number}, "closed": 0.0, "open": 1.0,
+				"tasks_done": 0.0, "tasks_open": 0.0, "tasks_overdue": 0.0}},
+			"prevention": []any{map[string]any{"number": number, "customer": "李先生", "root_cause": "运输途中包装箱进水",
+				"prevention": "托盘外包装加裹尼龙膜", "approved": false, "sent": false}},
+		} {
+			if g, _ := json.Marshal(r.body[k]); string(g) != mustJSON(want) {
+				t.Errorf("%s = %s, want %s", k, g, mustJSON(want))
 			}
 		}
 	})
