@@ -338,7 +338,7 @@ func (e *Engine) sync(ctx context.Context, ticketID int64) error {
 	first := len(clocks) == 0
 	planner := e.plannerFor(ctx, clocks)
 	pol := planner.Policy
-	announce := t.Status.Open() && len(pol.Notify[t.Severity]) > 0
+	announce := t.Status.Open() && len(pol.NoticeTargets(t)) > 0
 	var events []*backend.Event
 	if planner.NeedsMarks() || announce {
 		if events, err = e.cfg.Store.Events(ctx, ticketID); err != nil {
@@ -769,6 +769,9 @@ func (e *Engine) resolve(ctx context.Context, pol *Policy, t *backend.Ticket, ta
 			continue
 		}
 		for _, r := range backend.Roles {
+			if want, ok := pol.GroupRoles[target]; ok && r != want {
+				continue
+			}
 			ps, err := e.cfg.Store.PeopleWithRole(ctx, r, tm.ID)
 			if err != nil {
 				return nil, err
@@ -783,10 +786,11 @@ func (e *Engine) resolve(ctx context.Context, pol *Policy, t *backend.Ticket, ta
 	return ids, nil
 }
 
-// notice tells the seed 004 §4 targets of the ticket's severity under pol
-// (the ticket's policy), except the people in skip, once per key.
+// notice tells the seed 004 §4 targets of the ticket's severity, and
+// those of its form (seed 001), under pol (the ticket's policy), except
+// the people in skip, once per key.
 func (e *Engine) notice(ctx context.Context, pol *Policy, t *backend.Ticket, what, key string, skip []int64) error {
-	targets := pol.Notify[t.Severity]
+	targets := pol.NoticeTargets(t)
 	if len(targets) == 0 {
 		return nil
 	}

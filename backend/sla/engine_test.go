@@ -673,7 +673,7 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{tk.Number, "confirm", "default-2026-11f", "2026-11-23 11:00:00", "step 3: manager; told manager",
+	for _, want := range []string{tk.Number, "confirm", "default-2026-11g", "2026-11-23 11:00:00", "step 3: manager; told manager",
 		"notice created; told manager", "director (#"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
@@ -712,6 +712,68 @@ func TestExplainComplaintDeadline(t *testing.T) {
 				t.Fatalf("solve line %q, want due %s:\n%s", solve, tc.due, b.String())
 			}
 		})
+	}
+}
+
+// A complaint also goes at once to its form's targets (seed 001: the
+// sales manager, the quality and purchasing managers, the general
+// manager): here the managers of 质量部 and 采购部, not their other people;
+// a feedback ticket of the same severity does not. Its resolution tells
+// them too.
+func TestComplaintNoticeTargets(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	person := func(name, team string, role backend.Role) *backend.Person {
+		t.Helper()
+		tm := &backend.Team{Name: team}
+		teams, err := f.store.Teams(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(teams, func(x *backend.Team) bool { return x.Name == team }); i >= 0 {
+			tm = teams[i]
+		} else if err := f.store.CreateTeam(f.ctx, tm); err != nil {
+			t.Fatal(err)
+		}
+		p := &backend.Person{Name: name, Roles: []backend.Role{role}, TeamID: tm.ID, Locale: "zh-CN",
+			Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: name, ChatID: name}}}
+		if err := f.store.CreatePerson(f.ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	quality := person("quality", "质量部", backend.RoleManager)
+	inspector := person("inspector", "质量部", backend.RoleAssistant)
+	purchasing := person("purchasing", "采购部", backend.RoleManager)
+
+	f.file(t, backend.P3, "功能问题")
+	if got := f.pings(t); len(got) != 1 || len(got[f.mgr.ID]) != 1 {
+		t.Fatalf("a P3 feedback ticket told %v, want its manager only", got)
+	}
+	tk, err := f.svc.CreateTicket(f.ctx, f.reporter, backend.NewTicket{Prefix: "CP", Form: backend.FormComplaint,
+		Summary: "螺丝刀杆上有铁锈，客户要求上门处理", OrderNumber: "20080505003", Contacts: backend.Contacts{Phone: "13800138000"},
+		Extra: map[string]string{"customer": "王先生", "requests": "上门处理并给出预防措施"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	got := f.pings(t)
+	if len(got) != 2 || len(got[quality.ID]) != 1 || len(got[purchasing.ID]) != 1 || got[inspector.ID] != nil {
+		t.Fatalf("a complaint told %v, want the quality manager #%d and the purchasing manager #%d", got, quality.ID, purchasing.ID)
+	}
+	if !strings.HasPrefix(got[quality.ID][0], "notice created; told ") {
+		t.Fatalf("notice %q", got[quality.ID][0])
+	}
+	f.sync(t, tk)
+	if got := f.pings(t); len(got) != 0 {
+		t.Fatalf("told %v again", got)
+	}
+	f.now = f.now.Add(time.Hour)
+	if tk, err = f.svc.Resolve(f.ctx, f.mgr, tk.Number, "已上门更换不良品"); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	if got := f.pings(t); len(got) != 2 || len(got[quality.ID]) != 1 || len(got[purchasing.ID]) != 1 {
+		t.Fatalf("the resolution told %v, want the quality and purchasing managers", got)
 	}
 }
 
@@ -791,7 +853,7 @@ func TestPolicyVersions(t *testing.T) {
 	}
 	old := f.file(t, backend.P3, "功能问题")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11f", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11g", "version: v2", 1)
 	src = strings.Replace(src, "    per_assignee: true\n    P1: 1h", "    per_assignee: true\n    P1: 4h", 1)
 	v2, err := ParsePolicy([]byte(src), "v2")
 	if err != nil {
@@ -817,7 +879,7 @@ func TestPolicyVersions(t *testing.T) {
 		c := clockNamed(cs, "confirm")
 		return c.Budget, c.PolicyVersion
 	}
-	if b, v := budget(old); b != time.Hour || v != "default-2026-11f" {
+	if b, v := budget(old); b != time.Hour || v != "default-2026-11g" {
 		t.Fatalf("old ticket: confirm %s under %s, want 1h under the old version", b, v)
 	}
 	if b, v := budget(fresh); b != 4*time.Hour || v != "v2" {
@@ -884,7 +946,7 @@ func TestEscalationFollowsTicketPolicy(t *testing.T) {
 	f.pings(t)
 	oldBreach := timerOf(t, f.sched.take(TimerBreach), f, old.ID, "confirm")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11f", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11g", "version: v2", 1)
 	src = strings.Replace(src, "chain: [assignee, team_lead, manager, director_group]\n  interval: 1h",
 		"chain: [director_group, manager]\n  interval: 3h", 1)
 	src = strings.Replace(src, "  P1: [manager, director_group, account_manager]", "  P1: []", 1)

@@ -92,24 +92,31 @@ func (c ClockSpec) BudgetFor(form string, sev backend.Severity) (b Budget, ok bo
 
 // Policy is a parsed, validated SLA policy.
 type Policy struct {
-	Version    string
-	Zone       string
-	WorkStart  time.Duration
-	WorkEnd    time.Duration
-	WarnAt     float64
-	PauseWhen  []backend.Status
-	Chain      []string
-	Interval   time.Duration
-	Groups     map[string]string // group → team name
+	Version   string
+	Zone      string
+	WorkStart time.Duration
+	WorkEnd   time.Duration
+	WarnAt    float64
+	PauseWhen []backend.Status
+	Chain     []string
+	Interval  time.Duration
+	Groups    map[string]string // group → team name
+	// GroupRoles narrows a group to the people of its team with a role
+	// (quality_manager: {team: 质量部, role: manager}); absent: everyone.
+	GroupRoles map[string]backend.Role
 	Clocks     []ClockSpec
 	Notify     map[backend.Severity][]string
-	Digest     []backend.Severity
-	Batch      []backend.Severity
-	BatchDay   time.Weekday
-	BatchAt    time.Duration
-	Routing    RoutingRules
-	Source     []byte // the YAML it was parsed from
-	SourceName string
+	// NotifyForms adds targets for the tickets of a form, whatever their
+	// severity (seed 001: a complaint goes to the sales manager, the
+	// quality and purchasing managers and the general manager).
+	NotifyForms map[string][]string
+	Digest      []backend.Severity
+	Batch       []backend.Severity
+	BatchDay    time.Weekday
+	BatchAt     time.Duration
+	Routing     RoutingRules
+	Source      []byte // the YAML it was parsed from
+	SourceName  string
 }
 
 // RoutingRules are the routing part of a policy.
@@ -127,6 +134,18 @@ type RouteRule struct {
 	Team     string
 	Teams    []string
 	Lead     string
+}
+
+// NoticeTargets returns the targets told when t is filed and when it is
+// solved: those of its severity, then those of its form not named yet.
+func (p *Policy) NoticeTargets(t *backend.Ticket) []string {
+	out := slices.Clone(p.Notify[t.Severity])
+	for _, tg := range p.NotifyForms[t.Form] {
+		if !slices.Contains(out, tg) {
+			out = append(out, tg)
+		}
+	}
+	return out
 }
 
 // Clock returns the spec called name.
@@ -166,8 +185,8 @@ type rawPolicy struct {
 		Chain    []string `yaml:"chain"`
 		Interval string   `yaml:"interval"`
 	} `yaml:"escalation"`
-	Groups map[string]string   `yaml:"groups"`
-	Notify map[string][]string `yaml:"notify"`
+	Groups map[string]groupSpec `yaml:"groups"`
+	Notify map[string]yaml.Node `yaml:"notify"`
 	Digest struct {
 		Severities []string `yaml:"severities"`
 	} `yaml:"digest"`
@@ -176,6 +195,36 @@ type rawPolicy struct {
 		Weekday    string   `yaml:"weekday"`
 		At         string   `yaml:"at"`
 	} `yaml:"batch"`
+}
+
+// groupSpec is a group: a team name, or {team: 质量部, role: manager}.
+type groupSpec struct {
+	Team string
+	Role string
+}
+
+func (g *groupSpec) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		g.Team = n.Value
+		return nil
+	}
+	var m struct {
+		Team string `yaml:"team"`
+		Role string `yaml:"role"`
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a group is a team name or {team: 质量部, role: manager}", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; k != "team" && k != "role" {
+			return fmt.Errorf("line %d: a group has a team and may have a role, not %q", n.Content[i].Line, k)
+		}
+	}
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	g.Team, g.Role = m.Team, m.Role
+	return nil
 }
 
 // ParsePolicy reads and validates a policy. Every error is a *PolicyError
@@ -211,7 +260,21 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 	}
 	line := func(path ...string) int { return lineOf(doc, path...) }
 	p := &Policy{Version: strings.TrimSpace(raw.Version), Zone: raw.Calendar.Zone, WarnAt: 0.8,
-		Groups: raw.Groups, Notify: map[backend.Severity][]string{}, Source: slices.Clone(src), SourceName: name}
+		Groups: map[string]string{}, GroupRoles: map[string]backend.Role{}, Notify: map[backend.Severity][]string{},
+		NotifyForms: map[string][]string{}, Source: slices.Clone(src), SourceName: name}
+	for g, spec := range raw.Groups {
+		if strings.TrimSpace(spec.Team) == "" {
+			return nil, fail(line("groups", g), "group %s needs a team name", g)
+		}
+		p.Groups[g] = spec.Team
+		if spec.Role != "" {
+			r := backend.Role(spec.Role)
+			if !slices.Contains(backend.Roles, r) {
+				return nil, fail(line("groups", g), "group %s: unknown role %q", g, spec.Role)
+			}
+			p.GroupRoles[g] = r
+		}
+	}
 	if p.Version == "" {
 		return nil, fail(doc.Line, "version is required (clocks record it; change it when the policy changes)")
 	}
@@ -259,11 +322,6 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 			return nil, fail(line("escalation", "interval"), "interval %q must be a duration of at least 1s", iv)
 		}
 		p.Interval = d
-	}
-	for g, team := range p.Groups {
-		if strings.TrimSpace(team) == "" {
-			return nil, fail(line("groups", g), "group %s needs a team name", g)
-		}
 	}
 	clocks := mapping(doc, "clocks")
 	if clocks == nil || len(clocks.Content) == 0 {
@@ -341,17 +399,42 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 		}
 		p.Clocks = append(p.Clocks, spec)
 	}
-	for sevName, targets := range raw.Notify {
-		sev := backend.Severity(sevName)
-		if !sev.Valid() {
-			return nil, fail(line("notify", sevName), "notify: unknown severity %q", sevName)
+	targets := func(n *yaml.Node, what string) ([]string, error) {
+		var out []string
+		if err := n.Decode(&out); err != nil {
+			return nil, fail(n.Line, "notify %s: must be a list of targets, like [manager, related]", what)
 		}
-		for _, tg := range targets {
+		for i, tg := range out {
 			if !slices.Contains(chainRoles, tg) && p.Groups[tg] == "" {
-				return nil, fail(line("notify", sevName), "notify %s: unknown target %q", sev, tg)
+				return nil, fail(n.Content[i].Line, "notify %s: unknown target %q: use %s or a group from groups", what, tg, strings.Join(chainRoles, ", "))
 			}
 		}
-		p.Notify[sev] = targets
+		return out, nil
+	}
+	for key, n := range raw.Notify {
+		if key == "forms" {
+			if n.Kind != yaml.MappingNode {
+				return nil, fail(n.Line, "notify forms: must map form ids to targets, like complaint: [manager, quality_manager]")
+			}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				form := n.Content[i].Value
+				ts, err := targets(n.Content[i+1], "forms "+form)
+				if err != nil {
+					return nil, err
+				}
+				p.NotifyForms[form] = ts
+			}
+			continue
+		}
+		sev := backend.Severity(key)
+		if !sev.Valid() {
+			return nil, fail(line("notify", key), "notify: unknown key %q (P1, P2, P3, P4 or forms)", key)
+		}
+		ts, err := targets(&n, string(sev))
+		if err != nil {
+			return nil, err
+		}
+		p.Notify[sev] = ts
 	}
 	sevs := func(what string, in []string) ([]backend.Severity, error) {
 		var out []backend.Severity
