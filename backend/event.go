@@ -77,6 +77,9 @@ const (
 	AudienceAssignee Audience = "assignee" // the ticket's assignee
 	AudienceTriage   Audience = "triage"   // the assistants' triage chat(s)
 	AudiencePerson   Audience = "person"   // a named person (escalations)
+	// AudienceWebhook is the outbound webhook (WEBHOOK_URL): a store with
+	// webhooks on gives every event it writes one such row.
+	AudienceWebhook Audience = "webhook"
 )
 
 // OutboxMessage is a notification that must reach someone because of an

@@ -172,7 +172,10 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			if err != nil && ctx.Err() == nil {
 				d.cfg.Logger.Warn("outbox: claim failed", "err", err)
 			}
-			if n < d.cfg.Batch || err != nil {
+			// Claiming takes one message per ticket and recipient: what
+			// was delivered may free the next of its conversation, so go
+			// on until nothing is due.
+			if n == 0 || err != nil {
 				break
 			}
 		}
@@ -325,8 +328,12 @@ func (d *Dispatcher) resolve(ctx context.Context, om *backend.OutboxMessage) (Me
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	if om.Audience == backend.AudienceTriage {
+	switch om.Audience {
+	case backend.AudienceTriage:
 		return m, d.triageSender(om.Platform), nil
+	case backend.AudienceWebhook:
+		// Nil (undeliverable) when the webhook is no longer configured.
+		return m, d.senders[string(backend.AudienceWebhook)], nil
 	}
 	p, err := d.store.Person(ctx, om.RecipientID)
 	if err != nil {

@@ -38,6 +38,12 @@ type Store struct {
 	// event's At) and for UpdatedAt on updates. Default: time.Now.
 	Now func() time.Time
 
+	// Webhook, when set, gives every event written (but the
+	// notification_sent records of deliveries) an outbox message for the
+	// webhook audience, in the event's transaction: the signed outbound
+	// webhook (backend/webhook) gets every event once. Set it before use.
+	Webhook bool
+
 	pool    *pgxpool.Pool
 	creator *creator
 }

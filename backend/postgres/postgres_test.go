@@ -198,3 +198,9 @@ func TestAdminShutdown(t *testing.T) {
 		t.Fatalf("CreateTeam after reconnecting: %v", err)
 	}
 }
+
+func TestWebhook(t *testing.T) {
+	s := pgtest.NewStore(t)
+	s.Webhook = true
+	storetest.Webhook(t, s)
+}

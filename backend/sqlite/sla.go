@@ -64,7 +64,7 @@ func (s *Store) LiveClocks(ctx context.Context, after int64, limit int) ([]*back
 // the single writer connection, so savers take turns).
 func (s *Store) SaveClocks(ctx context.Context, ticketID, version int64, clocks []*backend.Clock, changes []backend.Change) error {
 	now := s.now()
-	cs, err := storekit.NewChangeSet(changes, now)
+	cs, err := storekit.NewChangeSet(changes, now, s.Webhook)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (s *Store) SaveClocks(ctx context.Context, ticketID, version int64, clocks 
 // RecordOnce appends changes under an idempotency key, once.
 func (s *Store) RecordOnce(ctx context.Context, key string, ticketID int64, changes []backend.Change) (bool, error) {
 	now := s.now()
-	cs, err := storekit.NewChangeSet(changes, now)
+	cs, err := storekit.NewChangeSet(changes, now, s.Webhook)
 	if err != nil {
 		return false, err
 	}

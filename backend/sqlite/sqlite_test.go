@@ -193,3 +193,9 @@ func migratedTo(t *testing.T, version int64) (string, *sql.DB) {
 	}
 	return path, db
 }
+
+func TestWebhook(t *testing.T) {
+	s := newStore(t)
+	s.Webhook = true
+	storetest.Webhook(t, s)
+}

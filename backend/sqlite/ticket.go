@@ -22,7 +22,7 @@ func (s *Store) CreateTicket(ctx context.Context, t *backend.Ticket, prefix stri
 	if err := storekit.NoFollowUps(changes); err != nil {
 		return err
 	}
-	cs, err := storekit.NewChangeSet(changes, now)
+	cs, err := storekit.NewChangeSet(changes, now, s.Webhook)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Store) UpdateTicket(ctx context.Context, t *backend.Ticket, changes []b
 	nt := *t
 	storekit.NormTicket(&nt)
 	nt.UpdatedAt = orNow(t.UpdatedAt, now)
-	cs, err := storekit.NewChangeSet(changes, now)
+	cs, err := storekit.NewChangeSet(changes, now, s.Webhook)
 	if err != nil {
 		return err
 	}

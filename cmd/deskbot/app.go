@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/deskbot/deskbot/backend/reportsend"
 	"github.com/deskbot/deskbot/backend/sqlite"
 	"github.com/deskbot/deskbot/backend/web"
+	"github.com/deskbot/deskbot/backend/webhook"
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/email"
 	slackbot "github.com/deskbot/deskbot/bot/slack"
@@ -75,6 +77,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (backend.Store
 		if err != nil {
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
 		}
+		s.Webhook = cfg.WebhookURL != ""
 		if err := s.Migrate(ctx); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("migrate postgres: %w", err)
@@ -86,6 +89,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (backend.Store
 	if err != nil {
 		return nil, fmt.Errorf("DESKBOT_DATA: %w", err)
 	}
+	s.Webhook = cfg.WebhookURL != ""
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate sqlite: %w", err)
@@ -123,6 +127,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Dispatcher = notify.New(store, notify.Config{Logger: m.Log.With("component", "outbox"), Observe: m.Metrics.Delivered})
+	if u := m.Config.WebhookURL; u != "" {
+		m.Dispatcher.Register(&webhook.Sender{URL: u, Secret: m.Config.WebhookSecret}, false)
+		host := u // the log names the host only: the path may hold a token
+		if pu, err := url.Parse(u); err == nil {
+			host = pu.Scheme + "://" + pu.Host
+		}
+		m.Log.Info("webhook: every ticket event is posted, signed", "to", host)
+	}
 	if err := m.openSLA(ctx); err != nil {
 		return err
 	}

@@ -54,6 +54,12 @@ type Config struct {
 	// asks for. Default: empty, /metrics is open (keep it off the public
 	// internet, or set a token).
 	MetricsToken string
+	// WebhookURL (WEBHOOK_URL) gets every ticket event as a signed POST
+	// (backend/webhook). Default: empty, no webhook. WebhookSecret
+	// (WEBHOOK_SECRET, secret; required with the URL, 16 characters or
+	// more) keys the signature.
+	WebhookURL    string
+	WebhookSecret string
 
 	// Telegram is the Telegram channel (TELEGRAM_* variables); off without
 	// TELEGRAM_BOT_TOKEN. See bot/telegram/README.md.
@@ -105,6 +111,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		PublicURL:   strings.TrimRight(get("PUBLIC_URL", ""), "/"),
 
 		MetricsToken: get("METRICS_TOKEN", ""),
+
+		WebhookURL:    get("WEBHOOK_URL", ""),
+		WebhookSecret: get("WEBHOOK_SECRET", ""),
+	}
+	if c.WebhookURL != "" {
+		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("WEBHOOK_URL: %q is not an http(s) URL like https://hooks.example.com/deskbot", c.WebhookURL))
+		}
+		if len(c.WebhookSecret) < 16 {
+			errs = append(errs, "WEBHOOK_SECRET: required with WEBHOOK_URL, at least 16 characters (receivers check the signature with it)")
+		}
+	} else if c.WebhookSecret != "" {
+		errs = append(errs, "WEBHOOK_SECRET: set, but WEBHOOK_URL is empty: nothing would be sent")
 	}
 	if d, err := time.ParseDuration(get("DIALOG_IDLE_TIMEOUT", "30m")); err != nil || d < time.Minute {
 		errs = append(errs, "DIALOG_IDLE_TIMEOUT: must be a duration of at least 1m, like 30m or 2h")

@@ -94,9 +94,10 @@ type ChangeSet struct {
 }
 
 // NewChangeSet copies changes, filling in At, CreatedAt and NextAttempt
-// from now where they are zero. EINVALID for a change without an event or
-// with a nil message.
-func NewChangeSet(changes []backend.Change, now time.Time) (*ChangeSet, error) {
+// from now where they are zero; with webhook set, every event also gets
+// a message for the webhook audience. EINVALID for a change without an
+// event or with a nil message.
+func NewChangeSet(changes []backend.Change, now time.Time, webhook bool) (*ChangeSet, error) {
 	cs := &ChangeSet{changes: changes, Events: make([]backend.Event, len(changes)), Msgs: make([][]backend.OutboxMessage, len(changes)),
 		FollowUps: make([]*backend.FollowUp, len(changes)), Tasks: make([]*backend.Task, len(changes)),
 		Records: make([]*backend.ComplaintRecord, len(changes))}
@@ -122,6 +123,9 @@ func NewChangeSet(changes []backend.Change, now time.Time) (*ChangeSet, error) {
 			mc.NextAttempt = OrNow(mc.NextAttempt, mc.CreatedAt)
 			mc.SentAt = Norm(mc.SentAt)
 			cs.Msgs[i][j] = mc
+		}
+		if webhook {
+			cs.Msgs[i] = append(cs.Msgs[i], backend.OutboxMessage{Audience: backend.AudienceWebhook, CreatedAt: now, NextAttempt: now})
 		}
 		if c.FollowUp != nil {
 			cs.FollowUps[i] = NormFollowUp(c.FollowUp, now)
