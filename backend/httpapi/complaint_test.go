@@ -175,6 +175,12 @@ func testComplaintAPI(t *testing.T, store backend.Store) {
 			t.Fatalf("done: %s", r.raw)
 		}
 		expect(t, f.do(t, "POST", "/api/v1/tasks/"+id+"/complete", olga, map[string]any{"result": "再来一次"}), http.StatusConflict)
+		if r := f.do(t, "GET", "/api/v1/tasks", olga, nil); len(r.body["tasks"].([]any)) != 0 {
+			t.Fatalf("olga's open tasks after completing: %s", r.raw)
+		}
+		if r := f.do(t, "GET", "/api/v1/tasks?done=1", olga, nil); len(r.body["tasks"].([]any)) != 1 {
+			t.Fatalf("olga's tasks with the done ones: %s", r.raw)
+		}
 	})
 	t.Run("Record", func(t *testing.T) {
 		body := map[string]any{"root_cause": "运输途中没有做好防水，包装箱进水", "prevention": "托盘外包装箱包上尼龙，防止运输中进水"}

@@ -214,6 +214,12 @@ func TestComplaintConsole(t *testing.T) {
 		}
 		_, body, _ = annC.do("GET", path, nil, nil)
 		wantIn(t, "ann's page", body, `id="record"`, "运输途中没有做好防水，包装箱进水", "web.complaint.unapproved", "web.ev.complaint.cause")
+		// A refused rewrite keeps what was typed, not the stored record.
+		code, body, _ = annC.post(path+"/complaint/record", url.Values{"root_cause": {"新"}, "prevention": {"新的预防措施"}})
+		if code != http.StatusUnprocessableEntity {
+			t.Fatalf("short rewrite = %d\n%s", code, body)
+		}
+		wantIn(t, "refused rewrite", body, ">新</textarea>", ">新的预防措施</textarea>")
 		wantNotIn(t, "ann's page", body, `id="btn-approve"`, `id="btn-sent"`)
 	})
 	t.Run("ErrApproveNotManager", func(t *testing.T) {
@@ -271,6 +277,11 @@ func TestComplaintConsole(t *testing.T) {
 			t.Fatalf("task on feedback = %d\n%s", code, body)
 		}
 		wantIn(t, "not a complaint", body, "err.not_complaint")
+		// A task is completed on its own complaint's page only.
+		code, body, _ = olgaC.post("/console/t/"+fb.Number+"/complaint/complete", url.Values{"task": {ref}, "result": {"别的工单上完成"}})
+		if code != http.StatusNotFound {
+			t.Fatalf("task completed on another ticket = %d\n%s", code, body)
+		}
 		if code, _, _ := mgr.do("GET", "/console/t/"+fb.Number+"/complaint/report", nil, nil); code != http.StatusConflict {
 			t.Fatalf("report of feedback = %d", code)
 		}
