@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/postgres"
+	"github.com/deskbot/deskbot/backend/postgres/pgtest"
 )
 
 // team stores a team named name.
@@ -87,7 +89,22 @@ func wantNotIn(t *testing.T, what, page string, nots ...string) {
 // customer shows them, and the handler records it sent. Who may not is
 // refused, and a refused form keeps what was typed.
 func TestComplaintConsole(t *testing.T) {
-	f := newFixture(t)
+	t.Run("SQLite", func(t *testing.T) { testComplaintConsole(t, newFixture(t)) })
+	t.Run("Postgres", func(t *testing.T) {
+		ctx := context.Background()
+		store, err := postgres.Open(ctx, pgtest.NewSchema(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		if err := store.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		testComplaintConsole(t, newFixtureOn(t, store))
+	})
+}
+
+func testComplaintConsole(t *testing.T, f *fixture) {
 	quality, sales := f.team("quality"), f.team("sales")
 	ann, annPW := f.teamUser("ann", backend.RoleAssistant, sales)      // handles the complaint
 	_, bobPW := f.teamUser("bob", backend.RoleAssistant, sales)        // a colleague of ann
