@@ -213,6 +213,10 @@ func testComplaintConsole(t *testing.T, f *fixture) {
 		_, body, _ = olgaC.do("GET", path, nil, nil)
 		wantIn(t, "page after completing", body, "web.task.state.done", "已到现场更换不良品 200 支，客户确认", "web.ev.task.done_all")
 		wantNotIn(t, "page after completing", body, `id="task-complete"`)
+		// The page's live part, which others' open pages reload, shows it too.
+		_, body, _ = mgr.do("GET", path+"/live", nil, map[string]string{"HX-Request": "true"})
+		wantIn(t, "live part", body, `data-task="`+ref+`"`, "web.task.state.done", "已到现场更换不良品 200 支，客户确认")
+		wantNotIn(t, "live part", body, `id="task-add"`)
 	})
 	t.Run("ErrReportBeforeApproval", func(t *testing.T) {
 		if code, body, _ := mgr.do("GET", path+"/complaint/report", nil, nil); code != http.StatusConflict {
