@@ -105,6 +105,14 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tickets/{number}/kb", s.auth(s.kbFromTicket))
 	mux.Handle("POST /api/v1/follow-ups/{id}/urge", s.auth(s.urgeFollowUp))
 	mux.Handle("GET /api/v1/reports", s.auth(s.getReport))
+	mux.Handle("GET /api/v1/tickets/{number}/complaint", s.auth(s.getComplaint))
+	mux.Handle("POST /api/v1/tickets/{number}/tasks", s.auth(s.addTask))
+	mux.Handle("PUT /api/v1/tickets/{number}/complaint/record", s.auth(s.putRecord))
+	mux.Handle("POST /api/v1/tickets/{number}/complaint/approve", s.auth(s.approveComplaint))
+	mux.Handle("POST /api/v1/tickets/{number}/complaint/sent", s.auth(s.complaintSent))
+	mux.Handle("GET /api/v1/tasks", s.auth(s.listTasks))
+	mux.Handle("GET /api/v1/tasks/{id}", s.auth(s.getTask))
+	mux.Handle("POST /api/v1/tasks/{id}/complete", s.auth(s.completeTask))
 	if s.files != nil {
 		mux.Handle("POST /api/v1/attachments", s.auth(s.upload))
 	}

@@ -72,7 +72,8 @@ func New(cfg Config) (*Console, error) {
 	}
 	pages, err := ParsePages(templateFS, Funcs(cfg.Text), []string{"templates/layout.html"},
 		[]string{"templates/login.html", "templates/magic.html", "templates/queue.html", "templates/ticket.html", "templates/error.html",
-			"templates/followups.html", "templates/followup.html", "templates/reports.html", "templates/kb.html", "templates/kbentry.html"}, cfg.Logger)
+			"templates/followups.html", "templates/followup.html", "templates/reports.html", "templates/kb.html", "templates/kbentry.html",
+			"templates/complaintreport.html", "templates/tasks.html"}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +129,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	h("GET /console/t/{number}/events", c.staff(c.ticketEvents))
 	h("GET /console/t/{number}/files/{sum}", c.staff(c.file))
 	h("POST /console/t/{number}/{action}", c.staff(c.act))
+	h("GET /console/t/{number}/complaint/report", c.staff(c.complaintReport))
+	h("POST /console/t/{number}/complaint/{action}", c.staff(c.complaintAct))
+	h("GET /console/tasks", c.staff(c.tasks))
 	h("GET /console/followups", c.staff(c.followUpBoard))
 	h("GET /console/followups/{id}", c.staff(c.followUp))
 	h("POST /console/followups/{id}/{action}", c.staff(c.followUpAct))
@@ -625,6 +629,9 @@ type ticketData struct {
 	// filed yet).
 	KB    *backend.KBEntry
 	CanKB bool
+	// Complaint is a complaint's tasks and closing record (nil for the
+	// other forms).
+	Complaint *complaintView
 }
 
 // clockView is one SLA clock as the ticket page shows it.
@@ -669,13 +676,18 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		d.Assignee = name(t.AssigneeID)
 	}
 	for _, e := range events {
-		d.Events = append(d.Events, eventView{E: e, Line: EventLine(c.tr, rq.Loc, e, name), By: name(e.ActorID)})
+		d.Events = append(d.Events, eventView{E: e, Line: EventLineIn(c.tr, rq.Loc, rq.Zone, e, name), By: name(e.ActorID)})
 	}
 	clocks, err := c.svc.Store().Clocks(ctx, t.ID) // Thread checked that rq.Me may see t
 	if err != nil {
 		return nil, err
 	}
 	d.Clocks = c.clockViews(rq, clocks, name)
+	if t.Form == backend.FormComplaint {
+		if d.Complaint, err = c.loadComplaint(ctx, rq, t, name); err != nil {
+			return nil, err
+		}
+	}
 	if t.Status == backend.StatusResolved || t.Status == backend.StatusArchived {
 		page, err := c.svc.KBEntries(ctx, rq.Me, backend.KBFilter{TicketID: t.ID, Limit: 1})
 		if err != nil {

@@ -197,8 +197,14 @@ func ExtraLabel(tr Translator, loc, form, field string) string {
 }
 
 // EventLine is one entry of a ticket's thread as people read it; name
-// gives a person's display name.
+// gives a person's display name. A task's deadline is left out: it needs
+// the reader's zone (EventLineIn).
 func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) string) string {
+	return EventLineIn(tr, loc, nil, e, name)
+}
+
+// EventLineIn is EventLine with times in zone (nil: no times are shown).
+func EventLineIn(tr Translator, loc string, zone *time.Location, e *backend.Event, name func(int64) string) string {
 	d := map[string]any{"Actor": name(e.ActorID), "Body": e.Body}
 	switch e.Kind {
 	case backend.EventCreated:
@@ -277,8 +283,43 @@ func EventLine(tr Translator, loc string, e *backend.Event, name func(int64) str
 		return tr.T(loc, "web.ev.acknowledged", d)
 	case backend.EventFollowUp:
 		return followUpLine(tr, loc, e, d)
+	case backend.EventTask:
+		return taskLine(tr, loc, zone, e, d, name)
+	case backend.EventComplaint:
+		switch step := e.Data.RecordStep; step {
+		case backend.StepCause, backend.StepApproved, backend.StepSentToCustomer:
+			return tr.T(loc, "web.ev.complaint."+step, d)
+		}
+		return tr.T(loc, "web.ev.complaint", d)
 	}
 	return string(e.Kind)
+}
+
+// taskLine is a step of a complaint's task: added (with its owner and,
+// given a zone, its deadline), done (with what is left) or overdue.
+func taskLine(tr Translator, loc string, zone *time.Location, e *backend.Event, d map[string]any, name func(int64) string) string {
+	d["Owner"] = name(e.Data.AssigneeID)
+	d["ID"] = ""
+	if e.Data.TaskID != 0 {
+		d["ID"] = backend.TaskRef(e.Data.TaskID)
+	}
+	d["Left"] = e.Data.TasksLeft
+	switch e.Data.TaskStep {
+	case backend.TaskAdded:
+		if zone != nil && !e.Data.Due.IsZero() {
+			d["Due"] = e.Data.Due.In(zone).Format("2006-01-02 15:04")
+			return tr.T(loc, "web.ev.task.added_due", d)
+		}
+		return tr.T(loc, "web.ev.task.added", d)
+	case backend.TaskDone:
+		if e.Data.TasksLeft == 0 {
+			return tr.T(loc, "web.ev.task.done_all", d)
+		}
+		return tr.T(loc, "web.ev.task.done", d)
+	case backend.TaskOverdue:
+		return tr.T(loc, "web.ev.task.overdue", d)
+	}
+	return tr.T(loc, "web.ev.task", d)
 }
 
 // followUpLine is a follow-up step of the thread (staff only): a mark, a

@@ -52,7 +52,7 @@ func (d dirFiles) Open(sum string) (*os.File, error) {
 type fixture struct {
 	t       testing.TB
 	files   dirFiles
-	store   *sqlite.Store
+	store   backend.Store
 	svc     *backend.Service
 	auth    *web.Auth
 	console *web.Console
@@ -72,6 +72,18 @@ func newFixture(t *testing.T, opts ...func(*web.AuthConfig)) *fixture {
 	if err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureOn(t, store, opts...)
+}
+
+// newFixtureOn is newFixture on a migrated store, e.g. Postgres:
+//
+//	store, _ := postgres.Open(ctx, pgtest.NewSchema(t))
+//	store.Migrate(ctx)
+//	f := newFixtureOn(t, store)
+func newFixtureOn(t *testing.T, store backend.Store, opts ...func(*web.AuthConfig)) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	var err error
 	f := &fixture{t: t, store: store, hub: web.NewHub(), now: time.Now(), files: dirFiles(t.TempDir())}
 	clock := func() time.Time { return f.now }
 	f.svc = backend.NewService(store, backend.ServiceConfig{Changed: f.hub.Changed})
