@@ -79,8 +79,11 @@ func Funcs(tr Translator) template.FuncMap {
 		"str":   func(v any) string { return fmt.Sprint(v) },
 		"i64":   func(n int64) string { return strconv.FormatInt(n, 10) },
 		"extra": func(loc, form, field string) string { return ExtraLabel(tr, loc, form, field) },
-		"pct":   func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
-		"inc":   func(i int) int { return i + 1 },
+		"extraval": func(loc, form, field, value string) string {
+			return ExtraValue(tr, loc, form, field, value)
+		},
+		"pct": func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
+		"inc": func(i int) int { return i + 1 },
 	}
 }
 
@@ -194,6 +197,16 @@ func ExtraLabel(tr Translator, loc, form, field string) string {
 		}
 	}
 	return field
+}
+
+// ExtraValue is a form field's value as people read it: a choice's label
+// (form.<form>.<field>.opt.<value>: 一般, not normal), anything else as it is.
+func ExtraValue(tr Translator, loc, form, field, value string) string {
+	id := "form." + cmp.Or(form, "feedback") + "." + field + ".opt." + value
+	if s := tr.T(loc, id, nil); s != id {
+		return s
+	}
+	return value
 }
 
 // EventLine is one entry of a ticket's thread as people read it; name

@@ -1,7 +1,6 @@
 package botkit
 
 import (
-	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -162,10 +161,7 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 	// requests, a category of one's own) is what the handler must read at
 	// a glance (seed 001).
 	for _, k := range slices.Sorted(maps.Keys(t.Extra)) {
-		v := shown.Extra[k]
-		if opt := "form." + cmp.Or(t.Form, "feedback") + "." + k + ".opt." + t.Extra[k]; r.Cat.Has(opt) {
-			v = r.Cat.T(loc, opt, nil) // a choice: its label
-		}
+		v := web.ExtraValue(r.Cat, loc, t.Form, k, shown.Extra[k]) // a choice: its label
 		card += "\n" + web.ExtraLabel(r.Cat, loc, t.Form, k) + r.Cat.T(loc, "dialog.value.colon", nil) + clip(v, 300)
 	}
 	return card

@@ -100,3 +100,24 @@ func TestComplaintTexts(t *testing.T) {
 		t.Errorf("en added without zone: %q", got)
 	}
 }
+
+// TestExtraValue: a choice kept in a ticket's extra fields reads as its
+// label on the console's page and the chat cards (一般, not normal);
+// anything else as it is.
+func TestExtraValue(t *testing.T) {
+	c, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ loc, field, value, want string }{
+		{"zh-CN", "urgency", "normal", "一般"},
+		{"zh-CN", "urgency", "urgent", "紧急"},
+		{"en", "urgency", "urgent", "Urgent"},
+		{"zh-CN", "requests", "上门处理", "上门处理"},
+		{"zh-CN", "urgency", "someday", "someday"},
+	} {
+		if got := web.ExtraValue(c, tc.loc, backend.FormComplaint, tc.field, tc.value); got != tc.want {
+			t.Errorf("%s %s=%s reads %q, want %q", tc.loc, tc.field, tc.value, got, tc.want)
+		}
+	}
+}
