@@ -160,14 +160,18 @@ func TestOverdueTask(t *testing.T) {
 		t.Fatalf("RemindOverdueTasks = %d, %v", n, err)
 	}
 	ref := backend.TaskRef(task.ID)
-	reminder := own.next("⏰", ref, "上门处理不良品", "已过截止时间", tk.Number)
+	reminder := own.next("⏰", ref, "上门处理不良品", "已过截止时间", "请尽快完成", tk.Number, "点下面的 ✅")
 	if telegramtest.ButtonData(reminder, "tc:"+strconv.FormatInt(task.ID, 10)) == "" {
 		t.Fatalf("no ✅ under the reminder: %+v", reminder.ReplyMarkup)
 	}
 	hand.next("⏰", ref, "负责人 Carol 还没有完成")
 	// A reply to the reminder is not a word to the reporter.
+	h.tg.Wait(t, 15*time.Second, "the reminder to be recorded", func() bool {
+		cm, err := h.store.ChatMessage(ctx, Platform, itoa(carol.ID), strconv.Itoa(reminder.ID))
+		return err == nil && cm.TicketID == tk.ID
+	})
 	h.deliver(h.tg.Reply(carol, reminder, "明天一定去"))
-	own.next("不会发给报告人")
+	own.next("回复提醒不会发给报告人")
 	time.Sleep(300 * time.Millisecond) // the outbox had its chance
 	if n := h.count(alice.ID, "已过截止时间") + h.count(alice.ID, "明天一定去"); n != 0 {
 		t.Fatalf("the reporter was told of the overdue task (%d)", n)
