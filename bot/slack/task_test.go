@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	owner = "UOWN"
+	owner    = "UOWN"
 	outsider = "UOTH"
 )
 
