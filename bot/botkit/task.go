@@ -118,17 +118,15 @@ func TaskData(t *backend.Task) map[string]any {
 	return map[string]any{"Task": backend.TaskRef(t.ID), "Title": clip(t.Title, 100), "Number": t.Number}
 }
 
-// TaskProgress is a complaint's tasks as p may see them, for the answer
-// to "status of CP-…": how many are done ("任务 2/3 已完成"), each task
-// with its result or owner and deadline, and whether the report reached
-// the customer. It is "" for a ticket of another form, and when the
-// tasks cannot be read (logged by the caller's error text elsewhere: the
-// status itself still shows).
-func (r *Renderer) TaskProgress(ctx context.Context, svc *backend.Service, p *backend.Person, t *backend.Ticket, now time.Time) string {
+// TaskProgress is a complaint's tasks as p may see them, in loc, for the
+// answer to "status of CP-…": how many are done ("任务 2/3 已完成"), each
+// task with its result or owner and deadline, and whether the report
+// reached the customer. It is "" for a ticket of another form, and when
+// the tasks cannot be read (the status itself still shows).
+func (r *Renderer) TaskProgress(ctx context.Context, svc *backend.Service, p *backend.Person, loc string, t *backend.Ticket, now time.Time) string {
 	if t.Form != backend.FormComplaint {
 		return ""
 	}
-	loc := Locale(p)
 	c, err := svc.Complaint(ctx, p, t.Number)
 	if err != nil {
 		return ""

@@ -188,7 +188,7 @@ func TestTaskNotices(t *testing.T) {
 	}
 
 	// The progress a reporter reads in "status of CP-…".
-	progress := rec.render.TaskProgress(ctx, svc, reporter, tk, now)
+	progress := rec.render.TaskProgress(ctx, svc, reporter, catalog.ZhCN, tk, now)
 	for _, p := range []string{"任务 2/2 已完成", "✅ " + backend.TaskRef(visit.ID), "已到现场更换不良品 200 支", "处理报告已发送给客户"} {
 		if !strings.Contains(progress, p) {
 			t.Errorf("the progress lacks %q: %q", p, progress)

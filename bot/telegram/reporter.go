@@ -459,7 +459,7 @@ func (c *Channel) showStatus(ctx context.Context, chat int64, p *backend.Person,
 		"Number": t.Number, "Status": c.render.Status(loc, t.Status), "Severity": c.render.Severity(loc, t.Severity),
 		"Summary": clip(t.Summary, 300), "Latest": latest,
 	})
-	if progress := c.render.TaskProgress(ctx, c.svc, p, t, c.now()); progress != "" {
+	if progress := c.render.TaskProgress(ctx, c.svc, p, loc, t, c.now()); progress != "" {
 		text += "\n" + progress // a complaint's tasks: 任务 2/3 已完成
 	}
 	o := out{chat: chat, text: text}
