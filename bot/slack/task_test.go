@@ -119,3 +119,39 @@ func TestComplaintTaskModal(t *testing.T) {
 		})
 	}
 }
+
+// TestOverdueTaskDM: a task past its deadline reminds its owner in their
+// DM with the Complete button, and the handler where they follow the
+// complaint; the reporter is not told.
+func TestOverdueTaskDM(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	ctx := context.Background()
+	handler := h.linkStaff(helper)
+	own := h.linkStaff(owner)
+	tk := h.complaint(handler)
+	due := time.Now().Add(time.Second)
+	task, err := h.svc.AddTask(ctx, handler, tk.Number, backend.NewTask{Title: "上门处理不良品", OwnerID: own.ID, Due: due})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fake.WaitMessage(t, "the owner's notice", inChannel(dmChannel(owner), "", "你有一项新任务", "上门处理不良品"))
+	time.Sleep(time.Until(due) + 10*time.Millisecond)
+	if n, err := h.svc.RemindOverdueTasks(ctx); err != nil || n != 1 {
+		t.Fatalf("RemindOverdueTasks = %d, %v", n, err)
+	}
+	ref := backend.TaskRef(task.ID)
+	reminder := h.fake.WaitMessage(t, "the owner's reminder", inChannel(dmChannel(owner), "", "⏰", ref, "已过截止时间", "请尽快完成"))
+	if reminder.Buttons()[actTask] != strconv.FormatInt(task.ID, 10) {
+		t.Fatalf("the reminder's buttons: %v", reminder.Buttons())
+	}
+	h.fake.WaitMessage(t, "the handler's notice", func(m slacktest.Message) bool {
+		return strings.Contains(m.Text, ref) && strings.Contains(m.Text, "负责人 ") && strings.Contains(m.Text, "还没有完成") &&
+			(m.Channel == dmChannel(helper) || strings.Contains(m.Text, "<@"+helper+">"))
+	})
+	time.Sleep(200 * time.Millisecond)
+	for _, m := range h.fake.Messages() {
+		if m.Channel == dmChannel(reporter) && strings.Contains(m.Text, "已过截止时间") {
+			t.Fatalf("the reporter was told: %q", m.Text)
+		}
+	}
+}
