@@ -22,6 +22,13 @@ type Renderer struct {
 	People func(ctx context.Context, id int64) (*backend.Person, error)
 	// Location is the zone deadlines are shown in. Default Asia/Shanghai.
 	Location *time.Location
+	// Tasks looks up a complaint's task (its title in the notice of its
+	// result). Usually Store.Task; nil: the task is named by its T-12.
+	Tasks func(ctx context.Context, id int64) (*backend.Task, error)
+	// TaskHow says, in loc, how the reader completes a task in this
+	// channel (under the owner's notice). Nil: how in any chat
+	// (task.how.any), as e-mail and SMS say it.
+	TaskHow func(loc string) string
 }
 
 // Locale is the language to write to p in.
@@ -111,6 +118,10 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 		return r.Cat.T(loc, "notify.satisfaction", data)
 	case backend.EventClock, backend.EventEscalation, backend.EventAcknowledged:
 		return r.slaNotice(ctx, loc, m, data) // sla.go
+	case backend.EventTask:
+		return r.taskNotice(ctx, loc, m, data) // task.go
+	case backend.EventComplaint:
+		return r.complaintNotice(ctx, loc, m, data)
 	case backend.EventFollowUp:
 		if e.Data.FollowUpStep == backend.StepUrged {
 			data["Actor"] = r.name(ctx, e.ActorID)

@@ -10,7 +10,9 @@
 // in the card's thread goes to the reporter, the reporter's reply in the
 // ticket's thread in their DM goes into the ticket and the card's thread
 // (whatever chat the assignee uses). A complete modal first shows the
-// Suggester's knowledge-base answers and open incidents, if any.
+// Suggester's knowledge-base answers and open incidents, if any. The
+// owners of a complaint's tasks list them with /ticket tasks and complete
+// them with a button and a modal for the result (task.go).
 // Progress reaches reporters through the outbox, for which the Channel is
 // a notify.Sender; weekly and monthly reports reach their subscribers'
 // DMs as a text and a chart image, for which it is a reportsend.Sender.

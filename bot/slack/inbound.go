@@ -187,6 +187,8 @@ func (c *Channel) onCommand(_ context.Context, cmd slack.SlashCommand) any {
 		c.later(user, func(ctx context.Context) { c.commandStatus(ctx, user, channel, strings.ToUpper(arg)) })
 	case word == "my":
 		c.later(user, func(ctx context.Context) { c.commandMy(ctx, user, channel) })
+	case word == "tasks":
+		c.later(user, func(ctx context.Context) { c.commandTasks(ctx, user, channel) }) // task.go
 	case word == "help":
 		c.later(user, func(ctx context.Context) { c.commandHelp(ctx, user, channel) })
 	case word == "console":
@@ -226,6 +228,8 @@ func (c *Channel) onInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return c.submitAction(ctx, cb)
 		case cbSuggest:
 			return c.submitHeld(ctx, cb)
+		case cbTask:
+			return c.submitTask(ctx, cb) // task.go
 		}
 		return nil
 	case slack.InteractionTypeBlockActions:
@@ -263,6 +267,9 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 		c.later(a.Value+cb.Channel.ID, func(ctx context.Context) { c.onCardAction(ctx, cb, a, action) })
 	case prefix == prefixSuggest && cb.View.CallbackID == cbSuggest:
 		c.later(user, func(ctx context.Context) { c.onSuggestionChoice(ctx, cb, a) })
+	case a.ActionID == actTask:
+		// The result's modal, opened before the trigger expires.
+		go c.openTaskModal(context.WithoutCancel(context.Background()), cb.TriggerID, user, a.Value, cb.Channel.ID)
 	case prefix == "rt":
 		c.later(user, func(ctx context.Context) { c.onRating(ctx, cb, a) })
 	case prefix == "sl":

@@ -306,10 +306,14 @@ func (c *Channel) statusText(ctx context.Context, p *backend.Person, number stri
 	if err != nil {
 		return c.errorText(loc, err)
 	}
-	return c.T(loc, "slack.status.show", map[string]any{
+	text := c.T(loc, "slack.status.show", map[string]any{
 		"Number": t.Number, "Status": c.render.Status(loc, t.Status), "Severity": c.render.Severity(loc, t.Severity),
 		"Summary": clip(t.Summary, 300), "Latest": c.latest(ctx, p, t, events),
 	})
+	if progress := c.render.TaskProgress(ctx, c.svc, p, loc, t, c.now()); progress != "" {
+		text += "\n" + progress // a complaint's tasks: 任务 2/3 已完成
+	}
+	return text
 }
 
 // latest is the newest progress on a ticket that p may read, as a notice

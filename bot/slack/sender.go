@@ -122,6 +122,11 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			// Seed 004's notices, the daily digest and the weekly P4 batch
 			// are the person's own: their DM, not the card's thread.
 			kind = kindReminder
+			if e.Kind == backend.EventTask && m.Recipient != nil && m.Recipient.ID == e.Data.AssigneeID &&
+				e.Data.TaskStep != backend.TaskDone && e.Data.TaskID != 0 {
+				// A task's owner completes it from its notice.
+				blocks = c.taskBlocks(loc, text, e.Data.TaskID)
+			}
 		} else if card := c.cardOf(ctx, t.ID); card != "" && backend.IsReporterFollowUp(t, e) {
 			// The triage row puts it into the card's thread, mentioning them.
 			c.log.Debug("slack: follow-up is in the card's thread", "outbox", m.Outbox.ID, "ticket", t.Number)

@@ -5,6 +5,8 @@
 // goes back to the reporter through the outbox, for which the Channel is
 // a notify.Sender; managers who subscribe get the weekly and monthly
 // reports in private, text and chart, for which it is a reportsend.Sender.
+// The owners of a complaint's tasks list them with /tasks and complete
+// them with a ✅ and a reply with the result (task.go).
 //
 // Updates arrive by long polling (getUpdates) or on a webhook
 // (/telegram/webhook, checked against the secret header). Either way each

@@ -195,6 +195,8 @@ func (c *Channel) onCommand(ctx context.Context, m *models.Message, key dialogs.
 		}
 	case "my":
 		c.myTickets(ctx, m)
+	case "tasks":
+		c.myTasks(ctx, m) // task.go
 	case "cancel":
 		active, err := c.engine.Active(ctx, key)
 		if err != nil || !active {
@@ -457,6 +459,9 @@ func (c *Channel) showStatus(ctx context.Context, chat int64, p *backend.Person,
 		"Number": t.Number, "Status": c.render.Status(loc, t.Status), "Severity": c.render.Severity(loc, t.Severity),
 		"Summary": clip(t.Summary, 300), "Latest": latest,
 	})
+	if progress := c.render.TaskProgress(ctx, c.svc, p, loc, t, c.now()); progress != "" {
+		text += "\n" + progress // a complaint's tasks: 任务 2/3 已完成
+	}
 	o := out{chat: chat, text: text}
 	if t.ReporterID == p.ID && t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone {
 		o.markup = c.ratingKeyboard(loc, t.Number)

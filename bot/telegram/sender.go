@@ -56,6 +56,13 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	kind := kindNotice
 	e, t := m.Event, m.Ticket
 	switch {
+	case e.Kind == backend.EventTask && m.Outbox.Audience != backend.AudienceReporter:
+		// A complaint's task, told to staff: not about talking to the
+		// reporter. Its owner completes a new or overdue task from it.
+		kind = kindReminder
+		if m.Recipient != nil && m.Recipient.ID == e.Data.AssigneeID && e.Data.TaskStep != backend.TaskDone && e.Data.TaskID != 0 {
+			o.markup = c.taskKeyboard(loc, e.Data.TaskID)
+		}
 	case m.Outbox.Audience == backend.AudiencePerson && botkit.IsEscalationPing(m):
 		kind = botkit.PingKind(e.ID)
 		o.markup = c.pingKeyboard(loc, e.Data.Clock, t.Number)

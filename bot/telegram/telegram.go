@@ -146,7 +146,8 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		c.http = &http.Client{Transport: wholeBodies{tr}, Timeout: cfg.PollTimeout + 15*time.Second}
 	}
-	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person}
+	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person, Tasks: deps.Service.Store().Task,
+		TaskHow: func(loc string) string { return c.T(loc, "task.how.telegram", nil) }}
 	c.words = botkit.NewWords(c.cat)
 	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Edit: c.editCard}
 	c.private = &botkit.Cards{Store: st, Platform: Platform, Kind: kindPrivateCard, Log: c.log, Edit: c.editPrivateCard}
@@ -420,11 +421,12 @@ type answeredKey struct{}
 
 // answeredInReply reports whether a press of a button with data is always
 // answered without a text, so that the reply to its webhook delivery can
-// answer it: every button but the triage card's (tk:), the rating's (rt:)
-// and the escalation ping's (sl:), whose answers may say something.
+// answer it: every button but the triage card's (tk:), the rating's (rt:),
+// the escalation ping's (sl:) and a task's ✅ (tc:), whose answers may say
+// something.
 func answeredInReply(data string) bool {
 	prefix, _, _ := strings.Cut(data, ":")
-	return prefix != "tk" && prefix != "rt" && prefix != "sl"
+	return prefix != "tk" && prefix != "rt" && prefix != "sl" && prefix != "tc"
 }
 
 // handle runs one update to the end; a panic is logged, not fatal.

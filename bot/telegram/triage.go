@@ -177,6 +177,11 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.unrecorded", map[string]any{"Number": tg.number}), replyTo: m.ID})
 		return
 	}
+	if ref, ok := strings.CutPrefix(tg.kind, kindTaskPrompt); ok {
+		// The result of a complaint's task; the service says who may.
+		c.completeTask(ctx, m, p, loc, ref, text) // task.go
+		return
+	}
 	if action, ok := strings.CutPrefix(tg.kind, kindPrompt); ok {
 		if !p.Handles() {
 			c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.triage.not_allowed", nil), replyTo: m.ID})
@@ -257,6 +262,8 @@ func (c *Channel) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		c.onRating(ctx, q, msg, rest)
 	case "sl":
 		c.onPingButton(ctx, q, msg, rest)
+	case "tc":
+		c.onTaskButton(ctx, q, msg, rest) // task.go
 	case "lg":
 		c.answer(ctx, q, "", false)
 		p, err := c.actor(ctx, &q.From, &msg.Chat)

@@ -311,8 +311,12 @@ func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, 
 			c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
 			return true
 		}
-		c.logs.add(ctx, v.ID, entry{Kind: "bot", Number: t.Number, At: now, Text: c.cat.T(v.Loc, "web.chat.status",
-			map[string]any{"Number": t.Number, "Status": c.cat.T(v.Loc, "status."+string(t.Status), nil), "Summary": t.Summary})})
+		text := c.cat.T(v.Loc, "web.chat.status",
+			map[string]any{"Number": t.Number, "Status": c.cat.T(v.Loc, "status."+string(t.Status), nil), "Summary": t.Summary})
+		if progress := c.render.TaskProgress(ctx, c.svc, v.Person, v.Loc, t, now); progress != "" {
+			text += "\n" + progress // a complaint's tasks: 任务 2/3 已完成
+		}
+		c.logs.add(ctx, v.ID, entry{Kind: "bot", Number: t.Number, At: now, Text: text})
 		return true
 	}
 	number := lastNumber(c.logs.list(ctx, v.ID))

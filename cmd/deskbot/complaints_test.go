@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,8 @@ import (
 
 // TestMainTaskReminder: a complaint task past its deadline (made while no
 // process ran its reminders) reminds its owner in their Telegram chat as
-// soon as a process starts, once.
+// soon as a process starts, once, with the task and the ✅ that completes
+// it.
 func TestMainTaskReminder(t *testing.T) {
 	ctx := context.Background()
 	tg := telegramtest.New(t)
@@ -47,8 +49,13 @@ func TestMainTaskReminder(t *testing.T) {
 	startMain(t, vars) // reminds at start
 	tg.Wait(t, 10*time.Second, "the reminder", func() bool { return len(tg.Messages(801)) > 0 })
 	time.Sleep(300 * time.Millisecond) // a doubled reminder would be here by now
-	if msgs := tg.Messages(801); len(msgs) != 1 || !strings.Contains(msgs[0].Text, tk.Number) {
+	msgs := tg.Messages(801)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, tk.Number) {
 		t.Fatalf("the owner got %d messages: %+v", len(msgs), msgs)
+	}
+	if m := msgs[0]; !strings.Contains(m.Text, "上门处理不良品") || !strings.Contains(m.Text, "已过截止时间") ||
+		telegramtest.ButtonData(m, "tc:"+strconv.FormatInt(task.ID, 10)) == "" {
+		t.Fatalf("the reminder: %q, %+v", m.Text, m.ReplyMarkup)
 	}
 	got, err := a.Store.Task(ctx, task.ID)
 	if err != nil || got.RemindedAt.IsZero() {

@@ -152,7 +152,7 @@ func (m *Main) openSLA(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("SLA_POLICY_FILE: %w", err)
 	}
-	text := &botkit.Renderer{Cat: m.Catalog, People: m.Store.Person, Location: cal.Location()}
+	text := &botkit.Renderer{Cat: m.Catalog, People: m.Store.Person, Tasks: m.Store.Task, Location: cal.Location()}
 	var routes []string
 	if cfg.SMTPURL != "" {
 		m.mail = email.New(cfg.smtp, text)

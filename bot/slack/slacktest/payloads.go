@@ -246,11 +246,15 @@ func (s *Server) HomeOpened(tb testing.TB, user string) {
 	}
 }
 
-// elements calls f with every interactive element of a message's blocks.
+// elements calls f with every interactive element of a message's blocks
+// (an actions block's elements, a section's accessory).
 func (m Message) elements(f func(el map[string]any)) {
 	var blocks []map[string]any
 	_ = json.Unmarshal(m.Blocks, &blocks)
 	for _, b := range blocks {
+		if el, ok := b["accessory"].(map[string]any); ok {
+			f(el)
+		}
 		els, _ := b["elements"].([]any)
 		for _, e := range els {
 			if el, ok := e.(map[string]any); ok {

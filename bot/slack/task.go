@@ -1,0 +1,166 @@
+package slack
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+// Complaint tasks (DESIGN §5, seed 001) in Slack: "/ticket tasks" lists
+// the user's open tasks, each with a Complete button (action "tc", the
+// task id as value), as does the owner's notice of a new or overdue
+// task; pressing it opens a modal asking for the result, and submitting
+// it completes the task. Who may complete it is the service's call,
+// asked at the press and again on submission.
+
+// cbTask is the callback id of the modal that asks for a task's result.
+const cbTask = "task"
+
+// actTask is the action id of a task's Complete button.
+const actTask = "tc"
+
+// maxTasksListed bounds the list (Slack takes 50 blocks in a message).
+const maxTasksListed = 20
+
+// commandTasks answers "/ticket tasks": the user's open tasks, the
+// earliest deadline first, each with its Complete button, shown to them
+// only.
+func (c *Channel) commandTasks(ctx context.Context, user, channel string) {
+	p, err := c.reporter(ctx, user)
+	if err != nil {
+		c.ephemeral(ctx, channel, user, c.errorText(catalog.ZhCN, err))
+		return
+	}
+	loc := botkit.Locale(p)
+	tasks, err := c.svc.MyTasks(ctx, p, false)
+	if err != nil {
+		c.ephemeral(ctx, channel, user, c.errorText(loc, err))
+		return
+	}
+	if len(tasks) == 0 {
+		c.ephemeral(ctx, channel, user, c.T(loc, "task.list.none", nil))
+		return
+	}
+	tasks = tasks[:min(len(tasks), maxTasksListed)]
+	title := c.T(loc, "task.list.title", map[string]any{"Count": len(tasks)})
+	lines := []string{title}
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(title), nil, nil)}
+	now := c.now()
+	for _, t := range tasks {
+		line := c.render.TaskLine(loc, t, now)
+		lines = append(lines, line)
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(line), nil, slack.NewAccessory(c.taskButton(loc, t.ID))))
+	}
+	c.ephemeralBlocks(ctx, channel, user, strings.Join(lines, "\n"), blocks)
+}
+
+// taskButton completes task id.
+func (c *Channel) taskButton(loc string, id int64) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actTask, strconv.FormatInt(id, 10),
+		plainN(c.T(loc, "task.btn.complete", map[string]any{"Task": backend.TaskRef(id)}), 75))
+}
+
+// taskBlocks are a notice to a task's owner with its Complete button.
+func (c *Channel) taskBlocks(loc, text string, id int64) []slack.Block {
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil), slack.NewActionBlock(actTask, c.taskButton(loc, id))}
+}
+
+// ephemeralBlocks shows text and blocks to one user in a channel, or in
+// their DM when it cannot (as ephemeral does).
+func (c *Channel) ephemeralBlocks(ctx context.Context, channel, user, text string, blocks []slack.Block) {
+	if channel != "" {
+		err := c.retry(ctx, func() error {
+			_, err := c.api.PostEphemeralContext(ctx, channel, user, plainText(text), slack.MsgOptionBlocks(blocks...))
+			return err
+		})
+		if err == nil {
+			return
+		}
+		c.log.Debug("slack: ephemeral failed, writing to the DM", "channel", channel, "err", err)
+	}
+	c.post(ctx, user, text, blocks, "")
+}
+
+// openTaskModal opens the modal that asks for a task's result, when the
+// service says the user may complete it; otherwise it tells them why, to
+// them only, and nothing changes. trigger expires 3 s after the press.
+func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, channel string) {
+	p, err := c.reporter(ctx, user)
+	if err != nil {
+		c.ephemeral(ctx, channel, user, c.errorText(catalog.ZhCN, err))
+		return
+	}
+	loc := botkit.Locale(p)
+	id, ok := backend.ParseTaskRef(value)
+	if !ok {
+		return
+	}
+	task, _, err := c.svc.TaskToComplete(ctx, p, id)
+	if err != nil {
+		c.ephemeral(ctx, channel, user, c.errorText(loc, err))
+		return
+	}
+	in := slack.NewPlainTextInputBlockElement(plainN(c.T(loc, "task.prompt.placeholder", nil), 150), actValue)
+	in.Multiline = true
+	in.MaxLength = 2000
+	v := slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      cbTask,
+		Title:           plainN(c.T(loc, "task.modal.title", nil), 24),
+		Submit:          plainN(c.T(loc, "slack.modal.submit", nil), 24),
+		Close:           plainN(c.T(loc, "slack.modal.close", nil), 24),
+		PrivateMetadata: strconv.FormatInt(id, 10) + metaSep + channel,
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewInputBlock("text", plainN(c.T(loc, "task.modal.label", botkit.TaskData(task)), 2000), nil, in),
+		}},
+	}
+	if _, err := c.api.OpenViewContext(ctx, trigger, v); err != nil {
+		c.log.Warn("slack: views.open failed", "user", user, "err", err)
+	}
+}
+
+// submitTask completes the task of a submitted result modal while the
+// modal waits (as submitAction): an empty result or the service's
+// refusal (done meanwhile, not theirs) is shown on the text and Slack
+// keeps what was typed; done, the user is told so.
+func (c *Channel) submitTask(ctx context.Context, cb slack.InteractionCallback) any {
+	ref, channel, _ := strings.Cut(cb.View.PrivateMetadata, metaSep)
+	id, ok := backend.ParseTaskRef(ref)
+	if !ok {
+		return nil
+	}
+	user := cb.User.ID
+	loc := c.cfg.TriageLocale
+	if p, err := c.store.PersonByAccount(ctx, Platform, user); err == nil {
+		loc = botkit.Locale(p)
+	}
+	text := ""
+	if cb.View.State != nil {
+		text = strings.TrimSpace(cb.View.State.Values["text"][actValue].Value)
+	}
+	if text == "" {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{"text": c.T(loc, "task.result.empty", nil)})
+	}
+	return c.fileWaiting(ctx, user, func(ctx context.Context) modalProblem {
+		p, err := c.reporter(ctx, user)
+		if err != nil {
+			return modalProblem{block: "text", text: c.errorText(loc, err)}
+		}
+		task, err := c.svc.CompleteTask(ctx, p, id, text)
+		if err != nil {
+			return modalProblem{block: "text", text: c.errorText(loc, err)}
+		}
+		c.later(user, func(ctx context.Context) {
+			c.ephemeral(ctx, channel, user, c.T(loc, "task.completed", botkit.TaskData(task)))
+		})
+		return modalProblem{}
+	}, func(p modalProblem) any {
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{p.block: clip(p.text, 1000)})
+	})
+}
