@@ -146,7 +146,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 		c.http = &http.Client{Transport: wholeBodies{tr}, Timeout: cfg.PollTimeout + 15*time.Second}
 	}
-	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person, Tasks: deps.Service.Store().Task,
+	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person, Tasks: deps.Service.Store().Task, Location: deps.Service.Location(),
 		TaskHow: func(loc string) string { return c.T(loc, "task.how.telegram", nil) }}
 	c.words = botkit.NewWords(c.cat)
 	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Edit: c.editCard}

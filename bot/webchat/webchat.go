@@ -105,7 +105,7 @@ func New(cfg Config) (*Chat, error) {
 	}
 	return &Chat{
 		cfg: cfg, svc: cfg.Service, cat: cfg.Catalog, auth: cfg.Auth, hub: cfg.Hub, pages: pages,
-		render: &botkit.Renderer{Cat: cfg.Catalog, People: store.Person, Tasks: store.Task}, words: botkit.NewWords(cfg.Catalog),
+		render: &botkit.Renderer{Cat: cfg.Catalog, People: store.Person, Tasks: store.Task, Location: cfg.Service.Location()}, words: botkit.NewWords(cfg.Catalog),
 		logs: logs, limit: limit, log: cfg.Logger,
 	}, nil
 }
