@@ -2,7 +2,6 @@ package backend
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -390,20 +389,7 @@ func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, res
 // MyTasks lists actor's own tasks, open ones only unless all: the open
 // ones by deadline, the earliest first, then the done ones.
 func (s *Service) MyTasks(ctx context.Context, actor *Person, all bool) ([]*Task, error) {
-	tasks, err := s.store.Tasks(ctx, TaskFilter{OwnerID: actor.ID, Open: !all, Limit: 200})
-	if err != nil {
-		return nil, err
-	}
-	slices.SortStableFunc(tasks, func(a, b *Task) int {
-		if a.Done() != b.Done() {
-			if a.Done() {
-				return 1
-			}
-			return -1
-		}
-		return a.Due.Compare(b.Due)
-	})
-	return tasks, nil
+	return s.tasks(ctx, TaskFilter{OwnerID: actor.ID, Open: !all})
 }
 
 // RecordCause writes (or rewrites) a complaint's root cause and

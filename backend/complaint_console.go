@@ -40,27 +40,33 @@ func (s *Service) CheckTask(ctx context.Context, in NewTask) error {
 	return in.validate(s.now(), owner)
 }
 
-// maxAllTasks bounds AllTasks: the oldest this many tasks that match.
-const maxAllTasks = 1000
+// maxTasks bounds the lists of tasks: the oldest this many that match.
+const maxTasks = 1000
 
 // AllTasks lists every person's tasks (managers and admins): the open
-// ones only unless done, ordered as MyTasks, at most maxAllTasks.
+// ones only unless done, ordered as MyTasks, at most maxTasks.
 // EFORBIDDEN for anyone else.
 func (s *Service) AllTasks(ctx context.Context, actor *Person, done bool) ([]*Task, error) {
 	if !actor.SeesAll() {
 		return nil, Keyed(EFORBIDDEN, "tasks_manager", nil, "only managers may list everyone's tasks")
 	}
+	return s.tasks(ctx, TaskFilter{Open: !done})
+}
+
+// tasks reads the tasks f matches, page by page up to maxTasks, ordered
+// by sortTasks.
+func (s *Service) tasks(ctx context.Context, f TaskFilter) ([]*Task, error) {
 	var all []*Task
-	for f := (TaskFilter{Open: !done, Limit: 200}); ; {
-		tasks, err := s.store.Tasks(ctx, f)
+	for f.Limit = 200; ; {
+		page, err := s.store.Tasks(ctx, f)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, tasks...)
-		if len(tasks) < f.Limit || len(all) >= maxAllTasks {
+		all = append(all, page...)
+		if len(page) < f.Limit || len(all) >= maxTasks {
 			break
 		}
-		f.After = tasks[len(tasks)-1].ID
+		f.After = page[len(page)-1].ID
 	}
 	sortTasks(all)
 	return all, nil

@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -315,6 +316,30 @@ func TestComplaintReport(t *testing.T) {
 		}
 		if len(r.Customers) != 1 || r.Customers[0].Customer != backend.MaskPersonal("A企业") || r.Prevention[0].Customer == "A企业" {
 			t.Fatalf("an assistant reads the customer: %+v %+v", r.Customers, r.Prevention)
+		}
+	})
+}
+
+// TestMyTasksPages: an owner with more tasks than one page of the store
+// sees them all, the earliest deadline first.
+func TestMyTasksPages(t *testing.T) {
+	ctx := context.Background()
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		f := newFixture(t, newStore(t))
+		tk := f.complaint(t, f.alice)
+		const n = 203
+		for i := range n {
+			due := f.now.Add(time.Duration(n-i) * time.Hour) // the newest is due first
+			if _, err := f.svc.AddTask(ctx, f.manager, tk.Number, backend.NewTask{Title: fmt.Sprintf("任务 %d", i), OwnerID: f.amy.ID, Due: due}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tasks, err := f.svc.MyTasks(ctx, f.amy, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tasks) != n || tasks[0].Title != fmt.Sprintf("任务 %d", n-1) || tasks[n-1].Title != "任务 0" {
+			t.Fatalf("%d tasks, first %q", len(tasks), tasks[0].Title)
 		}
 	})
 }
