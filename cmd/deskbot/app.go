@@ -78,7 +78,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (backend.Store
 			return nil, fmt.Errorf("DATABASE_URL: %w", err)
 		}
 		s.Webhook = cfg.WebhookURL != ""
-		if err := s.Migrate(ctx); err != nil {
+		if err := untilUp(ctx, log, cfg.StartTimeout, "postgres", databaseDown, s.Migrate); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("migrate postgres: %w", err)
 		}
@@ -219,9 +219,12 @@ func (m *Main) openRedis(ctx context.Context) error {
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
 	m.Redis = redis.NewClient(opt)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := m.Redis.Ping(pctx).Err(); err != nil {
+	ping := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return m.Redis.Ping(ctx).Err()
+	}
+	if err := untilUp(ctx, m.Log, m.Config.StartTimeout, "redis", redisDown, ping); err != nil {
 		return fmt.Errorf("REDIS_URL: cannot reach %s: %w", opt.Addr, err)
 	}
 	// Closing m.Redis closes the pipeliner too.

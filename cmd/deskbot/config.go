@@ -50,6 +50,10 @@ type Config struct {
 	// DialogIdle (DIALOG_IDLE_TIMEOUT) is how long an unfinished intake
 	// dialog is kept without an answer. Default 30m.
 	DialogIdle time.Duration
+	// StartTimeout (START_TIMEOUT) is how long "serve" and "migrate" wait
+	// for Postgres and Redis to answer at start-up, retrying, before they
+	// give up. Default 60s; 0 does not wait. Other commands never wait.
+	StartTimeout time.Duration
 	// MetricsToken (METRICS_TOKEN), when set, is the bearer token /metrics
 	// asks for. Default: empty, /metrics is open (keep it off the public
 	// internet, or set a token).
@@ -129,6 +133,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, "DIALOG_IDLE_TIMEOUT: must be a duration of at least 1m, like 30m or 2h")
 	} else {
 		c.DialogIdle = d
+	}
+	if d, err := time.ParseDuration(get("START_TIMEOUT", "60s")); err != nil || d < 0 {
+		errs = append(errs, "START_TIMEOUT: must be a duration like 60s or 2m (0: do not wait for Postgres and Redis)")
+	} else {
+		c.StartTimeout = d
 	}
 	if c.FormsDir != "" {
 		if st, err := os.Stat(c.FormsDir); err != nil || !st.IsDir() {

@@ -119,6 +119,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func runCmd(ctx context.Context, cmd string, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	if cmd != "serve" && cmd != "migrate" {
+		cfg.StartTimeout = 0 // a person at a terminal is told at once that the database is down
+	}
 	switch cmd {
 	case "serve":
 		m := NewMain(cfg, log)
