@@ -1,7 +1,9 @@
 package sla
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -291,5 +293,55 @@ func TestPolicyFormBudgets(t *testing.T) {
 	}
 	if b, ok := solve.BudgetFor(backend.FormComplaint, backend.P3); !ok || b.Text != "7 workdays" {
 		t.Errorf("complaint P3 = %+v %v, want the clock's 7 workdays", b, ok)
+	}
+}
+
+// The notice groups of the default policy name 质量部, 采购部 and 总经办
+// (complaints): until those teams exist, start-up says which groups tell
+// nobody, and says it again only when the list changes.
+func TestRouterLogsGroupsWithoutTeam(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	p := defaultPolicyT(t)
+	if p.Groups["quality_manager"] != "质量部" {
+		t.Fatalf("default groups = %v", p.Groups)
+	}
+	r := NewRouter(p.Routing, store, slog.New(slog.NewTextHandler(&logs, nil))).WatchGroups(p.Groups)
+	for _, n := range []string{"技术部", "产品部", "客服部", "采购部"} {
+		if err := store.CreateTeam(ctx, &backend.Team{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "quality_manager (质量部)") || strings.Contains(logs.String(), "(采购部)") {
+		t.Fatalf("logs after the first load:\n%s", logs.String())
+	}
+	logs.Reset()
+	if err := r.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "notice groups") {
+		t.Fatalf("the same list logged again:\n%s", logs.String())
+	}
+	for _, n := range []string{"质量部", "总经办", "总监组", "客户经理"} {
+		if err := store.CreateTeam(ctx, &backend.Team{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "every team the policy's notice groups name exists") {
+		t.Fatalf("logs once every team exists:\n%s", logs.String())
 	}
 }

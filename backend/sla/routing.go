@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -27,9 +28,11 @@ type Router struct {
 	log   *slog.Logger
 
 	mu      sync.Mutex
-	teams   map[string]int64 // name → ID, loaded by Load
-	missing string           // the teams named by rules but not found, as last logged
-	next    map[int64]int    // round-robin position per team
+	teams   map[string]int64  // name → ID, loaded by Load
+	missing string            // the teams named by rules but not found, as last logged
+	groups  map[string]string // notice groups → team, checked by Load too
+	lost    string            // the groups whose team is not found, as last logged
+	next    map[int64]int     // round-robin position per team
 }
 
 // NewRouter returns a router for rules; call Load before Route.
@@ -38,6 +41,14 @@ func NewRouter(rules RoutingRules, store TeamStore, log *slog.Logger) *Router {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Router{rules: rules, store: store, log: log, teams: map[string]int64{}, next: map[int64]int{}}
+}
+
+// WatchGroups makes Load check the teams that a policy's notice groups
+// name (Policy.Groups: group → team) as well: a group whose team does not
+// exist tells nobody, and the operator should hear of it. Returns r.
+func (r *Router) WatchGroups(groups map[string]string) *Router {
+	r.groups = groups
+	return r
 }
 
 // Load reads the teams, so that rules naming them resolve. Rules naming a
@@ -67,6 +78,20 @@ func (r *Router) Load(ctx context.Context) error {
 			r.log.Info("routing: the rules name teams that do not exist yet; their tickets stay unrouted (visible to every assistant) until they are created with deskbot team create", "teams", list)
 		} else {
 			r.log.Info("routing: every team the rules name exists")
+		}
+	}
+	var lost []string
+	for _, g := range slices.Sorted(maps.Keys(r.groups)) {
+		if team := r.groups[g]; m[team] == 0 {
+			lost = append(lost, g+" ("+team+")")
+		}
+	}
+	if list := strings.Join(lost, ", "); list != r.lost {
+		r.lost = list
+		if list != "" {
+			r.log.Warn("sla: notice groups of the policy name teams that do not exist; they tell nobody until the teams are created with deskbot team create", "groups", list)
+		} else if len(r.groups) > 0 {
+			r.log.Info("sla: every team the policy's notice groups name exists")
 		}
 	}
 	return nil

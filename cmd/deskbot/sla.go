@@ -126,7 +126,7 @@ func (m *Main) openRouting(ctx context.Context) error {
 		}
 		m.Config.SLA = c
 	}
-	r := sla.NewRouter(m.Config.SLA.policy.Routing, m.Store, m.Log.With("component", "routing"))
+	r := sla.NewRouter(m.Config.SLA.policy.Routing, m.Store, m.Log.With("component", "routing")).WatchGroups(m.Config.SLA.policy.Groups)
 	if err := r.Load(ctx); err != nil {
 		return fmt.Errorf("routing: %w", err)
 	}
