@@ -17,7 +17,10 @@ import (
 // owner's notice of a new or overdue task; pressing it asks for the
 // result (a ForceReply question remembered as kindTaskPrompt + id), and
 // the reply completes the task. Who may complete it is the service's
-// call, asked at the press and again with the result.
+// call, asked at the press and again with the result. Once the task is
+// done its ✅ leaves the message it was pressed on (the other tasks'
+// buttons of a /tasks list stay); a ✅ of a task done elsewhere goes at
+// its first press, which says the task is done.
 
 // kindTaskPrompt + a task id is the question whose reply is that task's
 // result.
@@ -47,13 +50,13 @@ func (c *Channel) myTasks(ctx context.Context, m *models.Message) {
 	}
 	tasks = tasks[:min(len(tasks), maxTasksListed)]
 	lines := []string{c.T(loc, "task.list.title", map[string]any{"Count": len(tasks)})}
-	kb := &models.InlineKeyboardMarkup{}
+	ids := make([]int64, 0, len(tasks))
 	now := c.now()
 	for _, t := range tasks {
 		lines = append(lines, c.render.TaskLine(loc, t, now))
-		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{c.taskButton(loc, t.ID)})
+		ids = append(ids, t.ID)
 	}
-	c.reply(ctx, out{chat: chat, text: strings.Join(lines, "\n"), markup: kb})
+	c.reply(ctx, out{chat: chat, text: strings.Join(lines, "\n"), markup: c.tasksKeyboard(loc, ids)})
 }
 
 // taskButton completes task id.
@@ -61,10 +64,6 @@ func (c *Channel) taskButton(loc string, id int64) models.InlineKeyboardButton {
 	return button(c.T(loc, "task.btn.complete", map[string]any{"Task": backend.TaskRef(id)}), "tc:"+strconv.FormatInt(id, 10))
 }
 
-// taskKeyboard is the ✅ button under the owner's notice of a task.
-func (c *Channel) taskKeyboard(loc string, id int64) *models.InlineKeyboardMarkup {
-	return &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{c.taskButton(loc, id)}}}
-}
 
 // onTaskButton asks the presser for the result of the task, when the
 // service says they may complete it; otherwise the press is answered
@@ -86,9 +85,13 @@ func (c *Channel) onTaskButton(ctx context.Context, q *models.CallbackQuery, msg
 		c.answer(ctx, q, "", false)
 		return
 	}
+	others := otherTasks(msg, id)
 	task, t, err := c.svc.TaskToComplete(ctx, p, id)
 	if err != nil {
 		c.answer(ctx, q, c.errorText(loc, err), true)
+		if backend.ErrorKey(err) == "task_done" {
+			c.editMarkup(ctx, msg.Chat.ID, msg.ID, c.tasksKeyboard(loc, others))
+		}
 		return
 	}
 	c.answer(ctx, q, "", false)
@@ -98,16 +101,83 @@ func (c *Channel) onTaskButton(ctx context.Context, q *models.CallbackQuery, msg
 		return
 	}
 	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(msg.Chat.ID), MessageID: strconv.Itoa(sent.ID),
-		TicketID: t.ID, Kind: kindTaskPrompt + strconv.FormatInt(id, 10)})
+		TicketID: t.ID, Kind: kindTaskPrompt + taskPrompt{task: id, buttons: msg.ID, others: others}.String()})
+}
+
+// taskPrompt is what the question for a task's result remembers: the
+// task, and the message whose ✅ was pressed with the tasks whose buttons
+// stay on it once this one is done. Stored as "12@345:13,14" ("12": a
+// question asked before the buttons were remembered).
+type taskPrompt struct {
+	task    int64
+	buttons int // the message with the ✅; 0: unknown
+	others  []int64
+}
+
+func (tp taskPrompt) String() string {
+	s := strconv.FormatInt(tp.task, 10) + "@" + strconv.Itoa(tp.buttons) + ":"
+	for i, id := range tp.others {
+		if i > 0 {
+			s += ","
+		}
+		s += strconv.FormatInt(id, 10)
+	}
+	return s
+}
+
+func parseTaskPrompt(s string) (tp taskPrompt, ok bool) {
+	ref, rest, _ := strings.Cut(s, "@")
+	if tp.task, ok = backend.ParseTaskRef(ref); !ok {
+		return tp, false
+	}
+	msg, others, _ := strings.Cut(rest, ":")
+	tp.buttons, _ = strconv.Atoi(msg)
+	for f := range strings.SplitSeq(others, ",") {
+		if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+			tp.others = append(tp.others, id)
+		}
+	}
+	return tp, true
+}
+
+// otherTasks lists the tasks whose ✅ msg carries, but task's.
+func otherTasks(msg *models.Message, task int64) []int64 {
+	var ids []int64
+	if msg.ReplyMarkup == nil {
+		return nil
+	}
+	for _, row := range msg.ReplyMarkup.InlineKeyboard {
+		for _, b := range row {
+			if v, ok := strings.CutPrefix(b.CallbackData, "tc:"); ok {
+				if id, err := strconv.ParseInt(v, 10, 64); err == nil && id != task {
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	return ids
+}
+
+// tasksKeyboard is a ✅ per task, one a row; nil for none.
+func (c *Channel) tasksKeyboard(loc string, ids []int64) *models.InlineKeyboardMarkup {
+	if len(ids) == 0 {
+		return nil
+	}
+	kb := &models.InlineKeyboardMarkup{}
+	for _, id := range ids {
+		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{c.taskButton(loc, id)})
+	}
+	return kb
 }
 
 // completeTask takes a reply to the question for a task's result.
 func (c *Channel) completeTask(ctx context.Context, m *models.Message, p *backend.Person, loc, ref, text string) {
 	chat := m.Chat.ID
-	id, ok := backend.ParseTaskRef(ref)
+	tp, ok := parseTaskPrompt(ref)
 	if !ok {
 		return
 	}
+	id := tp.task
 	if text == "" {
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "task.result.empty", nil), replyTo: m.ID})
 		return
@@ -118,4 +188,7 @@ func (c *Channel) completeTask(ctx context.Context, m *models.Message, p *backen
 		return
 	}
 	c.reply(ctx, out{chat: chat, text: c.T(loc, "task.completed", botkit.TaskData(task)), replyTo: m.ID})
+	if tp.buttons != 0 {
+		c.editMarkup(ctx, chat, tp.buttons, c.tasksKeyboard(loc, tp.others))
+	}
 }

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,6 +114,8 @@ func TestComplaintTasks(t *testing.T) {
 				t.Fatalf("the task after the reply: %+v", got)
 			}
 			rep.next("明天派质量部人员去客户现场处理不良品", "已由 Carol 完成", "已到现场更换不良品 200 支", "还有 1 项任务未完成")
+			// The list keeps the ✅ of the task still open only.
+			wantTaskButtons(t, h, carol.ID, list.ID, cause.ID)
 
 			// The reporter asks for the complaint: the tasks' progress.
 			h.deliver(h.tg.Text(alice, "/status "+tk.Number))
@@ -127,11 +130,14 @@ func TestComplaintTasks(t *testing.T) {
 			if strings.Contains(done.Text, "未完成") {
 				t.Fatalf("the last result says tasks are left: %q", done.Text)
 			}
-			// Pressing again: done already, said so.
-			ans = h.answerTo(h.press(carol, causeNotice, "tc:"+strconv.FormatInt(cause.ID, 10)))
+			wantTaskButtons(t, h, carol.ID, causeNotice.ID) // the notice's ✅ is gone
+			// The first task's notice still has its ✅ (pressed on the
+			// list): pressing it says the task is done, and the ✅ goes.
+			ans = h.answerTo(h.press(carol, notice, "tc:"+strconv.FormatInt(visit.ID, 10)))
 			if !strings.Contains(ans.Params["text"], "已经完成") {
-				t.Fatalf("a second press: %+v", ans.Params)
+				t.Fatalf("a press of a done task: %+v", ans.Params)
 			}
+			wantTaskButtons(t, h, carol.ID, notice.ID)
 			h.deliver(h.tg.Text(carol, "/tasks"))
 			own.next("没有待办任务")
 		})
@@ -197,4 +203,28 @@ func (h *harness) wantForceReply(m *models.Message) {
 		}
 	}
 	h.t.Fatalf("%q does not ask for a reply", m.Text)
+}
+
+// wantTaskButtons waits until message id in chat carries the ✅ of tasks
+// (in order) and no other button.
+func wantTaskButtons(t *testing.T, h *harness, chat int64, id int, tasks ...int64) {
+	t.Helper()
+	var want []string
+	for _, task := range tasks {
+		want = append(want, "tc:"+strconv.FormatInt(task, 10))
+	}
+	buttons := func() []string {
+		var got []string
+		if m := h.tg.Message(chat, id); m != nil && m.ReplyMarkup != nil {
+			for _, row := range m.ReplyMarkup.InlineKeyboard {
+				for _, b := range row {
+					got = append(got, b.CallbackData)
+				}
+			}
+		}
+		return got
+	}
+	if !h.tg.Poll(10*time.Second, func() bool { return slices.Equal(buttons(), want) }) {
+		t.Fatalf("message %d has buttons %v, want %v", id, buttons(), want)
+	}
 }
