@@ -4,7 +4,7 @@
 // dialogs.Engine.ValidateAll, errors shown per field), or by chatting with
 // the bot in a direct message (the dialogs engine asks the questions).
 // /ticket status NUMBER and /ticket my answer privately; the App Home
-// lists the reporter's open tickets. Assistants handle new tickets from a
+// lists the reporter's open tickets and a task owner's open tasks. Assistants handle new tickets from a
 // card in the triage channel (Claim, Ask, Return, Status, Severity,
 // Resolve), and thread replies are synced both ways: an assistant's reply
 // in the card's thread goes to the reporter, the reporter's reply in the

@@ -440,8 +440,9 @@ func (c *Channel) commandLang(ctx context.Context, user, channel, arg string) {
 	c.ephemeral(ctx, channel, user, c.T(loc, "slack.lang.set", nil))
 }
 
-// publishHome shows the user's open tickets, with status and the latest
-// update, on the bot's App Home tab.
+// publishHome shows the user's open complaint tasks, each with its
+// Complete button, and open tickets, with status and the latest update,
+// on the bot's App Home tab.
 func (c *Channel) publishHome(ctx context.Context, user string) {
 	p, err := c.reporter(ctx, user)
 	if err != nil {
@@ -453,6 +454,7 @@ func (c *Channel) publishHome(ctx context.Context, user string) {
 		slack.NewHeaderBlock(plainN(c.T(loc, "slack.home.title", nil), 150)),
 		slack.NewActionBlock("home", slack.NewButtonBlockElement("home:new", "new", plainN(c.T(loc, "slack.home.new", nil), 75))),
 	}
+	blocks = append(blocks, c.homeTasks(ctx, p)...)
 	ts, err := c.myTickets(ctx, p, 20)
 	if err != nil {
 		c.log.Warn("slack: app home", "user", user, "err", err)

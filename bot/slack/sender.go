@@ -122,6 +122,9 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			// Seed 004's notices, the daily digest and the weekly P4 batch
 			// are the person's own: their DM, not the card's thread.
 			kind = kindReminder
+			if e.Kind == backend.EventTask {
+				home = user // the App Home lists the person's tasks
+			}
 			if e.Kind == backend.EventTask && m.Recipient != nil && m.Recipient.ID == e.Data.AssigneeID &&
 				e.Data.TaskStep != backend.TaskDone && e.Data.TaskID != 0 {
 				// A task's owner completes it from its notice.

@@ -60,6 +60,27 @@ func (c *Channel) commandTasks(ctx context.Context, user, channel string) {
 	c.ephemeralBlocks(ctx, channel, user, strings.Join(lines, "\n"), blocks)
 }
 
+// homeTasks are the App Home's section of p's open tasks (as "/ticket
+// tasks" lists them), none when they have none.
+func (c *Channel) homeTasks(ctx context.Context, p *backend.Person) []slack.Block {
+	tasks, err := c.svc.MyTasks(ctx, p, false)
+	if err != nil {
+		c.log.Warn("slack: app home tasks", "person", p.ID, "err", err)
+		return nil
+	}
+	if len(tasks) == 0 {
+		return nil
+	}
+	loc := botkit.Locale(p)
+	tasks = tasks[:min(len(tasks), maxTasksListed)]
+	blocks := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn(c.T(loc, "task.list.title", map[string]any{"Count": len(tasks)})), nil, nil)}
+	now := c.now()
+	for _, t := range tasks {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(c.render.TaskLine(loc, t, now)), nil, slack.NewAccessory(c.taskButton(loc, t.ID))))
+	}
+	return blocks
+}
+
 // taskButton completes task id.
 func (c *Channel) taskButton(loc string, id int64) *slack.ButtonBlockElement {
 	return slack.NewButtonBlockElement(actTask, strconv.FormatInt(id, 10),
@@ -159,6 +180,7 @@ func (c *Channel) submitTask(ctx context.Context, cb slack.InteractionCallback) 
 		c.later(user, func(ctx context.Context) {
 			c.ephemeral(ctx, channel, user, c.T(loc, "task.completed", botkit.TaskData(task)))
 		})
+		c.refreshHome(user) // its list loses the task
 		return modalProblem{}
 	}, func(p modalProblem) any {
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{p.block: clip(p.text, 1000)})
