@@ -64,7 +64,6 @@ func (c *Channel) taskButton(loc string, id int64) models.InlineKeyboardButton {
 	return button(c.T(loc, "task.btn.complete", map[string]any{"Task": backend.TaskRef(id)}), "tc:"+strconv.FormatInt(id, 10))
 }
 
-
 // onTaskButton asks the presser for the result of the task, when the
 // service says they may complete it; otherwise the press is answered
 // with the service's reason and nothing changes.
