@@ -89,7 +89,7 @@ func (r *Router) Load(ctx context.Context) error {
 	if list := strings.Join(lost, ", "); list != r.lost {
 		r.lost = list
 		if list != "" {
-			r.log.Warn("sla: notice groups of the policy name teams that do not exist; they tell nobody until the teams are created with deskbot team create", "groups", list)
+			r.log.Info("sla: notice groups of the policy name teams that do not exist; they tell nobody until the teams are created with deskbot team create", "groups", list)
 		} else if len(r.groups) > 0 {
 			r.log.Info("sla: every team the policy's notice groups name exists")
 		}
