@@ -144,16 +144,23 @@ func TestParsePolicyErrors(t *testing.T) {
 	}
 }
 
-func TestRouter(t *testing.T) {
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"))
+// routerStore is a migrated SQLite store for t.
+func routerStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
+	if err := store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return store
+}
+
+func TestRouter(t *testing.T) {
+	ctx := context.Background()
+	store := routerStore(t)
 	teams := map[string]*backend.Team{}
 	for _, n := range []string{"技术部", "产品部", "客服部"} {
 		tm := &backend.Team{Name: n}
@@ -301,14 +308,7 @@ func TestPolicyFormBudgets(t *testing.T) {
 // nobody, and says it again only when the list changes.
 func TestRouterLogsGroupsWithoutTeam(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "g.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store := routerStore(t)
 	var logs bytes.Buffer
 	p := defaultPolicyT(t)
 	if p.Groups["quality_manager"] != "质量部" {
