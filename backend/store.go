@@ -61,6 +61,10 @@ type Store interface {
 	UpdateTicket(ctx context.Context, t *Ticket, changes []Change) error
 	// Events returns a ticket's thread, oldest first.
 	Events(ctx context.Context, ticketID int64) ([]*Event, error)
+	// AttachmentsInUse reports which of the content hashes sums some
+	// ticket's attachments name; the file store may remove the others
+	// (the files of dialogs that were cancelled or abandoned).
+	AttachmentsInUse(ctx context.Context, sums []string) (map[string]bool, error)
 
 	// CreateIncident stores i and sets i.ID.
 	CreateIncident(ctx context.Context, i *Incident) error

@@ -469,3 +469,28 @@ func (s *Store) TicketByRequest(ctx context.Context, reporterID int64, requestID
 	t, err := scanTicket(s.pool.QueryRow(ctx, ticketSQL+` WHERE id = (SELECT ticket_id FROM ticket_requests WHERE reporter_id = $1 AND request_id = $2)`, reporterID, requestID))
 	return t, dbError(err, "ticket of request %s", requestID)
 }
+
+// attachmentsInUseSQL finds the hashes some ticket names, each through the
+// GIN index on attachments (migration 00061).
+const attachmentsInUseSQL = `SELECT s FROM unnest($1::text[]) AS s
+WHERE EXISTS (SELECT 1 FROM tickets WHERE attachments @> jsonb_build_array(jsonb_build_object('sha256', s)))`
+
+// AttachmentsInUse reports which of sums some ticket's attachments name.
+func (s *Store) AttachmentsInUse(ctx context.Context, sums []string) (map[string]bool, error) {
+	used := map[string]bool{}
+	if len(sums) == 0 {
+		return used, nil
+	}
+	rows, err := s.pool.Query(ctx, attachmentsInUseSQL, sums)
+	if err != nil {
+		return nil, dbError(err, "attachments in use")
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, dbError(err, "attachments in use")
+	}
+	for _, sum := range found {
+		used[sum] = true
+	}
+	return used, nil
+}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -463,4 +464,40 @@ func (s *Store) TicketByRequest(ctx context.Context, reporterID int64, requestID
 	defer tx.Rollback()
 	t, err := scanTicket(tx.QueryRowContext(ctx, ticketSQL+` WHERE id = (SELECT ticket_id FROM ticket_requests WHERE reporter_id = ? AND request_id = ?)`, reporterID, requestID))
 	return t, dbError(err, "ticket of request %s", requestID)
+}
+
+// attachmentsInUseSQL finds the hashes (a JSON array) some ticket names.
+// SQLite has no index on JSON: it reads the tickets with attachments once
+// per batch, which suits the embedded database's size.
+const attachmentsInUseSQL = `SELECT DISTINCT json_extract(a.value, '$.sha256') FROM tickets, json_each(tickets.attachments) AS a
+WHERE json_type(tickets.attachments) = 'array' AND json_extract(a.value, '$.sha256') IN (SELECT value FROM json_each(?))`
+
+// AttachmentsInUse reports which of sums some ticket's attachments name.
+func (s *Store) AttachmentsInUse(ctx context.Context, sums []string) (map[string]bool, error) {
+	used := map[string]bool{}
+	if len(sums) == 0 {
+		return used, nil
+	}
+	list, err := json.Marshal(sums)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, attachmentsInUseSQL, string(list))
+	if err != nil {
+		return nil, dbError(err, "attachments in use")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sum string
+		if err := rows.Scan(&sum); err != nil {
+			return nil, dbError(err, "attachments in use")
+		}
+		used[sum] = true
+	}
+	return used, dbError(rows.Err(), "attachments in use")
 }

@@ -55,6 +55,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) backend.Store) {
 	t.Run("UpdateTicket", func(t *testing.T) { testUpdateTicket(t, newStore) })
 	t.Run("Tickets", func(t *testing.T) { testTickets(t, newStore) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, newStore) })
+	t.Run("AttachmentsInUse", func(t *testing.T) { testAttachmentsInUse(t, newStore) })
 	t.Run("Incident", func(t *testing.T) { testIncident(t, newStore) })
 	t.Run("ClaimOutbox", func(t *testing.T) { testClaimOutbox(t, newStore) })
 	t.Run("MarkOutboxSent", func(t *testing.T) { testMarkOutboxSent(t, newStore) })

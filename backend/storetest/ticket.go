@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -535,4 +536,28 @@ func testTickets(t *testing.T, newStore NewStoreFunc) {
 			}
 		}
 	})
+}
+
+// testAttachmentsInUse: the hashes some ticket's attachments name, of a
+// list that also holds hashes no ticket names (and a ticket with none).
+func testAttachmentsInUse(t *testing.T, newStore NewStoreFunc) {
+	ctx, s := setup(t, newStore)
+	r := createPerson(t, s, "reporter", 0, backend.RoleReporter)
+	first, added, gone := strings.Repeat("ab", 32), strings.Repeat("cd", 32), strings.Repeat("ef", 32)
+	tk := createTicket(t, s, fullTicket(r.ID), "FB", time.Date(2026, 11, 22, 0, 0, 0, 0, cst)) // screen.png is "abab…"
+	createTicket(t, s, minimalTicket(r.ID), "FB", time.Date(2026, 11, 22, 0, 0, 0, 0, cst))
+	used, err := s.AttachmentsInUse(ctx, []string{first, added, gone})
+	must(t, err)
+	equal(t, "in use", used, map[string]bool{first: true})
+
+	// An attachment added later counts too.
+	tk.Attachments = append(tk.Attachments, backend.Attachment{Name: "more.png", ContentType: "image/png", Size: 5, SHA256: added, AddedAt: time.Now()})
+	must(t, s.UpdateTicket(ctx, tk, nil))
+	used, err = s.AttachmentsInUse(ctx, []string{first, added, gone})
+	must(t, err)
+	equal(t, "in use after an attachment was added", used, map[string]bool{first: true, added: true})
+
+	used, err = s.AttachmentsInUse(ctx, nil)
+	must(t, err)
+	equal(t, "in use of none", used, map[string]bool{})
 }

@@ -1,6 +1,7 @@
 package botkit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/size"
@@ -218,4 +220,77 @@ func (f *Files) Granted(sum string, personID int64) (name string, ok bool, err e
 
 func (f *Files) grantPath(sum string, personID int64) string {
 	return f.path(sum) + ".by-" + strconv.FormatInt(personID, 10)
+}
+
+// sweepBatch is how many hashes Sweep asks the store about at once.
+const sweepBatch = 500
+
+// Sweep removes the stored files that no ticket names and that were last
+// uploaded before `before` — the screenshots of dialogs that were
+// cancelled or abandoned — with their grants, and upload leftovers (a
+// crash mid-upload) older than that. A file uploaded again is new again
+// (Put replaces it), so before should leave room for the longest dialog:
+// its files are named by no ticket until it is filed. inUse is
+// backend.Store.AttachmentsInUse. Returns how many files it removed.
+func (f *Files) Sweep(ctx context.Context, before time.Time, inUse func(context.Context, []string) (map[string]bool, error)) (int, error) {
+	entries, err := os.ReadDir(f.dir)
+	if err != nil {
+		return 0, fmt.Errorf("attachments: sweep: %w", err)
+	}
+	old := func(name string) bool {
+		fi, err := os.Stat(filepath.Join(f.dir, name))
+		return err == nil && fi.ModTime().Before(before)
+	}
+	var sums []string
+	grants := map[string][]string{} // hash → its grant files
+	removed := 0
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case hashRE.MatchString(name):
+			if old(name) {
+				sums = append(sums, name)
+			}
+		case strings.HasPrefix(name, ".upload-"):
+			if old(name) && os.Remove(filepath.Join(f.dir, name)) == nil {
+				removed++
+			}
+		default:
+			if sum, _, ok := strings.Cut(name, ".by-"); ok && hashRE.MatchString(sum) {
+				grants[sum] = append(grants[sum], name)
+			}
+		}
+	}
+	for batch := range slices.Chunk(sums, sweepBatch) {
+		used, err := inUse(ctx, batch)
+		if err != nil {
+			return removed, fmt.Errorf("attachments: sweep: %w", err)
+		}
+		for _, sum := range batch {
+			// Checked again: uploaded anew since the listing, it is kept.
+			if used[sum] || !old(sum) {
+				continue
+			}
+			if err := os.Remove(f.path(sum)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return removed, fmt.Errorf("attachments: sweep: %w", err)
+			}
+			removed++
+			for _, g := range grants[sum] {
+				os.Remove(filepath.Join(f.dir, g))
+			}
+			delete(grants, sum)
+		}
+	}
+	// Grants of a file that is gone (removed by hand, or a sweep stopped
+	// between the file and its grants).
+	for sum, gs := range grants {
+		if _, err := os.Stat(f.path(sum)); errors.Is(err, fs.ErrNotExist) {
+			for _, g := range gs {
+				if old(g) {
+					os.Remove(filepath.Join(f.dir, g))
+				}
+			}
+		}
+	}
+	return removed, nil
 }
