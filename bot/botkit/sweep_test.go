@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
-	"github.com/deskbot/deskbot/backend/postgres"
 	"github.com/deskbot/deskbot/backend/postgres/pgtest"
 )
 
@@ -20,17 +19,7 @@ import (
 func TestFilesSweep(t *testing.T) {
 	stores := map[string]func(t *testing.T) backend.Store{
 		"sqlite": func(t *testing.T) backend.Store { return openStore(t) },
-		"postgres": func(t *testing.T) backend.Store {
-			s, err := postgres.Open(t.Context(), pgtest.NewSchema(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if err := s.Migrate(t.Context()); err != nil {
-				t.Fatal(err)
-			}
-			return s
-		},
+		"postgres": func(t *testing.T) backend.Store { return pgtest.NewStore(t) },
 	}
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
