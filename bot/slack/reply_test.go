@@ -141,3 +141,21 @@ func TestStaffReplyMentionsByName(t *testing.T) {
 		}
 	}
 }
+
+// TestLongReplyArrivesWhole: a reply of several thousand characters (a
+// comment takes 10,000) reaches the reporter whole: Slack shows up to
+// 40,000 characters of a message's text; only a message with blocks
+// keeps its text short, as the notification.
+func TestLongReplyArrivesWhole(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	staff := h.linkStaff(helper)
+	tk := h.fileTicket(backend.P3)
+	long := strings.Repeat("排查步骤：清缓存后重新登录，再看订单列表。", 400) + "结束"
+	if _, err := h.svc.Comment(context.Background(), staff, tk.Number, long, true); err != nil {
+		t.Fatal(err)
+	}
+	m := h.fake.WaitMessage(t, "the long reply", inChannel(dmChannel(reporter), "*", "结束"))
+	if !strings.Contains(m.Text, long) {
+		t.Fatalf("the reply arrived cut: %d of %d characters", len([]rune(m.Text)), len([]rune(long)))
+	}
+}

@@ -14,7 +14,7 @@ import (
 // is escaped, never markup. A 429 is waited out once when Slack asks for
 // at most MaxWait; other errors are logged and returned.
 func (c *Channel) post(ctx context.Context, channel, text string, blocks []slack.Block, thread string) (postedAt, error) {
-	opts := []slack.MsgOption{plainText(text)}
+	opts := []slack.MsgOption{textFor(text, blocks)}
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))
 	}
@@ -54,7 +54,7 @@ func (c *Channel) retry(ctx context.Context, fn func() error) error {
 // update replaces a message's text and blocks (chat.update). A failure
 // is logged and returned.
 func (c *Channel) update(ctx context.Context, channel, ts, text string, blocks []slack.Block) error {
-	opts := []slack.MsgOption{plainText(text), slack.MsgOptionBlocks(blocks...)}
+	opts := []slack.MsgOption{fallbackText(text), slack.MsgOptionBlocks(blocks...)}
 	err := c.retry(ctx, func() error {
 		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts, opts...)
 		return err
@@ -95,10 +95,32 @@ func (c *Channel) react(ctx context.Context, channel, ts string) {
 	}
 }
 
+// Slack shows a message's text whole up to 40,000 characters (longer is
+// cut); as the notification of a message with blocks, whose blocks show
+// the content, 4,000 is what it reads.
+const (
+	maxText     = 39000
+	maxFallback = 3900
+)
+
 // plainText is a message's text option for plain text: escaped for
 // Slack's mrkdwn and clipped to what Slack takes.
 func plainText(text string) slack.MsgOption {
-	return slack.MsgOptionText(clip(escape(text), 3900), false)
+	return slack.MsgOptionText(clip(escape(text), maxText), false)
+}
+
+// fallbackText is the text option of a message with blocks: its
+// notification and what clients without blocks show.
+func fallbackText(text string) slack.MsgOption {
+	return slack.MsgOptionText(clip(escape(text), maxFallback), false)
+}
+
+// textFor is plainText, or fallbackText when blocks carry the content.
+func textFor(text string, blocks []slack.Block) slack.MsgOption {
+	if len(blocks) > 0 {
+		return fallbackText(text)
+	}
+	return plainText(text)
 }
 
 func clip(s string, n int) string {

@@ -142,9 +142,12 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	var at postedAt
 	// Escaped always: a reporter's "<!channel>" must not ping the channel;
 	// only the mention is markup.
-	opts := []slack.MsgOption{plainText(text)}
+	opts := []slack.MsgOption{textFor(text, blocks)}
 	if mention != "" {
-		opts[0] = slack.MsgOptionText("<@"+mention+"> "+clip(escape(text), 3800), false)
+		opts[0] = slack.MsgOptionText("<@"+mention+"> "+clip(escape(text), maxText-100), false)
+		if len(blocks) > 0 {
+			opts[0] = slack.MsgOptionText("<@"+mention+"> "+clip(escape(text), maxFallback-100), false)
+		}
 	}
 	if len(blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(blocks...))

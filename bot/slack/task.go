@@ -97,7 +97,7 @@ func (c *Channel) taskBlocks(loc, text string, id int64) []slack.Block {
 func (c *Channel) ephemeralBlocks(ctx context.Context, channel, user, text string, blocks []slack.Block) {
 	if channel != "" {
 		err := c.retry(ctx, func() error {
-			_, err := c.api.PostEphemeralContext(ctx, channel, user, plainText(text), slack.MsgOptionBlocks(blocks...))
+			_, err := c.api.PostEphemeralContext(ctx, channel, user, fallbackText(text), slack.MsgOptionBlocks(blocks...))
 			return err
 		})
 		if err == nil {
