@@ -18,7 +18,7 @@ import (
 // stores.
 func TestFilesSweep(t *testing.T) {
 	stores := map[string]func(t *testing.T) backend.Store{
-		"sqlite": func(t *testing.T) backend.Store { return openStore(t) },
+		"sqlite":   func(t *testing.T) backend.Store { return openStore(t) },
 		"postgres": func(t *testing.T) backend.Store { return pgtest.NewStore(t) },
 	}
 	for name, open := range stores {
