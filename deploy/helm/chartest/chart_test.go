@@ -373,3 +373,26 @@ func TestVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeExample: the top README's desk.yaml renders, as the several
+// replicas it promises.
+func TestReadmeExample(t *testing.T) {
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n# desk.yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no ```yaml block starting with # desk.yaml")
+	}
+	objs := mustRender(t, example)
+	strict(t, objs)
+	d, c := container(t, objs)
+	if *d.Spec.Replicas != 3 || c.Image != "registry.example.com/deskbot:1" {
+		t.Errorf("replicas %d, image %s", *d.Spec.Replicas, c.Image)
+	}
+	if env := envOf(c); env["TELEGRAM_WEBHOOK_URL"] != "https://desk.example.com/telegram/webhook" || env["TELEGRAM_BOT_TOKEN_FILE"] == "" {
+		t.Errorf("env %v", env)
+	}
+}
