@@ -3,15 +3,20 @@ GO ?= go
 GOFLAGS ?=
 TEST_TIMEOUT ?= 9m
 
-.PHONY: run test vet build bench fmt
+.PHONY: run test vet chart build bench fmt
 
 ## run: start deskbot on the embedded SQLite database (or DATABASE_URL / REDIS_URL if set)
 run:
 	$(GO) run ./cmd/deskbot
 
-## test: go vet, then the whole suite with the race detector (needs the local Postgres and Redis)
+## test: go vet, then the whole suite with the race detector (needs the local Postgres and Redis), then the Helm chart's tests
 test: vet
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	$(MAKE) --no-print-directory chart
+
+## chart: render the Helm chart (deploy/helm/deskbot) with Helm's engine and check it; its own module, so Helm stays out of go.mod
+chart:
+	cd deploy/helm/chartest && $(GO) vet ./... && $(GO) test ./...
 
 vet:
 	$(GO) vet ./...

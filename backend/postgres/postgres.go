@@ -111,6 +111,38 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// Exclusive runs fn while holding the advisory lock named name in the
+// current schema, so that the replicas sharing a database take turns at
+// what must happen once (River's migrations, the first console admin at
+// start-up). It waits for the lock as long as ctx allows; the lock is
+// released when fn returns, or with its connection if that breaks.
+func (s *Store) Exclusive(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return dbError(err, "postgres: lock %s", name)
+	}
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		conn.Release()
+		return dbError(err, "postgres: lock %s", name)
+	}
+	h := fnv.New64a()
+	io.WriteString(h, "deskbot "+name+" "+schema)
+	id := int64(h.Sum64())
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
+		conn.Release()
+		return dbError(err, "postgres: lock %s", name)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, id); err != nil {
+			// Closing the session is what releases a session lock for sure.
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+		conn.Release()
+	}()
+	return fn(ctx)
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	return dbError(s.pool.Ping(ctx), "postgres: ping")

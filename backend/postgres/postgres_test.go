@@ -3,9 +3,11 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,6 +51,82 @@ func TestMigrate(t *testing.T) {
 			if err := <-errs; err != nil {
 				t.Fatal(err)
 			}
+		}
+	})
+}
+
+// TestExclusive: stores on one schema (replicas) run fn one at a time;
+// another name, or another schema, does not wait; the lock is free again
+// after fn fails.
+func TestExclusive(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.NewSchema(t)
+	open := func(url string) *postgres.Store {
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	t.Run("OneAtATime", func(t *testing.T) {
+		var inside, most atomic.Int32
+		errs := make(chan error, 4)
+		for range 4 {
+			s := open(url)
+			go func() {
+				errs <- s.Exclusive(ctx, "start-up", func(context.Context) error {
+					n := inside.Add(1)
+					defer inside.Add(-1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					time.Sleep(50 * time.Millisecond)
+					return nil
+				})
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if most.Load() != 1 {
+			t.Fatalf("%d ran at once, want 1", most.Load())
+		}
+	})
+	t.Run("OtherNameOrSchema", func(t *testing.T) {
+		a, b, other := open(url), open(url), open(pgtest.NewSchema(t))
+		err := a.Exclusive(ctx, "start-up", func(ctx context.Context) error {
+			wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			if err := b.Exclusive(wait, "other", func(context.Context) error { return nil }); err != nil {
+				return fmt.Errorf("another name: %w", err)
+			}
+			if err := other.Exclusive(wait, "start-up", func(context.Context) error { return nil }); err != nil {
+				return fmt.Errorf("another schema: %w", err)
+			}
+			short, cancel2 := context.WithTimeout(ctx, 200*time.Millisecond)
+			defer cancel2()
+			if err := b.Exclusive(short, "start-up", func(context.Context) error { return nil }); err == nil {
+				return errors.New("the same name in the same schema did not wait")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ReleasedAfterError", func(t *testing.T) {
+		a, b := open(url), open(url)
+		boom := errors.New("boom")
+		if err := a.Exclusive(ctx, "start-up", func(context.Context) error { return boom }); !errors.Is(err, boom) {
+			t.Fatalf("err = %v, want fn's", err)
+		}
+		wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := b.Exclusive(wait, "start-up", func(context.Context) error { return nil }); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -98,6 +98,16 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger) (backend.Store
 	return s, nil
 }
 
+// exclusive runs fn alone among the replicas that share the Postgres
+// database (an advisory lock), for what must happen once at start-up. On
+// SQLite one process owns the file, and fn just runs.
+func (m *Main) exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
+	if s, ok := m.Store.(*postgres.Store); ok {
+		return s.Exclusive(ctx, name, fn)
+	}
+	return fn(ctx)
+}
+
 // Run opens the database (migrating it), builds the service, the dialogs
 // and the channels, and starts the HTTP server and the outbox dispatcher.
 // It returns once everything is listening.

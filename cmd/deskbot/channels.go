@@ -42,7 +42,14 @@ func (m *Main) openChannels(ctx context.Context, mux *http.ServeMux) error {
 	m.Dispatcher.Register(m.Chat, false) // platform "web"; not a triage chat
 	mux.Handle("GET /{$}", http.RedirectHandler("/chat/", http.StatusSeeOther))
 
-	name, password, created, err := auth.EnsureFirstAdmin(ctx)
+	var (
+		name, password string
+		created        bool
+	)
+	err = m.exclusive(ctx, "first admin", func(ctx context.Context) (err error) {
+		name, password, created, err = auth.EnsureFirstAdmin(ctx)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -191,11 +191,19 @@ func (m *Main) openSLA(ctx context.Context) error {
 	rc := sla.RiverConfig{Poll: cfg.Poll, Logger: log}
 	switch s := m.Store.(type) {
 	case *postgres.Store:
-		r, err := sla.NewRiverPostgres(ctx, s.Pool(), fire, rc)
+		// River's migrations take no lock of their own: replicas starting
+		// at once on a fresh database take turns.
+		err := s.Exclusive(ctx, "river migrations", func(ctx context.Context) error {
+			r, err := sla.NewRiverPostgres(ctx, s.Pool(), fire, rc)
+			if err != nil {
+				return err
+			}
+			m.SLA.runner, runner = r, r
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		m.SLA.runner, runner = r, r
 	case *sqlite.Store:
 		db, err := sql.Open("sqlite", s.Path()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 		if err != nil {
