@@ -79,11 +79,17 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			}
 			channel = c.cfg.TriageChannel
 		}
-		card, err := c.cardIn(ctx, t.ID, channel)
-		if err != nil {
-			return err
+		var card *backend.ChatMessage
+		if e.Kind != backend.EventCreated {
+			var err error
+			if card, err = c.cardIn(ctx, t.ID, channel); err != nil {
+				return err
+			}
 		}
-		if e.Kind == backend.EventCreated || e.Kind == backend.EventAssigned && card == nil {
+		// A new ticket's card; or that of a ticket that moved to this
+		// channel's team (given to someone of it), if it has none of it
+		// yet. The rest go into the card's thread.
+		if e.Kind == backend.EventCreated || (e.Kind == backend.EventAssigned && card == nil) {
 			kind = kindCard
 			text, blocks = c.cardBlocks(ctx, t)
 		} else {

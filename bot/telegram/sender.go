@@ -77,21 +77,24 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		kind = kindPrivateCard
 		o.text = o.text + "\n\n" + c.T(loc, "telegram.card.yours", nil) + "\n" + c.render.Card(ctx, loc, t, m.Recipient)
 		o.markup = c.cardKeyboard(loc, t)
+	case m.Outbox.Audience == backend.AudienceTriage && e.Kind == backend.EventCreated:
+		kind = kindCard
+		o.text = c.render.Card(ctx, loc, t, nil)
+		o.markup = c.cardKeyboard(loc, t)
 	case m.Outbox.Audience == backend.AudienceTriage:
-		// The ticket's card in this group: a new ticket's, or that of
-		// a ticket that moved to this group's team (an assignment to
-		// someone of another team) gets one; the rest reply to it.
+		// The rest reply to the ticket's card in this group; a ticket
+		// that moved to this group's team (given to someone of it) gets
+		// its card here, if the group has none of it yet.
 		card, err := c.cardIn(ctx, t.ID, chat)
 		if err != nil {
 			return err
 		}
-		if e.Kind == backend.EventCreated || e.Kind == backend.EventAssigned && card == 0 {
+		if e.Kind == backend.EventAssigned && card == 0 {
 			kind = kindCard
 			o.text = c.render.Card(ctx, loc, t, nil)
 			o.markup = c.cardKeyboard(loc, t)
-		} else {
-			o.replyTo = card
 		}
+		o.replyTo = card
 	case m.Outbox.Audience == backend.AudienceReporter && e.Kind == backend.EventStatusChanged &&
 		e.Data.To == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone && t.Status == backend.StatusResolved:
 		o.markup = c.ratingKeyboard(loc, t.Number)
