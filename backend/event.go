@@ -95,7 +95,11 @@ type OutboxMessage struct {
 	// audience, whose triage chat gets it (one row per triage platform, so
 	// each chat gets every card exactly once); for a person, which of their
 	// accounts to use. Empty: the dispatcher chooses.
-	Platform    string
+	Platform string
+	// Chat, for the triage audience, is the chat on Platform that gets
+	// the message: a team's own chat (Team.Chats). Empty: the platform's
+	// triage chat.
+	Chat        string
 	Attempts    int
 	NextAttempt time.Time
 	SentAt      time.Time // zero until delivered

@@ -511,9 +511,11 @@ func (s *Service) UrgeFollowUp(ctx context.Context, actor *Person, id int64) (*F
 					"follow-up %d was urged at %s", f.ID, e.At)
 			}
 		}
-		to := s.triage()
-		if t.AssigneeID != 0 {
-			to = []*OutboxMessage{{Audience: AudienceAssignee, RecipientID: t.AssigneeID}}
+		to := []*OutboxMessage{{Audience: AudienceAssignee, RecipientID: t.AssigneeID}}
+		if t.AssigneeID == 0 {
+			if to, err = s.TriageAudience(ctx, t); err != nil {
+				return nil, err
+			}
 		}
 		ev := &Event{Kind: EventFollowUp, ActorID: actor.ID, At: now, Public: false,
 			Data: EventData{FollowUpID: f.ID, FollowUpStep: StepUrged}}

@@ -220,7 +220,7 @@ func (s *Service) UpdateIncident(ctx context.Context, actor *Person, id int64, b
 			changes := []Change{{Event: ev, Notify: notify}}
 			if resolve && t.Status.Open() && t.Status.CanTransition(StatusResolved) {
 				// The resolved notice tells the reporter (see above).
-				resolved, err := s.transition(actor, t, now, StatusResolved, body)
+				resolved, err := s.transition(ctx, actor, t, now, StatusResolved, body)
 				if err != nil {
 					return nil, err
 				}

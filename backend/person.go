@@ -77,6 +77,19 @@ type Team struct {
 	ID     int64
 	Name   string
 	LeadID int64 // 0: no lead
+	// Chats are the team's own triage chats, by platform: "telegram" →
+	// a group id ("-1001234567890"), "slack" → a channel id ("C0123").
+	// The cards of the team's tickets go there instead of that
+	// platform's triage chat (Service.TeamTriage). Nil when it has none.
+	Chats map[string]string
+}
+
+// Chat is the team's own chat on platform, "" when it has none there.
+func (t *Team) Chat(platform string) string {
+	if t == nil {
+		return ""
+	}
+	return t.Chats[platform]
 }
 
 // APIToken lets a program call the JSON API as a person. Only the SHA-256

@@ -27,8 +27,16 @@ type ServiceConfig struct {
 	TriagePlatforms []string
 	// NoTriage says no chat has a triage chat: new and returned tickets
 	// are seen in the console's queues only, and no triage rows are
-	// written (they could never be delivered).
+	// written (they could never be delivered) — but for the teams' own
+	// chats (TeamChatPlatforms).
 	NoTriage bool
+	// TeamChatPlatforms are the platforms that post to the teams' own
+	// chats (Team.Chats, DESIGN §11: a triage chat per team), those whose
+	// channel is on. On each of them, what the triage chat hears about a
+	// ticket goes to its team's chat there, when the team has one, instead
+	// of the platform's triage chat (TriageAudience). A team's chat on a
+	// platform not listed is ignored. Default: none.
+	TeamChatPlatforms []string
 	// AcceptBy, if set, returns when the person a ticket is dispatched to
 	// at `at` must accept it (the SLA's confirm deadline, seed 002); the
 	// assignment's event carries it (Data.Due), so their notice says it.
@@ -152,7 +160,11 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 		}
 	}
 	ev := &Event{Kind: EventCreated, ActorID: actor.ID, At: now, Public: true}
-	notify := append([]*OutboxMessage{{Audience: AudienceReporter, RecipientID: reporter}}, s.triage()...)
+	triage, err := s.TriageAudience(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	notify := append([]*OutboxMessage{{Audience: AudienceReporter, RecipientID: reporter}}, triage...)
 	changes := []Change{{Event: ev, Notify: notify}}
 	day := now.In(s.cfg.Location)
 	stamp(changes, now)
@@ -289,7 +301,11 @@ func (s *Service) Comment(ctx context.Context, actor *Person, number, body strin
 				return nil, Keyed(ECONFLICT, "archived", map[string]any{"Number": t.Number}, "ticket %s is archived", t.Number)
 			}
 			ev := &Event{Kind: EventComment, ActorID: actor.ID, At: now, Public: true, Body: body}
-			changes := []Change{{Event: ev, Notify: s.staffAudience(t)}}
+			staff, err := s.staffAudience(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			changes := []Change{{Event: ev, Notify: staff}}
 			if t.Status == StatusWaitingReporter {
 				events, err := s.store.Events(ctx, t.ID)
 				if err != nil {
@@ -342,17 +358,21 @@ func resumeStatus(before Status, held bool) Status {
 }
 
 // staffAudience is who hears about a reporter's message (a follow-up: a
-// comment, a file, a rating): every triage chat, in the card's thread, so
-// each card shows the whole conversation whatever chat the assignee uses;
-// and the assignee, when someone has the ticket. A sender that shows the
-// assignee in the card's thread already can leave their row to the triage
-// row (see IsReporterFollowUp).
-func (s *Service) staffAudience(t *Ticket) []*OutboxMessage {
-	out := s.triage()
+// comment, a file, a rating): every triage chat of the ticket
+// (TriageAudience), in the card's thread, so each card shows the whole
+// conversation whatever chat the assignee uses; and the assignee, when
+// someone has the ticket. A sender that shows the assignee in the card's
+// thread already can leave their row to the triage row (see
+// IsReporterFollowUp).
+func (s *Service) staffAudience(ctx context.Context, t *Ticket) ([]*OutboxMessage, error) {
+	out, err := s.TriageAudience(ctx, t)
+	if err != nil {
+		return nil, err
+	}
 	if t.AssigneeID != 0 {
 		out = append(out, &OutboxMessage{Audience: AudienceAssignee, RecipientID: t.AssigneeID})
 	}
-	return out
+	return out, nil
 }
 
 // IsReporterFollowUp reports whether e is the reporter's own follow-up on t
@@ -369,19 +389,84 @@ func IsReporterFollowUp(t *Ticket, e *Event) bool {
 	return false
 }
 
-// triage returns the outbox rows for the triage chats: one per platform.
-func (s *Service) triage() []*OutboxMessage {
-	if s.cfg.NoTriage {
+// TriageAudience returns the outbox rows for the triage chats of t, one
+// per platform (DESIGN §11, a triage chat per team): on a platform of
+// TeamChatPlatforms where t's team has a chat of its own (Team.Chats),
+// that chat; on the other platforms of TriagePlatforms, the platform's
+// triage chat. So each platform shows each ticket in one place, its
+// team's chat when it has one there, and the triage chat stays the place
+// of the tickets with no team or a team without a chat there. Everything
+// that tells "the triage chat" about a ticket goes through it: new and
+// returned tickets, reporters' follow-ups, urges, SLA warnings nobody
+// holds (backend/sla).
+func (s *Service) TriageAudience(ctx context.Context, t *Ticket) ([]*OutboxMessage, error) {
+	return s.triageOfTeam(ctx, t.TeamID)
+}
+
+// triageOfTeam is TriageAudience for a ticket of team teamID (0: none).
+func (s *Service) triageOfTeam(ctx context.Context, teamID int64) ([]*OutboxMessage, error) {
+	var team *Team
+	if teamID != 0 && len(s.cfg.TeamChatPlatforms) > 0 {
+		var err error
+		team, err = s.store.Team(ctx, teamID)
+		if ErrorCode(err) == ENOTFOUND {
+			team = nil // routed to a team that is gone: the triage chats
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	var out []*OutboxMessage
+	own := map[string]bool{}
+	for _, p := range s.cfg.TeamChatPlatforms {
+		if chat := team.Chat(p); chat != "" && !own[p] {
+			own[p] = true
+			out = append(out, &OutboxMessage{Audience: AudienceTriage, Platform: p, Chat: chat})
+		}
+	}
+	switch {
+	case s.cfg.NoTriage:
+	case len(s.cfg.TriagePlatforms) == 0 && len(out) == 0:
+		// Platforms unknown: one row, for the first triage chat the
+		// dispatcher knows.
+		out = append(out, &OutboxMessage{Audience: AudienceTriage})
+	default:
+		for _, p := range s.cfg.TriagePlatforms {
+			if !own[p] {
+				out = append(out, &OutboxMessage{Audience: AudienceTriage, Platform: p})
+			}
+		}
+	}
+	return out, nil
+}
+
+// toNewTeam adds to changes (an assignment's, first) the triage rows that
+// bring t to the chats of the team it moved to from team `from`: each
+// chat that t's triage rows did not go to before gets them now, and the
+// sender shows the ticket's card there (a chat with no card of the ticket
+// gets the card for an assignment). Moving between teams without chats of
+// their own changes nothing: the triage chat has the card already.
+func (s *Service) toNewTeam(ctx context.Context, t *Ticket, from int64, changes []Change) error {
+	if from == t.TeamID || len(changes) == 0 {
 		return nil
 	}
-	if len(s.cfg.TriagePlatforms) == 0 {
-		return []*OutboxMessage{{Audience: AudienceTriage}}
+	before, err := s.triageOfTeam(ctx, from)
+	if err != nil {
+		return err
 	}
-	out := make([]*OutboxMessage, 0, len(s.cfg.TriagePlatforms))
-	for _, p := range s.cfg.TriagePlatforms {
-		out = append(out, &OutboxMessage{Audience: AudienceTriage, Platform: p})
+	after, err := s.triageOfTeam(ctx, t.TeamID)
+	if err != nil {
+		return err
 	}
-	return out
+	had := map[[2]string]bool{}
+	for _, m := range before {
+		had[[2]string{m.Platform, m.Chat}] = true
+	}
+	for _, m := range after {
+		if !had[[2]string{m.Platform, m.Chat}] {
+			changes[0].Notify = append(changes[0].Notify, m)
+		}
+	}
+	return nil
 }
 
 // statusChange moves t to `to` and returns the event; public changes are
@@ -413,13 +498,13 @@ func statusChange(t *Ticket, actor *Person, now time.Time, to Status, body strin
 func (s *Service) Transition(ctx context.Context, actor *Person, number string, to Status, note string) (*Ticket, error) {
 	note = strings.TrimSpace(note)
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
-		return s.transition(actor, t, now, to, note)
+		return s.transition(ctx, actor, t, now, to, note)
 	})
 }
 
 // transition is Transition's change of t, read by the caller (who checked,
 // or not, that actor may see it); note is trimmed.
-func (s *Service) transition(actor *Person, t *Ticket, now time.Time, to Status, note string) ([]Change, error) {
+func (s *Service) transition(ctx context.Context, actor *Person, t *Ticket, now time.Time, to Status, note string) ([]Change, error) {
 	if !actor.Handles() {
 		return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may change a ticket's status")
 	}
@@ -454,7 +539,11 @@ func (s *Service) transition(actor *Person, t *Ticket, now time.Time, to Status,
 	}
 	c := statusChange(t, actor, now, to, note, true)
 	if to == StatusReturned {
-		c.Notify = append(c.Notify, s.triage()...)
+		triage, err := s.TriageAudience(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		c.Notify = append(c.Notify, triage...)
 	}
 	changes := []Change{c}
 	if claims || works {
@@ -484,7 +573,12 @@ func (s *Service) Claim(ctx context.Context, actor *Person, number string) (*Tic
 		case t.AssigneeID != 0:
 			return nil, Keyed(ECONFLICT, "claimed", map[string]any{"Number": t.Number}, "ticket %s is already claimed by someone else", t.Number)
 		}
-		return assign(t, actor, actor, now)
+		from := t.TeamID
+		changes, err := assign(t, actor, actor, now)
+		if err != nil {
+			return nil, err
+		}
+		return changes, s.toNewTeam(ctx, t, from, changes)
 	})
 }
 
@@ -509,11 +603,17 @@ func (s *Service) Assign(ctx context.Context, actor *Person, number string, assi
 		if t.AssigneeID == assignee.ID {
 			return nil, Keyed(ECONFLICT, "assigned", map[string]any{"Number": t.Number, "Name": assignee.Name}, "ticket %s is already assigned to %s", t.Number, assignee.Name)
 		}
+		from := t.TeamID
 		changes, err := assign(t, actor, assignee, now)
-		if err == nil && assignee.ID != actor.ID && t.AwaitsAccept() && s.cfg.AcceptBy != nil {
+		if err != nil {
+			return nil, err
+		}
+		if assignee.ID != actor.ID && t.AwaitsAccept() && s.cfg.AcceptBy != nil {
 			changes[0].Event.Data.Due = s.cfg.AcceptBy(ctx, t, now)
 		}
-		return changes, err
+		// Given to someone of another team, the ticket moves there, and
+		// that team's chat gets its card.
+		return changes, s.toNewTeam(ctx, t, from, changes)
 	})
 }
 
@@ -597,7 +697,11 @@ func (s *Service) AddAttachment(ctx context.Context, actor *Person, number strin
 		ev := &Event{Kind: EventAttachment, ActorID: actor.ID, At: now, Public: true, Data: EventData{Attachment: &a}}
 		var notify []*OutboxMessage
 		if actor.ID == t.ReporterID {
-			notify = append(notify, s.staffAudience(t)...)
+			staff, err := s.staffAudience(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			notify = append(notify, staff...)
 		} else {
 			notify = append(notify, &OutboxMessage{Audience: AudienceReporter, RecipientID: t.ReporterID})
 		}
@@ -667,7 +771,11 @@ func (s *Service) RecordSatisfaction(ctx context.Context, actor *Person, number 
 		t.Satisfaction = rating
 		ev := &Event{Kind: EventSatisfaction, ActorID: actor.ID, At: now, Public: true, Body: strings.TrimSpace(note),
 			Data: EventData{Satisfaction: rating}}
-		changes := []Change{{Event: ev, Notify: s.staffAudience(t)}}
+		staff, err := s.staffAudience(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		changes := []Change{{Event: ev, Notify: staff}}
 		if rating == SatisfactionUnsatisfied {
 			// Seed 003: every unsatisfied reporter is followed up, and is
 			// to be surveyed unless staff mark otherwise.

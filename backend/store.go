@@ -37,6 +37,13 @@ type Store interface {
 	// lead), the SLA chain's team_lead step and the related notice
 	// target. ENOTFOUND for a missing team; EINVALID for a missing person.
 	SetTeamLead(ctx context.Context, teamID, leadID int64) error
+	// SetTeamChat makes chatID the team's own triage chat on platform
+	// (Team.Chats); "" takes it away. Several teams may share a chat.
+	// ENOTFOUND for a missing team; EINVALID for an empty platform.
+	SetTeamChat(ctx context.Context, teamID int64, platform, chatID string) error
+	// TeamsByChat lists the teams whose own chat on platform is chatID,
+	// by name; empty when there are none.
+	TeamsByChat(ctx context.Context, platform, chatID string) ([]*Team, error)
 
 	// CreateTicket allocates the next number for (prefix, day), stores t and
 	// its first changes in one transaction, and sets IDs, Number, Version

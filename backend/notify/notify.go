@@ -135,6 +135,8 @@ func New(store backend.Store, cfg Config) *Dispatcher {
 // Register adds a platform's sender. With triage set the sender also
 // posts to its platform's triage chat: triage rows naming its platform go
 // to it, and rows naming none go to the first triage sender registered.
+// Triage rows naming a team's chat (OutboxMessage.Chat) go to their
+// platform's sender either way.
 func (d *Dispatcher) Register(s Sender, triage bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -330,6 +332,11 @@ func (d *Dispatcher) resolve(ctx context.Context, om *backend.OutboxMessage) (Me
 	defer d.mu.RUnlock()
 	switch om.Audience {
 	case backend.AudienceTriage:
+		if om.Chat != "" {
+			// A team's own chat: its platform's sender posts there,
+			// whether or not the platform has a triage chat.
+			return m, d.senders[om.Platform], nil
+		}
 		return m, d.triageSender(om.Platform), nil
 	case backend.AudienceWebhook:
 		// Nil (undeliverable) when the webhook is no longer configured.

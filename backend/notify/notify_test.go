@@ -321,6 +321,40 @@ func TestDispatcherTriagePerPlatform(t *testing.T) {
 	}
 }
 
+// TestDispatcherTeamChat: a triage row naming a team's own chat goes to
+// its platform's sender, with the chat, even when that platform has no
+// triage chat of its own (registered without triage).
+func TestDispatcherTeamChat(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t)
+	team := &backend.Team{Name: "tech", Chats: map[string]string{"slack": "CTECH"}}
+	if err := e.store.CreateTeam(ctx, team); err != nil {
+		t.Fatal(err)
+	}
+	e.svc = backend.NewService(e.store, backend.ServiceConfig{Now: func() time.Time { return e.clock },
+		TriagePlatforms: []string{"telegram"}, TeamChatPlatforms: []string{"telegram", "slack"},
+		Route: func(string, []string) int64 { return team.ID }})
+	tg, sl := &recorder{platform: "telegram"}, &recorder{platform: "slack"}
+	e.d.Register(tg, true)
+	e.d.Register(sl, false)
+	e.ticket(t)
+	e.d.DeliverDue(ctx)
+	chats := func(r *recorder) (out []string) {
+		for _, m := range r.sent {
+			if m.Outbox.Audience == backend.AudienceTriage {
+				out = append(out, m.Outbox.Chat)
+			}
+		}
+		return out
+	}
+	if got := chats(sl); len(got) != 1 || got[0] != "CTECH" {
+		t.Fatalf("slack triage rows to %q, want one to the team's channel CTECH", got)
+	}
+	if got := chats(tg); len(got) != 1 || got[0] != "" {
+		t.Fatalf("telegram triage rows to %q, want one to the triage group", got)
+	}
+}
+
 // blocking is a Sender that waits for release (or its context) before
 // it sends, and says when a send has begun.
 type blocking struct {

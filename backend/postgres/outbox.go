@@ -104,7 +104,7 @@ WITH due AS (
 	FOR UPDATE OF o SKIP LOCKED
 )
 UPDATE outbox SET locked_until = $2 FROM due WHERE outbox.id = due.id
-RETURNING outbox.id, ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform`
+RETURNING outbox.id, ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform, chat`
 
 func claimMessages(ctx context.Context, tx pgx.Tx, now, until time.Time, limit int) ([]*backend.OutboxMessage, error) {
 	rows, err := tx.Query(ctx, claimSQL, now, until, limit)
@@ -114,7 +114,7 @@ func claimMessages(ctx context.Context, tx pgx.Tx, now, until time.Time, limit i
 	msgs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*backend.OutboxMessage, error) {
 		m := &backend.OutboxMessage{}
 		return m, row.Scan(&m.ID, &m.TicketID, &m.EventID, &m.Audience, &m.RecipientID, &m.Attempts,
-			timeCol{&m.NextAttempt}, timeCol{&m.SentAt}, &m.LastError, timeCol{&m.CreatedAt}, &m.Platform)
+			timeCol{&m.NextAttempt}, timeCol{&m.SentAt}, &m.LastError, timeCol{&m.CreatedAt}, &m.Platform, &m.Chat)
 	})
 	if err != nil {
 		return nil, dbError(err, "claim outbox")

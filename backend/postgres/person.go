@@ -2,6 +2,10 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -180,6 +184,11 @@ func (s *Store) CreateTeam(ctx context.Context, t *backend.Team) error {
 	if err != nil {
 		return dbError(err, "team %q", t.Name)
 	}
+	for _, p := range slices.Sorted(maps.Keys(t.Chats)) {
+		if err := setTeamChat(ctx, tx, id, p, t.Chats[p]); err != nil {
+			return err
+		}
+	}
 	if err := commit(ctx, tx); err != nil {
 		return err
 	}
@@ -187,11 +196,28 @@ func (s *Store) CreateTeam(ctx context.Context, t *backend.Team) error {
 	return nil
 }
 
-const teamSQL = `SELECT id, name, lead_id FROM teams`
+// teamSQL reads teams with their own chats (a JSON object, platform →
+// chat id; NULL when there are none) in one statement.
+const teamSQL = `
+SELECT id, name, lead_id,
+	(SELECT json_object_agg(c.platform, c.chat_id ORDER BY c.platform) FROM team_chats c WHERE c.team_id = teams.id)::text
+FROM teams`
 
 func scanTeam(row pgx.Row) (*backend.Team, error) {
 	t := &backend.Team{}
-	return t, row.Scan(&t.ID, &t.Name, idCol{&t.LeadID})
+	var chats *string
+	if err := row.Scan(&t.ID, &t.Name, idCol{&t.LeadID}, &chats); err != nil {
+		return nil, err
+	}
+	if chats != nil {
+		if err := json.Unmarshal([]byte(*chats), &t.Chats); err != nil {
+			return nil, fmt.Errorf("chats of team %d: %w", t.ID, err)
+		}
+		if len(t.Chats) == 0 {
+			t.Chats = nil
+		}
+	}
+	return t, nil
 }
 
 // Team returns a team.
@@ -205,7 +231,20 @@ func (s *Store) Team(ctx context.Context, id int64) (*backend.Team, error) {
 
 // Teams lists every team by name (byte order, whatever the collation).
 func (s *Store) Teams(ctx context.Context) ([]*backend.Team, error) {
-	rows, err := s.pool.Query(ctx, teamSQL+` ORDER BY name COLLATE "C", id`)
+	return s.teams(ctx, teamSQL+` ORDER BY name COLLATE "C", id`)
+}
+
+const teamsByChatSQL = teamSQL + `
+WHERE id IN (SELECT team_id FROM team_chats WHERE platform = $1 AND chat_id = $2)
+ORDER BY name COLLATE "C", id`
+
+// TeamsByChat lists the teams whose own chat on platform is chatID.
+func (s *Store) TeamsByChat(ctx context.Context, platform, chatID string) ([]*backend.Team, error) {
+	return s.teams(ctx, teamsByChatSQL, platform, chatID)
+}
+
+func (s *Store) teams(ctx context.Context, query string, args ...any) ([]*backend.Team, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, dbError(err, "teams")
 	}
@@ -243,6 +282,43 @@ func setTeamLead(ctx context.Context, tx pgx.Tx, teamID, leadID int64) error {
 		return dbError(pgx.ErrNoRows, "team %d", teamID)
 	}
 	return nil
+}
+
+const (
+	setTeamChatSQL = `
+INSERT INTO team_chats (team_id, platform, chat_id) VALUES ($1, $2, $3)
+ON CONFLICT (team_id, platform) DO UPDATE SET chat_id = excluded.chat_id`
+	clearTeamChatSQL = `DELETE FROM team_chats WHERE team_id = $1 AND platform = $2`
+)
+
+// SetTeamChat makes chatID the team's own chat on platform ("" clears it).
+func (s *Store) SetTeamChat(ctx context.Context, teamID int64, platform, chatID string) error {
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer rollback(ctx, tx)
+	var one int
+	if err := tx.QueryRow(ctx, `SELECT 1 FROM teams WHERE id = $1 FOR UPDATE`, teamID).Scan(&one); err != nil {
+		return dbError(err, "team %d", teamID)
+	}
+	if err := setTeamChat(ctx, tx, teamID, platform, chatID); err != nil {
+		return err
+	}
+	return commit(ctx, tx)
+}
+
+func setTeamChat(ctx context.Context, tx pgx.Tx, teamID int64, platform, chatID string) error {
+	if platform == "" {
+		return backend.Errorf(backend.EINVALID, "a chat of team %d names no platform", teamID)
+	}
+	var err error
+	if chatID == "" {
+		_, err = tx.Exec(ctx, clearTeamChatSQL, teamID, platform)
+	} else {
+		_, err = tx.Exec(ctx, setTeamChatSQL, teamID, platform, chatID)
+	}
+	return dbError(err, "%s chat of team %d", platform, teamID)
 }
 
 // CreateAPIToken stores a token hash for a person and sets tok.ID.

@@ -49,8 +49,8 @@ VALUES ($1, $2, currval(pg_get_serial_sequence('tickets', 'id')))`
 INSERT INTO events (ticket_id, kind, actor_id, at, public, body, data)
 VALUES (currval(pg_get_serial_sequence('tickets', 'id')), $1, $2, $3, $4, $5, $6) RETURNING id`
 	insertMessageOfNewEventSQL = `
-INSERT INTO outbox (ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform)
-VALUES (currval(pg_get_serial_sequence('tickets', 'id')), currval(pg_get_serial_sequence('events', 'id')), $1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO outbox (ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform, chat)
+VALUES (currval(pg_get_serial_sequence('tickets', 'id')), currval(pg_get_serial_sequence('events', 'id')), $1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING id`
 )
 
@@ -73,7 +73,7 @@ func queueTicket(b *pgx.Batch, t *backend.Ticket, prefix, day string, cs *storek
 		}
 		b.Queue(insertEventOfNewTicketSQL, string(e.Kind), e.ActorID, e.At, e.Public, e.Body, data)
 		for _, m := range cs.Msgs[i] {
-			b.Queue(insertMessageOfNewEventSQL, string(m.Audience), m.RecipientID, m.Attempts, m.NextAttempt, nullTime(m.SentAt), m.LastError, m.CreatedAt, m.Platform)
+			b.Queue(insertMessageOfNewEventSQL, string(m.Audience), m.RecipientID, m.Attempts, m.NextAttempt, nullTime(m.SentAt), m.LastError, m.CreatedAt, m.Platform, m.Chat)
 		}
 	}
 	return nil
@@ -386,12 +386,12 @@ func insertEvent(ctx context.Context, tx pgx.Tx, e *backend.Event) error {
 }
 
 const insertMessageSQL = `
-INSERT INTO outbox (ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
+INSERT INTO outbox (ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform, chat)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`
 
 func insertMessage(ctx context.Context, tx pgx.Tx, m *backend.OutboxMessage) error {
 	err := tx.QueryRow(ctx, insertMessageSQL, m.TicketID, m.EventID, string(m.Audience), m.RecipientID, m.Attempts,
-		m.NextAttempt, nullTime(m.SentAt), m.LastError, m.CreatedAt, m.Platform).Scan(&m.ID)
+		m.NextAttempt, nullTime(m.SentAt), m.LastError, m.CreatedAt, m.Platform, m.Chat).Scan(&m.ID)
 	return dbError(err, "outbox message for %s %d", m.Audience, m.RecipientID)
 }
 

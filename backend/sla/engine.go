@@ -92,6 +92,11 @@ type Config struct {
 	// least_open); Assign is usually Service.Assign by the system.
 	Router *Router
 	Assign func(ctx context.Context, t *backend.Ticket, assigneeID int64) error
+	// Triage, if set, returns the outbox rows for the triage chats of a
+	// ticket (backend.Service.TriageAudience: its team's own chats, else
+	// the triage chats), which hear a warning when nobody holds the
+	// ticket. Default: one row for the first triage chat.
+	Triage func(ctx context.Context, t *backend.Ticket) ([]*backend.OutboxMessage, error)
 	Logger *slog.Logger
 }
 
@@ -383,6 +388,15 @@ func (e *Engine) sync(ctx context.Context, ticketID int64) error {
 	return nil
 }
 
+// triage is where a ticket's triage chat hears of it: Config.Triage, or
+// the first triage chat.
+func (e *Engine) triage(ctx context.Context, t *backend.Ticket) ([]*backend.OutboxMessage, error) {
+	if e.cfg.Triage == nil {
+		return []*backend.OutboxMessage{{Audience: backend.AudienceTriage}}, nil
+	}
+	return e.cfg.Triage(ctx, t)
+}
+
 // autoAssign gives a new, routed, unheld ticket to someone of its team
 // when the policy assigns automatically. The assignment is an ordinary
 // change: the clocks follow it through Changed.
@@ -513,7 +527,9 @@ func (e *Engine) Fire(ctx context.Context, tm Timer) error {
 		case t.AssigneeID != 0:
 			ch.Notify = []*backend.OutboxMessage{{Audience: backend.AudienceAssignee, RecipientID: t.AssigneeID}}
 		default:
-			ch.Notify = []*backend.OutboxMessage{{Audience: backend.AudienceTriage}}
+			if ch.Notify, err = e.triage(ctx, t); err != nil {
+				return err
+			}
 		}
 	case TimerBreach, TimerStep:
 		if tm.What == TimerBreach {

@@ -1238,3 +1238,53 @@ func TestOwnerFallsBack(t *testing.T) {
 		})
 	}
 }
+
+// The warning of a ticket nobody holds goes to its triage chat: with
+// Config.Triage (Service.TriageAudience), its team's own chat.
+func TestWarningToTeamChat(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	if err := f.store.SetTeamChat(f.ctx, f.tech.ID, "telegram", "-100TECH"); err != nil {
+		t.Fatal(err)
+	}
+	pol := f.eng.cfg.Policy
+	router := NewRouter(pol.Routing, f.store, nil)
+	if err := router.Load(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock := func() time.Time { return f.now }
+	f.svc = backend.NewService(f.store, backend.ServiceConfig{Now: clock, Location: cst, Route: router.Route,
+		TriagePlatforms: []string{"telegram"}, TeamChatPlatforms: []string{"telegram"}})
+	f.eng = NewEngine(Config{Store: f.store, Policy: pol, Calendar: newCal(t), Scheduler: f.sched, Now: clock,
+		Triage: f.svc.TriageAudience})
+	tk := f.file(t, backend.P1, "功能问题", "下单")
+	f.pings(t)
+	warn := timerOf(t, f.sched.take(TimerWarn), f, tk.ID, "confirm")
+	f.now = warn.At
+	f.fire(t, warn)
+	evs, err := f.store.Events(f.ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var to []string
+	for {
+		msgs, err := f.store.ClaimOutbox(f.ctx, f.now.Add(24*time.Hour), time.Minute, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		for _, m := range msgs {
+			warning := slices.ContainsFunc(evs, func(e *backend.Event) bool { return e.ID == m.EventID && e.Body == "confirm warning" })
+			if warning && m.Audience == backend.AudienceTriage {
+				to = append(to, m.Platform+":"+m.Chat)
+			}
+			if err := f.store.MarkOutboxSent(f.ctx, m.ID, f.now, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(to) != 1 || to[0] != "telegram:-100TECH" {
+		t.Fatalf("the warning went to triage chats %q, want 技术部's group only", to)
+	}
+}

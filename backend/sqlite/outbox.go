@@ -103,7 +103,7 @@ WHERE id IN (
 		  AND p.recipient_id = o.recipient_id AND p.platform = o.platform AND p.id < o.id)
 	ORDER BY o.id
 	LIMIT ?)
-RETURNING id, ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform`
+RETURNING id, ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform, chat`
 
 func claimMessages(ctx context.Context, tx *dbTx, now, until time.Time, limit int) ([]*backend.OutboxMessage, error) {
 	rows, err := tx.QueryContext(ctx, claimSQL, micros(until), micros(now), micros(now), limit)
@@ -115,7 +115,7 @@ func claimMessages(ctx context.Context, tx *dbTx, now, until time.Time, limit in
 	for rows.Next() {
 		m := &backend.OutboxMessage{}
 		if err := rows.Scan(&m.ID, &m.TicketID, &m.EventID, &m.Audience, &m.RecipientID, &m.Attempts,
-			timeCol{&m.NextAttempt}, timeCol{&m.SentAt}, &m.LastError, timeCol{&m.CreatedAt}, &m.Platform); err != nil {
+			timeCol{&m.NextAttempt}, timeCol{&m.SentAt}, &m.LastError, timeCol{&m.CreatedAt}, &m.Platform, &m.Chat); err != nil {
 			return nil, dbError(err, "claim outbox")
 		}
 		msgs = append(msgs, m)

@@ -3,6 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
@@ -273,6 +277,11 @@ func (s *Store) CreateTeam(ctx context.Context, t *backend.Team) error {
 	if err != nil {
 		return dbError(err, "team %q", t.Name)
 	}
+	for _, p := range slices.Sorted(maps.Keys(t.Chats)) {
+		if err := setTeamChat(ctx, tx, id, p, t.Chats[p]); err != nil {
+			return err
+		}
+	}
 	if err := commit(tx); err != nil {
 		return err
 	}
@@ -280,15 +289,35 @@ func (s *Store) CreateTeam(ctx context.Context, t *backend.Team) error {
 	return nil
 }
 
+// teamSQL reads teams with their own chats (a JSON object, platform →
+// chat id) in one statement.
 const (
-	teamSQL     = `SELECT id, name, lead_id FROM teams`
-	teamByIDSQL = teamSQL + ` WHERE id = ?`
-	teamsSQL    = teamSQL + ` ORDER BY name, id`
+	teamSQL = `
+SELECT id, name, lead_id,
+	(SELECT json_group_object(c.platform, c.chat_id) FROM team_chats c WHERE c.team_id = teams.id)
+FROM teams`
+	teamByIDSQL    = teamSQL + ` WHERE id = ?`
+	teamsSQL       = teamSQL + ` ORDER BY name, id`
+	teamsByChatSQL = teamSQL + `
+WHERE id IN (SELECT team_id FROM team_chats WHERE platform = ? AND chat_id = ?)
+ORDER BY name, id`
 )
 
 func scanTeam(row interface{ Scan(...any) error }) (*backend.Team, error) {
 	t := &backend.Team{}
-	return t, row.Scan(&t.ID, &t.Name, idCol{&t.LeadID})
+	var chats sql.NullString
+	if err := row.Scan(&t.ID, &t.Name, idCol{&t.LeadID}, &chats); err != nil {
+		return nil, err
+	}
+	if chats.Valid {
+		if err := json.Unmarshal([]byte(chats.String), &t.Chats); err != nil {
+			return nil, fmt.Errorf("chats of team %d: %w", t.ID, err)
+		}
+		if len(t.Chats) == 0 {
+			t.Chats = nil
+		}
+	}
+	return t, nil
 }
 
 // Team returns a team.
@@ -307,12 +336,21 @@ func (s *Store) Team(ctx context.Context, id int64) (*backend.Team, error) {
 
 // Teams lists every team by name (byte order).
 func (s *Store) Teams(ctx context.Context) ([]*backend.Team, error) {
+	return s.teams(ctx, teamsSQL)
+}
+
+// TeamsByChat lists the teams whose own chat on platform is chatID.
+func (s *Store) TeamsByChat(ctx context.Context, platform, chatID string) ([]*backend.Team, error) {
+	return s.teams(ctx, teamsByChatSQL, platform, chatID)
+}
+
+func (s *Store) teams(ctx context.Context, query string, args ...any) ([]*backend.Team, error) {
 	tx, err := s.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, teamsSQL)
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, dbError(err, "teams")
 	}
@@ -349,6 +387,43 @@ func setTeamLead(ctx context.Context, tx *dbTx, teamID, leadID int64) error {
 		return dbError(err, "lead of team %d", teamID)
 	}
 	return mustAffect(res, "team %d", teamID)
+}
+
+const (
+	setTeamChatSQL = `
+INSERT INTO team_chats (team_id, platform, chat_id) VALUES (?, ?, ?)
+ON CONFLICT (team_id, platform) DO UPDATE SET chat_id = excluded.chat_id`
+	clearTeamChatSQL = `DELETE FROM team_chats WHERE team_id = ? AND platform = ?`
+)
+
+// SetTeamChat makes chatID the team's own chat on platform ("" clears it).
+func (s *Store) SetTeamChat(ctx context.Context, teamID int64, platform, chatID string) error {
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var one int
+	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM teams WHERE id = ?`, teamID).Scan(&one); err != nil {
+		return dbError(err, "team %d", teamID)
+	}
+	if err := setTeamChat(ctx, tx, teamID, platform, chatID); err != nil {
+		return err
+	}
+	return commit(tx)
+}
+
+func setTeamChat(ctx context.Context, tx *dbTx, teamID int64, platform, chatID string) error {
+	if platform == "" {
+		return backend.Errorf(backend.EINVALID, "a chat of team %d names no platform", teamID)
+	}
+	var err error
+	if chatID == "" {
+		_, err = tx.ExecContext(ctx, clearTeamChatSQL, teamID, platform)
+	} else {
+		_, err = tx.ExecContext(ctx, setTeamChatSQL, teamID, platform, chatID)
+	}
+	return dbError(err, "%s chat of team %d", platform, teamID)
 }
 
 const insertTokenSQL = `INSERT INTO api_tokens (name, person_id, hash, created_at) VALUES (?, ?, ?, ?)`

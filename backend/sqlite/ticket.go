@@ -386,12 +386,12 @@ func insertEvent(ctx context.Context, tx *dbTx, e *backend.Event) error {
 }
 
 const insertMessageSQL = `
-INSERT INTO outbox (ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+INSERT INTO outbox (ticket_id, event_id, audience, recipient_id, attempts, next_attempt, sent_at, last_error, created_at, platform, chat)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func insertMessage(ctx context.Context, tx *dbTx, m *backend.OutboxMessage) error {
 	res, err := tx.ExecContext(ctx, insertMessageSQL, m.TicketID, m.EventID, string(m.Audience), m.RecipientID, m.Attempts,
-		micros(m.NextAttempt), micros(m.SentAt), m.LastError, micros(m.CreatedAt), m.Platform)
+		micros(m.NextAttempt), micros(m.SentAt), m.LastError, micros(m.CreatedAt), m.Platform, m.Chat)
 	if err != nil {
 		return dbError(err, "outbox message for %s %d", m.Audience, m.RecipientID)
 	}

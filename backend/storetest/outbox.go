@@ -66,6 +66,21 @@ func testClaimOutbox(t *testing.T, newStore NewStoreFunc) {
 		equal(t, "claimed", ids(got, func(m *backend.OutboxMessage) int64 { return m.ID }), []int64{tg.ID, sl.ID})
 		equal(t, "platforms", []string{got[0].Platform, got[1].Platform}, []string{"telegram", "slack"})
 	})
+	t.Run("TeamChat", func(t *testing.T) {
+		// A triage row may name a team's own chat; it comes back with it.
+		ctx, s := setup(t, newStore)
+		rep := createPerson(t, s, "rep", 0, backend.RoleReporter)
+		team, global := msg(backend.AudienceTriage, 0, t0), msg(backend.AudienceTriage, 0, t0)
+		team.Platform, team.Chat, global.Platform = "telegram", "-1001234567890", "slack"
+		createTicket(t, s, minimalTicket(rep.ID), "FB", day, notify(backend.EventCreated, t0, team, global))
+		moved := msg(backend.AudienceTriage, 0, t0)
+		moved.Platform, moved.Chat = "slack", "C0TEAM"
+		tk := createTicket(t, s, minimalTicket(rep.ID), "FB", day)
+		must(t, s.UpdateTicket(ctx, tk, []backend.Change{notify(backend.EventAssigned, t0, moved)}))
+		got, err := s.ClaimOutbox(ctx, t0, time.Minute, 10)
+		must(t, err)
+		equal(t, "claimed", got, []*backend.OutboxMessage{team, global, moved})
+	})
 	t.Run("OnePerRecipientInOrder", func(t *testing.T) {
 		_, s := setup(t, newStore)
 		rep := createPerson(t, s, "rep", 0, backend.RoleReporter)

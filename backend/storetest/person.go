@@ -246,6 +246,86 @@ func testTeam(t *testing.T, newStore NewStoreFunc) {
 		must(t, err)
 		equal(t, "Teams", got, []*backend.Team{product, service, tech})
 	})
+	testTeamChat(t, newStore)
+}
+
+// testTeamChat: a team's own triage chats, one per platform (DESIGN §11).
+func testTeamChat(t *testing.T, newStore NewStoreFunc) {
+	t.Run("SetTeamChat/OK", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		team, other := createTeam(t, s, "tech"), createTeam(t, s, "product")
+		must(t, s.SetTeamChat(ctx, team.ID, "telegram", "-1001234567890"))
+		must(t, s.SetTeamChat(ctx, team.ID, "slack", "C0123ABCD"))
+		got, err := s.Team(ctx, team.ID)
+		must(t, err)
+		team.Chats = map[string]string{"telegram": "-1001234567890", "slack": "C0123ABCD"}
+		equal(t, "team with two chats", got, team)
+
+		// Setting it again replaces the platform's chat; the other stays.
+		must(t, s.SetTeamChat(ctx, team.ID, "telegram", "-1009"))
+		team.Chats["telegram"] = "-1009"
+		got, err = s.Team(ctx, team.ID)
+		must(t, err)
+		equal(t, "team with another Telegram chat", got, team)
+		all, err := s.Teams(ctx)
+		must(t, err)
+		equal(t, "Teams", all, []*backend.Team{other, team})
+
+		// "" takes one away; the last one gone, Chats is nil again.
+		must(t, s.SetTeamChat(ctx, team.ID, "slack", ""))
+		delete(team.Chats, "slack")
+		got, err = s.Team(ctx, team.ID)
+		must(t, err)
+		equal(t, "team without its Slack chat", got, team)
+		must(t, s.SetTeamChat(ctx, team.ID, "telegram", ""))
+		must(t, s.SetTeamChat(ctx, team.ID, "telegram", "")) // clearing nothing is fine
+		team.Chats = nil
+		got, err = s.Team(ctx, team.ID)
+		must(t, err)
+		equal(t, "team without chats", got, team)
+	})
+	t.Run("SetTeamChat/ErrNotFound", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		wantCode(t, s.SetTeamChat(ctx, missing, "telegram", "-100"), backend.ENOTFOUND)
+		wantCode(t, s.SetTeamChat(ctx, missing, "telegram", ""), backend.ENOTFOUND)
+	})
+	t.Run("SetTeamChat/ErrInvalid", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		team := createTeam(t, s, "tech")
+		wantCode(t, s.SetTeamChat(ctx, team.ID, "", "-100"), backend.EINVALID)
+		got, err := s.Team(ctx, team.ID)
+		must(t, err)
+		equal(t, "team after a refused chat", got, team)
+	})
+	t.Run("CreateTeam/Chats", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		team := &backend.Team{Name: "tech", Chats: map[string]string{"telegram": "-100", "slack": "C1"}}
+		must(t, s.CreateTeam(ctx, team))
+		got, err := s.Team(ctx, team.ID)
+		must(t, err)
+		equal(t, "Team", got, team)
+		wantCode(t, s.CreateTeam(ctx, &backend.Team{Name: "bad", Chats: map[string]string{"": "-100"}}), backend.EINVALID)
+		all, err := s.Teams(ctx)
+		must(t, err)
+		equal(t, "Teams after a refused team", all, []*backend.Team{team})
+	})
+	t.Run("TeamsByChat", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		tech, product, service := createTeam(t, s, "tech"), createTeam(t, s, "product"), createTeam(t, s, "service")
+		must(t, s.SetTeamChat(ctx, tech.ID, "telegram", "-100"))
+		must(t, s.SetTeamChat(ctx, product.ID, "telegram", "-100")) // a shared group
+		must(t, s.SetTeamChat(ctx, service.ID, "slack", "-100"))    // the same id on another platform
+		tech.Chats = map[string]string{"telegram": "-100"}
+		product.Chats = map[string]string{"telegram": "-100"}
+		got, err := s.TeamsByChat(ctx, "telegram", "-100")
+		must(t, err)
+		equal(t, "teams of the group", got, []*backend.Team{product, tech})
+		got, err = s.TeamsByChat(ctx, "telegram", "-200")
+		must(t, err)
+		if got == nil || len(got) != 0 {
+			t.Fatalf("TeamsByChat of no team's chat = %s, want []", dump(got))
+		}
+	})
 }
 
 func testAPIToken(t *testing.T, newStore NewStoreFunc) {

@@ -28,6 +28,11 @@ type ChatStore interface {
 	ChatMessagesOf(ctx context.Context, ticketID int64, platform, kind string) ([]*backend.ChatMessage, error)
 	ChatMessageForOutbox(ctx context.Context, platform string, outboxID int64) (*backend.ChatMessage, error)
 	PeopleWithRole(ctx context.Context, r backend.Role, teamID int64) ([]*backend.Person, error)
+	// Team, TeamsByChat and SetTeamChat: the teams' own triage chats
+	// (backend.Team.Chats), which a channel serves as its triage chat.
+	Team(ctx context.Context, id int64) (*backend.Team, error)
+	TeamsByChat(ctx context.Context, platform, chatID string) ([]*backend.Team, error)
+	SetTeamChat(ctx context.Context, teamID int64, platform, chatID string) error
 }
 
 // MagicLinker makes a one-time console sign-in URL for a staff member

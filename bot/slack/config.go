@@ -100,6 +100,11 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// ValidChannel says whether s looks like a Slack channel id (C0123456789,
+// or G… for an old private channel), as SLACK_TRIAGE_CHANNEL and a team's
+// own channel (deskbot team set-chat) must.
+func ValidChannel(s string) bool { return channelRE(s) }
+
 func channelRE(s string) bool {
 	if len(s) < 3 || (s[0] != 'C' && s[0] != 'G') {
 		return false

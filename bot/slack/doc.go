@@ -4,8 +4,10 @@
 // dialogs.Engine.ValidateAll, errors shown per field), or by chatting with
 // the bot in a direct message (the dialogs engine asks the questions).
 // /ticket status NUMBER and /ticket my answer privately; the App Home
-// lists the reporter's open tickets and a task owner's open tasks. Assistants handle new tickets from a
-// card in the triage channel (Claim, Ask, Return, Status, Severity,
+// lists the reporter's open tickets and a task owner's open tasks.
+// Assistants handle new tickets from a card in the triage channel, or in
+// their team's own channel (backend.Team.Chats) (Claim, Ask, Return,
+// Status, Severity,
 // Resolve), and thread replies are synced both ways: an assistant's reply
 // in the card's thread goes to the reporter, the reporter's reply in the
 // ticket's thread in their DM goes into the ticket and the card's thread

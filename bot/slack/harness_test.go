@@ -91,17 +91,32 @@ func newHarnessWith(tb testing.TB, mode string, deps func(*Deps)) *harness {
 // suggestions (sug may be nil).
 func newHarnessSuggesting(tb testing.TB, mode string, sug dialogs.Suggester, deps func(*Deps)) *harness {
 	tb.Helper()
-	return startHarness(tb, mode, sug, nil, deps)
+	return startHarness(tb, mode, sug, nil, nil, deps)
 }
 
 // newHarnessConfig is newHarness with a last word on the channel's Config.
 func newHarnessConfig(tb testing.TB, mode string, cfg func(*Config)) *harness {
 	tb.Helper()
-	return startHarness(tb, mode, nil, cfg, nil)
+	return startHarness(tb, mode, nil, nil, cfg, nil)
 }
 
-// startHarness starts the channel; sug, config and deps may be nil.
-func startHarness(tb testing.TB, mode string, sug dialogs.Suggester, config func(*Config), deps func(*Deps)) *harness {
+// newHarnessServing is newHarness on a store made ready by prepare (which
+// may be nil), with a last word on the service's and the channel's config
+// (cfg may be nil).
+func newHarnessServing(tb testing.TB, mode string, prepare func(backend.Store), svc func(*backend.ServiceConfig), cfg func(*Config)) *harness {
+	tb.Helper()
+	return startHarness(tb, mode, nil, func(st backend.Store, c *backend.ServiceConfig) {
+		if prepare != nil {
+			prepare(st)
+		}
+		svc(c)
+	}, cfg, nil)
+}
+
+// startHarness starts the channel; sug, svc, config and deps may be nil.
+// svc sees the store before the service is made and has a last word on
+// its config.
+func startHarness(tb testing.TB, mode string, sug dialogs.Suggester, svc func(backend.Store, *backend.ServiceConfig), config func(*Config), deps func(*Deps)) *harness {
 	tb.Helper()
 	h := &harness{t: tb, mode: mode, done: make(chan struct{})}
 	h.store = openStore(tb)
@@ -112,7 +127,7 @@ func startHarness(tb testing.TB, mode string, sug dialogs.Suggester, config func
 	if h.files, err = botkit.NewFiles(tb.TempDir(), 0, nil); err != nil {
 		tb.Fatal(err)
 	}
-	h.svc = backend.NewService(h.store, backend.ServiceConfig{TriagePlatforms: []string{Platform}, Changed: func(t *backend.Ticket) {
+	svcCfg := backend.ServiceConfig{TriagePlatforms: []string{Platform}, Changed: func(t *backend.Ticket) {
 		if f := h.saved.Load(); f != nil {
 			(*f)(t)
 		}
@@ -122,7 +137,11 @@ func startHarness(tb testing.TB, mode string, sug dialogs.Suggester, config func
 		if h.ch != nil {
 			h.ch.TicketChanged(t)
 		}
-	}})
+	}}
+	if svc != nil {
+		svc(h.store, &svcCfg)
+	}
+	h.svc = backend.NewService(h.store, svcCfg)
 	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Logger: testLogger(),
 		Sessions: dialogs.NewRedisStore(rdb, prefix+"dialog:", 0),
 		Filer:    &botkit.Filer{Service: h.svc, Files: h.files, Cat: cat}, Suggester: sug})

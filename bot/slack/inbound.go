@@ -67,8 +67,11 @@ func (c *Channel) onEventPayload(ctx context.Context, raw []byte, retry int) {
 		switch {
 		case e.ChannelType == "im":
 			c.later(e.Channel, func(ctx context.Context) { c.onDM(ctx, c.typed(ctx, m)) })
-		case e.Channel == c.cfg.TriageChannel && m.thread != "":
-			c.later(e.Channel, func(ctx context.Context) { c.onTriageReply(ctx, c.typed(ctx, m)) })
+		case m.thread != "":
+			// A thread in a channel: under one of deskbot's cards (in the
+			// triage channel or a team's own), an assistant's reply to
+			// the reporter; onTriageReply checks which.
+			c.later(e.Channel, func(ctx context.Context) { c.onTriageReply(ctx, m) })
 		}
 	case "app_home_opened":
 		if e.Tab == "home" || e.Tab == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -43,8 +44,10 @@ func sendError(err error, what string) error {
 }
 
 // Send implements notify.Sender. A new ticket becomes a card in the triage
-// channel; other triage and assignee messages go into the card's thread
-// (the assignee is mentioned), or to the assignee's DM without a card.
+// channel, or in its team's own channel (OutboxMessage.Chat), and so does
+// a ticket that moved to a team whose channel has no card of it yet; other
+// triage and assignee messages go into the card's thread (the assignee is
+// mentioned), or to the assignee's DM without a card.
 // Messages to a named person (escalation pings, seed 004's notices,
 // digests, the P4 batch) go to their DM. A
 // reporter's follow-up is posted there once: by its triage row, which
@@ -69,16 +72,31 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	)
 	switch m.Outbox.Audience {
 	case backend.AudienceTriage:
-		if c.cfg.TriageChannel == "" {
-			return &notify.PermanentError{Err: errors.New("SLACK_TRIAGE_CHANNEL is not set")}
+		channel = m.Outbox.Chat // a team's own channel
+		if channel == "" {
+			if c.cfg.TriageChannel == "" {
+				return &notify.PermanentError{Err: errors.New("SLACK_TRIAGE_CHANNEL is not set")}
+			}
+			channel = c.cfg.TriageChannel
 		}
-		channel = c.cfg.TriageChannel
-		if e.Kind == backend.EventCreated {
+		var card *backend.ChatMessage
+		if e.Kind != backend.EventCreated {
+			var err error
+			if card, err = c.cardIn(ctx, t.ID, channel); err != nil {
+				return err
+			}
+		}
+		// A new ticket's card; or that of a ticket that moved to this
+		// channel's team (given to someone of it), if it has none of it
+		// yet. The rest go into the card's thread.
+		if e.Kind == backend.EventCreated || (e.Kind == backend.EventAssigned && card == nil) {
 			kind = kindCard
 			text, blocks = c.cardBlocks(ctx, t)
 		} else {
 			text = c.render.Notice(ctx, notify.Message{Outbox: m.Outbox, Ticket: t, Event: e})
-			thread = c.cardOf(ctx, t.ID)
+			if card != nil {
+				thread = card.MessageID
+			}
 			mention = c.assigneeToMention(ctx, t, e)
 		}
 	default:
@@ -130,13 +148,17 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 				// A task's owner completes it from its notice.
 				blocks = c.taskBlocks(loc, text, e.Data.TaskID)
 			}
-		} else if card := c.cardOf(ctx, t.ID); card != "" && backend.IsReporterFollowUp(t, e) {
+		} else if card, err := c.cardIn(ctx, t.ID, c.triageChannel(ctx, t)); err != nil {
+			return err
+		} else if card != nil && backend.IsReporterFollowUp(t, e) {
 			// The triage row puts it into the card's thread, mentioning them.
 			c.log.Debug("slack: follow-up is in the card's thread", "outbox", m.Outbox.ID, "ticket", t.Number)
 			return nil
-		} else if card != "" {
-			// The assignee follows the ticket in the card's thread.
-			channel, thread, mention = c.cfg.TriageChannel, card, user
+		} else if card != nil {
+			// The assignee follows the ticket in the thread of its card
+			// where its triage rows go: its team's channel, or the
+			// triage channel.
+			channel, thread, mention = card.ChatID, card.MessageID, user
 		}
 	}
 	var at postedAt
@@ -193,13 +215,37 @@ func (c *Channel) assigneeToMention(ctx context.Context, t *backend.Ticket, e *b
 	return ""
 }
 
-// cardOf is the ts of the ticket's triage card, "" if it has none.
-func (c *Channel) cardOf(ctx context.Context, ticketID int64) string {
-	cards, err := c.store.ChatMessagesOf(ctx, ticketID, Platform, kindCard)
-	if err != nil || len(cards) == 0 {
-		return ""
+// cardIn is the ticket's latest card in channel, nil if it has none there.
+func (c *Channel) cardIn(ctx context.Context, ticketID int64, channel string) (*backend.ChatMessage, error) {
+	if channel == "" {
+		return nil, nil
 	}
-	return cards[0].MessageID
+	cards, err := c.store.ChatMessagesOf(ctx, ticketID, Platform, kindCard)
+	if err != nil {
+		return nil, err
+	}
+	for _, cm := range slices.Backward(cards) {
+		if cm.ChatID == channel {
+			return cm, nil
+		}
+	}
+	return nil, nil
+}
+
+// triageChannel is the channel t's Slack triage rows go to now: its
+// team's own channel (deskbot team set-chat), else SLACK_TRIAGE_CHANNEL;
+// "" when neither is set.
+func (c *Channel) triageChannel(ctx context.Context, t *backend.Ticket) string {
+	if t.TeamID != 0 {
+		team, err := c.store.Team(ctx, t.TeamID)
+		if err == nil && team.Chat(Platform) != "" {
+			return team.Chat(Platform)
+		}
+		if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+			c.log.Warn("slack: cannot read the ticket's team", "ticket", t.Number, "err", err)
+		}
+	}
+	return c.cfg.TriageChannel
 }
 
 func (c *Channel) remember(ctx context.Context, cm *backend.ChatMessage) {

@@ -134,8 +134,9 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		Close: func(ctx context.Context, cm *backend.ChatMessage, text string) {
 			c.update(ctx, cm.ChatID, cm.MessageID, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
 		}}
-	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Off: cfg.TriageChannel == "",
-		Edit: c.editCard}
+	// Never Off: without SLACK_TRIAGE_CHANNEL, cards may be in the teams'
+	// own channels.
+	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Edit: c.editCard}
 	opts := []slack.Option{slack.OptionAPIURL(cfg.APIURL), slack.OptionHTTPClient(c.http)}
 	if cfg.AppToken != "" {
 		opts = append(opts, slack.OptionAppLevelToken(cfg.AppToken))

@@ -108,13 +108,18 @@ func (c *Channel) milestoneSelect(ctx context.Context, loc string, t *backend.Ti
 	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.ms", nil), 150), "tk:ms", opts...)
 }
 
-// onTriageReply takes a message in a thread of the triage channel: under
-// a card it is an assistant's reply to the reporter.
+// onTriageReply takes a message in a thread of a channel: under a card
+// (in the triage channel or a team's own) it is an assistant's reply to
+// the reporter; elsewhere it is none of deskbot's business.
 func (c *Channel) onTriageReply(ctx context.Context, m inMessage) {
 	cm, err := c.store.ChatMessage(ctx, Platform, m.channel, m.thread)
 	if err != nil || cm.Kind != kindCard {
+		if err != nil && backend.ErrorCode(err) != backend.ENOTFOUND {
+			c.log.Warn("slack: looking up a thread's card", "channel", m.channel, "err", err)
+		}
 		return
 	}
+	m = c.typed(ctx, m)
 	p := c.staff(ctx, m.user, m.channel)
 	if p == nil {
 		return

@@ -1,7 +1,8 @@
 // Package telegram is deskbot's Telegram channel: reporters file tickets by
 // chatting with the bot (the dialogs engine asks the questions), follow
 // them by number and reply to add information; assistants handle the
-// tickets from a triage group through buttons on a card; every public step
+// tickets from a triage group, or their team's own group (a triage chat
+// per team, backend.Team.Chats), through buttons on a card; every public step
 // goes back to the reporter through the outbox, for which the Channel is
 // a notify.Sender; managers who subscribe get the weekly and monthly
 // reports in private, text and chart, for which it is a reportsend.Sender.

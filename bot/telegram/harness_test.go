@@ -67,17 +67,31 @@ func newHarness(tb testing.TB, mode string, opts ...harnessOpt) *harness {
 // (deps may be nil).
 func newHarnessWith(tb testing.TB, mode string, deps func(*Deps), opts ...harnessOpt) *harness {
 	tb.Helper()
-	return buildHarness(tb, mode, telegramtest.New(tb), deps, opts...)
+	return buildHarness(tb, mode, telegramtest.New(tb), nil, deps, opts...)
+}
+
+// newHarnessServing is newHarness on a store made ready by prepare (which
+// may be nil), with a last word on the service's config.
+func newHarnessServing(tb testing.TB, mode string, prepare func(backend.Store), svc func(*backend.ServiceConfig)) *harness {
+	tb.Helper()
+	return buildHarness(tb, mode, telegramtest.New(tb), func(st backend.Store, cfg *backend.ServiceConfig) {
+		if prepare != nil {
+			prepare(st)
+		}
+		svc(cfg)
+	}, nil)
 }
 
 // newHarnessOn is a harness on a fake that another harness used (a
 // restart): the fake keeps what Telegram would, the store is new.
 func newHarnessOn(tb testing.TB, tg *telegramtest.Server) *harness {
 	tb.Helper()
-	return buildHarness(tb, ModePoll, tg, nil)
+	return buildHarness(tb, ModePoll, tg, nil, nil)
 }
 
-func buildHarness(tb testing.TB, mode string, tg *telegramtest.Server, deps func(*Deps), opts ...harnessOpt) *harness {
+// buildHarness starts a harness; svc, if set, sees the store before the
+// service is made and has a last word on its config.
+func buildHarness(tb testing.TB, mode string, tg *telegramtest.Server, svc func(backend.Store, *backend.ServiceConfig), deps func(*Deps), opts ...harnessOpt) *harness {
 	tb.Helper()
 	h := &harness{t: tb, mode: mode, stopped: make(chan struct{}), tg: tg}
 	h.store = openStore(tb)
@@ -101,14 +115,18 @@ func buildHarness(tb testing.TB, mode string, tg *telegramtest.Server, deps func
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h.svc = backend.NewService(h.store, backend.ServiceConfig{Changed: func(t *backend.Ticket) {
+	svcCfg := backend.ServiceConfig{Changed: func(t *backend.Ticket) {
 		if h.disp != nil {
 			h.disp.Wake()
 		}
 		if h.ch != nil {
 			h.ch.TicketChanged(t)
 		}
-	}})
+	}}
+	if svc != nil {
+		svc(h.store, &svcCfg)
+	}
+	h.svc = backend.NewService(h.store, svcCfg)
 	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat,
 		Sessions: dialogs.NewRedisStore(rc, prefix+"dialog:", 0), Logger: testLogger(),
 		Filer: &botkit.Filer{Service: h.svc, Files: h.files}})

@@ -64,10 +64,10 @@ func parseCommand(text string) (string, string, bool) {
 func (c *Channel) onMessage(ctx context.Context, m *models.Message) {
 	switch { // a group became a supergroup: both say so
 	case m.MigrateToChatID != 0:
-		c.learnMigration(m.Chat.ID, m.MigrateToChatID)
+		c.learnMigration(ctx, m.Chat.ID, m.MigrateToChatID)
 		return
 	case m.MigrateFromChatID != 0:
-		c.learnMigration(m.MigrateFromChatID, m.Chat.ID)
+		c.learnMigration(ctx, m.MigrateFromChatID, m.Chat.ID)
 		return
 	}
 	if m.From == nil || m.From.IsBot {

@@ -101,7 +101,7 @@ func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) 
 		var err error
 		if i == 0 {
 			m, err = c.bot.SendMessage(ctx, p)
-			if to, ok := c.migrated(err, o.chat); ok {
+			if to, ok := c.migrated(ctx, err, o.chat); ok {
 				o.chat, p.ChatID = to, to
 				m, err = c.bot.SendMessage(ctx, p)
 			}
@@ -237,7 +237,7 @@ func (c *Channel) edit(ctx context.Context, chat int64, id int, text string, mar
 	// A card of a group that became a supergroup stays where it was, and
 	// is edited there.
 	_, err := c.bot.EditMessageText(ctx, p)
-	c.migrated(err, chat)
+	c.migrated(ctx, err, chat)
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit failed", "chat", chat, "message", id, "err", err)
 		return err
@@ -254,7 +254,7 @@ func (c *Channel) editMarkup(ctx context.Context, chat int64, id int, markup *mo
 		p.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 	}
 	_, err := c.bot.EditMessageReplyMarkup(ctx, p)
-	c.migrated(err, chat)
+	c.migrated(ctx, err, chat)
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit buttons failed", "chat", chat, "message", id, "err", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -81,9 +82,19 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		o.text = c.render.Card(ctx, loc, t, nil)
 		o.markup = c.cardKeyboard(loc, t)
 	case m.Outbox.Audience == backend.AudienceTriage:
-		if cards, err := c.store.ChatMessagesOf(ctx, t.ID, Platform, kindCard); err == nil && len(cards) > 0 {
-			o.replyTo, _ = strconv.Atoi(cards[len(cards)-1].MessageID)
+		// The rest reply to the ticket's card in this group; a ticket
+		// that moved to this group's team (given to someone of it) gets
+		// its card here, if the group has none of it yet.
+		card, err := c.cardIn(ctx, t.ID, chat)
+		if err != nil {
+			return err
 		}
+		if e.Kind == backend.EventAssigned && card == 0 {
+			kind = kindCard
+			o.text = c.render.Card(ctx, loc, t, nil)
+			o.markup = c.cardKeyboard(loc, t)
+		}
+		o.replyTo = card
 	case m.Outbox.Audience == backend.AudienceReporter && e.Kind == backend.EventStatusChanged &&
 		e.Data.To == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone && t.Status == backend.StatusResolved:
 		o.markup = c.ratingKeyboard(loc, t.Number)
@@ -167,9 +178,18 @@ func (c *Channel) sendRetrying(ctx context.Context, chat int64, send func() (*mo
 	}
 }
 
-// destination is the chat and language of an outbox message.
+// destination is the chat and language of an outbox message. A triage
+// message goes to the team's group it names (followed to the supergroup
+// it became), else to the triage group.
 func (c *Channel) destination(m notify.Message) (int64, string, error) {
 	if m.Outbox.Audience == backend.AudienceTriage {
+		if m.Outbox.Chat != "" {
+			chat, err := strconv.ParseInt(m.Outbox.Chat, 10, 64)
+			if err != nil || chat >= 0 {
+				return 0, "", fmt.Errorf("team chat %q is not a Telegram group id like -1001234567890", m.Outbox.Chat)
+			}
+			return c.followed(chat), c.cfg.TriageLocale, nil
+		}
 		if c.cfg.TriageChat == 0 {
 			return 0, "", errors.New("TELEGRAM_TRIAGE_CHAT is not set")
 		}
@@ -180,6 +200,23 @@ func (c *Channel) destination(m notify.Message) (int64, string, error) {
 		return 0, "", fmt.Errorf("no Telegram chat for person %d", m.Outbox.RecipientID)
 	}
 	return chat, botkit.Locale(m.Recipient), nil
+}
+
+// cardIn is the id of the ticket's latest card in chat, 0 if it has none
+// there (its cards in other groups — another team's, or the group before
+// it became a supergroup — are not this chat's messages to reply to).
+func (c *Channel) cardIn(ctx context.Context, ticketID, chat int64) (int, error) {
+	cards, err := c.store.ChatMessagesOf(ctx, ticketID, Platform, kindCard)
+	if err != nil {
+		return 0, err
+	}
+	for _, cm := range slices.Backward(cards) {
+		if cm.ChatID == itoa(chat) {
+			id, _ := strconv.Atoi(cm.MessageID)
+			return id, nil
+		}
+	}
+	return 0, nil
 }
 
 // privateChat is the chat of a person's Telegram account.

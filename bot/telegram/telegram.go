@@ -82,6 +82,9 @@ type Channel struct {
 	// triage is the triage group's id: TriageChat, until Telegram says the
 	// group became a supergroup with another id.
 	triage atomic.Int64
+	// moved maps a group's old id to the supergroup it became (int64 →
+	// int64), for the teams' groups and the triage group alike.
+	moved sync.Map
 
 	// Updates wait in a queue per chat, served by one goroutine per chat
 	// while it has any, so a chat's updates are handled in order and no
@@ -189,6 +192,7 @@ func (c *Channel) Run(ctx context.Context) error {
 		return err
 	}
 	c.checkTriageChat(ctx)
+	c.checkTeamChats(ctx)
 	c.log.Info("telegram: running", "bot", me.Username, "mode", c.cfg.Mode, "triage_chat", c.cfg.TriageChat)
 
 	// Handlers outlive ctx so that updates taken in are finished.
@@ -274,9 +278,33 @@ func (c *Channel) checkTriageChat(ctx context.Context) {
 		return
 	}
 	_, err := c.bot.GetChat(ctx, &bot.GetChatParams{ChatID: c.cfg.TriageChat})
-	if _, moved := c.migrated(err, c.cfg.TriageChat); err != nil && !moved {
+	if _, moved := c.migrated(ctx, err, c.cfg.TriageChat); err != nil && !moved {
 		c.log.Warn("telegram: cannot reach the triage group; is the bot in it and TELEGRAM_TRIAGE_CHAT right?",
 			"triage_chat", c.cfg.TriageChat, "err", err)
+	}
+}
+
+// checkTeamChats asks Telegram about every team's own group at start, as
+// checkTriageChat does about the triage group: one that became a
+// supergroup is followed, and its new id stored; one the bot cannot reach
+// is logged. (A team's group set while deskbot runs is checked at the
+// next start, or followed at its first refused send.)
+func (c *Channel) checkTeamChats(ctx context.Context) {
+	teams, err := c.svc.Store().Teams(ctx)
+	if err != nil {
+		c.log.Warn("telegram: cannot read the teams' groups", "err", err)
+		return
+	}
+	for _, t := range teams {
+		chat, err := strconv.ParseInt(t.Chat(Platform), 10, 64)
+		if err != nil {
+			continue // none on Telegram
+		}
+		_, err = c.bot.GetChat(ctx, &bot.GetChatParams{ChatID: chat})
+		if _, moved := c.migrated(ctx, err, chat); err != nil && !moved {
+			c.log.Warn("telegram: cannot reach a team's group; is the bot in it and its id right (deskbot team list)?",
+				"team", t.Name, "team_id", t.ID, "chat", chat, "err", err)
+		}
 	}
 }
 

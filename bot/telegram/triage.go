@@ -92,12 +92,12 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 	return target{choices: named}, true
 }
 
-// onGroupMessage serves the triage group: replies to the bot's messages
-// about a ticket, /help, and /console (refused: links go in private).
+// onGroupMessage serves the triage group and the teams' own groups:
+// replies to the bot's messages about a ticket, /help, and /console
+// (refused: links go in private).
 func (c *Channel) onGroupMessage(ctx context.Context, m *models.Message) {
-	// Only the triage group is served: the bot may sit in other groups,
-	// and without TELEGRAM_TRIAGE_CHAT there is none.
-	if c.cfg.TriageChat == 0 || m.Chat.ID != c.triage.Load() {
+	// Only those groups are served: the bot may sit in other groups.
+	if !c.servesGroup(ctx, m.Chat.ID) {
 		return
 	}
 	if cmd, _, ok := parseCommand(m.Text); ok {
@@ -715,26 +715,71 @@ func (c *Channel) editCard(ctx context.Context, cm *backend.ChatMessage, t *back
 	c.edit(ctx, chat, id, c.render.Card(ctx, loc, t, nil), c.cardKeyboard(loc, t))
 }
 
+// servesGroup says whether a group is one deskbot serves as a triage
+// chat: the triage group (TELEGRAM_TRIAGE_CHAT) or a team's own group
+// (deskbot team set-chat).
+func (c *Channel) servesGroup(ctx context.Context, chat int64) bool {
+	if c.cfg.TriageChat != 0 && chat == c.triage.Load() {
+		return true
+	}
+	teams, err := c.store.TeamsByChat(ctx, Platform, itoa(chat))
+	if err != nil {
+		c.log.Warn("telegram: is this group a team's?", "chat", chat, "err", err)
+		return false
+	}
+	return len(teams) > 0
+}
+
 // migrated learns from err that chat became a supergroup, and returns its
 // new id. Telegram then refuses every call to the old id.
-func (c *Channel) migrated(err error, chat int64) (int64, bool) {
+func (c *Channel) migrated(ctx context.Context, err error, chat int64) (int64, bool) {
 	var me *bot.MigrateError
 	if !errors.As(err, &me) || me.MigrateToChatID == 0 {
 		return 0, false
 	}
 	to := int64(me.MigrateToChatID)
-	c.learnMigration(chat, to)
+	c.learnMigration(ctx, chat, to)
 	return to, true
 }
 
-// learnMigration follows the triage group to the supergroup it became.
-// It is not stored: TELEGRAM_TRIAGE_CHAT should be set to the new id,
-// which the log says loudly (until then each start learns it again from
-// the first refused call).
-func (c *Channel) learnMigration(from, to int64) {
-	if from != 0 && c.triage.CompareAndSwap(from, to) {
+// followed is chat, or the supergroup it became.
+func (c *Channel) followed(chat int64) int64 {
+	if to, ok := c.moved.Load(chat); ok {
+		return to.(int64)
+	}
+	return chat
+}
+
+// learnMigration follows a group to the supergroup it became. The triage
+// group is followed in memory only: TELEGRAM_TRIAGE_CHAT should be set to
+// the new id, which the log says loudly (until then each start learns it
+// again from the first refused call, or from asking Telegram at start).
+// A team's group is kept in the database, so its new id is stored there
+// (as deskbot team set-chat would) and the log says so.
+func (c *Channel) learnMigration(ctx context.Context, from, to int64) {
+	if from == 0 || to == 0 || from == to {
+		return
+	}
+	if prev, known := c.moved.Swap(from, to); known && prev.(int64) == to {
+		return // learnt before
+	}
+	if c.triage.CompareAndSwap(from, to) {
 		c.log.Error("telegram: the triage group became a supergroup; following it there. Set TELEGRAM_TRIAGE_CHAT to the new id",
 			"old", from, "new", to)
+	}
+	teams, err := c.store.TeamsByChat(ctx, Platform, itoa(from))
+	if err != nil {
+		c.log.Error("telegram: a group became a supergroup; cannot look up whose it is", "old", from, "new", to, "err", err)
+		return
+	}
+	for _, t := range teams {
+		if err := c.store.SetTeamChat(ctx, t.ID, Platform, itoa(to)); err != nil {
+			c.log.Error("telegram: a team's group became a supergroup; cannot store its new id: deskbot team set-chat --team ID --telegram NEW",
+				"team", t.Name, "team_id", t.ID, "old", from, "new", to, "err", err)
+			continue
+		}
+		c.log.Warn("telegram: a team's group became a supergroup; its chat is now the new id",
+			"team", t.Name, "team_id", t.ID, "old", from, "new", to)
 	}
 }
 

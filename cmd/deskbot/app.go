@@ -123,12 +123,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Service = backend.NewService(store, backend.ServiceConfig{
-		Route:           m.route,
-		Location:        m.Config.Location(),
-		TriagePlatforms: m.Config.TriagePlatforms(),
-		NoTriage:        len(m.Config.TriagePlatforms()) == 0,
-		Changed:         m.changed,
-		AcceptBy:        m.acceptBy,
+		Route:             m.route,
+		Location:          m.Config.Location(),
+		TriagePlatforms:   m.Config.TriagePlatforms(),
+		NoTriage:          len(m.Config.TriagePlatforms()) == 0,
+		TeamChatPlatforms: m.Config.ChatPlatforms(),
+		Changed:           m.changed,
+		AcceptBy:          m.acceptBy,
 	})
 	if err := m.openRedis(ctx); err != nil {
 		return err

@@ -209,6 +209,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// ChatPlatforms lists the chat platforms that are on: they post to the
+// teams' own chats (deskbot team set-chat) as well as to their triage chat.
+func (c *Config) ChatPlatforms() []string {
+	var out []string
+	if c.Telegram.Enabled() {
+		out = append(out, telegram.Platform)
+	}
+	if c.Slack.Enabled() {
+		out = append(out, slackbot.Platform)
+	}
+	return out
+}
+
 // TriagePlatforms lists the platforms with a triage chat configured; each
 // gets its own copy of every triage card.
 func (c *Config) TriagePlatforms() []string {

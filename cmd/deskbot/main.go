@@ -7,6 +7,8 @@
 //	                            make an API token (printed once)
 //	deskbot team set-lead --team N --person N
 //	                            make a person a team's lead (SLA escalation)
+//	deskbot team set-chat --team N --telegram -100123 --slack C0123
+//	                            give a team its own triage chats
 //	deskbot user link --person N --email ADDRESS --sms NUMBER
 //	                            reach a person by e-mail and SMS too
 //	deskbot user list           people's ids, roles, teams and routes
@@ -180,7 +182,11 @@ const usage = `usage:
                          make an assistant, manager or admin the team's lead,
                          pinged at the SLA chain's team_lead step and told
                          of P2/P3 tickets
-  deskbot team list      print every team: id, name, lead
+  deskbot team set-chat --team ID [--telegram GROUP_ID|none] [--slack CHANNEL_ID|none] | --none
+                         give a team its own Telegram group and/or Slack
+                         channel: its tickets' cards go there instead of the
+                         triage chat (none, --none: back to the triage chat)
+  deskbot team list      print every team: id, name, lead, own chats
   deskbot sla explain FB-20261123-0001
                          print every SLA clock of a ticket and who was told when
 `

@@ -243,7 +243,7 @@ func TestHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"serve", "--help"}, {"migrate", "-h"}, {"token", "--help"}, {"team", "create", "--help"},
 		{"user", "create", "-h"}, {"invite", "--help"}, {"sla", "explain", "--help"},
-		{"team", "set-lead", "--help"}, {"team", "list", "-h"}, {"user", "link", "--help"}, {"user", "list", "-h"},
+		{"team", "set-lead", "--help"}, {"team", "set-chat", "--help"}, {"team", "list", "-h"}, {"user", "link", "--help"}, {"user", "list", "-h"},
 	} {
 		var out bytes.Buffer
 		if err := run(context.Background(), args, env(vars), &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage") {

@@ -169,6 +169,9 @@ func (m *Main) openSLA(ctx context.Context) error {
 	var runner slaRunner // set below, before the engine runs
 	engine := sla.NewEngine(sla.Config{Store: m.Store, Policy: cfg.policy, Calendar: cal, Logger: log, SecondRoutes: routes,
 		Router: m.SLA.Router,
+		// A warning nobody holds goes to the ticket's team chat, else
+		// the triage chats.
+		Triage: m.Service.TriageAudience,
 		Assign: func(ctx context.Context, t *backend.Ticket, id int64) error {
 			_, err := m.Service.Assign(ctx, system, t.Number, id)
 			return err

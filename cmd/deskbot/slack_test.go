@@ -280,3 +280,71 @@ func poll(tb testing.TB, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestMainTeamChats runs the real program with Telegram and Slack on and
+// teams given chats of their own with deskbot team set-chat: on each
+// platform a ticket's card goes to its team's chat there, else to that
+// platform's triage chat (DESIGN §11).
+func TestMainTeamChats(t *testing.T) {
+	ctx := context.Background()
+	tg := telegramtest.New(t)
+	sl := slacktest.New(t)
+	const tgTriage, tgTech, slTriage, slProduct = int64(-100777), int64(-100888), "CTRIAGE", "CPROD"
+	vars := map[string]string{
+		"DATABASE_URL":         pgtest.NewSchema(t),
+		"DESKBOT_DATA":         t.TempDir(),
+		"TELEGRAM_BOT_TOKEN":   telegramtest.Token,
+		"TELEGRAM_API_URL":     tg.URL(),
+		"TELEGRAM_TRIAGE_CHAT": "-100777",
+		"SLACK_BOT_TOKEN":      "xoxb-test",
+		"SLACK_APP_TOKEN":      "xapp-test",
+		"SLACK_API_URL":        sl.APIURL(),
+		"SLACK_TRIAGE_CHANNEL": slTriage,
+	}
+	maps.Copy(vars, redisEnv(t))
+	for _, args := range [][]string{
+		{"team", "create", "--name", "技术部"}, {"team", "create", "--name", "产品部"},
+		{"team", "set-chat", "--team", "1", "--telegram", "-100888"},
+		{"team", "set-chat", "--team", "2", "--slack", slProduct},
+	} {
+		if err := run(ctx, args, env(vars), io.Discard, io.Discard); err != nil {
+			t.Fatalf("deskbot %s: %v", strings.Join(args, " "), err)
+		}
+	}
+	m := startMain(t, vars)
+	reporter := &backend.Person{Name: "zhang", Roles: []backend.Role{backend.RoleReporter}}
+	if err := m.Service.CreatePerson(ctx, reporter); err != nil {
+		t.Fatal(err)
+	}
+	file := func(form, prefix string, category ...string) *backend.Ticket {
+		t.Helper()
+		tk, err := m.Service.CreateTicket(ctx, reporter, backend.NewTicket{Form: form, Prefix: prefix, Summary: "放心商家不在专区显示，刷新无效",
+			CategoryPath: category, OccurredAt: time.Now().Add(-time.Hour), Region: "华北", Severity: backend.P3,
+			Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "api"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	tech := file("feedback", "FB", "产品线问题", "放心商家") // routed to 技术部
+	product := file("suggestion", "SG")             // routed to 产品部
+	if tech.TeamID != 1 || product.TeamID != 2 {
+		t.Fatalf("routed to teams %d and %d, want 1 and 2", tech.TeamID, product.TeamID)
+	}
+	tg.WaitMessage(t, tgTech, telegramtest.Containing(tech.Number))
+	tg.WaitMessage(t, tgTriage, telegramtest.Containing(product.Number))
+	sl.WaitMessage(t, "产品部's card", func(m slacktest.Message) bool {
+		return m.Channel == slProduct && strings.Contains(m.Text, product.Number)
+	})
+	sl.WaitMessage(t, "技术部's card", func(m slacktest.Message) bool { return m.Channel == slTriage && strings.Contains(m.Text, tech.Number) })
+	for _, msg := range tg.Messages(tgTriage) {
+		if strings.Contains(msg.Text, tech.Number) {
+			t.Fatalf("技术部's ticket in the Telegram triage group: %q", msg.Text)
+		}
+	}
+	for _, msg := range sl.Messages() {
+		if msg.Channel == slTriage && strings.Contains(msg.Text, product.Number) {
+			t.Fatalf("产品部's ticket in the Slack triage channel: %q", msg.Text)
+		}
+	}
+}

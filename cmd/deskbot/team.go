@@ -1,26 +1,33 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/deskbot/deskbot/backend"
+	slackbot "github.com/deskbot/deskbot/bot/slack"
+	"github.com/deskbot/deskbot/bot/telegram"
 )
 
 const teamUsage = `usage: deskbot team create --name NAME [--lead PERSON_ID]
        deskbot team set-lead --team ID --person PERSON_ID | --none
+       deskbot team set-chat --team ID [--telegram GROUP_ID|none] [--slack CHANNEL_ID|none] | --none
        deskbot team list`
 
-// teamCmd runs "deskbot team create|set-lead|list". A team's lead is the
-// SLA chain's team_lead step and the "related" notice target of P2 and
-// P3 tickets (backend/sla/README.md); without one those steps reach
-// nobody.
+// teamCmd runs "deskbot team create|set-lead|set-chat|list". A team's
+// lead is the SLA chain's team_lead step and the "related" notice target
+// of P2 and P3 tickets (backend/sla/README.md); without one those steps
+// reach nobody. A team's own chats get its tickets' cards instead of the
+// triage chats (DESIGN §11).
 func teamCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(teamUsage)
@@ -30,6 +37,8 @@ func teamCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		return teamCreate(ctx, cfg, log, args[1:], stdout)
 	case "set-lead":
 		return teamSetLead(ctx, cfg, log, args[1:], stdout)
+	case "set-chat":
+		return teamSetChat(ctx, cfg, log, args[1:], stdout)
 	case "list":
 		return teamList(ctx, cfg, log, args[1:], stdout)
 	}
@@ -125,9 +134,113 @@ func teamSetLead(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 	return nil
 }
 
+// chatFlags are the platforms of deskbot team set-chat, in the order
+// they are printed: the flag, its platform, and what its chat is called.
+var chatFlags = []struct{ flag, platform, what string }{
+	{"telegram", telegram.Platform, "Telegram group"},
+	{"slack", slackbot.Platform, "Slack channel"},
+}
+
+func teamSetChat(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("team set-chat", flag.ContinueOnError)
+	teamID := fs.Int64("team", 0, "team id (deskbot team list shows them)")
+	tg := fs.String("telegram", "", "the team's own Telegram group id, negative like -1001234567890 (the bot must be in it); none: back to TELEGRAM_TRIAGE_CHAT")
+	sl := fs.String("slack", "", "the team's own Slack channel id like C0123456789 (invite the bot to it); none: back to SLACK_TRIAGE_CHANNEL")
+	none := fs.Bool("none", false, "remove both: the team's tickets go back to the triage chats")
+	if err := parseFlagsAbout(fs, args, stdout, "Give a team its own triage chat on Telegram and/or Slack: the cards of the\n"+
+		"tickets routed to it (or given to one of its people) go there instead of\n"+
+		"the platform's triage chat, and so does what the triage chat hears about\n"+
+		"them. Any linked staff may press the cards' buttons; the service decides\n"+
+		"per ticket, as in the triage chat."); err != nil {
+		return err
+	}
+	set := map[string]string{}
+	if *tg != "" {
+		set[telegram.Platform] = *tg
+	}
+	if *sl != "" {
+		set[slackbot.Platform] = *sl
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("team set-chat: unexpected %q\n%s", fs.Arg(0), teamUsage)
+	case *teamID <= 0:
+		return fmt.Errorf("team set-chat: --team is required (deskbot team list shows the ids)\n%s", teamUsage)
+	case *none && len(set) > 0:
+		return fmt.Errorf("team set-chat: give --telegram and/or --slack, or --none, not both\n%s", teamUsage)
+	case !*none && len(set) == 0:
+		return fmt.Errorf("team set-chat: give --telegram and/or --slack (or --none)\n%s", teamUsage)
+	}
+	if *none {
+		set = map[string]string{telegram.Platform: "none", slackbot.Platform: "none"}
+	}
+	for p, id := range set {
+		if id == "none" {
+			set[p] = ""
+			continue
+		}
+		switch p {
+		case telegram.Platform:
+			if n, err := strconv.ParseInt(id, 10, 64); err != nil || n >= 0 {
+				return fmt.Errorf("team set-chat: --telegram %q is not a group id: a group's id is negative, like -1001234567890", id)
+			}
+		case slackbot.Platform:
+			if !slackbot.ValidChannel(id) {
+				return fmt.Errorf("team set-chat: --slack %q is not a channel id like C0123456789 (channel details, at the bottom)", id)
+			}
+		}
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	t, err := store.Team(ctx, *teamID)
+	if backend.ErrorCode(err) == backend.ENOTFOUND {
+		return backend.Errorf(backend.ENOTFOUND, "team %d not found (deskbot team list shows the ids)", *teamID)
+	} else if err != nil {
+		return fmt.Errorf("team set-chat: %w", err)
+	}
+	for _, f := range chatFlags {
+		id, ok := set[f.platform]
+		if !ok {
+			continue
+		}
+		if err := store.SetTeamChat(ctx, t.ID, f.platform, id); err != nil {
+			return fmt.Errorf("team set-chat: %w", err)
+		}
+		was := cmp.Or(t.Chat(f.platform), "none")
+		if id == "" {
+			fmt.Fprintf(stdout, "team %d %q: no %s of its own now (was %s); its tickets go to the triage chat\n", t.ID, t.Name, f.what, was)
+			continue
+		}
+		fmt.Fprintf(stdout, "team %d %q: %s is now %s (was %s)\n", t.ID, t.Name, f.what, id, was)
+		chatNotes(ctx, stdout, cfg, store, t, f.platform, id)
+	}
+	return nil
+}
+
+// chatNotes says what the operator may not expect of a team's new chat:
+// that its platform is off here, or that other teams share it.
+func chatNotes(ctx context.Context, w io.Writer, cfg Config, store backend.Store, t *backend.Team, platform, id string) {
+	if !slices.Contains(cfg.ChatPlatforms(), platform) {
+		fmt.Fprintf(w, "note: %s is off in this configuration (no bot token): the chat is used once it is on\n", platform)
+	}
+	teams, err := store.TeamsByChat(ctx, platform, id)
+	if err != nil {
+		return
+	}
+	for _, o := range teams {
+		if o.ID != t.ID {
+			fmt.Fprintf(w, "note: team %d %q has that chat too: both teams' cards go there\n", o.ID, o.Name)
+		}
+	}
+}
+
 func teamList(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("team list", flag.ContinueOnError)
-	if err := parseFlagsAbout(fs, args, stdout, "Print every team: id, name and lead, one per line."); err != nil {
+	if err := parseFlagsAbout(fs, args, stdout, "Print every team: id, name, lead and its own chats (deskbot team set-chat;\n"+
+		"- for none: its tickets go to the triage chats), one per line."); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -147,7 +260,7 @@ func teamList(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 		return nil
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tLEAD")
+	fmt.Fprintln(w, "ID\tNAME\tLEAD\tCHATS")
 	for _, t := range teams {
 		lead := "-"
 		if t.LeadID != 0 {
@@ -156,7 +269,13 @@ func teamList(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 				lead = fmt.Sprintf("%d %s", p.ID, p.Name)
 			}
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\n", t.ID, t.Name, lead)
+		var chats []string
+		for _, f := range chatFlags {
+			if id := t.Chat(f.platform); id != "" {
+				chats = append(chats, f.flag+" "+id)
+			}
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", t.ID, t.Name, lead, cmp.Or(strings.Join(chats, ", "), "-"))
 	}
 	return w.Flush()
 }

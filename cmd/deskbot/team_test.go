@@ -81,7 +81,7 @@ func TestTeamLead(t *testing.T) {
 				if !strings.Contains(out, `lead is now person `+dan+` "dan" (was person `+carol+` "carol")`) {
 					t.Fatalf("second set-lead printed %q", out)
 				}
-				if out := cli(t, vars, "team", "list"); !regexp.MustCompile(`(?m)^` + tech + ` +技术部 +` + dan + ` dan$`).MatchString(out) {
+				if out := cli(t, vars, "team", "list"); !regexp.MustCompile(`(?m)^` + tech + ` +技术部 +` + dan + ` dan +-$`).MatchString(out) {
 					t.Fatalf("team list:\n%s", out)
 				}
 				if out := cli(t, vars, "team", "set-lead", "--team", tech, "--none"); !strings.Contains(out, "has no lead now (was person "+dan) {
@@ -136,6 +136,77 @@ func TestTeamLead(t *testing.T) {
 					if got := cliErr(t, vars, tc.args...); !strings.Contains(got, tc.want) {
 						t.Errorf("%v: %q, want %q", tc.args, got, tc.want)
 					}
+				}
+			})
+		})
+	}
+}
+
+// TestTeamChat: an operator gives a team its own Telegram group and
+// Slack channel, sees them in team list, changes and clears them; bad ids
+// and unknown teams are refused and change nothing.
+func TestTeamChat(t *testing.T) {
+	for _, db := range cliDatabases {
+		t.Run(db.name, func(t *testing.T) {
+			vars := db.vars(t)
+			tech := idIn(t, `created with id (\d+)`, cli(t, vars, "team", "create", "--name", "技术部"))
+			product := idIn(t, `created with id (\d+)`, cli(t, vars, "team", "create", "--name", "产品部"))
+			row := func(id, name, chats string) *regexp.Regexp {
+				return regexp.MustCompile(`(?m)^` + id + ` +` + name + ` +- +` + regexp.QuoteMeta(chats) + `$`)
+			}
+			list := func() string { return cli(t, vars, "team", "list") }
+
+			t.Run("OK", func(t *testing.T) {
+				out := cli(t, vars, "team", "set-chat", "--team", tech, "--telegram", "-1001234567890", "--slack", "C0123ABCD")
+				for _, want := range []string{
+					`team ` + tech + ` "技术部": Telegram group is now -1001234567890 (was none)`,
+					`team ` + tech + ` "技术部": Slack channel is now C0123ABCD (was none)`,
+					"note: telegram is off in this configuration", "note: slack is off",
+				} {
+					if !strings.Contains(out, want) {
+						t.Fatalf("set-chat printed %q, want %q", out, want)
+					}
+				}
+				if out := list(); !row(tech, "技术部", "telegram -1001234567890, slack C0123ABCD").MatchString(out) || !row(product, "产品部", "-").MatchString(out) {
+					t.Fatalf("team list:\n%s", out)
+				}
+				// A shared group is allowed, and said.
+				out = cli(t, vars, "team", "set-chat", "--team", product, "--telegram", "-1001234567890")
+				if !strings.Contains(out, `note: team `+tech+` "技术部" has that chat too`) {
+					t.Fatalf("sharing a group printed %q", out)
+				}
+				// none clears one platform; the other stays.
+				out = cli(t, vars, "team", "set-chat", "--team", tech, "--telegram", "none")
+				if !strings.Contains(out, `no Telegram group of its own now (was -1001234567890)`) {
+					t.Fatalf("set-chat --telegram none printed %q", out)
+				}
+				if out := list(); !row(tech, "技术部", "slack C0123ABCD").MatchString(out) {
+					t.Fatalf("team list after clearing Telegram:\n%s", out)
+				}
+				cli(t, vars, "team", "set-chat", "--team", tech, "--none")
+				if out := list(); !row(tech, "技术部", "-").MatchString(out) {
+					t.Fatalf("team list after --none:\n%s", out)
+				}
+			})
+			t.Run("ErrUsage", func(t *testing.T) {
+				cli(t, vars, "team", "set-chat", "--team", tech, "--slack", "C0123ABCD")
+				for _, tc := range []struct {
+					args []string
+					want string
+				}{
+					{[]string{"team", "set-chat", "--telegram", "-100"}, "--team is required"},
+					{[]string{"team", "set-chat", "--team", tech}, "give --telegram and/or --slack"},
+					{[]string{"team", "set-chat", "--team", tech, "--none", "--slack", "C1"}, "not both"},
+					{[]string{"team", "set-chat", "--team", tech, "--telegram", "12345"}, "a group's id is negative"},
+					{[]string{"team", "set-chat", "--team", tech, "--telegram", "-100", "--slack", "#general"}, "not a channel id"},
+					{[]string{"team", "set-chat", "--team", "9999", "--slack", "C0123ABCD"}, "team 9999 not found (deskbot team list"},
+				} {
+					if got := cliErr(t, vars, tc.args...); !strings.Contains(got, tc.want) {
+						t.Errorf("%v: %q, want %q", tc.args, got, tc.want)
+					}
+				}
+				if out := list(); !row(tech, "技术部", "slack C0123ABCD").MatchString(out) {
+					t.Fatalf("a refused set-chat changed the team:\n%s", out)
 				}
 			})
 		})
