@@ -42,3 +42,9 @@ func BenchmarkCreateTicket(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearchKB measures the knowledge-base search and suggestions
+// on 20,000 entries (storetest.BenchSearchKB).
+func BenchmarkSearchKB(b *testing.B) {
+	storetest.BenchSearchKB(b, pgtest.NewStore(b), 20000)
+}
