@@ -73,5 +73,5 @@ func BenchmarkSearchKB(b *testing.B) {
 	if err := store.Migrate(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	storetest.BenchSearchKB(b, store, 20000)
+	storetest.BenchSearchKB(b, store, 20000, nil)
 }
