@@ -3,6 +3,7 @@ package backend
 import (
 	"cmp"
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -109,6 +110,11 @@ type KBStore interface {
 	// unless set). EINVALID when e.TicketID names no ticket; ECONFLICT
 	// when an entry was filed from that ticket already.
 	CreateKBEntry(ctx context.Context, e *KBEntry) error
+	// CreateKBEntries is CreateKBEntry for many entries in one
+	// transaction: all are stored or none, and an error names the first
+	// that failed. Filing a whole knowledge base (an import, a test's
+	// thousands) costs one transaction, not one each.
+	CreateKBEntries(ctx context.Context, es []*KBEntry) error
 	// KBEntry returns an entry with its ticket's Number. ENOTFOUND.
 	KBEntry(ctx context.Context, id int64) (*KBEntry, error)
 	// UpdateKBEntry saves title, body, category and UpdatedAt (the store's
@@ -120,6 +126,23 @@ type KBStore interface {
 	// KBEntries lists entries newest (highest ID) first, each with its
 	// ticket's Number, one page at a time.
 	KBEntries(ctx context.Context, f KBFilter) (*KBPage, error)
+	// SearchKBEntries returns the entries that share terms with s.Terms,
+	// each with its ticket's Number, best first and newest first among
+	// equals, one page at a time. An entry's score is the larger of the
+	// share of s.Terms among its terms and the share of its title's terms
+	// among s.Terms, its terms being those of KBIndexTerms; entries that
+	// score less than s.MinScore, or 0, are left out. The store keeps the
+	// terms of every entry it writes, in the entry's transaction, so a
+	// search finds any entry however many are newer.
+	SearchKBEntries(ctx context.Context, s KBSearch) ([]*KBEntry, error)
+}
+
+// KBSearch is a search of the stored entries by their terms.
+type KBSearch struct {
+	Terms    []string // the query's terms (KBQueryTerms), each once
+	MinScore float64  // the score an entry needs, 0–1
+	Offset   int      // entries to pass over, best first
+	Limit    int      // default 50, at most 200
 }
 
 // kbStaff is EFORBIDDEN unless actor is staff: assistants, the info
@@ -331,70 +354,102 @@ func (s *Service) kbDisowned(ctx context.Context, e *KBEntry) (bool, error) {
 const (
 	minSearchScore  = 0.2
 	minSuggestScore = 0.4
-	// maxKBScan bounds the entries one search reads: the newest.
-	maxKBScan = 5000
+	// kbPage is how many candidates matchKB reads from the store at a time.
+	kbPage = 100
+	// maxKBRead bounds the candidates one search reads: the best by
+	// kbScore. Only a suggestion reads more than one page, when many
+	// entries share much with the summary but answer it worse than their
+	// kbScore says (long pages, see kbSuggestScore).
+	maxKBRead = 1000
 )
 
-// matchKB scores the newest entries (up to maxKBScan) against query in
-// Go, the same in both stores: Chinese has no spaces between words, so
-// text is compared as character bigrams (and Latin words), which neither
-// SQLite nor Postgres' default text search does for Chinese. skip, when
-// not nil, leaves out the matches it reports (asked best first, only
-// until limit are kept).
+// matchKB finds the entries that best match query. Chinese has no spaces
+// between words, so text is compared as character bigrams (and Latin
+// words), which neither SQLite nor Postgres' default text search does for
+// Chinese: both stores keep every entry's terms (KBIndexTerms) in an
+// index, and return the entries sharing terms with the query ranked by
+// kbScore (SearchKBEntries); the scores are worked out here again, from
+// the entries' text, and ranked as they were when every entry was read.
+// A suggestion is scored by kbSuggestScore, which is never more than
+// kbScore: candidates are read until the best limit of them score more
+// than any entry not read yet can. skip, when not nil, leaves out the
+// matches it reports (asked best first, only until limit are kept).
 func (s *Service) matchKB(ctx context.Context, query string, limit int, suggest bool, skip func(context.Context, *KBEntry) (bool, error)) ([]*KBEntry, error) {
 	limit = min(max(limit, 1), 50)
-	score, floor := kbScore, minSearchScore
+	floor := minSearchScore
 	if suggest {
-		score, floor = kbSuggestScore, minSuggestScore
+		floor = minSuggestScore
 	}
 	q := kbTerms(query)
 	if len(q) == 0 {
 		return []*KBEntry{}, nil
 	}
 	type hit struct {
-		e     *KBEntry
-		score float64
+		e            *KBEntry
+		score, bound float64 // its score; its kbScore, the most it can have
 	}
 	var hits []hit
-	seen := 0
-	for f := (KBFilter{Limit: 200}); seen < maxKBScan; {
-		page, err := s.store.KBEntries(ctx, f)
+	read := map[int64]bool{}    // an entry edited between two pages may come twice
+	skipped := map[int64]bool{} // skip's answers
+	search := KBSearch{Terms: KBQueryTerms(query), MinScore: floor, Limit: kbPage}
+	for {
+		page, err := s.store.SearchKBEntries(ctx, search)
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range page.Entries {
-			if sc := score(q, e); sc >= floor {
-				hits = append(hits, hit{e, sc})
-			}
-		}
-		seen += len(page.Entries)
-		if page.NextCursor == 0 {
-			break
-		}
-		f.After = page.NextCursor
-	}
-	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) }) // newest first among equals
-	out := make([]*KBEntry, 0, min(limit, len(hits)))
-	for i := 0; i < len(hits) && len(out) < limit; i++ {
-		if skip != nil {
-			if drop, err := skip(ctx, hits[i].e); err != nil {
-				return nil, err
-			} else if drop {
+		for _, e := range page {
+			if read[e.ID] {
 				continue
 			}
+			read[e.ID] = true
+			ub, suggested := kbScores(q, e)
+			h := hit{e: e, score: ub, bound: ub}
+			if suggest {
+				h.score = suggested
+			}
+			if h.score >= floor {
+				hits = append(hits, h)
+			}
 		}
-		out = append(out, hits[i].e)
+		search.Offset += len(page)
+		// The entries not read yet score at most last (-1: none are left),
+		// and among those that score exactly last, are older than every
+		// entry read whose kbScore is last.
+		last := -1.0
+		if len(page) == kbPage && search.Offset < maxKBRead {
+			last, _ = kbScores(q, page[len(page)-1])
+		}
+		slices.SortFunc(hits, func(a, b hit) int {
+			return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(b.e.ID, a.e.ID)) // newest first among equals
+		})
+		out := make([]*KBEntry, 0, min(limit, len(hits)))
+		for _, h := range hits {
+			if len(out) == limit || h.score < last || h.score == last && h.bound > last {
+				break // the rest may yet be outranked
+			}
+			drop, asked := skipped[h.e.ID]
+			if !asked && skip != nil {
+				if drop, err = skip(ctx, h.e); err != nil {
+					return nil, err
+				}
+				skipped[h.e.ID] = drop
+			}
+			if !drop {
+				out = append(out, h.e)
+			}
+		}
+		if len(out) == limit || last < 0 {
+			return out, nil
+		}
 	}
-	return out, nil
 }
 
 // kbScore says how well an entry answers query terms q, from 0 to 1: the
 // larger of the share of q found anywhere in the entry and the share of
 // the entry's title found in q (a long summary that contains a short
-// title matches it).
-func kbScore(q map[string]bool, e *KBEntry) float64 {
-	title := kbTerms(e.Title)
-	all := kbTerms(e.Title + "\n" + e.Body + "\n" + strings.Join(e.CategoryPath, "\n"))
+// title matches it). The stores rank their candidates by it
+// (SearchKBEntries).
+func kbScore(q, title, all map[string]bool) float64 {
 	return max(overlap(q, all), overlap(title, q))
 }
 
@@ -412,16 +467,21 @@ const (
 	kbSpan        = 2
 )
 
-// kbSuggestScore is kbScore for suggestions (see minTitleTerms, kbSpan).
-func kbSuggestScore(q map[string]bool, e *KBEntry) float64 {
-	title := kbTerms(e.Title)
-	all := kbTerms(e.Title + "\n" + e.Body + "\n" + strings.Join(e.CategoryPath, "\n"))
+// kbSuggestScore is kbScore for suggestions (see minTitleTerms, kbSpan);
+// it is never more than kbScore.
+func kbSuggestScore(q, title, all map[string]bool) float64 {
 	inTitle := overlap(title, q) * min(1, float64(len(title))/minTitleTerms)
 	cover := overlap(q, all)
 	if len(all) > 0 {
 		cover *= min(1, math.Sqrt(float64(kbSpan*len(q))/float64(len(all))))
 	}
 	return max(inTitle, cover)
+}
+
+// kbScores returns entry e's kbScore and kbSuggestScore for query terms q.
+func kbScores(q map[string]bool, e *KBEntry) (search, suggest float64) {
+	title, all := kbEntryTerms(e.Title, e.Body, e.CategoryPath)
+	return kbScore(q, title, all), kbSuggestScore(q, title, all)
 }
 
 // overlap is the share of a's terms that are in b.
@@ -436,6 +496,40 @@ func overlap(a, b map[string]bool) float64 {
 		}
 	}
 	return float64(n) / float64(len(a))
+}
+
+// kbEntryTerms splits an entry into the terms of its title and those of
+// all of it (title, solution and category names), which hold the title's.
+func kbEntryTerms(title, body string, categoryPath []string) (inTitle, all map[string]bool) {
+	return kbTerms(title), kbTerms(title + "\n" + body + "\n" + strings.Join(categoryPath, "\n"))
+}
+
+// KBTermsVersion names the way KBIndexTerms splits text. A store keeps
+// with each entry the version its terms were made with and, when it
+// starts (Migrate), makes again the terms of every entry made with
+// another: change it with any change to the terms an entry gets.
+const KBTermsVersion = 1
+
+// KBIndexTerms returns the terms a store indexes an entry under (see
+// SearchKBEntries): those of its title first, nTitle of them, then those
+// only in its solution or category names; each once, sorted within each
+// part.
+func KBIndexTerms(title, body string, categoryPath []string) (terms []string, nTitle int) {
+	inTitle, all := kbEntryTerms(title, body, categoryPath)
+	terms = slices.Sorted(maps.Keys(inTitle))
+	rest := make([]string, 0, len(all)-len(inTitle))
+	for t := range all {
+		if !inTitle[t] {
+			rest = append(rest, t)
+		}
+	}
+	slices.Sort(rest)
+	return append(terms, rest...), len(inTitle)
+}
+
+// KBQueryTerms returns the terms of a search (KBSearch.Terms), sorted.
+func KBQueryTerms(query string) []string {
+	return slices.Sorted(maps.Keys(kbTerms(query)))
 }
 
 // kbTerms splits text into search terms: every pair of neighbouring Han

@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -248,6 +249,40 @@ func TestKB(t *testing.T) {
 			}
 			if got := suggested(t); !slices.Contains(got, bad.Title) {
 				t.Fatalf("SuggestKB = %q; want the rewritten entry back", got)
+			}
+		})
+		// The store ranks by the search's score; a suggestion reads on
+		// while an entry not read yet might score more than those found.
+		t.Run("SuggestReadsOn", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, newStore(t))
+			const summary = "我们门店的房产放心房上线后，在后台一直不显示，怎么办？"
+			answer, err := f.svc.CreateKBEntry(ctx, f.ann, backend.KBInput{Title: "放心房标识在后台不显示", Body: "在房源管理里重新同步放心房标识。"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Long pages holding the whole summary: the best by the
+			// search's score, worse than the answer as suggestions.
+			pages := make([]*backend.KBEntry, 150)
+			for i := range pages {
+				pages[i] = &backend.KBEntry{Title: fmt.Sprintf("新员工手册 %d", i), Body: kbLongPage + "\n" + summary}
+			}
+			if err := f.store.CreateKBEntries(ctx, pages); err != nil {
+				t.Fatal(err)
+			}
+			got, err := f.svc.SuggestKB(ctx, summary, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{answer.Title, pages[149].Title, pages[148].Title}; !slices.Equal(kbTitles(got), want) {
+				t.Errorf("SuggestKB = %q, want %q", kbTitles(got), want)
+			}
+			got, err = f.svc.SearchKB(ctx, f.ann, summary, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{pages[149].Title, pages[148].Title}; !slices.Equal(kbTitles(got), want) {
+				t.Errorf("SearchKB = %q, want %q", kbTitles(got), want)
 			}
 		})
 		t.Run("SearchChinese", func(t *testing.T) {

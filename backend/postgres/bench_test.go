@@ -42,3 +42,17 @@ func BenchmarkCreateTicket(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearchKB measures the knowledge-base search and suggestions
+// on 20,000 entries (storetest.BenchSearchKB), vacuumed and analysed as
+// autovacuum would have done by then.
+func BenchmarkSearchKB(b *testing.B) {
+	store := pgtest.NewStore(b)
+	storetest.BenchSearchKB(b, store, 20000, func(b *testing.B) {
+		for _, vacuum := range []string{"VACUUM ANALYZE kb_entries", "VACUUM ANALYZE kb_terms"} {
+			if _, err := store.Pool().Exec(b.Context(), vacuum); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

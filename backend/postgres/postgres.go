@@ -82,8 +82,10 @@ func redact(err error) string {
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // Migrate brings the schema in the current schema (the first of the
-// search_path) up to date with the embedded migrations. Replicas that
-// migrate at once take turns on an advisory lock of that schema.
+// search_path) up to date with the embedded migrations, then indexes the
+// knowledge-base entries whose search terms are missing or out of date
+// (see indexKB). Replicas that migrate at once take turns on an advisory
+// lock of that schema.
 func (s *Store) Migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -108,7 +110,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return dbError(err, "postgres: migrate")
 	}
-	return nil
+	// Made in Go, the knowledge base's terms are not made by a migration.
+	return s.indexKB(ctx)
 }
 
 // Exclusive runs fn while holding the advisory lock named name in the

@@ -172,6 +172,52 @@ func TestMigrateOccurredDateOnly(t *testing.T) {
 	})
 }
 
+// TestMigrateKBTerms: the entries filed before 00059 are indexed when the
+// store migrates (storetest.MigrateKBTerms).
+func TestMigrateKBTerms(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.NewSchema(t)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, os.DirFS("migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 58); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MigrateKBTerms(t, func(es []backend.KBInput) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for _, e := range es {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO kb_entries (title, body, created_at, updated_at) VALUES ($1, $2, now(), now())`, e.Title, e.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}, func() backend.Store {
+		db.Close()
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestUnavailable(t *testing.T) {
 	t.Parallel()
 	// Nothing listens on port 1: every call fails fast with EUNAVAILABLE.

@@ -61,3 +61,17 @@ func BenchmarkCreateTicket(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearchKB measures the knowledge-base search and suggestions
+// on 20,000 entries (storetest.BenchSearchKB).
+func BenchmarkSearchKB(b *testing.B) {
+	store, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	storetest.BenchSearchKB(b, store, 20000, nil)
+}

@@ -44,7 +44,8 @@ type Store struct {
 
 // pool is a database handle with the store's constant statements prepared
 // on it (by Migrate). Parsing a statement costs about as much as running
-// it, so the hot paths (CreateTicket, ClaimOutbox) run prepared.
+// it, so the hot paths (CreateTicket, ClaimOutbox, filing and searching
+// the knowledge base) run prepared.
 type pool struct {
 	*sql.DB
 	stmts atomic.Pointer[map[string]*sql.Stmt]
@@ -56,6 +57,7 @@ var preparedSQL = []string{
 	accountOwnerSQL, linkAccountSQL, insertTeamSQL, teamByIDSQL, teamsSQL, insertTokenSQL, tokenByHashSQL,
 	ticketByNumberSQL, ticketByIDSQL, insertIncidentSQL, incidentSQL, nextSeqSQL, insertTicketSQL, updateTicketSQL,
 	insertEventSQL, insertMessageSQL, eventsSQL, claimSQL, markSentSQL, rescheduleSQL, messageExistsSQL,
+	insertKBEntrySQL, insertKBTermsSQL, deleteKBTermsSQL, searchKBSQL,
 }
 
 // prepare prepares preparedSQL on p, replacing what was prepared before.
@@ -186,7 +188,9 @@ func openDB(dsn string, conns int) (*pool, error) {
 	return &pool{DB: db}, nil
 }
 
-// Migrate brings the schema up to date with the embedded migrations.
+// Migrate brings the schema up to date with the embedded migrations, then
+// indexes the knowledge-base entries whose search terms are missing or out
+// of date (see indexKB).
 func (s *Store) Migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -198,6 +202,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return dbError(err, "sqlite: migrate")
+	}
+	// Made in Go, the knowledge base's terms are not made by a migration.
+	if err := s.indexKB(ctx); err != nil {
+		return err
 	}
 	if err := s.db.prepare(ctx); err != nil {
 		return err

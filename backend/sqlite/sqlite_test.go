@@ -174,6 +174,39 @@ func TestMigrateAcceptedAt(t *testing.T) {
 	}
 }
 
+// TestMigrateKBTerms: the entries filed before 00059 are indexed when the
+// store migrates (storetest.MigrateKBTerms).
+func TestMigrateKBTerms(t *testing.T) {
+	ctx := t.Context()
+	path, db := migratedTo(t, 58)
+	storetest.MigrateKBTerms(t, func(es []backend.KBInput) {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for _, e := range es {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO kb_entries (title, body, created_at, updated_at) VALUES (?, ?, 0, 0)`, e.Title, e.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}, func() backend.Store {
+		db.Close()
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 // migratedTo returns a database file migrated up to version, and a
 // connection to it that the test closes before opening the store.
 func migratedTo(t *testing.T, version int64) (string, *sql.DB) {

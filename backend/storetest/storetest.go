@@ -42,8 +42,12 @@ import (
 //     result is not an error; Events of a missing ticket is ENOTFOUND;
 //   - LinkAccount to a missing person is ENOTFOUND;
 //   - knowledge-base entries keep an empty category as nil, list newest
-//     first, and carry their ticket's Number; Incident.Reports counts the
-//     linked tickets and the followers who have none of them;
+//     first, and carry their ticket's Number; a search (SearchKBEntries)
+//     returns an empty list, not nil, for no match and scores in float64
+//     division as the service does, so an entry scoring exactly MinScore
+//     (1 of 5 terms: 0.2) is found; CreateKBEntries numbers the entries
+//     in their order; Incident.Reports counts the linked tickets and the
+//     followers who have none of them;
 //   - ClaimOutbox does not count attempts; MarkOutboxRetry does, and ends the
 //     lease so the message is due exactly at next; DeferOutbox does the same
 //     without counting.
