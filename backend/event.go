@@ -77,6 +77,7 @@ const (
 	AudienceAssignee Audience = "assignee" // the ticket's assignee
 	AudienceTriage   Audience = "triage"   // the assistants' triage chat(s)
 	AudiencePerson   Audience = "person"   // a named person (escalations)
+	AudienceSource   Audience = "source"   // the group chat the report came from (Ticket.Source): Platform and Chat set
 	// AudienceWebhook is the outbound webhook (WEBHOOK_URL): a store with
 	// webhooks on gives every event it writes one such row.
 	AudienceWebhook Audience = "webhook"

@@ -46,6 +46,10 @@ type Ticket struct {
 	Satisfaction Satisfaction
 	Solution     string
 	Channel      string // where it was filed: "telegram", "slack", "web", "api"
+	// Source is the group chat message the report came from, when it was
+	// taken from one ("telegram:<chat id>:<message id>"; see ParseSource):
+	// that chat hears when the ticket is filed and when it is resolved.
+	Source string
 	// RequestID is the filer's idempotency key (a dialog's draft id): the
 	// store keeps one ticket per reporter and request id. Set on create
 	// only; tickets read back leave it empty.
@@ -154,7 +158,8 @@ type NewTicket struct {
 	Contacts         Contacts
 	Extra            map[string]string
 	Channel          string
-	ReporterID       int64 // set by the service to the caller unless staff files for someone
+	Source           string // the group chat message reported (Ticket.Source); "" for none
+	ReporterID       int64  // set by the service to the caller unless staff files for someone
 	// RequestID makes filing idempotent: filing again with the same id
 	// (a retried submit, a second replica) returns the first ticket.
 	RequestID string
@@ -443,4 +448,21 @@ func MaskPersonal(v string) string {
 	}
 	r, _ := utf8.DecodeRuneInString(v)
 	return string(r) + "**"
+}
+
+// ParseSource splits a ticket's Source, "platform:chat:message", into its
+// parts; ok is false for anything else. The backend reads only the
+// platform and the chat (where the source's notices go); the message is
+// the channel's to reply to.
+func ParseSource(s string) (platform, chat, message string, ok bool) {
+	platform, rest, ok1 := strings.Cut(s, ":")
+	i := strings.LastIndexByte(rest, ':')
+	if !ok1 || i < 0 || len(s) > 200 {
+		return "", "", "", false
+	}
+	chat, message = rest[:i], rest[i+1:]
+	if platform == "" || chat == "" || message == "" || strings.ContainsAny(platform, " \t\n") {
+		return "", "", "", false
+	}
+	return platform, chat, message, true
 }
