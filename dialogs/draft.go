@@ -41,6 +41,9 @@ type Draft struct {
 	Fields []DraftField
 
 	StartedAt time.Time
+	// Source is the group chat message reported, as the channel gave it
+	// to StartFrom; "" for a dialog started otherwise.
+	Source string
 }
 
 // DraftField is one field as shown on the summary.
@@ -50,7 +53,7 @@ type DraftField struct {
 
 // buildDraft turns the answers so far into a Draft.
 func (e *Engine) buildDraft(f *Form, st *state) Draft {
-	d := Draft{ID: st.DraftID, Form: f.ID, Prefix: f.Prefix, Locale: st.Locale, Extra: map[string]string{}, StartedAt: st.Started}
+	d := Draft{ID: st.DraftID, Form: f.ID, Prefix: f.Prefix, Locale: st.Locale, Extra: map[string]string{}, StartedAt: st.Started, Source: st.Source}
 	for slot, v := range f.Fixed {
 		setSlot(&d, slot, v)
 	}

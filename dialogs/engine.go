@@ -231,6 +231,12 @@ func (e *Engine) localeFor(platform string) string {
 // (the reporter is told). It returns the form's introduction and first
 // question.
 func (e *Engine) Start(ctx context.Context, key SessionKey, form string, locale string) (Output, error) {
+	return e.StartFrom(ctx, key, form, locale, "")
+}
+
+// StartFrom is Start for a report of a group chat message: source, opaque
+// to the engine ("telegram:<chat>:<message>"), ends up in the Draft.
+func (e *Engine) StartFrom(ctx context.Context, key SessionKey, form, locale, source string) (Output, error) {
 	f, ok := e.forms.Get(form)
 	if !ok {
 		return Output{}, fmt.Errorf("dialogs: unknown form %q", form)
@@ -250,6 +256,7 @@ func (e *Engine) Start(ctx context.Context, key SessionKey, form string, locale 
 			return Output{}, err
 		}
 		st := e.newState(f, loc)
+		st.Source = source
 		t := e.newTurn(ctx, key, f, st, Input{})
 		if replaced {
 			t.say("dialog.start.replaced", nil)

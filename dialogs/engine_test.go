@@ -247,3 +247,33 @@ func TestFileRoom(t *testing.T) {
 		t.Fatalf("a form without attachments: room %d", n)
 	}
 }
+
+// TestStartFromSource: the source a dialog was started from reaches the
+// draft filed, and a dialog started otherwise has none.
+func TestStartFromSource(t *testing.T) {
+	env := newTestEnv(t, nil)
+	ctx := context.Background()
+	const src = "telegram:-1001234567890:42"
+	suggest := func(start func() (Output, error)) {
+		t.Helper()
+		if _, err := start(); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []Input{{Text: "Please add a night mode to the console"}, {Button: "opt:category:feature"},
+			{Text: "13800138000"}, {Button: "cmd:submit"}, {Button: "cmd:confirm"}} {
+			out := mustHandle(t, env.eng, in)
+			if out.Done {
+				return
+			}
+		}
+		t.Fatal("the suggestion was not filed")
+	}
+	suggest(func() (Output, error) { return env.eng.StartFrom(ctx, testKey, "suggestion", "en", src) })
+	if len(env.filer.drafts) != 1 || env.filer.drafts[0].Source != src {
+		t.Fatalf("drafts %+v; want one from %s", env.filer.drafts, src)
+	}
+	suggest(func() (Output, error) { return env.eng.Start(ctx, testKey, "suggestion", "en") })
+	if len(env.filer.drafts) != 2 || env.filer.drafts[1].Source != "" {
+		t.Fatalf("a dialog started without a source: %+v", env.filer.drafts[1:])
+	}
+}

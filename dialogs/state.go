@@ -50,6 +50,8 @@ type state struct {
 	// count of its turn ("cmd:skip#7"), so a button of an earlier turn
 	// (a double tap, an old message) is told apart from the current ones.
 	Shown int `json:"n,omitempty"`
+	// Source is the group chat message the dialog reports (Draft.Source).
+	Source string `json:"src,omitempty"`
 }
 
 // Answer is one field's answer. Which parts are set depends on the type.

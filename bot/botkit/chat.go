@@ -33,6 +33,9 @@ type ChatStore interface {
 	Team(ctx context.Context, id int64) (*backend.Team, error)
 	TeamsByChat(ctx context.Context, platform, chatID string) ([]*backend.Team, error)
 	SetTeamChat(ctx context.Context, teamID int64, platform, chatID string) error
+	// Secret is backend.Store's: a server secret shared by every replica
+	// (the key that signs Telegram's source links).
+	Secret(ctx context.Context, name string, value []byte) ([]byte, error)
 }
 
 // MagicLinker makes a one-time console sign-in URL for a staff member

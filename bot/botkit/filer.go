@@ -68,7 +68,7 @@ func (f *Filer) NewTicket(d dialogs.Draft, channel string) (backend.NewTicket, e
 		Prefix: d.Prefix, Form: d.Form, Summary: d.Summary, ReferenceID: d.ReferenceID,
 		CategoryPath: d.CategoryPath, OccurredAt: d.OccurredAt, OccurredDateOnly: d.OccurredDateOnly, Region: d.Region,
 		Severity: backend.Severity(strings.ToUpper(d.Severity)), OrderNumber: d.OrderNumber,
-		Account: d.Account, Extra: d.Extra, Channel: channel, RequestID: d.ID,
+		Account: d.Account, Extra: d.Extra, Channel: channel, RequestID: d.ID, Source: d.Source,
 		Contacts: backend.Contacts{Phone: d.Contacts.Phone, Email: d.Contacts.Email, QQ: d.Contacts.QQ},
 	}
 	if f.Cat != nil {

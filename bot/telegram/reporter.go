@@ -168,6 +168,10 @@ func (c *Channel) onCommand(ctx context.Context, m *models.Message, key dialogs.
 			c.redeem(ctx, m, arg)
 			return true
 		}
+		if isSourcePayload(arg) {
+			c.startFromSource(ctx, m, key, arg)
+			return true
+		}
 		p, err := c.reporter(ctx, m.From, chat)
 		if err != nil {
 			c.fail(ctx, chat, catalog.Normalize(m.From.LanguageCode), err)

@@ -95,6 +95,13 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			o.markup = c.cardKeyboard(loc, t)
 		}
 		o.replyTo = card
+	case m.Outbox.Audience == backend.AudienceSource:
+		so, ok := c.sourceNotice(m, loc)
+		if !ok {
+			c.log.Debug("telegram: nothing to tell the source group", "outbox", m.Outbox.ID, "event", e.Kind)
+			return nil
+		}
+		o.text, o.replyTo = so.text, so.replyTo
 	case m.Outbox.Audience == backend.AudienceReporter && e.Kind == backend.EventStatusChanged &&
 		e.Data.To == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone && t.Status == backend.StatusResolved:
 		o.markup = c.ratingKeyboard(loc, t.Number)
@@ -182,6 +189,13 @@ func (c *Channel) sendRetrying(ctx context.Context, chat int64, send func() (*mo
 // message goes to the team's group it names (followed to the supergroup
 // it became), else to the triage group.
 func (c *Channel) destination(m notify.Message) (int64, string, error) {
+	if m.Outbox.Audience == backend.AudienceSource {
+		chat, err := strconv.ParseInt(m.Outbox.Chat, 10, 64)
+		if err != nil || chat >= 0 {
+			return 0, "", fmt.Errorf("source chat %q is not a Telegram group id", m.Outbox.Chat)
+		}
+		return c.followed(chat), c.cfg.TriageLocale, nil
+	}
 	if m.Outbox.Audience == backend.AudienceTriage {
 		if m.Outbox.Chat != "" {
 			chat, err := strconv.ParseInt(m.Outbox.Chat, 10, 64)

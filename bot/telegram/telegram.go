@@ -104,6 +104,12 @@ type Channel struct {
 	editsMu sync.Mutex
 	edits   map[[2]int64]bool
 
+	// me is the bot's username (string), from getMe at start.
+	me atomic.Value
+	// srcKey signs source links (source.go), read once from the store.
+	srcMu  sync.Mutex
+	srcKey []byte
+
 	cards   *botkit.Cards
 	private *botkit.Cards // the assignee's full card in their private chat
 	pings   *botkit.Pings
@@ -191,6 +197,7 @@ func (c *Channel) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.me.Store(me.Username)
 	c.checkTriageChat(ctx)
 	c.checkTeamChats(ctx)
 	c.log.Info("telegram: running", "bot", me.Username, "mode", c.cfg.Mode, "triage_chat", c.cfg.TriageChat)

@@ -96,8 +96,21 @@ func (c *Channel) replyTarget(ctx context.Context, m *models.Message) (target, b
 // replies to the bot's messages about a ticket, /help, and /console
 // (refused: links go in private).
 func (c *Channel) onGroupMessage(ctx context.Context, m *models.Message) {
-	// Only those groups are served: the bot may sit in other groups.
-	if !c.servesGroup(ctx, m.Chat.ID) {
+	// Only commands and replies to the bot matter in a group: the rest
+	// (all the group's talk, with privacy mode off) costs no lookup.
+	_, _, isCmd := parseCommand(m.Text)
+	if r := m.ReplyToMessage; !isCmd && (r == nil || r.From == nil || r.From.ID != c.botID) {
+		return
+	}
+	// The staff groups are served; in any other group the bot is in,
+	// people may report a message of theirs (source.go).
+	staff, err := c.servesGroup(ctx, m.Chat.ID)
+	switch {
+	case err != nil:
+		c.log.Warn("telegram: is this group a team's?", "chat", m.Chat.ID, "err", err)
+		return // not answered as the wrong kind of group
+	case !staff:
+		c.onSourceGroup(ctx, m)
 		return
 	}
 	if cmd, _, ok := parseCommand(m.Text); ok {
@@ -718,16 +731,12 @@ func (c *Channel) editCard(ctx context.Context, cm *backend.ChatMessage, t *back
 // servesGroup says whether a group is one deskbot serves as a triage
 // chat: the triage group (TELEGRAM_TRIAGE_CHAT) or a team's own group
 // (deskbot team set-chat).
-func (c *Channel) servesGroup(ctx context.Context, chat int64) bool {
+func (c *Channel) servesGroup(ctx context.Context, chat int64) (bool, error) {
 	if c.cfg.TriageChat != 0 && chat == c.triage.Load() {
-		return true
+		return true, nil
 	}
 	teams, err := c.store.TeamsByChat(ctx, Platform, itoa(chat))
-	if err != nil {
-		c.log.Warn("telegram: is this group a team's?", "chat", chat, "err", err)
-		return false
-	}
-	return len(teams) > 0
+	return len(teams) > 0, err
 }
 
 // migrated learns from err that chat became a supergroup, and returns its

@@ -81,6 +81,8 @@ type Server struct {
 	nextFile     int
 	faults       map[string][]Fault
 	migrated     map[int64]int64 // group → the supergroup it became
+	users        map[int64]map[int]*models.Message // chat → id → a message people sent (forwardMessage reads them)
+	protected    map[int64]bool                    // chats whose messages cannot be forwarded
 	webhookURL   string
 	secret       string
 	client       *http.Client
@@ -109,6 +111,7 @@ func NewServer() *Server {
 		now: time.Now, nextUpdate: 1000, queued: make(chan struct{}), changed: make(chan struct{}),
 		nextMsg: map[int64]int{}, messages: map[int64]map[int]*models.Message{}, order: map[int64][]int{},
 		files: map[string]fileEntry{}, faults: map[string][]Fault{}, migrated: map[int64]int64{},
+		users: map[int64]map[int]*models.Message{}, protected: map[int64]bool{},
 		client: &http.Client{Timeout: 30 * time.Second, Transport: webhookTransport()},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -206,12 +209,24 @@ func chatOf(from models.User, chatID int64) models.Chat {
 }
 
 func (s *Server) userMessage(from models.User, chatID int64) *models.Message {
-	s.mu.Lock()
-	s.nextMsg[chatID]++
-	id := s.nextMsg[chatID]
-	s.mu.Unlock()
 	u := from
-	return &models.Message{ID: id, From: &u, Chat: chatOf(from, chatID), Date: int(s.now().Unix())}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextMsg[chatID]++
+	m := &models.Message{ID: s.nextMsg[chatID], From: &u, Chat: chatOf(from, chatID), Date: int(s.now().Unix())}
+	if s.users[chatID] == nil {
+		s.users[chatID] = map[int]*models.Message{}
+	}
+	s.users[chatID][m.ID] = m // as the caller completes it
+	return m
+}
+
+// Protect makes chat's messages impossible to forward, as a group with
+// "restrict saving content" on.
+func (s *Server) Protect(chat int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.protected[chat] = true
 }
 
 // Text is a text message from a user in their private chat.
@@ -236,9 +251,14 @@ func (s *Server) Reply(from models.User, to *models.Message, text string) *model
 // Photo is a photo (stored with AddFile) with an optional caption, in the
 // sizes Telegram sends: a small thumbnail and the full picture.
 func (s *Server) Photo(from models.User, data []byte, caption string) *models.Update {
+	return s.PhotoIn(from, from.ID, data, caption)
+}
+
+// PhotoIn is Photo in a chat (negative ids are groups).
+func (s *Server) PhotoIn(from models.User, chatID int64, data []byte, caption string) *models.Update {
 	full := s.AddFile(data, "photo.jpg")
 	thumb := s.AddFile(data[:min(len(data), 64)], "thumb.jpg")
-	m := s.userMessage(from, from.ID)
+	m := s.userMessage(from, chatID)
 	m.Caption = caption
 	m.Photo = []models.PhotoSize{
 		{FileID: thumb, FileUniqueID: thumb, Width: 90, Height: 90, FileSize: min(len(data), 64)},
@@ -802,7 +822,11 @@ func (s *Server) apply(method string, p map[string]string, uploads map[string][]
 		if rp := p["reply_parameters"]; rp != "" {
 			var r models.ReplyParameters
 			if json.Unmarshal([]byte(rp), &r) == nil {
-				if to, ok := s.messages[chat][r.MessageID]; ok {
+				to, ok := s.messages[chat][r.MessageID]
+				if !ok {
+					to, ok = s.users[chat][r.MessageID]
+				}
+				if ok {
 					c := *to
 					m.ReplyToMessage = &c
 				}
@@ -835,6 +859,38 @@ func (s *Server) apply(method string, p map[string]string, uploads map[string][]
 		m.ReplyMarkup = markup
 		m.EditDate = int(s.now().Unix())
 		c := *m
+		return &c, 200, ""
+	case "forwardMessage":
+		chat, ok := chatIDParam(p)
+		if !ok {
+			return nil, 400, "Bad Request: chat not found"
+		}
+		from, _ := strconv.ParseInt(p["from_chat_id"], 10, 64)
+		id, _ := strconv.Atoi(p["message_id"])
+		src, ok := s.users[from][id]
+		if !ok {
+			src, ok = s.messages[from][id]
+		}
+		switch {
+		case !ok:
+			return nil, 400, "Bad Request: message to forward not found"
+		case s.protected[from]:
+			return nil, 400, "Bad Request: message can't be forwarded"
+		}
+		m := *src
+		s.nextMsg[chat]++
+		m.ID, m.Chat, m.Date, m.ReplyToMessage, m.ReplyMarkup = s.nextMsg[chat], chatOf(models.User{}, chat), int(s.now().Unix()), nil, nil
+		if m.From != nil {
+			m.ForwardOrigin = &models.MessageOrigin{Type: models.MessageOriginTypeUser,
+				MessageOriginUser: &models.MessageOriginUser{Type: "user", Date: src.Date, SenderUser: *m.From}}
+		}
+		m.From = BotUser()
+		if s.messages[chat] == nil {
+			s.messages[chat] = map[int]*models.Message{}
+		}
+		s.messages[chat][m.ID] = &m
+		s.order[chat] = append(s.order[chat], m.ID)
+		c := m
 		return &c, 200, ""
 	case "getFile":
 		f, ok := s.files[p["file_id"]]
