@@ -149,7 +149,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 		CategoryPath: in.CategoryPath, Attachments: in.Attachments, OccurredAt: in.OccurredAt.UTC(), OccurredDateOnly: in.OccurredDateOnly,
 		Region: in.Region, Severity: in.Severity, OrderNumber: in.OrderNumber, Account: in.Account,
 		Contacts: in.Contacts, Extra: in.Extra, Status: StatusNew, ReporterID: reporter,
-		Channel: in.Channel, RequestID: in.RequestID, CreatedAt: now, UpdatedAt: now,
+		Channel: in.Channel, Source: in.Source, RequestID: in.RequestID, CreatedAt: now, UpdatedAt: now,
 	}
 	if s.cfg.Route != nil {
 		t.TeamID = s.cfg.Route(t.Form, t.CategoryPath)
@@ -165,6 +165,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 		return nil, err
 	}
 	notify := append([]*OutboxMessage{{Audience: AudienceReporter, RecipientID: reporter}}, triage...)
+	notify = append(notify, sourceAudience(t)...)
 	changes := []Change{{Event: ev, Notify: notify}}
 	day := now.In(s.cfg.Location)
 	stamp(changes, now)
@@ -470,8 +471,9 @@ func (s *Service) toNewTeam(ctx context.Context, t *Ticket, from int64, changes 
 }
 
 // statusChange moves t to `to` and returns the event; public changes are
-// told to the reporter. Returning and reopening take the acceptance back:
-// whoever holds the ticket next confirms it afresh.
+// told to the reporter, and resolving to the group chat t came from too.
+// Returning and reopening take the acceptance back: whoever holds the
+// ticket next confirms it afresh.
 func statusChange(t *Ticket, actor *Person, now time.Time, to Status, body string, notifyReporter bool) Change {
 	ev := &Event{Kind: EventStatusChanged, ActorID: actor.ID, At: now, Public: true, Body: body,
 		Data: EventData{From: t.Status, To: to}}
@@ -486,7 +488,21 @@ func statusChange(t *Ticket, actor *Person, now time.Time, to Status, body strin
 	if notifyReporter {
 		c.Notify = append(c.Notify, &OutboxMessage{Audience: AudienceReporter, RecipientID: t.ReporterID})
 	}
+	if to == StatusResolved {
+		c.Notify = append(c.Notify, sourceAudience(t)...)
+	}
 	return c
+}
+
+// sourceAudience is the row that tells the group chat t was reported from
+// (Ticket.Source) of an event: told when t is filed and when it is
+// resolved. None for a ticket without a source.
+func sourceAudience(t *Ticket) []*OutboxMessage {
+	platform, chat, _, ok := ParseSource(t.Source)
+	if !ok {
+		return nil
+	}
+	return []*OutboxMessage{{Audience: AudienceSource, Platform: platform, Chat: chat}}
 }
 
 // Transition moves a ticket to another status (staff only). Resolving needs

@@ -252,6 +252,9 @@ func (n *NewTicket) Validate(now time.Time) error {
 		requireContacts(&fe, n.Contacts)
 	}
 	validateContacts(&fe, n.Contacts)
+	if _, _, _, ok := ParseSource(n.Source); n.Source != "" && !ok {
+		fe.add("source", Problem{Key: "source"}, "must be platform:chat:message")
+	}
 	return fe.err("ticket")
 }
 

@@ -3,6 +3,7 @@ package backend_test
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,10 @@ func TestValidateForms(t *testing.T) {
 			want: []string{"contacts", "extra.customer", "extra.requests", "order_number"}, sev: backend.P3},
 		{name: "feedback without its fields", in: backend.NewTicket{Prefix: "FB", Form: "feedback", Summary: "放心房上线后在前台不显示"},
 			want: []string{"category", "contacts", "occurred_at", "region", "severity"}},
+		{name: "from a group message", in: backend.NewTicket{Prefix: "SG", Form: "suggestion", Summary: "希望提单系统可以保存草稿",
+			Source: "telegram:-1001234567890:42"}, sev: backend.P4},
+		{name: "from a malformed source", in: backend.NewTicket{Prefix: "SG", Form: "suggestion", Summary: "希望提单系统可以保存草稿",
+			Source: "telegram:42"}, want: []string{"source"}, sev: backend.P4},
 		{name: "a form added as YAML", in: backend.NewTicket{Prefix: "IT", Form: "it_request", Summary: "新员工需要开通提单系统账号", Severity: backend.P3}, sev: backend.P3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +49,32 @@ func TestValidateForms(t *testing.T) {
 				t.Fatalf("fields named %v, want %v (%v)", got, tc.want, in.Validate(now))
 			}
 		})
+	}
+}
+
+// TestParseSource: a source is platform, chat and message; the chat may
+// hold colons (the message is after the last one), the platform may not.
+func TestParseSource(t *testing.T) {
+	for _, tc := range []struct {
+		in                      string
+		platform, chat, message string
+		ok                      bool
+	}{
+		{in: "telegram:-1001234567890:42", platform: "telegram", chat: "-1001234567890", message: "42", ok: true},
+		{in: "slack:C0123:T1:1700000000.000100", platform: "slack", chat: "C0123:T1", message: "1700000000.000100", ok: true},
+		{in: ""},
+		{in: "telegram"},
+		{in: "telegram:-100123"},
+		{in: ":-100123:42"},
+		{in: "telegram::42"},
+		{in: "telegram:-100123:"},
+		{in: "tele gram:-100123:42"},
+		{in: "telegram:" + strings.Repeat("1", 200) + ":42"},
+	} {
+		platform, chat, message, ok := backend.ParseSource(tc.in)
+		if platform != tc.platform || chat != tc.chat || message != tc.message || ok != tc.ok {
+			t.Errorf("ParseSource(%q) = %q, %q, %q, %v; want %q, %q, %q, %v", tc.in, platform, chat, message, ok, tc.platform, tc.chat, tc.message, tc.ok)
+		}
 	}
 }
 

@@ -17,8 +17,8 @@ type Message struct {
 	Outbox    *backend.OutboxMessage
 	Ticket    *backend.Ticket
 	Event     *backend.Event
-	Recipient *backend.Person     // nil for the triage audience
-	Account   backend.ChatAccount // where to reach Recipient; empty for triage
+	Recipient *backend.Person     // nil for the triage, source and webhook audiences
+	Account   backend.ChatAccount // where to reach Recipient; empty without one
 }
 
 // Sender delivers messages on one platform. Send should return an error
@@ -136,7 +136,8 @@ func New(store backend.Store, cfg Config) *Dispatcher {
 // posts to its platform's triage chat: triage rows naming its platform go
 // to it, and rows naming none go to the first triage sender registered.
 // Triage rows naming a team's chat (OutboxMessage.Chat) go to their
-// platform's sender either way.
+// platform's sender either way, and so do source rows (the group chat a
+// ticket was reported from).
 func (d *Dispatcher) Register(s Sender, triage bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -341,6 +342,15 @@ func (d *Dispatcher) resolve(ctx context.Context, om *backend.OutboxMessage) (Me
 	case backend.AudienceWebhook:
 		// Nil (undeliverable) when the webhook is no longer configured.
 		return m, d.senders[string(backend.AudienceWebhook)], nil
+	case backend.AudienceSource:
+		// The group chat the report came from: its platform's chat
+		// sender posts there. Nil (undeliverable) when the platform has
+		// none, and never the webhook or a second route.
+		s := d.senders[om.Platform]
+		if s == nil || om.Platform == string(backend.AudienceWebhook) || isSecondRoute(s) {
+			return m, nil, nil
+		}
+		return m, s, nil
 	}
 	p, err := d.store.Person(ctx, om.RecipientID)
 	if err != nil {

@@ -355,6 +355,80 @@ func TestDispatcherTeamChat(t *testing.T) {
 	}
 }
 
+// TestDispatcherSource: a source row (the group chat a ticket was
+// reported from) goes to its platform's sender with the chat and no
+// recipient; one whose platform has no sender, or names the webhook, is
+// undeliverable at once. The webhook still gets its row of every event.
+func TestDispatcherSource(t *testing.T) {
+	ctx := context.Background()
+	e := setup(t)
+	store := e.store.(*sqlite.Store)
+	store.Webhook, store.Now = true, func() time.Time { return e.clock }
+	tg, sl, hook := &recorder{platform: "telegram"}, &recorder{platform: "slack"}, &recorder{platform: "webhook"}
+	e.d.Register(tg, true)
+	e.d.Register(sl, false)
+	e.d.Register(hook, false)
+	file := func(source string) *backend.Ticket {
+		t.Helper()
+		tk, err := e.svc.CreateTicket(ctx, e.reporter, backend.NewTicket{
+			Prefix: "FB", Summary: "会员中心帮帮标识不显示了", CategoryPath: []string{"CRM问题"},
+			OccurredAt: e.clock.Add(-time.Hour), Region: "北京", Severity: backend.P3,
+			Contacts: backend.Contacts{QQ: "123456"}, Channel: "telegram", Source: source,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	grouped := file("telegram:-1001234567890:42")
+	elsewhere := file("discord:C1:7")
+	hooked := file("webhook:C1:7")
+	if _, err := e.d.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sources := func(r *recorder) (out []notify.Message) {
+		for _, m := range r.sent {
+			if m.Outbox.Audience == backend.AudienceSource {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	got := sources(tg)
+	if len(got) != 1 {
+		t.Fatalf("telegram got %d source rows, want 1", len(got))
+	}
+	if m := got[0]; m.Ticket.ID != grouped.ID || m.Outbox.Platform != "telegram" || m.Outbox.Chat != "-1001234567890" ||
+		m.Recipient != nil || m.Event.Kind != backend.EventCreated || m.Ticket.Source != grouped.Source {
+		t.Fatalf("source row resolved as %+v (outbox %+v)", m, m.Outbox)
+	}
+	if n := len(sources(sl)) + len(sources(hook)); n != 0 {
+		t.Fatalf("%d source rows went to slack or the webhook", n)
+	}
+	if hook.count() != 3 {
+		t.Fatalf("webhook got %d rows, want one per ticket filed", hook.count())
+	}
+	for _, tk := range []*backend.Ticket{elsewhere, hooked} {
+		_, events, err := e.svc.Thread(ctx, e.staff, tk.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var undeliverable int
+		for _, ev := range events {
+			if ev.Kind == backend.EventNotificationSent && strings.HasPrefix(ev.Body, "undeliverable") {
+				undeliverable++
+			}
+		}
+		if undeliverable != 1 {
+			t.Fatalf("%s (source %s): %d undeliverable notes, want the source row's", tk.Number, tk.Source, undeliverable)
+		}
+	}
+	e.clock = e.clock.Add(time.Hour)
+	if n, _ := e.d.DeliverDue(ctx); n != 0 {
+		t.Fatalf("%d messages claimed again", n)
+	}
+}
+
 // blocking is a Sender that waits for release (or its context) before
 // it sends, and says when a send has begun.
 type blocking struct {

@@ -200,7 +200,7 @@ func (s *Store) Incident(ctx context.Context, id int64) (*backend.Incident, erro
 // order of ticketArgs.
 const ticketFields = `form, summary, reference_id, category_path, category_key, attachments, occurred_at,
 	region, severity, order_number, account, phone, email, qq, extra, status,
-	reporter_id, assignee_id, team_id, incident_id, satisfaction, solution, channel, updated_at, resolved_at, accepted_at, occurred_date_only`
+	reporter_id, assignee_id, team_id, incident_id, satisfaction, solution, channel, updated_at, resolved_at, accepted_at, occurred_date_only, source`
 
 func ticketArgs(t *backend.Ticket) ([]any, error) {
 	cat, err := jsonb(t.CategoryPath)
@@ -218,7 +218,7 @@ func ticketArgs(t *backend.Ticket) ([]any, error) {
 	return []any{t.Form, t.Summary, t.ReferenceID, cat, storekit.CategoryKey(t.CategoryPath), att, nullTime(t.OccurredAt),
 		t.Region, string(t.Severity), t.OrderNumber, t.Account, t.Contacts.Phone, t.Contacts.Email, t.Contacts.QQ, extra, string(t.Status),
 		nullID(t.ReporterID), nullID(t.AssigneeID), nullID(t.TeamID), nullID(t.IncidentID), string(t.Satisfaction), t.Solution, t.Channel,
-		t.UpdatedAt, nullTime(t.ResolvedAt), nullTime(t.AcceptedAt), t.OccurredDateOnly}, nil
+		t.UpdatedAt, nullTime(t.ResolvedAt), nullTime(t.AcceptedAt), t.OccurredDateOnly, t.Source}, nil
 }
 
 // insertTicketSQL bumps the counter of (prefix, day) and inserts the
@@ -233,15 +233,15 @@ WITH seq AS (
 )
 INSERT INTO tickets (number, version, created_at, ` + ticketFields + `)
 SELECT $1 || '-' || $2 || '-' || lpad(seq.last::text, greatest(4, length(seq.last::text)), '0'), $3, $4,
-	$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31
+	$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32
 FROM seq
 RETURNING id, number`
 
 const updateTicketSQL = `
 UPDATE tickets SET (` + ticketFields + `) =
-	($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27),
+	($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28),
 	version = version + 1
-WHERE id = $28 AND version = $29`
+WHERE id = $29 AND version = $30`
 
 // updateTicket writes t if its version is current: ENOTFOUND if there is no
 // such ticket, ECONFLICT if the version is stale.
@@ -274,7 +274,7 @@ func scanTicket(row pgx.Row) (*backend.Ticket, error) {
 		&t.Form, &t.Summary, &t.ReferenceID, jsonCol{&t.CategoryPath}, &categoryKey, jsonCol{&t.Attachments}, timeCol{&t.OccurredAt},
 		&t.Region, &t.Severity, &t.OrderNumber, &t.Account, &t.Contacts.Phone, &t.Contacts.Email, &t.Contacts.QQ, jsonCol{&t.Extra}, &t.Status,
 		idCol{&t.ReporterID}, idCol{&t.AssigneeID}, idCol{&t.TeamID}, idCol{&t.IncidentID}, &t.Satisfaction, &t.Solution, &t.Channel,
-		timeCol{&t.UpdatedAt}, timeCol{&t.ResolvedAt}, timeCol{&t.AcceptedAt}, &t.OccurredDateOnly)
+		timeCol{&t.UpdatedAt}, timeCol{&t.ResolvedAt}, timeCol{&t.AcceptedAt}, &t.OccurredDateOnly, &t.Source)
 	if err != nil {
 		return nil, err
 	}

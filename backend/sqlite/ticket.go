@@ -197,7 +197,7 @@ func nextSeq(ctx context.Context, tx *dbTx, prefix, day string) (int64, error) {
 // order of ticketArgs.
 const ticketFields = `form, summary, reference_id, category_path, category_key, attachments, occurred_at,
 	region, severity, order_number, account, phone, email, qq, extra, status,
-	reporter_id, assignee_id, team_id, incident_id, satisfaction, solution, channel, updated_at, resolved_at, accepted_at, occurred_date_only`
+	reporter_id, assignee_id, team_id, incident_id, satisfaction, solution, channel, updated_at, resolved_at, accepted_at, occurred_date_only, source`
 
 func ticketArgs(t *backend.Ticket) ([]any, error) {
 	cat, err := jsonText(t.CategoryPath)
@@ -215,12 +215,12 @@ func ticketArgs(t *backend.Ticket) ([]any, error) {
 	return []any{t.Form, t.Summary, t.ReferenceID, cat, storekit.CategoryKey(t.CategoryPath), att, micros(t.OccurredAt),
 		t.Region, string(t.Severity), t.OrderNumber, t.Account, t.Contacts.Phone, t.Contacts.Email, t.Contacts.QQ, extra, string(t.Status),
 		nullID(t.ReporterID), nullID(t.AssigneeID), nullID(t.TeamID), nullID(t.IncidentID), string(t.Satisfaction), t.Solution, t.Channel,
-		micros(t.UpdatedAt), micros(t.ResolvedAt), micros(t.AcceptedAt), t.OccurredDateOnly}, nil
+		micros(t.UpdatedAt), micros(t.ResolvedAt), micros(t.AcceptedAt), t.OccurredDateOnly, t.Source}, nil
 }
 
 const insertTicketSQL = `
 INSERT INTO tickets (number, version, created_at, ` + ticketFields + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func insertTicket(ctx context.Context, tx *dbTx, t *backend.Ticket) (int64, error) {
 	args, err := ticketArgs(t)
@@ -236,7 +236,7 @@ func insertTicket(ctx context.Context, tx *dbTx, t *backend.Ticket) (int64, erro
 }
 
 const updateTicketSQL = `
-UPDATE tickets SET (` + ticketFields + `) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+UPDATE tickets SET (` + ticketFields + `) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
 	version = version + 1
 WHERE id = ? AND version = ?`
 
@@ -274,7 +274,7 @@ func scanTicket(row scanner) (*backend.Ticket, error) {
 		&t.Form, &t.Summary, &t.ReferenceID, jsonCol{&t.CategoryPath}, &categoryKey, jsonCol{&t.Attachments}, timeCol{&t.OccurredAt},
 		&t.Region, &t.Severity, &t.OrderNumber, &t.Account, &t.Contacts.Phone, &t.Contacts.Email, &t.Contacts.QQ, jsonCol{&t.Extra}, &t.Status,
 		idCol{&t.ReporterID}, idCol{&t.AssigneeID}, idCol{&t.TeamID}, idCol{&t.IncidentID}, &t.Satisfaction, &t.Solution, &t.Channel,
-		timeCol{&t.UpdatedAt}, timeCol{&t.ResolvedAt}, timeCol{&t.AcceptedAt}, &t.OccurredDateOnly)
+		timeCol{&t.UpdatedAt}, timeCol{&t.ResolvedAt}, timeCol{&t.AcceptedAt}, &t.OccurredDateOnly, &t.Source)
 	if err != nil {
 		return nil, err
 	}

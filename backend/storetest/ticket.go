@@ -83,6 +83,31 @@ func testCreateTicket(t *testing.T, newStore NewStoreFunc) {
 		equal(t, "a day alone made a midnight", getTicket(t, s, alone.Number), alone)
 		equal(t, "a midnight made a day alone", getTicket(t, s, moment.Number), moment)
 	})
+	t.Run("Source", func(t *testing.T) {
+		// The group chat message a ticket came from reads back by number,
+		// by id and in a list; a ticket from a private chat has none.
+		ctx, s := setup(t, newStore)
+		rep := createPerson(t, s, "rep", 0, backend.RoleReporter)
+		grouped, private := minimalTicket(rep.ID), minimalTicket(rep.ID)
+		grouped.Source = "telegram:-1001234567890:42"
+		createTicket(t, s, grouped, "FB", day)
+		createTicket(t, s, private, "FB", day)
+		equal(t, "Ticket", getTicket(t, s, grouped.Number), grouped)
+		byID, err := s.TicketByID(ctx, grouped.ID)
+		must(t, err)
+		equal(t, "TicketByID", byID, grouped)
+		page, err := s.Tickets(ctx, backend.TicketFilter{ReporterID: rep.ID})
+		must(t, err)
+		sources := map[string]string{}
+		for _, tk := range page.Tickets {
+			sources[tk.Number] = tk.Source
+		}
+		equal(t, "sources listed", sources, map[string]string{grouped.Number: grouped.Source, private.Number: ""})
+
+		grouped.Solution = "restarted"
+		must(t, s.UpdateTicket(ctx, grouped, nil))
+		equal(t, "Ticket updated", getTicket(t, s, grouped.Number), grouped)
+	})
 	t.Run("Number", func(t *testing.T) {
 		_, s := setup(t, newStore)
 		rep := createPerson(t, s, "rep", 0, backend.RoleReporter)
