@@ -98,6 +98,7 @@ type ticketJSON struct {
 	Satisfaction     backend.Satisfaction `json:"satisfaction,omitempty"`
 	Solution         string               `json:"solution,omitempty"`
 	Channel          string               `json:"channel,omitempty"`
+	Source           string               `json:"source,omitempty"` // the group chat message reported: "telegram:<chat>:<message>"
 	CreatedAt        time.Time            `json:"created_at"`
 	UpdatedAt        time.Time            `json:"updated_at"`
 	ResolvedAt       *time.Time           `json:"resolved_at,omitempty"`
@@ -112,7 +113,7 @@ func ticketOut(t *backend.Ticket, actor *backend.Person) *ticketJSON {
 		Region: t.Region, Severity: t.Severity, OrderNumber: t.OrderNumber, Account: t.Account,
 		Contacts: t.Contacts, Extra: t.Extra, Status: t.Status, NextStatuses: t.Status.Next(),
 		ReporterID: t.ReporterID, AssigneeID: t.AssigneeID, TeamID: t.TeamID, IncidentID: t.IncidentID,
-		Satisfaction: t.Satisfaction, Solution: t.Solution, Channel: t.Channel,
+		Satisfaction: t.Satisfaction, Solution: t.Solution, Channel: t.Channel, Source: t.Source,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
 	if out.Attachments == nil {

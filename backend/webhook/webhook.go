@@ -104,6 +104,7 @@ type Ticket struct {
 	TeamID      int64             `json:"team_id"`     // 0: not routed
 	IncidentID  int64             `json:"incident_id,omitempty"`
 	Channel     string            `json:"channel"`
+	Source      string            `json:"source,omitempty"` // the group chat message reported (Ticket.Source)
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	ResolvedAt  *time.Time        `json:"resolved_at,omitempty"`
@@ -118,7 +119,7 @@ func NewDelivery(m notify.Message) Delivery {
 			Body: backend.ScrubPersonal(e.Body, m.Ticket), Data: e.Data},
 		Ticket: Ticket{ID: t.ID, Number: t.Number, Form: t.Form, Status: t.Status, Severity: t.Severity, Summary: t.Summary,
 			Category: t.CategoryPath, Region: t.Region, OrderNumber: t.OrderNumber, Account: t.Account, Extra: t.Extra,
-			ReporterID: t.ReporterID, AssigneeID: t.AssigneeID, TeamID: t.TeamID, IncidentID: t.IncidentID, Channel: t.Channel,
+			ReporterID: t.ReporterID, AssigneeID: t.AssigneeID, TeamID: t.TeamID, IncidentID: t.IncidentID, Channel: t.Channel, Source: t.Source,
 			CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}}
 	if d.Ticket.Category == nil {
 		d.Ticket.Category = []string{}
