@@ -43,7 +43,7 @@ type Draft struct {
 	StartedAt time.Time
 	// Source is the group chat message reported, as the channel gave it
 	// to StartFrom; "" for a dialog started otherwise.
-	Source string
+	Source string `json:",omitempty"`
 }
 
 // DraftField is one field as shown on the summary.
