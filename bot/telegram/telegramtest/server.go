@@ -80,7 +80,7 @@ type Server struct {
 	files        map[string]fileEntry
 	nextFile     int
 	faults       map[string][]Fault
-	migrated     map[int64]int64 // group → the supergroup it became
+	migrated     map[int64]int64                   // group → the supergroup it became
 	users        map[int64]map[int]*models.Message // chat → id → a message people sent (forwardMessage reads them)
 	protected    map[int64]bool                    // chats whose messages cannot be forwarded
 	webhookURL   string
