@@ -435,6 +435,30 @@ func TestEnsureFirstAdmin(t *testing.T) {
 	}
 }
 
+// TestTicketPageSource: a ticket reported from a group message says so.
+func TestTicketPageSource(t *testing.T) {
+	f := newFixture(t)
+	_, pw := f.user("dave", backend.RoleAssistant)
+	r := f.reporter("r3")
+	plain := f.ticket(r, "the order list export fails every time")
+	grouped, err := f.svc.CreateTicket(context.Background(), r, backend.NewTicket{
+		Prefix: "FB", Summary: "the member centre keeps spinning", CategoryPath: []string{"CRM问题"}, Region: "east", OccurredAt: time.Now().Add(-time.Hour),
+		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "telegram", Source: "telegram:-100555:3",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.client()
+	c.login("dave", pw)
+	if _, page, _ := c.do("GET", "/console/t/"+grouped.Number, nil, nil); !strings.Contains(page, `<span id="source">`) ||
+		!strings.Contains(page, "telegram:-100555:3</span>") {
+		t.Errorf("the ticket page does not show its source")
+	}
+	if _, page, _ := c.do("GET", "/console/t/"+plain.Number, nil, nil); strings.Contains(page, `id="source"`) {
+		t.Errorf("a ticket without a source shows one")
+	}
+}
+
 func TestTicketPage(t *testing.T) {
 	f := newFixture(t)
 	_, pw := f.user("dave", backend.RoleAssistant)
