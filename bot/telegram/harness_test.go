@@ -321,7 +321,13 @@ func (h *harness) toSecondQuestion(u models.User, log *chatLog, summary string) 
 // returns it.
 func (h *harness) toRegion(u models.User, log *chatLog) *models.Message {
 	h.t.Helper()
-	q := h.toSecondQuestion(u, log, "放心房上线后在前台不显示，已经两个小时了")
+	return h.regionFrom(u, log, h.toSecondQuestion(u, log, "放心房上线后在前台不显示，已经两个小时了"))
+}
+
+// regionFrom answers the feedback dialog from its second question q up to
+// the region question, and returns it.
+func (h *harness) regionFrom(u models.User, log *chatLog, q *models.Message) *models.Message {
+	h.t.Helper()
 	h.press(u, q, "cmd:skip")
 	q = log.next("（3/10）")
 	h.press(u, q, "opt:category:product")

@@ -63,15 +63,7 @@ func TestGroupSource(t *testing.T) {
 			if fwd.Caption != photo.Message.Caption || len(fwd.Photo) == 0 {
 				t.Fatalf("first private message %+v, want the forwarded photo", fwd)
 			}
-			q := rep.next("（2/10）")
-			h.press(alice, q, "cmd:skip")
-			q = rep.next("（3/10）")
-			h.press(alice, q, "opt:category:product")
-			q = rep.next("具体位置")
-			h.press(alice, q, "opt:category:product/house")
-			rep.next("（4/10）")
-			h.deliver(h.tg.Text(alice, "现在"))
-			q = rep.next("（5/10）")
+			q := h.regionFrom(alice, rep, rep.next("（2/10）"))
 			h.press(alice, q, "opt:region:north")
 			q = rep.next("（6/10）")
 			h.press(alice, q, "opt:severity:P2")
