@@ -53,7 +53,10 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		return err
 	}
 
-	o := out{chat: chat, text: c.render.NoticeIn(ctx, loc, m)}
+	o := out{chat: chat}
+	if m.Outbox.Audience != backend.AudienceSource { // a source group has its own short texts
+		o.text = c.render.NoticeIn(ctx, loc, m)
+	}
 	kind := kindNotice
 	e, t := m.Event, m.Ticket
 	switch {
