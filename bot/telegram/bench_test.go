@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -291,11 +292,19 @@ func BenchmarkTelegram(b *testing.B) {
 			for i := range b.N {
 				for r := range rounds {
 					iter := int64(i*rounds + r)
-					echo := benchEcho(b, mode, n, iter)
-					h := newHarness(b, mode, func(c *Config) { c.Workers = benchWorkers(); c.Limits = DefaultLimits })
-					deliver := func(u *models.Update) { h.deliver(u) }
-					desk := runReporters(b, h.tg, n, 10_000_000+iter*100_000, benchDialog, deliver)
-					h.stop()
+					// Labelled, so that a -cpuprofile tells the two apart
+					// (pprof -tagfocus bot=deskbot): the goroutines each
+					// starts, its fake's among them, inherit the label.
+					var echo, desk benchResult
+					pprof.Do(context.Background(), pprof.Labels("bot", "echo"), func(context.Context) {
+						echo = benchEcho(b, mode, n, iter)
+					})
+					pprof.Do(context.Background(), pprof.Labels("bot", "deskbot"), func(context.Context) {
+						h := newHarness(b, mode, func(c *Config) { c.Workers = benchWorkers(); c.Limits = DefaultLimits })
+						deliver := func(u *models.Update) { h.deliver(u) }
+						desk = runReporters(b, h.tg, n, 10_000_000+iter*100_000, benchDialog, deliver)
+						h.stop()
+					})
 					b.Logf("%s round %d: deskbot %.0f turns/s p99 %s, %s CPU/turn; echo %.0f turns/s p99 %s, %s CPU/turn; ratio %.2f",
 						mode, r+1, desk.perSec(), desk.p99.Round(time.Millisecond), desk.cpuPerTurn().Round(time.Microsecond),
 						echo.perSec(), echo.p99.Round(time.Millisecond), echo.cpuPerTurn().Round(time.Microsecond), desk.perSec()/echo.perSec())

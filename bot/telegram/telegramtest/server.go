@@ -380,8 +380,9 @@ func (s *Server) webhookReply(contentType string, body []byte) {
 // recorded in the same critical section that applies it, so a test that
 // sees its effect (a message sent or edited) also finds the call in Calls.
 func (s *Server) call(c Call) (any, int, string) {
+	markup := parseMarkup(c.Params["reply_markup"]) // the costliest part of a call: outside the lock
 	s.mu.Lock()
-	result, code, desc := s.apply(c.Method, c.Params, c.Uploads)
+	result, code, desc := s.apply(c.Method, c.Params, c.Uploads, markup)
 	c.Status = code
 	if m, ok := result.(*models.Message); ok && code == http.StatusOK {
 		c.Result = m
@@ -756,8 +757,8 @@ func buttonDataInvalid(m *models.InlineKeyboardMarkup) bool {
 }
 
 // apply runs one API method on the fake's state (call with s.mu held).
-func (s *Server) apply(method string, p map[string]string, uploads map[string][]byte) (any, int, string) {
-	if buttonDataInvalid(parseMarkup(p["reply_markup"])) {
+func (s *Server) apply(method string, p map[string]string, uploads map[string][]byte, markup *models.InlineKeyboardMarkup) (any, int, string) {
+	if buttonDataInvalid(markup) {
 		return nil, 400, "Bad Request: BUTTON_DATA_INVALID"
 	}
 	switch method {
@@ -801,7 +802,7 @@ func (s *Server) apply(method string, p map[string]string, uploads map[string][]
 			return nil, 400, "Bad Request: message is too long"
 		}
 		m := &models.Message{From: BotUser(), Chat: chatOf(models.User{}, chat),
-			Date: int(s.now().Unix()), Text: text, ReplyMarkup: parseMarkup(p["reply_markup"])}
+			Date: int(s.now().Unix()), Text: text, ReplyMarkup: markup}
 		if method != "sendMessage" {
 			field := strings.TrimPrefix(method, "send")
 			field = strings.ToLower(field[:1]) + field[1:] // photo, document
@@ -849,7 +850,6 @@ func (s *Server) apply(method string, p map[string]string, uploads map[string][]
 		if !ok {
 			return nil, 400, "Bad Request: message to edit not found"
 		}
-		markup := parseMarkup(p["reply_markup"])
 		if method == "editMessageText" {
 			if m.Text == p["text"] && sameMarkup(m.ReplyMarkup, markup) {
 				return nil, 400, "Bad Request: message is not modified"
