@@ -75,13 +75,37 @@ const queue = "deskbot_sla"
 // rather than scheduled: River's scheduler interval (5 s) plus a margin.
 const nearFuture = 6 * time.Second
 
-func newRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], fire func(context.Context, Timer) error, cfg RiverConfig) (*River[TTx], error) {
-	mig, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(cfg.Logger)})
+// migrateRiver brings River's tables up to the version of the River
+// deskbot is built with.
+func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], log *slog.Logger) error {
+	mig, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(log)})
 	if err != nil {
-		return nil, fmt.Errorf("river migrate: %w", err)
+		return fmt.Errorf("river migrate: %w", err)
 	}
 	if _, err := mig.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("river migrate: %w", err)
+		return fmt.Errorf("river migrate: %w", err)
+	}
+	return nil
+}
+
+// MigrateRiverPostgres applies River's migrations to pool's database (the
+// schema of its search_path), as NewRiverPostgres does before it starts;
+// "deskbot migrate" runs it so that a deployment can migrate with a
+// privileged role and serve with one that may not change the schema.
+// River's migrations take no lock of their own: callers on a database
+// other processes use serialise them.
+func MigrateRiverPostgres(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	return migrateRiver(ctx, riverpgxv5.New(pool), log)
+}
+
+// MigrateRiverSQLite does the same on an SQLite database.
+func MigrateRiverSQLite(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+	return migrateRiver(ctx, riversqlite.New(db), log)
+}
+
+func newRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], fire func(context.Context, Timer) error, cfg RiverConfig) (*River[TTx], error) {
+	if err := migrateRiver(ctx, driver, cfg.Logger); err != nil {
+		return nil, err
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &timerWorker{fire: fire})

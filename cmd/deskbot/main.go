@@ -140,6 +140,9 @@ func runCmd(ctx context.Context, cmd string, cfg Config, log *slog.Logger, args 
 			return err
 		}
 		defer store.Close()
+		if err := migrateRiver(ctx, store, log.With("component", "sla")); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "migrations applied")
 		return nil
 	case "token":

@@ -208,11 +208,10 @@ func (m *Main) openSLA(ctx context.Context) error {
 			return err
 		}
 	case *sqlite.Store:
-		db, err := sql.Open("sqlite", s.Path()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+		db, err := openRiverSQLite(s)
 		if err != nil {
-			return fmt.Errorf("river sqlite: %w", err)
+			return err
 		}
-		db.SetMaxOpenConns(1)
 		r, err := sla.NewRiverSQLite(ctx, db, fire, rc)
 		if err != nil {
 			db.Close()
@@ -225,6 +224,37 @@ func (m *Main) openSLA(ctx context.Context) error {
 	m.SLA.Engine = engine
 	log.Info("sla: on", "policy", cfg.policy.Version, "routes", routes)
 	return nil
+}
+
+// openRiverSQLite opens the store's SQLite file for River: its own
+// connection (one), waiting on the store's locks rather than failing.
+func openRiverSQLite(s *sqlite.Store) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", s.Path()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("river sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// migrateRiver applies the job queue's migrations, as "serve" does when
+// it starts the SLA engine.
+func migrateRiver(ctx context.Context, store backend.Store, log *slog.Logger) error {
+	switch s := store.(type) {
+	case *postgres.Store:
+		return s.Exclusive(ctx, "river migrations", func(ctx context.Context) error {
+			return sla.MigrateRiverPostgres(ctx, s.Pool(), log)
+		})
+	case *sqlite.Store:
+		db, err := openRiverSQLite(s)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return sla.MigrateRiverSQLite(ctx, db, log)
+	default:
+		return fmt.Errorf("sla: no job queue for store %T", store)
+	}
 }
 
 type schedulerFunc func(ctx context.Context, ts []sla.Timer) error

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/postgres"
@@ -188,4 +190,40 @@ func TestLoadConfigSLA(t *testing.T) {
 	if err != nil || c.SLA.policy == nil || c.SLA.smtp.Port != "25" {
 		t.Fatalf("%+v %v", c.SLA, err)
 	}
+}
+
+// TestMigrateRiver: "deskbot migrate" applies the job queue's migrations
+// too, so that serving needs no right to change the schema.
+func TestMigrateRiver(t *testing.T) {
+	ctx := context.Background()
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.NewSchema(t)
+		if err := run(ctx, []string{"migrate"}, env(map[string]string{"DATABASE_URL": url, "DESKBOT_DATA": t.TempDir()}), io.Discard, io.Discard); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var table *string
+		if err := conn.QueryRow(ctx, "SELECT to_regclass('river_job')::text").Scan(&table); err != nil || table == nil {
+			t.Fatalf("river_job after migrate: %v, %v", table, err)
+		}
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := run(ctx, []string{"migrate"}, env(map[string]string{"DESKBOT_DATA": dir}), io.Discard, io.Discard); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		db, err := sql.Open("sqlite", filepath.Join(dir, "deskbot.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'river_job'").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("river_job after migrate: %d, %v", n, err)
+		}
+	})
 }
