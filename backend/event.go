@@ -20,6 +20,7 @@ const (
 	EventSeverityChanged  EventKind = "severity_changed"  // FromSeverity, ToSeverity
 	EventNotificationSent EventKind = "notification_sent" // Body: channel and recipient
 	EventIncidentUpdate   EventKind = "incident_update"   // IncidentID, IncidentTitle, IncidentResolved; Body (incident.go)
+	EventTransferred      EventKind = "transferred"       // TeamID, TeamName (to), FromTeamID, FromTeamName, AssigneeID (who held it); Body is the reason (Service.Transfer)
 	// EventFollowUp (followup.go) is a step of a dissatisfaction follow-up.
 )
 
@@ -38,10 +39,15 @@ type Event struct {
 
 // EventData holds the kind-specific details of an event.
 type EventData struct {
-	From         Status       `json:"from,omitempty"`
-	To           Status       `json:"to,omitempty"`
-	AssigneeID   int64        `json:"assignee_id,omitempty"`
-	TeamID       int64        `json:"team_id,omitempty"`
+	From       Status `json:"from,omitempty"`
+	To         Status `json:"to,omitempty"`
+	AssigneeID int64  `json:"assignee_id,omitempty"`
+	TeamID     int64  `json:"team_id,omitempty"`
+	FromTeamID int64  `json:"from_team_id,omitempty"` // transferred: the team it left (0: none)
+	// TeamName and FromTeamName: a transfer's teams as they were named
+	// then (the thread reads the same when a team is renamed or gone).
+	TeamName     string       `json:"team_name,omitempty"`
+	FromTeamName string       `json:"from_team_name,omitempty"`
 	IncidentID   int64        `json:"incident_id,omitempty"`
 	Satisfaction Satisfaction `json:"satisfaction,omitempty"`
 	FromSeverity Severity     `json:"from_severity,omitempty"`

@@ -665,6 +665,77 @@ func assign(t *Ticket, actor, assignee *Person, now time.Time) ([]Change, error)
 	return changes, nil
 }
 
+// Transfer hands the ticket to another team (转派; seed 002 第三步: a
+// problem of another department goes to the department responsible),
+// with the reason (staff only). Whoever held it lets it go: the ticket
+// waits in the new team's queue to be claimed, back to new if it was
+// assigned or worked on, and the new team confirms it afresh (the SLA's
+// confirm clock counts from the transfer). Told: the reporter (it is a
+// step of the handling), the former assignee, and the triage chats of
+// both teams (the new one gets the card where it has none). Open tickets
+// only, not while they wait for the reporter or a test or confirmation;
+// to the team the ticket is already in is ECONFLICT "same_team".
+func (s *Service) Transfer(ctx context.Context, actor *Person, number string, teamID int64, reason string) (*Ticket, error) {
+	reason = strings.TrimSpace(reason)
+	team, err := s.store.Team(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		if !actor.Handles() {
+			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may transfer tickets")
+		}
+		switch t.Status {
+		case StatusNew, StatusAssigned, StatusInProgress, StatusReturned, StatusReopened:
+		default:
+			return nil, Keyed(ECONFLICT, "status", map[string]any{"Number": t.Number, "Status": t.Status}, "ticket %s is %s", t.Number, t.Status)
+		}
+		if t.TeamID == team.ID {
+			return nil, Keyed(ECONFLICT, "same_team", map[string]any{"Number": t.Number, "Team": team.Name}, "ticket %s is already with %s", t.Number, team.Name)
+		}
+		if reason == "" {
+			return nil, Invalid("a reason is required to transfer", "note", "the reason is required", Problem{Key: "transfer_reason"})
+		}
+		from, held := t.TeamID, t.AssigneeID
+		var fromName string
+		if from != 0 {
+			switch left, err := s.store.Team(ctx, from); {
+			case err == nil:
+				fromName = left.Name
+			case ErrorCode(err) != ENOTFOUND: // a team that is gone is left unnamed
+				return nil, err
+			}
+		}
+		t.TeamID, t.AssigneeID, t.AcceptedAt = team.ID, 0, time.Time{}
+		ev := &Event{Kind: EventTransferred, ActorID: actor.ID, At: now, Public: true, Body: reason,
+			Data: EventData{TeamID: team.ID, TeamName: team.Name, FromTeamID: from, FromTeamName: fromName, AssigneeID: held}}
+		c := Change{Event: ev, Notify: []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}}
+		if held != 0 && held != actor.ID {
+			c.Notify = append(c.Notify, &OutboxMessage{Audience: AudiencePerson, RecipientID: held})
+		}
+		chats, err := s.triageOfTeam(ctx, team.ID)
+		if err != nil {
+			return nil, err
+		}
+		left, err := s.triageOfTeam(ctx, from)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[[2]string]bool{}
+		for _, m := range append(chats, left...) {
+			if k := [2]string{m.Platform, m.Chat}; !seen[k] {
+				seen[k] = true
+				c.Notify = append(c.Notify, m)
+			}
+		}
+		changes := []Change{c}
+		if t.Status == StatusAssigned || t.Status == StatusInProgress {
+			changes = append(changes, statusChange(t, actor, now, StatusNew, reason, false))
+		}
+		return changes, nil
+	})
+}
+
 // Return gives the ticket back with a reason (退回).
 func (s *Service) Return(ctx context.Context, actor *Person, number, reason string) (*Ticket, error) {
 	return s.Transition(ctx, actor, number, StatusReturned, reason)

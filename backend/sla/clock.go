@@ -86,6 +86,9 @@ func MarksOf(events []*backend.Event) Marks {
 				set(handedMark, e.At)
 			}
 			status = e.Data.To
+		case backend.EventTransferred:
+			// In another team's queue: that team confirms it afresh.
+			set(handedMark, e.At)
 		case backend.EventAssigned:
 			// Handed over while it was worked on, the ticket goes on with
 			// its new holder, who has nothing to accept (Service.Assign).

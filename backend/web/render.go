@@ -237,6 +237,14 @@ func EventLineIn(tr Translator, loc string, zone *time.Location, e *backend.Even
 	case backend.EventAssigned:
 		d["Assignee"] = name(e.Data.AssigneeID)
 		return tr.T(loc, "web.ev.assigned", d)
+	case backend.EventTransferred:
+		d["Team"], d["From"] = e.Data.TeamName, e.Data.FromTeamName
+		for _, k := range []string{"Team", "From"} {
+			if d[k] == "" {
+				d[k] = tr.T(loc, "team.none", nil)
+			}
+		}
+		return tr.T(loc, "web.ev.transferred", d)
 	case backend.EventReturned:
 		return tr.T(loc, "web.ev.status_note", d)
 	case backend.EventAttachment:

@@ -73,6 +73,13 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 			return r.Cat.T(loc, "notify.assigned.assignee_due", data)
 		}
 		return r.Cat.T(loc, "notify.assigned.assignee", data)
+	case backend.EventTransferred:
+		data["Team"], data["From"] = TeamName(r.Cat, loc, e.Data.TeamName), TeamName(r.Cat, loc, e.Data.FromTeamName)
+		if m.Outbox.Audience == backend.AudienceReporter {
+			return r.Cat.T(loc, "notify.transferred.reporter", data)
+		}
+		data["Actor"] = r.name(ctx, e.ActorID)
+		return r.Cat.T(loc, "notify.transferred.staff", data)
 	case backend.EventStatusChanged:
 		data["From"], data["To"] = r.Status(loc, e.Data.From), r.Status(loc, e.Data.To)
 		switch {
@@ -186,6 +193,15 @@ func (r *Renderer) Status(loc string, s backend.Status) string {
 // Severity is a level's localized name ("P1 紧急").
 func (r *Renderer) Severity(loc string, s backend.Severity) string {
 	return r.Cat.T(loc, "severity.name."+string(s), nil)
+}
+
+// TeamName is a team's name as a transfer recorded it; a ticket that had
+// no team (or one whose name is unknown) came from "no team".
+func TeamName(cat *catalog.Catalog, loc, name string) string {
+	if name == "" {
+		return cat.T(loc, "team.none", nil)
+	}
+	return name
 }
 
 func (r *Renderer) name(ctx context.Context, id int64) string {
