@@ -89,7 +89,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		// A new ticket's card; or that of a ticket that moved to this
 		// channel's team (given to someone of it), if it has none of it
 		// yet. The rest go into the card's thread.
-		if e.Kind == backend.EventCreated || (e.Kind == backend.EventAssigned && card == nil) {
+		if e.Kind == backend.EventCreated || ((e.Kind == backend.EventAssigned || e.Kind == backend.EventTransferred) && card == nil) {
 			kind = kindCard
 			text, blocks = c.cardBlocks(ctx, t)
 		} else {

@@ -36,14 +36,14 @@ func TestCatalog(t *testing.T) {
 			}
 		}
 	}
-	for _, a := range []string{"return", "ask", "resolve"} {
+	for _, a := range []string{"return", "ask", "resolve", "transfer"} {
 		for _, p := range []string{"telegram.prompt.", "telegram.done."} {
 			if !cat.Has(p + a) {
 				t.Errorf("%s%s is missing", p, a)
 			}
 		}
 	}
-	for _, b := range []string{"claim", "return", "ask", "status", "sev", "resolve", "back"} {
+	for _, b := range []string{"claim", "return", "ask", "status", "sev", "xfer", "resolve", "back"} {
 		if !cat.Has("telegram.btn." + b) {
 			t.Errorf("telegram.btn.%s is missing", b)
 		}

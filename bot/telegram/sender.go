@@ -92,7 +92,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		if err != nil {
 			return err
 		}
-		if e.Kind == backend.EventAssigned && card == 0 {
+		if (e.Kind == backend.EventAssigned || e.Kind == backend.EventTransferred) && card == 0 {
 			kind = kindCard
 			o.text = c.render.Card(ctx, loc, t, nil)
 			o.markup = c.cardKeyboard(loc, t)

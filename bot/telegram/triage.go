@@ -209,7 +209,8 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 			c.reply(ctx, out{chat: chat, text: c.errorText(loc, err), replyTo: m.ID})
 			return
 		}
-		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.done."+action, map[string]any{"Number": t.Number}), replyTo: m.ID})
+		done, _, _ := strings.Cut(action, "=") // transfer=<team>
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.done."+done, map[string]any{"Number": t.Number}), replyTo: m.ID})
 		c.refreshCard(ctx, t)
 		return
 	}
@@ -256,6 +257,13 @@ func (c *Channel) act(ctx context.Context, p *backend.Person, number, action, te
 		return c.svc.Ask(ctx, p, number, text)
 	case "resolve":
 		return c.svc.Resolve(ctx, p, number, text)
+	}
+	if team, ok := strings.CutPrefix(action, "transfer="); ok {
+		id, err := strconv.ParseInt(team, 10, 64)
+		if err != nil {
+			return nil, backend.Errorf(backend.EINVALID, "bad team %q", team)
+		}
+		return c.svc.Transfer(ctx, p, number, id, text)
 	}
 	return nil, backend.Errorf(backend.EINVALID, "unknown action %q", action)
 }
@@ -442,11 +450,10 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 			}
 			return
 		}
-	case action == "status" || action == "sev" || action == "ms" || action == "back":
+	case action == "status" || action == "sev" || action == "ms" || action == "xfer" || action == "back":
 		t, err = c.svc.Ticket(ctx, p, number)
+		var kb *models.InlineKeyboardMarkup
 		if err == nil {
-			c.answer(ctx, q, "", false)
-			kb := c.cardKeyboard(loc, t)
 			switch action {
 			case "status":
 				kb = c.statusKeyboard(loc, t)
@@ -454,10 +461,22 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 				kb = c.severityKeyboard(loc, t)
 			case "ms":
 				kb = c.milestoneKeyboard(loc, t, c.recordedMilestones(ctx, t))
+			case "xfer":
+				kb, err = c.teamKeyboard(ctx, loc, t)
+			default:
+				kb = c.cardKeyboard(loc, t)
 			}
+		}
+		if err == nil {
+			c.answer(ctx, q, "", false)
 			c.editMarkup(ctx, chat, msg.ID, kb)
 			return
 		}
+	case strings.HasPrefix(action, "tm="):
+		// A team picked for a transfer: the reason is asked for.
+		c.answer(ctx, q, "", false)
+		c.prompt(ctx, chat, msg.ID, loc, "transfer="+strings.TrimPrefix(action, "tm="), number)
+		return
 	case strings.HasPrefix(action, "st="):
 		to := backend.Status(strings.TrimPrefix(action, "st="))
 		switch to {
@@ -577,8 +596,19 @@ func (c *Channel) prompt(ctx context.Context, chat int64, card int, loc, action,
 		c.fail(ctx, chat, loc, err)
 		return
 	}
+	data := map[string]any{"Number": number}
+	key, team, transfer := strings.Cut(action, "=") // transfer=<team id>
+	if transfer {
+		id, _ := strconv.ParseInt(team, 10, 64)
+		tm, err := c.svc.Store().Team(ctx, id)
+		if err != nil {
+			c.fail(ctx, chat, loc, err)
+			return
+		}
+		data["Team"] = tm.Name
+	}
 	m, err := c.reply(ctx, out{chat: chat, replyTo: card,
-		text:   c.T(loc, "telegram.prompt."+action, map[string]any{"Number": number}),
+		text:   c.T(loc, "telegram.prompt."+key, data),
 		markup: &models.ForceReply{ForceReply: true, InputFieldPlaceholder: clip(c.T(loc, "telegram.prompt.placeholder", nil), 64)}})
 	if err != nil {
 		return
@@ -629,9 +659,35 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	}
 	kb.InlineKeyboard = append(kb.InlineKeyboard,
 		[]models.InlineKeyboardButton{b("ask"), b("return")},
-		[]models.InlineKeyboardButton{b("status"), b("sev")},
+		[]models.InlineKeyboardButton{b("status"), b("sev"), b("xfer")},
 		[]models.InlineKeyboardButton{b("ms"), b("resolve")})
 	return kb
+}
+
+// teamKeyboard offers the teams a ticket can be transferred to (all but
+// its own), two a row, and Back.
+func (c *Channel) teamKeyboard(ctx context.Context, loc string, t *backend.Ticket) (*models.InlineKeyboardMarkup, error) {
+	teams, err := c.svc.Store().Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kb := &models.InlineKeyboardMarkup{}
+	var row []models.InlineKeyboardButton
+	for _, tm := range teams {
+		if tm.ID == t.TeamID {
+			continue
+		}
+		if len(row) == 2 {
+			kb.InlineKeyboard, row = append(kb.InlineKeyboard, row), nil
+		}
+		row = append(row, button(tm.Name, "tk:tm="+strconv.FormatInt(tm.ID, 10)+":"+t.Number))
+	}
+	if len(row) > 0 {
+		kb.InlineKeyboard = append(kb.InlineKeyboard, row)
+	}
+	kb.InlineKeyboard = append(kb.InlineKeyboard,
+		[]models.InlineKeyboardButton{button(c.T(loc, "telegram.btn.back", nil), "tk:back:"+t.Number)})
+	return kb, nil
 }
 
 // milestoneKeyboard offers seed 004's milestones, one a row (their

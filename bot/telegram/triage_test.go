@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -650,5 +651,50 @@ func TestCardFiles(t *testing.T) {
 	}
 	if docs := h.tg.CallsTo("sendDocument"); len(docs) != 1 || docs[0].Params["chat_id"] != itoa(bob.ID) {
 		t.Fatalf("documents sent: %+v", docs)
+	}
+}
+
+// TestTransfer: Transfer (转派) on the card offers the other teams;
+// picking one asks for the reason, and the reply hands the ticket to that
+// team: unassigned, the reporter told which team has it now, the card's
+// thread told why.
+func TestTransfer(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	h.linkAssistant(bob)
+	finance, members := &backend.Team{Name: "财务组"}, &backend.Team{Name: "会员中心组"}
+	for _, tm := range []*backend.Team{finance, members} {
+		if err := h.store.CreateTeam(ctx, tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	number := h.directTicket(alice, "退款一直没有到账，已经一周了")
+	rep := h.follow(alice.ID)
+	group := h.follow(triageChat)
+	card := group.next(number)
+
+	h.press(bob, card, "tk:xfer:"+number)
+	menu := h.waitCard(card, "the team menu", func(m *models.Message) bool { return telegramtest.ButtonData(m, "财务组") != "" })
+	want := "tk:tm=" + strconv.FormatInt(finance.ID, 10) + ":" + number
+	if got := telegramtest.ButtonData(menu, "财务组"); got != want || telegramtest.ButtonData(menu, "会员中心组") == "" {
+		t.Fatalf("team menu: 财务组 → %q (want %q): %+v", got, want, menu.ReplyMarkup)
+	}
+	// The reporter may not.
+	if a := h.answerTo(h.press(alice, menu, "财务组")); a.Params["show_alert"] != "true" {
+		t.Fatalf("reporter's answer: %v", a.Params)
+	}
+
+	h.press(bob, menu, "财务组")
+	prompt := group.next("转派 "+number+" 到财务组", "回复")
+	h.deliver(h.tg.Reply(bob, prompt, "退款问题归财务组处理"))
+	group.next(number, "已转派")
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil || tk.TeamID != finance.ID || tk.AssigneeID != 0 || tk.Status != backend.StatusNew {
+		t.Fatalf("after the transfer: %+v, %v", tk, err)
+	}
+	rep.next(number, "已转交财务组处理", "退款问题归财务组处理")
+	notice := h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number, "转交财务组", "退款问题归财务组处理"))
+	if notice.ReplyToMessage == nil || notice.ReplyToMessage.ID != card.ID {
+		t.Fatalf("the triage notice does not reply to the card: %+v", notice.ReplyToMessage)
 	}
 }
