@@ -685,9 +685,7 @@ func (s *Service) Transfer(ctx context.Context, actor *Person, number string, te
 		if !actor.Handles() {
 			return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may transfer tickets")
 		}
-		switch t.Status {
-		case StatusNew, StatusAssigned, StatusInProgress, StatusReturned, StatusReopened:
-		default:
+		if !t.Status.Transferable() {
 			return nil, Keyed(ECONFLICT, "status", map[string]any{"Number": t.Number, "Status": t.Status}, "ticket %s is %s", t.Number, t.Status)
 		}
 		if t.TeamID == team.ID {

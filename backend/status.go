@@ -47,6 +47,17 @@ func (s Status) Valid() bool { _, ok := transitions[s]; return ok }
 // Open reports whether a ticket in s still needs handling.
 func (s Status) Open() bool { return s != StatusResolved && s != StatusArchived }
 
+// Transferable reports whether a ticket in s may be handed to another
+// team (Service.Transfer): open, and not waiting for the reporter, a test
+// or the customer's confirmation.
+func (s Status) Transferable() bool {
+	switch s {
+	case StatusNew, StatusAssigned, StatusInProgress, StatusReturned, StatusReopened:
+		return true
+	}
+	return false
+}
+
 // CanTransition reports whether a ticket may move from s to to.
 func (s Status) CanTransition(to Status) bool { return slices.Contains(transitions[s], to) }
 

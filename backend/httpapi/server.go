@@ -84,6 +84,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tickets/{number}/claim", s.auth(s.claim))
 	mux.Handle("POST /api/v1/tickets/{number}/accept", s.auth(s.accept))
 	mux.Handle("POST /api/v1/tickets/{number}/assign", s.auth(s.assign))
+	mux.Handle("POST /api/v1/tickets/{number}/transfer", s.auth(s.transfer))
 	mux.Handle("POST /api/v1/tickets/{number}/severity", s.auth(s.severity))
 	mux.Handle("POST /api/v1/tickets/{number}/incident", s.auth(s.linkIncident))
 	mux.Handle("POST /api/v1/tickets/{number}/satisfaction", s.auth(s.satisfaction))
@@ -680,6 +681,23 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, actor *backend.P
 	}
 	t, err := s.svc.Assign(r.Context(), actor, r.PathValue("number"), in.AssigneeID)
 	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+// transfer hands the ticket to another team with the reason (转派); the
+// service names the reason "note", the body "reason".
+func (s *Server) transfer(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		TeamID int64  `json:"team_id"`
+		Reason string `json:"reason"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.TeamID == 0 {
+		return invalid("team_id", "required")
+	}
+	t, err := s.svc.Transfer(r.Context(), actor, r.PathValue("number"), in.TeamID, in.Reason)
+	return s.respond(w, t, actor, asRequest(err, map[string]string{"note": "reason"}), http.StatusOK)
 }
 
 func (s *Server) severity(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {

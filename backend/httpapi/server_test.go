@@ -206,6 +206,59 @@ func TestAPI(t *testing.T) {
 		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/accept", f.assistant, nil), http.StatusConflict)
 	})
 
+	// 转派: staff hand a ticket to another team with the reason; whoever
+	// held it lets it go.
+	t.Run("Transfer", func(t *testing.T) {
+		ctx := context.Background()
+		team := func(name string) int64 {
+			tm := &backend.Team{Name: name}
+			if err := f.svc.Store().CreateTeam(ctx, tm); err != nil {
+				t.Fatal(err)
+			}
+			return tm.ID
+		}
+		billing, crm := team("财务部"), team("CRM组")
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		expect(t, r, http.StatusCreated)
+		number, _ := r.body["number"].(string)
+		path := "/api/v1/tickets/" + number + "/transfer"
+		assistant, err := f.svc.Authenticate(ctx, f.assistant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/assign", f.admin, map[string]any{"assignee_id": assistant.ID}), http.StatusOK)
+
+		r = f.do(t, "POST", path, f.admin, map[string]any{"team_id": billing, "reason": "退款问题归财务部处理"})
+		expect(t, r, http.StatusOK)
+		if r.body["team_id"] != float64(billing) || r.body["status"] != "new" {
+			t.Fatalf("transferred: %s", r.raw)
+		}
+		if _, ok := r.body["assignee_id"]; ok {
+			t.Fatalf("the assignee is kept after a transfer: %s", r.raw)
+		}
+
+		r = f.do(t, "POST", path, f.admin, map[string]any{"team_id": billing, "reason": "again"})
+		expect(t, r, http.StatusConflict)
+		r = f.do(t, "POST", path, f.admin, map[string]any{"team_id": crm, "reason": "  "})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("reason") == "" {
+			t.Fatalf("a missing reason does not name reason: %s", r.raw)
+		}
+		r = f.do(t, "POST", path, f.admin, map[string]any{"reason": "no team"})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("team_id") == "" {
+			t.Fatalf("a missing team does not name team_id: %s", r.raw)
+		}
+		expect(t, f.do(t, "POST", path, f.admin, map[string]any{"team_id": 99999, "reason": "nowhere"}), http.StatusNotFound)
+		expect(t, f.do(t, "POST", path, f.reporter, map[string]any{"team_id": crm, "reason": "mine"}), http.StatusForbidden)
+
+		r = f.do(t, "GET", "/api/v1/tickets/"+number, f.admin, nil)
+		expect(t, r, http.StatusOK)
+		if r.body["team_id"] != float64(billing) || !strings.Contains(r.raw, `"kind":"transferred"`) || strings.Count(r.raw, `"kind":"transferred"`) != 1 {
+			t.Fatalf("after one transfer and refused ones: %s", r.raw)
+		}
+	})
+
 	t.Run("OccurredDateOnly", func(t *testing.T) {
 		b := ticketBody()
 		b["occurred_at"], b["occurred_date_only"] = "2026-11-20T00:00:00+08:00", true

@@ -632,6 +632,30 @@ type ticketData struct {
 	// Complaint is a complaint's tasks and closing record (nil for the
 	// other forms).
 	Complaint *complaintView
+	// Handover is the assign and transfer forms (nil for a viewer who
+	// does not handle tickets).
+	Handover *handoverView
+}
+
+// handoverView is the ticket page's 指派 / 转派 forms: whom the ticket may
+// be assigned to, which teams it may be transferred to, and after a
+// refused try its error and what was chosen and typed.
+type handoverView struct {
+	CanAssign   bool // the ticket is open
+	CanTransfer bool // its status allows a transfer and there is another team
+	Staff       []staffOption
+	Teams       []*backend.Team // every team but the ticket's
+	Error       string
+	Assignee    string // the form's choices, kept after an error
+	Team        string
+	Reason      string
+}
+
+// staffOption is one person the ticket may be assigned to.
+type staffOption struct {
+	ID   int64
+	Name string
+	Team string // "" without a team
 }
 
 // clockView is one SLA clock as the ticket page shows it.
@@ -688,6 +712,11 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 			return nil, err
 		}
 	}
+	if d.CanAct {
+		if d.Handover, err = c.loadHandover(ctx, t); err != nil {
+			return nil, err
+		}
+	}
 	if t.Status == backend.StatusResolved || t.Status == backend.StatusArchived {
 		page, err := c.svc.KBEntries(ctx, rq.Me, backend.KBFilter{TicketID: t.ID, Limit: 1})
 		if err != nil {
@@ -700,6 +729,35 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		}
 	}
 	return d, nil
+}
+
+// loadHandover lists whom t may be assigned to (the staff, with their
+// teams) and the teams it may be transferred to (all but its own).
+func (c *Console) loadHandover(ctx context.Context, t *backend.Ticket) (*handoverView, error) {
+	h := &handoverView{CanAssign: t.Status.Open()}
+	if !h.CanAssign {
+		return h, nil
+	}
+	teams, err := c.svc.Store().Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(teams))
+	for _, tm := range teams {
+		names[tm.ID] = tm.Name
+		if tm.ID != t.TeamID {
+			h.Teams = append(h.Teams, tm)
+		}
+	}
+	h.CanTransfer = t.Status.Transferable() && len(h.Teams) > 0
+	staff, err := c.staffList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range staff {
+		h.Staff = append(h.Staff, staffOption{ID: p.ID, Name: p.Name, Team: names[p.TeamID]})
+	}
+	return h, nil
 }
 
 // clockViews names the clocks, their states and who acknowledged them.
@@ -802,8 +860,9 @@ func ServeAttachment(w http.ResponseWriter, r *http.Request, files Files, t *bac
 func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 	ctx, number := r.Context(), r.PathValue("number")
 	text := strings.TrimSpace(r.PostFormValue("text"))
+	action := r.PathValue("action")
 	var err error
-	switch action := r.PathValue("action"); action {
+	switch action {
 	case "claim":
 		_, err = c.svc.Claim(ctx, rq.Me, number)
 	case "accept":
@@ -820,6 +879,16 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 		_, err = c.svc.Resolve(ctx, rq.Me, number, text)
 	case "status":
 		_, err = c.svc.Transition(ctx, rq.Me, number, backend.Status(r.PostFormValue("status")), text)
+	case "assign":
+		var id int64
+		if id, err = formID(r.PostFormValue("assignee"), "assignee_id"); err == nil {
+			_, err = c.svc.Assign(ctx, rq.Me, number, id)
+		}
+	case "transfer":
+		var id int64
+		if id, err = formID(r.PostFormValue("team"), "team_id"); err == nil {
+			_, err = c.svc.Transfer(ctx, rq.Me, number, id, r.PostFormValue("reason"))
+		}
 	case "severity":
 		_, err = c.svc.ChangeSeverity(ctx, rq.Me, number, backend.Severity(r.PostFormValue("severity")))
 	case "link":
@@ -855,13 +924,34 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 		if status == http.StatusInternalServerError {
 			c.log.Error("web: action failed", "ticket", number, "err", err)
 		}
-		d.Error, d.Text = ErrorText(c.tr, rq.Loc, err), text
+		// The assign and transfer forms post without htmx (the page
+		// comes back whole, their lists up to date): their error goes
+		// with them, outside the live region its next refresh replaces.
+		if h := d.Handover; h != nil && r.Header.Get("HX-Request") == "" && (action == "assign" || action == "transfer") {
+			h.Error, h.Assignee, h.Team, h.Reason = ErrorText(c.tr, rq.Loc, err), r.PostFormValue("assignee"), r.PostFormValue("team"), r.PostFormValue("reason")
+		} else {
+			d.Error, d.Text = ErrorText(c.tr, rq.Loc, err), text
+		}
 	}
 	if r.Header.Get("HX-Request") != "" {
 		c.pages.Render(w, status, "ticket", "live", d)
 		return
 	}
 	c.pages.Render(w, status, "ticket", "page", d)
+}
+
+// formID reads the id a form's select sent for field (as the service
+// names it): EINVALID when none was chosen or it is not a number.
+func formID(v, field string) (int64, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, backend.Invalid("invalid "+field, field, "required", backend.Problem{Key: "required"})
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, backend.Invalid("invalid "+field, field, "a number", backend.Problem{Key: "number"})
+	}
+	return id, nil
 }
 
 // link links the ticket to incident id, or to a new incident titled title.

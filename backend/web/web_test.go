@@ -563,7 +563,7 @@ func TestTicketPage(t *testing.T) {
 		tk := f.ticket(r, "another problem with orders")
 		// The page offers none of the actions the service refuses.
 		_, page, _ := c.do("GET", "/console/t/"+tk.Number, nil, nil)
-		for _, id := range []string{`id="btn-claim"`, `id="btn-reply"`, `id="act"`, `class="more-actions"`} {
+		for _, id := range []string{`id="btn-claim"`, `id="btn-reply"`, `id="act"`, `class="more-actions"`, `id="handover"`} {
 			if strings.Contains(page, id) {
 				t.Errorf("info specialist's page has %s", id)
 			}
