@@ -657,9 +657,13 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{
 			button(c.T(loc, "telegram.btn.accept", nil), "tk:claim:"+t.Number)})
 	}
+	menus := []models.InlineKeyboardButton{b("status"), b("sev")}
+	if t.Status.Transferable() {
+		menus = append(menus, b("xfer"))
+	}
 	kb.InlineKeyboard = append(kb.InlineKeyboard,
 		[]models.InlineKeyboardButton{b("ask"), b("return")},
-		[]models.InlineKeyboardButton{b("status"), b("sev"), b("xfer")},
+		menus,
 		[]models.InlineKeyboardButton{b("ms"), b("resolve")})
 	return kb
 }
