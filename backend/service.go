@@ -416,6 +416,11 @@ func (s *Service) triageOfTeam(ctx context.Context, teamID int64) ([]*OutboxMess
 			return nil, err
 		}
 	}
+	return s.triageOf(team), nil
+}
+
+// triageOf is triageOfTeam for a team already read (nil: none).
+func (s *Service) triageOf(team *Team) []*OutboxMessage {
 	var out []*OutboxMessage
 	own := map[string]bool{}
 	for _, p := range s.cfg.TeamChatPlatforms {
@@ -437,7 +442,7 @@ func (s *Service) triageOfTeam(ctx context.Context, teamID int64) ([]*OutboxMess
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // toNewTeam adds to changes (an assignment's, first) the triage rows that
@@ -695,12 +700,16 @@ func (s *Service) Transfer(ctx context.Context, actor *Person, number string, te
 			return nil, Invalid("a reason is required to transfer", "note", "the reason is required", Problem{Key: "transfer_reason"})
 		}
 		from, held := t.TeamID, t.AssigneeID
+		var left *Team // nil: none, or a team that is gone (left unnamed)
 		var fromName string
 		if from != 0 {
-			switch left, err := s.store.Team(ctx, from); {
+			var err error
+			switch left, err = s.store.Team(ctx, from); {
 			case err == nil:
 				fromName = left.Name
-			case ErrorCode(err) != ENOTFOUND: // a team that is gone is left unnamed
+			case ErrorCode(err) == ENOTFOUND:
+				left = nil
+			default:
 				return nil, err
 			}
 		}
@@ -711,16 +720,9 @@ func (s *Service) Transfer(ctx context.Context, actor *Person, number string, te
 		if held != 0 && held != actor.ID {
 			c.Notify = append(c.Notify, &OutboxMessage{Audience: AudiencePerson, RecipientID: held})
 		}
-		chats, err := s.triageOfTeam(ctx, team.ID)
-		if err != nil {
-			return nil, err
-		}
-		left, err := s.triageOfTeam(ctx, from)
-		if err != nil {
-			return nil, err
-		}
+		// The teams are read already: their chats need no second look.
 		seen := map[[2]string]bool{}
-		for _, m := range append(chats, left...) {
+		for _, m := range append(s.triageOf(team), s.triageOf(left)...) {
 			if k := [2]string{m.Platform, m.Chat}; !seen[k] {
 				seen[k] = true
 				c.Notify = append(c.Notify, m)
