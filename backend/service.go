@@ -730,7 +730,7 @@ func (s *Service) Transfer(ctx context.Context, actor *Person, number string, te
 		}
 		changes := []Change{c}
 		if t.Status == StatusAssigned || t.Status == StatusInProgress {
-			changes = append(changes, statusChange(t, actor, now, StatusNew, reason, false))
+			changes = append(changes, statusChange(t, actor, now, StatusNew, "", false)) // the reason is the transfer's
 		}
 		return changes, nil
 	})

@@ -80,6 +80,9 @@ func TestTransfer(t *testing.T) {
 			if tr == nil || st == nil {
 				t.Fatalf("events %v: no transfer or no move back to new", events)
 			}
+			if st.Body != "" {
+				t.Fatalf("the move back to new repeats the reason %q: the thread would read it twice", st.Body)
+			}
 			want := backend.EventData{TeamID: f.teamB.ID, TeamName: f.teamB.Name, FromTeamID: f.teamA.ID, FromTeamName: f.teamA.Name, AssigneeID: f.ann.ID}
 			if tr.Data.TeamID != want.TeamID || tr.Data.TeamName != want.TeamName || tr.Data.FromTeamID != want.FromTeamID ||
 				tr.Data.FromTeamName != want.FromTeamName || tr.Data.AssigneeID != want.AssigneeID ||
