@@ -177,6 +177,7 @@ type Engine struct {
 	log         *slog.Logger
 	maxAttempts int
 	cmds        *commands
+	recent      *recent // nil with an in-process store
 }
 
 // NewEngine checks cfg and returns an engine.
@@ -197,6 +198,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if _, local := cfg.Sessions.(*MemoryStore); !local {
+		e.recent = newRecent(time.Minute, 4096)
 	}
 	if e.loc == nil {
 		loc, err := time.LoadLocation("Asia/Shanghai")
@@ -242,6 +246,7 @@ func (e *Engine) StartFrom(ctx context.Context, key SessionKey, form, locale, so
 		return Output{}, fmt.Errorf("dialogs: unknown form %q", form)
 	}
 	loc := e.localeFor(locale)
+	e.recent.drop(key)
 	return e.retry(ctx, func() (Output, error) {
 		version := int64(0)
 		replaced := false
@@ -268,9 +273,11 @@ func (e *Engine) StartFrom(ctx context.Context, key SessionKey, form, locale, so
 		if err != nil {
 			return Output{}, err
 		}
-		if _, err := e.sessions.Put(ctx, key, data, version); err != nil {
+		v, err := e.sessions.Put(ctx, key, data, version)
+		if err != nil {
 			return Output{}, err
 		}
+		e.recent.keep(key, Record{Data: data, Version: v}, e.now())
 		return t.out, nil
 	})
 }
@@ -369,7 +376,11 @@ func (e *Engine) retry(ctx context.Context, fn func() (Output, error)) (Output, 
 }
 
 func (e *Engine) handleOnce(ctx context.Context, key SessionKey, in Input, activeOnly bool) (Output, error) {
-	rec, err := e.sessions.Get(ctx, key)
+	rec, ok := e.recent.take(key, e.now())
+	var err error
+	if !ok {
+		rec, err = e.sessions.Get(ctx, key)
+	}
 	if errors.Is(err, ErrNoSession) {
 		if activeOnly {
 			return e.expiredOnly(ctx, key, in)
@@ -424,6 +435,7 @@ func (e *Engine) handleOnce(ctx context.Context, key SessionKey, in Input, activ
 		if t.effect == effectFile {
 			return e.file(ctx, key, f, st, v)
 		}
+		e.recent.keep(key, Record{Data: data, Version: v}, e.now())
 	case commitDelete:
 		if err := e.sessions.Delete(ctx, key, rec.Version); err != nil {
 			return Output{}, err
@@ -541,9 +553,11 @@ func (e *Engine) startFresh(ctx context.Context, key SessionKey, form, locale st
 	if err != nil {
 		return Output{}, err
 	}
-	if _, err := e.sessions.Put(ctx, key, data, 0); err != nil {
+	v, err := e.sessions.Put(ctx, key, data, 0)
+	if err != nil {
 		return Output{}, err
 	}
+	e.recent.keep(key, Record{Data: data, Version: v}, e.now())
 	return t.out, nil
 }
 

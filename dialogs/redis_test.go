@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,5 +198,63 @@ func TestRedisPutReplayed(t *testing.T) {
 	}
 	if rec, err := s.Get(ctx, key); err != nil || string(rec.Data) != "b" || rec.Version != v2 {
 		t.Fatalf("stored %q v%d %v", rec.Data, rec.Version, err)
+	}
+}
+
+// countingStore counts the session reads that reach the store.
+type countingStore struct {
+	SessionStore
+	gets atomic.Int64
+}
+
+func (s *countingStore) Get(ctx context.Context, key SessionKey) (Record, error) {
+	s.gets.Add(1)
+	return s.SessionStore.Get(ctx, key)
+}
+
+// TestRedisEngineRecent: an engine starts a chat's next turn from the
+// session it wrote last, without reading it back; and when another
+// replica moved the session on in between, the turn is applied to what
+// the store holds, not to the engine's older copy.
+func TestRedisEngineRecent(t *testing.T) {
+	rdb, prefix := redistest.Open(t)
+	ctx := context.Background()
+	cat, forms := textsForms(t)
+	var stores []*countingStore
+	var engines []*Engine
+	for range 2 {
+		s := &countingStore{SessionStore: NewRedisStore(rdb, prefix, time.Minute)}
+		e, err := NewEngine(Config{Forms: forms, Sessions: s, Catalog: cat, Filer: &fakeFiler{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores, engines = append(stores, s), append(engines, e)
+	}
+	if _, err := engines[0].Start(ctx, testKey, "texts", "en"); err != nil {
+		t.Fatal(err)
+	}
+	before := stores[0].gets.Load()
+	for i := range 3 {
+		mustHandle(t, engines[0], Input{Text: fmt.Sprintf("answer number %d", i)})
+	}
+	if n := stores[0].gets.Load() - before; n != 0 {
+		t.Fatalf("three turns in a row read the session %d times, want 0", n)
+	}
+	// Replica 1 takes the next turns, then 0 again with its copy behind.
+	for i := 3; i < 8; i++ {
+		mustHandle(t, engines[[]int{1, 0, 0, 1, 0}[i-3]], Input{Text: fmt.Sprintf("answer number %d", i)})
+	}
+	rec, err := NewRedisStore(rdb, prefix, time.Minute).Get(ctx, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := decodeState(rec.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if a := st.Answers[fmt.Sprintf("t%d", i+1)]; a == nil || a.Text != fmt.Sprintf("answer number %d", i) {
+			t.Fatalf("field t%d = %+v, want answer number %d (an answer applied to an old copy of the session)", i+1, a, i)
+		}
 	}
 }

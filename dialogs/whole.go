@@ -215,6 +215,7 @@ func (e *Engine) Hold(ctx context.Context, key SessionKey, h Held) error {
 	if err != nil {
 		return fmt.Errorf("dialogs: hold: %w", err)
 	}
+	e.recent.drop(key)
 	var version int64
 	if rec, err := e.sessions.Get(ctx, key); err == nil {
 		version = rec.Version
@@ -242,5 +243,6 @@ func (e *Engine) Held(ctx context.Context, key SessionKey) (Held, int64, error) 
 // Release forgets a held submission if it is still at version
 // (ErrConflict when someone else released or replaced it first).
 func (e *Engine) Release(ctx context.Context, key SessionKey, version int64) error {
+	e.recent.drop(key)
 	return e.sessions.Delete(ctx, key, version)
 }

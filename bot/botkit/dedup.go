@@ -3,6 +3,9 @@ package botkit
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,8 +27,9 @@ type RedisDeduper struct {
 	Prefix string // e.g. "deskbot:tg:update:"
 }
 
-// KEYS: the key. ARGV: the caller's token, TTL ms. 1: first (or the same
-// call again), 0: seen before.
+// firstScript is First for a Redis before 7.0. KEYS: the key. ARGV: the
+// caller's token, TTL ms. 1: first (or the same call again), 0: seen
+// before.
 var firstScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then
@@ -36,10 +40,39 @@ if v == ARGV[1] then return 1 end
 return 0
 `)
 
-// First implements Deduper.
+// noSetNXGet is set once a Redis server refused SET with both NX and GET
+// (before Redis 7.0); the script does the same in one round trip, at the
+// cost of a Lua call.
+var noSetNXGet atomic.Bool
+
+// First implements Deduper: one SET NX GET, which sets the key unless it
+// is there and answers what was there.
 func (d RedisDeduper) First(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	n, err := firstScript.Run(ctx, d.Client, []string{d.Prefix + key}, rand.Text(), ttl.Milliseconds()).Int()
+	return d.first(ctx, key, rand.Text(), ttl)
+}
+
+// first is First with the call's token.
+func (d RedisDeduper) first(ctx context.Context, key, token string, ttl time.Duration) (bool, error) {
+	if !noSetNXGet.Load() {
+		was, err := d.Client.SetArgs(ctx, d.Prefix+key, token, redis.SetArgs{Mode: "NX", TTL: ttl, Get: true}).Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			return true, nil // it was not there
+		case err == nil:
+			return was == token, nil
+		case !isSyntaxError(err):
+			return false, err
+		}
+		noSetNXGet.Store(true)
+	}
+	n, err := firstScript.Run(ctx, d.Client, []string{d.Prefix + key}, token, ttl.Milliseconds()).Int()
 	return n == 1, err
+}
+
+// isSyntaxError is Redis refusing a command's arguments.
+func isSyntaxError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.Contains(strings.ToLower(re.Error()), "syntax")
 }
 
 // KeyStore is the part of backend.Store the StoreDeduper needs.

@@ -118,6 +118,7 @@ type benchResult struct {
 	cpu      time.Duration  // CPU time of this process (bot, fake and reporters; not Postgres or Redis)
 	machine  time.Duration  // CPU time of the whole machine (with Postgres and Redis); 0 where unknown
 	calls    map[string]int // Bot API calls by method, getUpdates excluded
+	conns    int64          // connections the bot opened to the fake
 	slowest  []stepTimes    // the steps with the longest p99, slowest first
 }
 
@@ -220,7 +221,7 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	for i := range photos {
 		photos[i] = screenshot(b, int(base)+i)
 	}
-	callsBefore := len(tg.Calls())
+	callsBefore, connsBefore := len(tg.Calls()), tg.Conns()
 	start, cpu, machine := time.Now(), processCPU(), machineCPU()
 	for i := range n {
 		wg.Add(1)
@@ -259,6 +260,7 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	r := meter.result(time.Since(start))
 	r.cpu = processCPU() - cpu
 	r.machine = machineCPU() - machine
+	r.conns = tg.Conns() - connsBefore
 	r.calls = map[string]int{}
 	for _, c := range tg.Calls()[callsBefore:] {
 		switch {
@@ -324,6 +326,7 @@ func BenchmarkTelegram(b *testing.B) {
 				mode, n, desk.turns, len(ratios), desk.perSec(), desk.p50, desk.p99, desk.cpuPerTurn().Round(time.Microsecond),
 				echo.perSec(), echo.p50, echo.p99, echo.cpuPerTurn().Round(time.Microsecond), ratio, fmtRatios(ratios))
 			b.Logf("%s: Bot API calls per turn: deskbot %s; echo %s", mode, desk.callsPerTurn(), echo.callsPerTurn())
+			b.Logf("%s: connections opened to the fake: deskbot %d, echo %d", mode, desk.conns, echo.conns)
 			b.Logf("%s: deskbot's slowest steps: %s", mode, desk.slowSteps())
 			if desk.machine > 0 {
 				// On a machine where Postgres and Redis share the CPUs, the
@@ -385,7 +388,11 @@ func benchEcho(b *testing.B, mode string, n int, iter int64) benchResult {
 		}
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 128
+	// go-telegram runs each update's handler in a goroutine of its own, so
+	// with every reporter at once about as many requests are in flight:
+	// the pool keeps them all, or the baseline spends its CPU dialling
+	// (with 128 idle it opened ~800 connections a round, not ~200).
+	tr.MaxIdleConnsPerHost, tr.MaxIdleConns = 512, 512
 	bt, err := bot.New(telegramtest.Token, bot.WithServerURL(tg.URL()), bot.WithSkipGetMe(), bot.WithDefaultHandler(handler),
 		bot.WithHTTPClient(2*time.Second, &http.Client{Transport: tr, Timeout: 10 * time.Second}), bot.WithWorkers(8))
 	if err != nil {

@@ -23,11 +23,13 @@ import (
 	_ "image/jpeg" // the sizes of uploaded photos
 	_ "image/png"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,7 +66,8 @@ type Fault struct {
 
 // Server is the fake. All methods are safe for concurrent use.
 type Server struct {
-	srv *httptest.Server
+	srv   *httptest.Server
+	conns atomic.Int64
 
 	mu           sync.Mutex
 	now          func() time.Time
@@ -114,7 +117,13 @@ func NewServer() *Server {
 		users: map[int64]map[int]*models.Message{}, protected: map[int64]bool{},
 		client: &http.Client{Timeout: 30 * time.Second, Transport: webhookTransport()},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.srv.Start()
 	return s
 }
 
@@ -129,6 +138,10 @@ func webhookTransport() *http.Transport {
 
 // URL is the server URL to give to bot.WithServerURL (no trailing slash).
 func (s *Server) URL() string { return s.srv.URL }
+
+// Conns is how many connections the server has accepted: a bot whose
+// connection pool is too small for its concurrency dials again and again.
+func (s *Server) Conns() int64 { return s.conns.Load() }
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
