@@ -21,6 +21,7 @@ const (
 	EventNotificationSent EventKind = "notification_sent" // Body: channel and recipient
 	EventIncidentUpdate   EventKind = "incident_update"   // IncidentID, IncidentTitle, IncidentResolved; Body (incident.go)
 	EventTransferred      EventKind = "transferred"       // TeamID, TeamName (to), FromTeamID, FromTeamName, AssigneeID (who held it); Body is the reason (Service.Transfer)
+	EventProgress         EventKind = "progress"          // To (the status then), AssigneeID (0: nobody), QuietHours (progress.go)
 	// EventFollowUp (followup.go) is a step of a dissatisfaction follow-up.
 )
 
@@ -44,6 +45,8 @@ type EventData struct {
 	AssigneeID int64  `json:"assignee_id,omitempty"`
 	TeamID     int64  `json:"team_id,omitempty"`
 	FromTeamID int64  `json:"from_team_id,omitempty"` // transferred: the team it left (0: none)
+	// QuietHours: a progress note's hours without news to the reporter.
+	QuietHours int `json:"quiet_hours,omitempty"`
 	// TeamName and FromTeamName: a transfer's teams as they were named
 	// then (the thread reads the same when a team is renamed or gone).
 	TeamName     string       `json:"team_name,omitempty"`

@@ -211,6 +211,7 @@ type Store interface {
 	ReportStore
 	// Complaint tasks and closing records (complaint.go).
 	ComplaintStore
+	ProgressStore
 
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error

@@ -245,6 +245,9 @@ func EventLineIn(tr Translator, loc string, zone *time.Location, e *backend.Even
 			}
 		}
 		return tr.T(loc, "web.ev.transferred", d)
+	case backend.EventProgress:
+		d["To"], d["Hours"] = tr.T(loc, "status."+string(e.Data.To), nil), e.Data.QuietHours
+		return tr.T(loc, "web.ev.progress", d)
 	case backend.EventReturned:
 		return tr.T(loc, "web.ev.status_note", d)
 	case backend.EventAttachment:

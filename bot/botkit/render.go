@@ -80,6 +80,17 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 		}
 		data["Actor"] = r.name(ctx, e.ActorID)
 		return r.Cat.T(loc, "notify.transferred.staff", data)
+	case backend.EventProgress:
+		data["Status"], data["Hours"] = r.Status(loc, e.Data.To), e.Data.QuietHours
+		if m.Outbox.Audience == backend.AudienceReporter {
+			data["Assignee"] = r.Cat.T(loc, "card.nobody", nil)
+			if e.Data.AssigneeID != 0 {
+				data["Assignee"] = r.name(ctx, e.Data.AssigneeID)
+			}
+			return r.Cat.T(loc, "notify.progress.reporter", data)
+		}
+		data["Severity"] = r.Severity(loc, t.Severity)
+		return r.Cat.T(loc, "notify.progress.staff", data)
 	case backend.EventStatusChanged:
 		data["From"], data["To"] = r.Status(loc, e.Data.From), r.Status(loc, e.Data.To)
 		switch {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
@@ -15,16 +16,38 @@ const taskReminderEvery = time.Minute
 // remindTasks reminds the owners of overdue complaint tasks at once and
 // then every taskReminderEvery until ctx ends.
 func (m *Main) remindTasks(ctx context.Context) {
-	log := m.Log.With("component", "tasks")
-	t := time.NewTicker(taskReminderEvery)
+	sweep(ctx, m.Log.With("component", "tasks"), taskReminderEvery, m.Service.RemindOverdueTasks,
+		"tasks: reminding overdue tasks failed; trying again in a minute", "tasks: reminded the owners of overdue tasks")
+}
+
+// progressEvery is how often a process looks for tickets whose reporters
+// are owed news (Service.SyncProgress); every replica may, each silence
+// gets one note.
+const progressEvery = time.Minute
+
+// syncProgress sends progress notes at once and then every progressEvery
+// until ctx ends; never with PROGRESS_EVERY=off.
+func (m *Main) syncProgress(ctx context.Context) {
+	if len(m.Config.ProgressEvery) == 0 {
+		return
+	}
+	sync := func(ctx context.Context) (int, error) { return m.Service.SyncProgress(ctx, m.Config.ProgressEvery) }
+	sweep(ctx, m.Log.With("component", "progress"), progressEvery, sync,
+		"progress: sending progress notes failed; trying again in a minute", "progress: told reporters where their tickets stand")
+}
+
+// sweep runs fn at once and then every period until ctx ends, logging
+// failed when it fails and done when it did something.
+func sweep(ctx context.Context, log *slog.Logger, period time.Duration, fn func(context.Context) (int, error), failed, done string) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
-		n, err := m.Service.RemindOverdueTasks(ctx)
+		n, err := fn(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			log.Warn("tasks: reminding overdue tasks failed; trying again in a minute", "err", err, "code", backend.ErrorCode(err))
+			log.Warn(failed, "err", err, "code", backend.ErrorCode(err))
 		case n > 0:
-			log.Info("tasks: reminded the owners of overdue tasks", "tasks", n)
+			log.Info(done, "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/deskbot/deskbot/backend"
 	slackbot "github.com/deskbot/deskbot/bot/slack"
 	"github.com/deskbot/deskbot/bot/telegram"
 )
@@ -64,6 +65,10 @@ type Config struct {
 	// more) keys the signature.
 	WebhookURL    string
 	WebhookSecret string
+	// ProgressEvery (PROGRESS_EVERY) is how long a ticket may go without
+	// news to its reporter before a progress note, by severity:
+	// "P1=24h,P2=48h" (the default, seed 002); "off" sends none.
+	ProgressEvery map[backend.Severity]time.Duration
 
 	// Telegram is the Telegram channel (TELEGRAM_* variables); off without
 	// TELEGRAM_BOT_TOKEN. See bot/telegram/README.md.
@@ -133,6 +138,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		errs = append(errs, "DIALOG_IDLE_TIMEOUT: must be a duration of at least 1m, like 30m or 2h")
 	} else {
 		c.DialogIdle = d
+	}
+	if every, err := parseProgressEvery(get("PROGRESS_EVERY", "P1=24h,P2=48h")); err != nil {
+		errs = append(errs, "PROGRESS_EVERY: "+err.Error())
+	} else {
+		c.ProgressEvery = every
 	}
 	if d, err := time.ParseDuration(get("START_TIMEOUT", "60s")); err != nil || d < 0 {
 		errs = append(errs, "START_TIMEOUT: must be a duration like 60s or 2m (0: do not wait for Postgres and Redis)")
@@ -233,4 +243,22 @@ func (c *Config) TriagePlatforms() []string {
 		out = append(out, slackbot.Platform)
 	}
 	return out
+}
+
+// parseProgressEvery reads "P1=24h,P2=48h" ("off": none).
+func parseProgressEvery(v string) (map[backend.Severity]time.Duration, error) {
+	every := map[backend.Severity]time.Duration{}
+	if strings.EqualFold(v, "off") {
+		return every, nil
+	}
+	for part := range strings.SplitSeq(v, ",") {
+		sev, d, ok := strings.Cut(strings.TrimSpace(part), "=")
+		dur, err := time.ParseDuration(strings.TrimSpace(d))
+		s := backend.Severity(strings.ToUpper(strings.TrimSpace(sev)))
+		if !ok || !s.Valid() || err != nil || dur < time.Hour {
+			return nil, fmt.Errorf("%q is not like P1=24h,P2=48h (a severity P1–P4 and a duration of at least 1h each), or off", v)
+		}
+		every[s] = dur
+	}
+	return every, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/postgres/pgtest"
 )
 
@@ -33,6 +35,18 @@ func TestLoadConfig(t *testing.T) {
 		}
 		if c.SQLitePath() != filepath.Join("data", "deskbot.db") {
 			t.Fatalf("sqlite path %s", c.SQLitePath())
+		}
+		if !maps.Equal(c.ProgressEvery, backend.DefaultProgressEvery) {
+			t.Fatalf("progress every %v, want seed 002's %v", c.ProgressEvery, backend.DefaultProgressEvery)
+		}
+	})
+	t.Run("ProgressEvery", func(t *testing.T) {
+		c, err := LoadConfig(env(map[string]string{"PROGRESS_EVERY": "p1=12h, P3=72h"}))
+		if want := map[backend.Severity]time.Duration{backend.P1: 12 * time.Hour, backend.P3: 72 * time.Hour}; err != nil || !maps.Equal(c.ProgressEvery, want) {
+			t.Fatalf("%v %v, want %v", c.ProgressEvery, err, want)
+		}
+		if c, err := LoadConfig(env(map[string]string{"PROGRESS_EVERY": "off"})); err != nil || len(c.ProgressEvery) != 0 {
+			t.Fatalf("off: %v %v", c.ProgressEvery, err)
 		}
 	})
 	t.Run("ErrTelegramWebhookWithoutSecret", func(t *testing.T) {
@@ -62,6 +76,9 @@ func TestLoadConfig(t *testing.T) {
 		{"FORMS_DIR", "/nonexistent/forms"},
 		{"PUBLIC_URL", "desk.example.com"},
 		{"TELEGRAM_TRIAGE_CHAT", "group"},
+		{"PROGRESS_EVERY", "P1=daily"},
+		{"PROGRESS_EVERY", "P9=24h"},
+		{"PROGRESS_EVERY", "P1=1m"},
 	} {
 		t.Run("Err"+tc.name, func(t *testing.T) {
 			_, err := LoadConfig(env(map[string]string{tc.name: tc.value}))
