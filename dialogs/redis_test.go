@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/deskbot/deskbot/backend/redistest"
 )
 
@@ -76,14 +78,7 @@ func TestRedisEngineConcurrentInputs(t *testing.T) {
 	}
 	// All n answers are in the n fields, each exactly once, and the
 	// dialog reached the summary.
-	rec, err := NewRedisStore(rdb, prefix, time.Minute).Get(ctx, testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := decodeState(rec.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storedState(t, rdb, prefix)
 	seen := map[string]bool{}
 	for i := range n {
 		a := st.Answers[fmt.Sprintf("t%d", i+1)]
@@ -244,7 +239,18 @@ func TestRedisEngineRecent(t *testing.T) {
 	for i := 3; i < 8; i++ {
 		mustHandle(t, engines[[]int{1, 0, 0, 1, 0}[i-3]], Input{Text: fmt.Sprintf("answer number %d", i)})
 	}
-	rec, err := NewRedisStore(rdb, prefix, time.Minute).Get(ctx, testKey)
+	st := storedState(t, rdb, prefix)
+	for i := range 8 {
+		if a := st.Answers[fmt.Sprintf("t%d", i+1)]; a == nil || a.Text != fmt.Sprintf("answer number %d", i) {
+			t.Fatalf("field t%d = %+v, want answer number %d (an answer applied to an old copy of the session)", i+1, a, i)
+		}
+	}
+}
+
+// storedState is the state of testKey's session in Redis.
+func storedState(t *testing.T, rdb redis.Cmdable, prefix string) *state {
+	t.Helper()
+	rec, err := NewRedisStore(rdb, prefix, time.Minute).Get(context.Background(), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,9 +258,5 @@ func TestRedisEngineRecent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 8 {
-		if a := st.Answers[fmt.Sprintf("t%d", i+1)]; a == nil || a.Text != fmt.Sprintf("answer number %d", i) {
-			t.Fatalf("field t%d = %+v, want answer number %d (an answer applied to an old copy of the session)", i+1, a, i)
-		}
-	}
+	return st
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
-	"github.com/deskbot/deskbot/backend/notify"
 	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
@@ -45,20 +44,7 @@ func TestProgressNotices(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{render: &Renderer{Cat: cat, People: store.Person}, got: map[string][]string{}}
-	disp := notify.New(store, notify.Config{Now: func() time.Time { return now }})
-	disp.Register(rec, false)
-	deliver := func() {
-		t.Helper()
-		for {
-			n, err := disp.DeliverDue(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				return
-			}
-		}
-	}
+	deliver := rec.deliverer(t, store, func() time.Time { return now })
 	deliver()
 	rec.got = map[string][]string{} // filing and claiming
 

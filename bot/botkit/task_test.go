@@ -33,6 +33,25 @@ func (r *recorder) Send(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
+// deliverer registers r with a dispatcher on store and returns a function
+// that delivers everything due.
+func (r *recorder) deliverer(t *testing.T, store backend.Store, now func() time.Time) func() {
+	disp := notify.New(store, notify.Config{Now: now})
+	disp.Register(r, false)
+	return func() {
+		t.Helper()
+		for {
+			n, err := disp.DeliverDue(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				return
+			}
+		}
+	}
+}
+
 // TestTaskNotices: a complaint's tasks and closing record, as their
 // readers are told in their own language: the owner what, by when and
 // how to complete it (in any chat, as e-mail says it), the reporter the
@@ -75,20 +94,7 @@ func TestTaskNotices(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{render: &Renderer{Cat: cat, People: store.Person, Tasks: store.Task}, got: map[string][]string{}}
-	disp := notify.New(store, notify.Config{Now: func() time.Time { return now }})
-	disp.Register(rec, false)
-	deliver := func() {
-		t.Helper()
-		for {
-			n, err := disp.DeliverDue(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 {
-				return
-			}
-		}
-	}
+	deliver := rec.deliverer(t, store, func() time.Time { return now })
 	deliver()
 	rec.got = map[string][]string{} // filing and claiming
 
