@@ -142,17 +142,7 @@ func TestButtonOfEarlierTurn(t *testing.T) {
 	if _, err := env.eng.Handle(ctx, testKey, Input{Button: skip}); err != nil {
 		t.Fatal(err)
 	}
-	state := func() *state {
-		rec, err := env.store.Get(ctx, testKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := decodeState(rec.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	state := func() *state { return storedState(t, env.store) }
 	before := state()
 	again, err := env.eng.Handle(ctx, testKey, Input{Button: skip})
 	if err != nil || !again.Stale {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/deskbot/deskbot/backend/redistest"
 )
 
@@ -78,7 +76,7 @@ func TestRedisEngineConcurrentInputs(t *testing.T) {
 	}
 	// All n answers are in the n fields, each exactly once, and the
 	// dialog reached the summary.
-	st := storedState(t, rdb, prefix)
+	st := storedState(t, NewRedisStore(rdb, prefix, time.Minute))
 	seen := map[string]bool{}
 	for i := range n {
 		a := st.Answers[fmt.Sprintf("t%d", i+1)]
@@ -239,7 +237,7 @@ func TestRedisEngineRecent(t *testing.T) {
 	for i := 3; i < 8; i++ {
 		mustHandle(t, engines[[]int{1, 0, 0, 1, 0}[i-3]], Input{Text: fmt.Sprintf("answer number %d", i)})
 	}
-	st := storedState(t, rdb, prefix)
+	st := storedState(t, NewRedisStore(rdb, prefix, time.Minute))
 	for i := range 8 {
 		if a := st.Answers[fmt.Sprintf("t%d", i+1)]; a == nil || a.Text != fmt.Sprintf("answer number %d", i) {
 			t.Fatalf("field t%d = %+v, want answer number %d (an answer applied to an old copy of the session)", i+1, a, i)
@@ -247,10 +245,10 @@ func TestRedisEngineRecent(t *testing.T) {
 	}
 }
 
-// storedState is the state of testKey's session in Redis.
-func storedState(t *testing.T, rdb redis.Cmdable, prefix string) *state {
+// storedState is the state of testKey's session in store.
+func storedState(t *testing.T, store SessionStore) *state {
 	t.Helper()
-	rec, err := NewRedisStore(rdb, prefix, time.Minute).Get(context.Background(), testKey)
+	rec, err := store.Get(context.Background(), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
