@@ -32,10 +32,19 @@ type Person struct {
 	Locale    string // "zh-CN" (default) or "en"
 	Accounts  []ChatAccount
 	CreatedAt time.Time
+	// DeactivatedAt is when an admin deactivated the person (deskbot user
+	// deactivate): someone who left keeps their name on their tickets
+	// but holds no role any more. Zero: active.
+	DeactivatedAt time.Time
 }
 
-// HasRole reports whether p has role r.
-func (p *Person) HasRole(r Role) bool { return slices.Contains(p.Roles, r) }
+// Active reports whether p has not been deactivated.
+func (p *Person) Active() bool { return p.DeactivatedAt.IsZero() }
+
+// HasRole reports whether p holds role r now: a deactivated person holds
+// none, so every permission, which comes from roles, is gone with it
+// (the console, the chat buttons, the API).
+func (p *Person) HasRole(r Role) bool { return p.Active() && slices.Contains(p.Roles, r) }
 
 // SeesAll reports whether p may see every ticket (managers and admins).
 func (p *Person) SeesAll() bool { return p.HasRole(RoleManager) || p.HasRole(RoleAdmin) }
@@ -100,4 +109,5 @@ type APIToken struct {
 	PersonID  int64
 	Hash      []byte
 	CreatedAt time.Time
+	RevokedAt time.Time // zero: valid (deskbot token revoke)
 }

@@ -86,10 +86,14 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Micro
 const maxUpdateAttempts = 5
 
 // ReporterFor returns the person linked to a chat account, creating a
-// reporter on first contact.
+// reporter on first contact. EFORBIDDEN (key "deactivated") for a person
+// an admin deactivated: they can no longer file or follow tickets.
 func (s *Service) ReporterFor(ctx context.Context, acct ChatAccount, name, locale string) (*Person, error) {
 	p, err := s.store.PersonByAccount(ctx, acct.Platform, acct.UserID)
 	if err == nil {
+		if !p.Active() {
+			return nil, errDeactivated(p)
+		}
 		if acct.ChatID != "" && !hasAccount(p, acct) {
 			if err := s.store.LinkAccount(ctx, p.ID, acct); err != nil {
 				return nil, err
@@ -974,7 +978,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, name string, role Role, te
 }
 
 // Authenticate returns the person an API token acts as. EUNAUTHORIZED for
-// an unknown token.
+// an unknown or revoked token, or one whose person was deactivated.
 func (s *Service) Authenticate(ctx context.Context, secret string) (*Person, error) {
 	if !strings.HasPrefix(secret, "dbt_") {
 		return nil, Errorf(EUNAUTHORIZED, "invalid API token")
@@ -986,7 +990,23 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Person, err
 		}
 		return nil, err
 	}
-	return s.store.Person(ctx, tok.PersonID)
+	if !tok.RevokedAt.IsZero() {
+		return nil, Errorf(EUNAUTHORIZED, "API token %q was revoked", tok.Name)
+	}
+	p, err := s.store.Person(ctx, tok.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Active() {
+		return nil, Errorf(EUNAUTHORIZED, "the account of API token %q was deactivated", tok.Name)
+	}
+	return p, nil
+}
+
+// RevokeAPIToken stops a token from authenticating, for good (deskbot
+// token revoke). ENOTFOUND for an unknown id.
+func (s *Service) RevokeAPIToken(ctx context.Context, id int64) error {
+	return s.store.RevokeAPIToken(ctx, id, s.now())
 }
 
 // HashToken is how API token secrets are stored.

@@ -24,8 +24,15 @@ type Store interface {
 	// LinkAccount links a chat account to a person. ECONFLICT if it is linked
 	// to someone else; linking it again to the same person updates ChatID.
 	LinkAccount(ctx context.Context, personID int64, a ChatAccount) error
-	// PeopleWithRole lists people having role r (for a team if teamID != 0).
+	// PeopleWithRole lists the people holding role r (for a team if
+	// teamID != 0): deactivated people hold none.
 	PeopleWithRole(ctx context.Context, r Role, teamID int64) ([]*Person, error)
+	// SetDeactivated deactivates a person as of at, or reactivates them
+	// when at is zero. ENOTFOUND.
+	SetDeactivated(ctx context.Context, personID int64, at time.Time) error
+	// DeactivatedPeople lists the deactivated people, in the order they
+	// were created.
+	DeactivatedPeople(ctx context.Context) ([]*Person, error)
 
 	// CreateTeam stores t and sets t.ID. ECONFLICT on a duplicate name.
 	CreateTeam(ctx context.Context, t *Team) error
@@ -111,8 +118,14 @@ type Store interface {
 
 	// CreateAPIToken stores a token hash for a person and sets tok.ID.
 	CreateAPIToken(ctx context.Context, tok *APIToken) error
-	// APITokenByHash finds a token by the hash of its secret. ENOTFOUND.
+	// APITokenByHash finds a token by the hash of its secret, revoked or
+	// not. ENOTFOUND.
 	APITokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
+	// APITokens lists every token, revoked ones too, oldest first.
+	APITokens(ctx context.Context) ([]*APIToken, error)
+	// RevokeAPIToken marks a token revoked at at; a revoked token stays
+	// revoked as of the first time. ENOTFOUND.
+	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
 
 	// SeenKey records key until now+ttl and reports whether it was new:
 	// the first caller gets true, every other caller until the key expires

@@ -356,6 +356,11 @@ func (d *Dispatcher) resolve(ctx context.Context, om *backend.OutboxMessage) (Me
 	if err != nil {
 		return m, nil, err
 	}
+	if !p.Active() {
+		// Someone who left hears nothing more about the tickets (their
+		// chat may no longer be theirs alone).
+		return m, nil, &PermanentError{Err: fmt.Errorf("%s (person %d) was deactivated", p.Name, p.ID)}
+	}
 	m.Recipient = p
 	preferred := t.Channel
 	if om.Platform != "" {

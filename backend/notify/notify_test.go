@@ -256,6 +256,28 @@ func TestDispatcher(t *testing.T) {
 		}
 	})
 
+	// Someone deactivated hears nothing more: their messages are given up
+	// at once, with the reason on the ticket, and not retried.
+	t.Run("RecipientDeactivated", func(t *testing.T) {
+		e := setup(t)
+		tg := &recorder{platform: "telegram"}
+		e.d.Register(tg, false) // no triage chat: the reporter's receipt only
+		tk := e.ticket(t)
+		if _, _, err := e.svc.Deactivate(ctx, e.reporter.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.d.DeliverDue(ctx)
+		e.clock = e.clock.Add(time.Hour)
+		if n, _ := e.d.DeliverDue(ctx); n != 0 || tg.count() != 0 {
+			t.Fatalf("sent %d to a deactivated reporter, claimed %d again", tg.count(), n)
+		}
+		_, events, _ := e.svc.Thread(ctx, e.staff, tk.Number)
+		last := events[len(events)-1]
+		if last.Kind != backend.EventNotificationSent || !strings.Contains(last.Body, "deactivated") {
+			t.Fatalf("give-up not recorded on the ticket: %+v", last)
+		}
+	})
+
 	t.Run("OrderPerTicket", func(t *testing.T) {
 		e := setup(t)
 		tg := &recorder{platform: "telegram"}

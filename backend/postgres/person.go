@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -56,7 +57,7 @@ func (s *Store) PersonByAccount(ctx context.Context, platform, userID string) (*
 
 // personWithAccountsSQL reads a person with its accounts in one statement.
 const personWithAccountsSQL = `
-SELECT id, name, roles, team_id, locale, created_at,
+SELECT id, name, roles, team_id, locale, created_at, deactivated_at,
 	ARRAY(SELECT platform FROM chat_accounts a WHERE a.person_id = people.id ORDER BY a.id),
 	ARRAY(SELECT user_id FROM chat_accounts a WHERE a.person_id = people.id ORDER BY a.id),
 	ARRAY(SELECT chat_id FROM chat_accounts a WHERE a.person_id = people.id ORDER BY a.id)
@@ -65,7 +66,7 @@ FROM people`
 func scanPersonWithAccounts(row pgx.Row) (*backend.Person, error) {
 	p := &backend.Person{}
 	var roles, platforms, users, chats []string
-	if err := row.Scan(&p.ID, &p.Name, &roles, idCol{&p.TeamID}, &p.Locale, timeCol{&p.CreatedAt}, &platforms, &users, &chats); err != nil {
+	if err := row.Scan(&p.ID, &p.Name, &roles, idCol{&p.TeamID}, &p.Locale, timeCol{&p.CreatedAt}, timeCol{&p.DeactivatedAt}, &platforms, &users, &chats); err != nil {
 		return nil, err
 	}
 	for _, r := range roles {
@@ -107,10 +108,26 @@ func (s *Store) LinkAccount(ctx context.Context, personID int64, a backend.ChatA
 	return commit(ctx, tx)
 }
 
-// PeopleWithRole lists people having role r, of team teamID unless it is 0,
-// in the order they were created.
+// PeopleWithRole lists the active people having role r, of team teamID
+// unless it is 0, in the order they were created.
 func (s *Store) PeopleWithRole(ctx context.Context, r backend.Role, teamID int64) ([]*backend.Person, error) {
 	return findPeopleWithRole(ctx, s.pool, r, teamID)
+}
+
+// SetDeactivated deactivates a person as of at, or reactivates them (at
+// zero).
+func (s *Store) SetDeactivated(ctx context.Context, personID int64, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE people SET deactivated_at = $1 WHERE id = $2`, nullTime(at), personID)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = pgx.ErrNoRows
+	}
+	return dbError(err, "person %d", personID)
+}
+
+// DeactivatedPeople lists the deactivated people in the order they were
+// created.
+func (s *Store) DeactivatedPeople(ctx context.Context) ([]*backend.Person, error) {
+	return collectPeople(s.pool.Query(ctx, personWithAccountsSQL+` WHERE deactivated_at IS NOT NULL ORDER BY id`))
 }
 
 const updatePersonSQL = `UPDATE people SET name = $1, roles = $2, team_id = $3, locale = $4 WHERE id = $5`
@@ -141,16 +158,20 @@ func findPerson(ctx context.Context, q querier, id int64) (*backend.Person, erro
 }
 
 const peopleWithRoleSQL = personWithAccountsSQL + `
-WHERE roles @> ARRAY[$1::text] AND ($2::bigint = 0 OR team_id = $2)
+WHERE roles @> ARRAY[$1::text] AND ($2::bigint = 0 OR team_id = $2) AND deactivated_at IS NULL
 ORDER BY id`
 
 func findPeopleWithRole(ctx context.Context, q querier, r backend.Role, teamID int64) ([]*backend.Person, error) {
-	rows, err := q.Query(ctx, peopleWithRoleSQL, string(r), teamID)
+	people, err := collectPeople(q.Query(ctx, peopleWithRoleSQL, string(r), teamID))
+	return people, dbError(err, "people with role %s", r)
+}
+
+func collectPeople(rows pgx.Rows, err error) ([]*backend.Person, error) {
 	if err != nil {
-		return nil, dbError(err, "people with role %s", r)
+		return nil, dbError(err, "people")
 	}
 	people, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*backend.Person, error) { return scanPersonWithAccounts(row) })
-	return people, dbError(err, "people with role %s", r)
+	return people, dbError(err, "people")
 }
 
 const accountOwnerSQL = `SELECT person_id FROM chat_accounts WHERE platform = $1 AND user_id = $2`
@@ -342,13 +363,41 @@ func (s *Store) CreateAPIToken(ctx context.Context, tok *backend.APIToken) error
 	return nil
 }
 
+const tokenSQL = `SELECT id, name, person_id, hash, created_at, revoked_at FROM api_tokens`
+
+func scanToken(row pgx.Row) (*backend.APIToken, error) {
+	tok := &backend.APIToken{}
+	err := row.Scan(&tok.ID, &tok.Name, &tok.PersonID, &tok.Hash, timeCol{&tok.CreatedAt}, timeCol{&tok.RevokedAt})
+	return tok, err
+}
+
 // APITokenByHash finds a token by the hash of its secret.
 func (s *Store) APITokenByHash(ctx context.Context, hash []byte) (*backend.APIToken, error) {
-	tok := &backend.APIToken{}
-	err := s.pool.QueryRow(ctx, `SELECT id, name, person_id, hash, created_at FROM api_tokens WHERE hash = $1`, hash).
-		Scan(&tok.ID, &tok.Name, &tok.PersonID, &tok.Hash, timeCol{&tok.CreatedAt})
+	tok, err := scanToken(s.pool.QueryRow(ctx, tokenSQL+` WHERE hash = $1`, hash))
 	if err != nil {
 		return nil, dbError(err, "API token")
 	}
 	return tok, nil
+}
+
+// APITokens lists every token, oldest first.
+func (s *Store) APITokens(ctx context.Context) ([]*backend.APIToken, error) {
+	rows, err := s.pool.Query(ctx, tokenSQL+` ORDER BY id`)
+	if err != nil {
+		return nil, dbError(err, "API tokens")
+	}
+	toks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*backend.APIToken, error) { return scanToken(row) })
+	return toks, dbError(err, "API tokens")
+}
+
+// RevokeAPIToken marks a token revoked, once.
+func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
+	var found bool
+	err := s.pool.QueryRow(ctx, `
+WITH r AS (UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id)
+SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1)`, id, at).Scan(&found)
+	if err == nil && !found {
+		err = pgx.ErrNoRows
+	}
+	return dbError(err, "API token %d", id)
 }

@@ -747,10 +747,16 @@ func (e *Engine) resolve(ctx context.Context, pol *Policy, t *backend.Ticket, ta
 		if err != nil {
 			return nil, err
 		}
-		if tm.LeadID != 0 && tm.LeadID != t.AssigneeID {
-			return []int64{tm.LeadID}, nil
+		if tm.LeadID == 0 || tm.LeadID == t.AssigneeID {
+			return nil, nil
 		}
-		return nil, nil
+		switch lead, err := e.cfg.Store.Person(ctx, tm.LeadID); {
+		case err != nil:
+			return nil, err
+		case !lead.Active(): // left: the chain goes on without them
+			return nil, nil
+		}
+		return []int64{tm.LeadID}, nil
 	case "manager":
 		// The direct manager: the managers of the ticket's team, else
 		// the managers without a team.

@@ -469,6 +469,34 @@ func TestLowerSeverityTellsNobodyNew(t *testing.T) {
 	}
 }
 
+// TestDeactivatedLeadSkipped: a team lead who left is not told of the
+// team's tickets (the team_lead step finds nobody); reactivated, they are.
+func TestDeactivatedLeadSkipped(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	lead := &backend.Person{Name: "lead", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
+		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "lead", ChatID: "lead"}}}
+	if err := f.store.CreatePerson(f.ctx, lead); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetTeamLead(f.ctx, f.tech.ID, lead.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetDeactivated(f.ctx, lead.ID, f.now); err != nil {
+		t.Fatal(err)
+	}
+	f.file(t, backend.P3, "功能问题")
+	if got := f.pings(t); len(got[lead.ID]) != 0 {
+		t.Fatalf("a deactivated lead was told of a P3: %v", got)
+	}
+	if err := f.store.SetDeactivated(f.ctx, lead.ID, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	f.file(t, backend.P3, "功能问题")
+	if got := f.pings(t); len(got[lead.ID]) != 1 {
+		t.Fatalf("the reactivated lead was not told of a P3: %v", got)
+	}
+}
+
 // TestSecondRouteOnly: a manager reached only by e-mail gets one e-mail,
 // not a second one for the chat row.
 func TestSecondRouteOnly(t *testing.T) {

@@ -101,6 +101,35 @@ func (s *Store) PeopleWithRole(ctx context.Context, r backend.Role, teamID int64
 	return findPeopleWithRole(ctx, tx, r, teamID)
 }
 
+// SetDeactivated deactivates a person as of at, or reactivates them (at
+// zero).
+func (s *Store) SetDeactivated(ctx context.Context, personID int64, at time.Time) error {
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE people SET deactivated_at = ? WHERE id = ?`, micros(at), personID)
+	if err != nil {
+		return dbError(err, "person %d", personID)
+	}
+	if err := mustAffect(res, "person %d", personID); err != nil {
+		return err
+	}
+	return commit(tx)
+}
+
+// DeactivatedPeople lists the deactivated people in the order they were
+// created.
+func (s *Store) DeactivatedPeople(ctx context.Context) ([]*backend.Person, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	return findPeople(ctx, tx, personSQL+` WHERE deactivated_at IS NOT NULL ORDER BY id`)
+}
+
 const insertPersonSQL = `
 INSERT INTO people (name, roles, team_id, locale, created_at) VALUES (?, ?, ?, ?, ?)`
 
@@ -130,11 +159,11 @@ func updatePerson(ctx context.Context, tx *dbTx, p *backend.Person) error {
 	return mustAffect(res, "person %d", p.ID)
 }
 
-const personSQL = `SELECT id, name, roles, team_id, locale, created_at FROM people`
+const personSQL = `SELECT id, name, roles, team_id, locale, created_at, deactivated_at FROM people`
 
 func scanPerson(row interface{ Scan(...any) error }) (*backend.Person, error) {
 	p := &backend.Person{}
-	if err := row.Scan(&p.ID, &p.Name, jsonCol{&p.Roles}, idCol{&p.TeamID}, &p.Locale, timeCol{&p.CreatedAt}); err != nil {
+	if err := row.Scan(&p.ID, &p.Name, jsonCol{&p.Roles}, idCol{&p.TeamID}, &p.Locale, timeCol{&p.CreatedAt}, timeCol{&p.DeactivatedAt}); err != nil {
 		return nil, err
 	}
 	if len(p.Roles) == 0 {
@@ -158,25 +187,31 @@ const personByIDSQL = personSQL + ` WHERE id = ?`
 
 const peopleWithRoleSQL = personSQL + `
 WHERE EXISTS (SELECT 1 FROM json_each(people.roles) WHERE value = ?)
-  AND (? = 0 OR team_id = ?)
+  AND (? = 0 OR team_id = ?) AND deactivated_at IS NULL
 ORDER BY id`
 
 func findPeopleWithRole(ctx context.Context, tx *dbTx, r backend.Role, teamID int64) ([]*backend.Person, error) {
-	rows, err := tx.QueryContext(ctx, peopleWithRoleSQL, string(r), teamID, teamID)
+	return findPeople(ctx, tx, peopleWithRoleSQL, string(r), teamID, teamID)
+}
+
+// findPeople reads the people a query of personSQL selects, with their
+// accounts.
+func findPeople(ctx context.Context, tx *dbTx, query string, args ...any) ([]*backend.Person, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, dbError(err, "people with role %s", r)
+		return nil, dbError(err, "people")
 	}
 	defer rows.Close()
 	people := []*backend.Person{}
 	for rows.Next() {
 		p, err := scanPerson(rows)
 		if err != nil {
-			return nil, dbError(err, "people with role %s", r)
+			return nil, dbError(err, "people")
 		}
 		people = append(people, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbError(err, "people with role %s", r)
+		return nil, dbError(err, "people")
 	}
 	return people, loadAccounts(ctx, tx, people)
 }
@@ -452,7 +487,16 @@ func (s *Store) CreateAPIToken(ctx context.Context, tok *backend.APIToken) error
 	return nil
 }
 
-const tokenByHashSQL = `SELECT id, name, person_id, hash, created_at FROM api_tokens WHERE hash = ?`
+const (
+	tokenSQL       = `SELECT id, name, person_id, hash, created_at, revoked_at FROM api_tokens`
+	tokenByHashSQL = tokenSQL + ` WHERE hash = ?`
+)
+
+func scanToken(row interface{ Scan(...any) error }) (*backend.APIToken, error) {
+	tok := &backend.APIToken{}
+	err := row.Scan(&tok.ID, &tok.Name, &tok.PersonID, &tok.Hash, timeCol{&tok.CreatedAt}, timeCol{&tok.RevokedAt})
+	return tok, err
+}
 
 // APITokenByHash finds a token by the hash of its secret.
 func (s *Store) APITokenByHash(ctx context.Context, hash []byte) (*backend.APIToken, error) {
@@ -461,11 +505,49 @@ func (s *Store) APITokenByHash(ctx context.Context, hash []byte) (*backend.APITo
 		return nil, err
 	}
 	defer tx.Rollback()
-	tok := &backend.APIToken{}
-	err = tx.QueryRowContext(ctx, tokenByHashSQL, hash).
-		Scan(&tok.ID, &tok.Name, &tok.PersonID, &tok.Hash, timeCol{&tok.CreatedAt})
+	tok, err := scanToken(tx.QueryRowContext(ctx, tokenByHashSQL, hash))
 	if err != nil {
 		return nil, dbError(err, "API token")
 	}
 	return tok, nil
+}
+
+// APITokens lists every token, oldest first.
+func (s *Store) APITokens(ctx context.Context) ([]*backend.APIToken, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, tokenSQL+` ORDER BY id`)
+	if err != nil {
+		return nil, dbError(err, "API tokens")
+	}
+	defer rows.Close()
+	toks := []*backend.APIToken{}
+	for rows.Next() {
+		tok, err := scanToken(rows)
+		if err != nil {
+			return nil, dbError(err, "API tokens")
+		}
+		toks = append(toks, tok)
+	}
+	return toks, dbError(rows.Err(), "API tokens")
+}
+
+// RevokeAPIToken marks a token revoked, once.
+func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var one int
+	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM api_tokens WHERE id = ?`, id).Scan(&one); err != nil {
+		return dbError(err, "API token %d", id)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, micros(at), id); err != nil {
+		return dbError(err, "API token %d", id)
+	}
+	return commit(tx)
 }

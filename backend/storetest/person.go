@@ -164,6 +164,48 @@ func testPerson(t *testing.T, newStore NewStoreFunc) {
 			equal(t, string(tc.role)+" in team "+dump(tc.team), got, tc.want)
 		}
 	})
+	// A deactivated person keeps their row, roles and accounts, but no
+	// listing of role holders names them until they are reactivated.
+	t.Run("SetDeactivated", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		a := createTeam(t, s, "a")
+		alice := createPerson(t, s, "alice", a.ID, backend.RoleAssistant)
+		bob := createPerson(t, s, "bob", a.ID, backend.RoleAssistant, backend.RoleManager)
+		must(t, s.LinkAccount(ctx, bob.ID, backend.ChatAccount{Platform: "telegram", UserID: "42", ChatID: "42"}))
+		bob, err := s.Person(ctx, bob.ID)
+		must(t, err)
+		at := time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
+		must(t, s.SetDeactivated(ctx, bob.ID, at))
+		got, err := s.Person(ctx, bob.ID)
+		must(t, err)
+		want := *bob
+		want.DeactivatedAt = at
+		equal(t, "deactivated person", got, &want)
+		byAccount, err := s.PersonByAccount(ctx, "telegram", "42")
+		must(t, err)
+		equal(t, "deactivated person by account", byAccount, &want)
+		for _, r := range []backend.Role{backend.RoleAssistant, backend.RoleManager} {
+			holders, err := s.PeopleWithRole(ctx, r, 0)
+			must(t, err)
+			if len(holders) != 1 && r == backend.RoleAssistant || len(holders) != 0 && r == backend.RoleManager {
+				t.Fatalf("%s holders with bob deactivated: %s", r, dump(holders))
+			}
+		}
+		gone, err := s.DeactivatedPeople(ctx)
+		must(t, err)
+		equal(t, "deactivated people", gone, []*backend.Person{&want})
+
+		must(t, s.SetDeactivated(ctx, bob.ID, time.Time{}))
+		holders, err := s.PeopleWithRole(ctx, backend.RoleAssistant, a.ID)
+		must(t, err)
+		equal(t, "assistants after reactivation", holders, []*backend.Person{alice, bob})
+		gone, err = s.DeactivatedPeople(ctx)
+		must(t, err)
+		if len(gone) != 0 {
+			t.Fatalf("deactivated after reactivation: %s", dump(gone))
+		}
+		wantCode(t, s.SetDeactivated(ctx, missing, at), backend.ENOTFOUND)
+	})
 }
 
 func testTeam(t *testing.T, newStore NewStoreFunc) {
@@ -354,6 +396,26 @@ func testAPIToken(t *testing.T, newStore NewStoreFunc) {
 	t.Run("CreateAPIToken/ErrInvalidPerson", func(t *testing.T) {
 		ctx, s := setup(t, newStore)
 		wantCode(t, s.CreateAPIToken(ctx, &backend.APIToken{Name: "a", PersonID: missing, Hash: []byte("h")}), backend.EINVALID)
+	})
+	t.Run("RevokeAPIToken", func(t *testing.T) {
+		ctx, s := setup(t, newStore)
+		p := createPerson(t, s, "bot", 0, backend.RoleAdmin)
+		ci := &backend.APIToken{Name: "ci", PersonID: p.ID, Hash: []byte("ci")}
+		cron := &backend.APIToken{Name: "cron", PersonID: p.ID, Hash: []byte("cron")}
+		must(t, s.CreateAPIToken(ctx, ci))
+		must(t, s.CreateAPIToken(ctx, cron))
+		at := time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
+		must(t, s.RevokeAPIToken(ctx, ci.ID, at))
+		must(t, s.RevokeAPIToken(ctx, ci.ID, at.Add(time.Hour))) // stays revoked as of the first time
+		revoked := *ci
+		revoked.RevokedAt = at
+		got, err := s.APITokenByHash(ctx, []byte("ci"))
+		must(t, err)
+		equal(t, "revoked token by hash", got, &revoked)
+		all, err := s.APITokens(ctx)
+		must(t, err)
+		equal(t, "APITokens", all, []*backend.APIToken{&revoked, cron})
+		wantCode(t, s.RevokeAPIToken(ctx, missing, at), backend.ENOTFOUND)
 	})
 	t.Run("APITokenByHash/ErrNotFound", func(t *testing.T) {
 		ctx, s := setup(t, newStore)

@@ -698,3 +698,34 @@ func TestTransfer(t *testing.T) {
 		t.Fatalf("the triage notice does not reply to the card: %+v", notice.ReplyToMessage)
 	}
 }
+
+// TestDeactivatedAssistant: an assistant who left and was deactivated can
+// no longer claim from the card (nothing changes), and in a private chat
+// is told the account was deactivated; reactivated, the card works again.
+func TestDeactivatedAssistant(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	number := h.directTicket(alice, "会员中心积分明细页面打不开")
+	card := h.follow(triageChat).next(number)
+	if _, _, err := h.svc.Deactivate(ctx, bobP.ID); err != nil {
+		t.Fatal(err)
+	}
+	notAllowed := h.ch.T("zh-CN", "telegram.triage.not_allowed", nil)
+	if a := h.answerTo(h.press(bob, card, "tk:claim:"+number)); a.Params["show_alert"] != "true" || a.Params["text"] != notAllowed {
+		t.Fatalf("a deactivated assistant's press was answered %v", a.Params)
+	}
+	if tk, err := h.store.Ticket(ctx, number); err != nil || tk.AssigneeID != 0 {
+		t.Fatalf("after a deactivated assistant pressed Claim: %+v (%v)", tk, err)
+	}
+	h.deliver(h.tg.Text(bob, "/new"))
+	h.follow(bob.ID).next("账号已被停用", "联系管理员")
+
+	if _, err := h.svc.Reactivate(ctx, bobP.ID); err != nil {
+		t.Fatal(err)
+	}
+	if a := h.answerTo(h.press(bob, card, "tk:claim:"+number)); a.Params["show_alert"] == "true" {
+		t.Fatalf("a reactivated assistant's press was refused: %v", a.Params)
+	}
+	h.waitCard(card, "the claimed card", func(m *models.Message) bool { return strings.Contains(m.Text, bobP.Name) })
+}

@@ -12,6 +12,9 @@
 //	deskbot user link --person N --email ADDRESS --sms NUMBER
 //	                            reach a person by e-mail and SMS too
 //	deskbot user list           people's ids, roles, teams and routes
+//	deskbot user deactivate --person N
+//	                            someone left: take every role from them
+//	deskbot token revoke --id N stop an API token from working
 //
 // "deskbot help" lists every command.
 package main
@@ -168,6 +171,9 @@ const usage = `usage:
   deskbot migrate        apply database migrations and exit
   deskbot token create --role ROLE --name NAME [--team ID]
                          create an API token for a new service account
+  deskbot token list     print every API token: id, name, account, state
+  deskbot token revoke --id ID
+                         stop an API token from working, for good
   deskbot invite --role assistant|manager|... [--team ID] [--ttl 72h]
                          make a one-time code that links a chat account
                          (Telegram: /start <code>) to a new staff member
@@ -179,6 +185,11 @@ const usage = `usage:
                          (SMS_WEBHOOK_URL, a mainland mobile number) too
   deskbot user list [--team ID] [--role ROLE]
                          print people: id, name, roles, team, linked platforms
+  deskbot user deactivate --person ID
+                         someone left: no more sign-in, chat actions, API
+                         tokens or messages; lists their open tickets
+  deskbot user reactivate --person ID
+                         give a deactivated person everything back
   deskbot team create --name NAME [--lead PERSON_ID]
                          create a team and print its id (for --team)
   deskbot team set-lead --team ID --person PERSON_ID | --none
@@ -198,37 +209,6 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
-func tokenCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: deskbot token create --role ROLE --name NAME [--team ID]")
-	}
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
-	role := fs.String("role", "", "role of the service account: reporter, assistant, manager, admin")
-	name := fs.String("name", "", "name of the token and its account")
-	team := fs.Int64("team", 0, "team id for an assistant")
-	if err := parseFlags(fs, args[1:], stdout); err != nil {
-		return err
-	}
-	if !backend.Role(*role).Valid() {
-		return fmt.Errorf("token create: --role must be one of reporter, assistant, info_specialist, manager, admin")
-	}
-	if *name == "" {
-		return errors.New("token create: --name is required")
-	}
-	store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
-	secret, tok, err := svc.CreateAPIToken(ctx, *name, backend.Role(*role), *team)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "token %q (id %d, role %s) created; it is shown only once:\n%s\n", tok.Name, tok.ID, *role, secret)
-	return nil
 }
 
 func inviteCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {

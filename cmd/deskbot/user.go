@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/web"
@@ -22,9 +23,11 @@ import (
 
 const userUsage = `usage: deskbot user create --name NAME --role admin|manager|assistant|info_specialist [--team ID] [--password-stdin]
        deskbot user link --person ID [--email ADDRESS] [--sms NUMBER]
-       deskbot user list [--team ID] [--role ROLE]`
+       deskbot user list [--team ID] [--role ROLE]
+       deskbot user deactivate --person ID
+       deskbot user reactivate --person ID`
 
-// userCmd runs "deskbot user create|link|list".
+// userCmd runs "deskbot user create|link|list|deactivate|reactivate".
 func userCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(userUsage)
@@ -36,6 +39,8 @@ func userCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 		return userLink(ctx, cfg, log, args[1:], stdout)
 	case "list":
 		return userList(ctx, cfg, log, args[1:], stdout)
+	case "deactivate", "reactivate":
+		return userActivation(ctx, cfg, log, args[0], args[1:], stdout)
 	}
 	return fmt.Errorf("unknown user command %q\n%s", args[0], userUsage)
 }
@@ -275,6 +280,17 @@ func userList(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 			}
 		}
 	}
+	// The deactivated hold no role, so PeopleWithRole leaves them out:
+	// they are listed with the roles they had, marked.
+	gone, err := store.DeactivatedPeople(ctx)
+	if err != nil {
+		return fmt.Errorf("user list: %w", err)
+	}
+	for _, p := range gone {
+		if (*teamID == 0 || p.TeamID == *teamID) && slices.ContainsFunc(roles, func(r backend.Role) bool { return slices.Contains(p.Roles, r) }) {
+			people = append(people, p)
+		}
+	}
 	if len(people) == 0 {
 		fmt.Fprintln(stdout, "nobody matches")
 		return nil
@@ -283,9 +299,59 @@ func userList(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tNAME\tROLES\tTEAM\tLINKED")
 	for _, p := range people {
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, roleList(p.Roles), teamColumn(p, teams), platforms(p))
+		roles := roleList(p.Roles)
+		if !p.Active() {
+			roles += " (deactivated " + p.DeactivatedAt.In(cfg.Location()).Format(time.DateOnly) + ")"
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", p.ID, p.Name, roles, teamColumn(p, teams), platforms(p))
 	}
 	return w.Flush()
+}
+
+// userActivation deactivates a person who left, or reactivates them.
+func userActivation(ctx context.Context, cfg Config, log *slog.Logger, cmd string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("user "+cmd, flag.ContinueOnError)
+	personID := fs.Int64("person", 0, "person id (deskbot user list shows them)")
+	about := "Deactivate a person who left: they can no longer sign in to the console,\n" +
+		"act in a chat (press a card's buttons, file a ticket) or through the API\n" +
+		"with their tokens, and nothing more is sent to them. Their name stays on\n" +
+		"their tickets; their open tickets are listed, to be reassigned."
+	if cmd == "reactivate" {
+		about = "Give a deactivated person their roles, sign-in, chat and API tokens back."
+	}
+	if err := parseFlagsAbout(fs, args, stdout, about); err != nil {
+		return err
+	}
+	if *personID <= 0 {
+		return fmt.Errorf("user %s: --person is required (deskbot user list shows the ids)\n%s", cmd, userUsage)
+	}
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
+	if cmd == "reactivate" {
+		p, err := svc.Reactivate(ctx, *personID)
+		if err != nil {
+			return fmt.Errorf("user reactivate: %w", err)
+		}
+		fmt.Fprintf(stdout, "reactivated %s: roles %s\n", personLabel(p), roleList(p.Roles))
+		return nil
+	}
+	p, open, err := svc.Deactivate(ctx, *personID)
+	if err != nil {
+		return fmt.Errorf("user deactivate: %w", err)
+	}
+	fmt.Fprintf(stdout, "deactivated %s: no more sign-in, chat actions, API tokens or messages (deskbot user reactivate undoes it)\n", personLabel(p))
+	if len(open) == 0 {
+		return nil
+	}
+	fmt.Fprintf(stdout, "%d open tickets are still assigned to them; reassign them in the console (Assign):\n", len(open))
+	for _, t := range open {
+		fmt.Fprintf(stdout, "  %s  %s  %s  %s\n", t.Number, t.Severity, t.Status, t.Summary)
+	}
+	return nil
 }
 
 // teamColumn is a person's team ("2 技术部", "-") and the teams they lead.

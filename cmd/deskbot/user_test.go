@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -176,5 +177,78 @@ func TestParseRoutes(t *testing.T) {
 		if got != tc.want || (err == nil) != (tc.want != "") {
 			t.Errorf("parseMobile(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// TestUserDeactivate: an operator deactivates someone who left; from the
+// next request on, their API token gets 401 and user list and token list
+// say so, their open tickets are listed; reactivated, the token works
+// again. A revoked token gets 401 for good.
+func TestUserDeactivate(t *testing.T) {
+	for _, db := range cliDatabases {
+		t.Run(db.name, func(t *testing.T) {
+			vars := db.vars(t)
+			cli(t, vars, "migrate")
+			out := cli(t, vars, "token", "create", "--role", "assistant", "--name", "ann")
+			tokenID, secret := idIn(t, `id (\d+)`, out), strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+			ann := idIn(t, `^(\d+) +ann `, strings.Split(cli(t, vars, "user", "list", "--role", "assistant"), "\n")[1])
+			m := startMain(t, vars)
+			status := func() int {
+				t.Helper()
+				req, _ := http.NewRequest("GET", m.URL()+"/api/v1/tickets", nil)
+				req.Header.Set("Authorization", "Bearer "+secret)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				return resp.StatusCode
+			}
+			if got := status(); got != http.StatusOK {
+				t.Fatalf("token before: %d", got)
+			}
+
+			out = cli(t, vars, "user", "deactivate", "--person", ann)
+			if !strings.Contains(out, `deactivated person `+ann+` "ann"`) {
+				t.Fatalf("deactivate printed %q", out)
+			}
+			if got := status(); got != http.StatusUnauthorized {
+				t.Fatalf("token of a deactivated person: %d, want 401", got)
+			}
+			if out := cli(t, vars, "user", "list", "--role", "assistant"); !regexp.MustCompile(`(?m)^` + ann + ` +ann +assistant \(deactivated \d{4}-\d\d-\d\d\)`).MatchString(out) {
+				t.Fatalf("user list:\n%s", out)
+			}
+			if out := cli(t, vars, "token", "list"); !regexp.MustCompile(`(?m)^` + tokenID + ` +ann +` + ann + ` ann +assistant +\S+ +person deactivated`).MatchString(out) {
+				t.Fatalf("token list:\n%s", out)
+			}
+			if got := cliErr(t, vars, "user", "deactivate", "--person", ann); !strings.Contains(got, "deactivated already") {
+				t.Fatalf("deactivating twice: %q", got)
+			}
+
+			cli(t, vars, "user", "reactivate", "--person", ann)
+			if got := status(); got != http.StatusOK {
+				t.Fatalf("token after reactivation: %d", got)
+			}
+			if out := cli(t, vars, "token", "revoke", "--id", tokenID); !strings.Contains(out, "revoked") {
+				t.Fatalf("revoke printed %q", out)
+			}
+			if got := status(); got != http.StatusUnauthorized {
+				t.Fatalf("revoked token: %d, want 401", got)
+			}
+			if out := cli(t, vars, "token", "list"); !regexp.MustCompile(`(?m)^` + tokenID + ` +ann .* revoked \d{4}-\d\d-\d\d$`).MatchString(out) {
+				t.Fatalf("token list after revoke:\n%s", out)
+			}
+			for args, want := range map[string]string{
+				"token revoke --id 999999":        "API token 999999 not found",
+				"token revoke":                    "--id is required",
+				"user deactivate --person 99999":  "person 99999 not found",
+				"user reactivate --person " + ann: "is active",
+				"user deactivate":                 "--person is required",
+			} {
+				if got := cliErr(t, vars, strings.Fields(args)...); !strings.Contains(got, want) {
+					t.Errorf("deskbot %s: %q, want %q", args, got, want)
+				}
+			}
+		})
 	}
 }
