@@ -70,6 +70,16 @@ func NewMain(cfg Config, log *slog.Logger) *Main {
 	return &Main{Config: cfg, Log: log}
 }
 
+// openService opens the store (openStore) and a service on it for a
+// command; the caller closes the service's store.
+func openService(ctx context.Context, cfg Config, log *slog.Logger) (*backend.Service, error) {
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()}), nil
+}
+
 // openStore opens the configured database and applies migrations.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger) (backend.Store, error) {
 	if cfg.DatabaseURL != "" {

@@ -219,12 +219,11 @@ func inviteCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg, log)
+	svc, err := openService(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
+	defer svc.Store().Close()
 	code, err := svc.CreateInvite(ctx, backend.Role(*role), *team, *ttl)
 	if err != nil {
 		return fmt.Errorf("invite: %w", err)

@@ -47,12 +47,11 @@ func tokenCreate(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 	if *name == "" {
 		return errors.New("token create: --name is required")
 	}
-	store, err := openStore(ctx, cfg, log)
+	svc, err := openService(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
+	defer svc.Store().Close()
 	secret, tok, err := svc.CreateAPIToken(ctx, *name, backend.Role(*role), *team)
 	if err != nil {
 		return err
@@ -110,12 +109,11 @@ func tokenRevoke(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 	if *id <= 0 {
 		return fmt.Errorf("token revoke: --id is required (deskbot token list shows the ids)\n%s", tokenUsage)
 	}
-	store, err := openStore(ctx, cfg, log)
+	svc, err := openService(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
+	defer svc.Store().Close()
 	if err := svc.RevokeAPIToken(ctx, *id); err != nil {
 		if backend.ErrorCode(err) == backend.ENOTFOUND {
 			return backend.Errorf(backend.ENOTFOUND, "API token %d not found (deskbot token list shows the ids)", *id)

@@ -75,13 +75,12 @@ func userCreate(ctx context.Context, cfg Config, log *slog.Logger, args []string
 			return errors.New("user create: --password-stdin given but standard input is empty")
 		}
 	}
-	store, err := openStore(ctx, cfg, log)
+	svc, err := openService(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
-	auth, err := web.NewAuth(ctx, svc, store, web.AuthConfig{})
+	defer svc.Store().Close()
+	auth, err := web.NewAuth(ctx, svc, svc.Store(), web.AuthConfig{})
 	if err != nil {
 		return err
 	}
@@ -325,12 +324,11 @@ func userActivation(ctx context.Context, cfg Config, log *slog.Logger, cmd strin
 	if *personID <= 0 {
 		return fmt.Errorf("user %s: --person is required (deskbot user list shows the ids)\n%s", cmd, userUsage)
 	}
-	store, err := openStore(ctx, cfg, log)
+	svc, err := openService(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := backend.NewService(store, backend.ServiceConfig{Location: cfg.Location()})
+	defer svc.Store().Close()
 	if cmd == "reactivate" {
 		p, err := svc.Reactivate(ctx, *personID)
 		if err != nil {
