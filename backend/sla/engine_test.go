@@ -441,14 +441,7 @@ func TestLowerSeverityTellsNobodyNew(t *testing.T) {
 	if got := f.pings(t); len(got[f.mgr.ID]) != 1 {
 		t.Fatalf("P1 creation notice went to %v", got)
 	}
-	lead := &backend.Person{Name: "lead", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
-		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "lead", ChatID: "lead"}}}
-	if err := f.store.CreatePerson(f.ctx, lead); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.store.SetTeamLead(f.ctx, f.tech.ID, lead.ID); err != nil {
-		t.Fatal(err)
-	}
+	lead := f.techLead(t)
 	f.now = at("2026-11-23 10:15")
 	tk, err := f.svc.ChangeSeverity(f.ctx, f.assistant, tk.Number, backend.P3)
 	if err != nil {
@@ -469,10 +462,9 @@ func TestLowerSeverityTellsNobodyNew(t *testing.T) {
 	}
 }
 
-// TestDeactivatedLeadSkipped: a team lead who left is not told of the
-// team's tickets (the team_lead step finds nobody); reactivated, they are.
-func TestDeactivatedLeadSkipped(t *testing.T) {
-	f := newFixture(t, newSQLite(t))
+// techLead makes an assistant the lead of the tech team.
+func (f *fixture) techLead(t *testing.T) *backend.Person {
+	t.Helper()
 	lead := &backend.Person{Name: "lead", Roles: []backend.Role{backend.RoleAssistant}, TeamID: f.tech.ID,
 		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: "lead", ChatID: "lead"}}}
 	if err := f.store.CreatePerson(f.ctx, lead); err != nil {
@@ -481,6 +473,14 @@ func TestDeactivatedLeadSkipped(t *testing.T) {
 	if err := f.store.SetTeamLead(f.ctx, f.tech.ID, lead.ID); err != nil {
 		t.Fatal(err)
 	}
+	return lead
+}
+
+// TestDeactivatedLeadSkipped: a team lead who left is not told of the
+// team's tickets (the team_lead step finds nobody); reactivated, they are.
+func TestDeactivatedLeadSkipped(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	lead := f.techLead(t)
 	if err := f.store.SetDeactivated(f.ctx, lead.ID, f.now); err != nil {
 		t.Fatal(err)
 	}
