@@ -381,14 +381,14 @@ func (s *Service) staffAudience(ctx context.Context, t *Ticket) ([]*OutboxMessag
 }
 
 // IsReporterFollowUp reports whether e is the reporter's own follow-up on t
-// (a comment, a file or a rating): its outbox rows go to the triage chats
-// as well as to the assignee.
+// (a comment, a file, a rating or their answer to a solution put to them):
+// its outbox rows go to the triage chats as well as to the assignee.
 func IsReporterFollowUp(t *Ticket, e *Event) bool {
 	if e.ActorID == 0 || e.ActorID != t.ReporterID {
 		return false
 	}
 	switch e.Kind {
-	case EventComment, EventAttachment, EventSatisfaction:
+	case EventComment, EventAttachment, EventSatisfaction, EventConfirmation:
 		return e.Public
 	}
 	return false

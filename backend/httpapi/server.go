@@ -88,6 +88,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tickets/{number}/severity", s.auth(s.severity))
 	mux.Handle("POST /api/v1/tickets/{number}/incident", s.auth(s.linkIncident))
 	mux.Handle("POST /api/v1/tickets/{number}/satisfaction", s.auth(s.satisfaction))
+	mux.Handle("POST /api/v1/tickets/{number}/confirmation", s.auth(s.confirmation))
 	mux.Handle("POST /api/v1/incidents", s.auth(s.createIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/updates", s.auth(s.updateIncident))
 	mux.Handle("GET /api/v1/tickets/{number}/follow-ups", s.auth(s.ticketFollowUps))
@@ -733,6 +734,23 @@ func (s *Server) linkIncident(w http.ResponseWriter, r *http.Request, actor *bac
 		return invalid("incident_id", "required")
 	}
 	t, err := s.svc.LinkIncident(r.Context(), actor, r.PathValue("number"), in.IncidentID)
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+// confirmation is the reporter's answer to the solution put to them
+// (pending confirmation): {"solved": true|false, "note": "…"}.
+func (s *Server) confirmation(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		Solved *bool  `json:"solved"`
+		Note   string `json:"note"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Solved == nil {
+		return s.respond(w, nil, actor, backend.Invalid("solved is required", "solved", "true or false is required", backend.Problem{Key: "required"}), http.StatusOK)
+	}
+	t, err := s.svc.ConfirmSolution(r.Context(), actor, r.PathValue("number"), *in.Solved, in.Note)
 	return s.respond(w, t, actor, err, http.StatusOK)
 }
 

@@ -181,6 +181,26 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	// Seed 002 待客户确认: the reporter answers the solution put to them.
+	t.Run("Confirmation", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		expect(t, r, http.StatusCreated)
+		number, _ := r.body["number"].(string)
+		path := "/api/v1/tickets/" + number + "/confirmation"
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/claim", f.assistant, nil), http.StatusOK)
+		expect(t, f.do(t, "POST", path, f.reporter, map[string]any{"solved": true}), http.StatusConflict) // not pending yet
+		r = f.do(t, "POST", "/api/v1/tickets/"+number+"/transitions", f.assistant, map[string]any{"to": "pending_confirmation", "note": "已修复，请确认"})
+		expect(t, r, http.StatusOK)
+		expect(t, f.do(t, "POST", path, f.reporter, map[string]any{"note": "?"}), http.StatusBadRequest)
+		expect(t, f.do(t, "POST", path, f.assistant, map[string]any{"solved": true}), http.StatusForbidden)
+		r = f.do(t, "POST", path, f.reporter, map[string]any{"solved": true, "note": "好了"})
+		expect(t, r, http.StatusOK)
+		if r.body["status"] != "resolved" || r.body["solution"] != "已修复，请确认" {
+			t.Fatalf("after confirming: %s", r.raw)
+		}
+		expect(t, f.do(t, "POST", path, f.reporter, map[string]any{"solved": false}), http.StatusConflict)
+	})
+
 	// Seed 002: the assistant a ticket is assigned to accepts it; nobody
 	// else may.
 	t.Run("Accept", func(t *testing.T) {

@@ -267,6 +267,11 @@ func EventLineIn(tr Translator, loc string, zone *time.Location, e *backend.Even
 	case backend.EventSatisfaction:
 		d["Rating"] = tr.T(loc, "rating."+string(e.Data.Satisfaction), nil)
 		return tr.T(loc, "web.ev.satisfaction", d)
+	case backend.EventConfirmation:
+		if e.Data.Solved {
+			return tr.T(loc, "web.ev.confirmed_solved", d)
+		}
+		return tr.T(loc, "web.ev.confirmed_unsolved", d)
 	case backend.EventSeverityChanged:
 		d["From"], d["To"] = string(e.Data.FromSeverity), string(e.Data.ToSeverity)
 		return tr.T(loc, "web.ev.severity", d)

@@ -98,6 +98,12 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 			return r.Cat.T(loc, "notify.returned.triage", data)
 		case e.Data.To == backend.StatusWaitingReporter:
 			return r.Cat.T(loc, "notify.ask", data)
+		case e.Data.To == backend.StatusPendingConfirmation && m.Outbox.Audience == backend.AudienceReporter:
+			// Seed 002 待客户确认: the solution is put to them; the
+			// channels add the buttons that answer it (ConfirmSolution).
+			return r.Cat.T(loc, "notify.confirm.reporter", data)
+		case e.Data.To == backend.StatusResolved && e.ActorID != 0 && e.ActorID == t.ReporterID:
+			return r.Cat.T(loc, "notify.resolved_confirmed", data) // they confirmed it
 		case e.Data.To == backend.StatusResolved:
 			return r.Cat.T(loc, "notify.resolved", data)
 		case e.Data.To == backend.StatusReturned:
@@ -134,6 +140,11 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 	case backend.EventSatisfaction:
 		data["Rating"] = r.Cat.T(loc, "rating."+string(e.Data.Satisfaction), nil)
 		return r.Cat.T(loc, "notify.satisfaction", data)
+	case backend.EventConfirmation:
+		if e.Data.Solved {
+			return r.Cat.T(loc, "notify.confirmed.solved", data)
+		}
+		return r.Cat.T(loc, "notify.confirmed.unsolved", data)
 	case backend.EventClock, backend.EventEscalation, backend.EventAcknowledged:
 		return r.slaNotice(ctx, loc, m, data) // sla.go
 	case backend.EventTask:

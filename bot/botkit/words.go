@@ -15,17 +15,19 @@ import (
 )
 
 // Words reads the few typed answers a chat understands outside a dialog.
-// The words come from the catalog (rating.<rating>.words and
-// ask.status.words, '|'-separated), and every language's words are
+// The words come from the catalog (rating.<rating>.words,
+// confirm.solved.words, confirm.unsolved.words and ask.status.words,
+// '|'-separated), and every language's words are
 // accepted whatever the reporter's language, as the dialog's commands are.
 type Words struct {
-	ratings map[string]backend.Satisfaction // folded word → rating
-	asking  []string                        // folded, longest first
+	ratings  map[string]backend.Satisfaction // folded word → rating
+	confirms map[string]bool                 // folded word → solved
+	asking   []string                        // folded, longest first
 }
 
 // NewWords reads the words of cat.
 func NewWords(cat *catalog.Catalog) *Words {
-	w := &Words{ratings: map[string]backend.Satisfaction{}}
+	w := &Words{ratings: map[string]backend.Satisfaction{}, confirms: map[string]bool{}}
 	for _, r := range []backend.Satisfaction{backend.SatisfactionSatisfied, backend.SatisfactionBasically, backend.SatisfactionUnsatisfied} {
 		for _, loc := range cat.Locales() {
 			for word := range strings.SplitSeq(cat.T(loc, "rating."+string(r)+".words", nil), "|") {
@@ -36,6 +38,13 @@ func NewWords(cat *catalog.Catalog) *Words {
 		}
 	}
 	for _, loc := range cat.Locales() {
+		for _, solved := range []bool{true, false} {
+			for word := range strings.SplitSeq(cat.T(loc, confirmKey(solved)+".words", nil), "|") {
+				if word = fold(word); word != "" {
+					w.confirms[word] = solved
+				}
+			}
+		}
 		for word := range strings.SplitSeq(cat.T(loc, "ask.status.words", nil), "|") {
 			if word = fold(word); word != "" && !slices.Contains(w.asking, word) {
 				w.asking = append(w.asking, word)
@@ -160,4 +169,78 @@ func RatedText(cat *catalog.Catalog, loc, number string, rating backend.Satisfac
 		key = "rating.recorded_unsatisfied"
 	}
 	return cat.T(loc, key, map[string]any{"Number": number, "Rating": cat.T(loc, "rating."+string(rating), nil)})
+}
+
+// confirmKey is the catalog key of an answer to a solution put to the
+// reporter: confirm.solved or confirm.unsolved (the button's label; with
+// .words, the typed words).
+func confirmKey(solved bool) string {
+	if solved {
+		return "confirm.solved"
+	}
+	return "confirm.unsolved"
+}
+
+// ConfirmLabel is the label of the button that answers a solution put to
+// the reporter: 已解决 or 仍未解决.
+func ConfirmLabel(cat *catalog.Catalog, loc string, solved bool) string {
+	return cat.T(loc, confirmKey(solved), nil)
+}
+
+// Confirmation reports the answer a whole typed message gives to a
+// solution put to the reporter ("已解决", "没解决。", "Not solved!"), if it
+// is one.
+func (w *Words) Confirmation(text string) (solved, ok bool) {
+	solved, ok = w.confirms[fold(text)]
+	return solved, ok
+}
+
+// ConfirmTyped answers, for reporter p, the solution put to them (a
+// ticket pending confirmation) with words typed outside a dialog (已解决,
+// "not solved"), as RateTyped does a rating: with one such ticket it
+// answers that one; with several it asks which, by their numbers. number
+// is "" when the text is no answer or none of p's tickets waits for one:
+// the chat answers it as it would any text. Otherwise answer is the text
+// to show in p's language, or err the service's refusal.
+func (w *Words) ConfirmTyped(ctx context.Context, svc *backend.Service, cat *catalog.Catalog, p *backend.Person, text string) (number, answer string, err error) {
+	solved, ok := w.Confirmation(text)
+	if !ok || p == nil {
+		return "", "", nil
+	}
+	page, err := svc.Tickets(ctx, p, backend.TicketFilter{ReporterID: p.ID, Status: []backend.Status{backend.StatusPendingConfirmation}, Limit: 20})
+	if err != nil || len(page.Tickets) == 0 {
+		return "", "", nil // answered as any text
+	}
+	loc := Locale(p)
+	if len(page.Tickets) > 1 {
+		numbers := make([]string, len(page.Tickets))
+		for i, t := range page.Tickets {
+			numbers[i] = t.Number
+		}
+		return numbers[0], cat.T(loc, "confirm.which", map[string]any{"Numbers": strings.Join(numbers, cat.T(loc, "dialog.list_sep", nil))}), nil
+	}
+	number = page.Tickets[0].Number
+	if _, err := svc.ConfirmSolution(ctx, p, number, solved, ""); err != nil {
+		return number, "", err
+	}
+	return number, ConfirmedText(cat, loc, number, solved), nil
+}
+
+// ConfirmedText tells the reporter their answer to the solution of ticket
+// number is recorded, and what it did.
+func ConfirmedText(cat *catalog.Catalog, loc, number string, solved bool) string {
+	key := "confirm.recorded_unsolved"
+	if solved {
+		key = "confirm.recorded_solved"
+	}
+	return cat.T(loc, key, map[string]any{"Number": number})
+}
+
+// AnswerTyped is RateTyped, or else ConfirmTyped: the typed answers to
+// what a ticket's notices ask the reporter.
+func (w *Words) AnswerTyped(ctx context.Context, svc *backend.Service, cat *catalog.Catalog, p *backend.Person, text string) (number, answer string, err error) {
+	if number, answer, err = w.RateTyped(ctx, svc, cat, p, text); number != "" {
+		return number, answer, err
+	}
+	return w.ConfirmTyped(ctx, svc, cat, p, text)
 }

@@ -275,6 +275,8 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 		go c.openTaskModal(context.WithoutCancel(context.Background()), cb.TriggerID, user, a.Value, cb.Channel.ID)
 	case prefix == "rt":
 		c.later(user, func(ctx context.Context) { c.onRating(ctx, cb, a) })
+	case prefix == "cf":
+		c.later(user, func(ctx context.Context) { c.onConfirm(ctx, cb, a) })
 	case prefix == "sl":
 		c.later(user, func(ctx context.Context) { c.onPingAction(ctx, cb, a) })
 	case prefix == "rs":

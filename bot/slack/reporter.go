@@ -108,8 +108,9 @@ func (c *Channel) onDM(ctx context.Context, m inMessage) {
 			c.post(ctx, m.channel, c.statusText(ctx, p, n), nil, "")
 			return
 		}
-		// 满意 typed instead of pressed rates the latest resolved ticket.
-		if number, answer, err := c.words.RateTyped(ctx, c.svc, c.cat, p, m.text); number != "" {
+		// 满意 typed instead of pressed rates the latest resolved ticket;
+		// 已解决 answers the solution put to them.
+		if number, answer, err := c.words.AnswerTyped(ctx, c.svc, c.cat, p, m.text); number != "" {
 			if err != nil {
 				answer = c.errorText(loc, err)
 			}

@@ -126,9 +126,12 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			} else {
 				kind = kindDM
 			}
-			if e.Kind == backend.EventStatusChanged && e.Data.To == backend.StatusResolved &&
-				t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone {
+			switch {
+			case e.Kind != backend.EventStatusChanged:
+			case e.Data.To == backend.StatusResolved && t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone:
 				blocks = c.ratingBlocks(loc, text, t.Number)
+			case e.Data.To == backend.StatusPendingConfirmation && t.Status == backend.StatusPendingConfirmation:
+				blocks = c.confirmBlocks(loc, text, t.Number)
 			}
 		} else if m.Outbox.Audience == backend.AudiencePerson && botkit.IsEscalationPing(m) {
 			// A ping goes to the person's DM, with its buttons.

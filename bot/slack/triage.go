@@ -288,6 +288,32 @@ func (c *Channel) onRating(ctx context.Context, cb slack.InteractionCallback, a 
 	c.update(ctx, channel, cb.Message.Timestamp, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
 }
 
+// onConfirm records the reporter's answer from the buttons under a
+// solution put to them (pending confirmation: action cf:y solved, cf:n
+// not solved), and replaces the buttons with what it did.
+func (c *Channel) onConfirm(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
+	solved := a.ActionID == "cf:y"
+	p, err := c.reporter(ctx, cb.User.ID)
+	if err != nil {
+		return
+	}
+	loc := botkit.Locale(p)
+	channel := cb.Channel.ID
+	if _, err := c.svc.ConfirmSolution(ctx, p, a.Value, solved, ""); err != nil {
+		c.post(ctx, channel, c.errorText(loc, err), nil, cb.Message.ThreadTimestamp)
+		return
+	}
+	text := entityDecoder.Replace(cb.Message.Text) + "\n→ " + botkit.ConfirmedText(c.cat, loc, a.Value, solved)
+	c.update(ctx, channel, cb.Message.Timestamp, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
+}
+
+// confirmBlocks are 已解决 / 仍未解决 under a solution put to the reporter.
+func (c *Channel) confirmBlocks(loc, text, number string) []slack.Block {
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil), slack.NewActionBlock("cf",
+		slack.NewButtonBlockElement("cf:y", number, plainN(botkit.ConfirmLabel(c.cat, loc, true), 75)),
+		slack.NewButtonBlockElement("cf:n", number, plainN(botkit.ConfirmLabel(c.cat, loc, false), 75)))}
+}
+
 // ratingBlocks are 满意 / 基本满意 / 不满意 under a resolution notice.
 func (c *Channel) ratingBlocks(loc, text, number string) []slack.Block {
 	var els []slack.BlockElement

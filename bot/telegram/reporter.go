@@ -122,8 +122,9 @@ func (c *Channel) onMessage(ctx context.Context, m *models.Message) {
 		c.showStatus(ctx, chat, p, n)
 		return
 	}
-	// 满意 typed instead of pressed rates the latest resolved ticket.
-	if number, answer, err := c.words.RateTyped(ctx, c.svc, c.cat, p, text); number != "" {
+	// 满意 typed instead of pressed rates the latest resolved ticket; 已解决
+	// answers the solution put to them.
+	if number, answer, err := c.words.AnswerTyped(ctx, c.svc, c.cat, p, text); number != "" {
 		if err != nil {
 			c.fail(ctx, chat, botkit.Locale(p), err)
 			return
@@ -467,8 +468,12 @@ func (c *Channel) showStatus(ctx context.Context, chat int64, p *backend.Person,
 		text += "\n" + progress // a complaint's tasks: 任务 2/3 已完成
 	}
 	o := out{chat: chat, text: text}
-	if t.ReporterID == p.ID && t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone {
+	switch {
+	case t.ReporterID != p.ID:
+	case t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone:
 		o.markup = c.ratingKeyboard(loc, t.Number)
+	case t.Status == backend.StatusPendingConfirmation:
+		o.markup = c.confirmKeyboard(loc, t.Number)
 	}
 	c.reply(ctx, o)
 }

@@ -108,6 +108,9 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	case m.Outbox.Audience == backend.AudienceReporter && e.Kind == backend.EventStatusChanged &&
 		e.Data.To == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone && t.Status == backend.StatusResolved:
 		o.markup = c.ratingKeyboard(loc, t.Number)
+	case m.Outbox.Audience == backend.AudienceReporter && e.Kind == backend.EventStatusChanged &&
+		e.Data.To == backend.StatusPendingConfirmation && t.Status == backend.StatusPendingConfirmation:
+		o.markup = c.confirmKeyboard(loc, t.Number)
 	}
 	// A new card is on its way: until it is saved, refreshing the
 	// ticket's other cards does not count as showing it everywhere.

@@ -281,6 +281,8 @@ func (c *Channel) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		c.onTriageButton(ctx, q, msg, rest)
 	case "rt":
 		c.onRating(ctx, q, msg, rest)
+	case "cf":
+		c.onConfirm(ctx, q, msg, rest)
 	case "sl":
 		c.onPingButton(ctx, q, msg, rest)
 	case "tc":
@@ -387,6 +389,33 @@ func (c *Channel) onRating(ctx context.Context, q *models.CallbackQuery, msg *mo
 	}
 	c.answer(ctx, q, c.T(loc, "telegram.rating.thanks", nil), false)
 	c.edit(ctx, msg.Chat.ID, msg.ID, msg.Text+"\n\n"+c.T(loc, "telegram.rating.given", map[string]any{"Rating": c.T(loc, "rating."+rating, nil)}), nil)
+}
+
+// onConfirm records the reporter's answer from the buttons under a
+// solution put to them (pending confirmation): "y:<number>" solved,
+// "n:<number>" not solved.
+func (c *Channel) onConfirm(ctx context.Context, q *models.CallbackQuery, msg *models.Message, rest string) {
+	answer, number, _ := strings.Cut(rest, ":")
+	p, err := c.actor(ctx, &q.From, &msg.Chat)
+	if err != nil {
+		c.answer(ctx, q, c.errorText(catalog.Normalize(q.From.LanguageCode), err), true)
+		return
+	}
+	loc, solved := botkit.Locale(p), answer == "y"
+	if _, err := c.svc.ConfirmSolution(ctx, p, number, solved, ""); err != nil {
+		c.answer(ctx, q, c.errorText(loc, err), true)
+		return
+	}
+	c.answer(ctx, q, botkit.ConfirmedText(c.cat, loc, number, solved), false)
+	c.edit(ctx, msg.Chat.ID, msg.ID, msg.Text+"\n\n→ "+botkit.ConfirmLabel(c.cat, loc, solved), nil)
+}
+
+// confirmKeyboard is 已解决 / 仍未解决 under a solution put to the reporter.
+func (c *Channel) confirmKeyboard(loc, number string) *models.InlineKeyboardMarkup {
+	return &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{
+		button(botkit.ConfirmLabel(c.cat, loc, true), "cf:y:"+number),
+		button(botkit.ConfirmLabel(c.cat, loc, false), "cf:n:"+number),
+	}}}
 }
 
 // ratingKeyboard is 满意 / 基本满意 / 不满意.

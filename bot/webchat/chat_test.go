@@ -431,3 +431,95 @@ func TestUploadRefusedUnstored(t *testing.T) {
 		}
 	})
 }
+
+// TestConfirmInChat: a solution put to the reporter (pending
+// confirmation) comes into the chat with 已解决 / 仍未解决, and the
+// ticket page asks it too; an answer given twice is refused with the
+// reason; typed "solved" answers it outside a dialog.
+func TestConfirmInChat(t *testing.T) {
+	h := newHarness(t, 0)
+	b := h.browser()
+	ctx := context.Background()
+	staff, _, err := h.auth.CreateUser(ctx, "ivy", backend.RoleAssistant, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	propose := func(number, solution string) {
+		t.Helper()
+		if _, err := h.svc.Transition(ctx, staff, number, backend.StatusPendingConfirmation, solution); err != nil {
+			t.Fatal(err)
+		}
+		b.waitLog(`value="confirm:` + number + `:y"`)
+	}
+	status := func(number string) backend.Status {
+		tk, err := h.store.Ticket(ctx, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.Status
+	}
+	number := b.fileTicket("Member-center balance was reset to zero before expiry")
+	if _, err := h.svc.Claim(ctx, staff, number); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("Buttons", func(t *testing.T) {
+		propose(number, "re-ran the balance job")
+		code, page := b.say(url.Values{"button": {"confirm:" + number + ":n"}})
+		if code != 200 || !strings.Contains(page, "The assignee is told that the problem of ticket "+number+" is not solved") {
+			t.Fatalf("not solved = %d\n%s", code, page)
+		}
+		if got := status(number); got != backend.StatusInProgress {
+			t.Fatalf("status = %s", got)
+		}
+		if _, page := b.say(url.Values{"button": {"confirm:" + number + ":y"}}); !strings.Contains(page, "not pending confirmation") {
+			t.Fatalf("second answer:\n%s", page)
+		}
+		if got := status(number); got != backend.StatusInProgress {
+			t.Fatalf("a second answer moved it to %s", got)
+		}
+	})
+	t.Run("TicketPage", func(t *testing.T) {
+		propose(number, "cleared the cache")
+		if _, page := b.open("/chat/t/" + number); !strings.Contains(page, `id="confirm"`) || !strings.Contains(page, `name="solved" value="y"`) {
+			t.Fatalf("the ticket page asks nothing:\n%s", page)
+		}
+		post := func(form string) (int, string) {
+			code, page, _ := b.do("POST", "/chat/t/"+number+"/confirm", "application/x-www-form-urlencoded", strings.NewReader(form),
+				map[string]string{"X-CSRF-Token": b.csrf, "HX-Request": "true"})
+			return code, page
+		}
+		if code, _ := post("text=hm"); code != http.StatusUnprocessableEntity {
+			t.Fatalf("no answer = %d", code)
+		}
+		if code, page := post("solved=y&text=works+now"); code != 200 || strings.Contains(page, `id="confirm"`) {
+			t.Fatalf("solved = %d\n%s", code, page)
+		}
+		tk, events, err := h.svc.Thread(ctx, staff, number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.Status != backend.StatusResolved || tk.Solution != "cleared the cache" {
+			t.Fatalf("after solved: %s %q", tk.Status, tk.Solution)
+		}
+		if i := slices.IndexFunc(events, func(e *backend.Event) bool { return e.Kind == backend.EventConfirmation && e.Data.Solved }); i < 0 || events[i].Body != "works now" {
+			t.Fatalf("no confirmation with the note in %+v", events)
+		}
+		if code, _ := post("solved=n"); code != http.StatusConflict {
+			t.Fatalf("answer after resolution = %d", code)
+		}
+	})
+	t.Run("Typed", func(t *testing.T) {
+		other := b.fileTicket("Ranking does not change after refresh at all")
+		if _, err := h.svc.Claim(ctx, staff, other); err != nil {
+			t.Fatal(err)
+		}
+		propose(other, "rebuilt the index")
+		if _, page := b.say(url.Values{"text": {"Solved!"}}); !strings.Contains(page, "Confirmed: the problem of ticket "+other+" is solved") {
+			t.Fatalf("typed solved:\n%s", page)
+		}
+		if got := status(other); got != backend.StatusResolved {
+			t.Fatalf("status = %s", got)
+		}
+	})
+}

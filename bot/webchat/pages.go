@@ -230,6 +230,12 @@ func (c *Chat) say(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.done(w, r, v, http.StatusOK)
 		return
 	}
+	if number, solved, ok := confirmButton(in.Button); ok {
+		// An answer to a solution put to them, likewise.
+		c.confirmTicket(ctx, v, number, solved, now)
+		c.done(w, r, v, http.StatusOK)
+		return
+	}
 	var out dialogs.Output
 	if form, ok := strings.CutPrefix(in.Button, "start:"); ok {
 		out, err = c.cfg.Engine.Start(ctx, v.Key(), form, v.Loc)
@@ -287,7 +293,8 @@ func (c *Chat) filed(ctx context.Context, v *visitor, number string) {
 }
 
 // outsideDialog answers text typed while no form is open, as the chat's
-// messages promise: a rating word rates the latest resolved ticket; a
+// messages promise: a rating word rates the latest resolved ticket, 已解决
+// or 未解决 answers the solution put to them; a
 // ticket number, alone or with words of asking around it (查一下 FB-… 的
 // 进度), shows that ticket; other text, after
 // a filing or a notice about a ticket that is still open, is a follow-up
@@ -297,7 +304,7 @@ func (c *Chat) outsideDialog(ctx context.Context, v *visitor, in dialogs.Input, 
 	if in.Text == "" || in.Button != "" || len(in.Files) > 0 || v.Person == nil {
 		return false
 	}
-	if number, answer, err := c.words.RateTyped(ctx, c.svc, c.cat, v.Person, in.Text); number != "" {
+	if number, answer, err := c.words.AnswerTyped(ctx, c.svc, c.cat, v.Person, in.Text); number != "" {
 		if err != nil {
 			c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
 			return true
@@ -365,6 +372,36 @@ func (c *Chat) rateTicket(ctx context.Context, v *visitor, number string, rating
 	c.logs.add(ctx, v.ID, entry{Kind: "bot", Number: number, At: now, Text: botkit.RatedText(c.cat, v.Loc, number, rating)})
 }
 
+// confirmButtons are 已解决 / 仍未解决 for ticket number, pending the
+// reporter's confirmation.
+func (c *Chat) confirmButtons(loc, number string) [][]dialogs.Button {
+	return [][]dialogs.Button{{
+		{ID: "confirm:" + number + ":y", Label: botkit.ConfirmLabel(c.cat, loc, true)},
+		{ID: "confirm:" + number + ":n", Label: botkit.ConfirmLabel(c.cat, loc, false)},
+	}}
+}
+
+// confirmButton reads a button of confirmButtons.
+func confirmButton(id string) (number string, solved, ok bool) {
+	rest, ok := strings.CutPrefix(id, "confirm:")
+	if !ok {
+		return "", false, false
+	}
+	number, answer, ok := strings.Cut(rest, ":")
+	return number, answer == "y", ok && backend.ValidNumber(number) && (answer == "y" || answer == "n")
+}
+
+// confirmTicket records the reporter's answer to the solution of number
+// through the same service call as the ticket page's buttons, and says
+// what it did.
+func (c *Chat) confirmTicket(ctx context.Context, v *visitor, number string, solved bool, now time.Time) {
+	if _, err := c.svc.ConfirmSolution(ctx, v.Person, number, solved, ""); err != nil {
+		c.logs.add(ctx, v.ID, entry{Kind: "problem", Text: c.problemText(v.Loc, err), At: now})
+		return
+	}
+	c.logs.add(ctx, v.ID, entry{Kind: "bot", Number: number, At: now, Text: botkit.ConfirmedText(c.cat, v.Loc, number, solved)})
+}
+
 // problemText is the chat's answer to a failed action; another
 // reporter's ticket reads as one that does not exist.
 func (c *Chat) problemText(loc string, err error) string {
@@ -398,8 +435,10 @@ type ticketData struct {
 	T       *backend.Ticket
 	Events  []eventView
 	CanRate bool
-	Error   string
-	Text    string
+	// CanConfirm: the solution is put to them (pending confirmation).
+	CanConfirm bool
+	Error      string
+	Text       string
 }
 
 type eventView struct {
@@ -438,7 +477,8 @@ func (c *Chat) loadTicket(r *http.Request, v *visitor) (*ticketData, error) {
 		return n
 	}
 	d := &ticketData{visitor: v, V: v, Title: t.Number, T: t,
-		CanRate: t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone}
+		CanRate:    t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone,
+		CanConfirm: t.Status == backend.StatusPendingConfirmation}
 	for _, e := range events {
 		if e.Kind == backend.EventNotificationSent {
 			continue
@@ -525,6 +565,27 @@ func (c *Chat) rate(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	_, err = c.svc.RecordSatisfaction(r.Context(), v.Person, d.T.Number, backend.Satisfaction(r.PostFormValue("rating")), r.PostFormValue("text"))
+	msg := ""
+	if err != nil {
+		msg = web.ErrorText(c.cat, v.Loc, err)
+	}
+	c.ticketDone(w, r, v, d.T.Number, err, msg, "")
+}
+
+// confirm answers the solution put to the reporter from the ticket page
+// (solved=y or n, and what they add).
+func (c *Chat) confirm(w http.ResponseWriter, r *http.Request, v *visitor) {
+	d, err := c.loadTicket(r, v)
+	if err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	switch r.PostFormValue("solved") {
+	case "y", "n":
+		_, err = c.svc.ConfirmSolution(r.Context(), v.Person, d.T.Number, r.PostFormValue("solved") == "y", r.PostFormValue("text"))
+	default:
+		err = backend.Invalid("no answer", "solved", "must be y or n", backend.Problem{Key: "required"})
+	}
 	msg := ""
 	if err != nil {
 		msg = web.ErrorText(c.cat, v.Loc, err)

@@ -129,6 +129,7 @@ func (c *Chat) Register(mux *http.ServeMux) {
 	h("GET /chat/t/{number}/files/{sum}", c.visitor(c.file))
 	h("POST /chat/t/{number}/comment", c.visitor(c.comment))
 	h("POST /chat/t/{number}/rate", c.visitor(c.rate))
+	h("POST /chat/t/{number}/confirm", c.visitor(c.confirm))
 }
 
 // --- the visitor: cookie, CSRF, person ---
@@ -307,6 +308,10 @@ func (c *Chat) Send(ctx context.Context, m notify.Message) error {
 		m.Event.Data.To == backend.StatusResolved && t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone {
 		// "请评价本次处理": the answer is a button away, as on the ticket page.
 		e.Buttons = c.ratingButtons(botkit.Locale(m.Recipient), t.Number)
+	}
+	if m.Outbox.Audience == backend.AudienceReporter && m.Event.Kind == backend.EventStatusChanged &&
+		m.Event.Data.To == backend.StatusPendingConfirmation && t.Status == backend.StatusPendingConfirmation {
+		e.Buttons = c.confirmButtons(botkit.Locale(m.Recipient), t.Number)
 	}
 	if err := c.logs.add(ctx, id, e); err != nil {
 		return err // not on the page: the outbox tries again

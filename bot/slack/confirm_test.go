@@ -1,0 +1,79 @@
+package slack
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/slack/slacktest"
+)
+
+// TestConfirmSolution: a solution put to the reporter (pending
+// confirmation) reaches their DM with 已解决 / 仍未解决; 仍未解决 puts the
+// ticket back in progress and replaces the buttons with what it did;
+// 已解决 typed resolves it, and the resolution asks for the rating.
+func TestConfirmSolution(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	ctx := context.Background()
+	bob := h.linkStaff(helper)
+	tk := h.fileTicket(backend.P3)
+	if _, err := h.svc.Claim(ctx, bob, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+	status := func(want backend.Status) {
+		t.Helper()
+		poll(t, "status "+string(want), func() bool {
+			cur, err := h.store.Ticket(ctx, tk.Number)
+			return err == nil && cur.Status == want
+		})
+	}
+	withButtons := func(parts ...string) func(slacktest.Message) bool {
+		return func(m slacktest.Message) bool {
+			if _, ok := m.Buttons()["cf:y"]; !ok || m.Channel != dmChannel(reporter) {
+				return false
+			}
+			for _, p := range append(parts, tk.Number) {
+				if !strings.Contains(m.Text, p) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+
+	if _, err := h.svc.Transition(ctx, bob, tk.Number, backend.StatusPendingConfirmation, "已重新推送放心房标识"); err != nil {
+		t.Fatal(err)
+	}
+	notice := h.fake.WaitMessage(t, "the solution with its buttons", withButtons("已给出解决方案", "已重新推送"))
+	if b := notice.Buttons(); b["cf:y"] != tk.Number || b["cf:n"] != tk.Number {
+		t.Fatalf("buttons %v", b)
+	}
+	h.fake.Press(t, reporter, notice, "cf:n", tk.Number, "")
+	status(backend.StatusInProgress)
+	poll(t, "the buttons replaced", func() bool {
+		m, _ := h.fake.Message(notice.Channel, notice.TS)
+		_, open := m.Buttons()["cf:y"]
+		return !open && strings.Contains(m.Text, "仍未解决")
+	})
+	// A second press of the old buttons is refused, and changes nothing.
+	h.fake.Press(t, reporter, notice, "cf:y", tk.Number, "")
+	h.fake.WaitMessage(t, "the refusal", func(m slacktest.Message) bool {
+		return m.Channel == dmChannel(reporter) && strings.Contains(m.Text, "不在待确认状态")
+	})
+	status(backend.StatusInProgress)
+
+	if _, err := h.svc.Transition(ctx, bob, tk.Number, backend.StatusPendingConfirmation, "已清理缓存"); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.WaitMessage(t, "the second solution", withButtons("已清理缓存"))
+	h.fake.DM(t, reporter, "已解决", "")
+	status(backend.StatusResolved)
+	h.fake.WaitMessage(t, "the answer", func(m slacktest.Message) bool {
+		return m.Channel == dmChannel(reporter) && strings.Contains(m.Text, "已确认") && strings.Contains(m.Text, tk.Number)
+	})
+	h.fake.WaitMessage(t, "the resolution with rating buttons", func(m slacktest.Message) bool {
+		_, ok := m.Buttons()["rt:satisfied"]
+		return ok && m.Channel == dmChannel(reporter) && strings.Contains(m.Text, "您已确认问题解决")
+	})
+}
