@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -13,8 +14,9 @@ import (
 // and refused), and Reactivate gives everything back.
 //
 // It returns the person and their open tickets: those stay assigned to
-// them until someone reassigns them (the console's Assign), and their SLA
-// clocks go on escalating meanwhile, so the caller shows the list. A person
+// them until someone reassigns them (the console's Assign) or
+// ReleaseTickets puts them back in the queue, and their SLA clocks go on
+// escalating meanwhile, so the caller shows the list. A person
 // deactivated already, or the last active admin, is ECONFLICT.
 func (s *Service) Deactivate(ctx context.Context, personID int64) (*Person, []*Ticket, error) {
 	p, err := s.store.Person(ctx, personID)
@@ -84,4 +86,57 @@ func (s *Service) openTicketsOf(ctx context.Context, personID int64) ([]*Ticket,
 // errDeactivated refuses a deactivated person in a chat.
 func errDeactivated(p *Person) error {
 	return Keyed(EFORBIDDEN, "deactivated", nil, "the account of %s was deactivated", p.Name)
+}
+
+// errSkip tells updateWith's caller that the change does not apply any
+// more (ReleaseTickets: the ticket moved on meanwhile).
+var errSkip = errors.New("backend: nothing to change")
+
+// ReleaseTickets puts the open tickets of a deactivated person back in
+// their team's queue, as if they had returned each (status returned,
+// reason the why): nobody holds them, the triage chats are told to take
+// them up again, with the claim buttons, and each reporter hears that
+// their ticket is being reassigned. It returns the released tickets. An
+// active person is ECONFLICT: their tickets are reassigned one by one
+// (Assign), not dropped.
+func (s *Service) ReleaseTickets(ctx context.Context, personID int64, reason string) ([]*Ticket, error) {
+	p, err := s.store.Person(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Active() {
+		return nil, Errorf(ECONFLICT, "%s (person %d) is active: only a deactivated person's tickets are released (reassign an active person's with Assign)", p.Name, p.ID)
+	}
+	if reason == "" {
+		return nil, Invalid("a reason is required to release tickets", "reason", "the reason is required", Problem{Key: "reason"})
+	}
+	open, err := s.openTicketsOf(ctx, personID)
+	if err != nil {
+		return nil, err
+	}
+	system := &Person{} // no one's act: the tickets of someone who left
+	var released []*Ticket
+	for _, o := range open {
+		t, err := s.updateWith(ctx, func() (*Ticket, error) { return s.store.Ticket(ctx, o.Number) }, func(t *Ticket, now time.Time) ([]Change, error) {
+			if t.AssigneeID != personID || !t.Status.Open() {
+				return nil, errSkip // reassigned or closed meanwhile
+			}
+			t.AssigneeID = 0
+			c := statusChange(t, system, now, StatusReturned, reason, true)
+			triage, err := s.TriageAudience(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			c.Notify = append(c.Notify, triage...)
+			return []Change{c}, nil
+		})
+		switch {
+		case errors.Is(err, errSkip):
+		case err != nil:
+			return released, err
+		default:
+			released = append(released, t)
+		}
+	}
+	return released, nil
 }

@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/deskbot/deskbot/backend"
@@ -125,4 +126,86 @@ func numbers(ts []*backend.Ticket) []string {
 		ns = append(ns, t.Number)
 	}
 	return ns
+}
+
+// TestReleaseTickets: the open tickets of someone who left go back to the
+// queue (returned, with the reason), the triage chats and each reporter
+// are told, and the next assistant can claim them; other people's and
+// closed tickets stay as they are.
+func TestReleaseTickets(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		claimed := func(by *backend.Person) *backend.Ticket {
+			t.Helper()
+			tk := f.create(t, f.alice, nil)
+			if _, err := f.svc.Claim(ctx, by, tk.Number); err != nil {
+				t.Fatal(err)
+			}
+			return tk
+		}
+		working, waiting, amys, done := claimed(f.ann), claimed(f.ann), claimed(f.amy), claimed(f.ann)
+		if _, err := f.svc.Ask(ctx, f.ann, waiting.Number, "是哪个城市？"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Resolve(ctx, f.ann, done.Number, "已修复"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.ReleaseTickets(ctx, f.ann.ID, "原处理人已离职")
+		wantCode(t, err, backend.ECONFLICT) // still active
+		if _, _, err := f.svc.Deactivate(ctx, f.ann.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.ReleaseTickets(ctx, f.ann.ID, "")
+		wantCode(t, err, backend.EINVALID)
+		f.sent(t)
+
+		released, err := f.svc.ReleaseTickets(ctx, f.ann.ID, "原处理人已离职")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := numbers(released), numbers([]*backend.Ticket{waiting, working}); !slices.Equal(got, want) {
+			t.Fatalf("released %v, want %v", got, want)
+		}
+		sent := f.sent(t)
+		for _, tk := range []*backend.Ticket{working, waiting} {
+			cur, err := f.store.Ticket(ctx, tk.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.Status != backend.StatusReturned || cur.AssigneeID != 0 || !cur.AcceptedAt.IsZero() {
+				t.Fatalf("%s after release: status %s, assignee %d, accepted %v", tk.Number, cur.Status, cur.AssigneeID, cur.AcceptedAt)
+			}
+			var told []backend.Audience
+			for _, m := range sent[tk.ID] {
+				told = append(told, m.Audience)
+			}
+			slices.Sort(told)
+			if want := []backend.Audience{backend.AudienceReporter, backend.AudienceTriage}; !slices.Equal(told, want) {
+				t.Fatalf("%s: told %v, want %v", tk.Number, told, want)
+			}
+		}
+		_, events, err := f.svc.Thread(ctx, f.amy, working.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(events, func(e *backend.Event) bool { return e.Kind == backend.EventStatusChanged && e.Data.To == backend.StatusReturned })
+		if i < 0 || events[i].Body != "原处理人已离职" || events[i].ActorID != 0 || !events[i].Public {
+			t.Fatalf("no release event by the system with the reason in %+v", events)
+		}
+		for _, tk := range []*backend.Ticket{amys, done} {
+			if len(sent[tk.ID]) > 0 {
+				t.Fatalf("%s was touched: %+v", tk.Number, sent[tk.ID])
+			}
+		}
+		if cur, _ := f.store.Ticket(ctx, amys.Number); cur.AssigneeID != f.amy.ID || cur.Status != backend.StatusAssigned {
+			t.Fatalf("amy's ticket: status %s, assignee %d", cur.Status, cur.AssigneeID)
+		}
+		if _, err := f.svc.Claim(ctx, f.amy, working.Number); err != nil {
+			t.Fatalf("claiming a released ticket: %v", err)
+		}
+		if again, err := f.svc.ReleaseTickets(ctx, f.ann.ID, "原处理人已离职"); err != nil || len(again) != 0 {
+			t.Fatalf("releasing again: %v, %v", numbers(again), err)
+		}
+	})
 }

@@ -12,7 +12,7 @@
 //	deskbot user link --person N --email ADDRESS --sms NUMBER
 //	                            reach a person by e-mail and SMS too
 //	deskbot user list           people's ids, roles, teams and routes
-//	deskbot user deactivate --person N
+//	deskbot user deactivate --person N [--release]
 //	                            someone left: take every role from them
 //	deskbot token revoke --id N stop an API token from working
 //
@@ -185,9 +185,10 @@ const usage = `usage:
                          (SMS_WEBHOOK_URL, a mainland mobile number) too
   deskbot user list [--team ID] [--role ROLE]
                          print people: id, name, roles, team, linked platforms
-  deskbot user deactivate --person ID
+  deskbot user deactivate --person ID [--release [--reason TEXT]]
                          someone left: no more sign-in, chat actions, API
-                         tokens or messages; lists their open tickets
+                         tokens or messages; lists their open tickets, or
+                         with --release returns them to the team's queue
   deskbot user reactivate --person ID
                          give a deactivated person everything back
   deskbot team create --name NAME [--lead PERSON_ID]

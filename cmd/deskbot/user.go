@@ -19,12 +19,13 @@ import (
 	"github.com/deskbot/deskbot/backend/web"
 	"github.com/deskbot/deskbot/bot/email"
 	"github.com/deskbot/deskbot/bot/smshook"
+	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 const userUsage = `usage: deskbot user create --name NAME --role admin|manager|assistant|info_specialist [--team ID] [--password-stdin]
        deskbot user link --person ID [--email ADDRESS] [--sms NUMBER]
        deskbot user list [--team ID] [--role ROLE]
-       deskbot user deactivate --person ID
+       deskbot user deactivate --person ID [--release [--reason TEXT]]
        deskbot user reactivate --person ID`
 
 // userCmd runs "deskbot user create|link|list|deactivate|reactivate".
@@ -311,10 +312,17 @@ func userList(ctx context.Context, cfg Config, log *slog.Logger, args []string, 
 func userActivation(ctx context.Context, cfg Config, log *slog.Logger, cmd string, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("user "+cmd, flag.ContinueOnError)
 	personID := fs.Int64("person", 0, "person id (deskbot user list shows them)")
+	var release *bool
+	var reason *string
 	about := "Deactivate a person who left: they can no longer sign in to the console,\n" +
 		"act in a chat (press a card's buttons, file a ticket) or through the API\n" +
 		"with their tokens, and nothing more is sent to them. Their name stays on\n" +
-		"their tickets; their open tickets are listed, to be reassigned."
+		"their tickets; their open tickets are listed, to be reassigned, or with\n" +
+		"--release put back in their team's queue (also for someone deactivated already)."
+	if cmd == "deactivate" {
+		release = fs.Bool("release", false, "return their open tickets to the queue: status returned, the triage chats and the reporters are told")
+		reason = fs.String("reason", "", "the reason the reporters and the triage chats read (default: 原处理人 <name> 已停用…)")
+	}
 	if cmd == "reactivate" {
 		about = "Give a deactivated person their roles, sign-in, chat and API tokens back."
 	}
@@ -339,15 +347,46 @@ func userActivation(ctx context.Context, cfg Config, log *slog.Logger, cmd strin
 	}
 	p, open, err := svc.Deactivate(ctx, *personID)
 	if err != nil {
-		return fmt.Errorf("user deactivate: %w", err)
+		// Releasing the tickets of someone deactivated before is fine.
+		left, lerr := svc.Store().Person(ctx, *personID)
+		if !*release || lerr != nil || left.Active() {
+			return fmt.Errorf("user deactivate: %w", err)
+		}
+		p = left
+	} else {
+		fmt.Fprintf(stdout, "deactivated %s: no more sign-in, chat actions, API tokens or messages (deskbot user reactivate undoes it)\n", personLabel(p))
 	}
-	fmt.Fprintf(stdout, "deactivated %s: no more sign-in, chat actions, API tokens or messages (deskbot user reactivate undoes it)\n", personLabel(p))
+	if *release {
+		return releaseTickets(ctx, svc, p, *reason, stdout)
+	}
 	if len(open) == 0 {
 		return nil
 	}
-	fmt.Fprintf(stdout, "%d open tickets are still assigned to them; reassign them in the console (Assign):\n", len(open))
+	fmt.Fprintf(stdout, "%d open tickets are still assigned to them; reassign them in the console (Assign), or put them back in the queue (--release):\n", len(open))
 	for _, t := range open {
 		fmt.Fprintf(stdout, "  %s  %s  %s  %s\n", t.Number, t.Severity, t.Status, t.Summary)
+	}
+	return nil
+}
+
+// releaseTickets puts the open tickets of p, who left, back in the queue,
+// and lists them. The reason is in Chinese unless given: the product's
+// first language, which reporters and triage chats read by default.
+func releaseTickets(ctx context.Context, svc *backend.Service, p *backend.Person, reason string, stdout io.Writer) error {
+	if reason == "" {
+		cat, err := catalog.New()
+		if err != nil {
+			return err
+		}
+		reason = cat.T(catalog.ZhCN, "release.reason", map[string]any{"Name": p.Name})
+	}
+	released, err := svc.ReleaseTickets(ctx, p.ID, reason)
+	fmt.Fprintf(stdout, "%d open tickets back in the queue (returned: %s):\n", len(released), reason)
+	for _, t := range released {
+		fmt.Fprintf(stdout, "  %s  %s  %s  %s\n", t.Number, t.Severity, t.Status, t.Summary)
+	}
+	if err != nil {
+		return fmt.Errorf("user deactivate --release: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -207,8 +209,33 @@ func TestUserDeactivate(t *testing.T) {
 			if got := status(); got != http.StatusOK {
 				t.Fatalf("token before: %d", got)
 			}
+			// A ticket ann holds, to be put back in the queue.
+			out = strings.TrimSpace(cli(t, vars, "token", "create", "--role", "reporter", "--name", "rita"))
+			rita := out[strings.LastIndex(out, "\n")+1:]
+			call := func(method, path, token, body string) map[string]any {
+				t.Helper()
+				req, _ := http.NewRequest(method, m.URL()+path, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var out map[string]any
+				json.NewDecoder(resp.Body).Decode(&out)
+				if resp.StatusCode >= 300 {
+					t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, out)
+				}
+				return out
+			}
+			number, _ := call("POST", "/api/v1/tickets", rita, `{"summary":"系统异常导致无法提单，换浏览器也不行","category":["CRM问题","提单系统"],"severity":"P3","occurred_at":"2026-11-20T10:00:00+08:00","region":"广州","contacts":{"phone":"13912345678"}}`)["number"].(string)
+			call("POST", "/api/v1/tickets/"+number+"/claim", secret, "")
 
 			out = cli(t, vars, "user", "deactivate", "--person", ann)
+			if !strings.Contains(out, "1 open tickets are still assigned") || !strings.Contains(out, number) {
+				t.Fatalf("deactivate does not list %s:\n%s", number, out)
+			}
 			if !strings.Contains(out, `deactivated person `+ann+` "ann"`) {
 				t.Fatalf("deactivate printed %q", out)
 			}
@@ -223,6 +250,18 @@ func TestUserDeactivate(t *testing.T) {
 			}
 			if got := cliErr(t, vars, "user", "deactivate", "--person", ann); !strings.Contains(got, "deactivated already") {
 				t.Fatalf("deactivating twice: %q", got)
+			}
+			// Released later: back in the queue, with the reason.
+			out = cli(t, vars, "user", "deactivate", "--person", ann, "--release")
+			if !strings.Contains(out, "1 open tickets back in the queue") || !strings.Contains(out, number+"  P3  returned") {
+				t.Fatalf("release printed:\n%s", out)
+			}
+			tk := call("GET", "/api/v1/tickets/"+number, rita, "")
+			if tk["status"] != "returned" || tk["assignee_id"] != nil {
+				t.Fatalf("released ticket: status %v, assignee %v", tk["status"], tk["assignee_id"])
+			}
+			if evs, _ := tk["events"].([]any); !strings.Contains(fmt.Sprint(evs[len(evs)-1]), "原处理人 ann 已停用") {
+				t.Fatalf("the reporter does not read why: %v", evs[len(evs)-1])
 			}
 
 			cli(t, vars, "user", "reactivate", "--person", ann)
