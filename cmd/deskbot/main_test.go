@@ -130,6 +130,32 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// apiCall makes an API request to m as the holder of token, and returns
+// the status and the JSON answer.
+func apiCall(t *testing.T, m *Main, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, m.URL()+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// apiOK is apiCall for a request that must succeed.
+func apiOK(t *testing.T, m *Main, method, path, token, body string) map[string]any {
+	t.Helper()
+	status, out := apiCall(t, m, method, path, token, body)
+	if status >= 300 {
+		t.Fatalf("%s %s: %d %v", method, path, status, out)
+	}
+	return out
+}
+
 func createToken(t *testing.T, vars map[string]string, role string) string {
 	t.Helper()
 	var out bytes.Buffer
@@ -163,16 +189,7 @@ func TestMainEndToEnd(t *testing.T) {
 
 			call := func(method, path, token, body string) (int, map[string]any) {
 				t.Helper()
-				req, _ := http.NewRequest(method, m.URL()+path, strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+token)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				var out map[string]any
-				json.NewDecoder(resp.Body).Decode(&out)
-				return resp.StatusCode, out
+				return apiCall(t, m, method, path, token, body)
 			}
 			status, out := call("POST", "/api/v1/tickets", reporter, `{"summary":"系统异常导致无法提单，换浏览器也不行","category":["CRM问题","提单系统"],"occurred_at":"2026-11-20T10:00:00+08:00","region":"广州","severity":"P3","contacts":{"qq":"12345678"}}`)
 			if status != http.StatusCreated {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -210,24 +209,10 @@ func TestUserDeactivate(t *testing.T) {
 				t.Fatalf("token before: %d", got)
 			}
 			// A ticket ann holds, to be put back in the queue.
-			out = strings.TrimSpace(cli(t, vars, "token", "create", "--role", "reporter", "--name", "rita"))
-			rita := out[strings.LastIndex(out, "\n")+1:]
+			rita := createToken(t, vars, "reporter")
 			call := func(method, path, token, body string) map[string]any {
 				t.Helper()
-				req, _ := http.NewRequest(method, m.URL()+path, strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer resp.Body.Close()
-				var out map[string]any
-				json.NewDecoder(resp.Body).Decode(&out)
-				if resp.StatusCode >= 300 {
-					t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, out)
-				}
-				return out
+				return apiOK(t, m, method, path, token, body)
 			}
 			number, _ := call("POST", "/api/v1/tickets", rita, `{"summary":"系统异常导致无法提单，换浏览器也不行","category":["CRM问题","提单系统"],"severity":"P3","occurred_at":"2026-11-20T10:00:00+08:00","region":"广州","contacts":{"phone":"13912345678"}}`)["number"].(string)
 			call("POST", "/api/v1/tickets/"+number+"/claim", secret, "")

@@ -67,19 +67,7 @@ func TestMainWebhook(t *testing.T) {
 	m := startMain(t, vars)
 	call := func(path, token, body string) {
 		t.Helper()
-		req, _ := http.NewRequest("POST", m.URL()+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s: %d %v", path, resp.StatusCode, out)
-		}
-		if n, ok := out["number"].(string); ok {
+		if n, ok := apiOK(t, m, "POST", path, token, body)["number"].(string); ok {
 			body = n
 		}
 		vars["last"] = body
