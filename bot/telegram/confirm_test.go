@@ -29,10 +29,7 @@ func TestConfirmSolution(t *testing.T) {
 	rep.next("已由", number)
 	status := func(want backend.Status) {
 		t.Helper()
-		h.tg.Wait(t, 15*time.Second, "status "+string(want), func() bool {
-			tk, err := h.store.Ticket(ctx, number)
-			return err == nil && tk.Status == want
-		})
+		h.tg.Wait(t, 15*time.Second, "status "+string(want), func() bool { return h.status(number) == want })
 	}
 
 	if _, err := h.svc.Transition(ctx, bobP, number, backend.StatusPendingConfirmation, "结算任务已修复，余额已恢复"); err != nil {
@@ -54,8 +51,8 @@ func TestConfirmSolution(t *testing.T) {
 		if a := h.answerTo(upd); a.Params["show_alert"] != "true" || a.Params["text"] == "" {
 			t.Fatalf("eve's press answered %+v", a.Params)
 		}
-		if tk, _ := h.store.Ticket(ctx, number); tk.Status != backend.StatusPendingConfirmation {
-			t.Fatalf("eve's press moved it to %s", tk.Status)
+		if got := h.status(number); got != backend.StatusPendingConfirmation {
+			t.Fatalf("eve's press moved it to %s", got)
 		}
 	})
 	t.Run("NotSolved", func(t *testing.T) {
@@ -79,8 +76,8 @@ func TestConfirmSolution(t *testing.T) {
 		if a := h.answerTo(upd); !strings.Contains(a.Params["text"], "不在待确认状态") {
 			t.Fatalf("a stale press answered %+v", a.Params)
 		}
-		if tk, _ := h.store.Ticket(ctx, number); tk.Status != backend.StatusInProgress {
-			t.Fatalf("a stale press moved it to %s", tk.Status)
+		if got := h.status(number); got != backend.StatusInProgress {
+			t.Fatalf("a stale press moved it to %s", got)
 		}
 	})
 	t.Run("SolvedTyped", func(t *testing.T) {

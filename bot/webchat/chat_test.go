@@ -310,13 +310,7 @@ func TestRatingInChat(t *testing.T) {
 		}
 		b.waitLog(`value="rate:` + number + `:satisfied"`)
 	}
-	satisfaction := func(number string) backend.Satisfaction {
-		tk, err := h.store.Ticket(ctx, number)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tk.Satisfaction
-	}
+	satisfaction := func(number string) backend.Satisfaction { return h.ticket(number).Satisfaction }
 	t.Run("Buttons", func(t *testing.T) {
 		number := b.fileTicket("Member-center balance was reset to zero before expiry")
 		resolve(number)
@@ -451,13 +445,7 @@ func TestConfirmInChat(t *testing.T) {
 		}
 		b.waitLog(`value="confirm:` + number + `:y"`)
 	}
-	status := func(number string) backend.Status {
-		tk, err := h.store.Ticket(ctx, number)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tk.Status
-	}
+	status := func(number string) backend.Status { return h.ticket(number).Status }
 	number := b.fileTicket("Member-center balance was reset to zero before expiry")
 	if _, err := h.svc.Claim(ctx, staff, number); err != nil {
 		t.Fatal(err)

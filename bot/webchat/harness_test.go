@@ -332,6 +332,16 @@ func (b *browser) lastNumber() string {
 }
 
 // stored counts the files kept under the attachments directory.
+// ticket reads ticket number from the store.
+func (h *harness) ticket(number string) *backend.Ticket {
+	h.t.Helper()
+	tk, err := h.store.Ticket(context.Background(), number)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tk
+}
+
 func (h *harness) stored() int {
 	h.t.Helper()
 	n := 0
