@@ -189,7 +189,9 @@ func TestReleaseTickets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		i := slices.IndexFunc(events, func(e *backend.Event) bool { return e.Kind == backend.EventStatusChanged && e.Data.To == backend.StatusReturned })
+		i := slices.IndexFunc(events, func(e *backend.Event) bool {
+			return e.Kind == backend.EventStatusChanged && e.Data.To == backend.StatusReturned
+		})
 		if i < 0 || events[i].Body != "原处理人已离职" || events[i].ActorID != 0 || !events[i].Public {
 			t.Fatalf("no release event by the system with the reason in %+v", events)
 		}
