@@ -249,10 +249,7 @@ func TestInertAndRating(t *testing.T) {
 	}
 	// Staff resolves; the reporter rates once.
 	ctx := context.Background()
-	staff, _, err := h.auth.CreateUser(ctx, "ivy", backend.RoleAssistant, 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	staff := h.assistant()
 	if _, err := h.svc.Claim(ctx, staff, number); err != nil {
 		t.Fatal(err)
 	}
@@ -296,10 +293,7 @@ func TestRatingInChat(t *testing.T) {
 	h := newHarness(t, 0)
 	b := h.browser()
 	ctx := context.Background()
-	staff, _, err := h.auth.CreateUser(ctx, "ivy", backend.RoleAssistant, 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	staff := h.assistant()
 	resolve := func(number string) {
 		t.Helper()
 		if _, err := h.svc.Claim(ctx, staff, number); err != nil {
@@ -434,10 +428,7 @@ func TestConfirmInChat(t *testing.T) {
 	h := newHarness(t, 0)
 	b := h.browser()
 	ctx := context.Background()
-	staff, _, err := h.auth.CreateUser(ctx, "ivy", backend.RoleAssistant, 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	staff := h.assistant()
 	propose := func(number, solution string) {
 		t.Helper()
 		if _, err := h.svc.Transition(ctx, staff, number, backend.StatusPendingConfirmation, solution); err != nil {

@@ -332,6 +332,16 @@ func (b *browser) lastNumber() string {
 }
 
 // stored counts the files kept under the attachments directory.
+// assistant makes ivy, an assistant of no team, who handles the tickets.
+func (h *harness) assistant() *backend.Person {
+	h.t.Helper()
+	p, _, err := h.auth.CreateUser(context.Background(), "ivy", backend.RoleAssistant, 0, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
 // ticket reads ticket number from the store.
 func (h *harness) ticket(number string) *backend.Ticket {
 	h.t.Helper()
