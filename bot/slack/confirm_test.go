@@ -63,9 +63,21 @@ func TestConfirmSolution(t *testing.T) {
 	})
 	status(backend.StatusInProgress)
 
-	if _, err := h.svc.Transition(ctx, bob, tk.Number, backend.StatusPendingConfirmation, "已清理缓存"); err != nil {
-		t.Fatal(err)
+	// The second solution is proposed from the card: 待客户确认 in its
+	// status menu opens a modal for the solution, as Resolve does.
+	card := h.fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+	h.fake.Press(t, helper, card, "tk:status", "", "pending_confirmation "+tk.Number)
+	av := h.fake.WaitView(t, helper, func(v *slacktest.View) bool {
+		return v.CallbackID() == cbAct && v.Metadata() == "propose|"+tk.Number+"|"+triage
+	})
+	status(backend.StatusInProgress)
+	if action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: " "}}}); action != "errors" || errs["text"] == "" {
+		t.Fatalf("an empty solution answered %q %v", action, errs)
 	}
+	if action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: "已清理缓存"}}}); action == "errors" {
+		t.Fatalf("the solution was refused: %v", errs)
+	}
+	status(backend.StatusPendingConfirmation)
 	h.fake.WaitMessage(t, "the second solution", withButtons("已清理缓存"))
 	h.fake.DM(t, reporter, "已解决", "")
 	status(backend.StatusResolved)

@@ -286,9 +286,11 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 	}
 }
 
-// textActions are the statuses that need a text, and the action that asks for it.
+// textActions are the statuses that need a text, and the action that asks
+// for it; 待客户确认 asks for the solution the reporter is to confirm.
 var textActions = map[backend.Status]string{
-	backend.StatusResolved: "resolve", backend.StatusReturned: "return", backend.StatusWaitingReporter: "ask",
+	backend.StatusResolved: "resolve", backend.StatusReturned: "return",
+	backend.StatusWaitingReporter: "ask", backend.StatusPendingConfirmation: "propose",
 }
 
 // submitTicket validates a submitted intake modal as a whole. Problems go

@@ -220,7 +220,7 @@ func (c *Channel) openActionModal(ctx context.Context, trigger, user, action, nu
 	}
 }
 
-// submitAction takes the text of a return, ask or resolve modal and runs
+// submitAction takes the text of a return, ask, resolve or propose modal and runs
 // the action while the modal waits (up to SubmitWait of Slack's 3 s): an
 // empty text, someone who may not act or an action the ticket refuses
 // (its status moved on) is shown on the text, and Slack keeps what was
@@ -257,6 +257,8 @@ func (c *Channel) submitAction(ctx context.Context, cb slack.InteractionCallback
 			t, err = c.svc.Ask(ctx, p, number, text)
 		case "resolve":
 			t, err = c.svc.Resolve(ctx, p, number, text)
+		case "propose":
+			t, err = c.svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
 		default:
 			return modalProblem{}
 		}

@@ -81,10 +81,21 @@ func TestConfirmSolution(t *testing.T) {
 		}
 	})
 	t.Run("SolvedTyped", func(t *testing.T) {
-		if _, err := h.svc.Transition(ctx, bobP, number, backend.StatusPendingConfirmation, "已清理缓存，请再看一下"); err != nil {
-			t.Fatal(err)
+		// This time Bob proposes it from the card: 待客户确认 asks for the
+		// solution first, as 已解决 does.
+		group := h.follow(triageChat)
+		card := group.next(number, "仍未解决")
+		h.press(bob, card, "tk:status:"+number)
+		h.waitCard(card, "the status menu", func(m *models.Message) bool { return telegramtest.ButtonData(m, "待客户确认") != "" })
+		h.press(bob, card, "待客户确认")
+		prompt := group.next("待客户确认", "解决方案", number)
+		if got := h.status(number); got != backend.StatusInProgress {
+			t.Fatalf("status changed before the solution: %s", got)
 		}
+		h.deliver(h.tg.Reply(bob, prompt, "已清理缓存，请再看一下"))
+		group.next("方案已发给报告人", number)
 		rep.next("已给出解决方案", "已清理缓存")
+		status(backend.StatusPendingConfirmation)
 		h.deliver(h.tg.Text(alice, "已解决！"))
 		status(backend.StatusResolved)
 		h.tg.WaitMessage(t, alice.ID, telegramtest.Containing("已确认", number, "问题已解决"))

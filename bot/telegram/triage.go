@@ -257,6 +257,8 @@ func (c *Channel) act(ctx context.Context, p *backend.Person, number, action, te
 		return c.svc.Ask(ctx, p, number, text)
 	case "resolve":
 		return c.svc.Resolve(ctx, p, number, text)
+	case "propose":
+		return c.svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
 	}
 	if team, ok := strings.CutPrefix(action, "transfer="); ok {
 		id, err := strconv.ParseInt(team, 10, 64)
@@ -508,10 +510,9 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 		return
 	case strings.HasPrefix(action, "st="):
 		to := backend.Status(strings.TrimPrefix(action, "st="))
-		switch to {
-		case backend.StatusResolved, backend.StatusReturned, backend.StatusWaitingReporter:
+		if needs := textActions[to]; needs != "" {
 			c.answer(ctx, q, "", false)
-			c.prompt(ctx, chat, msg.ID, loc, map[backend.Status]string{backend.StatusResolved: "resolve", backend.StatusReturned: "return", backend.StatusWaitingReporter: "ask"}[to], number)
+			c.prompt(ctx, chat, msg.ID, loc, needs, number)
 			return
 		}
 		t, err = c.svc.Transition(ctx, p, number, to, "")
@@ -540,6 +541,15 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 	if msg.Chat.Type == models.ChatTypePrivate {
 		c.editPrivateCard(ctx, &backend.ChatMessage{ChatID: itoa(chat), MessageID: strconv.Itoa(msg.ID)}, t)
 	}
+}
+
+// textActions are the statuses a card's status menu cannot move to
+// without a text, and the prompt's action that asks for it: the solution,
+// the reason, the question, or the solution proposed to the reporter, who
+// is then asked to confirm it (seed 002 待客户确认).
+var textActions = map[backend.Status]string{
+	backend.StatusResolved: "resolve", backend.StatusReturned: "return",
+	backend.StatusWaitingReporter: "ask", backend.StatusPendingConfirmation: "propose",
 }
 
 // errNoPrivateChat: the person has not started a private chat with the bot.
