@@ -262,6 +262,12 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 				return
 			}
 		}
+		if action == "xfer" {
+			// A team picked: the reason is asked for.
+			team, number, _ := strings.Cut(a.SelectedOption.Value, " ")
+			go c.openActionModal(context.Background(), trigger, user, "transfer="+team, number, cb.Channel.ID)
+			return
+		}
 		if action == "ask" || action == "return" || action == "resolve" {
 			// Needs a text: a modal, opened before the trigger expires.
 			go c.openActionModal(context.Background(), trigger, user, action, a.Value, cb.Channel.ID)

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -84,8 +85,34 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 	}
 	els = append(els, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.sev", nil), 150), "tk:sev", sevs...))
 	els = append(els, c.milestoneSelect(ctx, loc, t))
+	if t.Status.Transferable() {
+		if xfer := c.teamSelect(ctx, loc, t); xfer != nil {
+			els = append(els, xfer)
+		}
+	}
 	blocks = append(blocks, slack.NewActionBlock("tk", els...))
 	return text, blocks
+}
+
+// teamSelect offers the teams t can be transferred to (all but its own;
+// Slack shows at most 100 options), each valued "<team id> <number>"; a
+// pick opens the modal for the reason. nil when there is no other team.
+func (c *Channel) teamSelect(ctx context.Context, loc string, t *backend.Ticket) slack.BlockElement {
+	teams, err := c.svc.Store().Teams(ctx)
+	if err != nil {
+		c.log.Warn("slack: reading teams for the card", "ticket", t.Number, "err", err)
+		return nil
+	}
+	var opts []*slack.OptionBlockObject
+	for _, tm := range teams {
+		if tm.ID != t.TeamID && len(opts) < 100 {
+			opts = append(opts, slack.NewOptionBlockObject(strconv.FormatInt(tm.ID, 10)+" "+t.Number, plainN(tm.Name, maxOption), nil))
+		}
+	}
+	if len(opts) == 0 {
+		return nil
+	}
+	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.xfer", nil), 150), "tk:xfer", opts...)
 }
 
 // milestoneSelect records one of seed 004's milestones on the ticket;
@@ -198,21 +225,33 @@ func (c *Channel) onCardAction(ctx context.Context, cb slack.InteractionCallback
 }
 
 // openActionModal asks for the text an action needs: the reason to
-// return, the question for the reporter, the solution.
+// return, the question for the reporter, the solution, the reason of a
+// transfer (action "transfer=<team id>").
 func (c *Channel) openActionModal(ctx context.Context, trigger, user, action, number, channel string) {
 	loc := c.cfg.TriageLocale
+	key, team, transfer := strings.Cut(action, "=")
+	data := map[string]any{"Number": number}
+	if transfer {
+		id, _ := strconv.ParseInt(team, 10, 64)
+		tm, err := c.svc.Store().Team(ctx, id)
+		if err != nil {
+			c.ephemeral(ctx, channel, user, c.errorText(loc, err))
+			return
+		}
+		data["Team"] = tm.Name
+	}
 	in := slack.NewPlainTextInputBlockElement(plainN(c.T(loc, "slack.prompt.placeholder", nil), 150), actValue)
 	in.Multiline = true
 	in.MaxLength = 3000
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		CallbackID:      cbAct,
-		Title:           plainN(c.T(loc, "slack.btn."+action, nil), 24),
+		Title:           plainN(c.T(loc, "slack.btn."+key, nil), 24),
 		Submit:          plainN(c.T(loc, "slack.modal.submit", nil), 24),
 		Close:           plainN(c.T(loc, "slack.modal.close", nil), 24),
 		PrivateMetadata: action + metaSep + number + metaSep + channel,
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewInputBlock("text", plainN(c.T(loc, "slack.prompt."+action, map[string]any{"Number": number}), 2000), nil, in),
+			slack.NewInputBlock("text", plainN(c.T(loc, "slack.prompt."+key, data), 2000), nil, in),
 		}},
 	}
 	if _, err := c.api.OpenViewContext(ctx, trigger, v); err != nil {
@@ -220,7 +259,8 @@ func (c *Channel) openActionModal(ctx context.Context, trigger, user, action, nu
 	}
 }
 
-// submitAction takes the text of a return, ask, resolve or propose modal and runs
+// submitAction takes the text of a return, ask, resolve, propose or
+// transfer modal and runs
 // the action while the modal waits (up to SubmitWait of Slack's 3 s): an
 // empty text, someone who may not act or an action the ticket refuses
 // (its status moved on) is shown on the text, and Slack keeps what was
@@ -260,7 +300,12 @@ func (c *Channel) submitAction(ctx context.Context, cb slack.InteractionCallback
 		case "propose":
 			t, err = c.svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
 		default:
-			return modalProblem{}
+			team, ok := strings.CutPrefix(action, "transfer=")
+			id, perr := strconv.ParseInt(team, 10, 64)
+			if !ok || perr != nil {
+				return modalProblem{}
+			}
+			t, err = c.svc.Transfer(ctx, p, number, id, text)
 		}
 		if err != nil {
 			return modalProblem{block: "text", text: c.errorText(loc, err)}

@@ -2,6 +2,9 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +122,53 @@ func TestAcceptDispatched(t *testing.T) {
 		m, _ := h.fake.Message(triage, card.TS)
 		_, claim := m.Buttons()["tk:claim"]
 		return !claim && !strings.Contains(string(m.Blocks), "确认接收")
+	})
+}
+
+// TestTransfer: the card's Transfer (转派) select offers the other teams;
+// a pick opens a modal for the reason (an empty one is refused on the
+// field), and its submission hands the ticket to that team: unassigned,
+// the reporter told which team has it now and why, the card's select
+// offering the other teams from then on.
+func TestTransfer(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	ctx := context.Background()
+	staff := h.linkStaff(helper)
+	finance, members := &backend.Team{Name: "财务组"}, &backend.Team{Name: "会员中心组"}
+	for _, tm := range []*backend.Team{finance, members} {
+		if err := h.store.CreateTeam(ctx, tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tk := h.fileTicket(backend.P3)
+	if _, err := h.svc.Claim(ctx, staff, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+	card := h.fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+	financeOpt := strconv.FormatInt(finance.ID, 10) + " " + tk.Number
+	if opts := card.Options("tk:xfer"); !slices.Contains(opts, financeOpt) || len(opts) < 2 {
+		t.Fatalf("Transfer offers %v, want %q among them", opts, financeOpt)
+	}
+
+	h.fake.Press(t, helper, card, "tk:xfer", "", financeOpt)
+	av := h.fake.WaitView(t, helper, func(v *slacktest.View) bool { return v.CallbackID() == cbAct })
+	if raw, _ := json.Marshal(av.Raw); av.Metadata() != "transfer="+strconv.FormatInt(finance.ID, 10)+"|"+tk.Number+"|"+triage || !strings.Contains(string(raw), "到财务组的原因") {
+		t.Fatalf("the transfer modal: %s %s", av.Metadata(), raw)
+	}
+	if action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: ""}}}); action != "errors" || errs["text"] == "" {
+		t.Fatalf("an empty reason answered %q %v", action, errs)
+	}
+	if action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: "退款问题归财务组处理"}}}); action == "errors" {
+		t.Fatalf("the transfer was refused: %v", errs)
+	}
+	got, err := h.store.Ticket(ctx, tk.Number)
+	if err != nil || got.TeamID != finance.ID || got.AssigneeID != 0 || got.Status != backend.StatusNew {
+		t.Fatalf("after the transfer: %+v, %v", got, err)
+	}
+	h.fake.WaitMessage(t, "the reporter told", inChannel(dmChannel(reporter), "*", tk.Number, "已转交财务组处理", "退款问题归财务组处理"))
+	poll(t, "the card offering the other teams", func() bool {
+		m, _ := h.fake.Message(triage, card.TS)
+		opts := m.Options("tk:xfer")
+		return len(opts) > 0 && !slices.Contains(opts, financeOpt)
 	})
 }
