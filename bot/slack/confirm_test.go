@@ -10,9 +10,11 @@ import (
 )
 
 // TestConfirmSolution: a solution put to the reporter (pending
-// confirmation) reaches their DM with 已解决 / 仍未解决; 仍未解决 puts the
-// ticket back in progress and replaces the buttons with what it did;
-// 已解决 typed resolves it, and the resolution asks for the rating.
+// confirmation) reaches their DM with 已解决 / 仍未解决, and /ticket status
+// shows them too; 仍未解决 pressed there puts the ticket back in progress
+// and replaces the buttons with what it did; a solution proposed from the
+// card asks for it in a modal; 已解决 typed resolves it, and the resolution
+// asks for the rating, as the ticket's status does until it is rated.
 func TestConfirmSolution(t *testing.T) {
 	h := newHarness(t, ModeSocket)
 	ctx := context.Background()
@@ -49,17 +51,29 @@ func TestConfirmSolution(t *testing.T) {
 	if b := notice.Buttons(); b["cf:y"] != tk.Number || b["cf:n"] != tk.Number {
 		t.Fatalf("buttons %v", b)
 	}
-	h.fake.Press(t, reporter, notice, "cf:n", tk.Number, "")
+	// /ticket status, typed in a channel, offers them too, to the
+	// reporter only; the answer replaces that ephemeral message through
+	// the press's response_url (chat.update cannot edit it).
+	h.fake.Slash(t, reporter, "C1", "/ticket", "status "+tk.Number)
+	shown := h.fake.WaitMessage(t, "the status with its buttons", func(m slacktest.Message) bool {
+		return m.Ephemeral == reporter && strings.Contains(m.Text, "待客户确认") && m.Buttons()["cf:n"] == tk.Number
+	})
+	h.fake.Press(t, reporter, shown, "cf:n", tk.Number, "")
 	status(backend.StatusInProgress)
-	poll(t, "the buttons replaced", func() bool {
-		m, _ := h.fake.Message(notice.Channel, notice.TS)
+	poll(t, "the status's buttons replaced", func() bool {
+		m, _ := h.fake.Message(shown.Channel, shown.TS)
 		_, open := m.Buttons()["cf:y"]
 		return !open && strings.Contains(m.Text, "仍未解决")
 	})
-	// A second press of the old buttons is refused, and changes nothing.
+	// The notice's buttons are stale now: a press is refused, and
+	// changes nothing; so is a second press on the status.
 	h.fake.Press(t, reporter, notice, "cf:y", tk.Number, "")
 	h.fake.WaitMessage(t, "the refusal", func(m slacktest.Message) bool {
-		return m.Channel == dmChannel(reporter) && strings.Contains(m.Text, "不在待确认状态")
+		return m.Channel == dmChannel(reporter) && m.Ephemeral == "" && strings.Contains(m.Text, "不在待确认状态")
+	})
+	h.fake.Press(t, reporter, shown, "cf:y", tk.Number, "")
+	h.fake.WaitMessage(t, "the refusal to the reporter only", func(m slacktest.Message) bool {
+		return m.Channel == "C1" && m.Ephemeral == reporter && strings.Contains(m.Text, "不在待确认状态")
 	})
 	status(backend.StatusInProgress)
 
@@ -87,5 +101,22 @@ func TestConfirmSolution(t *testing.T) {
 	h.fake.WaitMessage(t, "the resolution with rating buttons", func(m slacktest.Message) bool {
 		_, ok := m.Buttons()["rt:satisfied"]
 		return ok && m.Channel == dmChannel(reporter) && strings.Contains(m.Text, "您已确认问题解决")
+	})
+
+	// Not rated yet: the ticket's number typed in the DM shows it with
+	// the rating buttons, which work there as under the notice.
+	h.fake.DM(t, reporter, tk.Number, "")
+	shown = h.fake.WaitMessage(t, "the status with rating buttons", func(m slacktest.Message) bool {
+		return m.Channel == dmChannel(reporter) && strings.Contains(m.Text, "已完成") && m.Buttons()["rt:basically"] == tk.Number
+	})
+	h.fake.Press(t, reporter, shown, "rt:basically", tk.Number, "")
+	poll(t, "the rating recorded", func() bool {
+		cur, err := h.store.Ticket(ctx, tk.Number)
+		return err == nil && cur.Satisfaction == backend.SatisfactionBasically
+	})
+	poll(t, "the status's buttons replaced", func() bool {
+		m, _ := h.fake.Message(shown.Channel, shown.TS)
+		_, open := m.Buttons()["rt:basically"]
+		return !open && m.Updates > 0
 	})
 }

@@ -105,7 +105,8 @@ func (c *Channel) onDM(ctx context.Context, m inMessage) {
 	if !active {
 		// A ticket number, alone or in 查一下 FB-… 的进度, asks its status.
 		if n, ok := c.words.AskedNumber(m.text); ok {
-			c.post(ctx, m.channel, c.statusText(ctx, p, n), nil, "")
+			text, blocks := c.status(ctx, p, n)
+			c.post(ctx, m.channel, text, blocks, "")
 			return
 		}
 		// 满意 typed instead of pressed rates the latest resolved ticket;
@@ -300,21 +301,31 @@ func (c *Channel) redeem(ctx context.Context, m inMessage) {
 	c.post(ctx, m.channel, c.T(loc, "slack.invite.ok", map[string]any{"Name": p.Name, "Roles": strings.Join(roles, ", ")}), nil, "")
 }
 
-// statusText is a ticket and its latest progress as p may see it.
-func (c *Channel) statusText(ctx context.Context, p *backend.Person, number string) string {
+// status is a ticket and its latest progress as p may see it. For its
+// reporter, blocks carry the answer the ticket waits for from them, as the
+// notices do: the rating of a resolved ticket not rated yet, 已解决 /
+// 仍未解决 for a solution put to them; nil otherwise.
+func (c *Channel) status(ctx context.Context, p *backend.Person, number string) (text string, blocks []slack.Block) {
 	loc := botkit.Locale(p)
 	t, events, err := c.svc.Thread(ctx, p, number)
 	if err != nil {
-		return c.errorText(loc, err)
+		return c.errorText(loc, err), nil
 	}
-	text := c.T(loc, "slack.status.show", map[string]any{
+	text = c.T(loc, "slack.status.show", map[string]any{
 		"Number": t.Number, "Status": c.render.Status(loc, t.Status), "Severity": c.render.Severity(loc, t.Severity),
 		"Summary": clip(t.Summary, 300), "Latest": c.latest(ctx, p, t, events),
 	})
 	if progress := c.render.TaskProgress(ctx, c.svc, p, loc, t, c.now()); progress != "" {
 		text += "\n" + progress // a complaint's tasks: 任务 2/3 已完成
 	}
-	return text
+	switch {
+	case t.ReporterID != p.ID:
+	case t.Status == backend.StatusResolved && t.Satisfaction == backend.SatisfactionNone:
+		blocks = c.ratingBlocks(loc, text, t.Number)
+	case t.Status == backend.StatusPendingConfirmation:
+		blocks = c.confirmBlocks(loc, text, t.Number)
+	}
+	return text, blocks
 }
 
 // latest is the newest progress on a ticket that p may read, as a notice
@@ -348,7 +359,12 @@ func (c *Channel) commandStatus(ctx context.Context, user, channel, number strin
 		c.ephemeral(ctx, channel, user, c.T(botkit.Locale(p), "slack.status.usage", map[string]any{"Command": c.cfg.Command}))
 		return
 	}
-	c.ephemeral(ctx, channel, user, c.statusText(ctx, p, number))
+	text, blocks := c.status(ctx, p, number)
+	if blocks == nil {
+		c.ephemeral(ctx, channel, user, text)
+		return
+	}
+	c.ephemeralBlocks(ctx, channel, user, text, blocks) // task.go
 }
 
 // openStatuses are the statuses "my" and the App Home list.

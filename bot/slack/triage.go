@@ -326,13 +326,39 @@ func (c *Channel) onRating(ctx context.Context, cb slack.InteractionCallback, a 
 		return
 	}
 	loc := botkit.Locale(p)
-	channel := cb.Channel.ID
 	if _, err := c.svc.RecordSatisfaction(ctx, p, a.Value, backend.Satisfaction(rating), ""); err != nil {
-		c.post(ctx, channel, c.errorText(loc, err), nil, cb.Message.ThreadTimestamp)
+		c.refused(ctx, cb, c.errorText(loc, err))
 		return
 	}
-	text := entityDecoder.Replace(cb.Message.Text) + "\n" + c.T(loc, "slack.rating.given", map[string]any{"Rating": c.T(loc, "rating."+rating, nil)})
-	c.update(ctx, channel, cb.Message.Timestamp, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
+	c.answered(ctx, cb, c.T(loc, "slack.rating.given", map[string]any{"Rating": c.T(loc, "rating."+rating, nil)}))
+}
+
+// answered replaces the buttons of the message cb pressed with what the
+// press did, under the message's text. An ephemeral message (/ticket
+// status) cannot be edited with chat.update and comes without its text:
+// it is replaced through the press's response_url, with the answer only.
+func (c *Channel) answered(ctx context.Context, cb slack.InteractionCallback, answer string) {
+	if cb.Container.IsEphemeral {
+		msg := &slack.WebhookMessage{ReplaceOriginal: true, Text: answer,
+			Blocks: &slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(mrkdwn(answer), nil, nil)}}}
+		err := c.retry(ctx, func() error { return slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, c.http, msg) })
+		if err != nil {
+			c.log.Warn("slack: replacing an ephemeral message failed", "user", cb.User.ID, "err", err)
+		}
+		return
+	}
+	text := entityDecoder.Replace(cb.Message.Text) + "\n" + answer
+	c.update(ctx, cb.Channel.ID, cb.Message.Timestamp, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
+}
+
+// refused tells the presser of an answer button why it changed nothing:
+// to them only under an ephemeral message, else where the message is.
+func (c *Channel) refused(ctx context.Context, cb slack.InteractionCallback, text string) {
+	if cb.Container.IsEphemeral {
+		c.ephemeral(ctx, cb.Channel.ID, cb.User.ID, text)
+		return
+	}
+	c.post(ctx, cb.Channel.ID, text, nil, cb.Message.ThreadTimestamp)
 }
 
 // onConfirm records the reporter's answer from the buttons under a
@@ -345,13 +371,11 @@ func (c *Channel) onConfirm(ctx context.Context, cb slack.InteractionCallback, a
 		return
 	}
 	loc := botkit.Locale(p)
-	channel := cb.Channel.ID
 	if _, err := c.svc.ConfirmSolution(ctx, p, a.Value, solved, ""); err != nil {
-		c.post(ctx, channel, c.errorText(loc, err), nil, cb.Message.ThreadTimestamp)
+		c.refused(ctx, cb, c.errorText(loc, err))
 		return
 	}
-	text := entityDecoder.Replace(cb.Message.Text) + "\n→ " + botkit.ConfirmedText(c.cat, loc, a.Value, solved)
-	c.update(ctx, channel, cb.Message.Timestamp, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
+	c.answered(ctx, cb, "→ "+botkit.ConfirmedText(c.cat, loc, a.Value, solved))
 }
 
 // confirmBlocks are 已解决 / 仍未解决 under a solution put to the reporter.

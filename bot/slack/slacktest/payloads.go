@@ -136,7 +136,9 @@ func (s *Server) Shortcut(tb testing.TB, user, callbackID string) {
 }
 
 // Press delivers a button press on a message (value: the button's
-// value) or a select choice (selected set).
+// value) or a select choice (selected set). As in Slack, a press on an
+// ephemeral message carries no message, only a container marked
+// is_ephemeral, and a response_url that replaces it (chat.update cannot).
 func (s *Server) Press(tb testing.TB, user string, m Message, actionID, value, selected string) {
 	tb.Helper()
 	a := map[string]any{"action_id": actionID, "block_id": "b", "type": "button", "value": value}
@@ -146,7 +148,12 @@ func (s *Server) Press(tb testing.TB, user string, m Message, actionID, value, s
 	}
 	p := map[string]any{"type": "block_actions", "user": map[string]any{"id": user}, "trigger_id": s.Trigger(user),
 		"channel": map[string]any{"id": m.Channel}, "container": map[string]any{"message_ts": m.TS, "channel_id": m.Channel},
-		"message": map[string]any{"ts": m.TS, "text": m.Text, "thread_ts": m.ThreadTS}, "actions": []any{a}}
+		"message": map[string]any{"ts": m.TS, "text": m.Text, "thread_ts": m.ThreadTS}, "actions": []any{a},
+		"response_url": s.srv.URL + "/response/" + m.Channel + "/" + m.TS}
+	if m.Ephemeral != "" {
+		delete(p, "message")
+		p["container"] = map[string]any{"message_ts": m.TS, "channel_id": m.Channel, "is_ephemeral": true}
+	}
 	if _, err := s.Deliver("interactive", p, 0); err != nil {
 		tb.Fatal(err)
 	}

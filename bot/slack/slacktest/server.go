@@ -143,9 +143,45 @@ func New(tb testing.TB) *Server {
 	mux.HandleFunc("/socket", s.socket)
 	mux.HandleFunc("/files/{id}", s.download)
 	mux.HandleFunc("POST /upload/{id}", s.upload)
+	mux.HandleFunc("POST /response/{channel}/{ts}", s.respond)
 	s.srv = httptest.NewServer(mux)
 	tb.Cleanup(s.Close)
 	return s
+}
+
+// respond serves the response_url of a press: replace_original replaces
+// the message pressed (ephemeral or not), delete_original deletes it, and
+// anything else is a new message in that channel, as in Slack.
+func (s *Server) respond(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Text            string          `json:"text"`
+		Blocks          json.RawMessage `json:"blocks"`
+		ReplaceOriginal bool            `json:"replace_original"`
+		DeleteOriginal  bool            `json:"delete_original"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	channel, ts := r.PathValue("channel"), r.PathValue("ts")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["response_url"]++
+	i := slices.IndexFunc(s.messages, func(m *Message) bool { return m.Channel == channel && m.TS == ts })
+	switch {
+	case i < 0:
+		http.Error(w, "expired_url", http.StatusNotFound)
+		return
+	case in.DeleteOriginal:
+		s.messages = slices.Delete(s.messages, i, i+1)
+	case in.ReplaceOriginal:
+		m := s.messages[i]
+		m.Text, m.Blocks = in.Text, in.Blocks
+		m.Updates++
+	default:
+		s.messages = append(s.messages, &Message{Channel: channel, TS: s.nextTS(), Text: in.Text, Blocks: in.Blocks})
+	}
+	w.Write([]byte("ok"))
 }
 
 // APIURL is the Web API base to give slack.OptionAPIURL (with the trailing slash).
@@ -274,7 +310,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	case "chat.update":
 		out = map[string]any{"ok": false, "error": "message_not_found"}
 		for _, m := range s.messages {
-			if m.Channel == str("channel") && m.TS == str("ts") {
+			if m.Channel == str("channel") && m.TS == str("ts") && m.Ephemeral == "" {
 				m.Text, m.Blocks = str("text"), json.RawMessage(str("blocks"))
 				m.Updates++
 				out = map[string]any{"channel": m.Channel, "ts": m.TS, "text": m.Text}
