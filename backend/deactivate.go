@@ -24,7 +24,8 @@ func (s *Service) Deactivate(ctx context.Context, personID int64) (*Person, []*T
 		return nil, nil, err
 	}
 	if !p.Active() {
-		return nil, nil, Errorf(ECONFLICT, "%s (person %d) was deactivated already on %s", p.Name, p.ID, p.DeactivatedAt.In(s.cfg.Location).Format(time.DateOnly))
+		day := p.DeactivatedAt.In(s.cfg.Location).Format(time.DateOnly)
+		return nil, nil, Keyed(ECONFLICT, "deactivated_already", map[string]any{"Name": p.Name, "Date": day}, "%s (person %d) was deactivated already on %s", p.Name, p.ID, day)
 	}
 	if p.HasRole(RoleAdmin) {
 		admins, err := s.store.PeopleWithRole(ctx, RoleAdmin, 0)
@@ -32,7 +33,7 @@ func (s *Service) Deactivate(ctx context.Context, personID int64) (*Person, []*T
 			return nil, nil, err
 		}
 		if len(admins) == 1 && admins[0].ID == p.ID {
-			return nil, nil, Errorf(ECONFLICT, "%s (person %d) is the last admin: make another one first (deskbot user create --role admin)", p.Name, p.ID)
+			return nil, nil, Keyed(ECONFLICT, "last_admin", map[string]any{"Name": p.Name}, "%s (person %d) is the last admin: make another one first (deskbot user create --role admin)", p.Name, p.ID)
 		}
 	}
 	now := s.now()
@@ -52,7 +53,7 @@ func (s *Service) Reactivate(ctx context.Context, personID int64) (*Person, erro
 		return nil, err
 	}
 	if p.Active() {
-		return nil, Errorf(ECONFLICT, "%s (person %d) is active", p.Name, p.ID)
+		return nil, Keyed(ECONFLICT, "active", map[string]any{"Name": p.Name}, "%s (person %d) is active", p.Name, p.ID)
 	}
 	if err := s.store.SetDeactivated(ctx, p.ID, time.Time{}); err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func New(cfg Config) (*Console, error) {
 	pages, err := ParsePages(templateFS, Funcs(cfg.Text), []string{"templates/layout.html"},
 		[]string{"templates/login.html", "templates/magic.html", "templates/queue.html", "templates/ticket.html", "templates/error.html",
 			"templates/followups.html", "templates/followup.html", "templates/reports.html", "templates/kb.html", "templates/kbentry.html",
-			"templates/complaintreport.html", "templates/tasks.html"}, cfg.Logger)
+			"templates/complaintreport.html", "templates/tasks.html", "templates/people.html"}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +145,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	h("GET /console/reports/chart.png", c.staff(c.reportChart))
 	h("GET /console/reports/report.csv", c.staff(c.reportCSV))
 	h("POST /console/reports/subscribe", c.staff(c.reportSubscribe))
+	h("GET /console/people", c.staff(c.people))
+	h("POST /console/people/invite", c.staff(c.peopleInvite))
+	h("POST /console/people/{id}/{action}", c.staff(c.peopleAct))
 }
 
 // req is one request of a signed-in staff member.

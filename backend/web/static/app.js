@@ -23,6 +23,12 @@
     var end = document.getElementById("log-end");
     if (end) { end.scrollIntoView({ block: "end" }); }
   }
+  // A form with data-confirm asks before it is sent (deactivating
+  // someone, releasing their tickets).
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) { e.preventDefault(); }
+  }, true);
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-sse]").forEach(live);
     scrollLog();
