@@ -207,10 +207,11 @@ func (c *Console) kbAct(w http.ResponseWriter, r *http.Request, rq *req) {
 	c.pages.Render(w, StatusOf(err), "kbentry", "page", d)
 }
 
-// errorText is err for the page, logging an internal one.
+// errorText is err for the page, logging an internal one with what the
+// action was on (a knowledge-base entry, the People page).
 func (c *Console) errorText(rq *req, what string, err error) string {
 	if StatusOf(err) == http.StatusInternalServerError {
-		c.log.Error("web: knowledge-base action failed", "kb", what, "err", err)
+		c.log.Error("web: action failed", "on", what, "err", err)
 	}
 	return ErrorText(c.tr, rq.Loc, err)
 }

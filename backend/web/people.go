@@ -143,11 +143,7 @@ func (c *Console) peopleAfter(w http.ResponseWriter, r *http.Request, rq *req, e
 	}
 	status := http.StatusOK
 	if err != nil {
-		status = StatusOf(err)
-		if status == http.StatusInternalServerError {
-			c.log.Error("web: people action failed", "path", r.URL.Path, "err", err)
-		}
-		d.Error = ErrorText(c.tr, rq.Loc, err)
+		status, d.Error = StatusOf(err), c.errorText(rq, r.URL.Path, err) // kb.go
 	} else {
 		set(d)
 	}
