@@ -257,7 +257,7 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 		if action == "status" {
 			// A status that needs a text opens the same modal as its button.
 			to, number, _ := strings.Cut(a.SelectedOption.Value, " ")
-			if needs := textActions[backend.Status(to)]; needs != "" {
+			if needs := botkit.TextActions[backend.Status(to)]; needs != "" {
 				go c.openActionModal(context.Background(), trigger, user, needs, number, cb.Channel.ID)
 				return
 			}
@@ -290,13 +290,6 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 	case a.ActionID == "home:new":
 		go c.openModal(context.Background(), cb.TriggerID, user, c.cfg.DefaultForm)
 	}
-}
-
-// textActions are the statuses that need a text, and the action that asks
-// for it; 待客户确认 asks for the solution the reporter is to confirm.
-var textActions = map[backend.Status]string{
-	backend.StatusResolved: "resolve", backend.StatusReturned: "return",
-	backend.StatusWaitingReporter: "ask", backend.StatusPendingConfirmation: "propose",
 }
 
 // submitTicket validates a submitted intake modal as a whole. Problems go

@@ -67,7 +67,7 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 	// cannot be resolved or asked about.
 	for _, to := range []backend.Status{backend.StatusWaitingReporter, backend.StatusReturned, backend.StatusResolved} {
 		if t.Status.CanTransition(to) {
-			els = append(els, btn(textActions[to]))
+			els = append(els, btn(botkit.TextActions[to]))
 		}
 	}
 	var statuses []*slack.OptionBlockObject
@@ -204,7 +204,7 @@ func (c *Channel) onCardAction(ctx context.Context, cb slack.InteractionCallback
 		t, err = c.svc.Claim(ctx, p, a.Value)
 	case "status":
 		to, number, _ := strings.Cut(a.SelectedOption.Value, " ")
-		if textActions[backend.Status(to)] != "" {
+		if botkit.TextActions[backend.Status(to)] != "" {
 			return // a modal asks for the text (onBlockAction)
 		}
 		t, err = c.svc.Transition(ctx, p, number, backend.Status(to), "")
@@ -260,8 +260,7 @@ func (c *Channel) openActionModal(ctx context.Context, trigger, user, action, nu
 }
 
 // submitAction takes the text of a return, ask, resolve, propose or
-// transfer modal and runs
-// the action while the modal waits (up to SubmitWait of Slack's 3 s): an
+// transfer modal and runs the action (botkit.Act) while the modal waits (up to SubmitWait of Slack's 3 s): an
 // empty text, someone who may not act or an action the ticket refuses
 // (its status moved on) is shown on the text, and Slack keeps what was
 // typed. Past SubmitWait the modal closes; a late failure is told in the
@@ -286,27 +285,7 @@ func (c *Channel) submitAction(ctx context.Context, cb slack.InteractionCallback
 		if p == nil {
 			return modalProblem{block: "text", text: c.T(loc, "slack.triage.not_allowed", nil)}
 		}
-		var (
-			t   *backend.Ticket
-			err error
-		)
-		switch action {
-		case "return":
-			t, err = c.svc.Return(ctx, p, number, text)
-		case "ask":
-			t, err = c.svc.Ask(ctx, p, number, text)
-		case "resolve":
-			t, err = c.svc.Resolve(ctx, p, number, text)
-		case "propose":
-			t, err = c.svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
-		default:
-			team, ok := strings.CutPrefix(action, "transfer=")
-			id, perr := strconv.ParseInt(team, 10, 64)
-			if !ok || perr != nil {
-				return modalProblem{}
-			}
-			t, err = c.svc.Transfer(ctx, p, number, id, text)
-		}
+		t, err := botkit.Act(ctx, c.svc, p, number, action, text)
 		if err != nil {
 			return modalProblem{block: "text", text: c.errorText(loc, err)}
 		}

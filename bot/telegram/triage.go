@@ -204,7 +204,7 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 			c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.comment.empty", nil), replyTo: m.ID})
 			return
 		}
-		t, err := c.act(ctx, p, tg.number, action, text)
+		t, err := botkit.Act(ctx, c.svc, p, tg.number, action, text)
 		if err != nil {
 			c.reply(ctx, out{chat: chat, text: c.errorText(loc, err), replyTo: m.ID})
 			return
@@ -246,28 +246,6 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		key = "telegram.comment.sent.staff"
 	}
 	c.reply(ctx, out{chat: chat, text: c.T(loc, key, map[string]any{"Number": t.Number}), replyTo: m.ID})
-}
-
-// act applies a staff action that needs a text.
-func (c *Channel) act(ctx context.Context, p *backend.Person, number, action, text string) (*backend.Ticket, error) {
-	switch action {
-	case "return":
-		return c.svc.Return(ctx, p, number, text)
-	case "ask":
-		return c.svc.Ask(ctx, p, number, text)
-	case "resolve":
-		return c.svc.Resolve(ctx, p, number, text)
-	case "propose":
-		return c.svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
-	}
-	if team, ok := strings.CutPrefix(action, "transfer="); ok {
-		id, err := strconv.ParseInt(team, 10, 64)
-		if err != nil {
-			return nil, backend.Errorf(backend.EINVALID, "bad team %q", team)
-		}
-		return c.svc.Transfer(ctx, p, number, id, text)
-	}
-	return nil, backend.Errorf(backend.EINVALID, "unknown action %q", action)
 }
 
 // onCallback routes a pressed inline button.
@@ -510,7 +488,7 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 		return
 	case strings.HasPrefix(action, "st="):
 		to := backend.Status(strings.TrimPrefix(action, "st="))
-		if needs := textActions[to]; needs != "" {
+		if needs := botkit.TextActions[to]; needs != "" {
 			c.answer(ctx, q, "", false)
 			c.prompt(ctx, chat, msg.ID, loc, needs, number)
 			return
@@ -541,15 +519,6 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 	if msg.Chat.Type == models.ChatTypePrivate {
 		c.editPrivateCard(ctx, &backend.ChatMessage{ChatID: itoa(chat), MessageID: strconv.Itoa(msg.ID)}, t)
 	}
-}
-
-// textActions are the statuses a card's status menu cannot move to
-// without a text, and the prompt's action that asks for it: the solution,
-// the reason, the question, or the solution proposed to the reporter, who
-// is then asked to confirm it (seed 002 待客户确认).
-var textActions = map[backend.Status]string{
-	backend.StatusResolved: "resolve", backend.StatusReturned: "return",
-	backend.StatusWaitingReporter: "ask", backend.StatusPendingConfirmation: "propose",
 }
 
 // errNoPrivateChat: the person has not started a private chat with the bot.

@@ -1,0 +1,41 @@
+package botkit
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/deskbot/deskbot/backend"
+)
+
+// TextActions are the statuses a card's status menu cannot move to
+// without a text, and the action (Act) that asks for it: the solution,
+// the reason, the question, or the solution proposed to the reporter, who
+// is then asked to confirm it (seed 002 待客户确认).
+var TextActions = map[backend.Status]string{
+	backend.StatusResolved: "resolve", backend.StatusReturned: "return",
+	backend.StatusWaitingReporter: "ask", backend.StatusPendingConfirmation: "propose",
+}
+
+// Act applies a card's staff action that needs a text, once the text is
+// in: return, ask, resolve, propose (待客户确认), or transfer=<team id>.
+func Act(ctx context.Context, svc *backend.Service, p *backend.Person, number, action, text string) (*backend.Ticket, error) {
+	switch action {
+	case "return":
+		return svc.Return(ctx, p, number, text)
+	case "ask":
+		return svc.Ask(ctx, p, number, text)
+	case "resolve":
+		return svc.Resolve(ctx, p, number, text)
+	case "propose":
+		return svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
+	}
+	if team, ok := strings.CutPrefix(action, "transfer="); ok {
+		id, err := strconv.ParseInt(team, 10, 64)
+		if err != nil {
+			return nil, backend.Errorf(backend.EINVALID, "bad team %q", team)
+		}
+		return svc.Transfer(ctx, p, number, id, text)
+	}
+	return nil, backend.Errorf(backend.EINVALID, "unknown action %q", action)
+}
