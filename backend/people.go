@@ -120,11 +120,19 @@ func (s *Service) ReactivateBy(ctx context.Context, actor *Person, personID int6
 // InviteBy is CreateInvite done by actor: managers and admins invite
 // staff, and only an admin invites an admin (EFORBIDDEN otherwise).
 func (s *Service) InviteBy(ctx context.Context, actor *Person, role Role, teamID int64, ttl time.Duration) (string, error) {
-	switch {
-	case !actor.SeesAll():
-		return "", Keyed(EFORBIDDEN, "managers_only", nil, "only managers and admins may invite staff")
-	case role == RoleAdmin && !actor.HasRole(RoleAdmin):
-		return "", Keyed(EFORBIDDEN, "admins_only", nil, "only an admin may invite an admin")
+	if err := MayInvite(actor, role); err != nil {
+		return "", err
 	}
 	return s.CreateInvite(ctx, role, teamID, ttl)
+}
+
+// MayInvite says whether actor may invite someone with role (InviteBy).
+func MayInvite(actor *Person, role Role) error {
+	switch {
+	case !actor.SeesAll():
+		return Keyed(EFORBIDDEN, "managers_only", nil, "only managers and admins may invite staff")
+	case role == RoleAdmin && !actor.HasRole(RoleAdmin):
+		return Keyed(EFORBIDDEN, "admins_only", nil, "only an admin may invite an admin")
+	}
+	return nil
 }

@@ -70,11 +70,13 @@ func (c *Console) loadPeople(ctx context.Context, rq *req) (*peopleData, error) 
 	return d, nil
 }
 
-// invitable are the staff roles p may invite: an admin only by an admin.
+// invitable are the staff roles p may invite (backend.MayInvite).
 func invitable(p *backend.Person) []backend.Role {
-	roles := []backend.Role{backend.RoleAssistant, backend.RoleInfoSpecialist, backend.RoleManager}
-	if p.HasRole(backend.RoleAdmin) {
-		roles = append(roles, backend.RoleAdmin)
+	var roles []backend.Role
+	for _, r := range backend.Roles {
+		if r != backend.RoleReporter && backend.MayInvite(p, r) == nil {
+			roles = append(roles, r)
+		}
 	}
 	return roles
 }
