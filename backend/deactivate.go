@@ -64,21 +64,33 @@ func (s *Service) Reactivate(ctx context.Context, personID int64) (*Person, erro
 
 // openTicketsOf lists the open tickets assigned to a person, newest first.
 func (s *Service) openTicketsOf(ctx context.Context, personID int64) ([]*Ticket, error) {
-	var open []*Ticket
-	f := TicketFilter{AssigneeID: personID, Limit: 200}
+	f := openTickets()
+	f.AssigneeID = personID
+	return s.allTickets(ctx, f)
+}
+
+// openTickets selects the open tickets, 200 a page.
+func openTickets() TicketFilter {
+	f := TicketFilter{Limit: 200}
 	for _, st := range Statuses {
 		if st.Open() {
 			f.Status = append(f.Status, st)
 		}
 	}
+	return f
+}
+
+// allTickets lists every ticket f selects, page by page.
+func (s *Service) allTickets(ctx context.Context, f TicketFilter) ([]*Ticket, error) {
+	var all []*Ticket
 	for {
 		page, err := s.store.Tickets(ctx, f)
 		if err != nil {
 			return nil, err
 		}
-		open = append(open, page.Tickets...)
+		all = append(all, page.Tickets...)
 		if page.NextCursor == 0 {
-			return open, nil
+			return all, nil
 		}
 		f.After = page.NextCursor
 	}

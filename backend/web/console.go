@@ -41,6 +41,10 @@ type Config struct {
 	// clocks. Without it, tickets that have no clocks fall back to the
 	// fixed rule (unclaimed P1 after 1 h, P2 after 2 h).
 	SLA bool
+	// TeamChats are the platforms on which the Teams page lets an admin
+	// give a team its own triage chat, in the order shown. None: the page
+	// shows no chats.
+	TeamChats []TeamChat
 	// Logger; default discards.
 	Logger *slog.Logger
 }
@@ -73,7 +77,7 @@ func New(cfg Config) (*Console, error) {
 	pages, err := ParsePages(templateFS, Funcs(cfg.Text), []string{"templates/layout.html"},
 		[]string{"templates/login.html", "templates/magic.html", "templates/queue.html", "templates/ticket.html", "templates/error.html",
 			"templates/followups.html", "templates/followup.html", "templates/reports.html", "templates/kb.html", "templates/kbentry.html",
-			"templates/complaintreport.html", "templates/tasks.html", "templates/people.html"}, cfg.Logger)
+			"templates/complaintreport.html", "templates/tasks.html", "templates/people.html", "templates/teams.html"}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +152,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	h("GET /console/people", c.staff(c.people))
 	h("POST /console/people/invite", c.staff(c.peopleInvite))
 	h("POST /console/people/{id}/{action}", c.staff(c.peopleAct))
+	h("GET /console/teams", c.staff(c.teams))
+	h("POST /console/teams", c.staff(c.teamCreate))
+	h("POST /console/teams/{id}", c.staff(c.teamUpdate))
 }
 
 // req is one request of a signed-in staff member.

@@ -96,7 +96,7 @@ func newFixtureOn(t *testing.T, store backend.Store, opts ...func(*web.AuthConfi
 		t.Fatal(err)
 	}
 	f.console, err = web.New(web.Config{Service: f.svc, Auth: f.auth, Hub: f.hub, Text: keys{}, Files: f.files, Now: clock,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+		TeamChats: testTeamChats, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

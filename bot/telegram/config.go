@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -170,4 +171,12 @@ func (c *Config) defaults() {
 	if l.MaxWait <= 0 {
 		l.MaxWait = d.MaxWait
 	}
+}
+
+// ValidGroup says whether s is a Telegram group id, which is negative
+// (-1001234567890), as TELEGRAM_TRIAGE_CHAT and a team's own group
+// (deskbot team set-chat, the console's Teams page) must be.
+func ValidGroup(s string) bool {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n < 0
 }

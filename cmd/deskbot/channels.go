@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/deskbot/deskbot/backend/web"
 	slackbot "github.com/deskbot/deskbot/bot/slack"
@@ -23,8 +24,12 @@ func (m *Main) openChannels(ctx context.Context, mux *http.ServeMux) error {
 		return err
 	}
 	base := m.Config.PublicURL
+	var chats []web.TeamChat
+	for _, f := range chatFlags { // team.go
+		chats = append(chats, web.TeamChat{Platform: f.platform, Valid: f.valid, On: slices.Contains(m.Config.ChatPlatforms(), f.platform)})
+	}
 	m.Console, err = web.New(web.Config{Service: m.Service, Auth: auth, Hub: m.Hub, Text: m.Catalog, Files: m.Files, SLA: m.SLA.Engine != nil,
-		BaseURL: base, Logger: m.Log.With("component", "console")})
+		BaseURL: base, TeamChats: chats, Logger: m.Log.With("component", "console")})
 	if err != nil {
 		return err
 	}

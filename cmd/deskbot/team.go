@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -136,9 +135,12 @@ func teamSetLead(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 
 // chatFlags are the platforms of deskbot team set-chat, in the order
 // they are printed: the flag, its platform, and what its chat is called.
-var chatFlags = []struct{ flag, platform, what string }{
-	{"telegram", telegram.Platform, "Telegram group"},
-	{"slack", slackbot.Platform, "Slack channel"},
+var chatFlags = []struct {
+	flag, platform, what string
+	valid                func(string) bool
+}{
+	{"telegram", telegram.Platform, "Telegram group", telegram.ValidGroup},
+	{"slack", slackbot.Platform, "Slack channel", slackbot.ValidChannel},
 }
 
 func teamSetChat(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout io.Writer) error {
@@ -181,7 +183,7 @@ func teamSetChat(ctx context.Context, cfg Config, log *slog.Logger, args []strin
 		}
 		switch p {
 		case telegram.Platform:
-			if n, err := strconv.ParseInt(id, 10, 64); err != nil || n >= 0 {
+			if !telegram.ValidGroup(id) {
 				return fmt.Errorf("team set-chat: --telegram %q is not a group id: a group's id is negative, like -1001234567890", id)
 			}
 		case slackbot.Platform:
