@@ -135,9 +135,9 @@ func ErrorText(cat *catalog.Catalog, log *slog.Logger, prefix, loc string, err e
 }
 
 // ReceiptWait is how long a reporter's receipt for a ticket filed through
-// a chat's dialog waits for the dialog's own "已提交 FB-…" to be recorded:
-// the receipt is not sent after it (it would say the same again), and goes
-// out if the dialog's answer never went.
+// a chat's dialog waits by default for the dialog's own "已提交 FB-…" to be
+// recorded: the receipt is not sent after it (it would say the same
+// again), and goes out if the dialog's answer never went.
 const ReceiptWait = 5 * time.Second
 
 // ReceiptPoll is how often the receipt looks again meanwhile (the
@@ -147,16 +147,20 @@ const ReceiptPoll = 300 * time.Millisecond
 // DialogReceipt decides on m when it is the reporter's receipt for a
 // ticket filed through platform's dialog: skip it when said reports the
 // dialog's answer recorded, or a RetryAfterError while that answer may
-// still come. For any other message, or once the wait is over, it returns
-// false and nil: send it. said is only called for such a receipt.
-func DialogReceipt(m notify.Message, platform string, now time.Time, said func() (bool, error)) (skip bool, err error) {
+// still come (for wait after the filing; 0: ReceiptWait). For any other
+// message, or once the wait is over, it returns false and nil: send it.
+// said is only called for such a receipt.
+func DialogReceipt(m notify.Message, platform string, now time.Time, wait time.Duration, said func() (bool, error)) (skip bool, err error) {
 	if m.Outbox.Audience != backend.AudienceReporter || m.Event.Kind != backend.EventCreated || m.Ticket.Channel != platform {
 		return false, nil
 	}
 	if ok, err := said(); err != nil || ok {
 		return ok, err
 	}
-	if wait := ReceiptWait - now.Sub(m.Event.At); wait > 0 {
+	if wait <= 0 {
+		wait = ReceiptWait
+	}
+	if wait := wait - now.Sub(m.Event.At); wait > 0 {
 		return false, &notify.RetryAfterError{After: min(wait, ReceiptPoll), Err: errors.New(platform + ": waiting for the dialog's own answer")}
 	}
 	return false, nil

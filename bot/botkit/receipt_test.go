@@ -27,16 +27,19 @@ func TestDialogReceipt(t *testing.T) {
 		age      time.Duration
 		skip     bool
 		waitUpTo time.Duration // 0: no wait
+		wait     time.Duration // the channel's ReceiptWait (0: the default)
 	}{
-		{"Said", receipt, true, time.Second, true, 0},
-		{"NotYet", receipt, false, time.Second, false, ReceiptPoll},
-		{"NeverCame", receipt, false, ReceiptWait + time.Second, false, 0},
-		{"FiledElsewhere", msg(backend.AudienceReporter, backend.EventCreated, "api"), true, time.Second, false, 0},
-		{"TriageCard", msg(backend.AudienceTriage, backend.EventCreated, "telegram"), true, time.Second, false, 0},
-		{"LaterNotice", msg(backend.AudienceReporter, backend.EventAssigned, "telegram"), true, time.Second, false, 0},
+		{"Said", receipt, true, time.Second, true, 0, 0},
+		{"NotYet", receipt, false, time.Second, false, ReceiptPoll, 0},
+		{"NeverCame", receipt, false, ReceiptWait + time.Second, false, 0, 0},
+		{"FiledElsewhere", msg(backend.AudienceReporter, backend.EventCreated, "api"), true, time.Second, false, 0, 0},
+		{"TriageCard", msg(backend.AudienceTriage, backend.EventCreated, "telegram"), true, time.Second, false, 0, 0},
+		{"LaterNotice", msg(backend.AudienceReporter, backend.EventAssigned, "telegram"), true, time.Second, false, 0, 0},
+		{"ShorterWaitOver", receipt, false, time.Second, false, 0, 500 * time.Millisecond},
+		{"ShorterWaitNotYet", receipt, false, 100 * time.Millisecond, false, ReceiptPoll, 500 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			skip, err := DialogReceipt(tc.m, "telegram", filed.Add(tc.age), said(tc.said))
+			skip, err := DialogReceipt(tc.m, "telegram", filed.Add(tc.age), tc.wait, said(tc.said))
 			var wait *notify.RetryAfterError
 			switch {
 			case skip != tc.skip:

@@ -60,6 +60,11 @@ type Config struct {
 	// be filed, so that a failure can be shown on the modal; Slack allows
 	// 3 s for the answer. Default 2 s.
 	SubmitWait time.Duration
+	// ReceiptWait is how long the reporter's receipt for a ticket filed
+	// through the dialog waits for the dialog's own answer to be recorded
+	// before it goes out anyway (botkit.DialogReceipt). Default
+	// botkit.ReceiptWait (5 s).
+	ReceiptWait time.Duration
 }
 
 // Enabled reports whether a bot token is set.

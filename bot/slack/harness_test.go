@@ -58,6 +58,12 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// testReceiptWait shortens the wait of a receipt for the dialog's own
+// answer (Config.ReceiptWait) for the tests that file tickets without the
+// dialog, long enough that a dialog's answer is recorded before it even
+// on a busy machine.
+const testReceiptWait = 2 * time.Second
+
 // openStore opens a migrated Postgres store in a fresh schema.
 func openStore(tb testing.TB) backend.Store {
 	tb.Helper()
@@ -149,7 +155,7 @@ func startHarness(tb testing.TB, mode string, sug dialogs.Suggester, svc func(ba
 		tb.Fatal(err)
 	}
 	h.fake = slacktest.New(tb)
-	cfg := Config{BotToken: "xoxb-test", APIURL: h.fake.APIURL(), TriageChannel: triage, Workers: 8}
+	cfg := Config{BotToken: "xoxb-test", APIURL: h.fake.APIURL(), TriageChannel: triage, Workers: 8, ReceiptWait: testReceiptWait}
 	if mode == ModeSocket {
 		cfg.AppToken = "xapp-test"
 	} else {

@@ -115,7 +115,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			}
 			// Filed in the DM dialog, whose 已提交 said so: the receipt
 			// would say it again. The Home lists the ticket.
-			if skip, err := botkit.DialogReceipt(m, Platform, c.now(), func() (bool, error) { return len(roots) > 0, nil }); err != nil {
+			if skip, err := botkit.DialogReceipt(m, Platform, c.now(), c.cfg.ReceiptWait, func() (bool, error) { return len(roots) > 0, nil }); err != nil {
 				return err
 			} else if skip {
 				c.refreshHome(user)

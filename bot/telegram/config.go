@@ -59,6 +59,11 @@ type Config struct {
 	// Limits are Telegram's sending limits, applied to notifications.
 	// Default: Telegram's published limits (DefaultLimits).
 	Limits Limits
+	// ReceiptWait is how long the reporter's receipt for a ticket filed
+	// through the dialog waits for the dialog's own answer to be recorded
+	// before it goes out anyway (botkit.DialogReceipt). Default
+	// botkit.ReceiptWait (5 s).
+	ReceiptWait time.Duration
 }
 
 // Limits are the sending rates the channel keeps to.

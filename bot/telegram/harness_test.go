@@ -27,6 +27,12 @@ import (
 
 const triageChat = -100777
 
+// testReceiptWait shortens the wait of a receipt for the dialog's own
+// answer (Config.ReceiptWait) for the tests that file tickets without the
+// dialog, long enough that a dialog's answer is recorded before it even
+// on a busy machine.
+const testReceiptWait = 2 * time.Second
+
 // testLimits keep the shape of Telegram's limits at test speed.
 var testLimits = Limits{Global: time.Millisecond, GlobalBurst: 30, Chat: 20 * time.Millisecond, ChatBurst: 2,
 	Group: 20 * time.Millisecond, GroupBurst: 5, MaxWait: time.Second}
@@ -134,7 +140,7 @@ func buildHarness(tb testing.TB, mode string, tg *telegramtest.Server, svc func(
 		tb.Fatal(err)
 	}
 	cfg := Config{Token: telegramtest.Token, APIURL: h.tg.URL(), Mode: mode, WebhookSecret: "s3cret-Token",
-		TriageChat: triageChat, PollTimeout: 2 * time.Second, Workers: 8, Limits: testLimits}
+		TriageChat: triageChat, PollTimeout: 2 * time.Second, Workers: 8, Limits: testLimits, ReceiptWait: testReceiptWait}
 	mux := http.NewServeMux()
 	if mode == ModeWebhook {
 		h.webhook = httptest.NewServer(mux)

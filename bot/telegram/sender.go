@@ -35,7 +35,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	}
 	// Filed through the dialog, whose answer said so: the receipt would
 	// say it again.
-	if skip, err := botkit.DialogReceipt(m, Platform, c.now(), func() (bool, error) {
+	if skip, err := botkit.DialogReceipt(m, Platform, c.now(), c.cfg.ReceiptWait, func() (bool, error) {
 		said, err := c.store.ChatMessagesOf(ctx, m.Ticket.ID, Platform, kindFiled)
 		return len(said) > 0, err
 	}); skip || err != nil {

@@ -48,6 +48,11 @@ type Config struct {
 	UploadsPerMinute int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// ReceiptWait is how long the reporter's receipt for a ticket filed
+	// through the dialog waits for the dialog's own answer to be recorded
+	// before it goes out anyway (botkit.DialogReceipt). Default
+	// botkit.ReceiptWait (5 s).
+	ReceiptWait time.Duration
 	// Logger; default discards.
 	Logger *slog.Logger
 }
@@ -293,7 +298,7 @@ func (c *Chat) Send(ctx context.Context, m notify.Message) error {
 	}
 	// Filed through the chat's dialog, whose 已提交 said so and links to
 	// the ticket: the receipt would say it again.
-	if skip, err := botkit.DialogReceipt(m, Platform, c.cfg.Now(), func() (bool, error) {
+	if skip, err := botkit.DialogReceipt(m, Platform, c.cfg.Now(), c.cfg.ReceiptWait, func() (bool, error) {
 		said, err := c.svc.Store().ChatMessagesOf(ctx, m.Ticket.ID, Platform, kindFiled)
 		return len(said) > 0, err
 	}); skip || err != nil {
