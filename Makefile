@@ -3,14 +3,14 @@ GO ?= go
 GOFLAGS ?=
 TEST_TIMEOUT ?= 9m
 
-.PHONY: run test vet chart build bench fmt
+.PHONY: run test vet fmtcheck chart build bench fmt
 
 ## run: start deskbot on the embedded SQLite database (or DATABASE_URL / REDIS_URL if set)
 run:
 	$(GO) run ./cmd/deskbot
 
-## test: go vet, then the whole suite with the race detector (needs the local Postgres and Redis), then the Helm chart's tests
-test: vet
+## test: gofmt and go vet, then the whole suite with the race detector (needs the local Postgres and Redis), then the Helm chart's tests
+test: fmtcheck vet
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) --no-print-directory chart
 
@@ -20,6 +20,10 @@ chart:
 
 vet:
 	$(GO) vet ./...
+
+## fmtcheck: fail, naming them, when files are not gofmt-formatted (make fmt fixes them)
+fmtcheck:
+	@files="$$(gofmt -l .)"; if [ -n "$$files" ]; then echo "not gofmt-formatted (make fmt fixes them):"; echo "$$files"; exit 1; fi
 
 build:
 	$(GO) build -o bin/deskbot ./cmd/deskbot
