@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,6 +42,10 @@ type reportData struct {
 	NoAccount   bool // no chat account or e-mail to push reports to
 	Saved       bool
 	Deliveries  []*backend.ReportDelivery // the latest pushed to me
+	// Chart is the volume chart as a data: URL (drawn from the report
+	// the page shows, not computed again for an image request); empty
+	// when there is nothing to draw.
+	Chart template.URL
 }
 
 // reportQuery reads ?period= (default this week) and ?team= (default all).
@@ -103,6 +110,14 @@ func (c *Console) reports(w http.ResponseWriter, r *http.Request, rq *req) {
 		if s.TeamID == rep.TeamID {
 			d.Week = d.Week || s.Kind == backend.PeriodWeek
 			d.Month = d.Month || s.Kind == backend.PeriodMonth
+		}
+	}
+	if len(rep.Subcategories) > 0 {
+		var png bytes.Buffer
+		if err := rep.Chart(&png); err != nil {
+			c.log.Warn("web: report chart", "err", err)
+		} else {
+			d.Chart = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png.Bytes()))
 		}
 	}
 	d.NoAccount = !slices.ContainsFunc(rq.Me.Accounts, func(a backend.ChatAccount) bool { return a.Platform != "web" })

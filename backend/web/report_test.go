@@ -3,11 +3,14 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"html"
 	"image/png"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,12 +52,24 @@ func TestReportPages(t *testing.T) {
 			t.Fatalf("reports = %d:\n%s", code, body)
 		}
 		for _, want := range []string{`id="nav-reports"`, `<span id="total">2</span>`, `<td>CRM问题</td><td>2</td><td>100.0%</td>`,
-			`src="/console/reports/chart.png?period=` + week + `"`, `href="/console/reports/report.csv?period=` + week + `"`,
+			`<img id="report-chart" src="data:image/png;base64,`, `href="/console/reports/report.csv?period=` + week + `"`,
 			`<option value="` + fmt.Sprint(team.ID) + `">tech</option>`, `class="swatch c0"`, "web.report.no_complaints",
 			`<td>rating.unsatisfied</td><td>0</td><td>0</td>`, `<dd id="avg">—</dd>`, `<dd id="p1">—</dd>`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)
 			}
+		}
+		// The chart comes with the page, drawn from the same report.
+		m := regexp.MustCompile(`src="data:image/png;base64,([^"]+)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no chart in the page")
+		}
+		raw, err := base64.StdEncoding.DecodeString(html.UnescapeString(m[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img, err := png.Decode(bytes.NewReader(raw)); err != nil || img.Bounds().Dx() < 100 {
+			t.Fatalf("the page's chart: %v", err)
 		}
 		if strings.Contains(body, "13800138000") || strings.Contains(body, "138****8000") || strings.Contains(body, mine.Number) {
 			t.Error("the report shows a contact or a ticket")
