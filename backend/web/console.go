@@ -149,10 +149,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	h("GET /console/reports/chart.png", c.staff(c.reportChart))
 	h("GET /console/reports/report.csv", c.staff(c.reportCSV))
 	h("POST /console/reports/subscribe", c.staff(c.reportSubscribe))
-	h("GET /console/people", c.staff(c.people))
+	h("GET /console/people", c.staff(page(c, "people", c.loadPeople)))
 	h("POST /console/people/invite", c.staff(c.peopleInvite))
 	h("POST /console/people/{id}/{action}", c.staff(c.peopleAct))
-	h("GET /console/teams", c.staff(c.teams))
+	h("GET /console/teams", c.staff(page(c, "teams", c.loadTeams)))
 	h("POST /console/teams", c.staff(c.teamCreate))
 	h("POST /console/teams/{id}", c.staff(c.teamUpdate))
 }

@@ -81,14 +81,17 @@ func invitable(p *backend.Person) []backend.Role {
 	return roles
 }
 
-// people: GET /console/people.
-func (c *Console) people(w http.ResponseWriter, r *http.Request, rq *req) {
-	d, err := c.loadPeople(r.Context(), rq)
-	if err != nil {
-		c.fail(w, r, rq, err)
-		return
+// page serves a page (GET) with the data load reads for the signed-in
+// person: the People and Teams pages.
+func page[D any](c *Console, name string, load func(context.Context, *req) (D, error)) func(http.ResponseWriter, *http.Request, *req) {
+	return func(w http.ResponseWriter, r *http.Request, rq *req) {
+		d, err := load(r.Context(), rq)
+		if err != nil {
+			c.fail(w, r, rq, err)
+			return
+		}
+		c.pages.Render(w, http.StatusOK, name, "page", d)
 	}
-	c.pages.Render(w, http.StatusOK, "people", "page", d)
 }
 
 // peopleInvite: POST /console/people/invite (role, team) — a one-time

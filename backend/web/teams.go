@@ -71,16 +71,6 @@ func (c *Console) loadTeams(ctx context.Context, rq *req) (*teamsData, error) {
 	return d, nil
 }
 
-// teams: GET /console/teams.
-func (c *Console) teams(w http.ResponseWriter, r *http.Request, rq *req) {
-	d, err := c.loadTeams(r.Context(), rq)
-	if err != nil {
-		c.fail(w, r, rq, err)
-		return
-	}
-	c.pages.Render(w, http.StatusOK, "teams", "page", d)
-}
-
 // teamCreate: POST /console/teams (name, lead).
 func (c *Console) teamCreate(w http.ResponseWriter, r *http.Request, rq *req) {
 	lead, err := formLead(r.PostFormValue("lead"))
