@@ -1,7 +1,9 @@
 package backend
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -22,47 +24,51 @@ type TeamSummary struct {
 const maxTeamName = 60
 
 // TeamSummaries lists every team by name with its lead, members and open
-// tickets. EFORBIDDEN for anyone but managers and admins.
-func (s *Service) TeamSummaries(ctx context.Context, actor *Person) ([]TeamSummary, error) {
+// tickets, and the people who may lead a team (checkLead), by id.
+// EFORBIDDEN for anyone but managers and admins.
+func (s *Service) TeamSummaries(ctx context.Context, actor *Person) (teams []TeamSummary, staff []*Person, err error) {
 	if !actor.SeesAll() {
-		return nil, Keyed(EFORBIDDEN, "managers_only", nil, "only managers and admins may list the teams")
+		return nil, nil, Keyed(EFORBIDDEN, "managers_only", nil, "only managers and admins may list the teams")
 	}
-	teams, err := s.store.Teams(ctx)
+	all, err := s.store.Teams(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	members := map[int64]map[int64]bool{}
+	seen, members := map[int64]bool{}, map[int64]int{}
 	for _, r := range staffRoles {
 		ps, err := s.store.PeopleWithRole(ctx, r, 0)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, p := range ps {
-			if p.TeamID != 0 && p.Active() {
-				if members[p.TeamID] == nil {
-					members[p.TeamID] = map[int64]bool{}
-				}
-				members[p.TeamID][p.ID] = true
+			if seen[p.ID] || !p.Active() {
+				continue
+			}
+			seen[p.ID] = true
+			members[p.TeamID]++
+			if p.Handles() { // not an info specialist alone
+				staff = append(staff, p)
 			}
 		}
 	}
-	out := make([]TeamSummary, len(teams))
-	for i, t := range teams {
-		out[i] = TeamSummary{Team: t, Members: len(members[t.ID])}
+	slices.SortFunc(staff, func(a, b *Person) int { return cmp.Compare(a.ID, b.ID) })
+	teams = make([]TeamSummary, len(all))
+	for i, t := range all {
+		teams[i] = TeamSummary{Team: t, Members: members[t.ID]}
 		if t.LeadID != 0 {
-			if out[i].Lead, err = s.store.Person(ctx, t.LeadID); err != nil && ErrorCode(err) != ENOTFOUND {
-				return nil, err
+			if teams[i].Lead, err = s.store.Person(ctx, t.LeadID); err != nil && ErrorCode(err) != ENOTFOUND {
+				return nil, nil, err
 			}
 		}
 		f := openTickets()
 		f.TeamID = t.ID
 		open, err := s.allTickets(ctx, f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		out[i].Open = len(open)
+		teams[i].Open = len(open)
 	}
-	return out, nil
+	return teams, staff, nil
 }
 
 // MayConfigureTeams says whether actor may create teams and change their
@@ -75,7 +81,7 @@ func MayConfigureTeams(actor *Person) error {
 }
 
 // CreateTeamBy creates a team named name (trimmed, 1–60 characters, not
-// taken) led by leadID (0: none; CheckLead), done by actor
+// taken) led by leadID (0: none; checkLead), done by actor
 // (MayConfigureTeams).
 func (s *Service) CreateTeamBy(ctx context.Context, actor *Person, name string, leadID int64) (*Team, error) {
 	if err := MayConfigureTeams(actor); err != nil {
@@ -105,7 +111,7 @@ func (s *Service) CreateTeamBy(ctx context.Context, actor *Person, name string, 
 	return t, nil
 }
 
-// UpdateTeamBy sets a team's lead (0: none; CheckLead) and its own chats
+// UpdateTeamBy sets a team's lead (0: none; checkLead) and its own chats
 // by platform ("" takes one away; platforms not in chats are left as
 // they are), done by actor (MayConfigureTeams). The chat ids are the
 // caller's to check: their form is the platform's.

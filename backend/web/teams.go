@@ -27,7 +27,7 @@ type teamsData struct {
 	R      *req
 	Title  string
 	Teams  []backend.TeamSummary
-	Leads  []*backend.Person // who may lead a team
+	Leads  []*backend.Person // who may lead a team (for an admin)
 	Chats  []TeamChat
 	Config bool // the reader may create and change teams
 	Done   string
@@ -51,22 +51,14 @@ func (d *teamsData) Value(team int64, field, current string) string {
 func (r *req) Teams() bool { return r.Me.SeesAll() }
 
 func (c *Console) loadTeams(ctx context.Context, rq *req) (*teamsData, error) {
-	teams, err := c.svc.TeamSummaries(ctx, rq.Me)
+	teams, staff, err := c.svc.TeamSummaries(ctx, rq.Me)
 	if err != nil {
 		return nil, err
 	}
 	d := &teamsData{req: rq, R: rq, Title: c.tr.T(rq.Loc, "web.teams.title", nil), Teams: teams,
 		Chats: c.cfg.TeamChats, Config: backend.MayConfigureTeams(rq.Me) == nil}
 	if d.Config {
-		staff, err := c.svc.Staff(ctx, rq.Me)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range staff {
-			if m.Handles() {
-				d.Leads = append(d.Leads, m.Person)
-			}
-		}
+		d.Leads = staff
 	}
 	return d, nil
 }

@@ -160,8 +160,8 @@ func DialogReceipt(m notify.Message, platform string, now time.Time, wait time.D
 	if wait <= 0 {
 		wait = ReceiptWait
 	}
-	if wait := wait - now.Sub(m.Event.At); wait > 0 {
-		return false, &notify.RetryAfterError{After: min(wait, ReceiptPoll), Err: errors.New(platform + ": waiting for the dialog's own answer")}
+	if left := wait - now.Sub(m.Event.At); left > 0 {
+		return false, &notify.RetryAfterError{After: min(left, ReceiptPoll), Err: errors.New(platform + ": waiting for the dialog's own answer")}
 	}
 	return false, nil
 }
