@@ -141,18 +141,27 @@ func (c *Console) peopleAct(w http.ResponseWriter, r *http.Request, rq *req) {
 // peopleAfter shows the page after a form: with its outcome (set), or
 // with the reason it was refused, in the status that says so.
 func (c *Console) peopleAfter(w http.ResponseWriter, r *http.Request, rq *req, err error, set func(*peopleData)) {
-	d, lerr := c.loadPeople(r.Context(), rq)
+	after(c, w, r, rq, "people", c.loadPeople, err, set, func(d *peopleData, why string) { d.Error = why })
+}
+
+// after shows page name after a form, with the data load reads: changed
+// by ok when the form's action succeeded (err nil), else by refused with
+// the reason, in the status that says so.
+func after[D any](c *Console, w http.ResponseWriter, r *http.Request, rq *req, name string, load func(context.Context, *req) (D, error),
+	err error, ok func(D), refused func(D, string)) {
+	d, lerr := load(r.Context(), rq)
 	if lerr != nil {
 		c.fail(w, r, rq, lerr)
 		return
 	}
 	status := http.StatusOK
 	if err != nil {
-		status, d.Error = StatusOf(err), c.errorText(rq, r.URL.Path, err) // kb.go
+		status = StatusOf(err)
+		refused(d, c.errorText(rq, r.URL.Path, err)) // kb.go
 	} else {
-		set(d)
+		ok(d)
 	}
-	c.pages.Render(w, status, "people", "page", d)
+	c.pages.Render(w, status, name, "page", d)
 }
 
 // numbers lists tickets' numbers, comma-separated.

@@ -138,20 +138,10 @@ func formLead(v string) (int64, error) {
 // or with the reason it was refused and the form as it was sent (team:
 // which form; 0 for the new team's).
 func (c *Console) teamsAfter(w http.ResponseWriter, r *http.Request, rq *req, err error, team int64, done func() string) {
-	d, lerr := c.loadTeams(r.Context(), rq)
-	if lerr != nil {
-		c.fail(w, r, rq, lerr)
-		return
-	}
-	status := http.StatusOK
-	if err != nil {
-		status, d.Error = StatusOf(err), c.errorText(rq, r.URL.Path, err) // kb.go
-		d.FormTeam, d.Form = team, map[string]string{}
+	after(c, w, r, rq, "teams", c.loadTeams, err, func(d *teamsData) { d.Done = done() }, func(d *teamsData, why string) {
+		d.Error, d.FormTeam, d.Form = why, team, map[string]string{}
 		for k, v := range r.PostForm {
 			d.Form[k] = strings.Join(v, "")
 		}
-	} else {
-		d.Done = done()
-	}
-	c.pages.Render(w, status, "teams", "page", d)
+	})
 }
