@@ -519,6 +519,42 @@ func (e *Engine) expiredOnly(ctx context.Context, key SessionKey, in Input) (Out
 	return t.out, nil
 }
 
+// Notice is what the engine has to say, unasked, in key's chat.
+type Notice struct {
+	Key    SessionKey
+	Locale string
+	Out    Output
+}
+
+// ExpiredNotices takes up to limit dialogs of platform that expired idle
+// and were not reported yet, and returns for each the notice for its chat,
+// in the dialog's language: which form expired unfiled, and the forms to
+// start again. Each expiry is handed out once, also across replicas
+// sharing the session store, and the reporter's next input no longer
+// reports it. A channel sends these on a timer, so that a dialog does not
+// expire silently.
+func (e *Engine) ExpiredNotices(ctx context.Context, platform string, limit int) ([]Notice, error) {
+	due, err := e.sessions.TakeExpiredDue(ctx, platform, limit)
+	notices := make([]Notice, 0, len(due))
+	for _, x := range due {
+		t := &turn{e: e, ctx: ctx, key: x.Key, locale: e.locale}
+		st, derr := decodeState(x.Data)
+		f, known := (*Form)(nil), false
+		if derr == nil {
+			t.locale = e.localeFor(st.Locale)
+			f, known = e.forms.Get(st.Form)
+		}
+		if known {
+			t.say("dialog.session.expired.form", map[string]any{"Form": t.T(f.Key("title"), nil)})
+		} else {
+			t.say("dialog.session.expired", nil)
+		}
+		t.startMenu()
+		notices = append(notices, Notice{Key: x.Key, Locale: t.locale, Out: t.out})
+	}
+	return notices, err
+}
+
 func (e *Engine) noSession(ctx context.Context, key SessionKey, in Input) (Output, error) {
 	in.Button, _ = untag(in.Button, 0)
 	locale := e.localeFor(in.Locale)

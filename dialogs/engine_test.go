@@ -267,3 +267,47 @@ func TestStartFromSource(t *testing.T) {
 		t.Fatalf("a dialog started without a source: %+v", env.filer.drafts[1:])
 	}
 }
+
+// TestExpiredNotices: a dialog that expired idle is reported unasked, in
+// its language and naming its form, once; the reporter's next input then
+// does not report it again.
+func TestExpiredNotices(t *testing.T) {
+	ctx := context.Background()
+	env := newTestEnv(t, nil)
+	if _, err := env.eng.Start(ctx, testKey, "feedback", "en"); err != nil {
+		t.Fatal(err)
+	}
+	zh := SessionKey{Platform: testKey.Platform, ChatID: "c2", UserID: "u2"}
+	if _, err := env.eng.Start(ctx, zh, "feedback", "zh-CN"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := env.eng.ExpiredNotices(ctx, testKey.Platform, 10); err != nil || len(n) != 0 {
+		t.Fatalf("notices before the idle timeout: %+v, %v", n, err)
+	}
+	env.clock.Advance(31 * time.Minute)
+	notices, err := env.eng.ExpiredNotices(ctx, testKey.Platform, 10)
+	if err != nil || len(notices) != 2 {
+		t.Fatalf("notices = %+v, %v; want two", notices, err)
+	}
+	for _, n := range notices {
+		want, loc := "problem report", "en"
+		if n.Key == zh {
+			want, loc = "问题反馈", "zh-CN"
+		}
+		first := n.Out.Replies[0].Text
+		if n.Locale != loc || !strings.Contains(first, want) {
+			t.Errorf("notice for %v: %s %q; want %s naming %q", n.Key, n.Locale, first, loc, want)
+		}
+		last := n.Out.Replies[len(n.Out.Replies)-1]
+		if len(last.Buttons) == 0 || !strings.HasPrefix(last.Buttons[0][0].ID, "start:") {
+			t.Errorf("notice for %v ends without the forms to start again: %+v", n.Key, last)
+		}
+	}
+	if again, _ := env.eng.ExpiredNotices(ctx, testKey.Platform, 10); len(again) != 0 {
+		t.Fatalf("notices handed out twice: %+v", again)
+	}
+	out := mustHandle(t, env.eng, Input{Text: "hello", Locale: "en"})
+	if strings.Contains(out.Replies[0].Text, "expired") {
+		t.Fatalf("the next input reported the expiry again: %q", out.Replies[0].Text)
+	}
+}

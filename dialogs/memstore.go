@@ -119,6 +119,25 @@ func (s *MemoryStore) TakeExpired(_ context.Context, key SessionKey) (bool, erro
 	return now.Before(e.forgetAt), nil
 }
 
+// TakeExpiredDue implements SessionStore.
+func (s *MemoryStore) TakeExpiredDue(_ context.Context, platform string, limit int) ([]ExpiredSession, error) {
+	now := s.clock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var due []ExpiredSession
+	for k, e := range s.m {
+		if len(due) >= limit {
+			break
+		}
+		if k.Platform != platform || now.Before(e.expires) || !now.Before(e.forgetAt) {
+			continue
+		}
+		due = append(due, ExpiredSession{Key: k, Data: e.data})
+		delete(s.m, k)
+	}
+	return due, nil
+}
+
 // Len returns the number of live sessions.
 func (s *MemoryStore) Len() int {
 	now := s.clock()
@@ -133,16 +152,15 @@ func (s *MemoryStore) Len() int {
 	return n
 }
 
-// sweep frees the data of expired sessions and forgets old markers. It runs
-// from Put, so an idle store holds no goroutine.
+// sweep forgets the expired sessions whose marker ran out. (An expired
+// session keeps its data until then, for TakeExpiredDue to say which
+// dialog expired, in its language.) It runs from Put, so an idle store
+// holds no goroutine.
 func (s *MemoryStore) sweep(now time.Time) {
 	s.lastSweep = now
 	for k, e := range s.m {
-		switch {
-		case !now.Before(e.forgetAt):
+		if !now.Before(e.forgetAt) {
 			delete(s.m, k)
-		case !now.Before(e.expires):
-			e.data = nil // keep only the marker
 		}
 	}
 }

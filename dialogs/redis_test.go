@@ -175,10 +175,7 @@ func TestRedisPutReplayed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk, mk := s.keys(key)
-	put := func(id int64) (int64, error) {
-		return putScript.Run(ctx, rdb, []string{sk, mk}, v1, "b", time.Minute.Milliseconds(), 2*time.Minute.Milliseconds(), 1, id).Int64()
-	}
+	put := func(id int64) (int64, error) { return s.put(ctx, key, []byte("b"), v1, 1, id) }
 	v2, err := put(42)
 	if err != nil || v2 != v1+1 {
 		t.Fatalf("put: %d %v, want %d", v2, err, v1+1)
@@ -257,4 +254,22 @@ func storedState(t *testing.T, store SessionStore) *state {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestRedisDueTrimmed: a session nobody took when it expired leaves the
+// due set once its marker ran out, at the next put on that platform.
+func TestRedisDueTrimmed(t *testing.T) {
+	rdb, prefix := redistest.Open(t)
+	ctx := context.Background()
+	s := NewRedisStore(rdb, prefix, 100*time.Millisecond).WithTombstoneTTL(100 * time.Millisecond)
+	if _, err := s.Put(ctx, testKey, []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := s.Put(ctx, SessionKey{Platform: testKey.Platform, ChatID: "c2", UserID: "u2"}, []byte("y"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.ZCard(ctx, s.dueKey(testKey.Platform)).Val(); n != 1 {
+		t.Fatalf("due set holds %d sessions, want 1 (the forgotten one trimmed)", n)
+	}
 }

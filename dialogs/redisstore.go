@@ -13,10 +13,11 @@ import (
 
 // RedisStore is the SessionStore for several replicas: every replica sees
 // every dialog, and a dialog survives a restart. Each session is a hash
-// {v: version, d: data} whose TTL is the idle timeout; a small marker key
-// with a longer TTL remembers that a session existed, so its expiry can be
-// reported once. Put and Delete are compare-and-swap Lua scripts, one
-// round trip each.
+// {v: version, d: data} whose TTL is the idle timeout; a marker key with a
+// longer TTL keeps the last data, so an expiry can be reported once and
+// say which dialog expired. A sorted set per platform holds every session
+// by the time it falls due, for TakeExpiredDue. Put and Delete are
+// compare-and-swap Lua scripts, one round trip each.
 type RedisStore struct {
 	rdb       redis.Cmdable
 	prefix    string
@@ -45,9 +46,17 @@ func (s *RedisStore) keys(key SessionKey) (session, marker string) {
 	return s.prefix + "s:" + k, s.prefix + "x:" + k
 }
 
-// KEYS: session, marker. ARGV: expected version ("0": none), data, idle ms,
-// marker ms, first version, write id. Returns the new version, or -1 on
-// conflict. The session keeps the id of the write that made it (w), so the
+// dueKey is the sorted set of platform's sessions, scored by the Unix
+// millisecond at which each expires idle, member SessionKey.String().
+func (s *RedisStore) dueKey(platform string) string {
+	return s.prefix + "due:" + keyEscaper.Replace(platform)
+}
+
+// KEYS: session, marker, due set. ARGV: expected version ("0": none), data,
+// idle ms, marker ms, first version, write id, due member, due score,
+// forget score. Returns the new version, or -1 on conflict. Members whose
+// marker ran out (nobody took them: a platform nobody sweeps) are trimmed
+// from the set here, so it stays bounded. The session keeps the id of the write that made it (w), so the
 // same write run again (go-redis retries a command, or a whole
 // auto-pipelined batch, after a network error) returns its version instead
 // of a conflict that would make the engine apply the input a second time.
@@ -62,25 +71,43 @@ local nv
 if v == '0' then nv = tonumber(ARGV[5]) else nv = tonumber(v) + 1 end
 redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'w', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[8], ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[9])
 return nv
 `)
 
-// KEYS: session, marker. ARGV: expected version ("0": any). Returns 1, or
-// -1 on conflict.
+// KEYS: session, marker, due set. ARGV: expected version ("0": any), due
+// member. Returns 1, or -1 on conflict.
 var deleteScript = redis.NewScript(`
 if ARGV[1] ~= '0' then
   local v = redis.call('HGET', KEYS[1], 'v')
   if v ~= ARGV[1] then return -1 end
 end
 redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
 return 1
 `)
 
-// KEYS: session, marker. Returns 1 if the marker outlived the session.
+// KEYS: session, marker, due set. ARGV: due member. Returns 1 if the
+// marker outlived the session.
 var takeExpiredScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('ZREM', KEYS[3], ARGV[1])
 return redis.call('DEL', KEYS[2])
+`)
+
+// KEYS: session, marker, due set. ARGV: due member. Returns the marker's
+// data if this call took the expiry, else nil: the session is live (a
+// replica's clock ran ahead; a later sweep takes it), another replica
+// took it first, or the marker is gone. The member leaves the set in
+// every case but the first.
+var takeDueScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return false end
+local d = redis.call('GET', KEYS[2])
+if d then redis.call('DEL', KEYS[2]) end
+return d
 `)
 
 // Get implements SessionStore.
@@ -104,12 +131,9 @@ func (s *RedisStore) Get(ctx context.Context, key SessionKey) (Record, error) {
 
 // Put implements SessionStore.
 func (s *RedisStore) Put(ctx context.Context, key SessionKey, data []byte, version int64) (int64, error) {
-	sk, mk := s.keys(key)
 	// A recreated session starts at a random version so a replica holding
 	// the version of an earlier session with the same key cannot match it.
-	first := rand.Int64N(1<<52) + 1
-	n, err := putScript.Run(ctx, s.rdb, []string{sk, mk},
-		strconv.FormatInt(version, 10), data, s.idle.Milliseconds(), (s.idle + s.tombstone).Milliseconds(), first, rand.Int64()).Int64()
+	n, err := s.put(ctx, key, data, version, rand.Int64N(1<<52)+1, rand.Int64())
 	if err != nil {
 		return 0, fmt.Errorf("%w: redis put session: %w", ErrUnavailable, err)
 	}
@@ -119,10 +143,20 @@ func (s *RedisStore) Put(ctx context.Context, key SessionKey, data []byte, versi
 	return n, nil
 }
 
+// put runs putScript: the write writeID of data over version, starting a
+// new session at version first.
+func (s *RedisStore) put(ctx context.Context, key SessionKey, data []byte, version, first, writeID int64) (int64, error) {
+	sk, mk := s.keys(key)
+	now := time.Now()
+	return putScript.Run(ctx, s.rdb, []string{sk, mk, s.dueKey(key.Platform)},
+		version, data, s.idle.Milliseconds(), (s.idle + s.tombstone).Milliseconds(), first, writeID,
+		key.String(), now.Add(s.idle).UnixMilli(), now.Add(-s.tombstone).UnixMilli()).Int64()
+}
+
 // Delete implements SessionStore.
 func (s *RedisStore) Delete(ctx context.Context, key SessionKey, version int64) error {
 	sk, mk := s.keys(key)
-	n, err := deleteScript.Run(ctx, s.rdb, []string{sk, mk}, strconv.FormatInt(version, 10)).Int64()
+	n, err := deleteScript.Run(ctx, s.rdb, []string{sk, mk, s.dueKey(key.Platform)}, strconv.FormatInt(version, 10), key.String()).Int64()
 	if err != nil {
 		return fmt.Errorf("%w: redis delete session: %w", ErrUnavailable, err)
 	}
@@ -135,9 +169,38 @@ func (s *RedisStore) Delete(ctx context.Context, key SessionKey, version int64) 
 // TakeExpired implements SessionStore.
 func (s *RedisStore) TakeExpired(ctx context.Context, key SessionKey) (bool, error) {
 	sk, mk := s.keys(key)
-	n, err := takeExpiredScript.Run(ctx, s.rdb, []string{sk, mk}).Int64()
+	n, err := takeExpiredScript.Run(ctx, s.rdb, []string{sk, mk, s.dueKey(key.Platform)}, key.String()).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return false, fmt.Errorf("%w: redis take expired: %w", ErrUnavailable, err)
 	}
 	return n == 1, nil
+}
+
+// TakeExpiredDue implements SessionStore: the set names the sessions due,
+// and a script per session takes each one atomically.
+func (s *RedisStore) TakeExpiredDue(ctx context.Context, platform string, limit int) ([]ExpiredSession, error) {
+	dk := s.dueKey(platform)
+	members, err := s.rdb.ZRangeByScore(ctx, dk, &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(time.Now().UnixMilli(), 10), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("%w: redis sessions due: %w", ErrUnavailable, err)
+	}
+	var due []ExpiredSession
+	for _, m := range members {
+		key, ok := parseSessionKey(m)
+		if !ok {
+			s.rdb.ZRem(ctx, dk, m) // not ours to report
+			continue
+		}
+		sk, mk := s.keys(key)
+		data, err := takeDueScript.Run(ctx, s.rdb, []string{sk, mk, dk}, m).Text()
+		switch {
+		case errors.Is(err, redis.Nil):
+			continue
+		case err != nil:
+			return due, fmt.Errorf("%w: redis take expired session: %w", ErrUnavailable, err)
+		}
+		due = append(due, ExpiredSession{Key: key, Data: []byte(data)})
+	}
+	return due, nil
 }

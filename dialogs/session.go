@@ -23,6 +23,18 @@ func (k SessionKey) String() string {
 // keyEscaper escapes a part of a SessionKey (built once: every turn uses it).
 var keyEscaper = strings.NewReplacer("%", "%25", ":", "%3A")
 
+// keyUnescaper undoes keyEscaper.
+var keyUnescaper = strings.NewReplacer("%3A", ":", "%25", "%")
+
+// parseSessionKey reads back what SessionKey.String wrote.
+func parseSessionKey(s string) (SessionKey, bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return SessionKey{}, false
+	}
+	return SessionKey{Platform: keyUnescaper.Replace(parts[0]), ChatID: keyUnescaper.Replace(parts[1]), UserID: keyUnescaper.Replace(parts[2])}, true
+}
+
 // Errors returned by a SessionStore.
 var (
 	// ErrNoSession: the key has no live session.
@@ -34,6 +46,13 @@ var (
 	// down): nothing was lost, and trying again later may work.
 	ErrUnavailable = errors.New("dialogs: session store unavailable")
 )
+
+// ExpiredSession is a session that expired idle, with the data of its last
+// Put, handed out by SessionStore.TakeExpiredDue.
+type ExpiredSession struct {
+	Key  SessionKey
+	Data []byte
+}
 
 // Record is a stored session: opaque data and the version it was read at.
 type Record struct {
@@ -48,7 +67,8 @@ type Record struct {
 //
 // A session expires after the store's idle timeout without a Put. The store
 // then remembers, for a longer while, that it expired, so the reporter can
-// be told once (TakeExpired).
+// be told once: at once, by whoever takes it with TakeExpiredDue, or at
+// their next input (TakeExpired).
 type SessionStore interface {
 	// Get returns the live session for key, or ErrNoSession.
 	Get(ctx context.Context, key SessionKey) (Record, error)
@@ -63,4 +83,9 @@ type SessionStore interface {
 	// TakeExpired reports whether key's session expired idle since its last
 	// Put and has not been reported yet; it reports it only once.
 	TakeExpired(ctx context.Context, key SessionKey) (bool, error)
+	// TakeExpiredDue hands out up to limit sessions of platform that
+	// expired idle and were not reported yet, each once (also across
+	// processes sharing the store); TakeExpired then no longer reports
+	// them.
+	TakeExpiredDue(ctx context.Context, platform string, limit int) ([]ExpiredSession, error)
 }

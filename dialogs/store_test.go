@@ -119,6 +119,49 @@ func exerciseStore(t *testing.T, newStore func(tb testing.TB) storeHarness) {
 			t.Fatalf("new session after expiry: %v", err)
 		}
 	})
+	t.Run("TakeExpiredDue", func(t *testing.T) {
+		h := newStore(t)
+		elsewhere := SessionKey{Platform: "other", ChatID: "chat:1", UserID: "u%1"}
+		deleted := SessionKey{Platform: "test", ChatID: "gone", UserID: "u"}
+		v, err := h.store.Put(ctx, key, []byte("one"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.store.Put(ctx, key, []byte("two"), v); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.store.Put(ctx, elsewhere, []byte("x"), 0); err != nil {
+			t.Fatal(err)
+		}
+		dv, _ := h.store.Put(ctx, deleted, []byte("d"), 0)
+		if err := h.store.Delete(ctx, deleted, dv); err != nil {
+			t.Fatal(err)
+		}
+		if due, err := h.store.TakeExpiredDue(ctx, "test", 10); err != nil || len(due) != 0 {
+			t.Fatalf("before the idle timeout TakeExpiredDue = %v, %v; want none", due, err)
+		}
+		h.expire()
+		live := SessionKey{Platform: "test", ChatID: "late", UserID: "u"}
+		if _, err := h.store.Put(ctx, live, []byte("live"), 0); err != nil {
+			t.Fatal(err)
+		}
+		due, err := h.store.TakeExpiredDue(ctx, "test", 10)
+		if err != nil || len(due) != 1 || due[0].Key != key {
+			t.Fatalf("TakeExpiredDue = %+v, %v; want only %v (not the live, deleted or other platform's)", due, err, key)
+		}
+		if string(due[0].Data) != "two" {
+			t.Fatalf("expired data = %q, want the last put's", due[0].Data)
+		}
+		if again, _ := h.store.TakeExpiredDue(ctx, "test", 10); len(again) != 0 {
+			t.Fatalf("an expiry was handed out twice: %+v", again)
+		}
+		if exp, _ := h.store.TakeExpired(ctx, key); exp {
+			t.Fatal("an expiry handed out by TakeExpiredDue was reported again at the next input")
+		}
+		if other, _ := h.store.TakeExpiredDue(ctx, "other", 1); len(other) != 1 || other[0].Key != elsewhere {
+			t.Fatalf("other platform's TakeExpiredDue = %+v, want %v", other, elsewhere)
+		}
+	})
 	t.Run("PutRefreshesIdle", func(t *testing.T) {
 		h := newStore(t)
 		v, _ := h.store.Put(ctx, key, []byte("one"), 0)

@@ -178,21 +178,28 @@ func (c *Channel) dialog(ctx context.Context, channel string, key dialogs.Sessio
 // postOutput posts the dialog's replies. The one that says a ticket was
 // filed becomes the ticket's thread in the DM: its notices follow there,
 // and a reply under it goes into the ticket.
-func (c *Channel) postOutput(ctx context.Context, channel string, o dialogs.Output) {
+func (c *Channel) postOutput(ctx context.Context, channel string, o dialogs.Output) error {
 	var last postedAt
 	for _, r := range o.Replies {
 		at, err := c.post(ctx, channel, r.Text, dialogBlocks(r), "")
 		if err != nil {
-			return
+			return err
 		}
 		last = at
 	}
 	if o.TicketNumber == "" || last.ts == "" {
-		return
+		return nil
 	}
 	if t, err := c.store.Ticket(ctx, o.TicketNumber); err == nil {
 		c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: last.channel, MessageID: last.ts, TicketID: t.ID, Kind: kindDM})
 	}
+	return nil
+}
+
+// SendNotice implements botkit.NoticeSender: the dialog's notice (its form
+// expired) goes to the user's DM with the bot.
+func (c *Channel) SendNotice(ctx context.Context, n dialogs.Notice) error {
+	return c.postOutput(ctx, n.Key.UserID, n.Out)
 }
 
 // dialogBlocks renders a dialog reply: its text and its buttons, one

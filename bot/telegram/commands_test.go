@@ -503,6 +503,42 @@ func TestExpiredFormNotice(t *testing.T) {
 	}
 }
 
+// TestExpiryNoticeUnasked: a form left idle is reported in the reporter's
+// chat when it expires (botkit.TellExpired over the Redis session store),
+// in their language, naming the form, with the buttons to start again;
+// their next message does not report it a second time.
+func TestExpiryNoticeUnasked(t *testing.T) {
+	rdb, prefix := redistest.Open(t)
+	var eng *dialogs.Engine
+	h := newHarnessWith(t, ModePoll, func(d *Deps) {
+		cat, forms := botkittest.Forms(t)
+		var err error
+		d.Engine, err = dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Sessions: dialogs.NewRedisStore(rdb, prefix, time.Second),
+			Filer: &botkit.Filer{Service: d.Service, Files: d.Files}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng = d.Engine
+	})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		botkit.TellExpired(ctx, eng, 100*time.Millisecond, testLogger(), h.ch)
+		close(done)
+	}()
+	defer func() { stop(); <-done }()
+	rep := h.follow(eve.ID)
+	h.say(eve, rep, "/new", "(1/10)")
+	m := rep.next("Your “problem report” form expired after a long pause and was not filed")
+	if kb := m.ReplyMarkup; kb == nil || len(kb.InlineKeyboard) == 0 || !strings.HasPrefix(kb.InlineKeyboard[0][0].CallbackData, "start:") {
+		t.Fatalf("the notice has no buttons to start again: %#v", m.ReplyMarkup)
+	}
+	h.say(eve, rep, "The ranking does not refresh", "What would you like to file")
+	if n := h.count(eve.ID, "expired"); n != 1 {
+		t.Fatalf("%d expiry notices", n)
+	}
+}
+
 // TestTypedRating: a reporter who types 不满意 instead of pressing the
 // button rates their resolved ticket (reopening it); typed again once the
 // ticket is rated, they hear why nothing changed.

@@ -310,7 +310,7 @@ func (c *Channel) dialog(ctx context.Context, chat int64, key dialogs.SessionKey
 	c.sendOutput(ctx, chat, o)
 }
 
-func (c *Channel) sendOutput(ctx context.Context, chat int64, o dialogs.Output) {
+func (c *Channel) sendOutput(ctx context.Context, chat int64, o dialogs.Output) error {
 	var last *models.Message
 	for _, r := range o.Replies {
 		o := out{chat: chat, text: r.Text}
@@ -319,13 +319,24 @@ func (c *Channel) sendOutput(ctx context.Context, chat int64, o dialogs.Output) 
 		}
 		m, err := c.reply(ctx, o)
 		if err != nil {
-			return
+			return err
 		}
 		last = m
 	}
 	if last != nil {
 		c.filed(ctx, chat, last.ID, o.TicketNumber)
 	}
+	return nil
+}
+
+// SendNotice implements botkit.NoticeSender: the dialog's notice (its form
+// expired) goes to the chat of its session.
+func (c *Channel) SendNotice(ctx context.Context, n dialogs.Notice) error {
+	chat, err := strconv.ParseInt(n.Key.ChatID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("telegram: notice for chat %q: %w", n.Key.ChatID, err)
+	}
+	return c.sendOutput(ctx, chat, n.Out)
 }
 
 // filed remembers the message that told the reporter their ticket was

@@ -2,6 +2,7 @@ package webchat_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/dialogs"
 )
 
@@ -501,4 +503,42 @@ func TestConfirmInChat(t *testing.T) {
 			t.Fatalf("status = %s", got)
 		}
 	})
+}
+
+// TestExpiryNotice: a form left idle is reported on the chat page when it
+// expires, naming the form, without the reporter writing first; it is not
+// reported again at their next message.
+func TestExpiryNotice(t *testing.T) {
+	h := newHarness(t, 0)
+	b := h.browser()
+	b.open("/chat/")
+	b.say(url.Values{"button": {"start:feedback"}})
+	b.say(url.Values{"text": {"Ranking does not change after refresh"}})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		botkit.TellExpired(ctx, h.engine, 20*time.Millisecond, slog.New(slog.DiscardHandler), h.chat)
+		close(done)
+	}()
+	defer func() { stop(); <-done }()
+	time.Sleep(100 * time.Millisecond)
+	if _, page := b.open("/chat/"); strings.Contains(page, "expired") {
+		t.Fatalf("a live form was reported expired:\n%s", page)
+	}
+	h.idle.Store(int64(dialogs.DefaultIdleTimeout + time.Minute))
+	const notice = "Your “problem report” form expired after a long pause and was not filed."
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, page := b.open("/chat/")
+		if strings.Contains(page, notice) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no expiry notice on the page:\n%s", page)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, page := b.say(url.Values{"text": {"hello?"}}); strings.Count(page, "expired") != 1 {
+		t.Fatalf("the expiry was reported again at the next message:\n%s", page)
+	}
 }

@@ -325,4 +325,20 @@ func (c *Chat) Send(ctx context.Context, m notify.Message) error {
 	return nil
 }
 
+// SendNotice implements botkit.NoticeSender: the dialog's notice (its form
+// expired) is added to the chat page, as its answers are, and every open
+// page of the reporter's is woken.
+func (c *Chat) SendNotice(ctx context.Context, n dialogs.Notice) error {
+	now := c.cfg.Now()
+	es := make([]entry, 0, len(n.Out.Replies))
+	for _, rep := range n.Out.Replies {
+		es = append(es, entry{Kind: "bot", Text: rep.Text, Buttons: rep.Buttons, ExpectFile: rep.ExpectFile, At: now})
+	}
+	if err := c.logs.add(ctx, n.Key.UserID, es...); err != nil {
+		return err
+	}
+	c.hub.Publish(userTopic(n.Key.UserID))
+	return nil
+}
+
 func userTopic(id string) string { return "web:" + id }

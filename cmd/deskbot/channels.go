@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/deskbot/deskbot/backend/web"
+	"github.com/deskbot/deskbot/bot/botkit"
 	slackbot "github.com/deskbot/deskbot/bot/slack"
 	"github.com/deskbot/deskbot/bot/telegram"
 	"github.com/deskbot/deskbot/bot/webchat"
@@ -114,8 +115,18 @@ func (m *Main) openTelegram(mux *http.ServeMux) error {
 }
 
 // startChannels starts the channels' background loops (long polling, the
-// webhook queue).
+// webhook queue) and the one that tells reporters their form expired.
 func (m *Main) startChannels(ctx context.Context) {
+	senders := []botkit.NoticeSender{m.Chat}
+	if m.Telegram != nil {
+		senders = append(senders, m.Telegram)
+	}
+	if m.Slack != nil {
+		senders = append(senders, m.Slack)
+	}
+	m.loops.Go(func() {
+		botkit.TellExpired(ctx, m.Dialogs, botkit.ExpiryEvery(m.Config.DialogIdle), m.Log.With("component", "dialogs"), senders...)
+	})
 	if m.Telegram != nil {
 		m.loops.Go(func() {
 			if err := m.Telegram.Run(ctx); err != nil && ctx.Err() == nil {
