@@ -35,7 +35,8 @@ import (
 //     ran, or it stopped over budget before the breach was recorded), and
 //     still open;
 //   - satisfaction counts the ratings given in the period, and the same
-//     for the period before (the trend);
+//     for each of the periods before it (the trend: TrendPeriods periods
+//     in all, this one last);
 //   - factors count the surveys recorded in the period, one per factor;
 //   - complaints (seed 001 客户投诉处理状况表, 客户投诉预防措施报告表) are
 //     those handled in the period: filed before its end and not resolved
@@ -294,12 +295,15 @@ type Report struct {
 	AvgHandling    time.Duration
 	MedianHandling time.Duration
 
-	P1          int // P1 tickets created in the period
-	P1Solved    int // of those, resolved by the period's end
-	P1Rate      float64
-	Clocks      []ClockCount
-	Ratings     Ratings
-	PrevRates   Ratings // the period before
+	P1        int // P1 tickets created in the period
+	P1Solved  int // of those, resolved by the period's end
+	P1Rate    float64
+	Clocks    []ClockCount
+	Ratings   Ratings
+	PrevRates Ratings // the period before
+	// Trend is the ratings of the TrendPeriods periods up to this one,
+	// oldest first: Trend[len-1] is Ratings, Trend[len-2] PrevRates.
+	Trend       []PeriodRatings
 	Factors     []FactorCount
 	FactorTotal int // every factor found; the factor shares are of it
 
@@ -307,6 +311,16 @@ type Report struct {
 	// measures recorded, by complaint number.
 	Customers  []CustomerComplaints
 	Prevention []PreventionMeasure
+}
+
+// TrendPeriods is how many periods a report's satisfaction trend shows,
+// its own the last: six weeks, or six months.
+const TrendPeriods = 6
+
+// PeriodRatings is the ratings given in one period.
+type PeriodRatings struct {
+	Period Period
+	Ratings
 }
 
 // ReportQuery asks for a report.
@@ -333,7 +347,16 @@ func (s *Service) Report(ctx context.Context, actor *Person, q ReportQuery) (*Re
 	if err != nil {
 		return nil, err
 	}
-	prev, err := s.store.ReportData(ctx, ReportFilter{From: r.Previous.Start.UTC(), Before: r.Previous.End.UTC(), TeamID: teamID})
+	r.Trend = make([]PeriodRatings, TrendPeriods)
+	spans := make([]ReportFilter, TrendPeriods-1)
+	for i, p := TrendPeriods-1, r.Period; i >= 0; i-- {
+		r.Trend[i].Period = p
+		if i < len(spans) {
+			spans[i] = ReportFilter{From: p.Start.UTC(), Before: p.End.UTC(), TeamID: teamID}
+		}
+		p = p.Prev()
+	}
+	before, err := s.store.ReportRatings(ctx, spans)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +366,11 @@ func (s *Service) Report(ctx context.Context, actor *Person, q ReportQuery) (*Re
 		}
 	}
 	r.fill(cur)
-	r.PrevRates = ratingsOf(prev.Ratings)
+	for i, m := range before {
+		r.Trend[i].Ratings = ratingsOf(m)
+	}
+	r.Trend[TrendPeriods-1].Ratings = r.Ratings
+	r.PrevRates = r.Trend[TrendPeriods-2].Ratings
 	return r, nil
 }
 

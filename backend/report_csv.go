@@ -40,11 +40,13 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	if r.TeamID != 0 {
 		team = r.TeamName
 	}
-	// The period's days, the last included, as the console shows them.
-	days := r.Period.Start.Format(time.DateOnly) + "/" + r.Period.End.AddDate(0, 0, -1).Format(time.DateOnly)
+	// A period's days, the last included, as the console shows them.
+	days := func(p Period) string {
+		return p.Start.Format(time.DateOnly) + "/" + p.End.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
 	rows := [][]string{
 		{"section", "key", "count", "share", "value"},
-		{"period", r.Period.String(), "", "", days},
+		{"period", r.Period.String(), "", "", days(r.Period)},
 		{"team", text(team), "", "", ""},
 		{"total", "created", n(r.Total), "", ""},
 	}
@@ -82,6 +84,11 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			[]string{p.section, string(SatisfactionSatisfied), n(p.r.Satisfied), frac(p.r.Satisfied, t), ""},
 			[]string{p.section, string(SatisfactionBasically), n(p.r.Basically), frac(p.r.Basically, t), ""},
 			[]string{p.section, string(SatisfactionUnsatisfied), n(p.r.Unsatisfied), frac(p.r.Unsatisfied, t), ""})
+	}
+	// The trend: per period, the ratings given and the share of 满意 and
+	// 基本满意 among them, with the period's days.
+	for _, p := range r.Trend {
+		rows = append(rows, []string{"satisfaction_trend", p.Period.String(), n(p.Total()), frac(p.Satisfied+p.Basically, p.Total()), days(p.Period)})
 	}
 	for _, f := range r.Factors {
 		rows = append(rows, []string{"factor", string(f.Factor), n(f.Count.Count), strconv.FormatFloat(f.Share, 'f', 4, 64), ""})

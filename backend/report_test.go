@@ -95,6 +95,10 @@ func TestReport(t *testing.T) {
 		}
 		member, order, quote := []string{"CRM问题", "会员中心"}, []string{"CRM问题", "订单"}, []string{"产品线问题", "报价"}
 
+		// W45, outside the week before but in the trend: h rated unsatisfied.
+		h := file(at(3, 9), f.alice, backend.P3, quote...)
+		resolve(at(3, 11), h, f.manager)
+		rate(at(3, 12), h, backend.SatisfactionUnsatisfied)
 		// The week before: e filed (resolved in W47), g filed, resolved and rated.
 		e := file(at(13, 9), f.alice, backend.P3, member...)
 		assign(at(13, 10), e, f.ann)
@@ -137,6 +141,15 @@ func TestReport(t *testing.T) {
 		w47, err := backend.ParsePeriod("2026-W47", sh)
 		do(f.now, err)
 		cnt := func(n, of int) backend.Count { return backend.Count{Count: n, Share: float64(n) / float64(of)} }
+		// trend is W42 … W47 with the ratings of W45, W46 and W47.
+		trend := func(r45, r46, r47 backend.Ratings) []backend.PeriodRatings {
+			tr := make([]backend.PeriodRatings, backend.TrendPeriods)
+			for i, p := len(tr)-1, w47; i >= 0; i, p = i-1, p.Prev() {
+				tr[i].Period = p
+			}
+			tr[3].Ratings, tr[4].Ratings, tr[5].Ratings = r45, r46, r47
+			return tr
+		}
 
 		t.Run("All", func(t *testing.T) {
 			r, err := f.svc.Report(ctx, f.manager, backend.ReportQuery{Period: w47})
@@ -156,6 +169,8 @@ func TestReport(t *testing.T) {
 				Clocks:    []backend.ClockCount{},
 				Ratings:   backend.Ratings{Satisfied: 1, Basically: 1, Unsatisfied: 1},
 				PrevRates: backend.Ratings{Satisfied: 1},
+				Trend: trend(backend.Ratings{Unsatisfied: 1}, backend.Ratings{Satisfied: 1},
+					backend.Ratings{Satisfied: 1, Basically: 1, Unsatisfied: 1}),
 				Factors: []backend.FactorCount{{Factor: backend.FactorAttitude, Count: cnt(1, 2)},
 					{Factor: backend.FactorFeature, Count: cnt(1, 2)}},
 				FactorTotal: 2,
@@ -192,6 +207,12 @@ rating,unsatisfied,1,0.3333,
 rating_previous,satisfied,1,1.0000,
 rating_previous,basically,0,0.0000,
 rating_previous,unsatisfied,0,0.0000,
+satisfaction_trend,2026-W42,0,,2026-10-12/2026-10-18
+satisfaction_trend,2026-W43,0,,2026-10-19/2026-10-25
+satisfaction_trend,2026-W44,0,,2026-10-26/2026-11-01
+satisfaction_trend,2026-W45,1,0.0000,2026-11-02/2026-11-08
+satisfaction_trend,2026-W46,1,1.0000,2026-11-09/2026-11-15
+satisfaction_trend,2026-W47,3,0.6667,2026-11-16/2026-11-22
 factor,attitude,1,0.5000,
 factor,feature,1,0.5000,
 `; csv.String() != want {
@@ -223,6 +244,7 @@ factor,feature,1,0.5000,
 					P1: 2, P1Solved: 1, P1Rate: 0.5,
 					Clocks:  []backend.ClockCount{},
 					Ratings: backend.Ratings{Satisfied: 1},
+					Trend:   trend(backend.Ratings{}, backend.Ratings{}, backend.Ratings{Satisfied: 1}),
 				}
 				equalJSON(t, r, want)
 			}

@@ -217,6 +217,10 @@ type Store interface {
 	// their tasks (by ID) and closing records. Ratings, clocks, surveys
 	// and complaints count by their ticket's team.
 	ReportData(ctx context.Context, f ReportFilter) (*ReportData, error)
+	// ReportRatings counts, for each filter, the satisfaction ratings
+	// given in its span for its team, as ReportData does, all in one
+	// snapshot: the trend of several periods.
+	ReportRatings(ctx context.Context, fs []ReportFilter) ([]map[Satisfaction]int, error)
 
 	// The knowledge base (kb.go).
 	KBStore

@@ -27,6 +27,7 @@ type reportJSON struct {
 	P1            p1JSON              `json:"p1"`
 	SLA           []clockCountJSON    `json:"sla"`
 	Satisfaction  map[string]ratingsJ `json:"satisfaction"` // "current", "previous"
+	Trend         []trendJSON         `json:"satisfaction_trend"`
 	Factors       []factorJSON        `json:"factors"`
 	Complaints    []customerJSON      `json:"complaints"`
 	Prevention    []preventionJSON    `json:"prevention"`
@@ -83,6 +84,14 @@ type ratingsJ struct {
 	Rate        *float64 `json:"rate"` // 满意 and 基本满意 of all ratings
 }
 
+// trendJSON is one period of the satisfaction trend.
+type trendJSON struct {
+	Period string    `json:"period"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	ratingsJ
+}
+
 type factorJSON struct {
 	Factor backend.Factor `json:"factor"`
 	Count  int            `json:"count"`
@@ -119,6 +128,10 @@ func reportOut(r *backend.Report) *reportJSON {
 		Satisfaction: map[string]ratingsJ{"current": ratingsOut(r.Ratings), "previous": ratingsOut(r.PrevRates)}}
 	if r.TeamID != 0 {
 		out.Team = &teamJSON{ID: r.TeamID, Name: r.TeamName}
+	}
+	out.Trend = make([]trendJSON, 0, len(r.Trend))
+	for _, p := range r.Trend {
+		out.Trend = append(out.Trend, trendJSON{Period: p.Period.String(), From: p.Period.Start, To: p.Period.End, ratingsJ: ratingsOut(p.Ratings)})
 	}
 	if r.Resolved > 0 {
 		avg, med := int64(r.AvgHandling/time.Second), int64(r.MedianHandling/time.Second)

@@ -40,6 +40,15 @@ func TestReportAPI(t *testing.T) {
 					"current":  map[string]any{"satisfied": 0.0, "basically": 0.0, "unsatisfied": 1.0, "rate": 0.0},
 					"previous": map[string]any{"satisfied": 0.0, "basically": 0.0, "unsatisfied": 0.0, "rate": nil}},
 			}
+			trend, _ := got["satisfaction_trend"].([]any)
+			if len(trend) != backend.TrendPeriods {
+				t.Fatalf("%s: satisfaction_trend = %v, want %d periods", path, got["satisfaction_trend"], backend.TrendPeriods)
+			}
+			last, _ := trend[len(trend)-1].(map[string]any)
+			first, _ := trend[0].(map[string]any)
+			if last["period"] != week || last["unsatisfied"] != 1.0 || last["rate"] != 0.0 || first["rate"] != nil || first["to"] == nil {
+				t.Errorf("%s: satisfaction_trend = %v; want this week last with its rating, the first without", path, trend)
+			}
 			for k, v := range want {
 				if g, _ := json.Marshal(got[k]); string(g) != mustJSON(v) {
 					t.Errorf("%s: %s = %s, want %s", path, k, g, mustJSON(v))

@@ -110,6 +110,24 @@ func (s *Store) ReportData(ctx context.Context, f backend.ReportFilter) (*backen
 	return d, nil
 }
 
+// ReportRatings counts the ratings of each span, in one snapshot.
+func (s *Store) ReportRatings(ctx context.Context, fs []backend.ReportFilter) ([]map[backend.Satisfaction]int, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, dbError(err, "postgres: begin")
+	}
+	defer rollback(ctx, tx)
+	out := make([]map[backend.Satisfaction]int, len(fs))
+	for i, f := range fs {
+		m := map[backend.Satisfaction]int{}
+		if err := tally(ctx, tx, reportRatingsSQL, []any{norm(f.From), norm(f.Before), f.TeamID}, func(k string, n int) { m[backend.Satisfaction(k)] += n }); err != nil {
+			return nil, dbError(err, "report ratings")
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
 // reportComplaints reads the complaints of a report with their tasks.
 func reportComplaints(ctx context.Context, tx pgx.Tx, args []any, d *backend.ReportData) error {
 	rows, err := tx.Query(ctx, reportComplaintsSQL, args...)

@@ -148,6 +148,25 @@ func reportComplaints(ctx context.Context, tx *dbTx, args []any, d *backend.Repo
 	return trows.Err()
 }
 
+// ReportRatings counts the ratings of each span, in one snapshot.
+func (s *Store) ReportRatings(ctx context.Context, fs []backend.ReportFilter) ([]map[backend.Satisfaction]int, error) {
+	tx, err := s.beginRead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	out := make([]map[backend.Satisfaction]int, len(fs))
+	for i, f := range fs {
+		m := map[backend.Satisfaction]int{}
+		args := []any{micros(norm(f.From)), micros(norm(f.Before)), f.TeamID}
+		if err := tally(ctx, tx, reportRatingsSQL, args, func(k string, n int) { m[backend.Satisfaction(k)] += n }); err != nil {
+			return nil, dbError(err, "report ratings")
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
 // tally runs a query of (key, count) rows and hands each to add.
 func tally(ctx context.Context, tx *dbTx, query string, args []any, add func(key string, n int)) error {
 	rows, err := tx.QueryContext(ctx, query, args...)

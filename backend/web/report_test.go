@@ -54,7 +54,8 @@ func TestReportPages(t *testing.T) {
 		for _, want := range []string{`id="nav-reports"`, `<span id="total">2</span>`, `<td>CRM问题</td><td>2</td><td>100.0%</td>`,
 			`<img id="report-chart" src="data:image/png;base64,`, `href="/console/reports/report.csv?period=` + week + `"`,
 			`<option value="` + fmt.Sprint(team.ID) + `">tech</option>`, `class="swatch c0"`, "web.report.no_complaints",
-			`<td>rating.unsatisfied</td><td>0</td><td>0</td>`, `<dd id="avg">—</dd>`, `<dd id="p1">—</dd>`} {
+			`<td>rating.unsatisfied</td>` + strings.Repeat(`<td>0</td>`, backend.TrendPeriods) + `</tr>`, `<th>` + week + `</th></tr></thead>`,
+			`<tr id="satisfied-rate"><td>web.report.satisfied_rate</td>` + strings.Repeat(`<td>—</td>`, backend.TrendPeriods) + `</tr>`, `<dd id="avg">—</dd>`, `<dd id="p1">—</dd>`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)
 			}

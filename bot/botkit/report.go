@@ -79,6 +79,17 @@ func ReportText(cat *catalog.Catalog, loc string, r *backend.Report, console str
 	}
 	line(t("report.chat.satisfaction", map[string]any{"Rate": rate, "Prev": prev, "Satisfied": r.Ratings.Satisfied,
 		"Basically": r.Ratings.Basically, "Unsatisfied": r.Ratings.Unsatisfied}))
+	if len(r.Trend) > 2 {
+		var ps []string
+		for _, p := range r.Trend {
+			rate := "—"
+			if p.Total() > 0 {
+				rate = pct(p.Rate())
+			}
+			ps = append(ps, shortPeriod(p.Period)+" "+rate)
+		}
+		line(t("report.chat.trend", map[string]any{"N": len(r.Trend), "Trend": strings.Join(ps, " → ")}))
+	}
 	if len(r.Factors) > 0 {
 		var fs []string
 		for _, f := range r.Factors {
@@ -123,6 +134,17 @@ func ReportText(cat *catalog.Catalog, loc string, r *backend.Report, console str
 // ReportCaption is the caption of a report's chart in loc.
 func ReportCaption(cat *catalog.Catalog, loc string, r *backend.Report) string {
 	return cat.T(loc, "report.chat.caption", map[string]any{"Period": r.Period.String()})
+}
+
+// shortPeriod names a period of a trend: W47 for a week, 2026-11 for a
+// month.
+func shortPeriod(p backend.Period) string {
+	s := p.String()
+	if p.Kind == backend.PeriodWeek {
+		_, w, _ := strings.Cut(s, "-")
+		return w
+	}
+	return s
 }
 
 func pct(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" }
