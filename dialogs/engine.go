@@ -273,7 +273,7 @@ func (e *Engine) StartFrom(ctx context.Context, key SessionKey, form, locale, so
 		if err != nil {
 			return Output{}, err
 		}
-		v, err := e.sessions.Put(ctx, key, data, version)
+		v, err := e.put(ctx, key, st, data, version)
 		if err != nil {
 			return Output{}, err
 		}
@@ -428,7 +428,7 @@ func (e *Engine) handleOnce(ctx context.Context, key SessionKey, in Input, activ
 		if err != nil {
 			return Output{}, err
 		}
-		v, err := e.sessions.Put(ctx, key, data, rec.Version)
+		v, err := e.put(ctx, key, st, data, rec.Version)
 		if err != nil {
 			return Output{}, err
 		}
@@ -457,7 +457,7 @@ func (e *Engine) file(ctx context.Context, key SessionKey, f *Form, st *state, v
 		st.Step, st.FilingAt = stepReview, time.Time{}
 		data, err := encodeState(st)
 		if err == nil {
-			_, err = e.sessions.Put(ctx, key, data, v)
+			_, err = e.put(ctx, key, st, data, v)
 		}
 		if err != nil {
 			e.log.ErrorContext(ctx, "dialogs: saving draft after rejection", "draft", st.DraftID, "err", err)
@@ -472,7 +472,7 @@ func (e *Engine) file(ctx context.Context, key SessionKey, f *Form, st *state, v
 		st.FilingAt = time.Time{}
 		data, err := encodeState(st)
 		if err == nil {
-			_, err = e.sessions.Put(ctx, key, data, v)
+			_, err = e.put(ctx, key, st, data, v)
 		}
 		if err != nil {
 			// The session still says "filing"; after filingStale the next
@@ -526,6 +526,22 @@ type Notice struct {
 	Out    Output
 }
 
+// put saves st (encoded as data) for key at version. With a NoticeStore
+// it notes which form and language, for ExpiredNotices; not while
+// filing, as the ticket may have been filed before the session could be
+// removed.
+func (e *Engine) put(ctx context.Context, key SessionKey, st *state, data []byte, version int64) (int64, error) {
+	ns, ok := e.sessions.(NoticeStore)
+	if !ok {
+		return e.sessions.Put(ctx, key, data, version)
+	}
+	var note []byte
+	if st.Step != stepFiling {
+		note = []byte(st.Form + " " + st.Locale)
+	}
+	return ns.PutNoted(ctx, key, data, note, version)
+}
+
 // ExpiredNotices takes up to limit dialogs of platform that expired idle
 // and were not reported yet, and returns for each the notice for its chat,
 // in the dialog's language: which form expired unfiled, and the forms to
@@ -534,17 +550,16 @@ type Notice struct {
 // reports it. A channel sends these on a timer, so that a dialog does not
 // expire silently.
 func (e *Engine) ExpiredNotices(ctx context.Context, platform string, limit int) ([]Notice, error) {
-	due, err := e.sessions.TakeExpiredDue(ctx, platform, limit)
+	ns, ok := e.sessions.(NoticeStore)
+	if !ok {
+		return nil, nil
+	}
+	due, err := ns.TakeExpiredDue(ctx, platform, limit)
 	notices := make([]Notice, 0, len(due))
 	for _, x := range due {
-		t := &turn{e: e, ctx: ctx, key: x.Key, locale: e.locale}
-		st, derr := decodeState(x.Data)
-		f, known := (*Form)(nil), false
-		if derr == nil {
-			t.locale = e.localeFor(st.Locale)
-			f, known = e.forms.Get(st.Form)
-		}
-		if known {
+		form, locale, _ := strings.Cut(string(x.Note), " ") // put's note
+		t := &turn{e: e, ctx: ctx, key: x.Key, locale: e.localeFor(locale)}
+		if f, known := e.forms.Get(form); known {
 			t.say("dialog.session.expired.form", map[string]any{"Form": t.T(f.Key("title"), nil)})
 		} else {
 			t.say("dialog.session.expired", nil)
@@ -589,7 +604,7 @@ func (e *Engine) startFresh(ctx context.Context, key SessionKey, form, locale st
 	if err != nil {
 		return Output{}, err
 	}
-	v, err := e.sessions.Put(ctx, key, data, 0)
+	v, err := e.put(ctx, key, st, data, 0)
 	if err != nil {
 		return Output{}, err
 	}

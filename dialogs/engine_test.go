@@ -281,13 +281,20 @@ func TestExpiredNotices(t *testing.T) {
 	if _, err := env.eng.Start(ctx, zh, "feedback", "zh-CN"); err != nil {
 		t.Fatal(err)
 	}
+	// A dialog whose ticket was being filed when it was last saved may
+	// have been filed: it gets no "not filed" notice.
+	filing := &state{V: stateVersion, Form: "suggestion", Locale: "en", DraftID: "D1", Step: stepFiling}
+	data, _ := encodeState(filing)
+	if _, err := env.eng.put(ctx, SessionKey{Platform: testKey.Platform, ChatID: "c3", UserID: "u3"}, filing, data, 0); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := env.eng.ExpiredNotices(ctx, testKey.Platform, 10); err != nil || len(n) != 0 {
 		t.Fatalf("notices before the idle timeout: %+v, %v", n, err)
 	}
 	env.clock.Advance(31 * time.Minute)
 	notices, err := env.eng.ExpiredNotices(ctx, testKey.Platform, 10)
 	if err != nil || len(notices) != 2 {
-		t.Fatalf("notices = %+v, %v; want two", notices, err)
+		t.Fatalf("notices = %+v, %v; want two (none for the filing one)", notices, err)
 	}
 	for _, n := range notices {
 		want, loc := "problem report", "en"

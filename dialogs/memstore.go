@@ -30,6 +30,7 @@ type MemoryStore struct {
 
 type memEntry struct {
 	data     []byte
+	note     []byte // PutNoted's
 	version  int64
 	expires  time.Time // idle timeout
 	forgetAt time.Time // end of the expiry marker
@@ -60,7 +61,12 @@ func (s *MemoryStore) Get(_ context.Context, key SessionKey) (Record, error) {
 }
 
 // Put implements SessionStore.
-func (s *MemoryStore) Put(_ context.Context, key SessionKey, data []byte, version int64) (int64, error) {
+func (s *MemoryStore) Put(ctx context.Context, key SessionKey, data []byte, version int64) (int64, error) {
+	return s.PutNoted(ctx, key, data, nil, version)
+}
+
+// PutNoted implements NoticeStore.
+func (s *MemoryStore) PutNoted(_ context.Context, key SessionKey, data, note []byte, version int64) (int64, error) {
 	now := s.clock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -80,6 +86,7 @@ func (s *MemoryStore) Put(_ context.Context, key SessionKey, data []byte, versio
 	// Stored data is never handed out for writing, so keep the caller's
 	// slice only as a copy.
 	e.data = append(e.data[:0:0], data...)
+	e.note = append(note[:0:0], note...)
 	e.version = s.next
 	e.expires = now.Add(s.idle)
 	e.forgetAt = e.expires.Add(s.tombstone)
@@ -119,7 +126,7 @@ func (s *MemoryStore) TakeExpired(_ context.Context, key SessionKey) (bool, erro
 	return now.Before(e.forgetAt), nil
 }
 
-// TakeExpiredDue implements SessionStore.
+// TakeExpiredDue implements NoticeStore.
 func (s *MemoryStore) TakeExpiredDue(_ context.Context, platform string, limit int) ([]ExpiredSession, error) {
 	now := s.clock()
 	s.mu.Lock()
@@ -129,10 +136,10 @@ func (s *MemoryStore) TakeExpiredDue(_ context.Context, platform string, limit i
 		if len(due) >= limit {
 			break
 		}
-		if k.Platform != platform || now.Before(e.expires) || !now.Before(e.forgetAt) {
+		if k.Platform != platform || e.note == nil || now.Before(e.expires) || !now.Before(e.forgetAt) {
 			continue
 		}
-		due = append(due, ExpiredSession{Key: k, Data: e.data})
+		due = append(due, ExpiredSession{Key: k, Note: e.note})
 		delete(s.m, k)
 	}
 	return due, nil
@@ -152,15 +159,17 @@ func (s *MemoryStore) Len() int {
 	return n
 }
 
-// sweep forgets the expired sessions whose marker ran out. (An expired
-// session keeps its data until then, for TakeExpiredDue to say which
-// dialog expired, in its language.) It runs from Put, so an idle store
-// holds no goroutine.
+// sweep frees the data of expired sessions (their notes stay) and
+// forgets old markers. It runs from Put, so an idle store holds no
+// goroutine.
 func (s *MemoryStore) sweep(now time.Time) {
 	s.lastSweep = now
 	for k, e := range s.m {
-		if !now.Before(e.forgetAt) {
+		switch {
+		case !now.Before(e.forgetAt):
 			delete(s.m, k)
+		case !now.Before(e.expires):
+			e.data = nil // keep only the marker and the note
 		}
 	}
 }

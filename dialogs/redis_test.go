@@ -175,7 +175,7 @@ func TestRedisPutReplayed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	put := func(id int64) (int64, error) { return s.put(ctx, key, []byte("b"), v1, 1, id) }
+	put := func(id int64) (int64, error) { return s.put(ctx, key, []byte("b"), nil, v1, 1, id) }
 	v2, err := put(42)
 	if err != nil || v2 != v1+1 {
 		t.Fatalf("put: %d %v, want %d", v2, err, v1+1)
@@ -262,11 +262,11 @@ func TestRedisDueTrimmed(t *testing.T) {
 	rdb, prefix := redistest.Open(t)
 	ctx := context.Background()
 	s := NewRedisStore(rdb, prefix, 100*time.Millisecond).WithTombstoneTTL(100 * time.Millisecond)
-	if _, err := s.Put(ctx, testKey, []byte("x"), 0); err != nil {
+	if _, err := s.PutNoted(ctx, testKey, []byte("x"), []byte("n"), 0); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if _, err := s.Put(ctx, SessionKey{Platform: testKey.Platform, ChatID: "c2", UserID: "u2"}, []byte("y"), 0); err != nil {
+	if _, err := s.PutNoted(ctx, SessionKey{Platform: testKey.Platform, ChatID: "c2", UserID: "u2"}, []byte("y"), []byte("n"), 0); err != nil {
 		t.Fatal(err)
 	}
 	if n := rdb.ZCard(ctx, s.dueKey(testKey.Platform)).Val(); n != 1 {

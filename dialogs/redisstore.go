@@ -14,10 +14,11 @@ import (
 // RedisStore is the SessionStore for several replicas: every replica sees
 // every dialog, and a dialog survives a restart. Each session is a hash
 // {v: version, d: data} whose TTL is the idle timeout; a marker key with a
-// longer TTL keeps the last data, so an expiry can be reported once and
-// say which dialog expired. A sorted set per platform holds every session
-// by the time it falls due, for TakeExpiredDue. Put and Delete are
-// compare-and-swap Lua scripts, one round trip each.
+// longer TTL remembers that a session existed, so its expiry can be
+// reported once, and holds PutNoted's note. A sorted set per platform
+// holds the noted sessions by the time each falls due, for
+// TakeExpiredDue. Put and Delete are compare-and-swap Lua scripts, one
+// round trip each.
 type RedisStore struct {
 	rdb       redis.Cmdable
 	prefix    string
@@ -53,10 +54,12 @@ func (s *RedisStore) dueKey(platform string) string {
 }
 
 // KEYS: session, marker, due set. ARGV: expected version ("0": none), data,
-// idle ms, marker ms, first version, write id, due member, due score,
-// forget score. Returns the new version, or -1 on conflict. Members whose
-// marker ran out (nobody took them: a platform nobody sweeps) are trimmed
-// from the set here, so it stays bounded. The session keeps the id of the write that made it (w), so the
+// idle ms, marker ms, first version, write id, due member, note ("":
+// none, and the session leaves the due set). Due scores are Redis's
+// clock (TIME), as its TTLs are.
+// Returns the new version, or -1 on conflict. Members whose marker ran
+// out (nobody took them) are trimmed from the set here, so it stays
+// bounded. The session keeps the id of the write that made it (w), so the
 // same write run again (go-redis retries a command, or a whole
 // auto-pipelined batch, after a network error) returns its version instead
 // of a conflict that would make the engine apply the input a second time.
@@ -71,9 +74,16 @@ local nv
 if v == '0' then nv = tonumber(ARGV[5]) else nv = tonumber(v) + 1 end
 redis.call('HSET', KEYS[1], 'v', nv, 'd', ARGV[2], 'w', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4])
-redis.call('ZADD', KEYS[3], ARGV[8], ARGV[7])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[9])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[8] == '' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+  redis.call('ZREM', KEYS[3], ARGV[7])
+else
+  redis.call('SET', KEYS[2], ARGV[8], 'PX', ARGV[4])
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[7])
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - (tonumber(ARGV[4]) - tonumber(ARGV[3])))
 return nv
 `)
 
@@ -98,7 +108,7 @@ return redis.call('DEL', KEYS[2])
 `)
 
 // KEYS: session, marker, due set. ARGV: due member. Returns the marker's
-// data if this call took the expiry, else nil: the session is live (a
+// note if this call took the expiry, else nil: the session is live (a
 // replica's clock ran ahead; a later sweep takes it), another replica
 // took it first, or the marker is gone. The member leaves the set in
 // every case but the first.
@@ -131,9 +141,14 @@ func (s *RedisStore) Get(ctx context.Context, key SessionKey) (Record, error) {
 
 // Put implements SessionStore.
 func (s *RedisStore) Put(ctx context.Context, key SessionKey, data []byte, version int64) (int64, error) {
+	return s.PutNoted(ctx, key, data, nil, version)
+}
+
+// PutNoted implements NoticeStore.
+func (s *RedisStore) PutNoted(ctx context.Context, key SessionKey, data, note []byte, version int64) (int64, error) {
 	// A recreated session starts at a random version so a replica holding
 	// the version of an earlier session with the same key cannot match it.
-	n, err := s.put(ctx, key, data, version, rand.Int64N(1<<52)+1, rand.Int64())
+	n, err := s.put(ctx, key, data, note, version, rand.Int64N(1<<52)+1, rand.Int64())
 	if err != nil {
 		return 0, fmt.Errorf("%w: redis put session: %w", ErrUnavailable, err)
 	}
@@ -143,14 +158,13 @@ func (s *RedisStore) Put(ctx context.Context, key SessionKey, data []byte, versi
 	return n, nil
 }
 
-// put runs putScript: the write writeID of data over version, starting a
-// new session at version first.
-func (s *RedisStore) put(ctx context.Context, key SessionKey, data []byte, version, first, writeID int64) (int64, error) {
+// put runs putScript: the write writeID of data and note over version,
+// starting a new session at version first.
+func (s *RedisStore) put(ctx context.Context, key SessionKey, data, note []byte, version, first, writeID int64) (int64, error) {
 	sk, mk := s.keys(key)
-	now := time.Now()
 	return putScript.Run(ctx, s.rdb, []string{sk, mk, s.dueKey(key.Platform)},
 		version, data, s.idle.Milliseconds(), (s.idle + s.tombstone).Milliseconds(), first, writeID,
-		key.String(), now.Add(s.idle).UnixMilli(), now.Add(-s.tombstone).UnixMilli()).Int64()
+		key.String(), note).Int64()
 }
 
 // Delete implements SessionStore.
@@ -176,12 +190,16 @@ func (s *RedisStore) TakeExpired(ctx context.Context, key SessionKey) (bool, err
 	return n == 1, nil
 }
 
-// TakeExpiredDue implements SessionStore: the set names the sessions due,
+// TakeExpiredDue implements NoticeStore: the set names the sessions due,
 // and a script per session takes each one atomically.
 func (s *RedisStore) TakeExpiredDue(ctx context.Context, platform string, limit int) ([]ExpiredSession, error) {
 	dk := s.dueKey(platform)
+	now, err := s.rdb.Time(ctx).Result()
+	if err != nil {
+		return nil, fmt.Errorf("%w: redis time: %w", ErrUnavailable, err)
+	}
 	members, err := s.rdb.ZRangeByScore(ctx, dk, &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(time.Now().UnixMilli(), 10), Count: int64(limit)}).Result()
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit)}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("%w: redis sessions due: %w", ErrUnavailable, err)
 	}
@@ -193,14 +211,14 @@ func (s *RedisStore) TakeExpiredDue(ctx context.Context, platform string, limit 
 			continue
 		}
 		sk, mk := s.keys(key)
-		data, err := takeDueScript.Run(ctx, s.rdb, []string{sk, mk, dk}, m).Text()
+		note, err := takeDueScript.Run(ctx, s.rdb, []string{sk, mk, dk}, m).Text()
 		switch {
 		case errors.Is(err, redis.Nil):
 			continue
 		case err != nil:
 			return due, fmt.Errorf("%w: redis take expired session: %w", ErrUnavailable, err)
 		}
-		due = append(due, ExpiredSession{Key: key, Data: []byte(data)})
+		due = append(due, ExpiredSession{Key: key, Note: []byte(note)})
 	}
 	return due, nil
 }

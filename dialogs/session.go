@@ -47,11 +47,11 @@ var (
 	ErrUnavailable = errors.New("dialogs: session store unavailable")
 )
 
-// ExpiredSession is a session that expired idle, with the data of its last
-// Put, handed out by SessionStore.TakeExpiredDue.
+// ExpiredSession is a session that expired idle, with the note of its
+// last put, handed out by NoticeStore.TakeExpiredDue.
 type ExpiredSession struct {
 	Key  SessionKey
-	Data []byte
+	Note []byte
 }
 
 // Record is a stored session: opaque data and the version it was read at.
@@ -67,8 +67,7 @@ type Record struct {
 //
 // A session expires after the store's idle timeout without a Put. The store
 // then remembers, for a longer while, that it expired, so the reporter can
-// be told once: at once, by whoever takes it with TakeExpiredDue, or at
-// their next input (TakeExpired).
+// be told once (TakeExpired), or, by a NoticeStore, at once.
 type SessionStore interface {
 	// Get returns the live session for key, or ErrNoSession.
 	Get(ctx context.Context, key SessionKey) (Record, error)
@@ -83,9 +82,23 @@ type SessionStore interface {
 	// TakeExpired reports whether key's session expired idle since its last
 	// Put and has not been reported yet; it reports it only once.
 	TakeExpired(ctx context.Context, key SessionKey) (bool, error)
+}
+
+// NoticeStore is a SessionStore that lets the engine tell a reporter of
+// an expiry at once, not at their next input (MemoryStore and RedisStore
+// are). With PutNoted, a put keeps a short note besides the data (the
+// engine's: which form, in which language); once the session expired
+// idle, the note outlives the data as long as the expiry is remembered,
+// so the session's answers, personal data among them, go at the idle
+// timeout all the same.
+type NoticeStore interface {
+	SessionStore
+	// PutNoted is Put that keeps note for after the session expires; a
+	// nil note (as Put) asks for no notice.
+	PutNoted(ctx context.Context, key SessionKey, data, note []byte, version int64) (int64, error)
 	// TakeExpiredDue hands out up to limit sessions of platform that
-	// expired idle and were not reported yet, each once (also across
-	// processes sharing the store); TakeExpired then no longer reports
-	// them.
+	// expired idle, were last put with a note and were not reported yet,
+	// each once (also across processes sharing the store); TakeExpired
+	// then no longer reports them.
 	TakeExpiredDue(ctx context.Context, platform string, limit int) ([]ExpiredSession, error)
 }

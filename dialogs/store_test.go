@@ -121,44 +121,57 @@ func exerciseStore(t *testing.T, newStore func(tb testing.TB) storeHarness) {
 	})
 	t.Run("TakeExpiredDue", func(t *testing.T) {
 		h := newStore(t)
+		ns, ok := h.store.(NoticeStore)
+		if !ok {
+			t.Skip("not a NoticeStore")
+		}
 		elsewhere := SessionKey{Platform: "other", ChatID: "chat:1", UserID: "u%1"}
 		deleted := SessionKey{Platform: "test", ChatID: "gone", UserID: "u"}
-		v, err := h.store.Put(ctx, key, []byte("one"), 0)
+		unnoted := SessionKey{Platform: "test", ChatID: "quiet", UserID: "u"}
+		v, err := ns.PutNoted(ctx, key, []byte("one"), []byte("note one"), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.store.Put(ctx, key, []byte("two"), v); err != nil {
+		if _, err := ns.PutNoted(ctx, key, []byte("two"), []byte("note two"), v); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.store.Put(ctx, elsewhere, []byte("x"), 0); err != nil {
+		if _, err := ns.PutNoted(ctx, elsewhere, []byte("x"), []byte("note x"), 0); err != nil {
 			t.Fatal(err)
 		}
-		dv, _ := h.store.Put(ctx, deleted, []byte("d"), 0)
-		if err := h.store.Delete(ctx, deleted, dv); err != nil {
+		dv, _ := ns.PutNoted(ctx, deleted, []byte("d"), []byte("note d"), 0)
+		if err := ns.Delete(ctx, deleted, dv); err != nil {
 			t.Fatal(err)
 		}
-		if due, err := h.store.TakeExpiredDue(ctx, "test", 10); err != nil || len(due) != 0 {
+		// Noted, then put without a note (filing): no notice for it.
+		uv, _ := ns.PutNoted(ctx, unnoted, []byte("u"), []byte("note u"), 0)
+		if _, err := ns.Put(ctx, unnoted, []byte("u2"), uv); err != nil {
+			t.Fatal(err)
+		}
+		if due, err := ns.TakeExpiredDue(ctx, "test", 10); err != nil || len(due) != 0 {
 			t.Fatalf("before the idle timeout TakeExpiredDue = %v, %v; want none", due, err)
 		}
 		h.expire()
 		live := SessionKey{Platform: "test", ChatID: "late", UserID: "u"}
-		if _, err := h.store.Put(ctx, live, []byte("live"), 0); err != nil {
+		if _, err := ns.PutNoted(ctx, live, []byte("live"), []byte("note live"), 0); err != nil {
 			t.Fatal(err)
 		}
-		due, err := h.store.TakeExpiredDue(ctx, "test", 10)
+		due, err := ns.TakeExpiredDue(ctx, "test", 10)
 		if err != nil || len(due) != 1 || due[0].Key != key {
-			t.Fatalf("TakeExpiredDue = %+v, %v; want only %v (not the live, deleted or other platform's)", due, err, key)
+			t.Fatalf("TakeExpiredDue = %+v, %v; want only %v (not the live, deleted, unnoted or other platform's)", due, err, key)
 		}
-		if string(due[0].Data) != "two" {
-			t.Fatalf("expired data = %q, want the last put's", due[0].Data)
+		if string(due[0].Note) != "note two" {
+			t.Fatalf("expired note = %q, want the last put's", due[0].Note)
 		}
-		if again, _ := h.store.TakeExpiredDue(ctx, "test", 10); len(again) != 0 {
+		if again, _ := ns.TakeExpiredDue(ctx, "test", 10); len(again) != 0 {
 			t.Fatalf("an expiry was handed out twice: %+v", again)
 		}
-		if exp, _ := h.store.TakeExpired(ctx, key); exp {
+		if exp, _ := ns.TakeExpired(ctx, key); exp {
 			t.Fatal("an expiry handed out by TakeExpiredDue was reported again at the next input")
 		}
-		if other, _ := h.store.TakeExpiredDue(ctx, "other", 1); len(other) != 1 || other[0].Key != elsewhere {
+		if exp, _ := ns.TakeExpired(ctx, unnoted); !exp {
+			t.Fatal("the unnoted session's expiry is not reported at its next input")
+		}
+		if other, _ := ns.TakeExpiredDue(ctx, "other", 1); len(other) != 1 || other[0].Key != elsewhere {
 			t.Fatalf("other platform's TakeExpiredDue = %+v, want %v", other, elsewhere)
 		}
 	})

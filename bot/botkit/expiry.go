@@ -22,15 +22,20 @@ func ExpiryEvery(idle time.Duration) time.Duration {
 	return min(max(idle/30, time.Second), time.Minute)
 }
 
-// expiryBatch is how many expired dialogs one look takes per platform.
-const expiryBatch = 100
+// expiryBatch is how many expired dialogs one look takes per platform;
+// noticeWait is how long one notice may take to send.
+const (
+	expiryBatch = 20
+	noticeWait  = 30 * time.Second
+)
 
 // TellExpired runs until ctx ends: every `every`, it takes the dialogs
 // of each sender's platform that expired idle and sends each its notice,
 // so that a dialog does not end silently (DESIGN §2). Every replica may
-// run it: each expiry is handed to one of them. A notice that cannot be
-// sent is logged, not tried again: the reporter who writes next gets a
-// fresh start either way.
+// run it: each expiry is handed to one of them. An expiry taken is sent
+// even when ctx ends meanwhile (shutdown stops the next look, not the
+// sends of this one). A notice that cannot be sent is logged, not tried
+// again: the reporter who writes next gets a fresh start either way.
 func TellExpired(ctx context.Context, eng *dialogs.Engine, every time.Duration, log *slog.Logger, senders ...NoticeSender) {
 	if len(senders) == 0 {
 		return
@@ -54,7 +59,10 @@ func tellExpired(ctx context.Context, eng *dialogs.Engine, s NoticeSender, log *
 	for ctx.Err() == nil {
 		notices, err := eng.ExpiredNotices(ctx, s.Platform(), expiryBatch)
 		for _, n := range notices {
-			if serr := s.SendNotice(ctx, n); serr != nil {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), noticeWait)
+			serr := s.SendNotice(sctx, n)
+			cancel()
+			if serr != nil {
 				log.Warn("dialogs: telling a reporter their form expired", "platform", n.Key.Platform, "chat", n.Key.ChatID, "err", serr)
 			}
 		}
