@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 	"github.com/deskbot/deskbot/bot/botkit"
 	"github.com/deskbot/deskbot/bot/botkit/botkittest"
 	"github.com/deskbot/deskbot/bot/slack/slacktest"
-	"github.com/deskbot/deskbot/dialogs"
 )
 
 // TestExpiryNoticeUnasked: a DM dialog left idle is reported in the DM
@@ -17,24 +15,11 @@ import (
 // naming the form, with the buttons to start again.
 func TestExpiryNoticeUnasked(t *testing.T) {
 	rdb, prefix := redistest.Open(t)
-	var eng *dialogs.Engine
+	var tell func(botkit.NoticeSender)
 	h := newHarnessWith(t, ModeSocket, func(d *Deps) {
-		cat, forms := botkittest.Forms(t)
-		var err error
-		d.Engine, err = dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Sessions: dialogs.NewRedisStore(rdb, prefix, time.Second),
-			Filer: &botkit.Filer{Service: d.Service, Files: d.Files}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng = d.Engine
+		d.Engine, tell = botkittest.ExpiringEngine(t, d.Service, d.Files, rdb, prefix, time.Second)
 	})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		botkit.TellExpired(ctx, eng, 100*time.Millisecond, testLogger(), h.ch)
-		close(done)
-	}()
-	defer func() { stop(); <-done }()
+	tell(h.ch)
 	fake := h.fake
 	isStart := func(m slacktest.Message) bool {
 		for _, v := range m.Buttons() {

@@ -509,24 +509,11 @@ func TestExpiredFormNotice(t *testing.T) {
 // their next message does not report it a second time.
 func TestExpiryNoticeUnasked(t *testing.T) {
 	rdb, prefix := redistest.Open(t)
-	var eng *dialogs.Engine
+	var tell func(botkit.NoticeSender)
 	h := newHarnessWith(t, ModePoll, func(d *Deps) {
-		cat, forms := botkittest.Forms(t)
-		var err error
-		d.Engine, err = dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Sessions: dialogs.NewRedisStore(rdb, prefix, time.Second),
-			Filer: &botkit.Filer{Service: d.Service, Files: d.Files}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		eng = d.Engine
+		d.Engine, tell = botkittest.ExpiringEngine(t, d.Service, d.Files, rdb, prefix, time.Second)
 	})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		botkit.TellExpired(ctx, eng, 100*time.Millisecond, testLogger(), h.ch)
-		close(done)
-	}()
-	defer func() { stop(); <-done }()
+	tell(h.ch)
 	rep := h.follow(eve.ID)
 	h.say(eve, rep, "/new", "(1/10)")
 	m := rep.next("Your “problem report” form expired after a long pause and was not filed")

@@ -3,7 +3,11 @@ package botkittest
 
 import (
 	"context"
+	"log/slog"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/backend/web"
@@ -47,4 +51,30 @@ func Forms(tb testing.TB) (*catalog.Catalog, *dialogs.FormSet) {
 		tb.Fatal(err)
 	}
 	return cat, forms
+}
+
+// ExpiringEngine is a dialog engine on the default forms whose dialogs
+// live idle for idle in Redis (rdb, under prefix), filing through svc and
+// files; with it, TellExpired tells of each expiry at once (every 100 ms)
+// through sender until the test ends. A channel's test of its expiry
+// notices sets the engine in its Deps, then calls the returned start
+// with the channel.
+func ExpiringEngine(tb testing.TB, svc *backend.Service, files *botkit.Files, rdb redis.Cmdable, prefix string, idle time.Duration) (*dialogs.Engine, func(botkit.NoticeSender)) {
+	tb.Helper()
+	cat, forms := Forms(tb)
+	eng, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat, Sessions: dialogs.NewRedisStore(rdb, prefix, idle),
+		Filer: &botkit.Filer{Service: svc, Files: files}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := func(sender botkit.NoticeSender) {
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			botkit.TellExpired(ctx, eng, 100*time.Millisecond, slog.New(slog.DiscardHandler), sender)
+		}()
+		tb.Cleanup(func() { stop(); <-done })
+	}
+	return eng, start
 }
