@@ -521,9 +521,8 @@ func (e *Engine) expiredOnly(ctx context.Context, key SessionKey, in Input) (Out
 
 // Notice is what the engine has to say, unasked, in key's chat.
 type Notice struct {
-	Key    SessionKey
-	Locale string
-	Out    Output
+	Key SessionKey
+	Out Output
 }
 
 // put saves st (encoded as data) for key at version. With a NoticeStore
@@ -565,7 +564,7 @@ func (e *Engine) ExpiredNotices(ctx context.Context, platform string, limit int)
 			t.say("dialog.session.expired", nil)
 		}
 		t.startMenu()
-		notices = append(notices, Notice{Key: x.Key, Locale: t.locale, Out: t.out})
+		notices = append(notices, Notice{Key: x.Key, Out: t.out})
 	}
 	return notices, err
 }

@@ -56,8 +56,8 @@ func (s *RedisStore) dueKey(platform string) string {
 // KEYS: session, marker, due set. ARGV: expected version ("0": none), data,
 // idle ms, marker ms, first version, write id, due member, note ("":
 // none, and the session leaves the due set). Due scores are Redis's
-// clock (TIME), as its TTLs are.
-// Returns the new version, or -1 on conflict. Members whose marker ran
+// clock (TIME), as its TTLs are. Returns the new version, or -1 on
+// conflict. Members whose marker ran
 // out (nobody took them) are trimmed from the set here, so it stays
 // bounded. The session keeps the id of the write that made it (w), so the
 // same write run again (go-redis retries a command, or a whole
@@ -108,10 +108,10 @@ return redis.call('DEL', KEYS[2])
 `)
 
 // KEYS: session, marker, due set. ARGV: due member. Returns the marker's
-// note if this call took the expiry, else nil: the session is live (a
-// replica's clock ran ahead; a later sweep takes it), another replica
-// took it first, or the marker is gone. The member leaves the set in
-// every case but the first.
+// note if this call took the expiry, else nil: the session is live (put
+// again since the set was read: the member stays, at its new score),
+// another replica took it first, or the marker is gone (the member
+// leaves the set).
 var takeDueScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return false end
