@@ -8,6 +8,10 @@ import (
 	"github.com/deskbot/deskbot/backend"
 )
 
+// InternalPrefix starts a staff message under a card that stays internal
+// (a note on the ticket, not a reply to the reporter), in every chat.
+const InternalPrefix = "//"
+
 // TextActions are the statuses a card's status menu cannot move to
 // without a text, and the action (Act) that asks for it: the solution,
 // the reason, the question, or the solution proposed to the reporter, who

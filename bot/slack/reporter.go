@@ -238,10 +238,6 @@ func (c *Channel) onDialogButton(ctx context.Context, cb slack.InteractionCallba
 	c.postOutput(ctx, channel, o)
 }
 
-// internalPrefix starts a staff message in a card's thread that stays
-// internal (a note on the ticket, not a reply to the reporter).
-const internalPrefix = "//"
-
 // onTicketReply adds a message written in a ticket's thread to t, as p:
 // the reporter in their DM, or staff (staff is set; the caller checked)
 // in the triage channel or a DM thread they follow. Shared files become
@@ -266,7 +262,7 @@ func (c *Channel) onTicketReply(ctx context.Context, m inMessage, p *backend.Per
 		}
 	}
 	text, public := m.text, true
-	if note, ok := strings.CutPrefix(text, internalPrefix); ok && staff {
+	if note, ok := strings.CutPrefix(text, botkit.InternalPrefix); ok && staff {
 		// Staff talking among themselves under the card: kept on the
 		// ticket, not sent to the reporter.
 		text, public = strings.TrimSpace(note), false

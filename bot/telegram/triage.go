@@ -236,13 +236,25 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.comment.empty", nil), replyTo: m.ID})
 		return
 	}
-	t, err := c.svc.Comment(ctx, p, tg.number, text, true)
+	public := true
+	if note, ok := strings.CutPrefix(text, botkit.InternalPrefix); ok && p.Handles() && p.ID != tg.reporterID {
+		// Staff talking among themselves under the card: kept on the
+		// ticket as an internal note, not sent to the reporter.
+		if text, public = strings.TrimSpace(note), false; text == "" {
+			c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.comment.empty", nil), replyTo: m.ID})
+			return
+		}
+	}
+	t, err := c.svc.Comment(ctx, p, tg.number, text, public)
 	if err != nil {
 		c.reply(ctx, out{chat: chat, text: c.errorText(loc, err), replyTo: m.ID})
 		return
 	}
 	key := "telegram.comment.sent.reporter"
-	if p.ID != t.ReporterID {
+	switch {
+	case !public:
+		key = "telegram.comment.sent.internal"
+	case p.ID != t.ReporterID:
 		key = "telegram.comment.sent.staff"
 	}
 	c.reply(ctx, out{chat: chat, text: c.T(loc, key, map[string]any{"Number": t.Number}), replyTo: m.ID})
