@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -319,4 +320,97 @@ func (s *Service) carry(ctx context.Context, actor *Person, i *Incident, body st
 		return []Change{{Event: ev, Notify: msgs}}, nil
 	})
 	return err
+}
+
+// maxIncidentTitle bounds an incident title made from a ticket's summary.
+const maxIncidentTitle = 200
+
+// partialNumberRE is something meant as a ticket number that is not one
+// (FB-2026112, fb-20261125-7): LinkDuplicate names it rather than opening
+// an incident titled so.
+var partialNumberRE = regexp.MustCompile(`^[A-Za-z]{1,8}-\d+(-\d*)?$`)
+
+// LinkDuplicate groups ticket number with the problem it duplicates, the
+// way staff say it in chat (集中反馈, seed 000 Q6; DESIGN §3): of is an
+// incident (INC-3), another ticket (FB-20261125-0003), or else the title
+// of a new incident. Given a ticket, number joins that ticket's incident;
+// when only number has one, the other ticket joins it; when neither has,
+// a new incident titled after the other ticket's summary (its personal
+// data scrubbed: reporters see incident titles) takes both. Each reporter
+// newly linked is told, as LinkIncident tells. Staff only; ENOTFOUND,
+// EFORBIDDEN as Ticket for either ticket; EINVALID for the ticket itself
+// or something like a ticket number that is not one; ECONFLICT as
+// LinkIncident (linked already, the incident resolved).
+func (s *Service) LinkDuplicate(ctx context.Context, actor *Person, number, of string) (*Ticket, error) {
+	if !actor.Handles() {
+		return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may link incidents")
+	}
+	of = strings.TrimSpace(of)
+	this, err := s.Ticket(ctx, actor, number)
+	if err != nil {
+		return nil, err
+	}
+	if len(of) > 4 && strings.EqualFold(of[:4], "INC-") {
+		id, ok := ParseIncidentRef(of)
+		if !ok {
+			return nil, Keyed(EINVALID, "duplicate_of", map[string]any{"Of": of}, "%q is neither a ticket number nor an incident", of)
+		}
+		return s.LinkIncident(ctx, actor, this.Number, id)
+	}
+	if upper := strings.ToUpper(of); ValidNumber(upper) {
+		if upper == this.Number {
+			return nil, Keyed(EINVALID, "duplicate_self", map[string]any{"Number": this.Number}, "ticket %s cannot duplicate itself", this.Number)
+		}
+		other, err := s.Ticket(ctx, actor, upper)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case other.IncidentID != 0:
+			return s.LinkIncident(ctx, actor, this.Number, other.IncidentID)
+		case this.IncidentID != 0:
+			if _, err := s.LinkIncident(ctx, actor, other.Number, this.IncidentID); err != nil {
+				return nil, err
+			}
+			return s.Ticket(ctx, actor, this.Number)
+		}
+		title := []rune(ScrubPersonal(strings.TrimSpace(other.Summary), other))
+		if len(title) > maxIncidentTitle {
+			title = append(title[:maxIncidentTitle-1], '…')
+		}
+		i, err := s.CreateIncident(ctx, actor, string(title))
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.LinkIncident(ctx, actor, other.Number, i.ID); err != nil {
+			return nil, err
+		}
+		return s.LinkIncident(ctx, actor, this.Number, i.ID)
+	}
+	if partialNumberRE.MatchString(of) {
+		return nil, Keyed(EINVALID, "duplicate_of", map[string]any{"Of": of}, "%q is neither a ticket number nor an incident", of)
+	}
+	if n := utf8.RuneCountInString(of); n > maxIncidentTitle {
+		return nil, Invalid("invalid incident", "title", "too long", Problem{Key: "length", Args: map[string]any{"Min": 1, "Max": maxIncidentTitle, "Got": n}})
+	}
+	i, err := s.CreateIncident(ctx, actor, of)
+	if err != nil {
+		return nil, err
+	}
+	return s.LinkIncident(ctx, actor, this.Number, i.ID)
+}
+
+// UpdateTicketIncident posts an update on ticket number's incident, or
+// with resolve resolves it, as UpdateIncident does: staff answer every
+// duplicate at once from any one of them. ENOTFOUND when the ticket is
+// linked to no incident; errors as Ticket and UpdateIncident.
+func (s *Service) UpdateTicketIncident(ctx context.Context, actor *Person, number, body string, resolve bool) (*Incident, error) {
+	t, err := s.Ticket(ctx, actor, number)
+	if err != nil {
+		return nil, err
+	}
+	if t.IncidentID == 0 {
+		return nil, Keyed(ENOTFOUND, "no_incident", map[string]any{"Number": t.Number}, "ticket %s is linked to no incident", t.Number)
+	}
+	return s.UpdateIncident(ctx, actor, t.IncidentID, body, resolve)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -535,4 +536,117 @@ func (f *fixture) archive(t *testing.T, number string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestLinkDuplicate: staff group a ticket with another ticket, an
+// incident, or a new incident titled in their words; a new incident made
+// from a ticket takes its summary without the customer's phone; each
+// reporter linked is told; bad input is named and changes nothing.
+func TestLinkDuplicate(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		first := f.create(t, f.alice, func(in *backend.NewTicket) { in.Summary = "客户 13800138000 的放心房标识在后台不显示" })
+		second := f.create(t, f.bob, nil)
+		third := f.create(t, f.alice, nil)
+		fourth := f.create(t, f.bob, nil)
+		f.sent(t) // the filing notices
+
+		linked := func(t *testing.T, tk *backend.Ticket) int64 {
+			t.Helper()
+			got, err := f.store.Ticket(ctx, tk.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.IncidentID
+		}
+
+		// Neither is linked: a new incident takes both, titled after the
+		// other ticket, and both reporters hear it. A number in small
+		// letters is still a number.
+		got, err := f.svc.LinkDuplicate(ctx, f.ann, second.Number, " "+strings.ToLower(first.Number)+" ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc := got.IncidentID
+		if inc == 0 || linked(t, first) != inc {
+			t.Fatalf("linked to %d and %d, want one incident", got.IncidentID, linked(t, first))
+		}
+		i, err := f.store.Incident(ctx, inc)
+		if err != nil || strings.Contains(i.Title, "13800138000") || !strings.Contains(i.Title, "放心房标识在后台不显示") {
+			t.Fatalf("incident = %+v, %v; want the first summary without the phone", i, err)
+		}
+		sent := f.sent(t)
+		for _, tk := range []*backend.Ticket{first, second} {
+			if ms := sent[tk.ID]; len(ms) != 1 || ms[0].Audience != backend.AudienceReporter || ms[0].RecipientID != tk.ReporterID || ms[0].kind != backend.EventIncidentLinked {
+				t.Fatalf("%s: told %+v, want its reporter of the link", tk.Number, ms)
+			}
+		}
+
+		// The other ticket's incident takes this one, and the other way
+		// round: the ticket returned is the one asked about.
+		if got, err := f.svc.LinkDuplicate(ctx, f.ann, third.Number, second.Number); err != nil || got.IncidentID != inc {
+			t.Fatalf("third = %+v, %v; want incident %d", got, err, inc)
+		}
+		if got, err := f.svc.LinkDuplicate(ctx, f.ann, first.Number, fourth.Number); err != nil || got.Number != first.Number || linked(t, fourth) != inc {
+			t.Fatalf("fourth into the first's incident: %+v, %v, fourth linked to %d", got, err, linked(t, fourth))
+		}
+		_, err = f.svc.LinkDuplicate(ctx, f.ann, third.Number, first.Number)
+		wantCode(t, err, backend.ECONFLICT)
+		_, err = f.svc.LinkDuplicate(ctx, f.ann, third.Number, backend.IncidentRef(inc))
+		wantCode(t, err, backend.ECONFLICT)
+
+		// By incident, and a new incident in staff's words.
+		fifth := f.create(t, f.bob, nil)
+		if got, err := f.svc.LinkDuplicate(ctx, f.ann, fifth.Number, "inc-"+strconv.FormatInt(inc, 10)); err != nil || got.IncidentID != inc {
+			t.Fatalf("by incident: %+v, %v", got, err)
+		}
+		sixth := f.create(t, f.alice, nil)
+		got, err = f.svc.LinkDuplicate(ctx, f.ann, sixth.Number, "短信验证码收不到")
+		if err != nil || got.IncidentID == 0 || got.IncidentID == inc {
+			t.Fatalf("by title: %+v, %v", got, err)
+		}
+		if i, err := f.store.Incident(ctx, got.IncidentID); err != nil || i.Title != "短信验证码收不到" {
+			t.Fatalf("new incident = %+v, %v", i, err)
+		}
+
+		// Bad input: named, nothing linked.
+		seventh := f.create(t, f.bob, nil)
+		for _, tc := range []struct{ of, code, key string }{
+			{seventh.Number, backend.EINVALID, "duplicate_self"},
+			{"FB-2026112", backend.EINVALID, "duplicate_of"},
+			{"INC-x", backend.EINVALID, "duplicate_of"},
+			{"FB-20991231-0001", backend.ENOTFOUND, "ticket"},
+			{"INC-99999", backend.ENOTFOUND, "incident"},
+			{"  ", backend.EINVALID, ""},
+			{strings.Repeat("长", 201), backend.EINVALID, ""},
+		} {
+			_, err := f.svc.LinkDuplicate(ctx, f.ann, seventh.Number, tc.of)
+			wantCode(t, err, tc.code)
+			var e *backend.Error
+			if tc.key != "" && (!errors.As(err, &e) || e.Key != tc.key) {
+				t.Fatalf("LinkDuplicate(%q) = %#v, want key %s", tc.of, err, tc.key)
+			}
+		}
+		_, err = f.svc.LinkDuplicate(ctx, f.alice, seventh.Number, first.Number)
+		wantCode(t, err, backend.EFORBIDDEN)
+		if id := linked(t, seventh); id != 0 {
+			t.Fatalf("after bad input the ticket is linked to %d", id)
+		}
+
+		// The incident is answered from any of its tickets.
+		_, err = f.svc.UpdateTicketIncident(ctx, f.ann, seventh.Number, "已修复", true)
+		wantCode(t, err, backend.ENOTFOUND)
+		if _, err := f.svc.UpdateTicketIncident(ctx, f.ann, third.Number, "放心房标识已批量恢复", true); err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range []*backend.Ticket{first, second, third, fourth, fifth} {
+			if got, err := f.store.Ticket(ctx, tk.Number); err != nil || got.Status != backend.StatusResolved || got.Solution != "放心房标识已批量恢复" {
+				t.Fatalf("%s after the incident's resolution: %+v, %v", tk.Number, got, err)
+			}
+		}
+		if got, err := f.store.Ticket(ctx, sixth.Number); err != nil || got.Status == backend.StatusResolved {
+			t.Fatalf("a ticket of another incident was resolved: %+v, %v", got, err)
+		}
+	})
 }

@@ -908,14 +908,7 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 	case "incident_update":
 		// An update of the ticket's incident: its reporters and those
 		// who joined it from the chat hear it (backend/incident.go).
-		var t *backend.Ticket
-		if t, err = c.svc.Ticket(ctx, rq.Me, number); err == nil {
-			if t.IncidentID == 0 {
-				err = backend.Keyed(backend.ENOTFOUND, "no_incident", map[string]any{"Number": number}, "ticket %s is linked to no incident", number)
-			} else {
-				_, err = c.svc.UpdateIncident(ctx, rq.Me, t.IncidentID, text, r.PostFormValue("resolve") == "true")
-			}
-		}
+		_, err = c.svc.UpdateTicketIncident(ctx, rq.Me, number, text, r.PostFormValue("resolve") == "true")
 	default:
 		err = backend.Errorf(backend.ENOTFOUND, "no action %q", action)
 	}
