@@ -22,9 +22,20 @@ var TextActions = map[backend.Status]string{
 }
 
 // Act applies a card's staff action that needs a text, once the text is
-// in: return, ask, resolve, propose (待客户确认), or transfer=<team id>.
+// in: return, ask, resolve, propose (待客户确认), transfer=<team id>, dup
+// (the text names what the ticket duplicates: another ticket, INC-n, or
+// a new incident's title), incident (an update to every reporter of the
+// ticket's incident) or incident_resolve (its solution, which resolves
+// every ticket linked to it).
 func Act(ctx context.Context, svc *backend.Service, p *backend.Person, number, action, text string) (*backend.Ticket, error) {
 	switch action {
+	case "dup":
+		return svc.LinkDuplicate(ctx, p, number, text)
+	case "incident", "incident_resolve":
+		if _, err := svc.UpdateTicketIncident(ctx, p, number, text, action == "incident_resolve"); err != nil {
+			return nil, err
+		}
+		return svc.Ticket(ctx, p, number)
 	case "return":
 		return svc.Return(ctx, p, number, text)
 	case "ask":

@@ -194,6 +194,9 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 		"Files":       len(t.Attachments),
 		"Assignee":    assignee,
 	})
+	if t.IncidentID != 0 {
+		card += "\n" + r.Cat.T(loc, "card.incident", map[string]any{"ID": backend.IncidentRef(t.IncidentID)})
+	}
 	// The form's own fields (a complaint's customer, requests, urgency),
 	// labelled as the form asked them. A choice is shown as its label; a
 	// field about the customer's person (backend.PersonalField) is masked

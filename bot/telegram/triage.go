@@ -27,7 +27,7 @@ const (
 	// kindPrivateCard is the full card in the assignee's private chat,
 	// edited as the ticket moves like the triage card.
 	kindPrivateCard = "card:private"
-	kindPrompt      = "prompt:" // + return | ask | resolve
+	kindPrompt      = "prompt:" // + an action of botkit.Act
 	// kindReminder is a message to one person that is not about talking
 	// to the reporter: a seed 004 notice, a digest, the P4 batch.
 	kindReminder = "reminder"
@@ -210,7 +210,7 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 			return
 		}
 		done, _, _ := strings.Cut(action, "=") // transfer=<team>
-		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.done."+done, map[string]any{"Number": t.Number}), replyTo: m.ID})
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.done."+done, map[string]any{"Number": t.Number, "ID": backend.IncidentRef(t.IncidentID)}), replyTo: m.ID})
 		c.refreshCard(ctx, t)
 		return
 	}
@@ -453,9 +453,18 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 			c.answer(ctx, q, c.T(loc, "telegram.triage.claimed", map[string]any{"Number": number}), false)
 			c.sendPrivateCard(ctx, p, t)
 		}
-	case action == "return" || action == "ask" || action == "resolve":
+	case action == "return" || action == "ask" || action == "resolve" || action == "dup" || action == "incident" || action == "incident_resolve":
 		c.answer(ctx, q, "", false)
 		c.prompt(ctx, chat, msg.ID, loc, action, number)
+		return
+	case action == "kb":
+		// The solution as it is; the console edits an entry.
+		e, err := c.svc.KBFromTicket(ctx, p, number, nil)
+		if err != nil {
+			c.answer(ctx, q, c.errorText(loc, err), true)
+			return
+		}
+		c.answer(ctx, q, c.T(loc, "telegram.kb.filed", map[string]any{"ID": e.Ref()}), true)
 		return
 	case action == "files":
 		t, err = c.svc.Ticket(ctx, p, number)
@@ -616,7 +625,7 @@ func (c *Channel) prompt(ctx context.Context, chat int64, card int, loc, action,
 		c.fail(ctx, chat, loc, err)
 		return
 	}
-	data := map[string]any{"Number": number}
+	data := map[string]any{"Number": number, "ID": backend.IncidentRef(t.IncidentID)}
 	key, team, transfer := strings.Cut(action, "=") // transfer=<team id>
 	if transfer {
 		id, _ := strconv.ParseInt(team, 10, 64)
@@ -649,8 +658,9 @@ func (c *Channel) remember(ctx context.Context, cm *backend.ChatMessage) {
 // and a number, stays well inside Telegram's 64 bytes.
 
 // cardKeyboard is the card's buttons for the ticket's state. A resolved
-// ticket keeps only Milestone: seed 004's report and review steps come
-// after the solution. An archived one has none.
+// ticket keeps Milestone (seed 004's report and review steps come after
+// the solution) and, with a solution, Add to knowledge base (seed 004 N
+// 整理入库). An archived one has none.
 func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyboardMarkup {
 	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 	b := func(action string) models.InlineKeyboardButton {
@@ -662,7 +672,11 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	}
 	switch {
 	case t.Status == backend.StatusResolved:
-		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{b("ms")})
+		row := []models.InlineKeyboardButton{b("ms")}
+		if strings.TrimSpace(t.Solution) != "" {
+			row = append(row, b("kb"))
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, row)
 		return kb
 	case !t.Status.Open():
 		return kb
@@ -681,10 +695,17 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	if t.Status.Transferable() {
 		menus = append(menus, b("xfer"))
 	}
+	// Duplicates (集中反馈): a ticket joins the same problem's incident;
+	// one linked already answers the whole incident from its card.
+	incident := []models.InlineKeyboardButton{b("dup")}
+	if t.IncidentID != 0 {
+		incident = []models.InlineKeyboardButton{b("incident"), b("incident_resolve")}
+	}
 	kb.InlineKeyboard = append(kb.InlineKeyboard,
 		[]models.InlineKeyboardButton{b("ask"), b("return")},
 		menus,
-		[]models.InlineKeyboardButton{b("ms"), b("resolve")})
+		[]models.InlineKeyboardButton{b("ms"), b("resolve")},
+		incident)
 	return kb
 }
 

@@ -255,10 +255,18 @@ func (h *harness) milestones(number string) []backend.Milestone {
 	return out
 }
 
-// onlyButton reports whether m's keyboard is exactly one button with data.
-func onlyButton(m *models.Message, data string) bool {
+// onlyButtons reports whether m's keyboard is exactly one row of buttons
+// with data, in order.
+func onlyButtons(m *models.Message, data ...string) bool {
 	kb := m.ReplyMarkup
-	return kb != nil && len(kb.InlineKeyboard) == 1 && len(kb.InlineKeyboard[0]) == 1 && kb.InlineKeyboard[0][0].CallbackData == data
+	if kb == nil || len(kb.InlineKeyboard) != 1 {
+		return false
+	}
+	var got []string
+	for _, b := range kb.InlineKeyboard[0] {
+		got = append(got, b.CallbackData)
+	}
+	return slices.Equal(got, data)
 }
 
 // TestMilestone: Milestone on the card shows seed 004's milestones and
@@ -355,8 +363,8 @@ func TestMilestone(t *testing.T) {
 	if _, err := h.svc.Resolve(ctx, bobP, number, "已修复保存接口"); err != nil {
 		t.Fatal(err)
 	}
-	card = h.waitCard(card, "the resolved card with only Milestone", func(m *models.Message) bool {
-		return strings.Contains(m.Text, h.ch.render.Status("zh-CN", backend.StatusResolved)) && onlyButton(m, "tk:ms:"+number)
+	card = h.waitCard(card, "the resolved card with only Milestone and Add to knowledge base", func(m *models.Message) bool {
+		return strings.Contains(m.Text, h.ch.render.Status("zh-CN", backend.StatusResolved)) && onlyButtons(m, "tk:ms:"+number, "tk:kb:"+number)
 	})
 	h.press(bob, card, "里程碑")
 	menu = h.waitCard(card, "the milestone menu on the resolved card", func(m *models.Message) bool {
@@ -368,7 +376,7 @@ func TestMilestone(t *testing.T) {
 	if ms := h.milestones(number); !slices.Equal(ms, []backend.Milestone{backend.MilestoneResourceRequested, backend.MilestoneReportSubmitted}) {
 		t.Fatalf("milestones %v, want [resource_requested report_submitted]", ms)
 	}
-	h.waitCard(card, "the resolved card's button back", func(m *models.Message) bool { return onlyButton(m, "tk:ms:"+number) })
+	h.waitCard(card, "the resolved card's button back", func(m *models.Message) bool { return onlyButtons(m, "tk:ms:"+number, "tk:kb:"+number) })
 
 	// Archived: nothing left to press.
 	if _, err := h.svc.Transition(ctx, bobP, number, backend.StatusArchived, ""); err != nil {
@@ -418,11 +426,27 @@ func TestCardKeyboard(t *testing.T) {
 				}
 			case st == backend.StatusResolved:
 				if !slices.Equal(got, []string{"tk:ms"}) {
-					t.Fatalf("a resolved card has %v, want only tk:ms", got)
+					t.Fatalf("a resolved card without a solution has %v, want only tk:ms", got)
+				}
+				solved := *tk
+				solved.Solution = "已修复"
+				if got := c.cardKeyboard("en", &solved).InlineKeyboard; len(got) != 1 || len(got[0]) != 2 || got[0][1].CallbackData != "tk:kb:"+number {
+					t.Fatalf("a resolved card with a solution has %+v, want Milestone and Add to knowledge base", got)
 				}
 			default:
-				if !slices.Contains(got, "tk:ms") || !slices.Contains(got, "tk:resolve") {
+				if !slices.Contains(got, "tk:ms") || !slices.Contains(got, "tk:resolve") || !slices.Contains(got, "tk:dup") || slices.Contains(got, "tk:incident") {
 					t.Fatalf("an open card has %v", got)
+				}
+				linked := *tk
+				linked.IncidentID = 3
+				var buttons []string
+				for _, row := range c.cardKeyboard("en", &linked).InlineKeyboard {
+					for _, b := range row {
+						buttons = append(buttons, strings.TrimSuffix(b.CallbackData, ":"+number))
+					}
+				}
+				if slices.Contains(buttons, "tk:dup") || !slices.Contains(buttons, "tk:incident") || !slices.Contains(buttons, "tk:incident_resolve") {
+					t.Fatalf("an open card of a ticket in an incident has %v", buttons)
 				}
 			}
 			for _, m := range backend.Milestones {
