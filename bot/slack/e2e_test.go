@@ -597,7 +597,8 @@ func TestCardMilestone(t *testing.T) {
 		return true
 	})
 
-	// Resolved: only the milestone select is left.
+	// Resolved: only the milestone select is left, and Add to knowledge
+	// base for the solution.
 	if _, err := h.svc.Claim(ctx, staff, tk.Number); err != nil {
 		t.Fatal(err)
 	}
@@ -612,10 +613,10 @@ func TestCardMilestone(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolved := h.ch.render.Status(h.ch.cfg.TriageLocale, backend.StatusResolved)
-	poll(t, "the resolved card with only the milestone select", func() bool {
+	poll(t, "the resolved card with only the milestone select and Add to knowledge base", func() bool {
 		m := now()
 		ids := slices.Sorted(maps.Keys(m.Buttons()))
-		return strings.Contains(m.Text, resolved) && slices.Equal(ids, []string{"tk:ms"}) && slices.Equal(m.Options("tk:ms"), want)
+		return strings.Contains(m.Text, resolved) && slices.Equal(ids, []string{"tk:kb", "tk:ms"}) && slices.Equal(m.Options("tk:ms"), want)
 	})
 	updates = now().Updates
 	pick(helper, backend.MilestoneReportSubmitted)

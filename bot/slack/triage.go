@@ -40,7 +40,11 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
 	switch {
 	case t.Status == backend.StatusResolved:
-		return text, append(blocks, slack.NewActionBlock("tk", c.milestoneSelect(ctx, loc, t)))
+		els := []slack.BlockElement{c.milestoneSelect(ctx, loc, t)}
+		if strings.TrimSpace(t.Solution) != "" {
+			els = append(els, slack.NewButtonBlockElement("tk:kb", t.Number, plainN(c.T(loc, "slack.btn.kb", nil), 75)))
+		}
+		return text, append(blocks, slack.NewActionBlock("tk", els...))
 	case !t.Status.Open():
 		return text, blocks
 	}
@@ -89,6 +93,13 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 		if xfer := c.teamSelect(ctx, loc, t); xfer != nil {
 			els = append(els, xfer)
 		}
+	}
+	// Duplicates (集中反馈): a ticket joins the same problem's incident;
+	// one linked already answers the whole incident from its card.
+	if t.IncidentID == 0 {
+		els = append(els, btn("dup"))
+	} else {
+		els = append(els, btn("incident"), btn("incident_resolve"))
 	}
 	blocks = append(blocks, slack.NewActionBlock("tk", els...))
 	return text, blocks
@@ -214,6 +225,15 @@ func (c *Channel) onCardAction(ctx context.Context, cb slack.InteractionCallback
 	case "ms":
 		m, number, _ := strings.Cut(a.SelectedOption.Value, " ")
 		t, err = c.svc.RecordMilestone(ctx, p, number, backend.Milestone(m))
+	case "kb":
+		// The solution as it is; the console edits an entry.
+		e, err := c.svc.KBFromTicket(ctx, p, a.Value, nil)
+		if err != nil {
+			c.ephemeral(ctx, channel, user, c.errorText(loc, err))
+			return
+		}
+		c.ephemeral(ctx, channel, user, c.T(loc, "slack.kb.filed", map[string]any{"Number": a.Value, "ID": e.Ref()}))
+		return
 	default:
 		return
 	}
@@ -226,11 +246,20 @@ func (c *Channel) onCardAction(ctx context.Context, cb slack.InteractionCallback
 
 // openActionModal asks for the text an action needs: the reason to
 // return, the question for the reporter, the solution, the reason of a
-// transfer (action "transfer=<team id>").
+// transfer (action "transfer=<team id>"), what a ticket duplicates, or
+// the update or solution of its incident (botkit.Act).
 func (c *Channel) openActionModal(ctx context.Context, trigger, user, action, number, channel string) {
 	loc := c.cfg.TriageLocale
 	key, team, transfer := strings.Cut(action, "=")
 	data := map[string]any{"Number": number}
+	if strings.HasPrefix(action, "incident") {
+		t, err := c.store.Ticket(ctx, number)
+		if err != nil {
+			c.ephemeral(ctx, channel, user, c.errorText(loc, err))
+			return
+		}
+		data["ID"] = backend.IncidentRef(t.IncidentID)
+	}
 	if transfer {
 		id, _ := strconv.ParseInt(team, 10, 64)
 		tm, err := c.svc.Store().Team(ctx, id)

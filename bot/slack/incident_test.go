@@ -1,0 +1,80 @@
+package slack
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/slack/slacktest"
+)
+
+// TestDuplicatesFromCard: an assistant groups a ticket with another from
+// its card's modal (a wrong number is refused on the field, Slack keeps
+// the text), both cards show the incident and offer its update and
+// resolution; resolving it from one card resolves both tickets, and the
+// resolved card files the solution in the knowledge base, once.
+func TestDuplicatesFromCard(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	ctx := context.Background()
+	h.linkStaff(helper)
+	first, second := h.fileTicket(backend.P3), h.fileTicket(backend.P3)
+	cardFirst := h.fake.WaitMessage(t, "the first card", inChannel(triage, "", first.Number))
+	cardSecond := h.fake.WaitMessage(t, "the second card", inChannel(triage, "", second.Number))
+	if _, ok := cardSecond.Buttons()["tk:dup"]; !ok {
+		t.Fatalf("no Duplicate of… on a new ticket's card: %v", cardSecond.Buttons())
+	}
+
+	h.fake.Press(t, helper, cardSecond, "tk:dup", second.Number, "")
+	av := h.fake.WaitView(t, helper, func(v *slacktest.View) bool { return v.CallbackID() == cbAct })
+	if action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: "FB-2026112"}}}); action != "errors" || !strings.Contains(errs["text"], "不是工单号") {
+		t.Fatalf("a wrong number answered %q %v", action, errs)
+	}
+	if action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: first.Number}}}); action == "errors" {
+		t.Fatalf("the duplicate was refused: %v", errs)
+	}
+	got, err := h.store.Ticket(ctx, second.Number)
+	if err != nil || got.IncidentID == 0 {
+		t.Fatalf("second after the modal: %+v, %v", got, err)
+	}
+	ref := backend.IncidentRef(got.IncidentID)
+	if other, err := h.store.Ticket(ctx, first.Number); err != nil || other.IncidentID != got.IncidentID {
+		t.Fatalf("first after the modal: %+v, %v", other, err)
+	}
+	for _, card := range []slacktest.Message{cardFirst, cardSecond} {
+		poll(t, "the card in the incident", func() bool {
+			m, _ := h.fake.Message(triage, card.TS)
+			_, dup := m.Buttons()["tk:dup"]
+			_, resolve := m.Buttons()["tk:incident_resolve"]
+			return strings.Contains(m.Text, ref) && resolve && !dup
+		})
+	}
+
+	h.fake.Press(t, helper, cardFirst, "tk:incident_resolve", first.Number, "")
+	av = h.fake.WaitView(t, helper, func(v *slacktest.View) bool {
+		return v.CallbackID() == cbAct && strings.HasPrefix(v.Metadata(), "incident_resolve|")
+	})
+	if action, errs := h.fake.Submit(t, helper, av, slacktest.Values{"text": {actValue: {Text: "放心房标识已批量恢复"}}}); action == "errors" {
+		t.Fatalf("the incident's resolution was refused: %v", errs)
+	}
+	for _, tk := range []*backend.Ticket{first, second} {
+		if got, err := h.store.Ticket(ctx, tk.Number); err != nil || got.Status != backend.StatusResolved || got.Solution != "放心房标识已批量恢复" {
+			t.Fatalf("%s after the incident's resolution: %+v, %v", tk.Number, got, err)
+		}
+	}
+
+	poll(t, "the resolved card with Add to knowledge base", func() bool {
+		m, _ := h.fake.Message(triage, cardFirst.TS)
+		_, ok := m.Buttons()["tk:kb"]
+		return ok
+	})
+	h.fake.Press(t, helper, cardFirst, "tk:kb", first.Number, "")
+	h.fake.WaitMessage(t, "the entry named", ephemeralTo(helper, "已加入知识库：KB-"))
+	h.fake.Press(t, helper, cardFirst, "tk:kb", first.Number, "")
+	h.fake.WaitMessage(t, "filed already", ephemeralTo(helper, first.Number, "已加入知识库（KB-"))
+	admin := &backend.Person{ID: -1, Roles: []backend.Role{backend.RoleAdmin}}
+	page, err := h.svc.KBEntries(ctx, admin, backend.KBFilter{Limit: 10})
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Number != first.Number {
+		t.Fatalf("knowledge base = %+v, %v; want one entry from %s", page, err, first.Number)
+	}
+}
