@@ -957,22 +957,21 @@ func formID(v, field string) (int64, error) {
 	return id, nil
 }
 
-// link links the ticket to incident id, or to a new incident titled title.
+// link links the ticket to incident id (3, #3, INC-3), to another
+// ticket's incident (id is its number: backend.LinkDuplicate), or, with
+// no id, to a new incident titled title.
 func (c *Console) link(ctx context.Context, rq *req, number, id, title string) error {
-	var incident int64
-	if strings.TrimSpace(id) != "" {
-		n, ok := backend.ParseIncidentRef(strings.TrimPrefix(strings.TrimSpace(id), "#"))
-		if !ok {
-			return backend.Invalid("invalid incident", "incident", "a number", backend.Problem{Key: "number"})
+	of := strings.TrimPrefix(strings.TrimSpace(id), "#")
+	switch n, ok := backend.ParseIncidentRef(of); {
+	case of == "":
+		if of = strings.TrimSpace(title); of == "" {
+			return backend.Invalid("invalid incident", "title", "required", backend.Problem{Key: "required"})
 		}
-		incident = n
-	} else {
-		i, err := c.svc.CreateIncident(ctx, rq.Me, title)
-		if err != nil {
-			return err
-		}
-		incident = i.ID
+	case ok:
+		of = backend.IncidentRef(n)
+	case !backend.ValidNumber(strings.ToUpper(of)):
+		return backend.Invalid("invalid incident", "incident", "a number", backend.Problem{Key: "number"})
 	}
-	_, err := c.svc.LinkIncident(ctx, rq.Me, number, incident)
+	_, err := c.svc.LinkDuplicate(ctx, rq.Me, number, of)
 	return err
 }

@@ -161,6 +161,18 @@ func TestIncidentUpdatePage(t *testing.T) {
 	if got, err := f.store.Ticket(ctx, second.Number); code != 303 || err != nil || got.IncidentID != open.ID {
 		t.Fatalf("link by INC- = %d: %+v, %v", code, got, err)
 	}
+
+	// Or by a duplicate ticket's number: the other ticket's incident
+	// takes this one; a number that is not one is named.
+	third := f.ticket(f.reporter("r4"), "放心房标识还是不显示")
+	code, body, _ = c.do("POST", "/console/t/"+third.Number+"/link", url.Values{"csrf": {c.csrf}, "incident": {"FB-2026"}}, nil)
+	if code != 422 || !strings.Contains(body, "incident") {
+		t.Fatalf("link to FB-2026 = %d:\n%s", code, body)
+	}
+	code, _, _ = c.do("POST", "/console/t/"+third.Number+"/link", url.Values{"csrf": {c.csrf}, "incident": {strings.ToLower(second.Number)}}, nil)
+	if got, err := f.store.Ticket(ctx, third.Number); code != 303 || err != nil || got.IncidentID != open.ID {
+		t.Fatalf("link by a ticket number = %d: %+v, %v", code, got, err)
+	}
 }
 
 // searchKB posts the knowledge base's search box and follows the answer
