@@ -59,7 +59,13 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	}
 	kind := kindNotice
 	e, t := m.Event, m.Ticket
+	var file *backend.Attachment // sent itself, the notice its caption
 	switch {
+	case m.Outbox.Audience == backend.AudienceReporter && e.Kind == backend.EventAttachment && e.Data.Attachment != nil && e.ActorID != t.ReporterID:
+		// A file staff added (a screenshot of the fix): the reporter gets
+		// the file, not just its name. Staff get the reporter's files
+		// from the card's 📎 button, never in a group.
+		file = e.Data.Attachment
 	case e.Kind == backend.EventTask && m.Outbox.Audience != backend.AudienceReporter:
 		// A complaint's task, told to staff: not about talking to the
 		// reporter. Its owner completes a new or overdue task from it.
@@ -123,7 +129,16 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	}
 	defer done()
 
-	sent, err := c.sendRetrying(ctx, chat, func() (*models.Message, error) { return c.sendOnce(ctx, o) })
+	sent, err := c.sendRetrying(ctx, chat, func() (*models.Message, error) {
+		if file != nil {
+			m, err := c.upload(ctx, chat, *file, o.text)
+			if backend.ErrorCode(err) != backend.ENOTFOUND {
+				return m, err
+			}
+			c.log.Warn("telegram: an attachment is not in the store; its notice goes without it", "ticket", t.Number, "file", file.Name)
+		}
+		return c.sendOnce(ctx, o)
+	})
 	if err != nil {
 		return err
 	}

@@ -583,13 +583,21 @@ func (c *Channel) sendFiles(ctx context.Context, p *backend.Person, t *backend.T
 // maxPhotoSize is the largest file Telegram takes as a photo.
 const maxPhotoSize = 10 << 20
 
-// sendFile sends one stored attachment in the chat's next slot: a photo
-// when Telegram can show it as one, else (too big, too long a
-// screenshot, not an image) a document.
+// sendFile sends one stored attachment in the chat's next slot.
 func (c *Channel) sendFile(ctx context.Context, chat int64, a backend.Attachment, caption string) error {
 	if err := c.waitSlot(ctx, chat); err != nil {
 		return err
 	}
+	_, err := c.upload(ctx, chat, a, caption)
+	return err
+}
+
+// upload sends one stored attachment with its caption (cut to Telegram's
+// 1024 characters): a photo when Telegram can show it as one, else (too
+// big, too long a screenshot, not an image) a document. ENOTFOUND when
+// the file is not in the store.
+func (c *Channel) upload(ctx context.Context, chat int64, a backend.Attachment, caption string) (*models.Message, error) {
+	caption = clip(caption, 1024)
 	upload := func() (*models.InputFileUpload, func(), error) {
 		f, err := c.files.Open(a.SHA256)
 		if err != nil {
@@ -600,21 +608,20 @@ func (c *Channel) sendFile(ctx context.Context, chat int64, a backend.Attachment
 	if strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/gif" && a.Size <= maxPhotoSize {
 		up, done, err := upload()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = c.bot.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chat, Photo: up, Caption: caption})
+		m, err := c.bot.SendPhoto(ctx, &bot.SendPhotoParams{ChatID: chat, Photo: up, Caption: caption})
 		done()
 		if !errors.Is(err, bot.ErrorBadRequest) { // PHOTO_INVALID_DIMENSIONS and the like: as a document
-			return err
+			return m, err
 		}
 	}
 	up, done, err := upload()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer done()
-	_, err = c.bot.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chat, Document: up, Caption: caption})
-	return err
+	return c.bot.SendDocument(ctx, &bot.SendDocumentParams{ChatID: chat, Document: up, Caption: caption})
 }
 
 // prompt asks for the text an action needs; the reply to it completes

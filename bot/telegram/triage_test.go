@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -675,6 +676,50 @@ func TestCardFiles(t *testing.T) {
 	}
 	if docs := h.tg.CallsTo("sendDocument"); len(docs) != 1 || docs[0].Params["chat_id"] != itoa(bob.ID) {
 		t.Fatalf("documents sent: %+v", docs)
+	}
+}
+
+// TestStaffFileReachesReporter: a file staff add to a ticket reaches its
+// reporter as the file itself, the notice its caption, once; the reporter
+// answers by replying to it. A file missing from the store still gets its
+// notice, as text.
+func TestStaffFileReachesReporter(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	number := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
+	h.tg.WaitMessage(t, triageChat, telegramtest.Containing(number))
+	shot := pngBytes(t)
+	a, err := h.files.Put(bytes.NewReader(shot), "修复后.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.AddAttachment(ctx, bobP, number, a); err != nil {
+		t.Fatal(err)
+	}
+	got := h.tg.WaitMessage(t, alice.ID, telegramtest.Containing(number, "新增附件：修复后.png"))
+	if len(got.Photo) == 0 || got.Text != "" {
+		t.Fatalf("the reporter got %+v, want the photo with the notice as its caption", got)
+	}
+	var uploads [][]byte
+	for _, c := range h.tg.CallsTo("sendPhoto") {
+		if c.Params["chat_id"] == itoa(alice.ID) && c.Status == 200 {
+			uploads = append(uploads, c.Uploads["photo"])
+		}
+	}
+	if len(uploads) != 1 || !bytes.Equal(uploads[0], shot) {
+		t.Fatalf("%d photos sent to the reporter, want the screenshot once", len(uploads))
+	}
+	rep := h.follow(alice.ID)
+	h.deliver(h.tg.Reply(alice, got, "收到，已经好了"))
+	rep.next("已补充到工单 " + number)
+
+	gone := backend.Attachment{SHA256: strings.Repeat("ab", 32), Name: "丢失.png", Size: 10, ContentType: "image/png"}
+	if _, err := h.svc.AddAttachment(ctx, bobP, number, gone); err != nil {
+		t.Fatal(err)
+	}
+	if m := h.tg.WaitMessage(t, alice.ID, telegramtest.Containing(number, "新增附件：丢失.png")); m.Text == "" {
+		t.Fatalf("the notice of a missing file: %+v", m)
 	}
 }
 
