@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -76,5 +77,31 @@ func TestDuplicatesFromCard(t *testing.T) {
 	page, err := h.svc.KBEntries(ctx, admin, backend.KBFilter{Limit: 10})
 	if err != nil || len(page.Entries) != 1 || page.Entries[0].Number != first.Number {
 		t.Fatalf("knowledge base = %+v, %v; want one entry from %s", page, err, first.Number)
+	}
+}
+
+// TestStaffFileReachesReporter: a file staff add to a ticket reaches its
+// reporter's DM, under the notice naming it, in the ticket's thread.
+func TestStaffFileReachesReporter(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	ctx := context.Background()
+	staff := h.linkStaff(helper)
+	tk := h.fileTicket(backend.P3)
+	root := h.fake.WaitMessage(t, "the receipt", inChannel(dmChannel(reporter), "", tk.Number))
+	shot := pngBytes(t)
+	a, err := h.files.Put(bytes.NewReader(shot), "修复后.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.AddAttachment(ctx, staff, tk.Number, a); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.WaitMessage(t, "the notice", inChannel(dmChannel(reporter), root.TS, tk.Number, "新增附件：修复后.png"))
+	f := h.fake.WaitFile(t, "the file", func(f slacktest.File) bool { return f.Channel == dmChannel(reporter) })
+	if f.Name != "修复后.png" || f.ThreadTS != root.TS || !bytes.Equal(f.Bytes, shot) {
+		t.Fatalf("shared %+v, want the screenshot in the ticket's thread %s", f, root.TS)
+	}
+	if n := len(h.fake.Files()); n != 1 {
+		t.Fatalf("%d files shared, want 1", n)
 	}
 }

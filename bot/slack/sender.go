@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,24 @@ func sendError(err error, what string) error {
 		return &notify.PermanentError{Err: err}
 	}
 	return fmt.Errorf("slack: %s: %w", what, err)
+}
+
+// shareFile uploads a stored attachment into a conversation's thread. The
+// notice naming it is out already and recorded, so a failure is logged,
+// not retried (the notice would be posted twice).
+func (c *Channel) shareFile(ctx context.Context, a backend.Attachment, channel, thread, number string) {
+	f, err := c.files.Open(a.SHA256)
+	if err != nil {
+		c.log.Warn("slack: an attachment is not in the store; its notice went without it", "ticket", number, "file", a.Name, "err", err)
+		return
+	}
+	defer f.Close()
+	_, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader: f, FileSize: int(a.Size), Filename: a.Name, Title: a.Name, Channel: channel, ThreadTimestamp: thread,
+	})
+	if err != nil {
+		c.log.Warn("slack: cannot share an attachment with the reporter", "ticket", number, "file", a.Name, "err", err)
+	}
 }
 
 // Send implements notify.Sender. A new ticket becomes a card in the triage
@@ -186,6 +205,11 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		return sendError(err, "post to "+channel)
 	}
 	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: at.channel, MessageID: at.ts, TicketID: t.ID, Kind: kind, OutboxID: m.Outbox.ID})
+	if a := e.Data.Attachment; m.Outbox.Audience == backend.AudienceReporter && e.Kind == backend.EventAttachment && a != nil && e.ActorID != t.ReporterID {
+		// A file staff added (a screenshot of the fix): the reporter gets
+		// the file too, under its notice.
+		c.shareFile(ctx, *a, at.channel, cmp.Or(thread, at.ts), t.Number)
+	}
 	switch {
 	case kind == kindCard:
 		c.cards.Posted(ctx, t)
