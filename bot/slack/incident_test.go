@@ -105,3 +105,46 @@ func TestStaffFileReachesReporter(t *testing.T) {
 		t.Fatalf("%d files shared, want 1", n)
 	}
 }
+
+// TestCardFiles: a card with files offers them; a press sends them to the
+// presser's DM (never the channel), each with its caption, and says so
+// to them alone.
+func TestCardFiles(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	ctx := context.Background()
+	h.linkStaff(helper)
+	tk := h.fileTicket(backend.P3)
+	card := h.fake.WaitMessage(t, "the card", inChannel(triage, "", tk.Number))
+	if _, ok := card.Buttons()["tk:files"]; ok {
+		t.Fatalf("a card without files offers them: %v", card.Buttons())
+	}
+	p, err := h.ch.reporter(ctx, reporter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := pngBytes(t)
+	a, err := h.files.Put(bytes.NewReader(shot), "截图.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.AddAttachment(ctx, p, tk.Number, a); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "the card offering the file", func() bool {
+		m, _ := h.fake.Message(triage, card.TS)
+		_, ok := m.Buttons()["tk:files"]
+		return ok && strings.Contains(m.Text, tk.Number)
+	})
+	card, _ = h.fake.Message(triage, card.TS)
+	h.fake.Press(t, helper, card, "tk:files", tk.Number, "")
+	h.fake.WaitMessage(t, "the answer", ephemeralTo(helper, "已私信发给您 1 个附件"))
+	f := h.fake.WaitFile(t, "the file in the DM", func(f slacktest.File) bool { return f.Name == "截图.png" })
+	if f.Channel != dmChannel(helper) || !strings.Contains(f.InitialComment, tk.Number+" 附件 1/1") || !bytes.Equal(f.Bytes, shot) {
+		t.Fatalf("sent %+v, want the screenshot in %s's DM with its caption", f, helper)
+	}
+	for _, f := range h.fake.Files() {
+		if f.Channel == triage {
+			t.Fatalf("a file went to the channel: %+v", f)
+		}
+	}
+}

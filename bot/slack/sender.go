@@ -48,18 +48,26 @@ func sendError(err error, what string) error {
 // notice naming it is out already and recorded, so a failure is logged,
 // not retried (the notice would be posted twice).
 func (c *Channel) shareFile(ctx context.Context, a backend.Attachment, channel, thread, number string) {
+	if err := c.upload(ctx, channel, a, "", thread); err != nil {
+		c.log.Warn("slack: cannot share an attachment with the reporter; its notice went without it", "ticket", number, "file", a.Name, "err", err)
+	}
+}
+
+// upload shares a stored attachment in a conversation (a C…, G… or D…
+// id), in thread if one is given, with comment above it if any.
+func (c *Channel) upload(ctx context.Context, channel string, a backend.Attachment, comment, thread string) error {
 	f, err := c.files.Open(a.SHA256)
 	if err != nil {
-		c.log.Warn("slack: an attachment is not in the store; its notice went without it", "ticket", number, "file", a.Name, "err", err)
-		return
+		return err
 	}
 	defer f.Close()
 	_, err = c.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Reader: f, FileSize: int(a.Size), Filename: a.Name, Title: a.Name, Channel: channel, ThreadTimestamp: thread,
+		Reader: f, FileSize: int(a.Size), Filename: a.Name, Title: a.Name, InitialComment: comment, Channel: channel, ThreadTimestamp: thread,
 	})
 	if err != nil {
-		c.log.Warn("slack: cannot share an attachment with the reporter", "ticket", number, "file", a.Name, "err", err)
+		return sendError(err, "upload "+a.Name+" to "+channel)
 	}
+	return nil
 }
 
 // Send implements notify.Sender. A new ticket becomes a card in the triage

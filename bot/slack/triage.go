@@ -38,13 +38,19 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 	loc := c.cfg.TriageLocale
 	text := c.render.Card(ctx, loc, t, nil)
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}
+	var files []slack.BlockElement // the screenshots, sent to whoever asks in their DM
+	if n := len(t.Attachments); n > 0 {
+		files = append(files, slack.NewButtonBlockElement("tk:files", t.Number, plainN(c.T(loc, "slack.btn.files", map[string]any{"Count": n}), 75)))
+	}
 	switch {
 	case t.Status == backend.StatusResolved:
-		els := []slack.BlockElement{c.milestoneSelect(ctx, loc, t)}
+		els := append(files, c.milestoneSelect(ctx, loc, t))
 		if strings.TrimSpace(t.Solution) != "" {
 			els = append(els, slack.NewButtonBlockElement("tk:kb", t.Number, plainN(c.T(loc, "slack.btn.kb", nil), 75)))
 		}
 		return text, append(blocks, slack.NewActionBlock("tk", els...))
+	case !t.Status.Open() && len(files) > 0:
+		return text, append(blocks, slack.NewActionBlock("tk", files...))
 	case !t.Status.Open():
 		return text, blocks
 	}
@@ -55,7 +61,7 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 		}
 		return b
 	}
-	var els []slack.BlockElement
+	els := files
 	switch {
 	case t.AssigneeID == 0:
 		els = append(els, btn("claim"))
@@ -225,6 +231,17 @@ func (c *Channel) onCardAction(ctx context.Context, cb slack.InteractionCallback
 	case "ms":
 		m, number, _ := strings.Cut(a.SelectedOption.Value, " ")
 		t, err = c.svc.RecordMilestone(ctx, p, number, backend.Milestone(m))
+	case "files":
+		t, err = c.svc.Ticket(ctx, p, a.Value)
+		if err == nil {
+			var n int
+			if n, err = c.sendFiles(ctx, user, t); err == nil {
+				c.ephemeral(ctx, channel, user, c.T(loc, "slack.files.sent", map[string]any{"Count": n}))
+				return
+			}
+		}
+		c.ephemeral(ctx, channel, user, c.errorText(loc, err))
+		return
 	case "kb":
 		// The solution as it is; the console edits an entry.
 		e, err := c.svc.KBFromTicket(ctx, p, a.Value, nil)
@@ -438,4 +455,33 @@ func (c *Channel) refreshCard(ctx context.Context, t *backend.Ticket) { c.cards.
 func (c *Channel) TicketChanged(t *backend.Ticket) {
 	c.cards.Changed(t)
 	c.pings.Changed(t)
+}
+
+// maxFilesSent bounds the attachments one press sends.
+const maxFilesSent = 10
+
+// sendFiles uploads t's attachments into user's DM with the bot (not the
+// channel: contacts and screenshots stay with staff who ask), each with
+// its caption, and returns how many it sent.
+func (c *Channel) sendFiles(ctx context.Context, user string, t *backend.Ticket) (int, error) {
+	dm, err := c.conversation(ctx, user)
+	if err != nil {
+		return 0, err
+	}
+	loc := c.cfg.TriageLocale
+	sent := 0
+	var last error
+	for i, a := range t.Attachments[:min(len(t.Attachments), maxFilesSent)] {
+		caption := c.T(loc, "slack.files.caption", map[string]any{"Number": t.Number, "I": i + 1, "N": len(t.Attachments), "Name": a.Name})
+		if err := c.upload(ctx, dm, a, caption, ""); err != nil {
+			c.log.Warn("slack: cannot send an attachment", "ticket", t.Number, "file", a.Name, "err", err)
+			last = err
+			continue
+		}
+		sent++
+	}
+	if sent == 0 && last != nil {
+		return 0, last
+	}
+	return sent, nil
 }
