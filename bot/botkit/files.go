@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -293,4 +294,29 @@ func (f *Files) Sweep(ctx context.Context, before time.Time, inUse func(context.
 		}
 	}
 	return removed, nil
+}
+
+// MaxFilesSent bounds the attachments one press of a card's files button
+// sends.
+const MaxFilesSent = 10
+
+// SendFiles sends t's first MaxFilesSent attachments, each with send,
+// which gets its position (from 1) and the file. One that fails is logged
+// and the rest go on. It returns how many were sent, or the last error
+// when none was.
+func SendFiles(t *backend.Ticket, log *slog.Logger, send func(i int, a backend.Attachment) error) (int, error) {
+	sent := 0
+	var last error
+	for i, a := range t.Attachments[:min(len(t.Attachments), MaxFilesSent)] {
+		if err := send(i+1, a); err != nil {
+			log.Warn("cannot send an attachment", "ticket", t.Number, "file", a.Name, "err", err)
+			last = err
+			continue
+		}
+		sent++
+	}
+	if sent == 0 && last != nil {
+		return 0, last
+	}
+	return sent, nil
 }

@@ -457,10 +457,7 @@ func (c *Channel) TicketChanged(t *backend.Ticket) {
 	c.pings.Changed(t)
 }
 
-// maxFilesSent bounds the attachments one press sends.
-const maxFilesSent = 10
-
-// sendFiles uploads t's attachments into user's DM with the bot (not the
+// sendFiles uploads t's attachments (botkit.SendFiles) into user's DM with the bot (not the
 // channel: contacts and screenshots stay with staff who ask), each with
 // its caption, and returns how many it sent.
 func (c *Channel) sendFiles(ctx context.Context, user string, t *backend.Ticket) (int, error) {
@@ -468,20 +465,8 @@ func (c *Channel) sendFiles(ctx context.Context, user string, t *backend.Ticket)
 	if err != nil {
 		return 0, err
 	}
-	loc := c.cfg.TriageLocale
-	sent := 0
-	var last error
-	for i, a := range t.Attachments[:min(len(t.Attachments), maxFilesSent)] {
-		caption := c.T(loc, "slack.files.caption", map[string]any{"Number": t.Number, "I": i + 1, "N": len(t.Attachments), "Name": a.Name})
-		if err := c.upload(ctx, dm, a, caption, ""); err != nil {
-			c.log.Warn("slack: cannot send an attachment", "ticket", t.Number, "file", a.Name, "err", err)
-			last = err
-			continue
-		}
-		sent++
-	}
-	if sent == 0 && last != nil {
-		return 0, last
-	}
-	return sent, nil
+	return botkit.SendFiles(t, c.log, func(i int, a backend.Attachment) error {
+		caption := c.T(c.cfg.TriageLocale, "slack.files.caption", map[string]any{"Number": t.Number, "I": i, "N": len(t.Attachments), "Name": a.Name})
+		return c.upload(ctx, dm, a, caption, "")
+	})
 }

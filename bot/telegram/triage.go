@@ -545,10 +545,7 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 // errNoPrivateChat: the person has not started a private chat with the bot.
 var errNoPrivateChat = errors.New("telegram: no private chat with the bot")
 
-// maxFilesSent bounds the attachments one press sends.
-const maxFilesSent = 10
-
-// sendFiles sends t's attachments to p's private chat with the bot (not
+// sendFiles sends t's attachments (botkit.SendFiles) to p's private chat with the bot (not
 // to the group: contacts and screenshots stay with staff who ask), and
 // returns how many it sent.
 func (c *Channel) sendFiles(ctx context.Context, p *backend.Person, t *backend.Ticket) (int, error) {
@@ -561,23 +558,10 @@ func (c *Channel) sendFiles(ctx context.Context, p *backend.Person, t *backend.T
 	if chat == 0 {
 		return 0, errNoPrivateChat
 	}
-	loc := botkit.Locale(p)
-	files := t.Attachments[:min(len(t.Attachments), maxFilesSent)]
-	sent := 0
-	var last error
-	for i, a := range files {
-		caption := c.T(loc, "telegram.files.caption", map[string]any{"Number": t.Number, "I": i + 1, "N": len(t.Attachments), "Name": a.Name})
-		if err := c.sendFile(ctx, chat, a, caption); err != nil {
-			c.log.Warn("telegram: cannot send an attachment", "ticket", t.Number, "file", a.Name, "err", err)
-			last = err
-			continue
-		}
-		sent++
-	}
-	if sent == 0 && last != nil {
-		return 0, last
-	}
-	return sent, nil
+	return botkit.SendFiles(t, c.log, func(i int, a backend.Attachment) error {
+		caption := c.T(botkit.Locale(p), "telegram.files.caption", map[string]any{"Number": t.Number, "I": i, "N": len(t.Attachments), "Name": a.Name})
+		return c.sendFile(ctx, chat, a, caption)
+	})
 }
 
 // maxPhotoSize is the largest file Telegram takes as a photo.
