@@ -327,8 +327,15 @@ const maxIncidentTitle = 200
 
 // partialNumberRE is something meant as a ticket number that is not one
 // (FB-2026112, fb-20261125-7): LinkDuplicate names it rather than opening
-// an incident titled so.
-var partialNumberRE = regexp.MustCompile(`^[A-Za-z]{1,8}-\d+(-\d*)?$`)
+// an incident titled so. A code like HTTP-502 or E-1001 is a title.
+var partialNumberRE = regexp.MustCompile(`^[A-Za-z]{1,8}-\d{6,}(-\d*)?$`)
+
+// incidentOther is the ECONFLICT of grouping a ticket that is in another
+// incident: the console moves it (LinkIncident), not a duplicate's link.
+func incidentOther(t *Ticket) error {
+	return Keyed(ECONFLICT, "incident_other", map[string]any{"Number": t.Number, "ID": IncidentRef(t.IncidentID)},
+		"ticket %s is in incident %s already", t.Number, IncidentRef(t.IncidentID))
+}
 
 // LinkDuplicate groups ticket number with the problem it duplicates, the
 // way staff say it in chat (集中反馈, seed 000 Q6; DESIGN §3): of is an
@@ -336,11 +343,14 @@ var partialNumberRE = regexp.MustCompile(`^[A-Za-z]{1,8}-\d+(-\d*)?$`)
 // of a new incident. Given a ticket, number joins that ticket's incident;
 // when only number has one, the other ticket joins it; when neither has,
 // a new incident titled after the other ticket's summary (its personal
-// data scrubbed: reporters see incident titles) takes both. Each reporter
-// newly linked is told, as LinkIncident tells. Staff only; ENOTFOUND,
-// EFORBIDDEN as Ticket for either ticket; EINVALID for the ticket itself
-// or something like a ticket number that is not one; ECONFLICT as
-// LinkIncident (linked already, the incident resolved).
+// data scrubbed: reporters see incident titles) takes both — the other
+// ticket only while it is open: a closed one's reporter is not promised
+// an answer the incident will not bring. Each reporter newly linked is
+// told, as LinkIncident tells. A ticket in an incident stays there
+// (ECONFLICT incident_other: the console moves tickets). Staff only;
+// ENOTFOUND, EFORBIDDEN as Ticket for either ticket; EINVALID for the
+// ticket itself or something like a ticket number that is not one;
+// ECONFLICT as LinkIncident (linked already, the incident resolved).
 func (s *Service) LinkDuplicate(ctx context.Context, actor *Person, number, of string) (*Ticket, error) {
 	if !actor.Handles() {
 		return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may link incidents")
@@ -350,12 +360,13 @@ func (s *Service) LinkDuplicate(ctx context.Context, actor *Person, number, of s
 	if err != nil {
 		return nil, err
 	}
+	badOf := Keyed(EINVALID, "duplicate_of", map[string]any{"Of": of}, "%q is neither a ticket number nor an incident", of)
 	if len(of) > 4 && strings.EqualFold(of[:4], "INC-") {
 		id, ok := ParseIncidentRef(of)
 		if !ok {
-			return nil, Keyed(EINVALID, "duplicate_of", map[string]any{"Of": of}, "%q is neither a ticket number nor an incident", of)
+			return nil, badOf
 		}
-		return s.LinkIncident(ctx, actor, this.Number, id)
+		return s.linkIncident(ctx, actor, this.Number, id, false)
 	}
 	if upper := strings.ToUpper(of); ValidNumber(upper) {
 		if upper == this.Number {
@@ -367,9 +378,12 @@ func (s *Service) LinkDuplicate(ctx context.Context, actor *Person, number, of s
 		}
 		switch {
 		case other.IncidentID != 0:
-			return s.LinkIncident(ctx, actor, this.Number, other.IncidentID)
+			return s.linkIncident(ctx, actor, this.Number, other.IncidentID, false)
+		case this.IncidentID != 0 && !other.Status.Open():
+			return nil, Keyed(ECONFLICT, "duplicate_closed", map[string]any{"Number": other.Number, "Status": other.Status},
+				"ticket %s is %s: a closed ticket joins no incident", other.Number, other.Status)
 		case this.IncidentID != 0:
-			if _, err := s.LinkIncident(ctx, actor, other.Number, this.IncidentID); err != nil {
+			if _, err := s.linkIncident(ctx, actor, other.Number, this.IncidentID, false); err != nil {
 				return nil, err
 			}
 			return s.Ticket(ctx, actor, this.Number)
@@ -382,22 +396,27 @@ func (s *Service) LinkDuplicate(ctx context.Context, actor *Person, number, of s
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.LinkIncident(ctx, actor, other.Number, i.ID); err != nil {
-			return nil, err
+		if other.Status.Open() {
+			if _, err := s.linkIncident(ctx, actor, other.Number, i.ID, false); err != nil {
+				return nil, err
+			}
 		}
-		return s.LinkIncident(ctx, actor, this.Number, i.ID)
+		return s.linkIncident(ctx, actor, this.Number, i.ID, false)
 	}
 	if partialNumberRE.MatchString(of) {
-		return nil, Keyed(EINVALID, "duplicate_of", map[string]any{"Of": of}, "%q is neither a ticket number nor an incident", of)
+		return nil, badOf
 	}
 	if n := utf8.RuneCountInString(of); n > maxIncidentTitle {
 		return nil, Invalid("invalid incident", "title", "too long", Problem{Key: "length", Args: map[string]any{"Min": 1, "Max": maxIncidentTitle, "Got": n}})
+	}
+	if this.IncidentID != 0 {
+		return nil, incidentOther(this)
 	}
 	i, err := s.CreateIncident(ctx, actor, of)
 	if err != nil {
 		return nil, err
 	}
-	return s.LinkIncident(ctx, actor, this.Number, i.ID)
+	return s.linkIncident(ctx, actor, this.Number, i.ID, false)
 }
 
 // UpdateTicketIncident posts an update on ticket number's incident, or
@@ -410,7 +429,13 @@ func (s *Service) UpdateTicketIncident(ctx context.Context, actor *Person, numbe
 		return nil, err
 	}
 	if t.IncidentID == 0 {
-		return nil, Keyed(ENOTFOUND, "no_incident", map[string]any{"Number": t.Number}, "ticket %s is linked to no incident", t.Number)
+		return nil, NoIncident(t)
 	}
 	return s.UpdateIncident(ctx, actor, t.IncidentID, body, resolve)
+}
+
+// NoIncident is the ENOTFOUND of acting on the incident of t, which is
+// linked to none.
+func NoIncident(t *Ticket) error {
+	return Keyed(ENOTFOUND, "no_incident", map[string]any{"Number": t.Number}, "ticket %s is linked to no incident", t.Number)
 }

@@ -546,7 +546,9 @@ func TestLinkDuplicate(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
 		ctx := context.Background()
 		f := newFixture(t, newStore(t))
-		first := f.create(t, f.alice, func(in *backend.NewTicket) { in.Summary = "客户 13800138000 的放心房标识在后台不显示" })
+		first := f.create(t, f.alice, func(in *backend.NewTicket) {
+			in.Summary, in.OrderNumber = "客户 13800138000 订单 ORD-778899 的放心房标识在后台不显示", "ORD-778899"
+		})
 		second := f.create(t, f.bob, nil)
 		third := f.create(t, f.alice, nil)
 		fourth := f.create(t, f.bob, nil)
@@ -573,8 +575,8 @@ func TestLinkDuplicate(t *testing.T) {
 			t.Fatalf("linked to %d and %d, want one incident", got.IncidentID, linked(t, first))
 		}
 		i, err := f.store.Incident(ctx, inc)
-		if err != nil || strings.Contains(i.Title, "13800138000") || !strings.Contains(i.Title, "放心房标识在后台不显示") {
-			t.Fatalf("incident = %+v, %v; want the first summary without the phone", i, err)
+		if err != nil || strings.Contains(i.Title, "13800138000") || strings.Contains(i.Title, "ORD-778899") || !strings.Contains(i.Title, "放心房标识在后台不显示") {
+			t.Fatalf("incident = %+v, %v; want the first summary without the phone and the order", i, err)
 		}
 		sent := f.sent(t)
 		for _, tk := range []*backend.Ticket{first, second} {
@@ -608,6 +610,39 @@ func TestLinkDuplicate(t *testing.T) {
 		}
 		if i, err := f.store.Incident(ctx, got.IncidentID); err != nil || i.Title != "短信验证码收不到" {
 			t.Fatalf("new incident = %+v, %v", i, err)
+		}
+		// A ticket in an incident stays there: grouping does not move it.
+		for _, of := range []string{first.Number, "另一个标题"} {
+			_, err = f.svc.LinkDuplicate(ctx, f.ann, sixth.Number, of)
+			wantCode(t, err, backend.ECONFLICT)
+		}
+		if linked(t, sixth) != got.IncidentID {
+			t.Fatalf("sixth moved to incident %d", linked(t, sixth))
+		}
+		// A closed ticket's reporter is promised nothing: the new
+		// incident takes its title, not the ticket; and a closed ticket
+		// joins no incident.
+		closed := f.create(t, f.bob, func(in *backend.NewTicket) { in.Summary = "上个月的会员中心登录失败" })
+		if _, err := f.svc.Claim(ctx, f.ann, closed.Number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Resolve(ctx, f.ann, closed.Number, "重置密码"); err != nil {
+			t.Fatal(err)
+		}
+		eighth := f.create(t, f.alice, nil)
+		got, err = f.svc.LinkDuplicate(ctx, f.ann, eighth.Number, closed.Number)
+		if err != nil || got.IncidentID == 0 || linked(t, closed) != 0 {
+			t.Fatalf("grouped with a resolved ticket: %+v, %v; the resolved one in %d", got, err, linked(t, closed))
+		}
+		if i, err := f.store.Incident(ctx, got.IncidentID); err != nil || i.Title != "上个月的会员中心登录失败" {
+			t.Fatalf("incident after a resolved ticket = %+v, %v", i, err)
+		}
+		_, err = f.svc.LinkDuplicate(ctx, f.ann, first.Number, closed.Number)
+		wantCode(t, err, backend.ECONFLICT)
+		// A code is a title, not a broken number.
+		ninth := f.create(t, f.bob, nil)
+		if got, err := f.svc.LinkDuplicate(ctx, f.ann, ninth.Number, "HTTP-502"); err != nil || got.IncidentID == 0 {
+			t.Fatalf("HTTP-502 as a title: %+v, %v", got, err)
 		}
 
 		// Bad input: named, nothing linked.

@@ -822,6 +822,13 @@ func (s *Service) CreateIncident(ctx context.Context, actor *Person, title strin
 // resolved: that promise could not be kept (its resolution was told
 // before this ticket was linked), and the ticket is answered on its own.
 func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string, incidentID int64) (*Ticket, error) {
+	return s.linkIncident(ctx, actor, number, incidentID, true)
+}
+
+// linkIncident is LinkIncident; without move, a ticket in another
+// incident stays there (ECONFLICT incident_other), whatever was read
+// before.
+func (s *Service) linkIncident(ctx context.Context, actor *Person, number string, incidentID int64, move bool) (*Ticket, error) {
 	i, err := s.incident(ctx, incidentID)
 	if err != nil {
 		return nil, err
@@ -832,6 +839,9 @@ func (s *Service) LinkIncident(ctx context.Context, actor *Person, number string
 		}
 		if t.IncidentID == incidentID {
 			return nil, Keyed(ECONFLICT, "incident_linked", map[string]any{"Number": t.Number}, "ticket %s is linked to that incident already", t.Number)
+		}
+		if t.IncidentID != 0 && !move {
+			return nil, incidentOther(t)
 		}
 		if !i.ResolvedAt.IsZero() {
 			return nil, incidentResolved(incidentID)

@@ -389,13 +389,13 @@ var (
 
 // ScrubPersonal masks the personal data in free text that leaves its
 // ticket (a knowledge-base entry other reporters are shown, DESIGN §10):
-// t's own contacts, account and personal form fields wherever they
-// appear (t may be nil), and anything shaped like a phone number or an
-// e-mail address.
+// t's own contacts, account, order number (masked on cards like the
+// account) and personal form fields wherever they appear (t may be nil),
+// and anything shaped like a phone number or an e-mail address.
 func ScrubPersonal(text string, t *Ticket) string {
 	if t != nil {
 		var olds []string
-		for _, v := range []string{t.Contacts.Phone, t.Contacts.Email, t.Contacts.QQ, t.Account} {
+		for _, v := range []string{t.Contacts.Phone, t.Contacts.Email, t.Contacts.QQ, t.Account, t.OrderNumber} {
 			olds = append(olds, v)
 		}
 		for k, v := range t.Extra {

@@ -957,21 +957,27 @@ func formID(v, field string) (int64, error) {
 	return id, nil
 }
 
-// link links the ticket to incident id (3, #3, INC-3), to another
-// ticket's incident (id is its number: backend.LinkDuplicate), or, with
-// no id, to a new incident titled title.
+// link links the ticket to incident id (3, #3, INC-3; from another
+// incident too), to the incident of the duplicate ticket id names
+// (backend.LinkDuplicate), or, with no id, to a new incident titled title.
 func (c *Console) link(ctx context.Context, rq *req, number, id, title string) error {
 	of := strings.TrimPrefix(strings.TrimSpace(id), "#")
+	var incident int64
 	switch n, ok := backend.ParseIncidentRef(of); {
 	case of == "":
-		if of = strings.TrimSpace(title); of == "" {
-			return backend.Invalid("invalid incident", "title", "required", backend.Problem{Key: "required"})
+		i, err := c.svc.CreateIncident(ctx, rq.Me, title)
+		if err != nil {
+			return err
 		}
+		incident = i.ID
 	case ok:
-		of = backend.IncidentRef(n)
-	case !backend.ValidNumber(strings.ToUpper(of)):
-		return backend.Invalid("invalid incident", "incident", "a number", backend.Problem{Key: "number"})
+		incident = n
+	case backend.ValidNumber(strings.ToUpper(of)):
+		_, err := c.svc.LinkDuplicate(ctx, rq.Me, number, of)
+		return err
+	default:
+		return backend.Keyed(backend.EINVALID, "duplicate_of", map[string]any{"Of": of}, "%q is neither a ticket number nor an incident", of)
 	}
-	_, err := c.svc.LinkDuplicate(ctx, rq.Me, number, of)
+	_, err := c.svc.LinkIncident(ctx, rq.Me, number, incident)
 	return err
 }

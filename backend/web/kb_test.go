@@ -166,7 +166,7 @@ func TestIncidentUpdatePage(t *testing.T) {
 	// takes this one; a number that is not one is named.
 	third := f.ticket(f.reporter("r4"), "放心房标识还是不显示")
 	code, body, _ = c.do("POST", "/console/t/"+third.Number+"/link", url.Values{"csrf": {c.csrf}, "incident": {"FB-2026"}}, nil)
-	if code != 422 || !strings.Contains(body, "incident") {
+	if code != 422 || !strings.Contains(body, "err.duplicate_of") {
 		t.Fatalf("link to FB-2026 = %d:\n%s", code, body)
 	}
 	code, _, _ = c.do("POST", "/console/t/"+third.Number+"/link", url.Values{"csrf": {c.csrf}, "incident": {strings.ToLower(second.Number)}}, nil)

@@ -499,6 +499,12 @@ func TestCardSelects(t *testing.T) {
 			t.Fatalf("the internal note was sent: %+v", m)
 		}
 	}
+	// A file cannot be internal: refused in the thread, not attached.
+	fake.Post(t, helper, triage, "// 网关日志截图", card.TS, fake.AddFile("F0LOG", "log.png", "image/png", pngBytes(t)))
+	fake.WaitMessage(t, "the refusal of an internal file", inChannel(triage, card.TS, "内部备注不能带附件"))
+	if n := len(current().Attachments); n != 0 {
+		t.Fatalf("the internal file was attached: %d attachments", n)
+	}
 
 	fake.Press(t, helper, card, "tk:status", "", "waiting_reporter "+tk.Number)
 	v := fake.WaitView(t, helper, func(v *slacktest.View) bool {

@@ -247,6 +247,14 @@ func (c *Channel) onTicketReply(ctx context.Context, m inMessage, p *backend.Per
 	if !staff {
 		loc = botkit.Locale(p)
 	}
+	note, internal := strings.CutPrefix(m.text, botkit.InternalPrefix)
+	internal = internal && staff
+	if internal && len(m.files) > 0 {
+		// A file cannot be internal (the reporter gets every file of
+		// their ticket): refused, not attached.
+		c.post(ctx, m.channel, c.T(loc, "slack.comment.internal_file", nil), nil, m.thread)
+		return
+	}
 	for _, sf := range m.files {
 		ref, err := c.fetch(ctx, sf)
 		if err != nil {
@@ -262,7 +270,7 @@ func (c *Channel) onTicketReply(ctx context.Context, m inMessage, p *backend.Per
 		}
 	}
 	text, public := m.text, true
-	if note, ok := strings.CutPrefix(text, botkit.InternalPrefix); ok && staff {
+	if internal {
 		// Staff talking among themselves under the card: kept on the
 		// ticket, not sent to the reporter.
 		text, public = strings.TrimSpace(note), false

@@ -271,6 +271,9 @@ func (c *Channel) openActionModal(ctx context.Context, trigger, user, action, nu
 	data := map[string]any{"Number": number}
 	if strings.HasPrefix(action, "incident") {
 		t, err := c.store.Ticket(ctx, number)
+		if err == nil && t.IncidentID == 0 { // a card older than an unlink
+			err = backend.NoIncident(t)
+		}
 		if err != nil {
 			c.ephemeral(ctx, channel, user, c.errorText(loc, err))
 			return

@@ -25,6 +25,11 @@ func TestInternalNote(t *testing.T) {
 	group.next("internal note", number)
 	h.deliver(h.tg.Reply(bob, card, "//   "))
 	group.next("Please reply with text")
+	// A file cannot be internal: refused, not attached, not sent.
+	shot := h.tg.PhotoIn(bob, triageChat, pngBytes(t), "// 网关日志截图")
+	shot.Message.ReplyToMessage = card
+	h.deliver(shot)
+	group.next("cannot carry a file")
 	h.deliver(h.tg.Reply(bob, card, "已经在排查，稍等"))
 	h.tg.WaitMessage(t, alice.ID, telegramtest.Containing(number, "已经在排查"))
 	h.none(alice.ID, "网关日志", "an internal note reached the reporter")
@@ -48,6 +53,12 @@ func TestInternalNote(t *testing.T) {
 	}
 	if notes != 1 || replies != 1 {
 		t.Fatalf("%d internal notes and %d public replies, want 1 and 1: %+v", notes, replies, events)
+	}
+	if tk, err := h.store.Ticket(context.Background(), number); err != nil || len(tk.Attachments) != 0 {
+		t.Fatalf("after the internal file: %+v, %v; want no attachment", tk, err)
+	}
+	if n := len(h.tg.CallsTo("sendPhoto")); n != 0 {
+		t.Fatalf("%d photos sent, want none", n)
 	}
 }
 

@@ -214,7 +214,18 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		c.refreshCard(ctx, t)
 		return
 	}
-	if len(m.Photo) > 0 || m.Document != nil {
+	// Staff talking among themselves under the card ("// …"): kept on the
+	// ticket as an internal note, not sent to the reporter. A file cannot
+	// be internal (the reporter gets every file of their ticket), so one
+	// sent so is refused, not attached.
+	note, internal := strings.CutPrefix(text, botkit.InternalPrefix)
+	internal = internal && p.Handles() && p.ID != tg.reporterID
+	hasFile := len(m.Photo) > 0 || m.Document != nil
+	if internal && hasFile {
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.comment.internal_file", nil), replyTo: m.ID})
+		return
+	}
+	if hasFile {
 		ref, ok := c.receiveFile(ctx, m, loc)
 		if !ok {
 			return
@@ -236,11 +247,9 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.comment.empty", nil), replyTo: m.ID})
 		return
 	}
-	public := true
-	if note, ok := strings.CutPrefix(text, botkit.InternalPrefix); ok && p.Handles() && p.ID != tg.reporterID {
-		// Staff talking among themselves under the card: kept on the
-		// ticket as an internal note, not sent to the reporter.
-		if text, public = strings.TrimSpace(note), false; text == "" {
+	public := !internal
+	if internal {
+		if text = strings.TrimSpace(note); text == "" {
 			c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.comment.empty", nil), replyTo: m.ID})
 			return
 		}
@@ -614,6 +623,10 @@ func (c *Channel) prompt(ctx context.Context, chat int64, card int, loc, action,
 	t, err := c.store.Ticket(ctx, number)
 	if err != nil {
 		c.fail(ctx, chat, loc, err)
+		return
+	}
+	if strings.HasPrefix(action, "incident") && t.IncidentID == 0 { // a card older than an unlink
+		c.reply(ctx, out{chat: chat, text: c.errorText(loc, backend.NoIncident(t)), replyTo: card})
 		return
 	}
 	data := map[string]any{"Number": number, "ID": backend.IncidentRef(t.IncidentID)}

@@ -97,8 +97,8 @@ func (s *Server) DM(tb testing.TB, user, text, thread string, files ...map[strin
 }
 
 // Post delivers a message written by user in a channel (in a thread when
-// thread is set).
-func (s *Server) Post(tb testing.TB, user, channel, text, thread string) string {
+// thread is set), sharing files (AddFile) if any.
+func (s *Server) Post(tb testing.TB, user, channel, text, thread string, files ...map[string]any) string {
 	tb.Helper()
 	s.mu.Lock()
 	ts := s.nextTS()
@@ -106,6 +106,10 @@ func (s *Server) Post(tb testing.TB, user, channel, text, thread string) string 
 	ev := map[string]any{"type": "message", "channel": channel, "channel_type": "channel", "user": user, "text": text, "ts": ts}
 	if thread != "" {
 		ev["thread_ts"] = thread
+	}
+	if len(files) > 0 {
+		ev["subtype"] = "file_share"
+		ev["files"] = files
 	}
 	if err := s.Event("Ev"+strings.ReplaceAll(ts, ".", ""), ev, 0); err != nil {
 		tb.Fatal(err)
