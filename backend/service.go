@@ -48,6 +48,16 @@ type ServiceConfig struct {
 	Changed func(t *Ticket)
 }
 
+// defaultLocation is Asia/Shanghai, or China Standard Time where the
+// zone data is missing.
+func defaultLocation() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}
+
 // Service applies deskbot's business rules and permissions on top of a Store.
 // Every method takes the acting person; the role checks live here, whatever
 // the channel the request came from.
@@ -62,11 +72,7 @@ func NewService(store Store, cfg ServiceConfig) *Service {
 		cfg.Now = time.Now
 	}
 	if cfg.Location == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			loc = time.FixedZone("CST", 8*3600)
-		}
-		cfg.Location = loc
+		cfg.Location = defaultLocation()
 	}
 	return &Service{store: store, cfg: cfg}
 }

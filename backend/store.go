@@ -229,6 +229,8 @@ type Store interface {
 	// Complaint tasks and closing records (complaint.go).
 	ComplaintStore
 	ProgressStore
+	// The customer directory (customer.go).
+	CustomerStore
 
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error

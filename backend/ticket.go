@@ -311,6 +311,12 @@ type TicketFilter struct {
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
 	Query         string // number, summary, order number or contact (substring)
+	// Form keeps the tickets of one intake form ("complaint"); "": any.
+	Form string
+	// PhoneDigits keeps the tickets whose contact phone, its dashes
+	// removed, is one of these numbers (digits as PhoneDigits writes
+	// them: a customer's Phones); empty: no filter.
+	PhoneDigits []string
 
 	// VisibleToTeam and VisibleToAssignee, when either is set, limit the
 	// result to the tickets an assistant may open: of no team, of that

@@ -149,6 +149,8 @@ type Config struct {
 	Filer    Filer            // required
 	// Suggester is optional; nil: no suggestions.
 	Suggester Suggester
+	// Directory is optional; nil: a field's lookup finds nobody.
+	Directory Directory
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Location is the zone dates are read and shown in; default
@@ -171,6 +173,7 @@ type Engine struct {
 	cat         *catalog.Catalog
 	filer       Filer
 	suggester   Suggester
+	directory   Directory
 	now         func() time.Time
 	loc         *time.Location
 	locale      string
@@ -194,7 +197,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		forms: cfg.Forms, sessions: cfg.Sessions, cat: cfg.Catalog, filer: cfg.Filer, suggester: cfg.Suggester,
-		now: cfg.Now, loc: cfg.Location, log: cfg.Logger, maxAttempts: cfg.MaxAttempts,
+		directory: cfg.Directory,
+		now:       cfg.Now, loc: cfg.Location, log: cfg.Logger, maxAttempts: cfg.MaxAttempts,
 	}
 	if e.now == nil {
 		e.now = time.Now

@@ -120,9 +120,19 @@ type Field struct {
 	Kinds                []ContactKind  // contact
 	MaxAge               time.Duration  // datetime: 0 = no limit
 	OtherMaxLength       int            // tree: length limit of the "other" text
+	Lookup               *Lookup        // contact: look the phone up in the customer directory; nil: no lookup
 
 	Index int    // position in the form, from 0
 	keys  string // catalog prefix: form.<form>.<field>
+}
+
+// Lookup is what a contact field's phone number fills in from the customer
+// directory (DESIGN §2, seed 001: the CRM knows the caller by their
+// number): the customer's name into one later text field, their latest
+// orders offered as buttons by one later id field. Either may be "".
+type Lookup struct {
+	Name  string // a text field's id
+	Order string // an id field's id
 }
 
 // Key returns the catalog key of one of the field's texts ("label",

@@ -168,6 +168,12 @@ type fieldSpec struct {
 	Kinds          []string     `yaml:"kinds"`
 	MaxAge         string       `yaml:"max_age"`
 	OtherMaxLength int          `yaml:"other_max_length"`
+	Lookup         *lookupSpec  `yaml:"lookup"`
+}
+
+type lookupSpec struct {
+	Name  string `yaml:"name"`
+	Order string `yaml:"order"`
 }
 
 type optionSpec struct {
@@ -190,7 +196,7 @@ var typeParams = map[FieldType][]string{
 	TypeTree:        {"options", "other_max_length"},
 	TypeSeverity:    {"options"},
 	TypeDateTime:    {"max_age"},
-	TypeContact:     {"kinds"},
+	TypeContact:     {"kinds", "lookup"},
 	TypeAttachments: {"min_files", "max_files", "max_size", "content_types"},
 	TypeID:          {"pattern"},
 }
@@ -331,6 +337,11 @@ func (l *formLoader) build(spec *formSpec) *Form {
 		fn := item(fieldsNode, i)
 		fd.RequiredIf = l.condition(f, fd, spec.Fields[i].RequiredIf, child(fn, "required_if"))
 	}
+	for i, fd := range f.Fields {
+		if ls := spec.Fields[i].Lookup; ls != nil && fd.Type == TypeContact {
+			fd.Lookup = l.lookup(f, fd, ls, child(item(fieldsNode, i), "lookup"))
+		}
+	}
 	if f.SuggestAfter != "" && f.Field(f.SuggestAfter) == nil {
 		l.errf(child(l.root, "suggest_after"), "suggest_after: unknown field %q", f.SuggestAfter)
 	}
@@ -350,6 +361,40 @@ func (l *formLoader) build(spec *formSpec) *Form {
 		f.Fixed[s] = v
 	}
 	return f
+}
+
+// lookup checks a contact field's lookup: it needs the phone, and fills
+// fields asked after it (a text field with the name, an id field with an
+// order number).
+func (l *formLoader) lookup(f *Form, fd *Field, s *lookupSpec, n *yaml.Node) *Lookup {
+	where := fmt.Sprintf("field %q: lookup", fd.ID)
+	if !slices.Contains(fd.Kinds, ContactPhone) {
+		l.errf(n, "%s needs a phone number: add phone to kinds", where)
+	}
+	if s.Name == "" && s.Order == "" {
+		l.errf(n, "%s fills nothing: give name, order or both", where)
+	}
+	for _, x := range []struct {
+		key, id string
+		typ     FieldType
+	}{{"name", s.Name, TypeText}, {"order", s.Order, TypeID}} {
+		if x.id == "" {
+			continue
+		}
+		target := f.Field(x.id)
+		switch {
+		case target == nil:
+			l.errf(child(n, x.key), "%s.%s: unknown field %q", where, x.key, x.id)
+		case target.Type != x.typ:
+			l.errf(child(n, x.key), "%s.%s: field %q is a %s field, want %s", where, x.key, x.id, target.Type, x.typ)
+		case target.Index <= fd.Index:
+			l.errf(child(n, x.key), "%s.%s: field %q must come after %q", where, x.key, x.id, fd.ID)
+		}
+	}
+	if s.Order != "" {
+		l.needKey(n, "form."+f.ID+"."+s.Order+"_detail.label")
+	}
+	return &Lookup{Name: s.Name, Order: s.Order}
 }
 
 func (l *formLoader) field(f *Form, s *fieldSpec, n *yaml.Node, idx int) *Field {
@@ -397,6 +442,7 @@ func (l *formLoader) field(f *Form, s *fieldSpec, n *yaml.Node, idx int) *Field 
 		{"options", len(s.Options) > 0}, {"free_text", s.FreeText}, {"min_files", s.MinFiles != 0},
 		{"max_files", s.MaxFiles != 0}, {"max_size", s.MaxSize != ""}, {"content_types", len(s.ContentTypes) > 0},
 		{"kinds", len(s.Kinds) > 0}, {"max_age", s.MaxAge != ""}, {"other_max_length", s.OtherMaxLength != 0},
+		{"lookup", s.Lookup != nil},
 	} {
 		if p.set && !slices.Contains(allowed, p.name) {
 			l.errf(child(n, p.name), "%s: %s does not apply to a %s field", where, p.name, fd.Type)

@@ -95,6 +95,9 @@ func (t *turn) ask() {
 			b.WriteString("\n" + t.T("dialog.text.limits", map[string]any{"Min": fd.MinLength, "Max": fd.MaxLength}))
 		case TypeID:
 			b.WriteString("\n" + t.T("dialog.id.example", map[string]any{"Example": t.T(fd.Key("example"), nil)}))
+			if buttons = t.orderButtons(fd); len(buttons) > 0 {
+				b.WriteString("\n" + t.T("dialog.customer.pick_order", nil))
+			}
 		case TypeAttachments:
 			expectFile = true
 			n := 0

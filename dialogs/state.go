@@ -42,6 +42,9 @@ type state struct {
 	History []int              `json:"h,omitempty"` // fields asked before the current one, for back
 	Answers map[string]*Answer `json:"a,omitempty"`
 
+	// Customer is who the lookup field's number found in the directory.
+	Customer *Customer `json:"cu,omitempty"`
+
 	Suggested   bool         `json:"sd,omitempty"`
 	Suggestions []Suggestion `json:"sg,omitempty"`
 	FilingAt    time.Time    `json:"fa,omitzero"`

@@ -98,6 +98,9 @@ func (t *turn) run() {
 	case strings.HasPrefix(t.in.Button, "opt:"):
 		t.optionButton(strings.TrimPrefix(t.in.Button, "opt:"))
 		return
+	case strings.HasPrefix(t.in.Button, "ord:"):
+		t.orderButton(strings.TrimPrefix(t.in.Button, "ord:"))
+		return
 	case strings.HasPrefix(t.in.Button, "sug:"):
 		t.suggestionButton(strings.TrimPrefix(t.in.Button, "sug:"))
 		return
@@ -422,6 +425,14 @@ func (t *turn) accept(fd *Field, a *Answer) {
 	st.Strikes, st.Path, st.Other = 0, nil, false
 	if !a.empty() {
 		t.say("dialog.ack", map[string]any{"Label": t.T(fd.Key("label"), nil), "Value": t.value(fd, a)})
+	}
+	if fd.Lookup != nil {
+		t.lookupCustomer(fd, a)
+	}
+	if o := st.customerOrder(a.Text); o != nil && t.isOrderField(fd) {
+		if d := t.e.orderDetail(t.locale, *o); d != "" {
+			t.say("dialog.customer.order_picked", map[string]any{"Detail": d})
+		}
 	}
 	if !st.Suggested && t.form.SuggestAfter == fd.ID && t.e.suggester != nil && !st.Editing {
 		st.Suggested = true

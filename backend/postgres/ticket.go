@@ -335,6 +335,13 @@ func findTickets(ctx context.Context, q querier, f backend.TicketFilter) (*backe
 		where = append(where, `lower(number || E'\x1f' || summary || E'\x1f' || order_number || E'\x1f' || phone || E'\x1f' || email || E'\x1f' || qq) LIKE `+
 			arg("%"+likeEscaper.Replace(q)+"%"))
 	}
+	if f.Form != "" {
+		where = append(where, `form = `+arg(f.Form))
+	}
+	if len(f.PhoneDigits) > 0 {
+		// The expression of the index tickets_phone_digits (migration 00064).
+		where = append(where, `phone <> '' AND replace(phone, '-', '') = ANY(`+arg(f.PhoneDigits)+`::text[])`)
+	}
 	if f.VisibleToTeam != 0 || f.VisibleToAssignee != 0 {
 		where = append(where, `(team_id IS NULL OR team_id = `+arg(f.VisibleToTeam)+` OR assignee_id = `+arg(f.VisibleToAssignee)+`)`)
 	}

@@ -335,6 +335,17 @@ func findTickets(ctx context.Context, tx *dbTx, f backend.TicketFilter) (*backen
 		cond(`(instr(lower(number), ?) > 0 OR instr(lower(summary), ?) > 0 OR instr(lower(order_number), ?) > 0
 			OR instr(phone, ?) > 0 OR instr(lower(email), ?) > 0 OR instr(qq, ?) > 0)`, q, q, q, q, q, q)
 	}
+	if f.Form != "" {
+		cond(`form = ?`, f.Form)
+	}
+	if len(f.PhoneDigits) > 0 {
+		list, err := jsonText(f.PhoneDigits)
+		if err != nil {
+			return nil, err
+		}
+		// The expression of the index tickets_phone_digits (migration 00064).
+		cond(`phone <> '' AND replace(phone, '-', '') IN (SELECT value FROM json_each(?))`, list)
+	}
 	if f.VisibleToTeam != 0 || f.VisibleToAssignee != 0 {
 		cond(`(team_id IS NULL OR team_id = ? OR assignee_id = ?)`, f.VisibleToTeam, f.VisibleToAssignee)
 	}

@@ -48,6 +48,9 @@ import (
 //     (1 of 5 terms: 0.2) is found; CreateKBEntries numbers the entries
 //     in their order; Incident.Reports counts the linked tickets and the
 //     followers who have none of them;
+//   - a customer's orders tied on OrderedAt list the higher Number first
+//     in byte order; TicketFilter.PhoneDigits matches whole numbers only
+//     and never a ticket without a phone;
 //   - ClaimOutbox does not count attempts; MarkOutboxRetry does, and ends the
 //     lease so the message is due exactly at next; DeferOutbox does the same
 //     without counting.
@@ -79,6 +82,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) backend.Store) {
 	t.Run("ReportSubscriptions", func(t *testing.T) { testReportSubscriptions(t, newStore) })
 	t.Run("Complaint", func(t *testing.T) { testComplaint(t, newStore) })
 	t.Run("ReportComplaints", func(t *testing.T) { testReportComplaints(t, newStore) })
+	t.Run("Customers", func(t *testing.T) { testCustomers(t, newStore) })
 	t.Run("Ping", func(t *testing.T) {
 		ctx, s := setup(t, newStore)
 		if err := s.Ping(ctx); err != nil {

@@ -77,7 +77,7 @@ func New(cfg Config) (*Console, error) {
 	pages, err := ParsePages(templateFS, Funcs(cfg.Text), []string{"templates/layout.html"},
 		[]string{"templates/login.html", "templates/magic.html", "templates/queue.html", "templates/ticket.html", "templates/error.html",
 			"templates/followups.html", "templates/followup.html", "templates/reports.html", "templates/kb.html", "templates/kbentry.html",
-			"templates/complaintreport.html", "templates/tasks.html", "templates/people.html", "templates/teams.html"}, cfg.Logger)
+			"templates/complaintreport.html", "templates/tasks.html", "templates/people.html", "templates/teams.html", "templates/customers.html"}, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +152,9 @@ func (c *Console) Register(mux *http.ServeMux) {
 	h("GET /console/people", c.staff(page(c, "people", c.loadPeople)))
 	h("POST /console/people/invite", c.staff(c.peopleInvite))
 	h("POST /console/people/{id}/{action}", c.staff(c.peopleAct))
+	h("GET /console/customers", c.staff(page(c, "customers", c.loadCustomers)))
+	h("POST /console/customers/lookup", c.staff(c.customersLookup))
+	h("POST /console/customers/import", c.limitBody(maxImportBytes, c.staff(c.customersImport)))
 	h("GET /console/teams", c.staff(page(c, "teams", c.loadTeams)))
 	h("POST /console/teams", c.staff(c.teamCreate))
 	h("POST /console/teams/{id}", c.staff(c.teamUpdate))

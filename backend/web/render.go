@@ -67,6 +67,12 @@ func Funcs(tr Translator) template.FuncMap {
 			}
 			return t.In(loc).Format("2006-01-02 15:04")
 		},
+		"day": func(t time.Time, loc *time.Location) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(loc).Format("2006-01-02")
+		},
 		"dash": func(s string) string {
 			if strings.TrimSpace(s) == "" {
 				return "—"

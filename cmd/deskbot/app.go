@@ -289,6 +289,8 @@ func (m *Main) openDialogs() error {
 		// One engine serves every channel (web chat, Telegram, Slack), so
 		// all of them offer the knowledge base's answers after the summary.
 		Suggester: &botkit.Suggester{Service: m.Service},
+		// And the complaint form finds the caller in the customer directory.
+		Directory: &botkit.Directory{Service: m.Service},
 		Location:  m.Config.Location(),
 		Logger:    m.Log.With("component", "dialogs"),
 	})

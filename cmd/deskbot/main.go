@@ -15,6 +15,8 @@
 //	deskbot user deactivate --person N [--release]
 //	                            someone left: take every role from them
 //	deskbot token revoke --id N stop an API token from working
+//	deskbot customers import --customers FILE --orders FILE
+//	                            the customer directory from the CRM's CSV exports
 //
 // "deskbot help" lists every command.
 package main
@@ -158,6 +160,8 @@ func runCmd(ctx context.Context, cmd string, cfg Config, log *slog.Logger, args 
 		return userCmd(ctx, cfg, log, args, os.Stdin, stdout)
 	case "sla":
 		return slaCmd(ctx, cfg, log, args, stdout)
+	case "customers":
+		return customersCmd(ctx, cfg, log, args, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -204,6 +208,11 @@ const usage = `usage:
   deskbot team list      print every team: id, name, lead, own chats
   deskbot sla explain FB-20261123-0001
                          print every SLA clock of a ticket and who was told when
+  deskbot customers import [--customers FILE] [--orders FILE]
+                         import the customer directory (seed 001) from the
+                         CRM's CSV exports; customers are matched on their
+                         code, orders on their number; one bad row imports
+                         nothing and is named by its line
 `
 
 func newLogger(w io.Writer, level string) *slog.Logger {
