@@ -283,7 +283,7 @@ func checkDirectory(fe *fieldErrors, cs []*Customer, orders []*Order, cname, ona
 			}
 			d, ok := PhoneDigits(p)
 			if !ok {
-				fe.add(row+".phones", Problem{Key: "phone"}, "%q must be a mainland mobile number (11 digits starting 13–19), a landline with its area code or a 400/800 number", p)
+				fe.add(row+".phones", Problem{Key: "phone"}, "%q must be a mainland mobile number (11 digits starting 13–19), a landline with its area code or a 400/800 number", MaskPersonal(p))
 				continue
 			}
 			if seen[d] {
@@ -411,9 +411,18 @@ func (s *Service) LookupCustomer(ctx context.Context, actor *Person, phone strin
 	if err != nil {
 		return nil, err
 	}
-	page, err := s.store.Tickets(ctx, TicketFilter{Form: FormComplaint, PhoneDigits: c.Phones, Limit: CardComplaints})
+	// Only the complaints actor may open: an account manager their own,
+	// an assistant their team's.
+	page, err := s.Tickets(ctx, actor, TicketFilter{Form: FormComplaint, PhoneDigits: c.Phones, Limit: CardComplaints})
 	if err != nil {
 		return nil, err
+	}
+	// The customer's other numbers are personal data (DESIGN §10): in
+	// full only to managers and admins.
+	if !actor.SeesAll() {
+		for i, p := range c.Phones {
+			c.Phones[i] = MaskPersonal(p)
+		}
 	}
 	return &CustomerCard{Customer: c, Orders: orders, Complaints: page.Tickets}, nil
 }

@@ -24,8 +24,9 @@ type Directory interface {
 type Customer struct {
 	Phone      string              `json:"ph"` // the number looked up
 	Name       string              `json:"n"`
-	Orders     []CustomerOrder     `json:"o,omitempty"` // newest first
-	Complaints []CustomerComplaint `json:"-"`           // shown once, not kept
+	Filled     string              `json:"fi,omitempty"` // the name as filled in, if it was
+	Orders     []CustomerOrder     `json:"o,omitempty"`  // newest first
+	Complaints []CustomerComplaint `json:"-"`            // shown once, not kept
 }
 
 // CustomerOrder is one of the customer's sales orders.
@@ -61,37 +62,43 @@ func (f *Form) lookupField() *Field {
 // lookupCustomer looks the phone just given to fd up in the directory,
 // once per number: a customer found fills the name field (unless the
 // reporter typed a name of their own) and offers their orders for the
-// order field; another number forgets the customer of the last one.
+// order field. Another number, or none, first forgets what the last
+// customer filled in: their name and the choice of one of their orders.
 func (t *turn) lookupCustomer(fd *Field, a *Answer) {
 	st := t.st
-	if t.e.directory == nil || a.Contacts == nil || a.Contacts.Phone == "" {
+	if t.e.directory == nil {
 		return
 	}
-	phone := a.Contacts.Phone
-	prev := st.Customer
-	if prev != nil && prev.Phone == phone {
+	phone := ""
+	if a.Contacts != nil {
+		phone = a.Contacts.Phone
+	}
+	if prev := st.Customer; prev != nil {
+		if prev.Phone == phone {
+			return
+		}
+		t.forgetCustomer(fd, prev)
+	}
+	if phone == "" {
 		return
 	}
-	st.Customer = nil
 	c, err := t.e.directory.LookupCustomer(t.ctx, t.key, phone)
 	if err != nil {
 		t.e.log.WarnContext(t.ctx, "dialogs: customer lookup failed", "form", t.form.ID, "err", err)
 		return
 	}
-	name := t.form.Field(fd.Lookup.Name)
-	if name != nil && prev != nil {
-		if cur := st.Answers[name.ID]; cur != nil && cur.Text == prev.Name {
-			delete(st.Answers, name.ID) // the last customer's name, not the reporter's
-		}
-	}
 	if c == nil || strings.TrimSpace(c.Name) == "" {
 		t.say("dialog.customer.unknown", nil)
 		return
 	}
-	c.Phone = phone
+	c.Phone, c.Filled = phone, ""
 	c.Orders = c.Orders[:min(len(c.Orders), maxCustomerOrders)]
-	if name != nil && st.Answers[name.ID].empty() {
-		st.Answers[name.ID] = &Answer{Text: clip(strings.TrimSpace(c.Name), name.MaxLength)}
+	// The name as the field would take it typed: one the field refuses
+	// (too short, too long) is shown, not filled in.
+	if name := t.form.Field(fd.Lookup.Name); name != nil && st.Answers[name.ID].empty() {
+		if v, p := ValidateText(c.Name, name.MinLength, name.MaxLength); p == nil {
+			st.Answers[name.ID], c.Filled = &Answer{Text: v}, v
+		}
 	}
 	st.Customer = c
 	t.say("dialog.customer.found", map[string]any{"Name": c.Name})
@@ -109,6 +116,29 @@ func (t *turn) lookupCustomer(fd *Field, a *Answer) {
 				"Number": cp.Number, "Status": t.T("status."+cp.Status, nil), "Summary": clip(cp.Summary, 60)}))
 		}
 		t.say("dialog.customer.list", map[string]any{"Lines": strings.Join(lines, "\n")})
+	}
+}
+
+// forgetCustomer drops what prev, the customer of the last number, filled
+// in: the name, unless the reporter replaced it, and an order of theirs
+// (asked again, as the field is empty).
+func (t *turn) forgetCustomer(fd *Field, prev *Customer) {
+	st := t.st
+	st.Customer = nil
+	if name := t.form.Field(fd.Lookup.Name); name != nil && prev.Filled != "" {
+		if cur := st.Answers[name.ID]; cur != nil && cur.Text == prev.Filled {
+			delete(st.Answers, name.ID)
+		}
+	}
+	if order := t.form.Field(fd.Lookup.Order); order != nil {
+		if cur := st.Answers[order.ID]; cur != nil {
+			for _, o := range prev.Orders {
+				if strings.EqualFold(o.Number, cur.Text) {
+					delete(st.Answers, order.ID)
+					break
+				}
+			}
+		}
 	}
 }
 
@@ -188,7 +218,7 @@ func (e *Engine) orderDetail(loc string, o CustomerOrder) string {
 	}
 	if !o.WarrantyUntil.IsZero() {
 		key := "dialog.customer.warranty"
-		if e.now().After(o.WarrantyUntil) {
+		if day(e.now()) > day(o.WarrantyUntil) { // covered through its last day
 			key = "dialog.customer.warranty_over"
 		}
 		parts = append(parts, e.cat.T(loc, key, map[string]any{"Date": day(o.WarrantyUntil)}))

@@ -28,6 +28,8 @@ func (d *testDirectory) LookupCustomer(_ context.Context, _ SessionKey, phone st
 		}, Complaints: []CustomerComplaint{{Number: "CP-20261110-0002", Status: "in_progress", Summary: "扳手包装破损"}}}, nil
 	case "13811112222":
 		return &Customer{Name: "李先生"}, nil
+	case "13822223333":
+		return &Customer{Name: "张"}, nil // shorter than the form's name field takes
 	case "13700000000":
 		return nil, errors.New("directory is down")
 	}
@@ -198,4 +200,30 @@ func TestLookupFormErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", tc.form, err, tc.want)
 		}
 	}
+}
+
+// TestCustomerLookupForgets: another number drops what the last customer
+// filled in — their name, the order of theirs — even when the lookup
+// fails; a name the field would refuse is not filled in.
+func TestCustomerLookupForgets(t *testing.T) {
+	env, _ := newDirectoryEnv(t)
+	env.eng.Start(context.Background(), testKey, "complaint", "zh-CN")
+	mustHandle(t, env.eng, Input{Text: "13912345678"})
+	mustHandle(t, env.eng, Input{Button: "cmd:keep"})
+	mustHandle(t, env.eng, Input{Button: "ord:1"})
+	for range 3 {
+		mustHandle(t, env.eng, Input{Button: "cmd:back"})
+	}
+	out := mustHandle(t, env.eng, Input{Text: "13700000000"}) // the directory fails
+	if s := outText(out); !strings.Contains(s, "客户名称") || strings.Contains(s, "当前答案") {
+		t.Fatalf("the last customer's name is still filled in: %s", s)
+	}
+	out = mustHandle(t, env.eng, Input{Text: "王女士"})
+	if s := outText(out); !strings.Contains(s, "销售订单号") || strings.Contains(s, "当前答案") || strings.Contains(s, "点选下面") {
+		t.Fatalf("the last customer's order is still chosen: %s", s)
+	}
+	mustHandle(t, env.eng, Input{Button: "cmd:back"})
+	mustHandle(t, env.eng, Input{Button: "cmd:back"})
+	out = mustHandle(t, env.eng, Input{Text: "13822223333"})
+	mustContain(t, "short name", outText(out), "📇 客户目录中找到：张", "当前答案：王女士")
 }

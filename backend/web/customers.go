@@ -95,9 +95,13 @@ func readUpload(r *http.Request, name string, read func(io.Reader) error) error 
 
 // limitBody caps a request's body before anything reads it (the CSRF
 // check parses the form): past max the answer is 413, in the reader's
-// language.
+// language. Without a session nothing is read at all.
 func (c *Console) limitBody(max int64, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := c.auth.session(r); !ok { // nobody signed in: nothing is read
+			http.Error(w, c.tr.T(acceptLocale(r), "web.err.sign_in", nil), http.StatusUnauthorized)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, max)
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 			var tooBig *http.MaxBytesError
