@@ -157,15 +157,15 @@ func (st *state) customerOrder(number string) *CustomerOrder {
 }
 
 // isOrderField reports whether fd is the field the lookup offers orders for.
-func (t *turn) isOrderField(fd *Field) bool {
-	lf := t.form.lookupField()
+func (f *Form) isOrderField(fd *Field) bool {
+	lf := f.lookupField()
 	return lf != nil && lf.Lookup.Order == fd.ID
 }
 
 // orderButtons offers the looked-up customer's orders, one a row; a
 // button is "ord:<index>", short enough for any platform's limit.
 func (t *turn) orderButtons(fd *Field) [][]Button {
-	if !t.isOrderField(fd) || t.st.Customer == nil {
+	if !t.form.isOrderField(fd) || t.st.Customer == nil {
 		return nil
 	}
 	var rows [][]Button
@@ -183,7 +183,7 @@ func (t *turn) orderButtons(fd *Field) [][]Button {
 func (t *turn) orderButton(rest string) {
 	st := t.st
 	i, err := strconv.Atoi(rest)
-	if st.Step != stepField || !t.isOrderField(t.field()) || st.Customer == nil || err != nil || i < 0 || i >= len(st.Customer.Orders) {
+	if st.Step != stepField || !t.form.isOrderField(t.field()) || st.Customer == nil || err != nil || i < 0 || i >= len(st.Customer.Orders) {
 		t.staleButton()
 		return
 	}

@@ -100,11 +100,9 @@ func (e *Engine) buildDraft(f *Form, st *state) Draft {
 		}
 		// The order the directory knows: its details go with the ticket
 		// (<field>_detail), so its handler does not ask for them.
-		if o := st.customerOrder(a.Text); o != nil && fd.Type == TypeID {
-			if lf := f.lookupField(); lf != nil && lf.Lookup.Order == fd.ID {
-				if detail := e.orderDetail(st.Locale, *o); detail != "" {
-					d.Extra[fd.ID+"_detail"] = detail
-				}
+		if o := st.customerOrder(a.Text); o != nil && f.isOrderField(fd) {
+			if detail := e.orderDetail(st.Locale, *o); detail != "" {
+				d.Extra[fd.ID+"_detail"] = detail
 			}
 		}
 	}

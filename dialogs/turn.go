@@ -429,7 +429,7 @@ func (t *turn) accept(fd *Field, a *Answer) {
 	if fd.Lookup != nil {
 		t.lookupCustomer(fd, a)
 	}
-	if o := st.customerOrder(a.Text); o != nil && t.isOrderField(fd) {
+	if o := st.customerOrder(a.Text); o != nil && t.form.isOrderField(fd) {
 		if d := t.e.orderDetail(t.locale, *o); d != "" {
 			t.say("dialog.customer.order_picked", map[string]any{"Detail": d})
 		}

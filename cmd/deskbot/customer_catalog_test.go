@@ -25,7 +25,7 @@ func TestCustomerTexts(t *testing.T) {
 	// without "err.problem.".
 	keyed := regexp.MustCompile(`Keyed\((?:backend\.)?E[A-Z]+, "([a-z_]+)"`)
 	problem := regexp.MustCompile(`Problem\{Key: "([a-z_]+)"`)
-	for _, f := range []string{"../../backend/customer.go", "../../backend/internal/storekit/customer.go"} {
+	for _, f := range []string{"../../backend/customer.go", "../../backend/internal/storekit/customer.go", "../../backend/web/customers.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -37,7 +37,19 @@ func TestCustomerTexts(t *testing.T) {
 			ids["err.problem."+m[1]] = true
 		}
 	}
-	for _, want := range []string{"err.customer", "err.customers_admins_only", "err.problem.duplicate", "err.problem.unknown", "err.problem.date"} {
+	// The console's page names its own texts (its tests show keys, not texts).
+	web := regexp.MustCompile(`"(web\.(?:customers|err\.too_large)(?:[a-z_.]*[a-z])?)"`)
+	for _, f := range []string{"../../backend/web/customers.go", "../../backend/web/templates/customers.html", "../../backend/web/templates/layout.html"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range web.FindAllStringSubmatch(string(b), -1) {
+			ids[m[1]] = true
+		}
+	}
+	for _, want := range []string{"err.customer", "err.customers_admins_only", "err.problem.duplicate", "err.problem.unknown", "err.problem.date",
+		"err.customers_staff", "err.problem.import_empty", "web.customers.title", "web.customers.import.hint", "web.err.too_large"} {
 		if !ids[want] {
 			t.Fatalf("%s not found in the sources; is the pattern right? %v", want, ids)
 		}
