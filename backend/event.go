@@ -61,10 +61,12 @@ type EventData struct {
 	Step         int          `json:"step,omitempty"`   // escalation step
 	People       []int64      `json:"people,omitempty"` // escalation: the people it was sent to
 	FollowUpID   int64        `json:"follow_up_id,omitempty"`
-	FollowUpStep string       `json:"follow_up_step,omitempty"` // a FollowUpMark, StepSurveyed or StepCalled
-	Factors      []Factor     `json:"factors,omitempty"`        // a survey's dissatisfaction factors
-	Solved       bool         `json:"solved,omitempty"`         // a survey found the problem solved
-	Outcome      Outcome      `json:"outcome,omitempty"`        // a callback's outcome
+	FollowUpStep string       `json:"follow_up_step,omitempty"` // a FollowUpMark, StepSurveyed, StepCalled, StepUrged, StepSurveyDue or StepCallbackDue
+	// WindowFrom: a follow-up reminder's window opens (Due: it closes).
+	WindowFrom time.Time `json:"window_from,omitzero"`
+	Factors    []Factor  `json:"factors,omitempty"` // a survey's dissatisfaction factors
+	Solved     bool      `json:"solved,omitempty"`  // a survey found the problem solved
+	Outcome    Outcome   `json:"outcome,omitempty"` // a callback's outcome
 	// IncidentTitle and IncidentResolved: an incident's update (its
 	// title as it was, and whether the update resolved it).
 	IncidentTitle    string `json:"incident_title,omitempty"`

@@ -62,8 +62,9 @@ func defaultLocation() *time.Location {
 // Every method takes the acting person; the role checks live here, whatever
 // the channel the request came from.
 type Service struct {
-	store Store
-	cfg   ServiceConfig
+	store    Store
+	cfg      ServiceConfig
+	reminded remindedMemo // RemindFollowUps
 }
 
 // NewService returns a Service on store.

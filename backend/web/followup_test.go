@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/web"
 )
 
 // unsatisfied has staff resolve a new ticket of reporter and the reporter
@@ -151,4 +153,32 @@ func TestFollowUpPages(t *testing.T) {
 			t.Fatalf("bad id = %d, want 404", code)
 		}
 	})
+}
+
+// TestReminderLine: a follow-up reminder on the thread says which window,
+// in the reader's zone, and whether it came overdue.
+func TestReminderLine(t *testing.T) {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, due := time.Date(2026, 11, 30, 0, 0, 0, 0, sh).UTC(), time.Date(2026, 12, 3, 0, 0, 0, 0, sh).UTC()
+	e := &backend.Event{Kind: backend.EventFollowUp, At: time.Date(2026, 11, 30, 9, 0, 0, 0, sh),
+		Data: backend.EventData{FollowUpID: 1, FollowUpStep: backend.StepSurveyDue, WindowFrom: from, Due: due}}
+	name := func(int64) string { return "" }
+	for _, tc := range []struct {
+		zone *time.Location
+		at   time.Time
+		want string
+	}{
+		{sh, e.At, "web.ev.follow_up.survey_due"},
+		{nil, e.At, "web.ev.follow_up.survey_due"}, // no zone: the default, Shanghai
+		{sh, due, "web.ev.follow_up.survey_due.overdue"},
+	} {
+		e.At = tc.at
+		line := web.EventLineIn(keys{}, "zh-CN", tc.zone, e, name)
+		if !strings.HasPrefix(line, tc.want+"map[") || !strings.Contains(line, "From:11-30") || !strings.Contains(line, "Last:12-02") {
+			t.Errorf("at %v in %v: %s", tc.at, tc.zone, line)
+		}
+	}
 }

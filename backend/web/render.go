@@ -317,7 +317,7 @@ func EventLineIn(tr Translator, loc string, zone *time.Location, e *backend.Even
 		d["Clock"] = tr.T(loc, "sla.clock."+e.Data.Clock, nil)
 		return tr.T(loc, "web.ev.acknowledged", d)
 	case backend.EventFollowUp:
-		return followUpLine(tr, loc, e, d)
+		return followUpLine(tr, loc, zone, e, d)
 	case backend.EventTask:
 		return taskLine(tr, loc, zone, e, d, name)
 	case backend.EventComplaint:
@@ -358,9 +358,17 @@ func taskLine(tr Translator, loc string, zone *time.Location, e *backend.Event, 
 }
 
 // followUpLine is a follow-up step of the thread (staff only): a mark, a
-// survey with its factors, a callback with its outcome, or an urge.
-func followUpLine(tr Translator, loc string, e *backend.Event, d map[string]any) string {
+// survey with its factors, a callback with its outcome, an urge, or a
+// reminder that a survey or callback is due (its window in zone).
+func followUpLine(tr Translator, loc string, zone *time.Location, e *backend.Event, d map[string]any) string {
 	switch step := e.Data.FollowUpStep; step {
+	case backend.StepSurveyDue, backend.StepCallbackDue:
+		var overdue bool
+		d["From"], d["Last"], overdue = e.ReminderWindow(zone)
+		if overdue {
+			return tr.T(loc, "web.ev.follow_up."+step+".overdue", d)
+		}
+		return tr.T(loc, "web.ev.follow_up."+step, d)
 	case backend.StepSurveyed:
 		names := make([]string, 0, len(e.Data.Factors))
 		for _, f := range e.Data.Factors {

@@ -152,9 +152,17 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 	case backend.EventComplaint:
 		return r.complaintNotice(ctx, loc, m, data)
 	case backend.EventFollowUp:
-		if e.Data.FollowUpStep == backend.StepUrged {
+		switch step := e.Data.FollowUpStep; step {
+		case backend.StepUrged:
 			data["Actor"] = r.name(ctx, e.ActorID)
 			return r.Cat.T(loc, "notify.followup_urged", data)
+		case backend.StepSurveyDue, backend.StepCallbackDue:
+			var overdue bool
+			data["From"], data["Last"], overdue = e.ReminderWindow(r.zone())
+			if overdue {
+				return r.Cat.T(loc, "notify.followup_"+step+".overdue", data)
+			}
+			return r.Cat.T(loc, "notify.followup_"+step, data)
 		}
 	}
 	return r.Cat.T(loc, "notify.status", data)

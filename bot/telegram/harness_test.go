@@ -160,7 +160,8 @@ func buildHarness(tb testing.TB, mode string, tg *telegramtest.Server, svc func(
 		tb.Fatal(err)
 	}
 	h.ch.Register(mux)
-	h.disp = notify.New(h.store, notify.Config{Poll: 50 * time.Millisecond, Lease: 20 * time.Second})
+	// The outbox runs on the service's clock (a test may move it).
+	h.disp = notify.New(h.store, notify.Config{Poll: 50 * time.Millisecond, Lease: 20 * time.Second, Now: svcCfg.Now})
 	h.disp.Register(h.ch, true)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -202,6 +202,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.loops.Go(func() { m.Reports.Run(loopCtx) })
 	m.loops.Go(func() { m.remindTasks(loopCtx) })
 	m.loops.Go(func() { m.syncProgress(loopCtx) })
+	m.loops.Go(func() { m.remindFollowUps(loopCtx) })
 	m.loops.Go(func() { m.sweepFiles(loopCtx) })
 	m.loops.Go(func() { m.SLA.Router.Run(loopCtx, time.Minute) }) // teams created while running get their tickets
 	m.startChannels(loopCtx)

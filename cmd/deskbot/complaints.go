@@ -36,6 +36,18 @@ func (m *Main) syncProgress(ctx context.Context) {
 		"progress: sending progress notes failed; trying again in a minute", "progress: told reporters where their tickets stand")
 }
 
+// followUpEvery is how often a process looks for dissatisfaction
+// follow-ups to remind (Service.RemindFollowUps, at 09:00 on the first
+// day of their window); every replica may, each is reminded once a week.
+const followUpEvery = time.Minute
+
+// remindFollowUps reminds the staff of due follow-ups at once and then
+// every followUpEvery until ctx ends.
+func (m *Main) remindFollowUps(ctx context.Context) {
+	sweep(ctx, m.Log.With("component", "followups"), followUpEvery, m.Service.RemindFollowUps,
+		"followups: reminding due follow-ups failed; trying again in a minute", "followups: reminded the staff of due follow-ups")
+}
+
 // sweep runs fn at once and then every period until ctx ends, logging
 // failed when it fails and done when it did something.
 func sweep(ctx context.Context, log *slog.Logger, period time.Duration, fn func(context.Context) (int, error), failed, done string) {
