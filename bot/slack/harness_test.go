@@ -180,7 +180,8 @@ func startHarness(tb testing.TB, mode string, sug dialogs.Suggester, svc func(ba
 		tb.Cleanup(h.app.Close)
 		h.fake.UseHTTP(h.app.URL, secret)
 	}
-	h.disp = notify.New(h.store, notify.Config{Poll: 50 * time.Millisecond, Lease: 20 * time.Second})
+	// The outbox runs on the service's clock (a test may move it).
+	h.disp = notify.New(h.store, notify.Config{Poll: 50 * time.Millisecond, Lease: 20 * time.Second, Now: svcCfg.Now})
 	h.disp.Register(h.ch, true)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel

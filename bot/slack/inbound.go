@@ -287,6 +287,8 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 		c.later(user, func(ctx context.Context) { c.onPingAction(ctx, cb, a) })
 	case prefix == "rs":
 		c.later(user, func(ctx context.Context) { c.onReportSubscription(ctx, cb, a) })
+	case prefix == "fu":
+		c.later(cb.Channel.ID+cb.Message.Timestamp, func(ctx context.Context) { c.onFollowUpAction(ctx, cb, a) }) // followup.go
 	case a.ActionID == "home:new":
 		go c.openModal(context.Background(), cb.TriggerID, user, c.cfg.DefaultForm)
 	}

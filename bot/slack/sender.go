@@ -124,6 +124,10 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			if card != nil {
 				thread = card.MessageID
 			}
+			if e.Kind == backend.EventFollowUp {
+				// A reminder of a survey or callback due is recorded from here.
+				blocks = c.followUpBlocks(c.cfg.TriageLocale, text, e.Data.FollowUpStep, botkit.FollowUpPress{ID: e.Data.FollowUpID})
+			}
 			mention = c.assigneeToMention(ctx, t, e)
 		}
 	default:

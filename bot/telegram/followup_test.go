@@ -2,16 +2,22 @@ package telegram
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-telegram/bot/models"
+
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
 )
 
 // TestFollowUpReminders: the week after a 不满意 rating, at 09:00 on
 // Monday, the triage group is reminded of the survey under the ticket's
-// card; an overdue callback is reminded on the Monday after its window.
+// card, and linked staff record it from the reminder's buttons; an
+// overdue callback is reminded on the Monday after its window, and its
+// outcome recorded the same way.
 func TestFollowUpReminders(t *testing.T) {
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -55,15 +61,41 @@ func TestFollowUpReminders(t *testing.T) {
 		t.Fatalf("the reminder does not answer the ticket's card %d: %+v", card.ID, m.ReplyToMessage)
 	}
 
-	// Surveyed with a callback needed, and the ticket resolved again;
-	// nobody called back that week: reminded, overdue, next Monday.
+	// Someone who is not linked staff changes nothing.
+	eve := telegramtest.User(6001, "Eve", "zh-hans")
+	if a := h.answerTo(h.press(eve, m, "📝 记录调研")); !strings.Contains(a.Params["text"], "没有权限") {
+		t.Fatalf("an outsider's press was answered %v", a.Params)
+	}
+	if cur := h.tg.Message(m.Chat.ID, m.ID); telegramtest.ButtonData(cur, "📝 记录调研") == "" {
+		t.Fatal("an outsider's press changed the reminder's buttons")
+	}
+	// The picker: factors, 已解决 and 需回访, kept in the buttons.
+	h.answerTo(h.press(bob, m, "📝 记录调研"))
+	m = h.waitCard(m, "the picker", func(cur *models.Message) bool { return telegramtest.ButtonData(cur, "☐ 服务态度") != "" })
+	if a := h.answerTo(h.press(bob, m, "✅ 提交调研")); !strings.Contains(a.Params["text"], "至少选一项") {
+		t.Fatalf("an empty survey was answered %v", a.Params)
+	}
+	h.answerTo(h.press(bob, m, "☐ 退单导致处理不及时"))
+	m = h.waitCard(m, "a factor ticked", func(cur *models.Message) bool {
+		return telegramtest.ButtonData(cur, "☑ 退单导致处理不及时") != ""
+	})
+	h.answerTo(h.press(bob, m, "☐ 需回访"))
+	m = h.waitCard(m, "a callback asked for", func(cur *models.Message) bool { return telegramtest.ButtonData(cur, "☑ 需回访") != "" })
+	h.answerTo(h.press(bob, m, "✅ 提交调研"))
+	m = h.waitCard(m, "the survey recorded", func(cur *models.Message) bool {
+		return strings.Contains(cur.Text, "Bob 记录了调研：退单导致处理不及时；未解决，需回访") && (cur.ReplyMarkup == nil || len(cur.ReplyMarkup.InlineKeyboard) == 0)
+	})
 	fus, err := h.svc.FollowUpsOf(ctx, bobP, tk.Number)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.RecordSurvey(ctx, bobP, fus[0].ID, backend.SurveyInput{Factors: []backend.Factor{backend.FactorReturnedLate}, Callback: true}); err != nil {
-		t.Fatal(err)
+	if fu := fus[0]; fu.Survey != backend.SurveyDone || fu.Callback != backend.CallbackNeeded || fu.SurveyedBy != bobP.ID ||
+		len(fu.Factors) != 1 || fu.Factors[0] != backend.FactorReturnedLate || fu.Solved {
+		t.Fatalf("after the survey from the chat: %+v", fu)
 	}
+
+	// The ticket resolved again; nobody called back that week: reminded,
+	// overdue, next Monday, and called back from the chat.
 	if _, err := h.svc.Resolve(ctx, bobP, tk.Number, "积分已补发并致歉"); err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +103,19 @@ func TestFollowUpReminders(t *testing.T) {
 	if n, err := h.svc.RemindFollowUps(ctx); err != nil || n != 1 {
 		t.Fatalf("RemindFollowUps = %d, %v; want 1", n, err)
 	}
-	triage.next("回访逾期", tk.Number, "12-03 至 12-06")
+	m = triage.next("回访逾期", tk.Number, "12-03 至 12-06")
 	if got := h.count(alice.ID, "回访"); got != 0 {
 		t.Fatalf("the reporter got %d reminders", got)
+	}
+	h.answerTo(h.press(bob, m, "未联系上"))
+	m = h.waitCard(m, "not reached", func(cur *models.Message) bool {
+		return strings.Contains(cur.Text, "未联系上，回访仍待完成") && telegramtest.ButtonData(cur, "用户满意（接受）") != ""
+	})
+	h.answerTo(h.press(bob, m, "用户满意（接受）"))
+	h.waitCard(m, "called back", func(cur *models.Message) bool {
+		return strings.Contains(cur.Text, "Bob 记录了回访：用户满意（接受）") && (cur.ReplyMarkup == nil || len(cur.ReplyMarkup.InlineKeyboard) == 0)
+	})
+	if fus, err = h.svc.FollowUpsOf(ctx, bobP, tk.Number); err != nil || fus[0].Callback != backend.CallbackDone || fus[0].Outcome != backend.OutcomeAccepted {
+		t.Fatalf("after the callback from the chat: %+v, %v", fus, err)
 	}
 }

@@ -104,6 +104,12 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			o.markup = c.cardKeyboard(loc, t)
 		}
 		o.replyTo = card
+		if e.Kind == backend.EventFollowUp {
+			// A reminder of a survey or callback due is recorded from here.
+			if kb := c.followUpKeyboard(loc, e.Data.FollowUpStep, botkit.FollowUpPress{ID: e.Data.FollowUpID}); kb != nil {
+				o.markup = kb
+			}
+		}
 	case m.Outbox.Audience == backend.AudienceSource:
 		so, ok := c.sourceNotice(m, loc)
 		if !ok {

@@ -288,6 +288,8 @@ func (c *Channel) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		c.onPingButton(ctx, q, msg, rest)
 	case "tc":
 		c.onTaskButton(ctx, q, msg, rest) // task.go
+	case "fu":
+		c.onFollowUpButton(ctx, q, msg, rest) // followup.go
 	case "lg":
 		c.answer(ctx, q, "", false)
 		p, err := c.actor(ctx, &q.From, &msg.Chat)

@@ -1,0 +1,85 @@
+package telegram
+
+import (
+	"context"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/dialogs/catalog"
+)
+
+// Follow-up reminders in Telegram (botkit/followup.go): the reminder
+// posted under a ticket's card carries its buttons ("fu:<press>"); the
+// survey picker replaces them in place, and a recorded step adds its
+// line to the reminder and takes the buttons away (but after 未联系上:
+// the callback is still due). Only linked staff may press; the service
+// says whether they may record it.
+
+// followUpKeyboard is botkit.FollowUpButtons as an inline keyboard; nil
+// for none.
+func (c *Channel) followUpKeyboard(loc, step string, press botkit.FollowUpPress) *models.InlineKeyboardMarkup {
+	rows := botkit.FollowUpButtons(c.cat, loc, step, press)
+	if len(rows) == 0 {
+		return nil
+	}
+	kb := &models.InlineKeyboardMarkup{}
+	for _, row := range rows {
+		var r []models.InlineKeyboardButton
+		for _, b := range row {
+			r = append(r, button(b.Label, "fu:"+b.Press.String()))
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
+	}
+	return kb
+}
+
+// onFollowUpButton handles a press on a follow-up reminder.
+func (c *Channel) onFollowUpButton(ctx context.Context, q *models.CallbackQuery, msg *models.Message, rest string) {
+	p, err := c.actor(ctx, &q.From, &msg.Chat)
+	if err != nil {
+		if backend.ErrorCode(err) == backend.ENOTFOUND {
+			c.answer(ctx, q, c.T(c.cfg.TriageLocale, "telegram.triage.not_allowed", nil), true)
+			return
+		}
+		c.answer(ctx, q, c.errorText(catalog.Normalize(q.From.LanguageCode), err), true)
+		return
+	}
+	press, ok := botkit.ParseFollowUpPress(rest)
+	if !ok || !p.Handles() {
+		c.answer(ctx, q, c.T(c.cfg.TriageLocale, "telegram.triage.not_allowed", nil), true)
+		return
+	}
+	loc := c.localeIn(&msg.Chat, p)
+	switch press.Act {
+	case botkit.FollowUpPick:
+		hint := ""
+		if press.Mask == 0 {
+			hint = c.T(loc, "followup.picker", nil)
+		}
+		c.answer(ctx, q, hint, false)
+		c.editMarkup(ctx, msg.Chat.ID, msg.ID, c.followUpKeyboard(loc, "", press))
+		return
+	case botkit.FollowUpBack:
+		c.answer(ctx, q, "", false)
+		c.editMarkup(ctx, msg.Chat.ID, msg.ID, c.followUpKeyboard(loc, backend.StepSurveyDue, press))
+		return
+	}
+	line, stay, err := botkit.RecordFollowUp(ctx, c.svc, c.cat, loc, p, press)
+	if err != nil {
+		c.answer(ctx, q, c.errorText(loc, err), true)
+		if backend.ErrorCode(err) == backend.ECONFLICT {
+			c.editMarkup(ctx, msg.Chat.ID, msg.ID, nil) // recorded already, elsewhere
+		}
+		return
+	}
+	c.answer(ctx, q, "", false)
+	var markup *models.InlineKeyboardMarkup
+	if stay {
+		markup = msg.ReplyMarkup
+	}
+	if err := c.edit(ctx, msg.Chat.ID, msg.ID, msg.Text+"\n\n"+line, markup); err != nil {
+		c.say(ctx, msg.Chat.ID, line) // recorded: say so, if not on the reminder
+	}
+}
