@@ -2,6 +2,8 @@ package backend
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -16,10 +18,19 @@ const (
 	StepCallbackDue = "callback_due"
 )
 
-// FollowUpRemindAt is the time of day, in the service's zone, at which a
-// follow-up is reminded: on the first day of its window (Monday for a
-// survey, Thursday for a callback), and each Monday while it is overdue.
-const FollowUpRemindAt = 9 * time.Hour
+// Follow-up reminders are posted from FollowUpRemindHour to
+// followUpQuietHour (not included), in the service's zone: a process that
+// was down at 09:00 catches up during the day, not at night.
+const (
+	FollowUpRemindHour = 9
+	followUpQuietHour  = 20
+)
+
+// FollowUpNagWeeks is how many weeks after its window closed an overdue
+// survey or callback is still reminded each Monday; after that it stays
+// on the console's board only (and a first run does not post every
+// follow-up of the past).
+const FollowUpNagWeeks = 4
 
 // remindedMemo remembers the reminders this process wrote or found
 // written, so that a sweep every minute reads a ticket only for a
@@ -51,40 +62,53 @@ func (m *remindedMemo) mark(week time.Time, key string) {
 }
 
 // RemindFollowUps tells the staff of the week's dissatisfaction
-// follow-ups (seed 003: 每周一到每周三调研, 每周四到每周日回访): at
-// FollowUpRemindAt on the first day of a survey's or callback's window,
-// and on each Monday after while it is overdue, the ticket's triage
-// audience (its team's chat, else the triage chats) gets a reminder, which
-// the chat channels post under the ticket's card. A callback that waits
-// for the ticket's new result (DueWaiting) is not reminded; the one
-// resolving it makes it due. Each reminder is a staff-only event on the
-// thread, written once per follow-up, kind and week: safe to run in every
-// process at once (Store.RecordOnce). Returns how many this call wrote.
+// follow-ups (seed 003: 每周一到每周三调研, 每周四到每周日回访): from
+// 09:00 on the first day of a survey's or callback's window, and from
+// 09:00 on each Monday after while it is overdue (for FollowUpNagWeeks),
+// the ticket's triage audience (its team's chat, else the triage chats)
+// gets a reminder, which the chat channels post under the ticket's card,
+// with buttons to record it. Nothing is posted after 20:00; a process
+// that was down catches up the next morning. A callback that waits for
+// the ticket's new result (DueWaiting) is not reminded; the one resolving
+// it makes it due. Each reminder is a staff-only event on the thread,
+// written once per follow-up, kind and week: safe to run in every process
+// at once (Store.RecordOnce). A follow-up that cannot be reminded does not
+// hold up the others. Returns how many this call wrote.
 func (s *Service) RemindFollowUps(ctx context.Context) (int, error) {
 	now, loc := s.now(), s.cfg.Location
+	if h := now.In(loc).Hour(); h < FollowUpRemindHour || h >= followUpQuietHour {
+		return 0, nil
+	}
 	week := WeekStart(now, loc)
 	sent := 0
+	var errs []error
 	for f := (FollowUpFilter{Open: true, Limit: 200}); ; {
 		page, err := s.store.FollowUps(ctx, f)
 		if err != nil {
-			return sent, err
+			return sent, errors.Join(append(errs, err)...)
 		}
 		for _, fu := range page.FollowUps {
 			for _, step := range []string{StepSurveyDue, StepCallbackDue} {
 				ok, err := s.remindFollowUp(ctx, fu, step, now, week)
 				if err != nil {
-					return sent, err
+					errs = append(errs, fmt.Errorf("follow-up %d: %w", fu.ID, err))
 				}
 				if ok {
 					sent++
 				}
 			}
 		}
-		if page.NextCursor == 0 {
-			return sent, nil
+		if page.NextCursor == 0 || ctx.Err() != nil {
+			return sent, errors.Join(errs...)
 		}
 		f.After = page.NextCursor
 	}
+}
+
+// dayAt is hour o'clock, in loc, on the day of t in loc.
+func dayAt(t time.Time, hour int, loc *time.Location) time.Time {
+	t = t.In(loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), hour, 0, 0, 0, loc)
 }
 
 // remindFollowUp writes the reminder of one step of fu if it is time and
@@ -101,8 +125,8 @@ func (s *Service) remindFollowUp(ctx context.Context, fu *FollowUp, step string,
 		from, to = fu.CallbackWindow(loc)
 	}
 	switch {
-	case due == DueNow && !now.Before(from.Add(FollowUpRemindAt)):
-	case due == DueOverdue && !now.Before(week.Add(FollowUpRemindAt)):
+	case due == DueNow && !now.Before(dayAt(from, FollowUpRemindHour, loc)):
+	case due == DueOverdue && !now.Before(dayAt(week, FollowUpRemindHour, loc)) && now.Before(to.AddDate(0, 0, 7*FollowUpNagWeeks)):
 	default:
 		return false, nil
 	}

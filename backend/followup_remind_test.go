@@ -148,3 +148,38 @@ func TestRemindFollowUps(t *testing.T) {
 		}
 	})
 }
+
+// TestRemindFollowUpsLate: a process that was down when a survey's
+// window opened reminds it as overdue the next morning, not at night;
+// overdue ones are reminded each Monday for FollowUpNagWeeks, then no
+// more.
+func TestRemindFollowUpsLate(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		sh := f.svc.Location()
+		at := func(year int, month time.Month, day, hour int) time.Time {
+			return time.Date(year, month, day, hour, 0, 0, 0, sh).UTC()
+		}
+		f.unsatisfied(t) // Monday 23 November: surveys 30 November to 2 December
+		remind := func(when time.Time, want int) {
+			t.Helper()
+			f.now = when
+			got, err := f.svc.RemindFollowUps(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("at %v: %d reminders, want %d", when.In(sh), got, want)
+			}
+		}
+		remind(at(2026, 12, 3, 0), 0) // overdue since midnight: not at night
+		remind(at(2026, 12, 3, 9), 1)
+		remind(at(2026, 12, 3, 19), 0)
+		remind(at(2026, 12, 7, 8), 0)
+		remind(at(2026, 12, 7, 9), 1)
+		remind(at(2026, 12, 28, 19), 1) // the window closed 3 December: 4 weeks to 31 December
+		remind(at(2027, 1, 4, 9), 0)
+	})
+}

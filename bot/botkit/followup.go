@@ -20,6 +20,7 @@ import (
 
 // Follow-up button actions (FollowUpPress.Act).
 const (
+	FollowUpOpen       = "o"  // 📝: open the survey picker (as the follow-up stands)
 	FollowUpPick       = "p"  // show the survey picker with Mask
 	FollowUpSubmit     = "s"  // record the survey of Mask
 	FollowUpBack       = "b"  // back to the reminder's buttons
@@ -65,7 +66,7 @@ func ParseFollowUpPress(s string) (FollowUpPress, bool) {
 		return FollowUpPress{}, false
 	}
 	switch f[1] {
-	case FollowUpPick, FollowUpSubmit, FollowUpBack, FollowUpNoSurvey, FollowUpNoCallback,
+	case FollowUpOpen, FollowUpPick, FollowUpSubmit, FollowUpBack, FollowUpNoSurvey, FollowUpNoCallback,
 		FollowUpAccepted, FollowUpSolved, FollowUpNotReached:
 	default:
 		return FollowUpPress{}, false
@@ -125,7 +126,7 @@ func FollowUpButtons(cat *catalog.Catalog, loc, step string, press FollowUpPress
 		}, []Button{b("followup.btn.submit", FollowUpSubmit, press.Mask), b("followup.btn.back", FollowUpBack, 0)})
 		return rows
 	case step == backend.StepSurveyDue:
-		return [][]Button{{b("followup.btn.survey", FollowUpPick, 0), b("followup.mark.no_survey", FollowUpNoSurvey, 0)}}
+		return [][]Button{{b("followup.btn.survey", FollowUpOpen, 0), b("followup.mark.no_survey", FollowUpNoSurvey, 0)}}
 	case step == backend.StepCallbackDue:
 		return [][]Button{
 			{b("followup.outcome.accepted", FollowUpAccepted, 0), b("followup.outcome.solved", FollowUpSolved, 0)},
@@ -133,6 +134,41 @@ func FollowUpButtons(cat *catalog.Catalog, loc, step string, press FollowUpPress
 		}
 	}
 	return nil
+}
+
+// OpenSurvey is the picker a press shows: for 📝 (FollowUpOpen), with
+// 需回访 ticked when the callback is marked needed already (a survey
+// without it would say none is); for a toggle or 返回, press itself. A
+// survey recorded meanwhile (by a colleague, on the console) is an
+// ECONFLICT, for which FollowUpClosed is true.
+func OpenSurvey(ctx context.Context, svc *backend.Service, p *backend.Person, press FollowUpPress) (FollowUpPress, error) {
+	fu, _, err := svc.FollowUp(ctx, p, press.ID)
+	if err != nil {
+		return press, err
+	}
+	if fu.Survey == backend.SurveyDone {
+		return press, backend.Keyed(backend.ECONFLICT, "surveyed", map[string]any{"ID": fu.ID}, "the survey of follow-up %d is recorded already", fu.ID)
+	}
+	if press.Act == FollowUpOpen {
+		press.Act, press.Mask = FollowUpPick, 0
+		if fu.Callback == backend.CallbackNeeded {
+			press.Mask = callbackBit
+		}
+	}
+	return press, nil
+}
+
+// FollowUpClosed says whether err refused a press because the step is
+// recorded or marked already: the reminder's buttons can go.
+func FollowUpClosed(err error) bool {
+	if backend.ErrorCode(err) != backend.ECONFLICT {
+		return false
+	}
+	switch backend.ErrorKey(err) {
+	case "surveyed", "called_back", "follow_up_marked", "no_callback":
+		return true
+	}
+	return false
 }
 
 // RecordFollowUp records what press records, by p, and returns the line

@@ -50,19 +50,22 @@ func (c *Channel) onFollowUpAction(ctx context.Context, cb slack.InteractionCall
 	loc := c.cfg.TriageLocale
 	text := entityDecoder.Replace(cb.Message.Text)
 	switch press.Act {
-	case botkit.FollowUpPick:
-		c.update(ctx, channel, ts, text, c.followUpBlocks(loc, text, "", press))
-		return
-	case botkit.FollowUpBack:
-		c.update(ctx, channel, ts, text, c.followUpBlocks(loc, text, backend.StepSurveyDue, press))
+	case botkit.FollowUpOpen, botkit.FollowUpPick, botkit.FollowUpBack:
+		shown, err := botkit.OpenSurvey(ctx, c.svc, p, press)
+		if err != nil {
+			c.refuseFollowUp(ctx, cb, loc, text, err)
+			return
+		}
+		step := ""
+		if press.Act == botkit.FollowUpBack {
+			step = backend.StepSurveyDue
+		}
+		c.update(ctx, channel, ts, text, c.followUpBlocks(loc, text, step, shown))
 		return
 	}
 	line, stay, err := botkit.RecordFollowUp(ctx, c.svc, c.cat, loc, p, press)
 	if err != nil {
-		c.ephemeral(ctx, channel, user, c.errorText(loc, err))
-		if backend.ErrorCode(err) == backend.ECONFLICT { // recorded already, elsewhere
-			c.update(ctx, channel, ts, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
-		}
+		c.refuseFollowUp(ctx, cb, loc, text, err)
 		return
 	}
 	if stay {
@@ -71,4 +74,17 @@ func (c *Channel) onFollowUpAction(ctx context.Context, cb slack.InteractionCall
 		return
 	}
 	c.answered(ctx, cb, line)
+}
+
+// refuseFollowUp tells the presser why the service refused the press.
+// When the step is recorded already (elsewhere) the buttons go, and the
+// reminder says why: its text comes from the press, which may predate a
+// colleague's line, so the reason keeps the fact on the message.
+func (c *Channel) refuseFollowUp(ctx context.Context, cb slack.InteractionCallback, loc, text string, err error) {
+	why := c.errorText(loc, err)
+	c.ephemeral(ctx, cb.Channel.ID, cb.User.ID, why)
+	if botkit.FollowUpClosed(err) {
+		text += "\n" + why
+		c.update(ctx, cb.Channel.ID, cb.Message.Timestamp, text, []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)})
+	}
 }

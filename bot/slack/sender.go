@@ -120,7 +120,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			kind = kindCard
 			text, blocks = c.cardBlocks(ctx, t)
 		} else {
-			text = c.render.Notice(ctx, notify.Message{Outbox: m.Outbox, Ticket: t, Event: e})
+			text = c.render.NoticeIn(ctx, c.cfg.TriageLocale, notify.Message{Outbox: m.Outbox, Ticket: t, Event: e})
 			if card != nil {
 				thread = card.MessageID
 			}

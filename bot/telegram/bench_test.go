@@ -191,8 +191,9 @@ func machineCPU() time.Duration {
 }
 
 // servicesCPU is the CPU time so far of the Postgres and Redis processes
-// on this machine, by name (empty where /proc cannot tell). Connections
-// the bot holds stay alive through a run, so the difference over a run is
+// on this machine, by name (empty where /proc cannot tell): each one's
+// own, and its reaped children's (a Postgres backend that exited during
+// the run counts in the postmaster's), so the difference over a run is
 // what the run cost them.
 func servicesCPU() map[string]time.Duration {
 	cpu := map[string]time.Duration{"postgres": 0, "redis-server": 0}
@@ -202,7 +203,7 @@ func servicesCPU() map[string]time.Duration {
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid ... utime stime: fields 14 and 15.
+		// pid (comm) state ppid ... utime stime cutime cstime: fields 14–17.
 		open, close := strings.IndexByte(string(b), '('), strings.LastIndexByte(string(b), ')')
 		if open < 0 || close < open {
 			continue
@@ -211,13 +212,14 @@ func servicesCPU() map[string]time.Duration {
 		if _, ok := cpu[name]; !ok {
 			continue
 		}
-		f := strings.Fields(string(b[close+1:])) // state is f[0]: utime f[11], stime f[12]
-		if len(f) < 13 {
+		f := strings.Fields(string(b[close+1:])) // state is f[0]: utime f[11] … cstime f[14]
+		if len(f) < 15 {
 			continue
 		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		s, _ := strconv.ParseInt(f[12], 10, 64)
-		cpu[name] += time.Duration(u+s) * time.Second / 100 // USER_HZ
+		for _, v := range f[11:15] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			cpu[name] += time.Duration(n) * time.Second / 100 // USER_HZ
+		}
 	}
 	return cpu
 }

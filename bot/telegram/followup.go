@@ -53,25 +53,25 @@ func (c *Channel) onFollowUpButton(ctx context.Context, q *models.CallbackQuery,
 	}
 	loc := c.localeIn(&msg.Chat, p)
 	switch press.Act {
-	case botkit.FollowUpPick:
-		hint := ""
-		if press.Mask == 0 {
+	case botkit.FollowUpOpen, botkit.FollowUpPick, botkit.FollowUpBack:
+		shown, err := botkit.OpenSurvey(ctx, c.svc, p, press)
+		if err != nil {
+			c.refuseFollowUp(ctx, q, msg, loc, err)
+			return
+		}
+		step, hint := "", ""
+		if press.Act == botkit.FollowUpBack {
+			step = backend.StepSurveyDue
+		} else if press.Act == botkit.FollowUpOpen {
 			hint = c.T(loc, "followup.picker", nil)
 		}
 		c.answer(ctx, q, hint, false)
-		c.editMarkup(ctx, msg.Chat.ID, msg.ID, c.followUpKeyboard(loc, "", press))
-		return
-	case botkit.FollowUpBack:
-		c.answer(ctx, q, "", false)
-		c.editMarkup(ctx, msg.Chat.ID, msg.ID, c.followUpKeyboard(loc, backend.StepSurveyDue, press))
+		c.editMarkup(ctx, msg.Chat.ID, msg.ID, c.followUpKeyboard(loc, step, shown))
 		return
 	}
 	line, stay, err := botkit.RecordFollowUp(ctx, c.svc, c.cat, loc, p, press)
 	if err != nil {
-		c.answer(ctx, q, c.errorText(loc, err), true)
-		if backend.ErrorCode(err) == backend.ECONFLICT {
-			c.editMarkup(ctx, msg.Chat.ID, msg.ID, nil) // recorded already, elsewhere
-		}
+		c.refuseFollowUp(ctx, q, msg, loc, err)
 		return
 	}
 	c.answer(ctx, q, "", false)
@@ -81,5 +81,15 @@ func (c *Channel) onFollowUpButton(ctx context.Context, q *models.CallbackQuery,
 	}
 	if err := c.edit(ctx, msg.Chat.ID, msg.ID, msg.Text+"\n\n"+line, markup); err != nil {
 		c.say(ctx, msg.Chat.ID, line) // recorded: say so, if not on the reminder
+	}
+}
+
+// refuseFollowUp answers a press the service refused with why; the
+// buttons go when the step is recorded already (elsewhere). The text
+// stays as it is.
+func (c *Channel) refuseFollowUp(ctx context.Context, q *models.CallbackQuery, msg *models.Message, loc string, err error) {
+	c.answer(ctx, q, c.errorText(loc, err), true)
+	if botkit.FollowUpClosed(err) {
+		c.editMarkup(ctx, msg.Chat.ID, msg.ID, nil)
 	}
 }

@@ -69,9 +69,21 @@ func TestFollowUpReminders(t *testing.T) {
 	if cur := h.tg.Message(m.Chat.ID, m.ID); telegramtest.ButtonData(cur, "📝 记录调研") == "" {
 		t.Fatal("an outsider's press changed the reminder's buttons")
 	}
-	// The picker: factors, 已解决 and 需回访, kept in the buttons.
+	// The picker: factors, 已解决 and 需回访, kept in the buttons; a
+	// callback someone marked needed already comes ticked.
+	fus, err := h.svc.FollowUpsOf(ctx, bobP, tk.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.MarkFollowUp(ctx, bobP, fus[0].ID, backend.MarkNeedCallback, ""); err != nil {
+		t.Fatal(err)
+	}
 	h.answerTo(h.press(bob, m, "📝 记录调研"))
-	m = h.waitCard(m, "the picker", func(cur *models.Message) bool { return telegramtest.ButtonData(cur, "☐ 服务态度") != "" })
+	m = h.waitCard(m, "the picker", func(cur *models.Message) bool {
+		return telegramtest.ButtonData(cur, "☐ 服务态度") != "" && telegramtest.ButtonData(cur, "☑ 需回访") != ""
+	})
+	h.answerTo(h.press(bob, m, "☑ 需回访"))
+	m = h.waitCard(m, "the callback unticked", func(cur *models.Message) bool { return telegramtest.ButtonData(cur, "☐ 需回访") != "" })
 	if a := h.answerTo(h.press(bob, m, "✅ 提交调研")); !strings.Contains(a.Params["text"], "至少选一项") {
 		t.Fatalf("an empty survey was answered %v", a.Params)
 	}
@@ -80,13 +92,21 @@ func TestFollowUpReminders(t *testing.T) {
 		return telegramtest.ButtonData(cur, "☑ 退单导致处理不及时") != ""
 	})
 	h.answerTo(h.press(bob, m, "☐ 需回访"))
-	m = h.waitCard(m, "a callback asked for", func(cur *models.Message) bool { return telegramtest.ButtonData(cur, "☑ 需回访") != "" })
+	m = h.waitCard(m, "the callback ticked again", func(cur *models.Message) bool { return telegramtest.ButtonData(cur, "☑ 需回访") != "" })
+	stale := m
 	h.answerTo(h.press(bob, m, "✅ 提交调研"))
 	m = h.waitCard(m, "the survey recorded", func(cur *models.Message) bool {
 		return strings.Contains(cur.Text, "Bob 记录了调研：退单导致处理不及时；未解决，需回访") && (cur.ReplyMarkup == nil || len(cur.ReplyMarkup.InlineKeyboard) == 0)
 	})
-	fus, err := h.svc.FollowUpsOf(ctx, bobP, tk.Number)
-	if err != nil {
+	// A press on the picker as it was (a colleague's, late) is told so,
+	// and brings no buttons back.
+	if a := h.answerTo(h.press(bob, stale, "☐ 服务态度")); !strings.Contains(a.Params["text"], "已经记录过调研") {
+		t.Fatalf("a late press was answered %v", a.Params)
+	}
+	if cur := h.tg.Message(m.Chat.ID, m.ID); (cur.ReplyMarkup != nil && len(cur.ReplyMarkup.InlineKeyboard) > 0) || !strings.Contains(cur.Text, "Bob 记录了调研") {
+		t.Fatalf("after a late press: %q %+v", cur.Text, cur.ReplyMarkup)
+	}
+	if fus, err = h.svc.FollowUpsOf(ctx, bobP, tk.Number); err != nil {
 		t.Fatal(err)
 	}
 	if fu := fus[0]; fu.Survey != backend.SurveyDone || fu.Callback != backend.CallbackNeeded || fu.SurveyedBy != bobP.ID ||
