@@ -9,6 +9,19 @@ import (
 	"github.com/deskbot/deskbot/backend"
 )
 
+// remind runs svc.RemindFollowUps at when and wants want reminders.
+func (f *fixture) remind(t *testing.T, svc *backend.Service, when time.Time, want int) {
+	t.Helper()
+	f.now = when
+	got, err := svc.RemindFollowUps(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("at %v: %d reminders, want %d", when.In(svc.Location()), got, want)
+	}
+}
+
 func TestRemindFollowUps(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
 		t.Parallel()
@@ -35,17 +48,7 @@ func TestRemindFollowUps(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		remind := func(svc *backend.Service, when time.Time, want int) {
-			t.Helper()
-			f.now = when
-			got, err := svc.RemindFollowUps(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != want {
-				t.Fatalf("at %v: %d reminders, want %d", when.In(sh), got, want)
-			}
-		}
+		remind := func(svc *backend.Service, when time.Time, want int) { t.Helper(); f.remind(t, svc, when, want) }
 		remind(f.svc, at(11, 27, 9, 0), 0)  // rated this week: next week's
 		remind(f.svc, at(11, 30, 8, 59), 0) // the window is open, but not the working day
 		remind(f.svc, at(11, 30, 9, 0), 1)
@@ -156,24 +159,13 @@ func TestRemindFollowUps(t *testing.T) {
 func TestRemindFollowUpsLate(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
 		t.Parallel()
-		ctx := context.Background()
 		f := newFixture(t, newStore(t))
 		sh := f.svc.Location()
 		at := func(year int, month time.Month, day, hour int) time.Time {
 			return time.Date(year, month, day, hour, 0, 0, 0, sh).UTC()
 		}
 		f.unsatisfied(t) // Monday 23 November: surveys 30 November to 2 December
-		remind := func(when time.Time, want int) {
-			t.Helper()
-			f.now = when
-			got, err := f.svc.RemindFollowUps(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != want {
-				t.Fatalf("at %v: %d reminders, want %d", when.In(sh), got, want)
-			}
-		}
+		remind := func(when time.Time, want int) { t.Helper(); f.remind(t, f.svc, when, want) }
 		remind(at(2026, 12, 3, 0), 0) // overdue since midnight: not at night
 		remind(at(2026, 12, 3, 9), 1)
 		remind(at(2026, 12, 3, 19), 0)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/dialogs"
 	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
@@ -20,19 +21,15 @@ import (
 // followUpKeyboard is botkit.FollowUpButtons as an inline keyboard; nil
 // for none.
 func (c *Channel) followUpKeyboard(loc, step string, press botkit.FollowUpPress) *models.InlineKeyboardMarkup {
-	rows := botkit.FollowUpButtons(c.cat, loc, step, press)
-	if len(rows) == 0 {
-		return nil
-	}
-	kb := &models.InlineKeyboardMarkup{}
-	for _, row := range rows {
-		var r []models.InlineKeyboardButton
+	var rows [][]dialogs.Button
+	for _, row := range botkit.FollowUpButtons(c.cat, loc, step, press) {
+		r := make([]dialogs.Button, 0, len(row))
 		for _, b := range row {
-			r = append(r, button(b.Label, "fu:"+b.Press.String()))
+			r = append(r, dialogs.Button{Label: b.Label, ID: "fu:" + b.Press.String()})
 		}
-		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
+		rows = append(rows, r)
 	}
-	return kb
+	return keyboard(rows)
 }
 
 // onFollowUpButton handles a press on a follow-up reminder.
