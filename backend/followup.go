@@ -410,7 +410,7 @@ func (s *Service) MarkFollowUp(ctx context.Context, actor *Person, id int64, mar
 		case MarkNeedSurvey, MarkNoSurvey:
 			to := map[FollowUpMark]SurveyState{MarkNeedSurvey: SurveyNeeded, MarkNoSurvey: SurveyNotNeeded}[mark]
 			if f.Survey == SurveyDone {
-				return nil, Keyed(ECONFLICT, "surveyed", map[string]any{"ID": f.ID}, "the survey of follow-up %d is recorded already", f.ID)
+				return nil, SurveyedError(f.ID)
 			}
 			if f.Survey == to {
 				return nil, Keyed(ECONFLICT, "follow_up_marked", map[string]any{"ID": f.ID}, "follow-up %d is marked so already", f.ID)
@@ -430,6 +430,12 @@ func (s *Service) MarkFollowUp(ctx context.Context, actor *Person, id int64, mar
 	})
 }
 
+// SurveyedError is the ECONFLICT (key "surveyed") of a follow-up whose
+// survey is recorded already.
+func SurveyedError(id int64) error {
+	return Keyed(ECONFLICT, "surveyed", map[string]any{"ID": id}, "the survey of follow-up %d is recorded already", id)
+}
+
 // RecordSurvey records the survey of a follow-up (seed 003 不满意因素调研):
 // its factors, whether the problem is solved, notes, and whether a
 // callback is needed; the ticket's thread records it (staff only).
@@ -441,7 +447,7 @@ func (s *Service) RecordSurvey(ctx context.Context, actor *Person, id int64, in 
 	}
 	return s.changeFollowUp(ctx, actor, id, func(f *FollowUp, now time.Time) (*Event, error) {
 		if f.Survey == SurveyDone {
-			return nil, Keyed(ECONFLICT, "surveyed", map[string]any{"ID": f.ID}, "the survey of follow-up %d is recorded already", f.ID)
+			return nil, SurveyedError(f.ID)
 		}
 		f.Survey, f.Factors, f.Solved, f.SurveyNotes, f.SurveyedBy, f.SurveyedAt = SurveyDone, in.Factors, in.Solved, in.Notes, actor.ID, now
 		if f.Callback != CallbackDone {

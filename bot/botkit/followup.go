@@ -147,7 +147,7 @@ func OpenSurvey(ctx context.Context, svc *backend.Service, p *backend.Person, pr
 		return press, err
 	}
 	if fu.Survey == backend.SurveyDone {
-		return press, backend.Keyed(backend.ECONFLICT, "surveyed", map[string]any{"ID": fu.ID}, "the survey of follow-up %d is recorded already", fu.ID)
+		return press, backend.SurveyedError(fu.ID)
 	}
 	if press.Act == FollowUpOpen {
 		press.Act, press.Mask = FollowUpPick, 0
