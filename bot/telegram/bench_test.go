@@ -476,3 +476,34 @@ func verdict(met bool) string {
 	}
 	return "not met"
 }
+
+// BenchmarkSendMessage is one sendMessage with a keyboard, one at a time,
+// through go-telegram (a multipart form, the whole Message decoded) and as
+// deskbot sends it (JSON, only where the message is decoded): the CPU of
+// both ends of the call, the fake's too.
+func BenchmarkSendMessage(b *testing.B) {
+	h := newHarness(b, ModePoll)
+	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{
+		{button("产品问题", "opt:category:product"), button("CRM问题", "opt:category:crm")},
+		{button("跳过", "cmd:skip"), button("取消", "cmd:cancel")}}}
+	p := &bot.SendMessageParams{ChatID: int64(777), Text: "请选择问题分类（3/10）：放心房上线后在前台不显示。", ReplyMarkup: kb}
+	ctx := context.Background()
+	for _, way := range []struct {
+		name string
+		send func() (*models.Message, error)
+	}{
+		{"go-telegram", func() (*models.Message, error) { return h.ch.bot.SendMessage(ctx, p) }},
+		{"json", func() (*models.Message, error) { return h.ch.sendMessage(ctx, p) }},
+	} {
+		b.Run(way.name, func(b *testing.B) {
+			b.ReportAllocs()
+			t0 := processCPU()
+			for b.Loop() {
+				if m, err := way.send(); err != nil || m.ID == 0 {
+					b.Fatal(m, err)
+				}
+			}
+			b.ReportMetric(float64((processCPU()-t0).Nanoseconds())/1000/float64(b.N), "cpu_us/op")
+		})
+	}
+}

@@ -100,10 +100,10 @@ func (c *Channel) sendOnce(ctx context.Context, o out) (*models.Message, error) 
 		}
 		var err error
 		if i == 0 {
-			m, err = c.bot.SendMessage(ctx, p)
+			m, err = c.sendMessage(ctx, p)
 			if to, ok := c.migrated(ctx, err, o.chat); ok {
 				o.chat, p.ChatID = to, to
-				m, err = c.bot.SendMessage(ctx, p)
+				m, err = c.sendMessage(ctx, p)
 			}
 			if err != nil {
 				return nil, err
@@ -151,7 +151,7 @@ func (c *Channel) sendPart(ctx context.Context, p *bot.SendMessageParams) (*mode
 		if err := c.waitSlot(ctx, chat); err != nil {
 			return nil, err
 		}
-		m, err := c.bot.SendMessage(ctx, p)
+		m, err := c.sendMessage(ctx, p)
 		var tooMany *bot.TooManyRequestsError
 		switch {
 		case err == nil:
@@ -236,7 +236,7 @@ func (c *Channel) edit(ctx context.Context, chat int64, id int, text string, mar
 	}
 	// A card of a group that became a supergroup stays where it was, and
 	// is edited there.
-	_, err := c.bot.EditMessageText(ctx, p)
+	err := c.call(ctx, "editMessageText", p, nil)
 	c.migrated(ctx, err, chat)
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit failed", "chat", chat, "message", id, "err", err)
@@ -253,7 +253,7 @@ func (c *Channel) editMarkup(ctx context.Context, chat int64, id int, markup *mo
 	} else {
 		p.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 	}
-	_, err := c.bot.EditMessageReplyMarkup(ctx, p)
+	err := c.call(ctx, "editMessageReplyMarkup", p, nil)
 	c.migrated(ctx, err, chat)
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit buttons failed", "chat", chat, "message", id, "err", err)
@@ -266,7 +266,7 @@ func (c *Channel) answer(ctx context.Context, q *models.CallbackQuery, text stri
 	if id, _ := ctx.Value(answeredKey{}).(string); id == q.ID && text == "" {
 		return // in the reply to the webhook delivery
 	}
-	if _, err := c.bot.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: clip(text, 200), ShowAlert: alert}); err != nil {
+	if err := c.call(ctx, "answerCallbackQuery", &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: clip(text, 200), ShowAlert: alert}, nil); err != nil {
 		c.log.Debug("telegram: answerCallbackQuery", "err", err)
 	}
 }

@@ -76,6 +76,7 @@ type Channel struct {
 	log        *slog.Logger
 	now        func() time.Time
 	http       *http.Client
+	apiBase    string // the Bot API's URL for this bot's methods: …/bot<token>/
 	bot        *bot.Bot
 	lim        *limiter
 	botID      int64
@@ -179,6 +180,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 	}
 	c.bot = b
 	c.botID = b.ID()
+	c.apiBase = cfg.APIURL + "/bot" + cfg.Token + "/"
 	return c, nil
 }
 
