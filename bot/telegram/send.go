@@ -236,7 +236,7 @@ func (c *Channel) edit(ctx context.Context, chat int64, id int, text string, mar
 	}
 	// A card of a group that became a supergroup stays where it was, and
 	// is edited there.
-	err := c.call(ctx, "editMessageText", p, nil)
+	err := c.post(ctx, "editMessageText", p)
 	c.migrated(ctx, err, chat)
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit failed", "chat", chat, "message", id, "err", err)
@@ -253,7 +253,7 @@ func (c *Channel) editMarkup(ctx context.Context, chat int64, id int, markup *mo
 	} else {
 		p.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{}}
 	}
-	err := c.call(ctx, "editMessageReplyMarkup", p, nil)
+	err := c.post(ctx, "editMessageReplyMarkup", p)
 	c.migrated(ctx, err, chat)
 	if err != nil && !notModified(err) {
 		c.log.Warn("telegram: edit buttons failed", "chat", chat, "message", id, "err", err)
@@ -266,7 +266,7 @@ func (c *Channel) answer(ctx context.Context, q *models.CallbackQuery, text stri
 	if id, _ := ctx.Value(answeredKey{}).(string); id == q.ID && text == "" {
 		return // in the reply to the webhook delivery
 	}
-	if err := c.call(ctx, "answerCallbackQuery", &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: clip(text, 200), ShowAlert: alert}, nil); err != nil {
+	if err := c.post(ctx, "answerCallbackQuery", &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: clip(text, 200), ShowAlert: alert}); err != nil {
 		c.log.Debug("telegram: answerCallbackQuery", "err", err)
 	}
 }
