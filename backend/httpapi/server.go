@@ -86,6 +86,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tickets/{number}/assign", s.auth(s.assign))
 	mux.Handle("POST /api/v1/tickets/{number}/transfer", s.auth(s.transfer))
 	mux.Handle("POST /api/v1/tickets/{number}/severity", s.auth(s.severity))
+	mux.Handle("POST /api/v1/tickets/{number}/delay", s.auth(s.delay))
 	mux.Handle("POST /api/v1/tickets/{number}/incident", s.auth(s.linkIncident))
 	mux.Handle("POST /api/v1/tickets/{number}/satisfaction", s.auth(s.satisfaction))
 	mux.Handle("POST /api/v1/tickets/{number}/confirmation", s.auth(s.confirmation))
@@ -712,6 +713,25 @@ func (s *Server) severity(w http.ResponseWriter, r *http.Request, actor *backend
 		return err
 	}
 	t, err := s.svc.ChangeSeverity(r.Context(), actor, r.PathValue("number"), in.Severity)
+	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+// delay tells the reporter that the ticket will be late, and the
+// managers (backend.Service.ExplainDelay): {"reason": "…", "expected_by":
+// "2026-11-28T18:00:00+08:00"}, expected_by optional.
+func (s *Server) delay(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	var in struct {
+		Reason     string     `json:"reason"`
+		ExpectedBy *time.Time `json:"expected_by"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	var by time.Time
+	if in.ExpectedBy != nil {
+		by = *in.ExpectedBy
+	}
+	t, err := s.svc.ExplainDelay(r.Context(), actor, r.PathValue("number"), in.Reason, by)
 	return s.respond(w, t, actor, err, http.StatusOK)
 }
 

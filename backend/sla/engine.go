@@ -758,24 +758,7 @@ func (e *Engine) resolve(ctx context.Context, pol *Policy, t *backend.Ticket, ta
 		}
 		return []int64{tm.LeadID}, nil
 	case "manager":
-		// The direct manager: the managers of the ticket's team, else
-		// the managers without a team.
-		for _, team := range []int64{t.TeamID, 0} {
-			ps, err := e.cfg.Store.PeopleWithRole(ctx, backend.RoleManager, team)
-			if err != nil {
-				return nil, err
-			}
-			var ids []int64
-			for _, p := range ps {
-				if p.TeamID == team {
-					ids = append(ids, p.ID)
-				}
-			}
-			if len(ids) > 0 {
-				return ids, nil
-			}
-		}
-		return nil, nil
+		return backend.DirectManagers(ctx, e.cfg.Store, t.TeamID)
 	}
 	name := pol.Groups[target]
 	if name == "" {

@@ -906,6 +906,18 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 		_, err = c.svc.ChangeSeverity(ctx, rq.Me, number, backend.Severity(r.PostFormValue("severity")))
 	case "link":
 		err = c.link(ctx, rq, number, r.PostFormValue("incident"), r.PostFormValue("title"))
+	case "delay":
+		// Seed 002: the reporter is told before the deadline, the
+		// managers too; the expected time is optional.
+		var by time.Time
+		if v := strings.TrimSpace(r.PostFormValue("expected_by")); v != "" {
+			if by, err = time.ParseInLocation(dueLayout, v, rq.Zone); err != nil {
+				err = backend.Invalid("invalid expected_by", "expected_by", "must be a date and time like 2026-11-26T17:00", backend.Problem{Key: "datetime"})
+			}
+		}
+		if err == nil {
+			_, err = c.svc.ExplainDelay(ctx, rq.Me, number, text, by)
+		}
 	case "milestone":
 		_, err = c.svc.RecordMilestone(ctx, rq.Me, number, backend.Milestone(r.PostFormValue("milestone")))
 	case "incident_update":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/deskbot/deskbot/backend"
 )
@@ -21,8 +22,21 @@ var TextActions = map[backend.Status]string{
 	backend.StatusWaitingReporter: "ask", backend.StatusPendingConfirmation: "propose",
 }
 
+// NeedsText reports whether a card's button asks for a text before it
+// acts (Act): a reason, a question, a solution, what a ticket duplicates,
+// an incident's update or solution, or why the ticket will be late.
+func NeedsText(action string) bool {
+	switch action {
+	case "ask", "return", "resolve", "dup", "incident", "incident_resolve", "delay":
+		return true
+	}
+	return false
+}
+
 // Act applies a card's staff action that needs a text, once the text is
-// in: return, ask, resolve, propose (待客户确认), transfer=<team id>, dup
+// in: return, ask, resolve, propose (待客户确认), delay (why the ticket
+// will be late, told to the reporter and the managers; seed 002),
+// transfer=<team id>, dup
 // (the text names what the ticket duplicates: another ticket, INC-n, or
 // a new incident's title), incident (an update to every reporter of the
 // ticket's incident) or incident_resolve (its solution, which resolves
@@ -44,6 +58,8 @@ func Act(ctx context.Context, svc *backend.Service, p *backend.Person, number, a
 		return svc.Resolve(ctx, p, number, text)
 	case "propose":
 		return svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
+	case "delay":
+		return svc.ExplainDelay(ctx, p, number, text, time.Time{})
 	}
 	if team, ok := strings.CutPrefix(action, "transfer="); ok {
 		id, err := strconv.ParseInt(team, 10, 64)

@@ -91,6 +91,19 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 		}
 		data["Severity"] = r.Severity(loc, t.Severity)
 		return r.Cat.T(loc, "notify.progress.staff", data)
+	case backend.EventDelay:
+		// Seed 002: told before the deadline passes, and reported to the
+		// direct managers.
+		data["Actor"] = r.name(ctx, e.ActorID)
+		key := "notify.delay.staff"
+		if m.Outbox.Audience == backend.AudienceReporter {
+			key = "notify.delay.reporter"
+		}
+		if !e.Data.Due.IsZero() {
+			data["By"] = e.Data.Due.In(r.zone()).Format("2006-01-02 15:04")
+			key += "_by"
+		}
+		return r.Cat.T(loc, key, data)
 	case backend.EventStatusChanged:
 		data["From"], data["To"] = r.Status(loc, e.Data.From), r.Status(loc, e.Data.To)
 		switch {

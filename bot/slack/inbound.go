@@ -268,7 +268,7 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 			go c.openActionModal(context.Background(), trigger, user, "transfer="+team, number, cb.Channel.ID)
 			return
 		}
-		if action == "ask" || action == "return" || action == "resolve" || action == "dup" || action == "incident" || action == "incident_resolve" {
+		if botkit.NeedsText(action) {
 			// Needs a text: a modal, opened before the trigger expires.
 			go c.openActionModal(context.Background(), trigger, user, action, a.Value, cb.Channel.ID)
 			return

@@ -80,6 +80,11 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 			els = append(els, btn(botkit.TextActions[to]))
 		}
 	}
+	if t.AssigneeID != 0 {
+		// Whoever holds it tells the reporter, before the deadline, that
+		// it will be late (seed 002).
+		els = append(els, btn("delay"))
+	}
 	var statuses []*slack.OptionBlockObject
 	for _, s := range t.Status.Next() {
 		statuses = append(statuses, slack.NewOptionBlockObject(string(s)+" "+t.Number, plainN(c.render.Status(loc, s), maxOption), nil))

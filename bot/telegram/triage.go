@@ -464,7 +464,7 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 			c.answer(ctx, q, c.T(loc, "telegram.triage.claimed", map[string]any{"Number": number}), false)
 			c.sendPrivateCard(ctx, p, t)
 		}
-	case action == "return" || action == "ask" || action == "resolve" || action == "dup" || action == "incident" || action == "incident_resolve":
+	case botkit.NeedsText(action):
 		c.answer(ctx, q, "", false)
 		c.prompt(ctx, chat, msg.ID, loc, action, number)
 		return
@@ -707,10 +707,16 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	if t.IncidentID != 0 {
 		incident = []models.InlineKeyboardButton{b("incident"), b("incident_resolve")}
 	}
+	// Whoever holds it tells the reporter, before the deadline, that it
+	// will be late (seed 002).
+	last := []models.InlineKeyboardButton{b("ms"), b("resolve")}
+	if t.AssigneeID != 0 {
+		last = []models.InlineKeyboardButton{b("ms"), b("delay"), b("resolve")}
+	}
 	kb.InlineKeyboard = append(kb.InlineKeyboard,
 		[]models.InlineKeyboardButton{b("ask"), b("return")},
 		menus,
-		[]models.InlineKeyboardButton{b("ms"), b("resolve")},
+		last,
 		incident)
 	return kb
 }
