@@ -279,6 +279,40 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	// Seed 002: the reporter is told before the deadline that the ticket
+	// will be late; only whoever holds it and managers may.
+	t.Run("Delay", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		expect(t, r, http.StatusCreated)
+		number, _ := r.body["number"].(string)
+		path := "/api/v1/tickets/" + number + "/delay"
+		expect(t, f.do(t, "POST", path, f.assistant, map[string]any{"reason": "等供应商"}), http.StatusForbidden)
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+number+"/claim", f.assistant, nil), http.StatusOK)
+		for _, bad := range []map[string]any{
+			{"reason": "  "},
+			{"reason": "等供应商", "expected_by": "tomorrow"},
+			{"reason": "等供应商", "expected_by": "2020-01-01T00:00:00Z"},
+		} {
+			r = f.do(t, "POST", path, f.assistant, bad)
+			expect(t, r, http.StatusBadRequest)
+			field := "reason"
+			if _, ok := bad["expected_by"]; ok {
+				field = "expected_by"
+			}
+			if r.errField(field) == "" {
+				t.Fatalf("%v does not name %s: %s", bad, field, r.raw)
+			}
+		}
+		expect(t, f.do(t, "POST", path, f.reporter, map[string]any{"reason": "我也想说"}), http.StatusForbidden)
+		r = f.do(t, "POST", path, f.assistant, map[string]any{"reason": "需要供应商排查接口", "expected_by": "2099-01-07T18:00:00+08:00"})
+		expect(t, r, http.StatusOK)
+		r = f.do(t, "GET", "/api/v1/tickets/"+number, f.reporter, nil)
+		expect(t, r, http.StatusOK)
+		if !strings.Contains(r.raw, `"kind":"delay"`) || !strings.Contains(r.raw, "需要供应商排查接口") || !strings.Contains(r.raw, "2099-01-07T10:00:00Z") {
+			t.Fatalf("the reporter does not see the delay and its time: %s", r.raw)
+		}
+	})
+
 	t.Run("OccurredDateOnly", func(t *testing.T) {
 		b := ticketBody()
 		b["occurred_at"], b["occurred_date_only"] = "2026-11-20T00:00:00+08:00", true

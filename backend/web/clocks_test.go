@@ -235,3 +235,33 @@ func TestBreachQueuePages(t *testing.T) {
 		}
 	}
 }
+
+// The ticket page explains a delay to the reporter (seed 002) once
+// someone holds the ticket: the thread shows it with the expected time;
+// a time that is not one is refused and the form keeps what was typed.
+func TestTicketDelay(t *testing.T) {
+	f := newFixture(t)
+	me, pw := f.user("ivy", backend.RoleAssistant)
+	tk := f.ticket(f.reporter("r12"), "waits for a supplier")
+	c := f.client()
+	c.login("ivy", pw)
+	if _, page, _ := c.do("GET", "/console/t/"+tk.Number, nil, nil); strings.Contains(page, `id="delay-form"`) {
+		t.Fatal("an unclaimed ticket offers the delay form")
+	}
+	if _, err := f.svc.Claim(context.Background(), me, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+	if _, page, _ := c.do("GET", "/console/t/"+tk.Number, nil, nil); !strings.Contains(page, `id="delay-form"`) {
+		t.Fatal("a claimed ticket has no delay form")
+	}
+	code, page, _ := c.do("POST", "/console/t/"+tk.Number+"/delay", url.Values{"csrf": {c.csrf}, "text": {"等供应商排查"}, "expected_by": {"next week"}},
+		map[string]string{"HX-Request": "true"})
+	if code != 422 || !strings.Contains(page, `value="等供应商排查"`) || !strings.Contains(page, `value="next week"`) || !strings.Contains(page, "expected_by") {
+		t.Fatalf("a bad time = %d, want 422 with the form as typed\n%s", code, page)
+	}
+	code, page, _ = c.do("POST", "/console/t/"+tk.Number+"/delay", url.Values{"csrf": {c.csrf}, "text": {"等供应商排查"}, "expected_by": {"2099-01-07T18:00"}},
+		map[string]string{"HX-Request": "true"})
+	if code != 200 || !strings.Contains(page, "web.ev.delay_by") || !strings.Contains(page, "By:2099-01-07 18:00") || !strings.Contains(page, "等供应商排查") {
+		t.Fatalf("delay = %d\n%s", code, page)
+	}
+}

@@ -635,6 +635,9 @@ type ticketData struct {
 	Reporter  string
 	Error     string
 	Text      string // the action form's text, kept after an error
+	// DelayText, DelayBy: what a refused delay form held (its reason and
+	// expected time), shown in it again.
+	DelayText, DelayBy string
 	Clocks    []clockView
 	Marks     []backend.Milestone
 	// KB is the knowledge-base entry filed from the ticket, if any;
@@ -949,6 +952,9 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 			h.Error, h.Assignee, h.Team, h.Reason = ErrorText(c.tr, rq.Loc, err), r.PostFormValue("assignee"), r.PostFormValue("team"), r.PostFormValue("reason")
 		} else {
 			d.Error, d.Text = ErrorText(c.tr, rq.Loc, err), text
+		}
+		if action == "delay" {
+			d.Text, d.DelayText, d.DelayBy = "", text, r.PostFormValue("expected_by")
 		}
 	}
 	if r.Header.Get("HX-Request") != "" {

@@ -62,6 +62,11 @@ func (r *Renderer) slaNotice(ctx context.Context, loc string, m notify.Message, 
 		return r.Cat.T(loc, "sla.ack", data)
 	case backend.EventClock:
 		if strings.HasSuffix(e.Body, " warning") {
+			if e.Data.Clock == "solve" {
+				// Seed 002: a ticket that will be late is explained to
+				// the reporter before the deadline.
+				return r.Cat.T(loc, "sla.warn.solve", data)
+			}
 			return r.Cat.T(loc, "sla.warn", data)
 		}
 		return r.Cat.T(loc, "sla.clock", data)

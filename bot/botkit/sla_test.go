@@ -110,3 +110,54 @@ func TestCardOccurredAt(t *testing.T) {
 		}
 	}
 }
+
+// TestRendererDelay: a delay reaches the reporter with its reason and, in
+// the zone, the time it should be solved by; the managers read who said
+// it.
+func TestRendererDelay(t *testing.T) {
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Renderer{Cat: cat, Location: time.FixedZone("CST", 8*3600), People: func(_ context.Context, id int64) (*backend.Person, error) {
+		return &backend.Person{ID: id, Name: "李助理"}, nil
+	}}
+	tk := &backend.Ticket{Number: "FB-20261123-0002", Summary: "会员积分兑换异常", Severity: backend.P2, Status: backend.StatusInProgress}
+	m := notify.Message{Ticket: tk, Outbox: &backend.OutboxMessage{Audience: backend.AudienceReporter},
+		Event:     &backend.Event{Kind: backend.EventDelay, ActorID: 9, Body: "等供应商排查接口", Data: backend.EventData{Due: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}},
+		Recipient: &backend.Person{ID: 1, Locale: "zh-CN"}}
+	for _, tc := range []struct {
+		audience backend.Audience
+		loc      string
+		due      bool
+		want     []string
+	}{
+		{backend.AudienceReporter, "zh-CN", true, []string{"需要更多时间处理，预计 2026-11-26 18:00 前解决", "李助理", "等供应商排查接口"}},
+		{backend.AudienceReporter, "en", false, []string{"needs more time", "李助理", "等供应商排查接口", "keep you posted"}},
+		{backend.AudiencePerson, "zh-CN", true, []string{"李助理 已向报告人说明工单 FB-20261123-0002 将延期，预计 2026-11-26 18:00 前解决", "等供应商排查接口"}},
+		{backend.AudiencePerson, "en", false, []string{"李助理 told the reporter that ticket FB-20261123-0002 will be late:", "等供应商排查接口"}},
+	} {
+		m.Outbox.Audience, m.Recipient.Locale = tc.audience, tc.loc
+		m.Event.Data.Due = time.Time{}
+		if tc.due {
+			m.Event.Data.Due = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+		}
+		got := r.Notice(context.Background(), m)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s %s: %q lacks %q", tc.audience, tc.loc, got, w)
+			}
+		}
+	}
+
+	// The solve clock's warning says how to explain the delay; the others
+	// do not.
+	m.Outbox.Audience, m.Recipient.Locale = backend.AudienceAssignee, "zh-CN"
+	for clock, want := range map[string]bool{"solve": true, "confirm": false} {
+		m.Event = &backend.Event{Kind: backend.EventClock, Body: clock + " warning", Data: backend.EventData{Clock: clock, Due: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}}
+		got := r.Notice(context.Background(), m)
+		if strings.Contains(got, "⏳ 延期说明") != want || !strings.Contains(got, "2026-11-26 18:00") {
+			t.Errorf("%s warning: %q (the delay named: want %v)", clock, got, want)
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package telegram
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+)
+
+// TestExplainDelay (seed 002: 超时需提前向客户说明并报备主管): a claimed
+// card has ⏳ 延期说明; it asks for the reason, and the reply tells the
+// reporter, in their chat, and the manager, in theirs. An unclaimed card
+// has no such button, and someone who does not hold the ticket is told
+// why not.
+func TestExplainDelay(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	h.linkAssistant(carol)
+	mgr := h.linkAssistant(dave)
+	mgr.Roles = []backend.Role{backend.RoleManager}
+	if err := h.store.UpdatePerson(ctx, mgr); err != nil {
+		t.Fatal(err)
+	}
+	number := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
+	rep := h.follow(alice.ID)
+	group := h.follow(triageChat)
+	card := group.next(number)
+	if telegramtest.ButtonData(card, "⏳ 延期说明") != "" {
+		t.Fatal("an unclaimed card offers the delay")
+	}
+	if _, err := h.svc.Claim(ctx, bobP, number); err != nil {
+		t.Fatal(err)
+	}
+	card = h.waitCard(card, "the claimed card with ⏳", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, "⏳ 延期说明") == "tk:delay:"+number
+	})
+
+	// Carol does not hold it: her reason is refused, nobody is told.
+	h.press(carol, card, "tk:delay:"+number)
+	prompt := group.next(number+" 的延期说明", "回复")
+	h.deliver(h.tg.Reply(carol, prompt, "明天再看"))
+	group.next("只有工单 " + number + " 的处理人和主管可以说明它的延期")
+
+	h.press(bob, card, "tk:delay:"+number)
+	prompt = group.next(number+" 的延期说明", "回复")
+	h.deliver(h.tg.Reply(bob, prompt, "需要供应商排查接口，预计周三前解决"))
+	group.next("已向 " + number + " 的报告人说明延期")
+	rep.next(number+" 需要更多时间处理", "需要供应商排查接口，预计周三前解决")
+	h.tg.WaitMessage(t, dave.ID, telegramtest.Containing(bobP.Name+" 已向报告人说明工单 "+number+" 将延期", "需要供应商排查接口"))
+	for _, m := range h.tg.Messages(carol.ID) {
+		if strings.Contains(m.Text, "延期") {
+			t.Fatalf("carol heard of the delay: %q", m.Text)
+		}
+	}
+	if s := h.status(number); s != backend.StatusAssigned {
+		t.Fatalf("status %s, want assigned still", s)
+	}
+}
