@@ -638,8 +638,8 @@ type ticketData struct {
 	// DelayText, DelayBy: what a refused delay form held (its reason and
 	// expected time), shown in it again.
 	DelayText, DelayBy string
-	Clocks    []clockView
-	Marks     []backend.Milestone
+	Clocks             []clockView
+	Marks              []backend.Milestone
 	// KB is the knowledge-base entry filed from the ticket, if any;
 	// CanKB: the viewer may file its solution (resolved, with one, not
 	// filed yet).
