@@ -10,20 +10,6 @@ import (
 	"github.com/deskbot/deskbot/backend"
 )
 
-// delayRows delivers the outbox and returns who heard of tk's delay:
-// "reporter:<id>", "person:<id>", sorted.
-func (f *fixture) delayRows(t *testing.T, tk *backend.Ticket) []string {
-	t.Helper()
-	got := []string{}
-	for _, m := range f.sent(t)[tk.ID] {
-		if m.kind == backend.EventDelay {
-			got = append(got, string(m.Audience)+":"+strconv.FormatInt(m.RecipientID, 10))
-		}
-	}
-	slices.Sort(got)
-	return got
-}
-
 // TestExplainDelay (seed 002: 超时需提前向客户说明并报备主管): whoever holds
 // a ticket tells its reporter why it will be late and by when, and the
 // direct managers hear it too; nobody else may, a closed ticket has no
@@ -50,7 +36,7 @@ func TestExplainDelay(t *testing.T) {
 				t.Errorf("%s: err %v, want forbidden", who.Name, err)
 			}
 		}
-		if got := f.delayRows(t, tk); len(got) != 0 {
+		if got := f.toldOf(t, tk, backend.EventDelay); len(got) != 0 {
 			t.Fatalf("refused delays were sent: %v", got)
 		}
 
@@ -72,7 +58,7 @@ func TestExplainDelay(t *testing.T) {
 			t.Fatalf("event = %+v, want a public delay by ann with the reason and %v", e, by)
 		}
 		want := []string{"person:" + strconv.FormatInt(f.manager.ID, 10), "reporter:" + strconv.FormatInt(f.alice.ID, 10)}
-		if rows := f.delayRows(t, tk); !slices.Equal(rows, want) {
+		if rows := f.toldOf(t, tk, backend.EventDelay); !slices.Equal(rows, want) {
 			t.Fatalf("told %v, want %v", rows, want)
 		}
 
@@ -87,14 +73,14 @@ func TestExplainDelay(t *testing.T) {
 			t.Fatal(err)
 		}
 		want = []string{"person:" + strconv.FormatInt(lead.ID, 10), "reporter:" + strconv.FormatInt(f.alice.ID, 10)}
-		if rows := f.delayRows(t, tk); !slices.Equal(rows, want) {
+		if rows := f.toldOf(t, tk, backend.EventDelay); !slices.Equal(rows, want) {
 			t.Fatalf("told %v, want %v", rows, want)
 		}
 		if _, err := f.svc.ExplainDelay(ctx, lead, tk.Number, "已协调", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 		want = []string{"reporter:" + strconv.FormatInt(f.alice.ID, 10)}
-		if rows := f.delayRows(t, tk); !slices.Equal(rows, want) {
+		if rows := f.toldOf(t, tk, backend.EventDelay); !slices.Equal(rows, want) {
 			t.Fatalf("a team manager's own delay: told %v, want %v", rows, want)
 		}
 		events, _ = f.store.Events(ctx, tk.ID)

@@ -11,14 +11,14 @@ import (
 	"github.com/deskbot/deskbot/backend"
 )
 
-// transferRows delivers the outbox and returns who heard of tk's
-// transfer: "reporter:<id>", "person:<id>", "triage:<platform>:<chat>",
+// toldOf delivers the outbox and returns who heard of tk's events of
+// kind: "reporter:<id>", "person:<id>", "triage:<platform>:<chat>",
 // sorted.
-func (f *fixture) transferRows(t *testing.T, tk *backend.Ticket) []string {
+func (f *fixture) toldOf(t *testing.T, tk *backend.Ticket, kind backend.EventKind) []string {
 	t.Helper()
-	var got []string
+	got := []string{}
 	for _, m := range f.sent(t)[tk.ID] {
-		if m.kind != backend.EventTransferred {
+		if m.kind != kind {
 			continue
 		}
 		switch m.Audience {
@@ -93,7 +93,7 @@ func TestTransfer(t *testing.T) {
 			// channel and, having no Telegram group, the triage group;
 			// team A's own Telegram group, where its card was, and the
 			// Slack triage channel, where team A's tickets are.
-			rows := f.transferRows(t, got)
+			rows := f.toldOf(t, got, backend.EventTransferred)
 			wantRows := []string{"reporter:" + strconv.FormatInt(f.alice.ID, 10), "triage:slack:", "triage:slack:CTEAMB", "triage:telegram:", "triage:telegram:-100A"}
 			if strings.Join(rows, " ") != strings.Join(wantRows, " ") {
 				t.Fatalf("told %q, want %q", rows, wantRows)
@@ -122,7 +122,7 @@ func TestTransfer(t *testing.T) {
 			if got.Status != backend.StatusNew || got.AssigneeID != 0 {
 				t.Fatalf("status %s assignee %d", got.Status, got.AssigneeID)
 			}
-			rows := f.transferRows(t, got)
+			rows := f.toldOf(t, got, backend.EventTransferred)
 			if !slices.Contains(rows, "person:"+strconv.FormatInt(f.ann.ID, 10)) {
 				t.Fatalf("told %q: not ann, who held it", rows)
 			}

@@ -12,13 +12,7 @@ import (
 )
 
 func TestRendererSLA(t *testing.T) {
-	cat, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &Renderer{Cat: cat, Location: time.FixedZone("CST", 8*3600), People: func(_ context.Context, id int64) (*backend.Person, error) {
-		return &backend.Person{ID: id, Name: "王经理"}, nil
-	}}
+	r := chinaRenderer(t, "王经理")
 	due := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 	tk := &backend.Ticket{Number: "FB-20261123-0001", Summary: "会员中心无法下单", Severity: backend.P1, Status: backend.StatusNew, Solution: "已修复"}
 	msg := func(kind backend.EventKind, body string, data backend.EventData, actor int64) notify.Message {
@@ -61,13 +55,7 @@ func TestRendererSLA(t *testing.T) {
 // to accept it by its confirm deadline (seed 002), in their language; an
 // assignment without a deadline (SLA off) says only that it is theirs.
 func TestRendererAssignedDue(t *testing.T) {
-	cat, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &Renderer{Cat: cat, Location: time.FixedZone("CST", 8*3600), People: func(_ context.Context, id int64) (*backend.Person, error) {
-		return &backend.Person{ID: id, Name: "李助理"}, nil
-	}}
+	r := chinaRenderer(t, "李助理")
 	tk := &backend.Ticket{Number: "FB-20261123-0002", Summary: "会员积分兑换异常", Severity: backend.P1, Status: backend.StatusAssigned}
 	m := notify.Message{Ticket: tk, Outbox: &backend.OutboxMessage{Audience: backend.AudienceAssignee},
 		Event:     &backend.Event{Kind: backend.EventAssigned, Data: backend.EventData{AssigneeID: 9, Due: time.Date(2026, 11, 23, 3, 30, 0, 0, time.UTC)}},
@@ -115,13 +103,7 @@ func TestCardOccurredAt(t *testing.T) {
 // the zone, the time it should be solved by; the managers read who said
 // it.
 func TestRendererDelay(t *testing.T) {
-	cat, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &Renderer{Cat: cat, Location: time.FixedZone("CST", 8*3600), People: func(_ context.Context, id int64) (*backend.Person, error) {
-		return &backend.Person{ID: id, Name: "李助理"}, nil
-	}}
+	r := chinaRenderer(t, "李助理")
 	tk := &backend.Ticket{Number: "FB-20261123-0002", Summary: "会员积分兑换异常", Severity: backend.P2, Status: backend.StatusInProgress}
 	m := notify.Message{Ticket: tk, Outbox: &backend.OutboxMessage{Audience: backend.AudienceReporter},
 		Event:     &backend.Event{Kind: backend.EventDelay, ActorID: 9, Body: "等供应商排查接口", Data: backend.EventData{Due: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}},
@@ -160,4 +142,16 @@ func TestRendererDelay(t *testing.T) {
 			t.Errorf("%s warning: %q (the delay named: want %v)", clock, got, want)
 		}
 	}
+}
+
+// chinaRenderer renders in China time, everyone named name.
+func chinaRenderer(t *testing.T, name string) *Renderer {
+	t.Helper()
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Renderer{Cat: cat, Location: time.FixedZone("CST", 8*3600), People: func(_ context.Context, id int64) (*backend.Person, error) {
+		return &backend.Person{ID: id, Name: name}, nil
+	}}
 }
