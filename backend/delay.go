@@ -20,8 +20,9 @@ const maxDelayReason = 2000
 // ExplainDelay tells the reporter of an open ticket that it will take
 // longer, why, and (when expected is not zero) by when it should be
 // solved, and reports it to the direct managers: the managers of the
-// ticket's team, else the managers without a team. Only the assignee
-// and managers may; the SLA clocks are unchanged (a late ticket is late
+// ticket's team, else the managers without a team (and to the assignee,
+// when a manager explains it). Only the assignee and managers (and
+// admins) may; the SLA clocks are unchanged (a late ticket is late
 // however well it was explained).
 func (s *Service) ExplainDelay(ctx context.Context, actor *Person, number, reason string, expected time.Time) (*Ticket, error) {
 	reason = strings.TrimSpace(reason)
@@ -36,7 +37,7 @@ func (s *Service) ExplainDelay(ctx context.Context, actor *Person, number, reaso
 		return nil, Invalid("expected_by is not in the future", "expected_by", "must be later than now", Problem{Key: "later"})
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
-		if !actor.SeesAll() && (t.AssigneeID == 0 || t.AssigneeID != actor.ID) {
+		if !actor.Handles() || !actor.SeesAll() && (t.AssigneeID == 0 || t.AssigneeID != actor.ID) {
 			return nil, Keyed(EFORBIDDEN, "delay_who", map[string]any{"Number": t.Number},
 				"only the assignee of %s and managers may explain its delay", t.Number)
 		}
@@ -49,6 +50,11 @@ func (s *Service) ExplainDelay(ctx context.Context, actor *Person, number, reaso
 			ev.Data.Due = expected.UTC().Truncate(time.Second)
 		}
 		notify := []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}
+		if t.AssigneeID != 0 && t.AssigneeID != actor.ID {
+			// A manager spoke for the ticket: its assignee hears what
+			// the reporter was told.
+			notify = append(notify, &OutboxMessage{Audience: AudienceAssignee, RecipientID: t.AssigneeID})
+		}
 		managers, err := DirectManagers(ctx, s.store, t.TeamID)
 		if err != nil {
 			return nil, err

@@ -30,11 +30,14 @@ func TestExplainDelay(t *testing.T) {
 		wantFields(t, err, "reason")
 		_, err = f.svc.ExplainDelay(ctx, f.ann, tk.Number, "等供应商回复", f.now.Add(-time.Minute))
 		wantFields(t, err, "expected_by")
-		for _, who := range []*backend.Person{f.amy, f.otherTeam, f.alice} {
+		for _, who := range []*backend.Person{f.amy, f.alice} { // a teammate, the reporter
 			_, err = f.svc.ExplainDelay(ctx, who, tk.Number, "等供应商回复", by)
-			if backend.ErrorCode(err) != backend.EFORBIDDEN && backend.ErrorCode(err) != backend.ENOTFOUND {
+			if backend.ErrorCode(err) != backend.EFORBIDDEN {
 				t.Errorf("%s: err %v, want forbidden", who.Name, err)
 			}
+		}
+		if _, err = f.svc.ExplainDelay(ctx, f.otherTeam, tk.Number, "等供应商回复", by); err == nil {
+			t.Error("another team's assistant explained the delay")
 		}
 		if got := f.toldOf(t, tk, backend.EventDelay); len(got) != 0 {
 			t.Fatalf("refused delays were sent: %v", got)
@@ -63,8 +66,9 @@ func TestExplainDelay(t *testing.T) {
 		}
 
 		// A team with managers of its own: they are the direct managers;
-		// a manager who explains it is not told their own words, and the
-		// expected time may be left out.
+		// a manager who explains it is not told their own words, the
+		// assignee is told what was said for them, and the expected time
+		// may be left out.
 		lead := &backend.Person{Name: "max", Roles: []backend.Role{backend.RoleManager}, TeamID: f.teamA.ID}
 		if err := f.svc.CreatePerson(ctx, lead); err != nil {
 			t.Fatal(err)
@@ -72,14 +76,15 @@ func TestExplainDelay(t *testing.T) {
 		if _, err := f.svc.ExplainDelay(ctx, f.manager, tk.Number, "周末无人值守，周一处理", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-		want = []string{"person:" + strconv.FormatInt(lead.ID, 10), "reporter:" + strconv.FormatInt(f.alice.ID, 10)}
+		assignee := "assignee:" + strconv.FormatInt(f.ann.ID, 10)
+		want = []string{assignee, "person:" + strconv.FormatInt(lead.ID, 10), "reporter:" + strconv.FormatInt(f.alice.ID, 10)}
 		if rows := f.toldOf(t, tk, backend.EventDelay); !slices.Equal(rows, want) {
 			t.Fatalf("told %v, want %v", rows, want)
 		}
 		if _, err := f.svc.ExplainDelay(ctx, lead, tk.Number, "已协调", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-		want = []string{"reporter:" + strconv.FormatInt(f.alice.ID, 10)}
+		want = []string{assignee, "reporter:" + strconv.FormatInt(f.alice.ID, 10)}
 		if rows := f.toldOf(t, tk, backend.EventDelay); !slices.Equal(rows, want) {
 			t.Fatalf("a team manager's own delay: told %v, want %v", rows, want)
 		}

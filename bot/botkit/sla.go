@@ -62,9 +62,9 @@ func (r *Renderer) slaNotice(ctx context.Context, loc string, m notify.Message, 
 		return r.Cat.T(loc, "sla.ack", data)
 	case backend.EventClock:
 		if strings.HasSuffix(e.Body, " warning") {
-			if e.Data.Clock == "solve" {
+			if e.Data.Clock == "solve" && m.Outbox.Audience == backend.AudienceAssignee {
 				// Seed 002: a ticket that will be late is explained to
-				// the reporter before the deadline.
+				// the reporter before the deadline, by whoever holds it.
 				return r.Cat.T(loc, "sla.warn.solve", data)
 			}
 			return r.Cat.T(loc, "sla.warn", data)

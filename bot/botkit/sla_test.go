@@ -132,14 +132,24 @@ func TestRendererDelay(t *testing.T) {
 		}
 	}
 
-	// The solve clock's warning says how to explain the delay; the others
-	// do not.
-	m.Outbox.Audience, m.Recipient.Locale = backend.AudienceAssignee, "zh-CN"
-	for clock, want := range map[string]bool{"solve": true, "confirm": false} {
-		m.Event = &backend.Event{Kind: backend.EventClock, Body: clock + " warning", Data: backend.EventData{Clock: clock, Due: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}}
+	// The solve clock's warning to the assignee says how to explain the
+	// delay; the other clocks' do not, nor does one to the triage chat
+	// (nobody holds the ticket).
+	m.Recipient.Locale = "zh-CN"
+	for _, tc := range []struct {
+		clock    string
+		audience backend.Audience
+		want     bool
+	}{
+		{"solve", backend.AudienceAssignee, true},
+		{"confirm", backend.AudienceAssignee, false},
+		{"solve", backend.AudienceTriage, false},
+	} {
+		m.Outbox.Audience = tc.audience
+		m.Event = &backend.Event{Kind: backend.EventClock, Body: tc.clock + " warning", Data: backend.EventData{Clock: tc.clock, Due: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}}
 		got := r.Notice(context.Background(), m)
-		if strings.Contains(got, "⏳ 延期说明") != want || !strings.Contains(got, "2026-11-26 18:00") {
-			t.Errorf("%s warning: %q (the delay named: want %v)", clock, got, want)
+		if strings.Contains(got, "⏳ 延期说明") != tc.want || !strings.Contains(got, "2026-11-26 18:00") {
+			t.Errorf("%s warning to %s: %q (the delay named: want %v)", tc.clock, tc.audience, got, tc.want)
 		}
 	}
 }

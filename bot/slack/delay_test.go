@@ -12,7 +12,7 @@ import (
 // TestExplainDelay (seed 002: 超时需提前向客户说明并报备主管): a claimed
 // ticket's card offers ⏳ 延期说明; its modal's reason reaches the
 // reporter's DM. Someone who does not hold the ticket is refused on the
-// modal's field, and the typed reason stays.
+// modal's field (Slack keeps what was typed).
 func TestExplainDelay(t *testing.T) {
 	h := newHarness(t, ModeHTTP)
 	ctx := context.Background()

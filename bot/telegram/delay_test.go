@@ -51,10 +51,18 @@ func TestExplainDelay(t *testing.T) {
 	h.deliver(h.tg.Reply(bob, prompt, "需要供应商排查接口，预计周三前解决"))
 	group.next("已向 " + number + " 的报告人说明延期")
 	rep.next(number+" 需要更多时间处理", "需要供应商排查接口，预计周三前解决")
-	h.tg.WaitMessage(t, dave.ID, telegramtest.Containing(bobP.Name+" 已向报告人说明工单 "+number+" 将延期", "需要供应商排查接口"))
+	report := h.tg.WaitMessage(t, dave.ID, telegramtest.Containing(bobP.Name+" 已向报告人说明工单 "+number+" 将延期", "需要供应商排查接口"))
+	// The manager's reply to the report is not a reply to the reporter.
+	h.deliver(h.tg.Reply(dave, report, "好的，我来盯供应商"))
+	h.tg.WaitMessage(t, dave.ID, telegramtest.Containing("回复提醒不会发给报告人"))
 	for _, m := range h.tg.Messages(carol.ID) {
 		if strings.Contains(m.Text, "延期") {
 			t.Fatalf("carol heard of the delay: %q", m.Text)
+		}
+	}
+	for _, m := range h.tg.Messages(alice.ID) {
+		if strings.Contains(m.Text, "我来盯供应商") {
+			t.Fatalf("the manager's reply reached the reporter: %q", m.Text)
 		}
 	}
 	if s := h.status(number); s != backend.StatusAssigned {

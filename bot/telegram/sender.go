@@ -76,7 +76,9 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 	case m.Outbox.Audience == backend.AudiencePerson && botkit.IsEscalationPing(m):
 		kind = botkit.PingKind(e.ID)
 		o.markup = c.pingKeyboard(loc, e.Data.Clock, t.Number)
-	case m.Outbox.Audience == backend.AudiencePerson && e.Kind == backend.EventEscalation:
+	case m.Outbox.Audience == backend.AudiencePerson && (e.Kind == backend.EventEscalation || e.Kind == backend.EventDelay):
+		// For their information (a delay is reported to the managers):
+		// a reply to it is not a reply to the reporter.
 		kind = kindReminder
 	case m.Outbox.Audience == backend.AudiencePerson && e.Kind == backend.EventIncidentUpdate:
 		kind = kindIncident

@@ -483,7 +483,7 @@ func (c *Chat) loadTicket(r *http.Request, v *visitor) (*ticketData, error) {
 		if e.Kind == backend.EventNotificationSent {
 			continue
 		}
-		d.Events = append(d.Events, eventView{E: e, Line: web.EventLine(c.cat, v.Loc, e, name)})
+		d.Events = append(d.Events, eventView{E: e, Line: web.EventLineIn(c.cat, v.Loc, v.Zone, e, name)})
 	}
 	return d, nil
 }
