@@ -60,7 +60,7 @@ func (s *Service) ExplainDelay(ctx context.Context, actor *Person, number, reaso
 			return nil, err
 		}
 		for _, id := range managers {
-			if id != actor.ID {
+			if id != actor.ID && id != t.AssigneeID { // each hears it once
 				notify = append(notify, &OutboxMessage{Audience: AudiencePerson, RecipientID: id})
 			}
 		}

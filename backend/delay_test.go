@@ -94,11 +94,24 @@ func TestExplainDelay(t *testing.T) {
 			t.Fatalf("no delay by max without a time in %v", events)
 		}
 
-		// Solved: nothing to explain.
-		if _, err := f.svc.Resolve(ctx, f.ann, tk.Number, "已修复"); err != nil {
+		// The assignee is one of the direct managers: told once.
+		if _, err := f.svc.Assign(ctx, f.manager, tk.Number, lead.ID); err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.ExplainDelay(ctx, f.ann, tk.Number, "还要一天", by)
+		f.sent(t)
+		if _, err := f.svc.ExplainDelay(ctx, f.manager, tk.Number, "换人跟进", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		want = []string{"assignee:" + strconv.FormatInt(lead.ID, 10), "reporter:" + strconv.FormatInt(f.alice.ID, 10)}
+		if rows := f.toldOf(t, tk, backend.EventDelay); !slices.Equal(rows, want) {
+			t.Fatalf("a manager holding the ticket: told %v, want %v", rows, want)
+		}
+
+		// Solved: nothing to explain.
+		if _, err := f.svc.Resolve(ctx, lead, tk.Number, "已修复"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.ExplainDelay(ctx, lead, tk.Number, "还要一天", by)
 		wantCode(t, err, backend.ECONFLICT)
 		if backend.ErrorKey(err) != "delay_closed" {
 			t.Fatalf("resolved: key %q, want delay_closed", backend.ErrorKey(err))

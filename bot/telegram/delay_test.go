@@ -2,8 +2,10 @@ package telegram
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-telegram/bot/models"
 
@@ -52,7 +54,12 @@ func TestExplainDelay(t *testing.T) {
 	group.next("已向 " + number + " 的报告人说明延期")
 	rep.next(number+" 需要更多时间处理", "需要供应商排查接口，预计周三前解决")
 	report := h.tg.WaitMessage(t, dave.ID, telegramtest.Containing(bobP.Name+" 已向报告人说明工单 "+number+" 将延期", "需要供应商排查接口"))
-	// The manager's reply to the report is not a reply to the reporter.
+	// The manager's reply to the report is not a reply to the reporter
+	// (once the report is recorded, as it is right after it is sent).
+	h.tg.Wait(t, 15*time.Second, "the report to be recorded", func() bool {
+		_, err := h.store.ChatMessage(ctx, Platform, itoa(dave.ID), strconv.Itoa(report.ID))
+		return err == nil
+	})
 	h.deliver(h.tg.Reply(dave, report, "好的，我来盯供应商"))
 	h.tg.WaitMessage(t, dave.ID, telegramtest.Containing("回复提醒不会发给报告人"))
 	for _, m := range h.tg.Messages(carol.ID) {
