@@ -50,13 +50,39 @@ const (
 	StepSentToCustomer = "sent"
 )
 
-// Task is one task of a complaint. Times are UTC.
+// TaskKind says what a task is for.
+type TaskKind string
+
+// Task kinds.
+const (
+	// TaskComplaint is a step of a complaint's plan (seed 001), which its
+	// reporter follows.
+	TaskComplaint TaskKind = "complaint"
+	// TaskConsult is a consultation (consult.go): another team's opinion
+	// on a ticket, asked by the team handling it (seed 002 跨部门协作);
+	// staff-only.
+	TaskConsult TaskKind = "consult"
+)
+
+// OrDefault is k, or TaskComplaint when k is not set.
+func (k TaskKind) OrDefault() TaskKind {
+	if k == "" {
+		return TaskComplaint
+	}
+	return k
+}
+
+// Task is one task of a complaint, or a consultation of another team
+// (Kind). Times are UTC.
 type Task struct {
 	ID       int64
 	TicketID int64
+	Kind     TaskKind
+	// TeamID is the team a consultation asks (0 for a complaint's task).
+	TeamID int64
 	// Number is the ticket's number, filled in by the store on reads.
 	Number    string
-	Title     string // what is to be done (派质量部门人员去客户现场处理不良品)
+	Title     string // what is to be done (派质量部门人员去客户现场处理不良品), or the question asked
 	OwnerID   int64
 	Due       time.Time
 	CreatedBy int64
@@ -65,7 +91,7 @@ type Task struct {
 	// Set when it is done: who closed it, when, and what was done (善后措施).
 	DoneBy int64
 	DoneAt time.Time
-	Result string
+	Result string // or the opinion given
 
 	// RemindedAt is when its owner was reminded that the deadline passed
 	// (zero: not yet).
@@ -74,6 +100,9 @@ type Task struct {
 
 // Done reports whether the task is closed.
 func (t *Task) Done() bool { return !t.DoneAt.IsZero() }
+
+// Consult reports whether the task is a consultation.
+func (t *Task) Consult() bool { return t.Kind == TaskConsult }
 
 // Overdue reports whether the task is open past its deadline at now.
 func (t *Task) Overdue(now time.Time) bool { return !t.Done() && !now.Before(t.Due) }
@@ -99,6 +128,8 @@ type TaskFilter struct {
 	DueUntil time.Time // only tasks due at or before this
 	// Unreminded: only tasks whose owner was not reminded yet.
 	Unreminded bool
+	Kind       TaskKind // only tasks of this kind ("": any)
+	TeamID     int64    // only consultations of this team
 
 	After int64 // cursor: only tasks with ID > After (oldest first)
 	Limit int   // default 50, at most 200
@@ -219,7 +250,7 @@ func (s *Service) Complaint(ctx context.Context, actor *Person, number string) (
 }
 
 func (s *Service) complaintOf(ctx context.Context, actor *Person, t *Ticket) (*Complaint, error) {
-	tasks, err := s.store.Tasks(ctx, TaskFilter{TicketID: t.ID, Limit: 200})
+	tasks, err := s.store.Tasks(ctx, TaskFilter{TicketID: t.ID, Kind: TaskComplaint, Limit: 200})
 	if err != nil {
 		return nil, err
 	}
@@ -259,11 +290,11 @@ func (s *Service) AddTask(ctx context.Context, actor *Person, number string, in 
 		if err := s.complaintOpen(actor, t); err != nil {
 			return nil, err
 		}
-		left, err := s.openTasks(ctx, t.ID, 0)
+		left, err := s.openTasks(ctx, t.ID, TaskComplaint, 0)
 		if err != nil {
 			return nil, err
 		}
-		*task = Task{TicketID: t.ID, Number: t.Number, Title: in.Title, OwnerID: owner.ID, Due: in.Due, CreatedBy: actor.ID, CreatedAt: now}
+		*task = Task{TicketID: t.ID, Number: t.Number, Kind: TaskComplaint, Title: in.Title, OwnerID: owner.ID, Due: in.Due, CreatedBy: actor.ID, CreatedAt: now}
 		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Public: true, Body: in.Title,
 			Data: EventData{TaskStep: TaskAdded, AssigneeID: owner.ID, Due: in.Due, TasksLeft: left + 1}}
 		c := Change{Event: ev, Task: task,
@@ -294,9 +325,10 @@ func (s *Service) complaintOpen(actor *Person, t *Ticket) error {
 	return nil
 }
 
-// openTasks counts a ticket's open tasks other than task except.
-func (s *Service) openTasks(ctx context.Context, ticketID, except int64) (int, error) {
-	tasks, err := s.store.Tasks(ctx, TaskFilter{TicketID: ticketID, Open: true, Limit: 200})
+// openTasks counts a ticket's open tasks of a kind other than task
+// except.
+func (s *Service) openTasks(ctx context.Context, ticketID int64, kind TaskKind, except int64) (int, error) {
+	tasks, err := s.store.Tasks(ctx, TaskFilter{TicketID: ticketID, Kind: kind, Open: true, Limit: 200})
 	if err != nil {
 		return 0, err
 	}
@@ -332,10 +364,12 @@ func (s *Service) Task(ctx context.Context, actor *Person, id int64) (*Task, *Ti
 }
 
 // CompleteTask closes a task with what was done (its owner, the
-// complaint's assignee or a manager). The reporter is told, and the
-// assignee and the one who set the task unless they closed it; when it
-// was the last open task, the notice says the complaint's tasks are all
-// done. EINVALID without a result; ECONFLICT when it is done already.
+// complaint's assignee or a manager), or a consultation with the team's
+// opinion (its owner or other staff of the team too). The reporter of a
+// complaint is told, and the assignee and the one who set the task unless
+// they closed it; when it was the last open task, the notice says the
+// complaint's tasks are all done. A consultation's opinion is staff-only.
+// EINVALID without a result; ECONFLICT when it is done already.
 func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, result string) (*Task, error) {
 	result = strings.TrimSpace(result)
 	var fe fieldErrors
@@ -355,22 +389,31 @@ func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, res
 		if cur.Done() {
 			return nil, Keyed(ECONFLICT, "task_done", map[string]any{"ID": TaskRef(id)}, "task %s is done already", TaskRef(id))
 		}
-		if cur.OwnerID != actor.ID {
+		if cur.OwnerID != actor.ID && !answersConsult(actor, cur) {
 			if err := handlesComplaint(actor, t); err != nil {
+				if cur.Consult() {
+					return nil, Keyed(EFORBIDDEN, "consult_answer_who", map[string]any{"ID": TaskRef(id)},
+						"only the team asked, the assignee of %s and managers may give the opinion %s", t.Number, TaskRef(id))
+				}
 				return nil, Keyed(EFORBIDDEN, "task_owner_only", map[string]any{"ID": TaskRef(id)},
 					"only the owner of %s, the complaint's assignee and managers may close it", TaskRef(id))
 			}
 		}
-		left, err := s.openTasks(ctx, t.ID, id)
+		left, err := s.openTasks(ctx, t.ID, cur.Kind, id)
 		if err != nil {
 			return nil, err
 		}
 		cur.DoneBy, cur.DoneAt, cur.Result = actor.ID, now, result
 		*task = *cur
-		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Public: true, Body: result,
+		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Public: !cur.Consult(), Body: result,
 			Data: EventData{TaskID: id, TaskStep: TaskDone, AssigneeID: cur.OwnerID, Due: cur.Due, TasksLeft: left}}
-		c := Change{Event: ev, Task: cur, Notify: []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}}
+		c := Change{Event: ev, Task: cur}
 		told := map[int64]bool{actor.ID: true, t.ReporterID: true}
+		if cur.Consult() {
+			s.consultData(ctx, &ev.Data, cur)
+		} else {
+			c.Notify = []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}
+		}
 		if t.AssigneeID != 0 && !told[t.AssigneeID] {
 			told[t.AssigneeID] = true
 			c.Notify = append(c.Notify, &OutboxMessage{Audience: AudienceAssignee, RecipientID: t.AssigneeID})
@@ -531,6 +574,20 @@ func (s *Service) remindTask(ctx context.Context, task *Task, now time.Time) (bo
 	c := Change{Event: ev, Notify: []*OutboxMessage{{Audience: AudiencePerson, RecipientID: task.OwnerID}}}
 	if t.AssigneeID != 0 && t.AssigneeID != task.OwnerID {
 		c.Notify = append(c.Notify, &OutboxMessage{Audience: AudienceAssignee, RecipientID: t.AssigneeID})
+	}
+	if task.Consult() {
+		// The team asked is late: its managers hear it too (seed 002:
+		// "避免流程卡顿").
+		s.consultData(ctx, &ev.Data, task)
+		managers, err := s.store.PeopleWithRole(ctx, RoleManager, task.TeamID)
+		if err != nil {
+			return false, err
+		}
+		for _, m := range managers {
+			if m.TeamID == task.TeamID && m.ID != task.OwnerID && m.ID != t.AssigneeID {
+				c.Notify = append(c.Notify, &OutboxMessage{Audience: AudiencePerson, RecipientID: m.ID})
+			}
+		}
 	}
 	stamp([]Change{c}, now)
 	ok, err := s.store.RecordOnce(ctx, "task-overdue-"+strconv.FormatInt(task.ID, 10), t.ID, []Change{c})

@@ -73,9 +73,10 @@ type EventData struct {
 	IncidentResolved bool   `json:"incident_resolved,omitempty"`
 	// A complaint's task (EventTask, complaint.go): which, the step, and
 	// how many of the complaint's tasks are open after it.
-	TaskID    int64  `json:"task_id,omitempty"`
-	TaskStep  string `json:"task_step,omitempty"`
-	TasksLeft int    `json:"tasks_left,omitempty"`
+	TaskID    int64    `json:"task_id,omitempty"`
+	TaskStep  string   `json:"task_step,omitempty"`
+	TaskKind  TaskKind `json:"task_kind,omitempty"` // set for a consultation (TaskConsult), with TeamID and TeamName
+	TasksLeft int      `json:"tasks_left,omitempty"`
 	// Step of a complaint's closing record (EventComplaint).
 	RecordStep string `json:"record_step,omitempty"`
 }

@@ -228,12 +228,16 @@ func (s *Service) Ticket(ctx context.Context, actor *Person, number string) (*Ti
 }
 
 // ownsTask reports whether actor, a staff member of another team, owns a
-// task of complaint t: they see it as its team does.
+// task of t (a complaint's, or a consultation), or is of a team asked
+// for its opinion on t: they see it as its team does.
 func (s *Service) ownsTask(ctx context.Context, actor *Person, t *Ticket) bool {
-	if t.Form != FormComplaint {
+	if !actor.Handles() {
 		return false
 	}
 	tasks, err := s.store.Tasks(ctx, TaskFilter{TicketID: t.ID, OwnerID: actor.ID, Limit: 1})
+	if err == nil && len(tasks) == 0 && actor.TeamID != 0 {
+		tasks, err = s.store.Tasks(ctx, TaskFilter{TicketID: t.ID, Kind: TaskConsult, TeamID: actor.TeamID, Limit: 1})
+	}
 	return err == nil && len(tasks) > 0
 }
 

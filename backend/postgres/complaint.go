@@ -12,15 +12,16 @@ import (
 
 const (
 	insertTaskSQL = `
-INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`
-	// A task's ticket and creation stay as stored.
+INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at, kind, team_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
+	// A task's ticket, kind, team and creation stay as stored.
 	updateTaskSQL = `
 UPDATE complaint_tasks SET title = $1, owner_id = $2, due = $3, done_by = $4, done_at = $5, result = $6, reminded_at = $7
 WHERE id = $8 AND ticket_id = $9
-RETURNING created_by, created_at`
+RETURNING created_by, created_at, kind, COALESCE(team_id, 0)`
 	taskSQL = `
-SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at
+SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at,
+    k.kind, COALESCE(k.team_id, 0)
 FROM complaint_tasks k JOIN tickets t ON t.id = k.ticket_id`
 	// One statement for every filter: a zero argument turns its
 	// condition off.
@@ -31,6 +32,8 @@ WHERE ($1::bigint = 0 OR k.ticket_id = $1)
   AND ($4::timestamptz IS NULL OR k.due <= $4)
   AND (NOT $5::boolean OR k.reminded_at IS NULL)
   AND k.id > $6
+  AND ($8::text = '' OR k.kind = $8)
+  AND ($9::bigint = 0 OR k.team_id = $9)
 ORDER BY k.id
 LIMIT $7`
 	upsertRecordSQL = `
@@ -45,8 +48,9 @@ ON CONFLICT (ticket_id) DO UPDATE SET root_cause = EXCLUDED.root_cause, preventi
 // the store decides on k.
 func writeTask(ctx context.Context, tx pgx.Tx, ticketID int64, k *backend.Task) error {
 	if k.ID == 0 {
+		k.Kind = k.Kind.OrDefault()
 		err := tx.QueryRow(ctx, insertTaskSQL, ticketID, k.Title, k.OwnerID, k.Due, k.CreatedBy, k.CreatedAt, k.DoneBy,
-			nullTime(k.DoneAt), k.Result, nullTime(k.RemindedAt)).Scan(&k.ID)
+			nullTime(k.DoneAt), k.Result, nullTime(k.RemindedAt), string(k.Kind), nullID(k.TeamID)).Scan(&k.ID)
 		if err != nil {
 			return dbError(err, "task of ticket %d", ticketID)
 		}
@@ -54,7 +58,7 @@ func writeTask(ctx context.Context, tx pgx.Tx, ticketID int64, k *backend.Task) 
 		return nil
 	}
 	err := tx.QueryRow(ctx, updateTaskSQL, k.Title, k.OwnerID, k.Due, k.DoneBy, nullTime(k.DoneAt), k.Result, nullTime(k.RemindedAt),
-		k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt})
+		k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID)
 	if err != nil {
 		return dbError(err, "task %d of ticket %d", k.ID, ticketID)
 	}
@@ -72,7 +76,7 @@ func writeRecord(ctx context.Context, tx pgx.Tx, ticketID int64, r *backend.Comp
 func scanTask(row pgx.Row) (*backend.Task, error) {
 	k := &backend.Task{}
 	return k, row.Scan(&k.ID, &k.TicketID, &k.Number, &k.Title, &k.OwnerID, timeCol{&k.Due}, &k.CreatedBy, timeCol{&k.CreatedAt},
-		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt})
+		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt}, &k.Kind, &k.TeamID)
 }
 
 // Task returns a task with its ticket's number.
@@ -87,7 +91,7 @@ func (s *Store) Task(ctx context.Context, id int64) (*backend.Task, error) {
 // Tasks lists the tasks that match f, oldest first.
 func (s *Store) Tasks(ctx context.Context, f backend.TaskFilter) ([]*backend.Task, error) {
 	rows, err := s.pool.Query(ctx, tasksSQL, f.TicketID, f.OwnerID, f.Open, nullTime(norm(f.DueUntil)), f.Unreminded, f.After,
-		storekit.PageLimit(f.Limit))
+		storekit.PageLimit(f.Limit), string(f.Kind), f.TeamID)
 	if err != nil {
 		return nil, dbError(err, "tasks")
 	}

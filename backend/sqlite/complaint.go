@@ -10,15 +10,16 @@ import (
 
 const (
 	insertTaskSQL = `
-INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// A task's ticket and creation stay as stored.
+INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at, kind, team_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// A task's ticket, kind, team and creation stay as stored.
 	updateTaskSQL = `
 UPDATE complaint_tasks SET title = ?, owner_id = ?, due = ?, done_by = ?, done_at = ?, result = ?, reminded_at = ?
 WHERE id = ? AND ticket_id = ?
-RETURNING created_by, created_at`
+RETURNING created_by, created_at, kind, COALESCE(team_id, 0)`
 	taskSQL = `
-SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at
+SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at,
+    k.kind, COALESCE(k.team_id, 0)
 FROM complaint_tasks k JOIN tickets t ON t.id = k.ticket_id`
 	// One statement for every filter: a zero argument turns its
 	// condition off.
@@ -29,6 +30,8 @@ WHERE (?1 = 0 OR k.ticket_id = ?1)
   AND (?4 IS NULL OR k.due <= ?4)
   AND (?5 = 0 OR k.reminded_at IS NULL)
   AND k.id > ?6
+  AND (?8 = '' OR k.kind = ?8)
+  AND (?9 = 0 OR k.team_id = ?9)
 ORDER BY k.id
 LIMIT ?7`
 	upsertRecordSQL = `
@@ -43,8 +46,9 @@ ON CONFLICT (ticket_id) DO UPDATE SET root_cause = excluded.root_cause, preventi
 // the store decides on k.
 func writeTask(ctx context.Context, tx *dbTx, ticketID int64, k *backend.Task) error {
 	if k.ID == 0 {
+		k.Kind = k.Kind.OrDefault()
 		res, err := tx.ExecContext(ctx, insertTaskSQL, ticketID, k.Title, k.OwnerID, micros(k.Due), k.CreatedBy, micros(k.CreatedAt),
-			k.DoneBy, micros(k.DoneAt), k.Result, micros(k.RemindedAt))
+			k.DoneBy, micros(k.DoneAt), k.Result, micros(k.RemindedAt), string(k.Kind), nullID(k.TeamID))
 		if err != nil {
 			return dbError(err, "task of ticket %d", ticketID)
 		}
@@ -55,7 +59,7 @@ func writeTask(ctx context.Context, tx *dbTx, ticketID int64, k *backend.Task) e
 		return nil
 	}
 	err := tx.QueryRowContext(ctx, updateTaskSQL, k.Title, k.OwnerID, micros(k.Due), k.DoneBy, micros(k.DoneAt), k.Result,
-		micros(k.RemindedAt), k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt})
+		micros(k.RemindedAt), k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID)
 	if err != nil {
 		return dbError(err, "task %d of ticket %d", k.ID, ticketID)
 	}
@@ -73,7 +77,7 @@ func writeRecord(ctx context.Context, tx *dbTx, ticketID int64, r *backend.Compl
 func scanTask(row scanner) (*backend.Task, error) {
 	k := &backend.Task{}
 	return k, row.Scan(&k.ID, &k.TicketID, &k.Number, &k.Title, &k.OwnerID, timeCol{&k.Due}, &k.CreatedBy, timeCol{&k.CreatedAt},
-		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt})
+		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt}, &k.Kind, &k.TeamID)
 }
 
 // Task returns a task with its ticket's number.
@@ -98,7 +102,7 @@ func (s *Store) Tasks(ctx context.Context, f backend.TaskFilter) ([]*backend.Tas
 	}
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, tasksSQL, f.TicketID, f.OwnerID, f.Open, micros(norm(f.DueUntil)), f.Unreminded, f.After,
-		storekit.PageLimit(f.Limit))
+		storekit.PageLimit(f.Limit), string(f.Kind), f.TeamID)
 	if err != nil {
 		return nil, dbError(err, "tasks")
 	}

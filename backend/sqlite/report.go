@@ -45,7 +45,7 @@ ORDER BY t.id`
 	reportComplaintTasksSQL = `
 SELECT k.ticket_id, k.due, k.done_at
 FROM complaint_tasks k JOIN tickets t ON t.id = k.ticket_id
-WHERE ` + reportComplaintsWhere + `
+WHERE k.kind = 'complaint' AND ` + reportComplaintsWhere + `
 ORDER BY k.id`
 	reportComplaintsWhere = `t.form = 'complaint' AND t.created_at < ?2
   AND (t.status NOT IN ('resolved', 'archived') OR t.resolved_at IS NULL OR t.resolved_at >= ?1)

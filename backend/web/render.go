@@ -345,6 +345,18 @@ func taskLine(tr Translator, loc string, zone *time.Location, e *backend.Event, 
 		d["ID"] = backend.TaskRef(e.Data.TaskID)
 	}
 	d["Left"] = e.Data.TasksLeft
+	if e.Data.TaskKind == backend.TaskConsult {
+		// Another team's opinion (seed 002 跨部门协作).
+		d["Team"] = e.Data.TeamName
+		d["Due"] = "—"
+		if zone != nil && !e.Data.Due.IsZero() {
+			d["Due"] = e.Data.Due.In(zone).Format("2006-01-02 15:04")
+		}
+		switch step := e.Data.TaskStep; step {
+		case backend.TaskAdded, backend.TaskDone, backend.TaskOverdue:
+			return tr.T(loc, "web.ev.consult."+step, d)
+		}
+	}
 	switch e.Data.TaskStep {
 	case backend.TaskAdded:
 		if zone != nil && !e.Data.Due.IsZero() {

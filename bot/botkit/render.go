@@ -28,7 +28,7 @@ type Renderer struct {
 	// TaskHow says, in loc, how the reader completes a task in this
 	// channel (under the owner's notice). Nil: how in any chat
 	// (task.how.any), as e-mail and SMS say it.
-	TaskHow func(loc string) string
+	TaskHow func(loc string, kind backend.TaskKind) string
 }
 
 // Locale is the language to write to p in.

@@ -11,7 +11,19 @@ import (
 
 // Complaint tasks in chat (DESIGN §5, seed 001): the notices of a task's
 // steps and of the closing record, the lines of a person's task list and
-// a complaint's task progress. The texts are the catalog's task.* keys.
+// a complaint's task progress. The texts are the catalog's task.* keys;
+// a consultation's (another team's opinion, seed 002) are the matching
+// consult.* keys (TaskKey).
+
+// TaskKey is the catalog key of a text about a task of kind: key
+// ("task.prompt") for a complaint's task, its consult.* twin
+// ("consult.prompt") for a consultation.
+func TaskKey(kind backend.TaskKind, key string) string {
+	if kind == backend.TaskConsult {
+		return "consult." + strings.TrimPrefix(key, "task.")
+	}
+	return key
+}
 
 // dueFormat is how a task's deadline reads.
 const dueFormat = "2006-01-02 15:04"
@@ -28,8 +40,11 @@ func (r *Renderer) taskNotice(ctx context.Context, loc string, m notify.Message,
 	data["Owner"] = r.name(ctx, e.Data.AssigneeID)
 	data["Due"] = r.due(e.Data.Due)
 	data["Left"] = e.Data.TasksLeft
-	data["How"] = r.taskHow(loc)
+	data["How"] = r.taskHow(loc, e.Data.TaskKind)
 	owner := m.Recipient != nil && m.Recipient.ID == e.Data.AssigneeID && m.Outbox.Audience != backend.AudienceReporter
+	if e.Data.TaskKind == backend.TaskConsult {
+		return r.consultNotice(ctx, loc, m, owner, data)
+	}
 	switch e.Data.TaskStep {
 	case backend.TaskAdded:
 		switch {
@@ -57,6 +72,30 @@ func (r *Renderer) taskNotice(ctx context.Context, loc string, m notify.Message,
 	return r.Cat.T(loc, "notify.status", data)
 }
 
+// consultNotice is the text of a step of a consultation (another team's
+// opinion, seed 002 跨部门协作), told to staff only: the one asked gets
+// the question and how to answer; the one who asked, the opinion; a
+// late opinion reminds the one asked, and tells the others whose it is.
+func (r *Renderer) consultNotice(ctx context.Context, loc string, m notify.Message, owner bool, data map[string]any) string {
+	e := m.Event
+	data["Team"] = TeamName(r.Cat, loc, e.Data.TeamName)
+	data["Actor"] = r.name(ctx, e.ActorID)
+	switch e.Data.TaskStep {
+	case backend.TaskAdded:
+		return r.Cat.T(loc, "consult.notify.owner", data)
+	case backend.TaskDone:
+		data["Result"] = e.Body
+		data["Title"] = r.taskTitle(ctx, e.Data.TaskID)
+		return r.Cat.T(loc, "consult.notify.done", data)
+	case backend.TaskOverdue:
+		if owner {
+			return r.Cat.T(loc, "consult.notify.overdue_owner", data)
+		}
+		return r.Cat.T(loc, "consult.notify.overdue_staff", data)
+	}
+	return r.Cat.T(loc, "notify.status", data)
+}
+
 // complaintNotice is the text of an EventComplaint: the root cause
 // written and its approval (staff), the report sent to the customer (the
 // reporter too).
@@ -75,13 +114,13 @@ func (r *Renderer) complaintNotice(ctx context.Context, loc string, m notify.Mes
 	return r.Cat.T(loc, "notify.status", data)
 }
 
-// taskHow says how to complete a task where the reader reads it
+// taskHow says how to complete a task of kind where the reader reads it
 // (Renderer.TaskHow), or in any chat.
-func (r *Renderer) taskHow(loc string) string {
+func (r *Renderer) taskHow(loc string, kind backend.TaskKind) string {
 	if r.TaskHow != nil {
-		return r.TaskHow(loc)
+		return r.TaskHow(loc, kind)
 	}
-	return r.Cat.T(loc, "task.how.any", nil)
+	return r.Cat.T(loc, TaskKey(kind, "task.how.any"), nil)
 }
 
 // taskTitle is a task's title, or its reference when it cannot be read.
@@ -109,7 +148,7 @@ func (r *Renderer) TaskLine(loc string, t *backend.Task, now time.Time) string {
 	if t.Overdue(now) {
 		key = "task.list.line_overdue"
 	}
-	return r.Cat.T(loc, key, map[string]any{"Task": backend.TaskRef(t.ID), "Title": clip(t.Title, 100), "Number": t.Number, "Due": r.due(t.Due)})
+	return r.Cat.T(loc, TaskKey(t.Kind, key), map[string]any{"Task": backend.TaskRef(t.ID), "Title": clip(t.Title, 100), "Number": t.Number, "Due": r.due(t.Due)})
 }
 
 // TaskData is what the texts about one task (its button, the question

@@ -124,8 +124,8 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		c.http = &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	}
 	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person, Tasks: deps.Service.Store().Task, Location: deps.Service.Location(),
-		TaskHow: func(loc string) string {
-			return c.T(loc, "task.how.slack", map[string]any{"Command": c.cfg.Command})
+		TaskHow: func(loc string, kind backend.TaskKind) string {
+			return c.T(loc, botkit.TaskKey(kind, "task.how.slack"), map[string]any{"Command": c.cfg.Command})
 		}}
 	c.words = botkit.NewWords(c.cat)
 	c.pings = &botkit.Pings{Store: st, Clocks: deps.Service.Store(), Platform: Platform, Render: c.render, Log: c.log,

@@ -127,7 +127,7 @@ func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, chann
 		c.ephemeral(ctx, channel, user, c.errorText(loc, err))
 		return
 	}
-	in := slack.NewPlainTextInputBlockElement(plainN(c.T(loc, "task.prompt.placeholder", nil), 150), actValue)
+	in := slack.NewPlainTextInputBlockElement(plainN(c.T(loc, botkit.TaskKey(task.Kind, "task.prompt.placeholder"), nil), 150), actValue)
 	in.Multiline = true
 	in.MaxLength = 2000
 	v := slack.ModalViewRequest{
@@ -138,7 +138,7 @@ func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, chann
 		Close:           plainN(c.T(loc, "slack.modal.close", nil), 24),
 		PrivateMetadata: strconv.FormatInt(id, 10) + metaSep + channel,
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewInputBlock("text", plainN(c.T(loc, "task.modal.label", botkit.TaskData(task)), 2000), nil, in),
+			slack.NewInputBlock("text", plainN(c.T(loc, botkit.TaskKey(task.Kind, "task.modal.label"), botkit.TaskData(task)), 2000), nil, in),
 		}},
 	}
 	if _, err := c.api.OpenViewContext(ctx, trigger, v); err != nil {
@@ -178,7 +178,7 @@ func (c *Channel) submitTask(ctx context.Context, cb slack.InteractionCallback) 
 			return modalProblem{block: "text", text: c.errorText(loc, err)}
 		}
 		c.later(user, func(ctx context.Context) {
-			c.ephemeral(ctx, channel, user, c.T(loc, "task.completed", botkit.TaskData(task)))
+			c.ephemeral(ctx, channel, user, c.T(loc, botkit.TaskKey(task.Kind, "task.completed"), botkit.TaskData(task)))
 		})
 		c.refreshHome(user) // its list loses the task
 		return modalProblem{}

@@ -249,7 +249,7 @@ func (m *turnMeter) result(elapsed time.Duration) benchResult {
 
 // runReporters runs n reporters at once through turns, each delivered by
 // deliver.
-func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turns []step, deliver func(*models.Update)) benchResult {
+func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turns []step, deliver func(*models.Update), profile string) benchResult {
 	meter := newTurnMeter(tg)
 	defer func() { tg.OnCall = nil }()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -261,6 +261,9 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 		photos[i] = screenshot(b, int(base)+i)
 	}
 	callsBefore, connsBefore := len(tg.Calls()), tg.Conns()
+	if profile != "" {
+		defer profileTurns(b, profile)()
+	}
 	start, cpu, machine, services := time.Now(), processCPU(), machineCPU(), servicesCPU()
 	for i := range n {
 		wg.Add(1)
@@ -320,6 +323,28 @@ func runReporters(b *testing.B, tg *telegramtest.Server, n int, base int64, turn
 	return r
 }
 
+// profileTurns writes a CPU profile of the turns alone to path, without
+// the set-up of the round (a new schema, the reporters' screenshots) that
+// -cpuprofile would mix in; it returns the function that ends it. Run
+// with DESKBENCH_CPUPROFILE=path: the first round of each mode is
+// profiled, to path.poll and path.webhook.
+func profileTurns(b *testing.B, path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatalf("%v (-cpuprofile and DESKBENCH_CPUPROFILE cannot be used together)", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
+}
+
 // BenchmarkTelegram: N reporters complete the whole feedback dialog at
 // once, in poll and webhook mode, against a bare go-telegram echo bot on
 // the same fake as the baseline. Run with -benchtime=1x.
@@ -347,7 +372,11 @@ func BenchmarkTelegram(b *testing.B) {
 					pprof.Do(context.Background(), pprof.Labels("bot", "deskbot"), func(context.Context) {
 						h := newHarness(b, mode, func(c *Config) { c.Workers = benchWorkers(); c.Limits = DefaultLimits })
 						deliver := func(u *models.Update) { h.deliver(u) }
-						desk = runReporters(b, h.tg, n, 10_000_000+iter*100_000, benchDialog, deliver)
+						var profile string
+						if p := os.Getenv("DESKBENCH_CPUPROFILE"); p != "" && r == 0 {
+							profile = p + "." + mode
+						}
+						desk = runReporters(b, h.tg, n, 10_000_000+iter*100_000, benchDialog, deliver, profile)
 						h.stop()
 					})
 					b.Logf("%s round %d: deskbot %.0f turns/s p99 %s, %s CPU/turn; echo %.0f turns/s p99 %s, %s CPU/turn; ratio %.2f",
@@ -460,7 +489,7 @@ func benchEcho(b *testing.B, mode string, n int, iter int64) benchResult {
 		s.expect = "echo"
 		turns[i] = s
 	}
-	return runReporters(b, tg, n, 20_000_000+iter*100_000, turns, deliver)
+	return runReporters(b, tg, n, 20_000_000+iter*100_000, turns, deliver, "")
 }
 
 func benchWorkers() int {

@@ -94,8 +94,8 @@ func (c *Channel) onTaskButton(ctx context.Context, q *models.CallbackQuery, msg
 		return
 	}
 	c.answer(ctx, q, "", false)
-	sent, err := c.reply(ctx, out{chat: msg.Chat.ID, replyTo: msg.ID, text: c.T(loc, "task.prompt", botkit.TaskData(task)),
-		markup: &models.ForceReply{ForceReply: true, InputFieldPlaceholder: clip(c.T(loc, "task.prompt.placeholder", nil), 64)}})
+	sent, err := c.reply(ctx, out{chat: msg.Chat.ID, replyTo: msg.ID, text: c.T(loc, botkit.TaskKey(task.Kind, "task.prompt"), botkit.TaskData(task)),
+		markup: &models.ForceReply{ForceReply: true, InputFieldPlaceholder: clip(c.T(loc, botkit.TaskKey(task.Kind, "task.prompt.placeholder"), nil), 64)}})
 	if err != nil {
 		return
 	}
@@ -186,7 +186,7 @@ func (c *Channel) completeTask(ctx context.Context, m *models.Message, p *backen
 		c.reply(ctx, out{chat: chat, text: c.errorText(loc, err), replyTo: m.ID})
 		return
 	}
-	c.reply(ctx, out{chat: chat, text: c.T(loc, "task.completed", botkit.TaskData(task)), replyTo: m.ID})
+	c.reply(ctx, out{chat: chat, text: c.T(loc, botkit.TaskKey(task.Kind, "task.completed"), botkit.TaskData(task)), replyTo: m.ID})
 	if tp.buttons != 0 {
 		c.editMarkup(ctx, chat, tp.buttons, c.tasksKeyboard(loc, tp.others))
 	}
