@@ -40,7 +40,7 @@ func TestConsult(t *testing.T) {
 			t.Fatalf("own team: %#v", err)
 		}
 		_, err = f.svc.Consult(ctx, f.ann, tk.Number, backend.NewConsult{TeamID: f.teamB.ID, OwnerID: f.amy.ID, Question: "请确认"})
-		wantFields(t, err, "owner") // amy is of team A
+		wantFields(t, err, "owner")                                          // amy is of team A
 		for _, who := range []*backend.Person{f.amy, f.alice, f.otherTeam} { // a teammate, the reporter, team B
 			if _, err := f.svc.Consult(ctx, who, tk.Number, ask); err == nil {
 				t.Errorf("%s asked for an opinion", who.Name)

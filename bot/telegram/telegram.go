@@ -157,7 +157,9 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		c.http = &http.Client{Transport: wholeBodies{tr}, Timeout: cfg.PollTimeout + 15*time.Second}
 	}
 	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person, Tasks: deps.Service.Store().Task, Location: deps.Service.Location(),
-		TaskHow: func(loc string, kind backend.TaskKind) string { return c.T(loc, botkit.TaskKey(kind, "task.how.telegram"), nil) }}
+		TaskHow: func(loc string, kind backend.TaskKind) string {
+			return c.T(loc, botkit.TaskKey(kind, "task.how.telegram"), nil)
+		}}
 	c.words = botkit.NewWords(c.cat)
 	c.cards = &botkit.Cards{Store: st, Platform: Platform, Kind: kindCard, Log: c.log, Edit: c.editCard}
 	c.private = &botkit.Cards{Store: st, Platform: Platform, Kind: kindPrivateCard, Log: c.log, Edit: c.editPrivateCard}
