@@ -21,11 +21,13 @@ import (
 //	GET  /api/v1/tasks/{id}                          id as 12 or T-12
 //	POST /api/v1/tasks/{id}/complete                 {"result"}
 
-// taskJSON is a complaint's task as the API shows it.
+// taskJSON is a complaint's task, or a consultation, as the API shows it.
 type taskJSON struct {
 	ID        int64      `json:"id"`
 	Ref       string     `json:"ref"` // T-12
 	Ticket    string     `json:"ticket"`
+	Kind      string     `json:"kind"`              // complaint, consult
+	TeamID    int64      `json:"team_id,omitempty"` // the team a consultation asks
 	Title     string     `json:"title"`
 	OwnerID   int64      `json:"owner_id"`
 	Due       time.Time  `json:"due"`
@@ -38,7 +40,7 @@ type taskJSON struct {
 }
 
 func taskOut(t *backend.Task, now time.Time) *taskJSON {
-	return &taskJSON{ID: t.ID, Ref: backend.TaskRef(t.ID), Ticket: t.Number, Title: t.Title, OwnerID: t.OwnerID, Due: t.Due,
+	return &taskJSON{ID: t.ID, Ref: backend.TaskRef(t.ID), Ticket: t.Number, Kind: string(t.Kind.OrDefault()), TeamID: t.TeamID, Title: t.Title, OwnerID: t.OwnerID, Due: t.Due,
 		State: t.State(now), CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, DoneBy: t.DoneBy, DoneAt: optTime(t.DoneAt), Result: t.Result}
 }
 

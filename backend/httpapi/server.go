@@ -110,6 +110,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/reports", s.auth(s.getReport))
 	mux.Handle("GET /api/v1/tickets/{number}/complaint", s.auth(s.getComplaint))
 	mux.Handle("POST /api/v1/tickets/{number}/tasks", s.auth(s.addTask))
+	mux.Handle("GET /api/v1/tickets/{number}/consults", s.auth(s.listConsults))
+	mux.Handle("POST /api/v1/tickets/{number}/consults", s.auth(s.consult))
 	mux.Handle("PUT /api/v1/tickets/{number}/complaint/record", s.auth(s.putRecord))
 	mux.Handle("POST /api/v1/tickets/{number}/complaint/approve", s.auth(s.approveComplaint))
 	mux.Handle("POST /api/v1/tickets/{number}/complaint/sent", s.auth(s.complaintSent))

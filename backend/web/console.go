@@ -651,6 +651,9 @@ type ticketData struct {
 	// Handover is the assign and transfer forms (nil for a viewer who
 	// does not handle tickets).
 	Handover *handoverView
+	// Consult is the opinions asked of other teams (staff only; nil for
+	// the others).
+	Consult *consultView
 }
 
 // handoverView is the ticket page's 指派 / 转派 forms: whom the ticket may
@@ -732,6 +735,9 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		if d.Handover, err = c.loadHandover(ctx, t); err != nil {
 			return nil, err
 		}
+	}
+	if d.Consult, err = c.loadConsults(ctx, rq, t, name); err != nil {
+		return nil, err
 	}
 	if t.Status == backend.StatusResolved || t.Status == backend.StatusArchived {
 		page, err := c.svc.KBEntries(ctx, rq.Me, backend.KBFilter{TicketID: t.ID, Limit: 1})
@@ -923,6 +929,9 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 		}
 	case "milestone":
 		_, err = c.svc.RecordMilestone(ctx, rq.Me, number, backend.Milestone(r.PostFormValue("milestone")))
+	case "consult", "opinion":
+		// Another team's opinion (seed 002 跨部门协作), asked or given.
+		err = c.consultAction(ctx, r, rq, number, action)
 	case "incident_update":
 		// An update of the ticket's incident: its reporters and those
 		// who joined it from the chat hear it (backend/incident.go).
@@ -950,6 +959,8 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 		// with them, outside the live region its next refresh replaces.
 		if h := d.Handover; h != nil && r.Header.Get("HX-Request") == "" && (action == "assign" || action == "transfer") {
 			h.Error, h.Assignee, h.Team, h.Reason = ErrorText(c.tr, rq.Loc, err), r.PostFormValue("assignee"), r.PostFormValue("team"), r.PostFormValue("reason")
+		} else if d.Consult != nil && (action == "consult" || action == "opinion") {
+			keepConsult(d, r, action, ErrorText(c.tr, rq.Loc, err))
 		} else {
 			d.Error, d.Text = ErrorText(c.tr, rq.Loc, err), text
 		}
