@@ -36,7 +36,8 @@ func NeedsText(action string) bool {
 // Act applies a card's staff action that needs a text, once the text is
 // in: return, ask, resolve, propose (待客户确认), delay (why the ticket
 // will be late, told to the reporter and the managers; seed 002),
-// transfer=<team id>, dup
+// transfer=<team id>, consult=<team id> (the text is what that team is
+// asked; seed 002 跨部门协作), dup
 // (the text names what the ticket duplicates: another ticket, INC-n, or
 // a new incident's title), incident (an update to every reporter of the
 // ticket's incident) or incident_resolve (its solution, which resolves
@@ -60,6 +61,16 @@ func Act(ctx context.Context, svc *backend.Service, p *backend.Person, number, a
 		return svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
 	case "delay":
 		return svc.ExplainDelay(ctx, p, number, text, time.Time{})
+	}
+	if team, ok := strings.CutPrefix(action, "consult="); ok {
+		id, err := strconv.ParseInt(team, 10, 64)
+		if err != nil {
+			return nil, backend.Errorf(backend.EINVALID, "bad team %q", team)
+		}
+		if _, err := svc.Consult(ctx, p, number, backend.NewConsult{TeamID: id, Question: text}); err != nil {
+			return nil, err
+		}
+		return svc.Ticket(ctx, p, number)
 	}
 	if team, ok := strings.CutPrefix(action, "transfer="); ok {
 		id, err := strconv.ParseInt(team, 10, 64)

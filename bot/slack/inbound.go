@@ -262,10 +262,11 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 				return
 			}
 		}
-		if action == "xfer" {
-			// A team picked: the reason is asked for.
+		if act, ok := teamActions[action]; ok {
+			// A team picked: the reason of the transfer, or the
+			// question for that team, is asked for.
 			team, number, _ := strings.Cut(a.SelectedOption.Value, " ")
-			go c.openActionModal(context.Background(), trigger, user, "transfer="+team, number, cb.Channel.ID)
+			go c.openActionModal(context.Background(), trigger, user, act+team, number, cb.Channel.ID)
 			return
 		}
 		if botkit.NeedsText(action) {

@@ -101,8 +101,15 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 	els = append(els, slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.sev", nil), 150), "tk:sev", sevs...))
 	els = append(els, c.milestoneSelect(ctx, loc, t))
 	if t.Status.Transferable() {
-		if xfer := c.teamSelect(ctx, loc, t); xfer != nil {
+		if xfer := c.teamSelect(ctx, loc, t, "xfer"); xfer != nil {
 			els = append(els, xfer)
+		}
+	}
+	if t.AssigneeID != 0 && t.Status.Open() {
+		// Whoever holds it asks another team for its opinion (seed 002
+		// 跨部门协作).
+		if consult := c.teamSelect(ctx, loc, t, "consult"); consult != nil {
+			els = append(els, consult)
 		}
 	}
 	// Duplicates (集中反馈): a ticket joins the same problem's incident;
@@ -116,10 +123,12 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 	return text, blocks
 }
 
-// teamSelect offers the teams t can be transferred to (all but its own;
-// Slack shows at most 100 options), each valued "<team id> <number>"; a
-// pick opens the modal for the reason. nil when there is no other team.
-func (c *Channel) teamSelect(ctx context.Context, loc string, t *backend.Ticket) slack.BlockElement {
+// teamSelect offers the teams t can be transferred to (pick "xfer") or
+// asked for their opinion ("consult"): all but its own (Slack shows at
+// most 100 options), each valued "<team id> <number>"; a pick opens the
+// modal for the reason or the question (teamActions). nil when there is
+// no other team.
+func (c *Channel) teamSelect(ctx context.Context, loc string, t *backend.Ticket, pick string) slack.BlockElement {
 	teams, err := c.svc.Store().Teams(ctx)
 	if err != nil {
 		c.log.Warn("slack: reading teams for the card", "ticket", t.Number, "err", err)
@@ -134,8 +143,12 @@ func (c *Channel) teamSelect(ctx context.Context, loc string, t *backend.Ticket)
 	if len(opts) == 0 {
 		return nil
 	}
-	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn.xfer", nil), 150), "tk:xfer", opts...)
+	return slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainN(c.T(loc, "slack.btn."+pick, nil), 150), "tk:"+pick, opts...)
 }
+
+// teamActions are the card's team selects and the actions (botkit.Act)
+// a pick asks the text for, with the team's id after the "=".
+var teamActions = map[string]string{"xfer": "transfer=", "consult": "consult="}
 
 // milestoneSelect records one of seed 004's milestones on the ticket;
 // those recorded already are marked ✓ (one can be recorded again: a report

@@ -491,7 +491,7 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 			}
 			return
 		}
-	case action == "status" || action == "sev" || action == "ms" || action == "xfer" || action == "back":
+	case action == "status" || action == "sev" || action == "ms" || action == "xfer" || action == "consult" || action == "back":
 		t, err = c.svc.Ticket(ctx, p, number)
 		var kb *models.InlineKeyboardMarkup
 		if err == nil {
@@ -503,7 +503,9 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 			case "ms":
 				kb = c.milestoneKeyboard(loc, t, c.recordedMilestones(ctx, t))
 			case "xfer":
-				kb, err = c.teamKeyboard(ctx, loc, t)
+				kb, err = c.teamKeyboard(ctx, loc, t, "tm")
+			case "consult":
+				kb, err = c.teamKeyboard(ctx, loc, t, "cs")
 			default:
 				kb = c.cardKeyboard(loc, t)
 			}
@@ -517,6 +519,11 @@ func (c *Channel) onTriageButton(ctx context.Context, q *models.CallbackQuery, m
 		// A team picked for a transfer: the reason is asked for.
 		c.answer(ctx, q, "", false)
 		c.prompt(ctx, chat, msg.ID, loc, "transfer="+strings.TrimPrefix(action, "tm="), number)
+		return
+	case strings.HasPrefix(action, "cs="):
+		// A team picked for its opinion: the question is asked for.
+		c.answer(ctx, q, "", false)
+		c.prompt(ctx, chat, msg.ID, loc, "consult="+strings.TrimPrefix(action, "cs="), number)
 		return
 	case strings.HasPrefix(action, "st="):
 		to := backend.Status(strings.TrimPrefix(action, "st="))
@@ -707,6 +714,11 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	if t.IncidentID != 0 {
 		incident = []models.InlineKeyboardButton{b("incident"), b("incident_resolve")}
 	}
+	if t.AssigneeID != 0 {
+		// Whoever holds it asks another team for its opinion (seed 002
+		// 跨部门协作).
+		incident = append(incident, b("consult"))
+	}
 	// Whoever holds it tells the reporter, before the deadline, that it
 	// will be late (seed 002).
 	last := []models.InlineKeyboardButton{b("ms"), b("resolve")}
@@ -721,9 +733,10 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	return kb
 }
 
-// teamKeyboard offers the teams a ticket can be transferred to (all but
-// its own), two a row, and Back.
-func (c *Channel) teamKeyboard(ctx context.Context, loc string, t *backend.Ticket) (*models.InlineKeyboardMarkup, error) {
+// teamKeyboard offers the teams a ticket can be transferred to, or asked
+// for their opinion (all but its own), two a row, and Back; a press is
+// "tk:<pick>=<team id>:<number>".
+func (c *Channel) teamKeyboard(ctx context.Context, loc string, t *backend.Ticket, pick string) (*models.InlineKeyboardMarkup, error) {
 	teams, err := c.svc.Store().Teams(ctx)
 	if err != nil {
 		return nil, err
@@ -737,7 +750,7 @@ func (c *Channel) teamKeyboard(ctx context.Context, loc string, t *backend.Ticke
 		if len(row) == 2 {
 			kb.InlineKeyboard, row = append(kb.InlineKeyboard, row), nil
 		}
-		row = append(row, button(tm.Name, "tk:tm="+strconv.FormatInt(tm.ID, 10)+":"+t.Number))
+		row = append(row, button(tm.Name, "tk:"+pick+"="+strconv.FormatInt(tm.ID, 10)+":"+t.Number))
 	}
 	if len(row) > 0 {
 		kb.InlineKeyboard = append(kb.InlineKeyboard, row)
