@@ -54,6 +54,9 @@ func TestTicketConsult(t *testing.T) {
 	if strings.Contains(page, `id="consult-form"`) {
 		t.Fatal("the team asked may ask others on a ticket it does not hold")
 	}
+	// Their task list leads to it.
+	_, page, _ = pm.do("GET", "/console/tasks", nil, nil)
+	wantIn(t, "pm's tasks", page, `data-task="T-1"`, "web.consult.title", `href="/console/t/`+tk.Number+`#opinion-T-1"`)
 	code, page, _ = pm.post("/console/t/"+tk.Number+"/opinion", url.Values{"task": {"T-1"}, "opinion": {"x"}})
 	if code != 422 || !strings.Contains(page, ">x</textarea>") {
 		t.Fatalf("a one-letter opinion = %d, want 422 with it kept\n%s", code, page)
