@@ -696,13 +696,17 @@ func TestExplain(t *testing.T) {
 	breach := timerOf(t, f.sched.take(TimerBreach), f, tk.ID, "confirm")
 	f.now = breach.At
 	f.fire(t, breach)
+	// A delay explained to the reporter (seed 002) is part of the story.
+	if _, err := f.svc.ExplainDelay(f.ctx, f.mgr, tk.Number, "等供应商\n排查接口", at("2026-11-24 18:00")); err != nil {
+		t.Fatal(err)
+	}
 	var b strings.Builder
 	if err := Explain(f.ctx, f.store, tk.Number, cst, &b); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
 	for _, want := range []string{tk.Number, "confirm", "default-2026-11g", "2026-11-23 11:00:00", "step 3: manager; told manager",
-		"notice created; told manager", "director (#"} {
+		"notice created; told manager", "director (#", "delay", "by #" + strconv.FormatInt(f.mgr.ID, 10) + ": 等供应商 排查接口 (expected by 2026-11-24 18:00:00)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
 		}

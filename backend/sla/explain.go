@@ -37,7 +37,8 @@ func names(ctx context.Context, s ExplainStore, ids []int64) string {
 // Explain prints every clock of a ticket (started, paused, due, breached,
 // escalation step, acknowledgement) and the SLA history of its thread:
 // each clock change, warning, escalation step and notice with who was told,
-// and each delivery, with times in loc ("deskbot sla explain").
+// each delay explained to the reporter (with the time it promised), and
+// each delivery, with times in loc ("deskbot sla explain").
 func Explain(ctx context.Context, s ExplainStore, number string, loc *time.Location, w io.Writer) error {
 	t, err := s.Ticket(ctx, number)
 	if err != nil {
@@ -83,7 +84,7 @@ func Explain(ctx context.Context, s ExplainStore, number string, loc *time.Locat
 	for _, e := range events {
 		switch e.Kind {
 		case backend.EventClock, backend.EventEscalation, backend.EventAcknowledged, backend.EventNotificationSent,
-			backend.EventSeverityChanged, backend.EventStatusChanged, backend.EventAssigned, backend.EventMilestone:
+			backend.EventSeverityChanged, backend.EventStatusChanged, backend.EventAssigned, backend.EventMilestone, backend.EventDelay:
 		default:
 			continue
 		}
@@ -99,6 +100,11 @@ func Explain(ctx context.Context, s ExplainStore, number string, loc *time.Locat
 			line = fmt.Sprintf("%s by #%d", e.Data.Clock, e.ActorID)
 		case backend.EventMilestone:
 			line = fmt.Sprintf("%s by #%d", e.Body, e.ActorID)
+		case backend.EventDelay:
+			line = fmt.Sprintf("by #%d: %s", e.ActorID, strings.Join(strings.Fields(e.Body), " "))
+			if !e.Data.Due.IsZero() {
+				line += " (expected by " + ts(e.Data.Due) + ")"
+			}
 		}
 		if !e.Data.Due.IsZero() && e.Kind == backend.EventClock {
 			line += " (due " + ts(e.Data.Due) + ")"
