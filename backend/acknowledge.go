@@ -26,7 +26,7 @@ func (s *Service) Acknowledge(ctx context.Context, actor *Person, number, clock 
 		return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may acknowledge escalations")
 	}
 	for attempt := 1; ; attempt++ {
-		t, err := s.Ticket(ctx, actor, number)
+		t, err := s.ticketFor(ctx, actor, number, false)
 		if err != nil {
 			return nil, err
 		}

@@ -347,8 +347,8 @@ func (s *Service) openTasks(ctx context.Context, ticketID int64, kind TaskKind, 
 func (s *Service) Task(ctx context.Context, actor *Person, id int64) (*Task, *Ticket, error) {
 	notFound := Keyed(ENOTFOUND, "task", map[string]any{"ID": TaskRef(id)}, "task %s not found", TaskRef(id))
 	task, err := s.store.Task(ctx, id)
-	if ErrorCode(err) == ENOTFOUND {
-		return nil, nil, notFound
+	if ErrorCode(err) == ENOTFOUND || err == nil && task.Consult() && !actor.Handles() {
+		return nil, nil, notFound // a consultation is staff-only
 	}
 	if err != nil {
 		return nil, nil, err
@@ -568,6 +568,11 @@ func (s *Service) remindTask(ctx context.Context, task *Task, now time.Time) (bo
 	t, err := s.store.TicketByID(ctx, task.TicketID)
 	if err != nil {
 		return false, err
+	}
+	if task.Consult() && !t.Status.Open() {
+		// The ticket was solved or closed without it: nobody is chased
+		// for an opinion no longer needed.
+		return false, s.store.MarkTaskReminded(ctx, task.ID, now)
 	}
 	ev := &Event{TicketID: t.ID, Kind: EventTask, At: now, Body: task.Title,
 		Data: EventData{TaskID: task.ID, TaskStep: TaskOverdue, AssigneeID: task.OwnerID, Due: task.Due}}

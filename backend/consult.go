@@ -41,6 +41,10 @@ type NewConsult struct {
 // own, or with no staff to answer), the owner (not staff of that team),
 // the question (2–500 characters), the deadline (not in the future).
 func (s *Service) Consult(ctx context.Context, actor *Person, number string, in NewConsult) (*Task, error) {
+	if !actor.Handles() { // before the fields, which name teams and staff
+		return nil, Keyed(EFORBIDDEN, "consult_who", map[string]any{"Number": strings.ToUpper(strings.TrimSpace(number))},
+			"only the assignee of %s and managers may ask another team for its opinion", number)
+	}
 	in.Question = strings.TrimSpace(in.Question)
 	now := s.now()
 	if in.Due.IsZero() {
@@ -178,7 +182,8 @@ func (s *Service) Consults(ctx context.Context, actor *Person, number string) ([
 }
 
 // answersConsult reports whether actor may give the opinion of
-// consultation task: staff of the team asked.
+// consultation task: staff of the team asked (its lead answers as its
+// owner).
 func answersConsult(actor *Person, task *Task) bool {
 	return task.Consult() && task.TeamID != 0 && actor.Handles() && actor.TeamID == task.TeamID
 }

@@ -46,6 +46,9 @@ func TestConsult(t *testing.T) {
 				t.Errorf("%s asked for an opinion", who.Name)
 			}
 		}
+		// The reporter learns nothing of teams and staff from the fields.
+		_, err = f.svc.Consult(ctx, f.alice, tk.Number, backend.NewConsult{TeamID: 987654, OwnerID: f.amy.ID, Question: "x"})
+		wantCode(t, err, backend.EFORBIDDEN)
 		if got := f.toldOf(t, tk, backend.EventTask); len(got) != 0 {
 			t.Fatalf("refused consultations were sent: %v", got)
 		}
@@ -75,9 +78,19 @@ func TestConsult(t *testing.T) {
 		}
 
 		// Team B sees the ticket now, and its consultations; the
-		// reporter sees neither.
+		// reporter sees neither. Team B reads the ticket and answers; it
+		// does not handle it.
 		if _, err := f.svc.Ticket(ctx, f.otherTeam, tk.Number); err != nil {
 			t.Fatalf("olga cannot open the ticket she is asked about: %v", err)
+		}
+		if _, err := f.svc.Resolve(ctx, f.otherTeam, tk.Number, "我来解决"); backend.ErrorCode(err) != backend.EFORBIDDEN {
+			t.Fatalf("olga, asked for her opinion, resolved the ticket: %v", err)
+		}
+		if _, err := f.svc.Comment(ctx, f.otherTeam, tk.Number, "直接回复报告人", true); backend.ErrorCode(err) != backend.EFORBIDDEN {
+			t.Fatalf("olga, asked for her opinion, replied to the reporter: %v", err)
+		}
+		if _, _, err := f.svc.Task(ctx, f.alice, task.ID); backend.ErrorCode(err) != backend.ENOTFOUND {
+			t.Fatalf("the reporter reads the consultation: %v", err)
 		}
 		list, err := f.svc.Consults(ctx, f.otherTeam, tk.Number)
 		if err != nil || len(list) != 1 || list[0].ID != task.ID {
@@ -98,6 +111,12 @@ func TestConsult(t *testing.T) {
 		if _, err := f.svc.CompleteTask(ctx, f.amy, task.ID, "我觉得不用"); backend.ErrorCode(err) != backend.EFORBIDDEN {
 			t.Fatalf("amy (team A) gave team B's opinion: %v", err)
 		}
+		if _, _, err := f.svc.TaskToComplete(ctx, f.amy, task.ID); backend.ErrorKey(err) != "consult_answer_who" {
+			t.Fatalf("amy's ✅: %v, want consult_answer_who", err)
+		}
+		if _, _, err := f.svc.TaskToComplete(ctx, bea, task.ID); err != nil {
+			t.Fatalf("bea's ✅: %v", err)
+		}
 		done, err := f.svc.CompleteTask(ctx, bea, task.ID, "需要，文案按产品规范改为“提交”")
 		if err != nil {
 			t.Fatal(err)
@@ -114,6 +133,10 @@ func TestConsult(t *testing.T) {
 		}
 		if got, err := f.svc.Ticket(ctx, f.alice, tk.Number); err != nil || got.Status != backend.StatusAssigned {
 			t.Fatalf("the ticket after the opinion: %v, %v", got, err)
+		}
+		// Answered: team B no longer sees the ticket.
+		if _, err := f.svc.Ticket(ctx, f.otherTeam, tk.Number); backend.ErrorCode(err) != backend.EFORBIDDEN {
+			t.Fatalf("olga still sees the ticket once answered: %v", err)
 		}
 		// Asked again once answered: a new consultation.
 		if _, err := f.svc.Consult(ctx, f.ann, tk.Number, backend.NewConsult{TeamID: f.teamB.ID, Question: "上线时间呢？"}); err != nil {
@@ -192,6 +215,53 @@ func TestConsultOverdue(t *testing.T) {
 		}
 		if n, err := f.svc.RemindOverdueTasks(ctx); err != nil || n != 0 {
 			t.Fatalf("again: %d reminders, %v", n, err)
+		}
+
+		// An opinion no longer needed (the ticket was solved) is not chased.
+		tk3 := f.create(t, f.alice, inCategory("A"))
+		if _, err := f.svc.Claim(ctx, f.ann, tk3.Number); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Consult(ctx, f.ann, tk3.Number, backend.NewConsult{TeamID: f.teamB.ID, Question: "还需要吗？"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Resolve(ctx, f.ann, tk3.Number, "已修复"); err != nil {
+			t.Fatal(err)
+		}
+		f.sent(t)
+		f.now = f.now.Add(2 * backend.ConsultDue)
+		if n, err := f.svc.RemindOverdueTasks(ctx); err != nil || n != 0 {
+			t.Fatalf("a solved ticket's consultation: %d reminders, %v", n, err)
+		}
+	})
+}
+
+// TestConsultComplaint: a complaint's own tasks and a consultation on it
+// are apart: the complaint's plan (what its reporter follows) lists only
+// its tasks, and its last task done says all are done while the
+// consultation waits.
+func TestConsultComplaint(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		tk := f.complaint(t, f.alice)
+		task, err := f.svc.AddTask(ctx, f.ann, tk.Number, backend.NewTask{Title: "上门处理", OwnerID: f.amy.ID, Due: f.now.Add(48 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		consult, err := f.svc.Consult(ctx, f.ann, tk.Number, backend.NewConsult{TeamID: f.teamB.ID, Question: "质量部怎么看？"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.svc.Complaint(ctx, f.alice, tk.Number)
+		if err != nil || len(c.Tasks) != 1 || c.Tasks[0].ID != task.ID {
+			t.Fatalf("the reporter's plan: %v, %v", c, err)
+		}
+		if _, err := f.svc.CompleteTask(ctx, f.amy, task.ID, "已上门更换"); err != nil {
+			t.Fatal(err)
+		}
+		if e := f.lastTaskEvent(t, tk); e.Data.TasksLeft != 0 || !e.Public {
+			t.Fatalf("the last task done: %+v (the consultation %s is not the complaint's)", e.Data, backend.TaskRef(consult.ID))
 		}
 	})
 }

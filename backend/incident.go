@@ -356,7 +356,7 @@ func (s *Service) LinkDuplicate(ctx context.Context, actor *Person, number, of s
 		return nil, Keyed(EFORBIDDEN, "staff_only", nil, "only assistants and managers may link incidents")
 	}
 	of = strings.TrimSpace(of)
-	this, err := s.Ticket(ctx, actor, number)
+	this, err := s.ticketFor(ctx, actor, number, false)
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +424,7 @@ func (s *Service) LinkDuplicate(ctx context.Context, actor *Person, number, of s
 // duplicate at once from any one of them. ENOTFOUND when the ticket is
 // linked to no incident; errors as Ticket and UpdateIncident.
 func (s *Service) UpdateTicketIncident(ctx context.Context, actor *Person, number, body string, resolve bool) (*Incident, error) {
-	t, err := s.Ticket(ctx, actor, number)
+	t, err := s.ticketFor(ctx, actor, number, false)
 	if err != nil {
 		return nil, err
 	}

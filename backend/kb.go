@@ -185,7 +185,7 @@ func (s *Service) KBDraft(ctx context.Context, actor *Person, number string) (KB
 	if err := kbStaff(actor); err != nil {
 		return KBInput{}, nil, err
 	}
-	t, err := s.Ticket(ctx, actor, number)
+	t, err := s.ticketFor(ctx, actor, number, false)
 	if err != nil {
 		return KBInput{}, nil, err
 	}

@@ -206,6 +206,13 @@ func (s *Service) CreateTicket(ctx context.Context, actor *Person, in NewTicket)
 //
 // A number is read in any case ("fb-20261122-0007"), as people type it.
 func (s *Service) Ticket(ctx context.Context, actor *Person, number string) (*Ticket, error) {
+	return s.ticketFor(ctx, actor, number, true)
+}
+
+// ticketFor is Ticket; asked says whether an open consultation of the
+// actor's own, or of their team, lets them see it: read-only access, which
+// update does not give (they give their opinion, not handle the ticket).
+func (s *Service) ticketFor(ctx context.Context, actor *Person, number string, asked bool) (*Ticket, error) {
 	number = strings.ToUpper(strings.TrimSpace(number))
 	notFound := Keyed(ENOTFOUND, "ticket", map[string]any{"Number": number}, "ticket %s not found", number)
 	if !ValidNumber(number) {
@@ -219,26 +226,44 @@ func (s *Service) Ticket(ctx context.Context, actor *Person, number string) (*Ti
 		return nil, err
 	}
 	if err := canSee(actor, t); err != nil {
-		if ErrorCode(err) == EFORBIDDEN && s.ownsTask(ctx, actor, t) {
-			return t, nil // a complaint's task of theirs (complaint.go)
+		if ErrorCode(err) == EFORBIDDEN && s.ownsTask(ctx, actor, t, asked) {
+			return t, nil // a task of theirs (complaint.go), or a consultation (consult.go)
 		}
 		return nil, err
 	}
 	return t, nil
 }
 
-// ownsTask reports whether actor, a staff member of another team, owns a
-// task of t (a complaint's, or a consultation), or is of a team asked
-// for its opinion on t: they see it as its team does.
-func (s *Service) ownsTask(ctx context.Context, actor *Person, t *Ticket) bool {
+// MayChange reports whether actor may act on t as staff, not only read
+// it: a team asked for its opinion reads the ticket and answers, and
+// does not handle it (ticketFor).
+func (s *Service) MayChange(ctx context.Context, actor *Person, t *Ticket) bool {
 	if !actor.Handles() {
 		return false
 	}
-	tasks, err := s.store.Tasks(ctx, TaskFilter{TicketID: t.ID, OwnerID: actor.ID, Limit: 1})
-	if err == nil && len(tasks) == 0 && actor.TeamID != 0 {
-		tasks, err = s.store.Tasks(ctx, TaskFilter{TicketID: t.ID, Kind: TaskConsult, TeamID: actor.TeamID, Limit: 1})
+	return canSee(actor, t) == nil || s.ownsTask(ctx, actor, t, false)
+}
+
+// ownsTask reports whether actor, a staff member of another team, owns a
+// task of complaint t (they see it as its team does), or, when asked,
+// whether an open consultation on t is theirs or their team's.
+func (s *Service) ownsTask(ctx context.Context, actor *Person, t *Ticket, asked bool) bool {
+	if !actor.Handles() {
+		return false
 	}
-	return err == nil && len(tasks) > 0
+	has := func(f TaskFilter) bool {
+		f.TicketID, f.Limit = t.ID, 1
+		tasks, err := s.store.Tasks(ctx, f)
+		return err == nil && len(tasks) > 0
+	}
+	switch {
+	case t.Form == FormComplaint && has(TaskFilter{OwnerID: actor.ID, Kind: TaskComplaint}):
+		return true
+	case !asked:
+		return false
+	}
+	return has(TaskFilter{OwnerID: actor.ID, Kind: TaskConsult, Open: true}) ||
+		actor.TeamID != 0 && has(TaskFilter{TeamID: actor.TeamID, Kind: TaskConsult, Open: true})
 }
 
 func canSee(actor *Person, t *Ticket) error {
@@ -901,7 +926,7 @@ func (s *Service) RecordSatisfaction(ctx context.Context, actor *Person, number 
 // update loads the ticket, checks actor may see it, applies fn and saves,
 // re-reading and re-applying when another writer got there first.
 func (s *Service) update(ctx context.Context, actor *Person, number string, fn func(t *Ticket, now time.Time) ([]Change, error)) (*Ticket, error) {
-	return s.updateWith(ctx, func() (*Ticket, error) { return s.Ticket(ctx, actor, number) }, fn)
+	return s.updateWith(ctx, func() (*Ticket, error) { return s.ticketFor(ctx, actor, number, false) }, fn)
 }
 
 // updateWith is update with the ticket read by load (which checks, or

@@ -57,6 +57,8 @@ func TestAPIConsult(t *testing.T) {
 		t.Fatalf("consultations: %s", r.raw)
 	}
 	expect(t, f.do(t, "GET", path, f.reporter, nil), http.StatusForbidden)
+	expect(t, f.do(t, "GET", "/api/v1/tasks/"+id, f.reporter, nil), http.StatusNotFound) // staff-only
+	expect(t, f.do(t, "POST", path, f.reporter, map[string]any{"team_id": 987654, "question": "x"}), http.StatusForbidden)
 	r = f.do(t, "POST", "/api/v1/tasks/"+id+"/complete", product, map[string]any{"result": "需要，按规范改为“提交”"})
 	expect(t, r, http.StatusOK)
 	if r.body["state"] != "done" {

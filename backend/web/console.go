@@ -713,8 +713,9 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		return n
 	}
 	d := &ticketData{req: rq, R: rq, Title: t.Number, T: t.RedactedFor(rq.Me), Next: t.Status.Next(), Sevs: backend.Severities, Marks: backend.Milestones,
-		CanAct: rq.Me.Handles(), CanClaim: rq.Me.Handles() && t.AssigneeID == 0 && t.Status.Open(), CanAccept: t.AssigneeID == rq.Me.ID && t.AwaitsAccept(),
+		CanAct: c.svc.MayChange(ctx, rq.Me, t), CanAccept: t.AssigneeID == rq.Me.ID && t.AwaitsAccept(),
 		Mine: t.AssigneeID == rq.Me.ID, Reporter: name(t.ReporterID)}
+	d.CanClaim = d.CanAct && t.AssigneeID == 0 && t.Status.Open()
 	if t.AssigneeID != 0 {
 		d.Assignee = name(t.AssigneeID)
 	}

@@ -17,10 +17,12 @@ import (
 
 // consultView is the ticket page's consultations section.
 type consultView struct {
-	Items  []consultItem
-	Teams  []*backend.Team // the teams that may be asked: all but the ticket's
-	CanAsk bool
-	Error  string
+	Items []consultItem
+	// Answerable are the open ones the viewer may answer.
+	Answerable []consultItem
+	Teams      []*backend.Team // the teams that may be asked: all but the ticket's
+	CanAsk     bool
+	Error      string
 	// In is what a refused form held, shown in it again.
 	In struct {
 		Form                string // "consult" or "opinion"
@@ -72,9 +74,12 @@ func (c *Console) loadConsults(ctx context.Context, rq *req, t *backend.Ticket, 
 			it.DoneBy = name(k.DoneBy)
 		} else {
 			me := rq.Me
-			it.CanAnswer = k.OwnerID == me.ID || me.TeamID == k.TeamID || me.SeesAll() || t.AssigneeID == me.ID
+			it.CanAnswer = k.OwnerID == me.ID || k.TeamID != 0 && me.TeamID == k.TeamID || me.SeesAll() || t.AssigneeID == me.ID
 		}
 		v.Items = append(v.Items, it)
+		if it.CanAnswer {
+			v.Answerable = append(v.Answerable, it)
+		}
 	}
 	return v, nil
 }
@@ -105,7 +110,8 @@ func (c *Console) consultAction(ctx context.Context, r *http.Request, rq *req, n
 }
 
 // keepConsult puts a refused consultation form's error and values back
-// on the page.
+// on the page (outside the live region, which the next change of the
+// ticket redraws).
 func keepConsult(d *ticketData, r *http.Request, action, msg string) {
 	v := d.Consult
 	if v == nil {

@@ -48,15 +48,15 @@ func TestTicketConsult(t *testing.T) {
 	pm := f.client()
 	pm.login("pm", pmPW)
 	code, page, _ = pm.do("GET", "/console/t/"+tk.Number, nil, nil)
-	if code != 200 || !strings.Contains(page, `id="opinion-T-1"`) {
+	if code != 200 || !strings.Contains(page, `id="opinion-form"`) || !strings.Contains(page, `<option value="T-1"`) {
 		t.Fatalf("the team asked: %d, no answer form\n%s", code, page)
 	}
-	if strings.Contains(page, `id="consult-form"`) {
-		t.Fatal("the team asked may ask others on a ticket it does not hold")
+	if strings.Contains(page, `id="consult-form"`) || strings.Contains(page, `id="btn-claim"`) || strings.Contains(page, `id="act"`) {
+		t.Fatal("the team asked is offered to handle a ticket it only gives its opinion on")
 	}
 	// Their task list leads to it.
 	_, page, _ = pm.do("GET", "/console/tasks", nil, nil)
-	wantIn(t, "pm's tasks", page, `data-task="T-1"`, "web.consult.title", `href="/console/t/`+tk.Number+`#opinion-T-1"`)
+	wantIn(t, "pm's tasks", page, `data-task="T-1"`, "web.consult.title", `href="/console/t/`+tk.Number+`#opinion-form"`)
 	code, page, _ = pm.post("/console/t/"+tk.Number+"/opinion", url.Values{"task": {"T-1"}, "opinion": {"x"}})
 	if code != 422 || !strings.Contains(page, ">x</textarea>") {
 		t.Fatalf("a one-letter opinion = %d, want 422 with it kept\n%s", code, page)
@@ -66,7 +66,11 @@ func TestTicketConsult(t *testing.T) {
 	}
 	_, page, _ = c.do("GET", "/console/t/"+tk.Number, nil, nil)
 	wantIn(t, "the page after the opinion", page, "web.task.state.done", "需要，按规范改为“提交”", "web.ev.consult.done")
-	if strings.Contains(page, `id="opinion-T-1"`) {
+	if strings.Contains(page, `id="opinion-form"`) {
 		t.Fatal("an answered consultation still offers its form")
+	}
+	// Answered, the team asked no longer sees the ticket.
+	if code, _, _ := pm.do("GET", "/console/t/"+tk.Number, nil, nil); code != 403 {
+		t.Fatalf("pm after answering: %d, want 403", code)
 	}
 }

@@ -28,7 +28,7 @@ func TestRendererConsult(t *testing.T) {
 	}{
 		{backend.TaskAdded, 7, backend.AudiencePerson, "zh-CN", []string{"请 产品部 就工单 FB-20261125-0003 反馈处理意见（2026-11-26 18:00 前）", "「按钮文案要改吗？」", "提单页面的按钮文案有歧义", "写下处理意见"}},
 		{backend.TaskAdded, 7, backend.AudiencePerson, "en", []string{"asks 产品部 for its opinion on ticket FB-20261125-0003 (by 2026-11-26 18:00)", "write your opinion"}},
-		{backend.TaskDone, 3, backend.AudienceAssignee, "zh-CN", []string{"产品部 的 王经理 对工单 FB-20261125-0003 反馈了处理意见", "需要，改为“提交”", "（问题：「T-4」）"}},
+		{backend.TaskDone, 3, backend.AudienceAssignee, "zh-CN", []string{"工单 FB-20261125-0003 收到了 产品部 的处理意见（王经理）", "需要，改为“提交”", "（问题：「T-4」）"}},
 		{backend.TaskOverdue, 7, backend.AudiencePerson, "zh-CN", []string{"协同意见 T-4「按钮文案要改吗？」已过期限（2026-11-26 18:00）", "请尽快反馈"}},
 		{backend.TaskOverdue, 9, backend.AudiencePerson, "zh-CN", []string{"产品部 未在期限（2026-11-26 18:00）内就工单 FB-20261125-0003 反馈处理意见 T-4", "负责回复的是 王经理"}},
 		{backend.TaskOverdue, 3, backend.AudienceAssignee, "en", []string{"产品部 did not give its opinion T-4", "王经理 is to answer"}},

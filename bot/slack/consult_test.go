@@ -62,6 +62,6 @@ func TestConsult(t *testing.T) {
 		t.Fatalf("the opinion was refused: %v", errs)
 	}
 	// The assignee follows the ticket in its card's thread.
-	h.fake.WaitMessage(t, "the opinion", inChannel(triage, card.TS, "<@"+helper+">", "产品部 的", "对工单 "+tk.Number+" 反馈了处理意见", "需要，按规范改为“提交”"))
+	h.fake.WaitMessage(t, "the opinion", inChannel(triage, card.TS, "<@"+helper+">", "工单 "+tk.Number+" 收到了 产品部 的处理意见", "需要，按规范改为“提交”"))
 	h.noMessage(dmChannel(reporter), "处理意见", "the reporter is not told of consultations")
 }

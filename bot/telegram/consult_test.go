@@ -57,7 +57,7 @@ func TestConsult(t *testing.T) {
 	q := own.next("请回复本消息", "处理意见", tk.Number)
 	h.deliver(h.tg.Reply(carol, q, "需要，按规范改为“提交”"))
 	own.next("已反馈 " + backend.TaskRef(tasks[0].ID) + " 的处理意见")
-	h.tg.WaitMessage(t, bob.ID, telegramtest.Containing("产品部 的", "对工单 "+tk.Number+" 反馈了处理意见", "需要，按规范改为“提交”"))
+	h.tg.WaitMessage(t, bob.ID, telegramtest.Containing("工单 "+tk.Number+" 收到了 产品部 的处理意见", "需要，按规范改为“提交”"))
 	if got := h.task(tasks[0].ID); !got.Done() || got.Result != "需要，按规范改为“提交”" {
 		t.Fatalf("the consultation after the reply: %+v", got)
 	}
