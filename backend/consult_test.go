@@ -20,10 +20,7 @@ func TestConsult(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
 		ctx := context.Background()
 		f := teamChats(t, newStore(t), backend.ServiceConfig{})
-		tk := f.create(t, f.alice, inCategory("A"))
-		if _, err := f.svc.Claim(ctx, f.ann, tk.Number); err != nil {
-			t.Fatal(err)
-		}
+		tk := f.annHolds(t)
 		f.sent(t)
 		ask := backend.NewConsult{TeamID: f.teamB.ID, Question: "  这个按钮的文案是否需要产品部确认？  "}
 
@@ -156,10 +153,7 @@ func TestConsultOverdue(t *testing.T) {
 		if err := f.svc.CreatePerson(ctx, boss); err != nil {
 			t.Fatal(err)
 		}
-		tk := f.create(t, f.alice, inCategory("A"))
-		if _, err := f.svc.Claim(ctx, f.ann, tk.Number); err != nil {
-			t.Fatal(err)
-		}
+		tk := f.annHolds(t)
 		// Without a lead, a manager of the team answers before its assistants.
 		task, err := f.svc.Consult(ctx, f.ann, tk.Number, backend.NewConsult{TeamID: f.teamB.ID, Question: "需要产品部评估"})
 		if err != nil {
@@ -171,10 +165,7 @@ func TestConsultOverdue(t *testing.T) {
 		if err := f.store.SetTeamLead(ctx, f.teamB.ID, f.otherTeam.ID); err != nil {
 			t.Fatal(err)
 		}
-		tk2 := f.create(t, f.alice, inCategory("A"))
-		if _, err := f.svc.Claim(ctx, f.ann, tk2.Number); err != nil {
-			t.Fatal(err)
-		}
+		tk2 := f.annHolds(t)
 		led, err := f.svc.Consult(ctx, f.ann, tk2.Number, backend.NewConsult{TeamID: f.teamB.ID, Question: "需要产品部评估"})
 		if err != nil {
 			t.Fatal(err)
@@ -218,10 +209,7 @@ func TestConsultOverdue(t *testing.T) {
 		}
 
 		// An opinion no longer needed (the ticket was solved) is not chased.
-		tk3 := f.create(t, f.alice, inCategory("A"))
-		if _, err := f.svc.Claim(ctx, f.ann, tk3.Number); err != nil {
-			t.Fatal(err)
-		}
+		tk3 := f.annHolds(t)
 		if _, err := f.svc.Consult(ctx, f.ann, tk3.Number, backend.NewConsult{TeamID: f.teamB.ID, Question: "还需要吗？"}); err != nil {
 			t.Fatal(err)
 		}
@@ -280,4 +268,14 @@ func (f *fixture) lastTaskEvent(t *testing.T, tk *backend.Ticket) *backend.Event
 	}
 	t.Fatalf("no task event on %s", tk.Number)
 	return nil
+}
+
+// annHolds files a ticket of team A for alice, claimed by ann.
+func (f *fixture) annHolds(t *testing.T) *backend.Ticket {
+	t.Helper()
+	tk := f.create(t, f.alice, inCategory("A"))
+	if _, err := f.svc.Claim(context.Background(), f.ann, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+	return tk
 }
