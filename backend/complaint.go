@@ -389,15 +389,8 @@ func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, res
 		if cur.Done() {
 			return nil, Keyed(ECONFLICT, "task_done", map[string]any{"ID": TaskRef(id)}, "task %s is done already", TaskRef(id))
 		}
-		if cur.OwnerID != actor.ID && !answersConsult(actor, cur) {
-			if err := handlesComplaint(actor, t); err != nil {
-				if cur.Consult() {
-					return nil, Keyed(EFORBIDDEN, "consult_answer_who", map[string]any{"ID": TaskRef(id)},
-						"only the team asked, the assignee of %s and managers may give the opinion %s", t.Number, TaskRef(id))
-				}
-				return nil, Keyed(EFORBIDDEN, "task_owner_only", map[string]any{"ID": TaskRef(id)},
-					"only the owner of %s, the complaint's assignee and managers may close it", TaskRef(id))
-			}
+		if err := mayComplete(actor, cur, t); err != nil {
+			return nil, err
 		}
 		left, err := s.openTasks(ctx, t.ID, cur.Kind, id)
 		if err != nil {
@@ -427,6 +420,21 @@ func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, res
 		return nil, err
 	}
 	return task, nil
+}
+
+// mayComplete is nil when actor may complete task of ticket t: its
+// owner, the ticket's assignee and managers, and for a consultation the
+// staff of the team asked too.
+func mayComplete(actor *Person, task *Task, t *Ticket) error {
+	if task.OwnerID == actor.ID || answersConsult(actor, task) || handlesComplaint(actor, t) == nil {
+		return nil
+	}
+	if task.Consult() {
+		return Keyed(EFORBIDDEN, "consult_answer_who", map[string]any{"ID": TaskRef(task.ID)},
+			"only the team asked, the assignee of %s and managers may give the opinion %s", t.Number, TaskRef(task.ID))
+	}
+	return Keyed(EFORBIDDEN, "task_owner_only", map[string]any{"ID": TaskRef(task.ID)},
+		"only the owner of %s, the complaint's assignee and managers may close it", TaskRef(task.ID))
 }
 
 // MyTasks lists actor's own tasks, open ones only unless all: the open

@@ -16,15 +16,8 @@ func (s *Service) TaskToComplete(ctx context.Context, actor *Person, id int64) (
 	if task.Done() {
 		return nil, nil, Keyed(ECONFLICT, "task_done", map[string]any{"ID": TaskRef(id)}, "task %s is done already", TaskRef(id))
 	}
-	if task.OwnerID != actor.ID && !answersConsult(actor, task) {
-		if err := handlesComplaint(actor, t); err != nil {
-			if task.Consult() {
-				return nil, nil, Keyed(EFORBIDDEN, "consult_answer_who", map[string]any{"ID": TaskRef(id)},
-					"only the team asked, the assignee of %s and managers may give the opinion %s", t.Number, TaskRef(id))
-			}
-			return nil, nil, Keyed(EFORBIDDEN, "task_owner_only", map[string]any{"ID": TaskRef(id)},
-				"only the owner of %s, the complaint's assignee and managers may close it", TaskRef(id))
-		}
+	if err := mayComplete(actor, task, t); err != nil {
+		return nil, nil, err
 	}
 	return task, t, nil
 }
