@@ -156,11 +156,17 @@ func (s *Store) UpdateTicket(ctx context.Context, t *backend.Ticket, changes []b
 }
 
 // Events returns a ticket's thread, oldest first.
+// Every ticket has events, so the ticket is looked up only when there
+// are none, to tell a missing ticket (ENOTFOUND) from an empty thread.
 func (s *Store) Events(ctx context.Context, ticketID int64) ([]*backend.Event, error) {
+	events, err := findEvents(ctx, s.pool, ticketID)
+	if err != nil || len(events) > 0 {
+		return events, err
+	}
 	if _, err := findTicketByID(ctx, s.pool, ticketID); err != nil {
 		return nil, err
 	}
-	return findEvents(ctx, s.pool, ticketID)
+	return events, nil
 }
 
 const (
