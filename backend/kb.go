@@ -333,9 +333,11 @@ func (s *Service) kbDisowned(ctx context.Context, e *KBEntry) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if t.Satisfaction != SatisfactionUnsatisfied {
-		return false, nil
+	if t.Satisfaction == SatisfactionSatisfied || t.Satisfaction == SatisfactionBasically {
+		return false, nil // its latest answer pleased
 	}
+	// Unsatisfied, or not rated since it was answered again: the last
+	// rating in the thread speaks, until staff rewrite the entry.
 	events, err := s.store.Events(ctx, t.ID)
 	if err != nil {
 		return false, err

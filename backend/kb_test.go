@@ -242,6 +242,19 @@ func TestKB(t *testing.T) {
 			if got, err := f.svc.SearchKB(ctx, f.ann, "放心房后台不显示", 10); err != nil || !slices.Contains(kbTitles(got), bad.Title) {
 				t.Fatalf("SearchKB = %q, %v", kbTitles(got), err)
 			}
+			// Its ticket answered again (the rating is cleared for the
+			// next one), the entry still holds the answer that did not
+			// help: still left out.
+			badTicket, err := f.store.TicketByID(ctx, bad.TicketID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.Resolve(ctx, f.ann, badTicket.Number, "先清除缓存，再重新同步。"); err != nil {
+				t.Fatal(err)
+			}
+			if got := suggested(t); slices.Contains(got, bad.Title) {
+				t.Fatalf("SuggestKB = %q; the rejected answer is back before anyone rewrote it", got)
+			}
 			// Edited after the rating, it is offered again.
 			f.now = f.now.Add(time.Hour)
 			if _, err := f.svc.UpdateKBEntry(ctx, f.ann, bad.ID, bad.Version, backend.KBInput{Title: bad.Title, Body: "先清除缓存，再在房源管理里重新同步放心房标识。"}); err != nil {

@@ -528,6 +528,11 @@ func statusChange(t *Ticket, actor *Person, now time.Time, to Status, body strin
 	}
 	if to == StatusResolved {
 		t.ResolvedAt = now
+		// Each answer is rated afresh: a ticket reopened by 不满意 (seed
+		// 002: the handling starts over) and answered again asks the
+		// reporter again. Earlier ratings stay in the thread, the reports
+		// and the follow-ups.
+		t.Satisfaction = SatisfactionNone
 	}
 	c := Change{Event: ev}
 	if notifyReporter {

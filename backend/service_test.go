@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -576,6 +577,48 @@ func TestService(t *testing.T) {
 			want := "created assigned status_changed sla_milestone status_changed comment status_changed comment status_changed satisfaction status_changed"
 			if got := strings.Join(kinds, " "); got != want {
 				t.Fatalf("thread = %s\nwant     %s", got, want)
+			}
+		})
+
+		// Seed 002: 不满意 starts the handling over, and the second answer
+		// is rated afresh; both ratings count in the reports, and each
+		// 不满意 opens its own follow-up.
+		t.Run("RatedAgainAfterReopen", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, newStore(t))
+			n := f.unsatisfied(t)
+			tk, err := f.svc.Ticket(ctx, f.alice, n)
+			if err != nil || tk.Satisfaction != backend.SatisfactionUnsatisfied || tk.Status != backend.StatusReopened {
+				t.Fatalf("after 不满意: %v, %s, %q", err, tk.Status, tk.Satisfaction)
+			}
+			_, err = f.svc.RecordSatisfaction(ctx, f.alice, n, backend.SatisfactionSatisfied, "")
+			wantCode(t, err, backend.ECONFLICT) // reopened, not answered yet
+			rateTwice := func(rating backend.Satisfaction) {
+				t.Helper()
+				f.now = f.now.Add(time.Hour)
+				tk, err := f.svc.Resolve(ctx, f.ann, n, "清除缓存后重新同步")
+				if err != nil || tk.Satisfaction != backend.SatisfactionNone {
+					t.Fatalf("answered again: %v, rating %q still on it", err, tk.Satisfaction)
+				}
+				f.now = f.now.Add(time.Minute)
+				if tk, err = f.svc.RecordSatisfaction(ctx, f.alice, n, rating, ""); err != nil || tk.Satisfaction != rating {
+					t.Fatalf("second rating: %v, %+v", err, tk)
+				}
+				_, err = f.svc.RecordSatisfaction(ctx, f.alice, n, rating, "")
+				wantCode(t, err, backend.ECONFLICT)
+			}
+			rateTwice(backend.SatisfactionUnsatisfied)
+			rateTwice(backend.SatisfactionSatisfied)
+			fus, err := f.svc.FollowUpsOf(ctx, f.ann, n)
+			if err != nil || len(fus) != 2 {
+				t.Fatalf("follow-ups: %d, %v; want one per 不满意", len(fus), err)
+			}
+			rates, err := f.store.ReportRatings(ctx, []backend.ReportFilter{{From: f.now.Add(-24 * time.Hour), Before: f.now.Add(time.Hour)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[backend.Satisfaction]int{backend.SatisfactionUnsatisfied: 2, backend.SatisfactionSatisfied: 1}; !maps.Equal(rates[0], want) {
+				t.Fatalf("ratings = %v, want %v", rates[0], want)
 			}
 		})
 

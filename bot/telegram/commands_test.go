@@ -549,7 +549,17 @@ func TestTypedRating(t *testing.T) {
 	if _, err := h.svc.Resolve(ctx, bobP, number, "已彻底修复并补发草稿"); err != nil {
 		t.Fatal(err)
 	}
-	rep.next("已解决", "已彻底修复并补发草稿")
+	// The second answer is rated afresh (seed 002: 不满意 starts the
+	// handling over), with the buttons and by words.
+	second := rep.next("已解决", "已彻底修复并补发草稿")
+	if telegramtest.ButtonData(second, "满意") != "rt:satisfied:"+number {
+		t.Fatalf("the second answer has no rating buttons: %+v", second.ReplyMarkup)
+	}
+	h.deliver(h.tg.Text(alice, "满意"))
+	rep.next("感谢您的评价", number, "满意")
+	if tk, err := h.store.Ticket(ctx, number); err != nil || tk.Satisfaction != backend.SatisfactionSatisfied || tk.Status != backend.StatusResolved {
+		t.Fatalf("after the second rating: %+v %v", tk, err)
+	}
 	h.deliver(h.tg.Text(alice, "满意"))
 	rep.next(number, "已经评价过")
 
