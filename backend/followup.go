@@ -438,8 +438,12 @@ func SurveyedError(id int64) error {
 
 // RecordSurvey records the survey of a follow-up (seed 003 不满意因素调研):
 // its factors, whether the problem is solved, notes, and whether a
-// callback is needed; the ticket's thread records it (staff only).
-// EINVALID names bad fields; ECONFLICT when it was surveyed already.
+// callback is needed; the ticket's thread records it (staff only). A
+// problem found unsolved is appended to the ticket (seed 003: 记录不满意因素
+// 并对事件进行追加): whoever handles it (the assignee, the triage or team
+// chat) is told the factors and notes, and a resolved ticket is reopened,
+// which the reporter hears. EINVALID names bad fields; ECONFLICT when it
+// was surveyed already.
 func (s *Service) RecordSurvey(ctx context.Context, actor *Person, id int64, in SurveyInput) (*FollowUp, error) {
 	in.Notes = strings.TrimSpace(in.Notes)
 	if err := in.Validate(); err != nil {
@@ -558,7 +562,21 @@ func (s *Service) changeFollowUp(ctx context.Context, actor *Person, id int64, f
 		f.UpdatedAt = now
 		ev.Kind, ev.ActorID, ev.At, ev.Public, ev.Data.FollowUpID = EventFollowUp, actor.ID, now, false, f.ID
 		saved = f
-		return []Change{{Event: ev, FollowUp: f}}, nil
+		changes := []Change{{Event: ev, FollowUp: f}}
+		if ev.Data.FollowUpStep == StepSurveyed && !ev.Data.Solved {
+			staff, err := s.staffAudience(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			// The assignee who surveyed knows it already.
+			changes[0].Notify = slices.DeleteFunc(staff, func(m *OutboxMessage) bool {
+				return m.Audience == AudienceAssignee && m.RecipientID == actor.ID
+			})
+			if t.Status == StatusResolved {
+				changes = append(changes, statusChange(t, actor, now, StatusReopened, "", true))
+			}
+		}
+		return changes, nil
 	})
 	if err != nil {
 		return nil, err

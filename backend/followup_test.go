@@ -2,6 +2,7 @@ package backend_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -250,6 +251,78 @@ func TestFollowUp(t *testing.T) {
 			}
 		})
 
+		// Seed 003: a problem the survey finds unsolved is appended to the
+		// ticket (对事件进行追加): its handler and the triage chat are told
+		// the factors, and an answered ticket is handled again.
+		t.Run("UnsolvedIsAppended", func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, newStore(t))
+			surveyor := f.amy
+			survey := func(n string, solved bool) (*backend.Ticket, map[backend.EventKind]map[backend.Audience][]int64) {
+				t.Helper()
+				fus, err := f.svc.FollowUpsOf(ctx, f.ann, n)
+				if err != nil || len(fus) == 0 {
+					t.Fatalf("follow-ups of %s: %v", n, err)
+				}
+				tk, err := f.svc.Ticket(ctx, f.ann, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.sent(t) // what came before
+				if _, err := f.svc.RecordSurvey(ctx, surveyor, fus[0].ID, backend.SurveyInput{
+					Factors: []backend.Factor{backend.FactorFeature}, Solved: solved, Notes: "导出仍为空文件"}); err != nil {
+					t.Fatal(err)
+				}
+				told := map[backend.EventKind]map[backend.Audience][]int64{}
+				for _, m := range f.sent(t)[tk.ID] {
+					if told[m.kind] == nil {
+						told[m.kind] = map[backend.Audience][]int64{}
+					}
+					told[m.kind][m.Audience] = append(told[m.kind][m.Audience], m.RecipientID)
+				}
+				if tk, err = f.svc.Ticket(ctx, f.ann, n); err != nil {
+					t.Fatal(err)
+				}
+				return tk, told
+			}
+			staff := map[backend.Audience][]int64{backend.AudienceTriage: {0}, backend.AudienceAssignee: {f.ann.ID}}
+
+			// Answered again meanwhile: reopened, and the reporter hears it.
+			answered := f.unsatisfied(t)
+			if _, err := f.svc.Resolve(ctx, f.ann, answered, "已调整导出格式"); err != nil {
+				t.Fatal(err)
+			}
+			tk, told := survey(answered, false)
+			if tk.Status != backend.StatusReopened {
+				t.Fatalf("status %s after an unsolved survey, want reopened", tk.Status)
+			}
+			want := map[backend.EventKind]map[backend.Audience][]int64{
+				backend.EventFollowUp:      staff,
+				backend.EventStatusChanged: {backend.AudienceReporter: {f.alice.ID}},
+			}
+			if !reflect.DeepEqual(told, want) {
+				t.Fatalf("told %v, want %v", told, want)
+			}
+			// Still open from the 不满意: its handler is told, nothing moves.
+			if tk, told = survey(f.unsatisfied(t), false); tk.Status != backend.StatusReopened ||
+				!reflect.DeepEqual(told, map[backend.EventKind]map[backend.Audience][]int64{backend.EventFollowUp: staff}) {
+				t.Fatalf("open ticket: %s, told %v", tk.Status, told)
+			}
+			// Solved: recorded, nobody is told.
+			solved := f.unsatisfied(t)
+			if _, err := f.svc.Resolve(ctx, f.ann, solved, "已调整导出格式"); err != nil {
+				t.Fatal(err)
+			}
+			if tk, told = survey(solved, true); tk.Status != backend.StatusResolved || len(told) != 0 {
+				t.Fatalf("solved: %s, told %v", tk.Status, told)
+			}
+			// Surveyed by the one who holds it: the triage chat is told.
+			surveyor = f.ann
+			if _, told = survey(f.unsatisfied(t), false); !reflect.DeepEqual(told,
+				map[backend.EventKind]map[backend.Audience][]int64{backend.EventFollowUp: {backend.AudienceTriage: {0}}}) {
+				t.Fatalf("surveyed by the assignee: told %v", told)
+			}
+		})
 		t.Run("Mark", func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, newStore(t))

@@ -133,6 +133,18 @@ func TestFilerAndRenderer(t *testing.T) {
 	if got := r.NoticeIn(ctx, "zh-CN", urge); !strings.Contains(got, "催促") || !strings.Contains(got, number) || !strings.Contains(got, "给出结果") {
 		t.Fatalf("urge notice = %q", got)
 	}
+	// A survey that found the problem unsolved: the factors and the notes.
+	unsolved := notify.Message{Outbox: &backend.OutboxMessage{Audience: backend.AudienceAssignee}, Ticket: tk, Recipient: p,
+		Event: &backend.Event{Kind: backend.EventFollowUp, ActorID: p.ID, Body: "导出仍为空文件",
+			Data: backend.EventData{FollowUpStep: backend.StepSurveyed, Factors: []backend.Factor{backend.FactorAttitude, backend.FactorFeature}}}}
+	if got := r.NoticeIn(ctx, "zh-CN", unsolved); !strings.Contains(got, "仍未解决") || !strings.Contains(got, "服务态度、功能设置") ||
+		!strings.Contains(got, "导出仍为空文件") || !strings.Contains(got, number) {
+		t.Fatalf("unsolved survey notice = %q", got)
+	}
+	unsolved.Event.Body, unsolved.Event.Data.Factors = "", nil
+	if got := r.NoticeIn(ctx, "en", unsolved); !strings.Contains(got, "still unsolved") || strings.Contains(got, "Factors") || strings.Contains(got, "Notes") {
+		t.Fatalf("unsolved survey notice, no factors or notes = %q", got)
+	}
 }
 
 // linker makes links for one person only, like the console does for staff.

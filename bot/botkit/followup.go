@@ -183,11 +183,7 @@ func RecordFollowUp(ctx context.Context, svc *backend.Service, cat *catalog.Cata
 		if _, err := svc.RecordSurvey(ctx, p, press.ID, in); err != nil {
 			return "", false, err
 		}
-		names := make([]string, 0, len(in.Factors))
-		for _, f := range in.Factors {
-			names = append(names, cat.T(loc, "followup.factor."+string(f), nil))
-		}
-		data["Factors"] = strings.Join(names, "、")
+		data["Factors"] = FactorNames(cat, loc, in.Factors)
 		data["Solved"] = cat.T(loc, "followup.solved."+strconv.FormatBool(in.Solved), nil)
 		data["Callback"] = cat.T(loc, map[bool]string{true: "followup.callback.needed", false: "followup.callback.not_needed"}[in.Callback], nil)
 		return cat.T(loc, "followup.done.surveyed", data), false, nil
@@ -211,4 +207,13 @@ func RecordFollowUp(ctx context.Context, svc *backend.Service, cat *catalog.Cata
 		return cat.T(loc, "followup.done.called", data), false, nil
 	}
 	return "", false, backend.Errorf(backend.EINVALID, "follow-up press %q records nothing", press.Act)
+}
+
+// FactorNames names dissatisfaction factors in loc, as a list; "" for none.
+func FactorNames(cat *catalog.Catalog, loc string, factors []backend.Factor) string {
+	names := make([]string, 0, len(factors))
+	for _, f := range factors {
+		names = append(names, cat.T(loc, "followup.factor."+string(f), nil))
+	}
+	return strings.Join(names, cat.T(loc, "dialog.list_sep", nil))
 }

@@ -169,6 +169,10 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 		case backend.StepUrged:
 			data["Actor"] = r.name(ctx, e.ActorID)
 			return r.Cat.T(loc, "notify.followup_urged", data)
+		case backend.StepSurveyed: // told only when the problem is unsolved
+			data["Actor"] = r.name(ctx, e.ActorID)
+			data["Factors"] = FactorNames(r.Cat, loc, e.Data.Factors)
+			return r.Cat.T(loc, "notify.followup_unsolved", data)
 		case backend.StepSurveyDue, backend.StepCallbackDue:
 			var overdue bool
 			data["From"], data["Last"], overdue = e.ReminderWindow(r.zone())

@@ -113,6 +113,12 @@ func TestFollowUpReminders(t *testing.T) {
 		len(fu.Factors) != 1 || fu.Factors[0] != backend.FactorReturnedLate || fu.Solved {
 		t.Fatalf("after the survey from the chat: %+v", fu)
 	}
+	// Unsolved: appended to the ticket (seed 003), under its card (Bob
+	// holds it and surveyed it himself: nobody else to tell).
+	found := triage.next("调研结果", tk.Number, "仍未解决", "Bob 调研了", "不满意因素：退单导致处理不及时")
+	if found.ReplyToMessage == nil || found.ReplyToMessage.ID != card.ID {
+		t.Fatalf("the survey's result does not answer the card %d: %+v", card.ID, found.ReplyToMessage)
+	}
 
 	// The ticket resolved again; nobody called back that week: reminded,
 	// overdue, next Monday, and called back from the chat.
