@@ -51,23 +51,57 @@ func (s *Service) SuggestIncidents(ctx context.Context, summary string, limit in
 	if err != nil {
 		return nil, err
 	}
+	open = slices.DeleteFunc(open, func(i *Incident) bool { return i.Reports == 0 })
+	return bestMatches(open, q, limit, func(i *Incident) string { return i.Title }), nil
+}
+
+// bestMatches returns up to limit (at least one) of items whose text looks
+// like the query terms q, by the score a suggestion needs, best first.
+func bestMatches[T any](items []T, q map[string]bool, limit int, text func(T) string) []T {
 	type hit struct {
-		i     *Incident
+		item  T
 		score float64
 	}
 	var hits []hit
-	for _, i := range open {
-		title := kbTerms(i.Title)
-		if sc := max(overlap(title, q), overlap(q, title)); sc >= minSuggestScore && i.Reports > 0 {
-			hits = append(hits, hit{i, sc})
+	for _, it := range items {
+		terms := kbTerms(text(it))
+		if sc := max(overlap(terms, q), overlap(q, terms)); sc >= minSuggestScore {
+			hits = append(hits, hit{it, sc})
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
-	out := []*Incident{}
+	out := make([]T, 0, min(len(hits), max(limit, 1)))
 	for i := 0; i < len(hits) && i < max(limit, 1); i++ {
-		out = append(out, hits[i].i)
+		out = append(out, hits[i].item)
 	}
-	return out, nil
+	return out
+}
+
+// maxOwnTickets bounds the open tickets of one reporter a suggestion reads.
+const maxOwnTickets = 50
+
+// SuggestOwnTickets returns up to limit of the open tickets reported from
+// chat account acct whose summary looks like summary (as
+// SuggestIncidents), best first: someone about to report again a problem
+// being handled for them (seed 000: 对解决中的问题不停提交…重复提问) can add to
+// the ticket they have instead. It needs no role: the dialog asks it for
+// the account it talks to; an account nobody is linked to has none.
+func (s *Service) SuggestOwnTickets(ctx context.Context, acct ChatAccount, summary string, limit int) ([]*Ticket, error) {
+	q := kbTerms(summary)
+	if len(q) == 0 || acct.Platform == "" || acct.UserID == "" {
+		return []*Ticket{}, nil
+	}
+	var open []Status
+	for _, st := range Statuses {
+		if st.Open() {
+			open = append(open, st)
+		}
+	}
+	page, err := s.store.Tickets(ctx, TicketFilter{ReporterAccount: &acct, Status: open, Limit: maxOwnTickets})
+	if err != nil {
+		return nil, err
+	}
+	return bestMatches(page.Tickets, q, limit, func(t *Ticket) string { return t.Summary }), nil
 }
 
 // JoinIncident makes actor a follower of an open incident instead of

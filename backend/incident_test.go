@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -682,6 +683,51 @@ func TestLinkDuplicate(t *testing.T) {
 		}
 		if got, err := f.store.Ticket(ctx, sixth.Number); err != nil || got.Status == backend.StatusResolved {
 			t.Fatalf("a ticket of another incident was resolved: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestSuggestOwnTickets: the open tickets of the person behind a chat
+// account whose summary looks like the new one, best first; not their
+// resolved ones, not someone else's, none for an account nobody has.
+func TestSuggestOwnTickets(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		acct := backend.ChatAccount{Platform: "telegram", UserID: "501", ChatID: "501"}
+		rep, err := f.svc.ReporterFor(ctx, acct, "门店小王", "zh-CN")
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := func(p *backend.Person, summary string) *backend.Ticket {
+			return f.create(t, p, func(in *backend.NewTicket) { in.Summary = summary })
+		}
+		close := file(rep, "房产放心房上线后在前台不显示，客户看不到")
+		loose := file(rep, "放心房在前台一直不显示怎么办")
+		file(rep, "会员积分兑换后没有到账")
+		solved := file(rep, "房产放心房上线后在前台不显示")
+		if _, err := f.svc.Resolve(ctx, f.ann, solved.Number, "已重新同步"); err != nil {
+			t.Fatal(err)
+		}
+		file(f.alice, "房产放心房上线后在前台不显示")
+
+		got, err := f.svc.SuggestOwnTickets(ctx, acct, "放心房上线后又在前台不显示了", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var numbers []string
+		for _, tk := range got {
+			numbers = append(numbers, tk.Number)
+		}
+		if want := []string{close.Number, loose.Number}; !slices.Equal(numbers, want) {
+			t.Fatalf("suggested %v, want %v (the closest first; not the resolved one, the other topic or alice's)", numbers, want)
+		}
+		if got, err := f.svc.SuggestOwnTickets(ctx, acct, "放心房上线后又在前台不显示了", 1); err != nil || len(got) != 1 || got[0].Number != close.Number {
+			t.Fatalf("limit 1: %v, %v", got, err)
+		}
+		stranger := backend.ChatAccount{Platform: "telegram", UserID: "999"}
+		if got, err := f.svc.SuggestOwnTickets(ctx, stranger, "放心房上线后又在前台不显示了", 3); err != nil || len(got) != 0 {
+			t.Fatalf("an unknown account: %v, %v", got, err)
 		}
 	})
 }

@@ -302,15 +302,18 @@ func maskEmail(s string) string {
 
 // TicketFilter selects tickets for List. Zero fields do not filter.
 type TicketFilter struct {
-	ReporterID    int64
-	AssigneeID    int64
-	TeamID        int64
-	Status        []Status
-	Severity      []Severity
-	CategoryPath  []string // prefix match on the path
-	CreatedAfter  time.Time
-	CreatedBefore time.Time
-	Query         string // number, summary, order number or contact (substring)
+	ReporterID int64
+	// ReporterAccount keeps the tickets of the person linked to this chat
+	// account (Platform and UserID), none when nobody is; nil: no filter.
+	ReporterAccount *ChatAccount
+	AssigneeID      int64
+	TeamID          int64
+	Status          []Status
+	Severity        []Severity
+	CategoryPath    []string // prefix match on the path
+	CreatedAfter    time.Time
+	CreatedBefore   time.Time
+	Query           string // number, summary, order number or contact (substring)
 	// Form keeps the tickets of one intake form ("complaint"); "": any.
 	Form string
 	// PhoneDigits keeps the tickets whose contact phone, its dashes

@@ -39,8 +39,8 @@ type Output struct {
 	TicketNumber string
 	// Outcome says how a Done dialog ended.
 	Outcome Outcome
-	// SuggestionID is the incident joined or the knowledge-base entry that
-	// solved the problem.
+	// SuggestionID is the incident joined, the knowledge-base entry that
+	// solved the problem or the number of the ticket added to.
 	SuggestionID string
 	// Stale is set when the input was a button of an earlier question:
 	// nothing was recorded, and the replies show the current question again.
@@ -57,6 +57,7 @@ const (
 	OutcomeCancelled Outcome = "cancelled"
 	OutcomeJoined    Outcome = "joined" // the reporter joined an open incident instead of filing
 	OutcomeSolved    Outcome = "solved" // a knowledge-base answer solved it
+	OutcomeAdded     Outcome = "added"  // added to the reporter's own open ticket instead of filing
 )
 
 // Reply is one message to show. Text is always complete on its own;
@@ -90,20 +91,24 @@ type SummaryItem struct {
 	Required bool
 }
 
-// Suggestion is a knowledge-base answer or an open incident that looks like
-// the reporter's problem.
+// Suggestion is a knowledge-base answer, an open incident or one of the
+// reporter's own open tickets that looks like the reporter's problem.
 type Suggestion struct {
-	Kind  string `json:"k"` // "kb" or "incident"
-	ID    string `json:"id"`
-	Title string `json:"t"`
-	Body  string `json:"b,omitempty"`
-	Count int    `json:"c,omitempty"` // incident: how many have reported it
+	Kind   string `json:"k"` // "kb", "incident" or "ticket"
+	ID     string `json:"id"`
+	Title  string `json:"t"`
+	Body   string `json:"b,omitempty"`
+	Count  int    `json:"c,omitempty"`  // incident: how many have reported it
+	Status string `json:"st,omitempty"` // ticket: its status ("in_progress"), shown as the catalog's status.<id>
 }
 
 // Suggestion kinds.
 const (
 	SuggestionKB       = "kb"
 	SuggestionIncident = "incident"
+	// SuggestionTicket is a ticket the reporter filed that is still open:
+	// the same problem again is added to it (Adder) instead of filed anew.
+	SuggestionTicket = "ticket"
 )
 
 // Filer files a finished draft as a ticket and returns its number. Draft.ID
@@ -128,10 +133,11 @@ type RejectedError struct {
 func (e *RejectedError) Error() string { return "dialogs: draft rejected: " + e.Err.Error() }
 func (e *RejectedError) Unwrap() error { return e.Err }
 
-// Suggester finds knowledge-base answers and open incidents for a draft that
-// is not finished yet. An error is logged and the dialog goes on.
+// Suggester finds knowledge-base answers, open incidents and the open
+// tickets of the reporter behind key for a draft that is not finished
+// yet. An error is logged and the dialog goes on.
 type Suggester interface {
-	Suggest(ctx context.Context, d Draft) ([]Suggestion, error)
+	Suggest(ctx context.Context, key SessionKey, d Draft) ([]Suggestion, error)
 }
 
 // Joiner is implemented by a Suggester that can link the reporter to an
@@ -139,6 +145,14 @@ type Suggester interface {
 // same join and must be idempotent.
 type Joiner interface {
 	JoinIncident(ctx context.Context, key SessionKey, incidentID string, d Draft) error
+}
+
+// Adder is implemented by a Suggester that can add the draft to one of
+// the reporter's own open tickets (a SuggestionTicket, by its number)
+// instead of filing it. It may be called more than once for the same
+// draft and must add it once.
+type Adder interface {
+	AddToTicket(ctx context.Context, key SessionKey, number string, d Draft) error
 }
 
 // Config holds an Engine's dependencies.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -315,5 +316,44 @@ func TestExpiredNotices(t *testing.T) {
 	out := mustHandle(t, env.eng, Input{Text: "hello", Locale: "en"})
 	if strings.Contains(out.Replies[0].Text, "expired") {
 		t.Fatalf("the next input reported the expiry again: %q", out.Replies[0].Text)
+	}
+}
+
+// TestAddToOwnTicket: a reporter describing again a problem their open
+// ticket is about is offered that ticket first; "add" hands the draft to
+// the Adder and ends the dialog without filing, and an Adder that fails
+// keeps the dialog on the suggestions.
+func TestAddToOwnTicket(t *testing.T) {
+	ctx := context.Background()
+	env := newTestEnv(t, nil)
+	env.eng.Start(ctx, testKey, "feedback", "zh-CN")
+	out := mustHandle(t, env.eng, Input{Text: "放心房上线后又不显示了，已经第二次了"})
+	var all []string
+	for _, r := range out.Replies {
+		all = append(all, r.Text)
+	}
+	text := strings.Join(all, "\n")
+	if i, j := strings.Index(text, "FB-20261119-0002"), strings.Index(text, "INC-20261120-0003"); i < 0 || j < i || !strings.Contains(text, "处理中") {
+		t.Fatalf("the own ticket is not offered first, with its status:\n%s", text)
+	}
+	if keys := env.sug.keys; len(keys) != 1 || keys[0] != testKey {
+		t.Fatalf("Suggest asked for %v, want the dialog's key", keys)
+	}
+	add := buttonID(t, out, "sug:add:FB-20261119-0002")
+
+	env.sug.failAdd = 1
+	out = mustHandle(t, env.eng, Input{Button: add})
+	if out.Done || !strings.Contains(out.Replies[0].Text, "暂时无法补充到工单 FB-20261119-0002") {
+		t.Fatalf("a failed add: done %v, %q", out.Done, out.Replies[0].Text)
+	}
+	out = mustHandle(t, env.eng, Input{Button: buttonID(t, out, "sug:add:FB-20261119-0002")})
+	if !out.Done || out.Outcome != OutcomeAdded || out.SuggestionID != "FB-20261119-0002" || !strings.Contains(out.Replies[0].Text, "已把您的描述补充到工单 FB-20261119-0002") {
+		t.Fatalf("added: %+v", out)
+	}
+	if want := []string{"FB-20261119-0002: 放心房上线后又不显示了，已经第二次了"}; !slices.Equal(env.sug.added, want) || len(env.filer.drafts) != 0 {
+		t.Fatalf("added %q, filed %d; want %q and nothing filed", env.sug.added, len(env.filer.drafts), want)
+	}
+	if active, err := env.eng.Active(ctx, testKey); err != nil || active {
+		t.Fatalf("the dialog goes on after the add: %v %v", active, err)
 	}
 }

@@ -49,20 +49,42 @@ func (f *fakeFiler) FileTicket(_ context.Context, _ SessionKey, d Draft) (string
 }
 
 // fakeSuggester returns fixed suggestions when the summary mentions
-// "放心房" or "listing".
+// "放心房" or "listing", and the reporter's own ticket first when it says
+// "又" (again).
 type fakeSuggester struct {
-	mu     sync.Mutex
-	joined []string
+	mu      sync.Mutex
+	joined  []string
+	added   []string // "<number>: <summary>"
+	failAdd int      // AddToTicket fails this many times first
+	keys    []SessionKey
 }
 
-func (s *fakeSuggester) Suggest(_ context.Context, d Draft) ([]Suggestion, error) {
+func (s *fakeSuggester) Suggest(_ context.Context, key SessionKey, d Draft) ([]Suggestion, error) {
+	s.mu.Lock()
+	s.keys = append(s.keys, key)
+	s.mu.Unlock()
 	if !strings.Contains(d.Summary, "放心房") && !strings.Contains(d.Summary, "listing") {
 		return nil, nil
 	}
-	return []Suggestion{
+	sugs := []Suggestion{
 		{Kind: SuggestionKB, ID: "KB-12", Title: "放心房上线后 10 分钟内不显示属正常 / listings show within 10 minutes", Body: "https://kb.example/12"},
 		{Kind: SuggestionIncident, ID: "INC-20261120-0003", Title: "放心房不显示 / listings missing", Count: 12},
-	}, nil
+	}
+	if strings.Contains(d.Summary, "又") {
+		sugs = append([]Suggestion{{Kind: SuggestionTicket, ID: "FB-20261119-0002", Title: "放心房上线后前台不显示", Status: "in_progress"}}, sugs...)
+	}
+	return sugs, nil
+}
+
+func (s *fakeSuggester) AddToTicket(_ context.Context, _ SessionKey, number string, d Draft) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failAdd > 0 {
+		s.failAdd--
+		return errors.New("database is down")
+	}
+	s.added = append(s.added, number+": "+d.Summary)
+	return nil
 }
 
 func (s *fakeSuggester) JoinIncident(_ context.Context, _ SessionKey, id string, _ Draft) error {

@@ -347,6 +347,9 @@ func (t *turn) showSuggestions() {
 				text += "\n" + s.Body
 			}
 			t.add(Reply{Text: text, Buttons: [][]Button{{t.btn("sug:join:"+s.ID, "dialog.btn.join", map[string]any{"ID": s.ID})}}})
+		case SuggestionTicket:
+			text := t.T("dialog.suggest.ticket", map[string]any{"ID": s.ID, "Title": s.Title, "Status": t.T("status."+s.Status, nil)})
+			t.add(Reply{Text: text, Buttons: [][]Button{{t.btn("sug:add:"+s.ID, "dialog.btn.add", map[string]any{"ID": s.ID})}}})
 		default:
 			text := t.T("dialog.suggest.kb", map[string]any{"ID": s.ID, "Title": s.Title})
 			if s.Body != "" {

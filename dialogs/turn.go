@@ -437,7 +437,7 @@ func (t *turn) accept(fd *Field, a *Answer) {
 	if !st.Suggested && t.form.SuggestAfter == fd.ID && t.e.suggester != nil && !st.Editing {
 		st.Suggested = true
 		d := t.e.buildDraft(t.form, st)
-		if sugs := t.e.Suggest(t.ctx, d); len(sugs) > 0 {
+		if sugs := t.e.Suggest(t.ctx, t.key, d); len(sugs) > 0 {
 			st.Step, st.Suggestions = stepSuggest, sugs
 			t.showSuggestions()
 			return
@@ -677,7 +677,8 @@ func fileName(f FileRef) string {
 	return f.ID
 }
 
-// suggestionButton handles "sug:join:<id>" and "sug:solved:<id>".
+// suggestionButton handles "sug:join:<id>", "sug:add:<number>" and
+// "sug:solved:<id>".
 func (t *turn) suggestionButton(rest string) {
 	st := t.st
 	action, id, _ := strings.Cut(rest, ":")
@@ -706,6 +707,15 @@ func (t *turn) suggestionButton(rest string) {
 		}
 		t.say("dialog.suggest.joined", map[string]any{"ID": sug.ID, "Title": sug.Title})
 		t.out.Outcome = OutcomeJoined
+	case action == "add" && sug.Kind == SuggestionTicket:
+		if err := t.e.AddToTicket(t.ctx, t.key, sug.ID, d); err != nil {
+			t.e.log.ErrorContext(t.ctx, "dialogs: adding to a ticket failed", "ticket", sug.ID, "err", err)
+			t.say("dialog.suggest.add_failed", map[string]any{"ID": sug.ID})
+			t.showSuggestions()
+			return
+		}
+		t.say("dialog.suggest.added", map[string]any{"ID": sug.ID})
+		t.out.Outcome = OutcomeAdded
 	case action == "solved":
 		t.say("dialog.suggest.solved", nil)
 		t.out.Outcome = OutcomeSolved

@@ -172,15 +172,16 @@ func (e *Engine) ValidateAll(formID string, answers map[string]string, files []F
 // maxSuggestions is how many suggestions a reporter is shown at most.
 const maxSuggestions = 5
 
-// Suggest asks the Suggester for knowledge-base answers and open incidents
-// like d, as the dialog does once the form's SuggestAfter field is
+// Suggest asks the Suggester for knowledge-base answers, open incidents
+// and the reporter's own open tickets like d (key: whose dialog), as the
+// dialog does once the form's SuggestAfter field is
 // answered; a whole-form channel asks it after a complete submission. It
 // returns none without a Suggester; an error is logged and gives none.
-func (e *Engine) Suggest(ctx context.Context, d Draft) []Suggestion {
+func (e *Engine) Suggest(ctx context.Context, key SessionKey, d Draft) []Suggestion {
 	if e.suggester == nil {
 		return nil
 	}
-	sugs, err := e.suggester.Suggest(ctx, d)
+	sugs, err := e.suggester.Suggest(ctx, key, d)
 	if err != nil {
 		e.log.WarnContext(ctx, "dialogs: suggester failed", "form", d.Form, "err", err)
 	}
@@ -198,6 +199,16 @@ func (e *Engine) JoinIncident(ctx context.Context, key SessionKey, incidentID st
 		return j.JoinIncident(ctx, key, incidentID, d)
 	}
 	return nil
+}
+
+// AddToTicket adds d to the reporter's own open ticket number instead of
+// filing it, as the dialog's "add" button does: through the Suggester's
+// Adder, if it has one (an error otherwise: nothing would be recorded).
+func (e *Engine) AddToTicket(ctx context.Context, key SessionKey, number string, d Draft) error {
+	if a, ok := e.suggester.(Adder); ok {
+		return a.AddToTicket(ctx, key, number, d)
+	}
+	return errors.New("dialogs: the suggester cannot add to a ticket")
 }
 
 // Held is a complete whole-form submission kept while its reporter looks

@@ -192,12 +192,12 @@ func TestHold(t *testing.T) {
 
 	t.Run("Suggest", func(t *testing.T) {
 		// The whole-form channel asks the same Suggester the dialog asks.
-		got := env.eng.Suggest(ctx, d)
+		got := env.eng.Suggest(ctx, testKey, d)
 		if len(got) != 2 || got[0].ID != "KB-12" || got[1].Kind != SuggestionIncident {
 			t.Fatalf("suggestions %+v", got)
 		}
 		d.Summary = "会员余额显示为零"
-		if got := env.eng.Suggest(ctx, d); len(got) != 0 {
+		if got := env.eng.Suggest(ctx, testKey, d); len(got) != 0 {
 			t.Fatalf("suggestions for an unrelated draft: %+v", got)
 		}
 	})

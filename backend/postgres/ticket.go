@@ -307,6 +307,9 @@ func findTickets(ctx context.Context, q querier, f backend.TicketFilter) (*backe
 	if f.ReporterID != 0 {
 		where = append(where, `reporter_id = `+arg(f.ReporterID))
 	}
+	if a := f.ReporterAccount; a != nil {
+		where = append(where, `reporter_id = (SELECT person_id FROM chat_accounts WHERE platform = `+arg(a.Platform)+` AND user_id = `+arg(a.UserID)+`)`)
+	}
 	if f.AssigneeID != 0 {
 		where = append(where, `assignee_id = `+arg(f.AssigneeID))
 	}

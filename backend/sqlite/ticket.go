@@ -300,6 +300,9 @@ func findTickets(ctx context.Context, tx *dbTx, f backend.TicketFilter) (*backen
 	if f.ReporterID != 0 {
 		cond(`reporter_id = ?`, f.ReporterID)
 	}
+	if a := f.ReporterAccount; a != nil {
+		cond(`reporter_id = (SELECT person_id FROM chat_accounts WHERE platform = ? AND user_id = ?)`, a.Platform, a.UserID)
+	}
 	if f.AssigneeID != 0 {
 		cond(`assignee_id = ?`, f.AssigneeID)
 	}

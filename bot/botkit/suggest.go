@@ -5,21 +5,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/dialogs"
 )
 
 // Suggester offers a reporter, once they have described their problem,
-// the open incidents and knowledge-base entries that look like it (DESIGN
-// §2), so that joining an incident or "this solved it" ends the dialog
-// without a duplicate ticket. It implements dialogs.Suggester and
-// dialogs.Joiner for every channel.
+// their own open tickets, the open incidents and the knowledge-base
+// entries that look like it (DESIGN §2), so that adding to their ticket,
+// joining an incident or "this solved it" ends the dialog without a
+// duplicate ticket. It implements dialogs.Suggester, dialogs.Joiner and
+// dialogs.Adder for every channel.
 type Suggester struct {
 	Service *backend.Service
 	// Names optionally gives a display name for a session's user (for a
 	// reporter created by joining), as Filer.Names.
 	Names func(key dialogs.SessionKey) string
+	// MaxTickets is how many of the reporter's own tickets to offer at
+	// most; default 2.
+	MaxTickets int
 	// MaxIncidents is how many incidents to offer at most; default 2.
 	MaxIncidents int
 	// MaxKB is how many entries to offer at most; default 3.
@@ -29,18 +34,24 @@ type Suggester struct {
 	MaxBody int
 }
 
-// Suggest implements dialogs.Suggester: the open incidents like the
-// draft's summary first (Count: how many reported each), then the best
-// entries, each with its solution (clipped) as the body.
-func (s *Suggester) Suggest(ctx context.Context, d dialogs.Draft) ([]dialogs.Suggestion, error) {
-	maxInc, maxKB, maxBody := cmp.Or(s.MaxIncidents, 2), cmp.Or(s.MaxKB, 3), cmp.Or(s.MaxBody, 300)
-	// Either part alone is worth showing when the other cannot be read.
+// Suggest implements dialogs.Suggester: the reporter's own open tickets
+// like the draft's summary first (seed 000: the same problem asked again
+// while it is being handled), then the open incidents (Count: how many
+// reported each), then the best entries, each with its solution
+// (clipped) as the body.
+func (s *Suggester) Suggest(ctx context.Context, key dialogs.SessionKey, d dialogs.Draft) ([]dialogs.Suggestion, error) {
+	maxOwn, maxInc, maxKB, maxBody := cmp.Or(s.MaxTickets, 2), cmp.Or(s.MaxIncidents, 2), cmp.Or(s.MaxKB, 3), cmp.Or(s.MaxBody, 300)
+	// Any part alone is worth showing when the others cannot be read.
+	own, terr := s.Service.SuggestOwnTickets(ctx, AccountOf(key), d.Summary, maxOwn)
 	incidents, ierr := s.Service.SuggestIncidents(ctx, d.Summary, maxInc)
 	entries, kerr := s.Service.SuggestKB(ctx, d.Summary, maxKB)
-	if ierr != nil && kerr != nil {
-		return nil, errors.Join(ierr, kerr)
+	if terr != nil && ierr != nil && kerr != nil {
+		return nil, errors.Join(terr, ierr, kerr)
 	}
-	out := make([]dialogs.Suggestion, 0, len(incidents)+len(entries))
+	out := make([]dialogs.Suggestion, 0, len(own)+len(incidents)+len(entries))
+	for _, t := range own {
+		out = append(out, dialogs.Suggestion{Kind: dialogs.SuggestionTicket, ID: t.Number, Title: backend.Clip(t.Summary, 100), Status: string(t.Status)})
+	}
 	// Whatever staff wrote, a reporter is never shown another's contacts
 	// (DESIGN §10): the entries were scrubbed when filed, and are again.
 	for _, i := range incidents {
@@ -51,7 +62,33 @@ func (s *Suggester) Suggest(ctx context.Context, d dialogs.Draft) ([]dialogs.Sug
 		out = append(out, dialogs.Suggestion{Kind: dialogs.SuggestionKB, ID: e.Ref(), Title: backend.ScrubPersonal(e.Title, nil),
 			Body: backend.Clip(backend.ScrubPersonal(e.Body, nil), maxBody)})
 	}
-	return out, errors.Join(ierr, kerr)
+	return out, errors.Join(terr, ierr, kerr)
+}
+
+// AddToTicket implements dialogs.Adder: the draft's description becomes
+// the reporter's comment on their own ticket number, as a reply to its
+// notices would, and its handler is told. The same text as the reporter's
+// latest comment there is not added again (a turn tried again).
+func (s *Suggester) AddToTicket(ctx context.Context, key dialogs.SessionKey, number string, d dialogs.Draft) error {
+	p, err := s.Service.Store().PersonByAccount(ctx, key.Platform, key.UserID)
+	if err != nil {
+		return err
+	}
+	body := strings.TrimSpace(d.Summary)
+	_, events, err := s.Service.Thread(ctx, p, number)
+	if err != nil {
+		return err
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if e := events[i]; e.Kind == backend.EventComment && e.ActorID == p.ID {
+			if e.Body == body {
+				return nil
+			}
+			break
+		}
+	}
+	_, err = s.Service.Comment(ctx, p, number, body, true)
+	return err
 }
 
 // JoinIncident implements dialogs.Joiner: the person behind the session's

@@ -10,18 +10,20 @@ import (
 	"github.com/deskbot/deskbot/dialogs"
 )
 
-// Knowledge-base answers and open incidents for a submitted modal: after
+// Own open tickets, knowledge-base answers and open incidents for a
+// submitted modal: after
 // a complete submission the channel asks the dialog's Suggester, as the
 // chat dialog does; if it has suggestions the modal turns into a list of
 // them (response_action update) while the submission is held in the
-// session store (dialogs.Engine.Hold). Joining an incident or "this
-// solved it" ends it without a ticket; the submit button ("file it
+// session store (dialogs.Engine.Hold). Adding it to the reporter's own
+// ticket, joining an incident or "this solved it" ends it without a
+// ticket; the submit button ("file it
 // anyway") files exactly the held submission, once.
 
 const (
 	cbSuggest     = "suggest" // the suggestions shown for a submitted modal
 	cbSuggestDone = "suggest_done"
-	prefixSuggest = "msug" // actions msug:join and msug:solved, value the suggestion id
+	prefixSuggest = "msug" // actions msug:join, msug:add and msug:solved, value the suggestion id
 )
 
 // heldKey is where a modal's submission is held: per reporter and view,
@@ -37,7 +39,7 @@ func (c *Channel) offerSuggestions(ctx context.Context, f *dialogs.Form, user, v
 	if f.SuggestAfter == "" || viewID == "" {
 		return nil
 	}
-	sugs := c.engine.Suggest(ctx, d)
+	sugs := c.engine.Suggest(ctx, c.sessionKey(user), d)
 	if len(sugs) == 0 {
 		return nil
 	}
@@ -81,9 +83,9 @@ func (c *Channel) submitHeld(ctx context.Context, cb slack.InteractionCallback) 
 	})
 }
 
-// onSuggestionChoice ends a held submission without a ticket: joining an
-// incident (through the Suggester's Joiner, as the dialog does) or "this
-// solved it". The modal then says so. A second press finds nothing held
+// onSuggestionChoice ends a held submission without a ticket: adding it
+// to the reporter's own ticket or joining an incident (through the
+// Suggester's Adder and Joiner, as the dialog does) or "this solved it". The modal then says so. A second press finds nothing held
 // and does nothing.
 func (c *Channel) onSuggestionChoice(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction) {
 	user, key := cb.User.ID, heldKey(cb.User.ID, cb.View.ID)
@@ -106,6 +108,13 @@ func (c *Channel) onSuggestionChoice(ctx context.Context, cb slack.InteractionCa
 			return
 		}
 		text = c.cat.T(loc, "dialog.suggest.joined", map[string]any{"ID": sug.ID, "Title": sug.Title})
+	case action == "add" && sug.Kind == dialogs.SuggestionTicket:
+		if err := c.engine.AddToTicket(ctx, c.sessionKey(user), sug.ID, h.Draft); err != nil {
+			c.log.Error("slack: adding to a ticket failed", "user", user, "ticket", sug.ID, "err", err)
+			c.updateView(ctx, cb.View.ID, c.suggestView(loc, h.Suggestions, c.cat.T(loc, "dialog.suggest.add_failed", map[string]any{"ID": sug.ID})))
+			return
+		}
+		text = c.cat.T(loc, "dialog.suggest.added", map[string]any{"ID": sug.ID})
 	case action == "solved":
 		text = c.cat.T(loc, "dialog.suggest.solved", nil)
 	default:
@@ -151,9 +160,13 @@ func (c *Channel) suggestView(loc string, sugs []dialogs.Suggestion, problem str
 	for _, s := range sugs {
 		text := T("dialog.suggest.kb", map[string]any{"ID": s.ID, "Title": s.Title})
 		btn := slack.NewButtonBlockElement(prefixSuggest+":solved", s.ID, plainN(T("dialog.btn.solved", nil), 75))
-		if s.Kind == dialogs.SuggestionIncident {
+		switch s.Kind {
+		case dialogs.SuggestionIncident:
 			text = T("dialog.suggest.incident", map[string]any{"ID": s.ID, "Title": s.Title, "Count": s.Count})
 			btn = slack.NewButtonBlockElement(prefixSuggest+":join", s.ID, plainN(T("dialog.btn.join", map[string]any{"ID": s.ID}), 75))
+		case dialogs.SuggestionTicket:
+			text = T("dialog.suggest.ticket", map[string]any{"ID": s.ID, "Title": s.Title, "Status": T("status."+s.Status, nil)})
+			btn = slack.NewButtonBlockElement(prefixSuggest+":add", s.ID, plainN(T("dialog.btn.add", map[string]any{"ID": s.ID}), 75))
 		}
 		if s.Body != "" {
 			text += "\n" + s.Body

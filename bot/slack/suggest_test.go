@@ -22,7 +22,7 @@ type incidentSuggester struct {
 	joins []dialogs.Draft
 }
 
-func (s *incidentSuggester) Suggest(_ context.Context, d dialogs.Draft) ([]dialogs.Suggestion, error) {
+func (s *incidentSuggester) Suggest(_ context.Context, _ dialogs.SessionKey, d dialogs.Draft) ([]dialogs.Suggestion, error) {
 	if !strings.Contains(d.Summary, "余额") {
 		return nil, nil
 	}
@@ -258,5 +258,60 @@ func TestModalJoinsIncident(t *testing.T) {
 		if strings.Contains(e.Body, "能加急吗") {
 			t.Fatal("the follower's reply became a comment on another reporter's ticket")
 		}
+	}
+}
+
+// TestModalAddsToOwnTicket: with deskbot's own Suggester, a modal whose
+// problem is the one of the reporter's ticket still open offers that
+// ticket; adding to it files nothing and puts the description on it.
+func TestModalAddsToOwnTicket(t *testing.T) {
+	sug := &botkit.Suggester{}
+	h := newHarnessSuggesting(t, ModeSocket, sug, nil)
+	sug.Service = h.svc
+	ctx := context.Background()
+	fake := h.fake
+	me, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: reporter, ChatID: dmChannel(reporter)}, "小王", "zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := h.svc.CreateTicket(ctx, me, backend.NewTicket{Prefix: "FB", Summary: "会员中心帮帮余额未到期被清零", CategoryPath: []string{"产品线问题"},
+		OccurredAt: time.Now().Add(-time.Hour), Region: "华东", Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: Platform})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	fake.Slash(t, reporter, dmChannel(reporter), "/ticket", "")
+	v := fake.WaitView(t, reporter, func(v *slacktest.View) bool { return v.CallbackID() == cbTicket })
+	fake.PickInView(t, reporter, v, "category", actRoot, "product")
+	v = fake.WaitView(t, reporter, func(v *slacktest.View) bool { return slices.Contains(v.BlockIDs(), "category__child") })
+	values := slacktest.Values{
+		"summary":         {actValue: {Text: "会员中心帮帮余额又被清零了，客户很着急"}},
+		"category":        {actRoot: {Selected: "product"}},
+		"category__child": {actValue: {Selected: "product/member_center"}},
+		"occurred_at":     {actValue: {Text: "现在"}},
+		"region":          {actValue: {Selected: "east"}},
+		"severity":        {actValue: {Selected: "P3"}},
+		"contact":         {actValue: {Text: "13800138000"}},
+	}
+	if action, errs := fake.Submit(t, reporter, v, values); action != "update" {
+		t.Fatalf("the modal answered %q %v, want the suggestions", action, errs)
+	}
+	v, _ = fake.View(v.ID)
+	if !slices.Contains(v.BlockIDs(), "sug:"+mine.Number) || !strings.Contains(viewText(v), "您提交过的工单 "+mine.Number) {
+		t.Fatalf("suggestions %v lack the reporter's own %s:\n%s", v.BlockIDs(), mine.Number, viewText(v))
+	}
+	fake.PressInView(t, reporter, v, "sug:"+mine.Number, prefixSuggest+":add", mine.Number)
+	fake.WaitView(t, reporter, func(got *slacktest.View) bool {
+		return got.ID == v.ID && got.CallbackID() == cbSuggestDone && strings.Contains(viewText(got), "已把您的描述补充到工单 "+mine.Number)
+	})
+	if n := len(h.tickets()); n != 1 {
+		t.Fatalf("%d tickets after adding, want the reporter's first alone", n)
+	}
+	var added bool
+	for _, e := range h.comments(mine.Number) {
+		added = added || e.ActorID == me.ID && e.Body == "会员中心帮帮余额又被清零了，客户很着急"
+	}
+	if !added {
+		t.Fatal("the description is not on the reporter's ticket")
 	}
 }

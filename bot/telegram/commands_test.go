@@ -632,3 +632,34 @@ func TestIncidentFollowerReply(t *testing.T) {
 		}
 	}
 }
+
+// TestAddToOwnTicket: a reporter starting to report again the problem of
+// their ticket still open is offered that ticket after the summary; 补充到
+// puts the description on it as their comment, which reaches the one who
+// holds it, and files nothing.
+func TestAddToOwnTicket(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	number := h.directTicket(alice, "提单系统保存草稿后草稿丢失了")
+	if _, err := h.svc.Claim(ctx, bobP, number); err != nil {
+		t.Fatal(err)
+	}
+	rep := h.follow(alice.ID)
+	rep.next("已收到您的问题", number)
+	h.deliver(h.tg.Text(alice, "/new"))
+	rep.next("（1/10）")
+	h.deliver(h.tg.Text(alice, "提单系统保存草稿后草稿又丢失了"))
+	offer := rep.next("您提交过的工单 "+number, "已分派")
+	h.answerTo(h.press(alice, offer, "补充到 "+number))
+	rep.next("已把您的描述补充到工单 " + number)
+	h.follow(bob.ID).next(number, "提单系统保存草稿后草稿又丢失了")
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := h.store.Tickets(ctx, backend.TicketFilter{ReporterID: tk.ReporterID, Limit: 10})
+	if err != nil || len(page.Tickets) != 1 {
+		t.Fatalf("%d tickets of alice (%v), want the first alone", len(page.Tickets), err)
+	}
+}

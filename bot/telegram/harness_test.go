@@ -135,7 +135,8 @@ func buildHarness(tb testing.TB, mode string, tg *telegramtest.Server, svc func(
 	h.svc = backend.NewService(h.store, svcCfg)
 	engine, err := dialogs.NewEngine(dialogs.Config{Forms: forms, Catalog: cat,
 		Sessions: dialogs.NewRedisStore(rc, prefix+"dialog:", 0), Logger: testLogger(),
-		Filer: &botkit.Filer{Service: h.svc, Files: h.files}, Directory: &botkit.Directory{Service: h.svc}})
+		// As cmd/deskbot: suggestions after the summary, and the directory.
+		Filer: &botkit.Filer{Service: h.svc, Files: h.files}, Suggester: &botkit.Suggester{Service: h.svc}, Directory: &botkit.Directory{Service: h.svc}})
 	if err != nil {
 		tb.Fatal(err)
 	}

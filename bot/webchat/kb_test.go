@@ -4,10 +4,14 @@ import (
 	"context"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/bot/botkit"
+	"github.com/deskbot/deskbot/bot/webchat"
+	"github.com/deskbot/deskbot/dialogs"
 )
 
 // tickets counts every ticket in the store.
@@ -139,5 +143,66 @@ func TestJoinIncident(t *testing.T) {
 	log := b.waitLog("已定位原因，预计 30 分钟内恢复")
 	if !strings.Contains(log, "Update on incident "+ref) || strings.Contains(log, first) {
 		t.Fatalf("the joiner's update names the incident, not the other reporter's ticket:\n%s", log)
+	}
+}
+
+// TestAddToOwnTicket: a web reporter who starts to report again the
+// problem of their ticket still open is offered that ticket first, with
+// its status; adding to it files nothing, puts the description on that
+// ticket as their comment (the handler hears it) and ends the dialog.
+func TestAddToOwnTicket(t *testing.T) {
+	h := newHarness(t, 0)
+	ctx := context.Background()
+	b := h.browser()
+	number := b.fileTicket("放心房上线后在前台一直不显示，客户看不到")
+	b.say(url.Values{"button": {"start:feedback"}})
+	_, page := b.say(url.Values{"text": {"放心房上线后又在前台不显示了"}})
+	for _, want := range []string{"Your ticket " + number, "(new)", `value="sug:add:` + number + `#`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the own ticket does not show %q:\n%s", want, page)
+		}
+	}
+	_, page = b.say(url.Values{"button": {button(t, page, "sug:add:"+number)}})
+	if !strings.Contains(page, "Added your description to ticket "+number) {
+		t.Fatalf("adding does not end the dialog:\n%s", page)
+	}
+	if n := h.tickets(); n != 1 {
+		t.Fatalf("%d tickets, want the first one alone", n)
+	}
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := h.store.Events(ctx, tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(events, func(e *backend.Event) bool { return e.Kind == backend.EventComment })
+	if i < 0 {
+		t.Fatal("no comment on the ticket")
+	}
+	last := events[i]
+	if last.ActorID != tk.ReporterID || last.Body != "放心房上线后又在前台不显示了" || !last.Public {
+		t.Fatalf("comment %+v, want the reporter's, with the new description", last)
+	}
+	if !backend.IsReporterFollowUp(tk, last) {
+		t.Fatal("the added description does not reach the handler as the reporter's follow-up")
+	}
+
+	// Added again (a turn tried again): one comment.
+	sug := &botkit.Suggester{Service: h.svc}
+	key := dialogs.SessionKey{Platform: webchat.Platform, ChatID: b.visitorID(), UserID: b.visitorID()}
+	if err := sug.AddToTicket(ctx, key, number, dialogs.Draft{Summary: "放心房上线后又在前台不显示了"}); err != nil {
+		t.Fatal(err)
+	}
+	comments := func() int {
+		events, err := h.store.Events(ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(slices.DeleteFunc(events, func(e *backend.Event) bool { return e.Kind != backend.EventComment }))
+	}
+	if n := comments(); n != 1 {
+		t.Fatalf("%d comments after adding the same text again, want 1", n)
 	}
 }
