@@ -269,7 +269,8 @@ func (s *Service) complaintOf(ctx context.Context, actor *Person, t *Ticket) (*C
 }
 
 // AddTask adds a task to a complaint (managers and its assignee): the
-// owner is told, and the reporter hears the plan. EINVALID names bad
+// owner is told, the reporter hears the plan, and so do its watchers
+// (ServiceConfig.Watchers). EINVALID names bad
 // fields (an owner who is not staff too); ECONFLICT for a closed ticket or
 // another form.
 func (s *Service) AddTask(ctx context.Context, actor *Person, number string, in NewTask) (*Task, error) {
@@ -302,12 +303,37 @@ func (s *Service) AddTask(ctx context.Context, actor *Person, number string, in 
 		if owner.ID != actor.ID && owner.ID != t.ReporterID {
 			c.Notify = append(c.Notify, &OutboxMessage{Audience: AudiencePerson, RecipientID: owner.ID})
 		}
+		watchers, err := s.watchers(ctx, t, map[int64]bool{actor.ID: true, t.ReporterID: true, owner.ID: true})
+		if err != nil {
+			return nil, err
+		}
+		c.Notify = append(c.Notify, watchers...)
 		return []Change{c}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return task, nil
+}
+
+// watchers are the rows that tell a complaint's watchers
+// (ServiceConfig.Watchers) of a task, but not those in told.
+func (s *Service) watchers(ctx context.Context, t *Ticket, told map[int64]bool) ([]*OutboxMessage, error) {
+	if s.cfg.Watchers == nil {
+		return nil, nil
+	}
+	ids, err := s.cfg.Watchers(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	var out []*OutboxMessage
+	for _, id := range ids {
+		if !told[id] {
+			told[id] = true
+			out = append(out, &OutboxMessage{Audience: AudiencePerson, RecipientID: id})
+		}
+	}
+	return out, nil
 }
 
 // complaintOpen is nil when actor may change the complaint t now.
@@ -366,8 +392,8 @@ func (s *Service) Task(ctx context.Context, actor *Person, id int64) (*Task, *Ti
 // CompleteTask closes a task with what was done (its owner, the
 // complaint's assignee or a manager), or a consultation with the team's
 // opinion (its owner or other staff of the team too). The reporter of a
-// complaint is told, and the assignee and the one who set the task unless
-// they closed it; when it was the last open task, the notice says the
+// complaint is told, and the assignee, the one who set the task and the
+// complaint's watchers unless they closed it; when it was the last open task, the notice says the
 // complaint's tasks are all done. A consultation's opinion is staff-only.
 // EINVALID without a result; ECONFLICT when it is done already.
 func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, result string) (*Task, error) {
@@ -412,7 +438,15 @@ func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, res
 			c.Notify = append(c.Notify, &OutboxMessage{Audience: AudienceAssignee, RecipientID: t.AssigneeID})
 		}
 		if !told[cur.CreatedBy] && cur.CreatedBy != 0 {
+			told[cur.CreatedBy] = true
 			c.Notify = append(c.Notify, &OutboxMessage{Audience: AudiencePerson, RecipientID: cur.CreatedBy})
+		}
+		if !cur.Consult() {
+			watchers, err := s.watchers(ctx, t, told)
+			if err != nil {
+				return nil, err
+			}
+			c.Notify = append(c.Notify, watchers...)
 		}
 		return []Change{c}, nil
 	})

@@ -231,6 +231,43 @@ func TestComplaint(t *testing.T) {
 
 // TestCompleteTaskOnce: two people closing the same task at once; one
 // wins, the other hears it is done, and the reporter is told once.
+// TestComplaintWatchers: the people named beforehand (seed 001; the SLA
+// policy's notify.forms, through ServiceConfig.Watchers) hear the plan
+// and each result of a complaint's tasks, once each, not when they took
+// part themselves; a consultation's opinion is not theirs.
+func TestComplaintWatchers(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		var asked []string
+		f.svc = backend.NewService(f.store, backend.ServiceConfig{Now: func() time.Time { return f.now },
+			Watchers: func(_ context.Context, tk *backend.Ticket) ([]int64, error) {
+				asked = append(asked, tk.Number)
+				return []int64{f.manager.ID, f.amy.ID}, nil
+			}})
+		tk := f.complaint(t, f.alice)
+		f.sent(t)
+		task, err := f.svc.AddTask(ctx, f.ann, tk.Number, backend.NewTask{Title: "七天内查明原因并提出预防措施", OwnerID: f.amy.ID, Due: f.now.Add(48 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := f.unsent(t, tk.ID)
+		if !slices.Equal(got[backend.AudiencePerson], []int64{f.amy.ID, f.manager.ID}) || !slices.Equal(got[backend.AudienceReporter], []int64{f.alice.ID}) {
+			t.Fatalf("told of the plan: %v; want the owner amy #%d and the manager #%d once each", got, f.amy.ID, f.manager.ID)
+		}
+		if _, err := f.svc.CompleteTask(ctx, f.amy, task.ID, "运输途中包装进水，今后托盘外包尼龙"); err != nil {
+			t.Fatal(err)
+		}
+		got = f.unsent(t, tk.ID)
+		if !slices.Equal(got[backend.AudiencePerson], []int64{f.manager.ID}) || !slices.Equal(got[backend.AudienceAssignee], []int64{f.ann.ID}) {
+			t.Fatalf("told of the result: %v; want the assignee and the manager, not amy who did it", got)
+		}
+		if len(asked) != 2 || asked[0] != tk.Number {
+			t.Fatalf("Watchers asked for %v", asked)
+		}
+	})
+}
+
 func TestCompleteTaskOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
 		ctx := context.Background()

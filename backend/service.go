@@ -42,6 +42,12 @@ type ServiceConfig struct {
 	// assignment's event carries it (Data.Due), so their notice says it.
 	// Zero: no deadline. Default: none.
 	AcceptBy func(ctx context.Context, t *Ticket, at time.Time) time.Time
+	// Watchers, if set, returns the people told of a complaint's plan and
+	// of each task's result besides those who take part (seed 001: the
+	// plan and its deadlines go to staff named beforehand, and a task done
+	// is told to the sales manager): the SLA policy's notify.forms targets
+	// of t's form. Default: nobody.
+	Watchers func(ctx context.Context, t *Ticket) ([]int64, error)
 	// Changed, if set, is called after every committed change to a ticket,
 	// so that outbox senders and live pages can wake up at once instead of
 	// polling. It must not block.

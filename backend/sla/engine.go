@@ -275,6 +275,31 @@ func (e *Engine) AcceptBy(ctx context.Context, t *backend.Ticket, at time.Time) 
 	return time.Time{}
 }
 
+// Watchers returns the people the ticket's policy tells of every ticket
+// of t's form (notify.forms; seed 001: a complaint's sales manager,
+// quality and purchasing managers and general manager), for
+// backend.ServiceConfig.Watchers, which tells them of a complaint's plan
+// and of each task done.
+func (e *Engine) Watchers(ctx context.Context, t *backend.Ticket) ([]int64, error) {
+	pol, err := e.policyOf(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	var people []int64
+	for _, tg := range pol.NotifyForms[t.Form] {
+		ids, err := e.resolve(ctx, pol, t, tg)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if !slices.Contains(people, id) {
+				people = append(people, id)
+			}
+		}
+	}
+	return people, nil
+}
+
 // sweepResolved is how far back the sweep looks at resolved tickets: their
 // report and review clocks run days, not months, after resolution.
 const sweepResolved = 30 * 24 * time.Hour

@@ -807,6 +807,14 @@ func TestComplaintNoticeTargets(t *testing.T) {
 	if got := f.pings(t); len(got) != 2 || len(got[quality.ID]) != 1 || len(got[purchasing.ID]) != 1 {
 		t.Fatalf("the resolution told %v, want the quality and purchasing managers", got)
 	}
+	// The same people watch its tasks (backend.ServiceConfig.Watchers);
+	// a feedback ticket has none.
+	if ids, err := f.eng.Watchers(f.ctx, tk); err != nil || !slices.Equal(ids, []int64{quality.ID, purchasing.ID}) {
+		t.Fatalf("Watchers = %v, %v; want the quality and purchasing managers", ids, err)
+	}
+	if ids, err := f.eng.Watchers(f.ctx, &backend.Ticket{ID: tk.ID, Form: "feedback"}); err != nil || len(ids) != 0 {
+		t.Fatalf("Watchers of a feedback ticket = %v, %v", ids, err)
+	}
 }
 
 // Lowering a P1 (24h calendar) to P2 (3 workdays) counts the 20 calendar

@@ -140,6 +140,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TeamChatPlatforms: m.Config.ChatPlatforms(),
 		Changed:           m.changed,
 		AcceptBy:          m.acceptBy,
+		Watchers:          m.watchers,
 	})
 	if err := m.openRedis(ctx); err != nil {
 		return err

@@ -302,6 +302,15 @@ func (m *Main) acceptBy(ctx context.Context, t *backend.Ticket, at time.Time) ti
 	return m.SLA.Engine.AcceptBy(ctx, t, at)
 }
 
+// watchers are the people told of a complaint's plan and results (the
+// policy's notify.forms); nobody while the engine is off.
+func (m *Main) watchers(ctx context.Context, t *backend.Ticket) ([]int64, error) {
+	if m.SLA.Engine == nil {
+		return nil, nil
+	}
+	return m.SLA.Engine.Watchers(ctx, t)
+}
+
 // changedSLA tells the engine about a committed ticket change.
 func (m *Main) changedSLA(t *backend.Ticket) {
 	if m.SLA.Engine != nil {

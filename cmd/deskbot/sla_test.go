@@ -165,6 +165,58 @@ func TestMainSLAEscalation(t *testing.T) {
 	}
 }
 
+// TestMainComplaintWatchers: with the default policy, a complaint's plan
+// reaches the quality manager (seed 001: staff named beforehand), in
+// their Telegram chat, although they take no part in it.
+func TestMainComplaintWatchers(t *testing.T) {
+	ctx := context.Background()
+	tg := telegramtest.New(t)
+	vars := map[string]string{
+		"DESKBOT_DATA":         t.TempDir(),
+		"TELEGRAM_BOT_TOKEN":   telegramtest.Token,
+		"TELEGRAM_API_URL":     tg.URL(),
+		"TELEGRAM_TRIAGE_CHAT": "-100777",
+	}
+	if err := run(ctx, []string{"team", "create", "--name", "质量部"}, env(vars), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := startMain(t, vars)
+	person := func(name, chat string, team int64, role backend.Role) *backend.Person {
+		p := &backend.Person{Name: name, Roles: []backend.Role{role}, TeamID: team, Locale: "zh-CN",
+			Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: chat, ChatID: chat}}}
+		if err := m.Store.CreatePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sales := person("销售小李", "601", 0, backend.RoleReporter)
+	quality := person("质量部经理", "801", 1, backend.RoleManager)
+	staff := person("客服助理", "703", 0, backend.RoleAssistant)
+	tk, err := m.Service.CreateTicket(ctx, sales, backend.NewTicket{Prefix: "CP", Form: backend.FormComplaint, Severity: backend.P3,
+		Summary: "客户投诉一批螺丝刀刀杆有铁锈，要求尽快处理", OrderNumber: "20080505003", Channel: "api",
+		Contacts: backend.Contacts{Phone: "13800138000"}, Extra: map[string]string{"customer": "A企业", "requests": "上门处理"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := m.watchers(ctx, tk); err != nil || len(ids) != 1 || ids[0] != quality.ID {
+		t.Fatalf("watchers = %v, %v; want the quality manager #%d", ids, err, quality.ID)
+	}
+	if _, err := m.Service.Claim(ctx, staff, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Service.AddTask(ctx, staff, tk.Number, backend.NewTask{Title: "七天内查明原因并提出预防措施", OwnerID: staff.ID, Due: time.Now().Add(48 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	tg.Wait(t, 10*time.Second, "the plan in the quality manager's chat", func() bool {
+		for _, msg := range tg.Messages(801) {
+			if strings.Contains(msg.Text, "新增任务") && strings.Contains(msg.Text, "七天内查明原因") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func TestLoadConfigSLA(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("version: x\nwarn_at: 2\n"), 0o600); err != nil {
