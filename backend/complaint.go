@@ -96,7 +96,16 @@ type Task struct {
 	// RemindedAt is when its owner was reminded that the deadline passed
 	// (zero: not yet).
 	RemindedAt time.Time
+
+	// Objection is its owner's objection to the task as planned, with
+	// ObjectedAt (seed 001: the plan goes ahead unless they object); it
+	// stands until the task is changed (ChangeTask) or done.
+	Objection  string
+	ObjectedAt time.Time
 }
+
+// Objected reports whether the owner's objection to the task stands.
+func (t *Task) Objected() bool { return !t.ObjectedAt.IsZero() }
 
 // Done reports whether the task is closed.
 func (t *Task) Done() bool { return !t.DoneAt.IsZero() }

@@ -20,6 +20,8 @@ import (
 //	GET  /api/v1/tasks                               mine; ?all=1 everyone's (managers); ?done=1 with the done ones
 //	GET  /api/v1/tasks/{id}                          id as 12 or T-12
 //	POST /api/v1/tasks/{id}/complete                 {"result"}
+//	POST /api/v1/tasks/{id}/objection                {"reason"}: its owner objects
+//	PATCH /api/v1/tasks/{id}                         {"owner_id", "due"}: another owner or deadline
 
 // taskJSON is a complaint's task, or a consultation, as the API shows it.
 type taskJSON struct {
@@ -37,11 +39,15 @@ type taskJSON struct {
 	DoneBy    int64      `json:"done_by,omitempty"`
 	DoneAt    *time.Time `json:"done_at,omitempty"`
 	Result    string     `json:"result,omitempty"`
+	// Objection is its owner's objection, while it stands (seed 001).
+	Objection  string     `json:"objection,omitempty"`
+	ObjectedAt *time.Time `json:"objected_at,omitempty"`
 }
 
 func taskOut(t *backend.Task, now time.Time) *taskJSON {
 	return &taskJSON{ID: t.ID, Ref: backend.TaskRef(t.ID), Ticket: t.Number, Kind: string(t.Kind.OrDefault()), TeamID: t.TeamID, Title: t.Title, OwnerID: t.OwnerID, Due: t.Due,
-		State: t.State(now), CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, DoneBy: t.DoneBy, DoneAt: optTime(t.DoneAt), Result: t.Result}
+		State: t.State(now), CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt, DoneBy: t.DoneBy, DoneAt: optTime(t.DoneAt), Result: t.Result,
+		Objection: t.Objection, ObjectedAt: optTime(t.ObjectedAt)}
 }
 
 func (s *Server) tasksOut(list []*backend.Task) []*taskJSON {
@@ -203,6 +209,57 @@ func (s *Server) completeTask(w http.ResponseWriter, r *http.Request, actor *bac
 	t, err := s.svc.CompleteTask(r.Context(), actor, id, in.Result)
 	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, taskOut(t, s.svc.Now()))
+	return nil
+}
+
+// objectTask: POST /api/v1/tasks/{id}/objection {"reason"}: its owner
+// objects to it as planned.
+func (s *Server) objectTask(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	id, err := taskID(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.ObjectTask(r.Context(), actor, id, in.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, taskOut(t, s.svc.Now()))
+	return nil
+}
+
+// changeTask: PATCH /api/v1/tasks/{id} {"owner_id", "due"}: another owner
+// or deadline (either may be left out).
+func (s *Server) changeTask(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	id, err := taskID(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		OwnerID int64  `json:"owner_id"`
+		Due     string `json:"due"`
+	}
+	var p problems
+	if err := decodeBody(w, r, &in, &p); err != nil {
+		return err
+	}
+	ch := backend.TaskChange{OwnerID: in.OwnerID}
+	if in.Due != "" {
+		if ch.Due, err = time.Parse(time.RFC3339, in.Due); err != nil {
+			p.add("due", "must be an RFC 3339 time like 2026-11-26T17:00:00+08:00")
+			return p.err("invalid task")
+		}
+	}
+	t, err := s.svc.ChangeTask(r.Context(), actor, id, ch)
+	if err != nil {
+		return asRequest(err, taskFields)
 	}
 	writeJSON(w, http.StatusOK, taskOut(t, s.svc.Now()))
 	return nil

@@ -161,6 +161,40 @@ func testComplaintAPI(t *testing.T, store backend.Store) {
 		expect(t, f.do(t, "GET", "/api/v1/tasks/987654", mgr, nil), http.StatusNotFound)
 		expect(t, f.do(t, "GET", "/api/v1/tasks/abc", mgr, nil), http.StatusNotFound)
 	})
+	// Seed 001: olga objects to her task; the manager moves its deadline,
+	// which settles the objection.
+	t.Run("ObjectAndChange", func(t *testing.T) {
+		expect(t, f.do(t, "POST", "/api/v1/tasks/"+id+"/objection", bob, map[string]any{"reason": "不是我的"}), http.StatusForbidden)
+		r := f.do(t, "POST", "/api/v1/tasks/"+id+"/objection", olga, map[string]any{"reason": ""})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("reason") == "" {
+			t.Fatalf("no reason: %s", r.raw)
+		}
+		r = f.do(t, "POST", "/api/v1/tasks/"+id+"/objection", olga, map[string]any{"reason": "明天没有车，后天才能去现场"})
+		expect(t, r, http.StatusOK)
+		if r.body["objection"] != "明天没有车，后天才能去现场" || r.body["objected_at"] == nil {
+			t.Fatalf("objected: %s", r.raw)
+		}
+		expect(t, f.do(t, "POST", "/api/v1/tasks/"+id+"/objection", olga, map[string]any{"reason": "再说一次"}), http.StatusConflict)
+
+		later := time.Now().Add(96 * time.Hour).Truncate(time.Second)
+		expect(t, f.do(t, "PATCH", "/api/v1/tasks/"+id, olga, map[string]any{"due": later.Format(time.RFC3339)}), http.StatusForbidden)
+		r = f.do(t, "PATCH", "/api/v1/tasks/"+id, mgr, map[string]any{"due": "后天"})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("due") == "" {
+			t.Fatalf("bad due: %s", r.raw)
+		}
+		r = f.do(t, "PATCH", "/api/v1/tasks/"+id, mgr, map[string]any{"owner_id": 987654})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("owner_id") == "" {
+			t.Fatalf("unknown owner: %s", r.raw)
+		}
+		r = f.do(t, "PATCH", "/api/v1/tasks/"+id, mgr, map[string]any{"due": later.Format(time.RFC3339)})
+		expect(t, r, http.StatusOK)
+		if d, _ := time.Parse(time.RFC3339, r.body["due"].(string)); !d.Equal(later) || r.body["objection"] != nil || r.body["owner_id"] != float64(olgaID) {
+			t.Fatalf("changed: %s", r.raw)
+		}
+	})
 	t.Run("Complete", func(t *testing.T) {
 		expect(t, f.do(t, "POST", "/api/v1/tasks/"+id+"/complete", bob, map[string]any{"result": "不是我的"}), http.StatusForbidden)
 		r := f.do(t, "POST", "/api/v1/tasks/"+id+"/complete", olga, map[string]any{"result": " "})

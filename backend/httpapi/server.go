@@ -121,6 +121,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/tasks", s.auth(s.listTasks))
 	mux.Handle("GET /api/v1/tasks/{id}", s.auth(s.getTask))
 	mux.Handle("POST /api/v1/tasks/{id}/complete", s.auth(s.completeTask))
+	mux.Handle("POST /api/v1/tasks/{id}/objection", s.auth(s.objectTask))
+	mux.Handle("PATCH /api/v1/tasks/{id}", s.auth(s.changeTask))
 	if s.files != nil {
 		mux.Handle("POST /api/v1/attachments", s.auth(s.upload))
 	}

@@ -12,16 +12,18 @@ import (
 
 const (
 	insertTaskSQL = `
-INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at, kind, team_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
+INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at, kind, team_id,
+    objection, objected_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`
 	// A task's ticket, kind, team and creation stay as stored.
 	updateTaskSQL = `
-UPDATE complaint_tasks SET title = $1, owner_id = $2, due = $3, done_by = $4, done_at = $5, result = $6, reminded_at = $7
+UPDATE complaint_tasks SET title = $1, owner_id = $2, due = $3, done_by = $4, done_at = $5, result = $6, reminded_at = $7,
+    objection = $10, objected_at = $11
 WHERE id = $8 AND ticket_id = $9
 RETURNING created_by, created_at, kind, COALESCE(team_id, 0)`
 	taskSQL = `
 SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at,
-    k.kind, COALESCE(k.team_id, 0)
+    k.kind, COALESCE(k.team_id, 0), k.objection, k.objected_at
 FROM complaint_tasks k JOIN tickets t ON t.id = k.ticket_id`
 	// One statement for every filter: a zero argument turns its
 	// condition off.
@@ -50,7 +52,7 @@ func writeTask(ctx context.Context, tx pgx.Tx, ticketID int64, k *backend.Task) 
 	if k.ID == 0 {
 		k.Kind = k.Kind.OrDefault()
 		err := tx.QueryRow(ctx, insertTaskSQL, ticketID, k.Title, k.OwnerID, k.Due, k.CreatedBy, k.CreatedAt, k.DoneBy,
-			nullTime(k.DoneAt), k.Result, nullTime(k.RemindedAt), string(k.Kind), nullID(k.TeamID)).Scan(&k.ID)
+			nullTime(k.DoneAt), k.Result, nullTime(k.RemindedAt), string(k.Kind), nullID(k.TeamID), k.Objection, nullTime(k.ObjectedAt)).Scan(&k.ID)
 		if err != nil {
 			return dbError(err, "task of ticket %d", ticketID)
 		}
@@ -58,7 +60,7 @@ func writeTask(ctx context.Context, tx pgx.Tx, ticketID int64, k *backend.Task) 
 		return nil
 	}
 	err := tx.QueryRow(ctx, updateTaskSQL, k.Title, k.OwnerID, k.Due, k.DoneBy, nullTime(k.DoneAt), k.Result, nullTime(k.RemindedAt),
-		k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID)
+		k.ID, ticketID, k.Objection, nullTime(k.ObjectedAt)).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID)
 	if err != nil {
 		return dbError(err, "task %d of ticket %d", k.ID, ticketID)
 	}
@@ -76,7 +78,7 @@ func writeRecord(ctx context.Context, tx pgx.Tx, ticketID int64, r *backend.Comp
 func scanTask(row pgx.Row) (*backend.Task, error) {
 	k := &backend.Task{}
 	return k, row.Scan(&k.ID, &k.TicketID, &k.Number, &k.Title, &k.OwnerID, timeCol{&k.Due}, &k.CreatedBy, timeCol{&k.CreatedAt},
-		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt}, &k.Kind, &k.TeamID)
+		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt}, &k.Kind, &k.TeamID, &k.Objection, timeCol{&k.ObjectedAt})
 }
 
 // Task returns a task with its ticket's number.

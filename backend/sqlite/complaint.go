@@ -10,16 +10,18 @@ import (
 
 const (
 	insertTaskSQL = `
-INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at, kind, team_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at, kind, team_id,
+    objection, objected_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// A task's ticket, kind, team and creation stay as stored.
 	updateTaskSQL = `
-UPDATE complaint_tasks SET title = ?, owner_id = ?, due = ?, done_by = ?, done_at = ?, result = ?, reminded_at = ?
+UPDATE complaint_tasks SET title = ?, owner_id = ?, due = ?, done_by = ?, done_at = ?, result = ?, reminded_at = ?,
+    objection = ?, objected_at = ?
 WHERE id = ? AND ticket_id = ?
 RETURNING created_by, created_at, kind, COALESCE(team_id, 0)`
 	taskSQL = `
 SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at,
-    k.kind, COALESCE(k.team_id, 0)
+    k.kind, COALESCE(k.team_id, 0), k.objection, k.objected_at
 FROM complaint_tasks k JOIN tickets t ON t.id = k.ticket_id`
 	// One statement for every filter: a zero argument turns its
 	// condition off.
@@ -48,7 +50,7 @@ func writeTask(ctx context.Context, tx *dbTx, ticketID int64, k *backend.Task) e
 	if k.ID == 0 {
 		k.Kind = k.Kind.OrDefault()
 		res, err := tx.ExecContext(ctx, insertTaskSQL, ticketID, k.Title, k.OwnerID, micros(k.Due), k.CreatedBy, micros(k.CreatedAt),
-			k.DoneBy, micros(k.DoneAt), k.Result, micros(k.RemindedAt), string(k.Kind), nullID(k.TeamID))
+			k.DoneBy, micros(k.DoneAt), k.Result, micros(k.RemindedAt), string(k.Kind), nullID(k.TeamID), k.Objection, micros(k.ObjectedAt))
 		if err != nil {
 			return dbError(err, "task of ticket %d", ticketID)
 		}
@@ -59,7 +61,7 @@ func writeTask(ctx context.Context, tx *dbTx, ticketID int64, k *backend.Task) e
 		return nil
 	}
 	err := tx.QueryRowContext(ctx, updateTaskSQL, k.Title, k.OwnerID, micros(k.Due), k.DoneBy, micros(k.DoneAt), k.Result,
-		micros(k.RemindedAt), k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID)
+		micros(k.RemindedAt), k.Objection, micros(k.ObjectedAt), k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID)
 	if err != nil {
 		return dbError(err, "task %d of ticket %d", k.ID, ticketID)
 	}
@@ -77,7 +79,7 @@ func writeRecord(ctx context.Context, tx *dbTx, ticketID int64, r *backend.Compl
 func scanTask(row scanner) (*backend.Task, error) {
 	k := &backend.Task{}
 	return k, row.Scan(&k.ID, &k.TicketID, &k.Number, &k.Title, &k.OwnerID, timeCol{&k.Due}, &k.CreatedBy, timeCol{&k.CreatedAt},
-		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt}, &k.Kind, &k.TeamID)
+		&k.DoneBy, timeCol{&k.DoneAt}, &k.Result, timeCol{&k.RemindedAt}, &k.Kind, &k.TeamID, &k.Objection, timeCol{&k.ObjectedAt})
 }
 
 // Task returns a task with its ticket's number.

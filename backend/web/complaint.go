@@ -27,8 +27,12 @@ const dueLayout = "2006-01-02T15:04"
 type complaintView struct {
 	C     *backend.Complaint
 	Tasks []taskView
-	// Completable are the open tasks the viewer may close.
+	// Completable are the open tasks the viewer may close; Objectable,
+	// those they own and may object to (seed 001); Changeable, those they
+	// may give another owner or deadline.
 	Completable []taskView
+	Objectable  []taskView
+	Changeable  []taskView
 	Record      *backend.ComplaintRecord
 	RecordedBy  string
 	ApprovedBy  string
@@ -47,8 +51,9 @@ type complaintView struct {
 
 // complaintInput is what the complaint forms send.
 type complaintInput struct {
-	Form       string // which form: task, complete, record, approve, sent
+	Form       string // which form: task, complete, object, change, record, approve, sent
 	Title      string
+	Reason     string
 	Owner      string
 	Due        string
 	Task       string
@@ -117,6 +122,12 @@ func (c *Console) loadComplaint(ctx context.Context, rq *req, t *backend.Ticket,
 		if tv.CanComplete {
 			v.Completable = append(v.Completable, tv)
 		}
+		if open := !tv.T.Done() && !tv.T.Consult(); open && tv.T.OwnerID == rq.Me.ID && !tv.T.Objected() {
+			v.Objectable = append(v.Objectable, tv)
+		}
+		if open := !tv.T.Done() && !tv.T.Consult(); open && v.CanPlan && t.Status.Open() {
+			v.Changeable = append(v.Changeable, tv)
+		}
 	}
 	rec := cp.Record
 	if rec != nil {
@@ -171,7 +182,7 @@ func (c *Console) staffList(ctx context.Context) ([]*backend.Person, error) {
 func (c *Console) complaintAct(w http.ResponseWriter, r *http.Request, rq *req) {
 	ctx, number := r.Context(), r.PathValue("number")
 	in := complaintInput{Form: r.PathValue("action"), Title: r.PostFormValue("title"), Owner: r.PostFormValue("owner"),
-		Due: strings.TrimSpace(r.PostFormValue("due")), Task: r.PostFormValue("task"), Result: r.PostFormValue("result"),
+		Due: strings.TrimSpace(r.PostFormValue("due")), Task: r.PostFormValue("task"), Result: r.PostFormValue("result"), Reason: r.PostFormValue("reason"),
 		RootCause: r.PostFormValue("root_cause"), Prevention: r.PostFormValue("prevention")}
 	var err error
 	switch in.Form {
@@ -179,6 +190,10 @@ func (c *Console) complaintAct(w http.ResponseWriter, r *http.Request, rq *req) 
 		err = c.addTask(ctx, rq, number, in)
 	case "complete":
 		err = c.completeTask(ctx, rq, number, in)
+	case "object":
+		err = c.objectTask(ctx, rq, number, in)
+	case "change":
+		err = c.changeTask(ctx, rq, number, in)
 	case "record":
 		_, err = c.svc.RecordCause(ctx, rq.Me, number, in.RootCause, in.Prevention)
 	case "approve":
@@ -261,20 +276,62 @@ func withFields(bad *backend.Error, other error) error {
 // completeTask closes the task of the form, which must be one of the
 // ticket's.
 func (c *Console) completeTask(ctx context.Context, rq *req, number string, in complaintInput) error {
-	id, ok := backend.ParseTaskRef(in.Task)
-	notFound := backend.Keyed(backend.ENOTFOUND, "task", map[string]any{"ID": strings.TrimSpace(in.Task)}, "task %q not found", in.Task)
-	if !ok {
-		return notFound
-	}
-	task, _, err := c.svc.Task(ctx, rq.Me, id)
+	id, err := c.ticketTask(ctx, rq, number, in.Task)
 	if err != nil {
 		return err
 	}
-	if !strings.EqualFold(task.Number, strings.TrimSpace(number)) {
-		return notFound
-	}
 	_, err = c.svc.CompleteTask(ctx, rq.Me, id, in.Result)
 	return err
+}
+
+// objectTask records the viewer's objection to the task of the form.
+func (c *Console) objectTask(ctx context.Context, rq *req, number string, in complaintInput) error {
+	id, err := c.ticketTask(ctx, rq, number, in.Task)
+	if err != nil {
+		return err
+	}
+	_, err = c.svc.ObjectTask(ctx, rq.Me, id, in.Reason)
+	return err
+}
+
+// changeTask gives the task of the form the owner and deadline it names
+// (an empty one keeps the task's).
+func (c *Console) changeTask(ctx context.Context, rq *req, number string, in complaintInput) error {
+	id, err := c.ticketTask(ctx, rq, number, in.Task)
+	if err != nil {
+		return err
+	}
+	var ch backend.TaskChange
+	if s := strings.TrimSpace(in.Owner); s != "" {
+		if ch.OwnerID, err = strconv.ParseInt(s, 10, 64); err != nil || ch.OwnerID <= 0 {
+			return backend.Invalid("invalid task", "owner", "must be an assistant or a manager", backend.Problem{Key: "task_owner"})
+		}
+	}
+	if in.Due != "" {
+		if ch.Due, err = time.ParseInLocation(dueLayout, in.Due, rq.Zone); err != nil {
+			return backend.Invalid("invalid task", "due", "must be a date and time like 2026-11-26T17:00", backend.Problem{Key: "datetime"})
+		}
+	}
+	_, err = c.svc.ChangeTask(ctx, rq.Me, id, ch)
+	return err
+}
+
+// ticketTask is the id of the task a form names (T-3), which must be one
+// of ticket number's: ENOTFOUND otherwise.
+func (c *Console) ticketTask(ctx context.Context, rq *req, number, ref string) (int64, error) {
+	id, ok := backend.ParseTaskRef(ref)
+	notFound := backend.Keyed(backend.ENOTFOUND, "task", map[string]any{"ID": strings.TrimSpace(ref)}, "task %q not found", ref)
+	if !ok {
+		return 0, notFound
+	}
+	task, _, err := c.svc.Task(ctx, rq.Me, id)
+	if err != nil {
+		return 0, err
+	}
+	if !strings.EqualFold(task.Number, strings.TrimSpace(number)) {
+		return 0, notFound
+	}
+	return id, nil
 }
 
 // customerReportData is the printable report to the customer (seed 001: the

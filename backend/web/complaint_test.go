@@ -191,6 +191,42 @@ func testComplaintConsole(t *testing.T, f *fixture) {
 		wantIn(t, "olga's page", body, `id="task-complete"`, `<option value="`+ref+`" >`)
 		wantNotIn(t, "olga's page", body, `id="task-add"`, `id="record-form"`)
 	})
+	// Seed 001: olga objects to the task from its page; the manager
+	// moves its deadline, which settles it.
+	t.Run("ObjectAndChange", func(t *testing.T) {
+		_, body, _ := olgaC.do("GET", path, nil, nil)
+		wantIn(t, "olga's page", body, `id="task-object"`, `<option value="`+ref+`" >`)
+		wantNotIn(t, "olga's page", body, `id="task-change"`)
+		code, body, _ := olgaC.post(path+"/complaint/object", url.Values{"task": {ref}, "reason": {" "}})
+		if code != http.StatusUnprocessableEntity {
+			t.Fatalf("no reason = %d\n%s", code, body)
+		}
+		wantIn(t, "refused objection", body, "Field:reason Problem:err.problem.required")
+		code, body, _ = bobC.post(path+"/complaint/object", url.Values{"task": {ref}, "reason": {"不是我的"}})
+		if code != http.StatusForbidden {
+			t.Fatalf("bob objects = %d\n%s", code, body)
+		}
+		if code, body, _ = olgaC.post(path+"/complaint/object", url.Values{"task": {ref}, "reason": {"明天没有车，后天才能去现场"}}); code != http.StatusSeeOther {
+			t.Fatalf("object = %d\n%s", code, body)
+		}
+		_, body, _ = mgr.do("GET", path, nil, nil)
+		wantIn(t, "manager's page", body, "web.task.objection", "明天没有车，后天才能去现场", `id="task-change"`, "web.ev.task.objected")
+		_, body, _ = olgaC.do("GET", path, nil, nil)
+		wantNotIn(t, "olga's page after objecting", body, `id="task-object"`)
+
+		code, body, _ = mgr.post(path+"/complaint/change", url.Values{"task": {ref}, "due": {"后天"}})
+		if code != http.StatusUnprocessableEntity {
+			t.Fatalf("bad due = %d\n%s", code, body)
+		}
+		wantIn(t, "refused change", body, "Field:due Problem:err.problem.datetime")
+		later := time.Now().Add(96 * time.Hour).In(zone).Format("2006-01-02T15:04")
+		if code, body, _ = mgr.post(path+"/complaint/change", url.Values{"task": {ref}, "due": {later}}); code != http.StatusSeeOther {
+			t.Fatalf("change = %d\n%s", code, body)
+		}
+		_, body, _ = mgr.do("GET", path, nil, nil)
+		wantIn(t, "page after the change", body, "web.ev.task.changed", later[:10])
+		wantNotIn(t, "page after the change", body, "web.task.objection")
+	})
 	t.Run("ErrCompleteNotOwner", func(t *testing.T) {
 		code, body, _ := bobC.post(path+"/complaint/complete", url.Values{"task": {ref}, "result": {"不是我的任务"}})
 		if code != http.StatusForbidden {

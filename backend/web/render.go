@@ -371,6 +371,14 @@ func taskLine(tr Translator, loc string, zone *time.Location, e *backend.Event, 
 		return tr.T(loc, "web.ev.task.done", d)
 	case backend.TaskOverdue:
 		return tr.T(loc, "web.ev.task.overdue", d)
+	case backend.TaskObjected:
+		return tr.T(loc, "web.ev.task.objected", d) // the body is the reason
+	case backend.TaskChanged:
+		d["Due"] = "—"
+		if zone != nil && !e.Data.Due.IsZero() {
+			d["Due"] = e.Data.Due.In(zone).Format("2006-01-02 15:04")
+		}
+		return tr.T(loc, "web.ev.task.changed", d)
 	}
 	return tr.T(loc, "web.ev.task", d)
 }

@@ -25,6 +25,16 @@ func TaskKey(kind backend.TaskKind, key string) string {
 	return key
 }
 
+// Objectable says whether the owner's notice e of their task offers to
+// object to it (seed 001): a complaint's task, new, changed or overdue.
+func Objectable(e *backend.Event) bool {
+	switch e.Data.TaskStep {
+	case backend.TaskAdded, backend.TaskChanged, backend.TaskOverdue:
+		return e.Data.TaskKind != backend.TaskConsult
+	}
+	return false
+}
+
 // dueFormat is how a task's deadline reads.
 const dueFormat = "2006-01-02 15:04"
 
@@ -68,6 +78,19 @@ func (r *Renderer) taskNotice(ctx context.Context, loc string, m notify.Message,
 			return r.Cat.T(loc, "task.notify.overdue_owner", data)
 		}
 		return r.Cat.T(loc, "task.notify.overdue_staff", data)
+	case backend.TaskObjected:
+		// Staff-only: whoever planned it hears the owner's reason.
+		data["Reason"] = e.Body
+		data["Title"] = r.taskTitle(ctx, e.Data.TaskID)
+		return r.Cat.T(loc, "task.notify.objected", data)
+	case backend.TaskChanged:
+		switch {
+		case owner:
+			return r.Cat.T(loc, "task.notify.changed_owner", data)
+		case m.Outbox.Audience == backend.AudienceReporter:
+			return r.Cat.T(loc, "task.notify.plan_changed", data)
+		}
+		return r.Cat.T(loc, "task.notify.changed", data)
 	}
 	return r.Cat.T(loc, "notify.status", data)
 }

@@ -232,3 +232,77 @@ func TestTaskKeys(t *testing.T) {
 		t.Fatalf("found only %d task.* keys in the sources; is the pattern right?", n)
 	}
 }
+
+// TestTaskObjectionNotices: an objection reaches the complaint's handler
+// with the reason, not the reporter; a change reaches the new owner as
+// theirs, the former owner and the reporter as the plan changed.
+func TestTaskObjectionNotices(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	now := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	svc := backend.NewService(store, backend.ServiceConfig{Now: func() time.Time { return now }})
+	cat, err := catalog.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var people []*backend.Person
+	for _, p := range []*backend.Person{
+		{Name: "销售小王", Roles: []backend.Role{backend.RoleReporter}, Locale: "zh-CN"},
+		{Name: "Hank", Roles: []backend.Role{backend.RoleAssistant}, Locale: "en"},
+		{Name: "质量部老李", Roles: []backend.Role{backend.RoleAssistant}, Locale: "zh-CN"},
+		{Name: "物流部老张", Roles: []backend.Role{backend.RoleAssistant}, Locale: "zh-CN"},
+	} {
+		if err := svc.CreatePerson(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.LinkAccount(ctx, p.ID, backend.ChatAccount{Platform: "rec", UserID: p.Name, ChatID: p.Name}); err != nil {
+			t.Fatal(err)
+		}
+		people = append(people, p)
+	}
+	reporter, handler, owner, next := people[0], people[1], people[2], people[3]
+	tk, err := svc.CreateTicket(ctx, reporter, backend.NewTicket{Prefix: "CP", Form: backend.FormComplaint,
+		Summary: "客户投诉一批螺丝刀刀杆有铁锈，要求尽快处理", OrderNumber: "20080505003", Severity: backend.P3, Channel: "web",
+		Extra: map[string]string{"customer": "A企业", "requests": "上门处理不良品"}, Contacts: backend.Contacts{Phone: "13800138000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Claim(ctx, handler, tk.Number); err != nil {
+		t.Fatal(err)
+	}
+	task, err := svc.AddTask(ctx, handler, tk.Number, backend.NewTask{Title: "七天内查明原因并提出预防措施", OwnerID: owner.ID, Due: now.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{render: &Renderer{Cat: cat, People: store.Person, Tasks: store.Task}, got: map[string][]string{}}
+	deliver := rec.deliverer(t, store, func() time.Time { return now })
+	deliver()
+	rec.got = map[string][]string{}
+
+	if _, err := svc.ObjectTask(ctx, owner, task.ID, "运输环节归物流部"); err != nil {
+		t.Fatal(err)
+	}
+	deliver()
+	if _, err := svc.ChangeTask(ctx, handler, task.ID, backend.TaskChange{OwnerID: next.ID, Due: now.Add(72 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	deliver()
+	want := map[string][]string{
+		handler.Name:  {"质量部老李 objects to task " + backend.TaskRef(task.ID), "“七天内查明原因并提出预防措施”", "运输环节归物流部"},
+		next.Name:     {"已调整：由你负责", backend.TaskRef(task.ID), "2026-11-27 10:00"},
+		owner.Name:    {"已调整：负责人 物流部老张", "2026-11-27 10:00"},
+		reporter.Name: {"处理计划有调整", "七天内查明原因并提出预防措施", "物流部老张"},
+	}
+	for name, parts := range want {
+		got := rec.got[name]
+		if len(got) != 1 {
+			t.Errorf("%s was told %q, want one message", name, got)
+			continue
+		}
+		for _, p := range parts {
+			if !strings.Contains(got[0], p) {
+				t.Errorf("%s's message lacks %q: %q", name, p, got[0])
+			}
+		}
+	}
+}

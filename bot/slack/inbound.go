@@ -231,8 +231,8 @@ func (c *Channel) onInteraction(ctx context.Context, cb slack.InteractionCallbac
 			return c.submitAction(ctx, cb)
 		case cbSuggest:
 			return c.submitHeld(ctx, cb)
-		case cbTask:
-			return c.submitTask(ctx, cb) // task.go
+		case cbTask, cbTaskObject:
+			return c.submitTask(ctx, cb, cb.View.CallbackID == cbTaskObject) // task.go
 		}
 		return nil
 	case slack.InteractionTypeBlockActions:
@@ -277,9 +277,10 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 		c.later(a.Value+cb.Channel.ID, func(ctx context.Context) { c.onCardAction(ctx, cb, a, action) })
 	case prefix == prefixSuggest && cb.View.CallbackID == cbSuggest:
 		c.later(user, func(ctx context.Context) { c.onSuggestionChoice(ctx, cb, a) })
-	case a.ActionID == actTask:
-		// The result's modal, opened before the trigger expires.
-		go c.openTaskModal(context.WithoutCancel(context.Background()), cb.TriggerID, user, a.Value, cb.Channel.ID)
+	case a.ActionID == actTask, a.ActionID == actTaskObject:
+		// The result's (or the objection's) modal, opened before the
+		// trigger expires.
+		go c.openTaskModal(context.WithoutCancel(context.Background()), cb.TriggerID, user, a.Value, cb.Channel.ID, a.ActionID == actTaskObject)
 	case prefix == "rt":
 		c.later(user, func(ctx context.Context) { c.onRating(ctx, cb, a) })
 	case prefix == "cf":

@@ -180,7 +180,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 			if e.Kind == backend.EventTask && m.Recipient != nil && m.Recipient.ID == e.Data.AssigneeID &&
 				e.Data.TaskStep != backend.TaskDone && e.Data.TaskID != 0 {
 				// A task's owner completes it from its notice.
-				blocks = c.taskBlocks(loc, text, e.Data.TaskID)
+				blocks = c.taskBlocks(loc, text, e.Data.TaskID, botkit.Objectable(e))
 			}
 		} else if card, err := c.cardIn(ctx, t.ID, c.triageChannel(ctx, t)); err != nil {
 			return err

@@ -19,11 +19,20 @@ import (
 // it completes the task. Who may complete it is the service's call,
 // asked at the press and again on submission.
 
-// cbTask is the callback id of the modal that asks for a task's result.
-const cbTask = "task"
+// cbTask is the callback id of the modal that asks for a task's result;
+// cbTaskObject, of the one that asks its owner for an objection (seed
+// 001: the plan goes ahead unless they object).
+const (
+	cbTask       = "task"
+	cbTaskObject = "task_object"
+)
 
-// actTask is the action id of a task's Complete button.
-const actTask = "tc"
+// actTask is the action id of a task's Complete button; actTaskObject, of
+// its owner's Object button.
+const (
+	actTask       = "tc"
+	actTaskObject = "to"
+)
 
 // maxTasksListed bounds the list (Slack takes 50 blocks in a message).
 const maxTasksListed = 20
@@ -87,9 +96,31 @@ func (c *Channel) taskButton(loc string, id int64) *slack.ButtonBlockElement {
 		plainN(c.T(loc, "task.btn.complete", map[string]any{"Task": backend.TaskRef(id)}), 75))
 }
 
-// taskBlocks are a notice to a task's owner with its Complete button.
-func (c *Channel) taskBlocks(loc, text string, id int64) []slack.Block {
-	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil), slack.NewActionBlock(actTask, c.taskButton(loc, id))}
+// taskBlocks are a notice to a task's owner with its Complete button,
+// and its Object button when objectable.
+func (c *Channel) taskBlocks(loc, text string, id int64, objectable bool) []slack.Block {
+	buttons := []slack.BlockElement{c.taskButton(loc, id)}
+	if objectable {
+		buttons = append(buttons, slack.NewButtonBlockElement(actTaskObject, strconv.FormatInt(id, 10), plainN(c.T(loc, "task.btn.object", nil), 75)))
+	}
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil), slack.NewActionBlock(actTask, buttons...)}
+}
+
+// taskModal are the texts of the modal that asks for a task's result,
+// or for its owner's objection.
+type taskModal struct {
+	callback, title, label, placeholder, empty, done string
+	check                                            func(context.Context, *backend.Person, int64) (*backend.Task, *backend.Ticket, error)
+	record                                           func(context.Context, *backend.Person, int64, string) (*backend.Task, error)
+}
+
+func (c *Channel) taskModalOf(object bool) taskModal {
+	if object {
+		return taskModal{callback: cbTaskObject, title: "task.object.title", label: "task.object.label", placeholder: "task.object.placeholder",
+			empty: "task.object.empty", done: "task.object.done", check: c.svc.TaskToObject, record: c.svc.ObjectTask}
+	}
+	return taskModal{callback: cbTask, title: "task.modal.title", label: "task.modal.label", placeholder: "task.prompt.placeholder",
+		empty: "task.result.empty", done: "task.completed", check: c.svc.TaskToComplete, record: c.svc.CompleteTask}
 }
 
 // ephemeralBlocks shows text and blocks to one user in a channel, or in
@@ -108,10 +139,12 @@ func (c *Channel) ephemeralBlocks(ctx context.Context, channel, user, text strin
 	c.post(ctx, user, text, blocks, "")
 }
 
-// openTaskModal opens the modal that asks for a task's result, when the
-// service says the user may complete it; otherwise it tells them why, to
-// them only, and nothing changes. trigger expires 3 s after the press.
-func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, channel string) {
+// openTaskModal opens the modal that asks for a task's result (object:
+// the owner's objection), when the service says the user may give it;
+// otherwise it tells them why, to them only, and nothing changes.
+// trigger expires 3 s after the press.
+func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, channel string, object bool) {
+	tm := c.taskModalOf(object)
 	p, err := c.reporter(ctx, user)
 	if err != nil {
 		c.ephemeral(ctx, channel, user, c.errorText(catalog.ZhCN, err))
@@ -122,23 +155,23 @@ func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, chann
 	if !ok {
 		return
 	}
-	task, _, err := c.svc.TaskToComplete(ctx, p, id)
+	task, _, err := tm.check(ctx, p, id)
 	if err != nil {
 		c.ephemeral(ctx, channel, user, c.errorText(loc, err))
 		return
 	}
-	in := slack.NewPlainTextInputBlockElement(plainN(c.T(loc, botkit.TaskKey(task.Kind, "task.prompt.placeholder"), nil), 150), actValue)
+	in := slack.NewPlainTextInputBlockElement(plainN(c.T(loc, botkit.TaskKey(task.Kind, tm.placeholder), nil), 150), actValue)
 	in.Multiline = true
 	in.MaxLength = 2000
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,
-		CallbackID:      cbTask,
-		Title:           plainN(c.T(loc, "task.modal.title", nil), 24),
+		CallbackID:      tm.callback,
+		Title:           plainN(c.T(loc, tm.title, nil), 24),
 		Submit:          plainN(c.T(loc, "slack.modal.submit", nil), 24),
 		Close:           plainN(c.T(loc, "slack.modal.close", nil), 24),
 		PrivateMetadata: strconv.FormatInt(id, 10) + metaSep + channel,
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewInputBlock("text", plainN(c.T(loc, botkit.TaskKey(task.Kind, "task.modal.label"), botkit.TaskData(task)), 2000), nil, in),
+			slack.NewInputBlock("text", plainN(c.T(loc, botkit.TaskKey(task.Kind, tm.label), botkit.TaskData(task)), 2000), nil, in),
 		}},
 	}
 	if _, err := c.api.OpenViewContext(ctx, trigger, v); err != nil {
@@ -146,11 +179,13 @@ func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, chann
 	}
 }
 
-// submitTask completes the task of a submitted result modal while the
-// modal waits (as submitAction): an empty result or the service's
-// refusal (done meanwhile, not theirs) is shown on the text and Slack
-// keeps what was typed; done, the user is told so.
-func (c *Channel) submitTask(ctx context.Context, cb slack.InteractionCallback) any {
+// submitTask completes the task of a submitted result modal (object:
+// records the objection of an objection's modal) while the modal waits
+// (as submitAction): an empty text or the service's refusal (done
+// meanwhile, not theirs) is shown on the text and Slack keeps what was
+// typed; done, the user is told so.
+func (c *Channel) submitTask(ctx context.Context, cb slack.InteractionCallback, object bool) any {
+	tm := c.taskModalOf(object)
 	ref, channel, _ := strings.Cut(cb.View.PrivateMetadata, metaSep)
 	id, ok := backend.ParseTaskRef(ref)
 	if !ok {
@@ -166,19 +201,19 @@ func (c *Channel) submitTask(ctx context.Context, cb slack.InteractionCallback) 
 		text = strings.TrimSpace(cb.View.State.Values["text"][actValue].Value)
 	}
 	if text == "" {
-		return slack.NewErrorsViewSubmissionResponse(map[string]string{"text": c.T(loc, "task.result.empty", nil)})
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{"text": c.T(loc, tm.empty, nil)})
 	}
 	return c.fileWaiting(ctx, user, func(ctx context.Context) modalProblem {
 		p, err := c.reporter(ctx, user)
 		if err != nil {
 			return modalProblem{block: "text", text: c.errorText(loc, err)}
 		}
-		task, err := c.svc.CompleteTask(ctx, p, id, text)
+		task, err := tm.record(ctx, p, id, text)
 		if err != nil {
 			return modalProblem{block: "text", text: c.errorText(loc, err)}
 		}
 		c.later(user, func(ctx context.Context) {
-			c.ephemeral(ctx, channel, user, c.T(loc, botkit.TaskKey(task.Kind, "task.completed"), botkit.TaskData(task)))
+			c.ephemeral(ctx, channel, user, c.T(loc, botkit.TaskKey(task.Kind, tm.done), botkit.TaskData(task)))
 		})
 		c.refreshHome(user) // its list loses the task
 		return modalProblem{}

@@ -155,3 +155,39 @@ func TestOverdueTaskDM(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskObjectionModal: the owner's notice of a complaint's task has an
+// Object button besides Complete (seed 001); it opens a modal that wants
+// a reason, and submitting it records the objection and tells the
+// complaint's handler.
+func TestTaskObjectionModal(t *testing.T) {
+	h := newHarness(t, ModeSocket)
+	ctx := context.Background()
+	handler := h.linkStaff(helper)
+	own := h.linkStaff(owner)
+	tk := h.complaint(handler)
+	task, err := h.svc.AddTask(ctx, handler, tk.Number, backend.NewTask{Title: "七天内查明原因并提出预防措施", OwnerID: own.ID, Due: time.Now().Add(48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(task.ID, 10)
+	notice := h.fake.WaitMessage(t, "the owner's notice", inChannel(dmChannel(owner), "", "你有一项新任务", backend.TaskRef(task.ID)))
+	if b := notice.Buttons(); b[actTask] != id || b[actTaskObject] != id {
+		t.Fatalf("the notice's buttons: %v", b)
+	}
+	h.fake.Press(t, owner, notice, actTaskObject, id, "")
+	v := h.fake.WaitView(t, owner, func(v *slacktest.View) bool { return v.CallbackID() == cbTaskObject })
+	if action, errs := h.fake.Submit(t, owner, v, slacktest.Values{"text": {actValue: {Text: " "}}}); action != "errors" || !strings.Contains(errs["text"], "异议理由") {
+		t.Fatalf("an empty reason: %q %v", action, errs)
+	}
+	if action, errs := h.fake.Submit(t, owner, v, slacktest.Values{"text": {actValue: {Text: "运输环节归物流部，请改派"}}}); action == "errors" {
+		t.Fatalf("the objection was refused: %v", errs)
+	}
+	if got, err := h.store.Task(ctx, task.ID); err != nil || got.Objection != "运输环节归物流部，请改派" || got.Done() {
+		t.Fatalf("the task after the modal: %+v, %v", got, err)
+	}
+	h.fake.WaitMessage(t, "the owner's confirmation", ephemeralTo(owner, "已对任务 "+backend.TaskRef(task.ID)))
+	h.fake.WaitMessage(t, "the handler told", func(m slacktest.Message) bool {
+		return strings.Contains(m.Text, "✋") && strings.Contains(m.Text, "运输环节归物流部，请改派") && m.Ephemeral == ""
+	})
+}

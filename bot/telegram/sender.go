@@ -71,7 +71,7 @@ func (c *Channel) Send(ctx context.Context, m notify.Message) error {
 		// reporter. Its owner completes a new or overdue task from it.
 		kind = kindReminder
 		if m.Recipient != nil && m.Recipient.ID == e.Data.AssigneeID && e.Data.TaskStep != backend.TaskDone && e.Data.TaskID != 0 {
-			o.markup = c.tasksKeyboard(loc, []int64{e.Data.TaskID})
+			o.markup = c.ownerKeyboard(loc, e.Data.TaskID, botkit.Objectable(e))
 		}
 	case m.Outbox.Audience == backend.AudiencePerson && botkit.IsEscalationPing(m):
 		kind = botkit.PingKind(e.ID)

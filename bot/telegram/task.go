@@ -23,8 +23,12 @@ import (
 // its first press, which says the task is done.
 
 // kindTaskPrompt + a task id is the question whose reply is that task's
-// result.
-const kindTaskPrompt = "task:"
+// result; kindObjectPrompt + a task id, the one whose reply is its
+// owner's objection (✋, "to:<id>", seed 001).
+const (
+	kindTaskPrompt   = "task:"
+	kindObjectPrompt = "taskobj:"
+)
 
 // maxTasksListed bounds the /tasks list (and its buttons).
 const maxTasksListed = 20
@@ -64,10 +68,37 @@ func (c *Channel) taskButton(loc string, id int64) models.InlineKeyboardButton {
 	return button(c.T(loc, "task.btn.complete", map[string]any{"Task": backend.TaskRef(id)}), "tc:"+strconv.FormatInt(id, 10))
 }
 
+// objectButton objects to task id.
+func (c *Channel) objectButton(loc string, id int64) models.InlineKeyboardButton {
+	return button(c.T(loc, "task.btn.object", nil), "to:"+strconv.FormatInt(id, 10))
+}
+
+// ownerKeyboard is the owner's buttons under a notice of their task: ✅,
+// and ✋ for a complaint's task they may object to.
+func (c *Channel) ownerKeyboard(loc string, id int64, objectable bool) *models.InlineKeyboardMarkup {
+	kb := c.tasksKeyboard(loc, []int64{id})
+	if objectable {
+		kb.InlineKeyboard[0] = append(kb.InlineKeyboard[0], c.objectButton(loc, id))
+	}
+	return kb
+}
+
 // onTaskButton asks the presser for the result of the task, when the
 // service says they may complete it; otherwise the press is answered
 // with the service's reason and nothing changes.
 func (c *Channel) onTaskButton(ctx context.Context, q *models.CallbackQuery, msg *models.Message, rest string) {
+	c.askTask(ctx, q, msg, rest, false)
+}
+
+// onObjectButton asks the task's owner for their objection, as
+// onTaskButton asks for a result.
+func (c *Channel) onObjectButton(ctx context.Context, q *models.CallbackQuery, msg *models.Message, rest string) {
+	c.askTask(ctx, q, msg, rest, true)
+}
+
+// askTask asks the presser for the result of the task (object: their
+// objection to it) when the service says they may give it.
+func (c *Channel) askTask(ctx context.Context, q *models.CallbackQuery, msg *models.Message, rest string, object bool) {
 	loc := catalog.Normalize(q.From.LanguageCode)
 	p, err := c.actor(ctx, &q.From, &msg.Chat)
 	if err != nil {
@@ -85,22 +116,29 @@ func (c *Channel) onTaskButton(ctx context.Context, q *models.CallbackQuery, msg
 		return
 	}
 	others := otherTasks(msg, id)
-	task, t, err := c.svc.TaskToComplete(ctx, p, id)
+	toAsk, prompt, placeholder, kind := c.svc.TaskToComplete, "task.prompt", "task.prompt.placeholder", kindTaskPrompt
+	if object {
+		toAsk, prompt, placeholder, kind = c.svc.TaskToObject, "task.object.prompt", "task.object.placeholder", kindObjectPrompt
+	}
+	task, t, err := toAsk(ctx, p, id)
 	if err != nil {
 		c.answer(ctx, q, c.errorText(loc, err), true)
-		if backend.ErrorKey(err) == "task_done" {
+		switch backend.ErrorKey(err) {
+		case "task_done":
 			c.editMarkup(ctx, msg.Chat.ID, msg.ID, c.tasksKeyboard(loc, others))
+		case "task_objected":
+			c.editMarkup(ctx, msg.Chat.ID, msg.ID, c.tasksKeyboard(loc, append([]int64{id}, others...)))
 		}
 		return
 	}
 	c.answer(ctx, q, "", false)
-	sent, err := c.reply(ctx, out{chat: msg.Chat.ID, replyTo: msg.ID, text: c.T(loc, botkit.TaskKey(task.Kind, "task.prompt"), botkit.TaskData(task)),
-		markup: &models.ForceReply{ForceReply: true, InputFieldPlaceholder: clip(c.T(loc, botkit.TaskKey(task.Kind, "task.prompt.placeholder"), nil), 64)}})
+	sent, err := c.reply(ctx, out{chat: msg.Chat.ID, replyTo: msg.ID, text: c.T(loc, botkit.TaskKey(task.Kind, prompt), botkit.TaskData(task)),
+		markup: &models.ForceReply{ForceReply: true, InputFieldPlaceholder: clip(c.T(loc, botkit.TaskKey(task.Kind, placeholder), nil), 64)}})
 	if err != nil {
 		return
 	}
 	c.remember(ctx, &backend.ChatMessage{Platform: Platform, ChatID: itoa(msg.Chat.ID), MessageID: strconv.Itoa(sent.ID),
-		TicketID: t.ID, Kind: kindTaskPrompt + taskPrompt{task: id, buttons: msg.ID, others: others}.String()})
+		TicketID: t.ID, Kind: kind + taskPrompt{task: id, buttons: msg.ID, others: others}.String()})
 }
 
 // taskPrompt is what the question for a task's result remembers: the
@@ -167,6 +205,29 @@ func (c *Channel) tasksKeyboard(loc string, ids []int64) *models.InlineKeyboardM
 		kb.InlineKeyboard = append(kb.InlineKeyboard, []models.InlineKeyboardButton{c.taskButton(loc, id)})
 	}
 	return kb
+}
+
+// objectTask takes a reply to the question for an objection to a task:
+// the ✋ leaves the message it was pressed on.
+func (c *Channel) objectTask(ctx context.Context, m *models.Message, p *backend.Person, loc, ref, text string) {
+	chat := m.Chat.ID
+	tp, ok := parseTaskPrompt(ref)
+	if !ok {
+		return
+	}
+	if text == "" {
+		c.reply(ctx, out{chat: chat, text: c.T(loc, "task.object.empty", nil), replyTo: m.ID})
+		return
+	}
+	task, err := c.svc.ObjectTask(ctx, p, tp.task, text)
+	if err != nil {
+		c.reply(ctx, out{chat: chat, text: c.errorText(loc, err), replyTo: m.ID})
+		return
+	}
+	c.reply(ctx, out{chat: chat, text: c.T(loc, "task.object.done", botkit.TaskData(task)), replyTo: m.ID})
+	if tp.buttons != 0 {
+		c.editMarkup(ctx, chat, tp.buttons, c.tasksKeyboard(loc, append([]int64{tp.task}, tp.others...)))
+	}
 }
 
 // completeTask takes a reply to the question for a task's result.

@@ -228,3 +228,48 @@ func wantTaskButtons(t *testing.T, h *harness, chat int64, id int, tasks ...int6
 		t.Fatalf("message %d has buttons %v, want %v", id, buttons(), want)
 	}
 }
+
+// TestTaskObjection: the owner's notice of a complaint's task carries ✋
+// besides ✅ (seed 001: the plan goes ahead unless they object); the
+// owner's press asks for the reason, the reply records it and tells the
+// handler, and ✋ leaves the notice; the handler's change gives the new
+// owner their notice, with ✋ again.
+func TestTaskObjection(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	handler := h.linkAssistant(bob)
+	owner := h.linkAssistant(carol)
+	other := h.linkAssistant(dave)
+	tk := h.complaint(alice, handler)
+	own, hand := h.follow(carol.ID), h.follow(bob.ID)
+	task, err := h.svc.AddTask(ctx, handler, tk.Number, backend.NewTask{Title: "七天内查明原因并提出预防措施", OwnerID: owner.ID, Due: time.Now().Add(48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(task.ID, 10)
+	notice := own.next("你有一项新任务", backend.TaskRef(task.ID))
+	if telegramtest.ButtonData(notice, "to:"+id) == "" || telegramtest.ButtonData(notice, "tc:"+id) == "" {
+		t.Fatalf("the owner's notice lacks ✅ and ✋: %+v", notice.ReplyMarkup)
+	}
+
+	h.answerTo(h.press(carol, notice, "to:"+id))
+	prompt := own.next("异议理由", backend.TaskRef(task.ID))
+	h.deliver(h.tg.Reply(carol, prompt, "运输环节归物流部，请改派给物流部"))
+	own.next("已对任务 " + backend.TaskRef(task.ID) + "「七天内查明原因并提出预防措施」提出异议")
+	hand.next("✋", "Carol", backend.TaskRef(task.ID), "运输环节归物流部，请改派给物流部")
+	h.waitCard(notice, "✋ gone, ✅ kept", func(cur *models.Message) bool {
+		return telegramtest.ButtonData(cur, "to:"+id) == "" && telegramtest.ButtonData(cur, "tc:"+id) != ""
+	})
+	if got := h.task(task.ID); got.Objection != "运输环节归物流部，请改派给物流部" {
+		t.Fatalf("stored: %+v", got)
+	}
+
+	if _, err := h.svc.ChangeTask(ctx, handler, task.ID, backend.TaskChange{OwnerID: other.ID}); err != nil {
+		t.Fatal(err)
+	}
+	moved := h.follow(dave.ID).next("已调整", "由你负责", backend.TaskRef(task.ID))
+	if telegramtest.ButtonData(moved, "to:"+id) == "" || telegramtest.ButtonData(moved, "tc:"+id) == "" {
+		t.Fatalf("the new owner's notice lacks ✅ and ✋: %+v", moved.ReplyMarkup)
+	}
+	own.next("已调整", "Dave")
+}

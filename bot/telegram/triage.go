@@ -190,6 +190,11 @@ func (c *Channel) onReply(ctx context.Context, m *models.Message, tg target) {
 		c.reply(ctx, out{chat: chat, text: c.T(loc, "telegram.reply.unrecorded", map[string]any{"Number": tg.number}), replyTo: m.ID})
 		return
 	}
+	if ref, ok := strings.CutPrefix(tg.kind, kindObjectPrompt); ok {
+		// An objection to a complaint's task (seed 001), by its owner.
+		c.objectTask(ctx, m, p, loc, ref, text) // task.go
+		return
+	}
 	if ref, ok := strings.CutPrefix(tg.kind, kindTaskPrompt); ok {
 		// The result of a complaint's task; the service says who may.
 		c.completeTask(ctx, m, p, loc, ref, text) // task.go
@@ -288,6 +293,8 @@ func (c *Channel) onCallback(ctx context.Context, q *models.CallbackQuery) {
 		c.onPingButton(ctx, q, msg, rest)
 	case "tc":
 		c.onTaskButton(ctx, q, msg, rest) // task.go
+	case "to":
+		c.onObjectButton(ctx, q, msg, rest) // task.go
 	case "fu":
 		c.onFollowUpButton(ctx, q, msg, rest) // followup.go
 	case "lg":

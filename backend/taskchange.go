@@ -1,0 +1,197 @@
+package backend
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Objections to a complaint's tasks and changes to them (seed 001: "這些
+// 任務明細就會發給具體的人員。若他們沒有反對意見的話,就會按這個方案執行"): the owner
+// of a task may object to it as planned, with a reason; whoever plans the
+// complaint (its assignee, a manager) then gives the task another owner
+// or deadline, which stands as the new plan, or keeps it. Consultations
+// (TaskConsult) are asked and answered, not planned: neither applies.
+
+// Steps of a task's events (EventData.TaskStep) besides TaskAdded,
+// TaskDone and TaskOverdue.
+const (
+	TaskObjected = "objected" // its owner objects to it as planned (staff-only)
+	TaskChanged  = "changed"  // another owner or deadline
+)
+
+// TaskChange is a new owner or deadline for a task; a zero field keeps
+// what the task has.
+type TaskChange struct {
+	OwnerID int64
+	Due     time.Time
+}
+
+// planned is nil when task is a complaint's task, which may be objected
+// to and changed.
+func planned(task *Task) error {
+	if task.Consult() {
+		return Keyed(ECONFLICT, "task_consult", map[string]any{"ID": TaskRef(task.ID)},
+			"task %s is a consultation: it is answered, not planned", TaskRef(task.ID))
+	}
+	return nil
+}
+
+// mayObject is nil when actor may object to task: its owner, while it is
+// open, a complaint's and not objected to already.
+func mayObject(actor *Person, task *Task) error {
+	switch {
+	case task.Done():
+		return Keyed(ECONFLICT, "task_done", map[string]any{"ID": TaskRef(task.ID)}, "task %s is done already", TaskRef(task.ID))
+	case planned(task) != nil:
+		return planned(task)
+	case task.OwnerID != actor.ID:
+		return Keyed(EFORBIDDEN, "task_objector", map[string]any{"ID": TaskRef(task.ID)}, "only the owner of task %s may object to it", TaskRef(task.ID))
+	case task.Objected():
+		return Keyed(ECONFLICT, "task_objected", map[string]any{"ID": TaskRef(task.ID)}, "task %s is objected to already", TaskRef(task.ID))
+	}
+	return nil
+}
+
+// TaskToObject returns task id and its ticket when actor may object to
+// it now (a chat asks for the reason only then); the errors of Task and
+// ObjectTask otherwise.
+func (s *Service) TaskToObject(ctx context.Context, actor *Person, id int64) (*Task, *Ticket, error) {
+	task, t, err := s.Task(ctx, actor, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := mayObject(actor, task); err != nil {
+		return nil, nil, err
+	}
+	return task, t, nil
+}
+
+// ObjectTask records the owner's objection to a complaint's open task,
+// with the reason: the one who set it and the complaint's assignee are
+// told, to change it (ChangeTask) or keep it. The reporter is not: it is
+// staff-only. EINVALID without a reason; EFORBIDDEN for anyone but its
+// owner; ECONFLICT when it is done, objected to already or a
+// consultation.
+func (s *Service) ObjectTask(ctx context.Context, actor *Person, id int64, reason string) (*Task, error) {
+	reason = strings.TrimSpace(reason)
+	var fe fieldErrors
+	checkText(&fe, "reason", reason, 2, maxTaskResult)
+	if err := fe.err("task"); err != nil {
+		return nil, err
+	}
+	_, t0, err := s.Task(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	task := &Task{}
+	_, err = s.updateWith(ctx, func() (*Ticket, error) { return s.store.TicketByID(ctx, t0.ID) }, func(t *Ticket, now time.Time) ([]Change, error) {
+		cur, err := s.store.Task(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := mayObject(actor, cur); err != nil {
+			return nil, err
+		}
+		cur.Objection, cur.ObjectedAt = reason, now
+		*task = *cur
+		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Body: reason,
+			Data: EventData{TaskID: id, TaskStep: TaskObjected, AssigneeID: cur.OwnerID, Due: cur.Due}}
+		c := Change{Event: ev, Task: cur}
+		if t.AssigneeID != 0 && t.AssigneeID != actor.ID {
+			c.Notify = append(c.Notify, &OutboxMessage{Audience: AudienceAssignee, RecipientID: t.AssigneeID})
+		}
+		if cur.CreatedBy != 0 && cur.CreatedBy != actor.ID && cur.CreatedBy != t.AssigneeID {
+			c.Notify = append(c.Notify, &OutboxMessage{Audience: AudiencePerson, RecipientID: cur.CreatedBy})
+		}
+		return []Change{c}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return task, nil
+}
+
+// ChangeTask gives a complaint's open task another owner or deadline
+// (managers and the complaint's assignee), whether or not its owner
+// objected: the change is the plan now, and an objection is settled by
+// it. The owner (the new one) is told, and so are the one it was taken
+// from, the reporter (the plan) and the complaint's watchers. EINVALID
+// names bad fields (neither given, or nothing different; an owner who is
+// not staff; a deadline past); ECONFLICT when it is done or a
+// consultation.
+func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in TaskChange) (*Task, error) {
+	in.Due = in.Due.UTC().Truncate(time.Microsecond)
+	var owner *Person
+	if in.OwnerID > 0 {
+		var err error
+		if owner, err = s.store.Person(ctx, in.OwnerID); err != nil && ErrorCode(err) != ENOTFOUND {
+			return nil, err
+		}
+	}
+	var fe fieldErrors
+	switch {
+	case in.OwnerID == 0 && in.Due.IsZero():
+		fe.add("owner", Problem{Key: "task_change"}, "give another owner or deadline")
+	case in.OwnerID != 0 && (owner == nil || !owner.Handles()):
+		fe.add("owner", Problem{Key: "task_owner"}, "must be an assistant or a manager")
+	}
+	if !in.Due.IsZero() && !in.Due.After(s.now()) {
+		fe.add("due", Problem{Key: "past"}, "must be in the future")
+	}
+	if err := fe.err("task"); err != nil {
+		return nil, err
+	}
+	_, t0, err := s.Task(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	task := &Task{}
+	_, err = s.updateWith(ctx, func() (*Ticket, error) { return s.store.TicketByID(ctx, t0.ID) }, func(t *Ticket, now time.Time) ([]Change, error) {
+		if err := s.complaintOpen(actor, t); err != nil {
+			return nil, err
+		}
+		cur, err := s.store.Task(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Done() {
+			return nil, Keyed(ECONFLICT, "task_done", map[string]any{"ID": TaskRef(id)}, "task %s is done already", TaskRef(id))
+		}
+		if err := planned(cur); err != nil {
+			return nil, err
+		}
+		from := cur.OwnerID
+		if (in.OwnerID == 0 || in.OwnerID == cur.OwnerID) && (in.Due.IsZero() || in.Due.Equal(cur.Due)) {
+			return nil, Invalid("nothing to change", "owner", "the task has this owner and deadline already", Problem{Key: "task_change"})
+		}
+		if in.OwnerID != 0 {
+			cur.OwnerID = in.OwnerID
+		}
+		if !in.Due.IsZero() && !in.Due.Equal(cur.Due) {
+			cur.Due, cur.RemindedAt = in.Due, time.Time{} // a new deadline is reminded of anew
+		}
+		cur.Objection, cur.ObjectedAt = "", time.Time{}
+		*task = *cur
+		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Public: true, Body: cur.Title,
+			Data: EventData{TaskID: id, TaskStep: TaskChanged, AssigneeID: cur.OwnerID, Due: cur.Due}}
+		c := Change{Event: ev, Task: cur, Notify: []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}}
+		told := map[int64]bool{actor.ID: true, t.ReporterID: true}
+		for _, id := range []int64{cur.OwnerID, from} {
+			if !told[id] {
+				told[id] = true
+				c.Notify = append(c.Notify, &OutboxMessage{Audience: AudiencePerson, RecipientID: id})
+			}
+		}
+		watchers, err := s.watchers(ctx, t, told)
+		if err != nil {
+			return nil, err
+		}
+		c.Notify = append(c.Notify, watchers...)
+		return []Change{c}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return task, nil
+}
