@@ -907,11 +907,19 @@ func (e *Engine) digest(ctx context.Context, tm Timer) error {
 		if len(people) == 0 {
 			continue
 		}
+		progress, err := e.dayProgress(ctx, t, tm.Day)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		ch := backend.Change{Event: &backend.Event{Kind: backend.EventEscalation, At: e.now(), Body: "digest " + tm.Day,
 			Data: backend.EventData{Clock: "digest"}}}
 		if ch.Notify, err = e.pings(ctx, ch.Event, people); err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		if progress != "" {
+			ch.Event.Body += "\n" + progress // after the first line, which names who was told
 		}
 		if first, err := e.cfg.Store.RecordOnce(ctx, fmt.Sprintf("digest:%d:%s", t.ID, tm.Day), t.ID, e.stamp(ch)); err != nil {
 			errs = append(errs, err)
@@ -921,6 +929,32 @@ func (e *Engine) digest(ctx context.Context, tm Timer) error {
 	}
 	errs = append(errs, e.armPeriodic(ctx, e.now().Add(time.Minute)))
 	return errors.Join(errs...)
+}
+
+// dayProgress is the staff's latest word of the day on t (seed 004 H: a
+// ticket not solved the same day has its progress reported before the
+// end of the working day): their latest comment (a reply or an internal
+// note) or explained delay since the start of day (in the calendar's
+// zone), on one line and clipped; "" when they wrote none that day. A
+// digest carries it after its first line.
+func (e *Engine) dayProgress(ctx context.Context, t *backend.Ticket, day string) (string, error) {
+	start, err := time.ParseInLocation(time.DateOnly, day, e.cfg.Calendar.Location())
+	if err != nil {
+		return "", err
+	}
+	events, err := e.cfg.Store.Events(ctx, t.ID)
+	if err != nil {
+		return "", err
+	}
+	for i := len(events) - 1; i >= 0 && !events[i].At.Before(start); i-- {
+		ev := events[i]
+		if (ev.Kind == backend.EventComment || ev.Kind == backend.EventDelay) && ev.ActorID != 0 && ev.ActorID != t.ReporterID {
+			if text := strings.Join(strings.Fields(ev.Body), " "); text != "" {
+				return backend.Clip(text, 300), nil
+			}
+		}
+	}
+	return "", nil
 }
 
 // batch sends every open P4 ticket not batched before to the info

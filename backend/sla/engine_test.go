@@ -666,11 +666,30 @@ func TestDigestAndBatch(t *testing.T) {
 	if len(periodic) == 0 || !periodic[0].At.Equal(at("2026-11-23 18:00")) || periodic[0].Day != "2026-11-23" {
 		t.Fatalf("digest timers %+v, want today 18:00", periodic)
 	}
+	// The day's progress (seed 004 H): the staff's latest word, not the
+	// reporter's.
+	f.now = at("2026-11-23 15:00")
+	if _, err := f.svc.Comment(f.ctx, f.assistant, p1.Number, "已定位到支付网关超时，\n正在联系供应商", false); err != nil {
+		t.Fatal(err)
+	}
+	f.now = at("2026-11-23 16:00")
+	if _, err := f.svc.Comment(f.ctx, f.reporter, p1.Number, "客户还在催", true); err != nil {
+		t.Fatal(err)
+	}
+	f.pings(t)
 	f.now = periodic[0].At
 	f.fire(t, periodic[0], periodic[0])
 	got := f.pings(t)
 	if len(got[f.assistant.ID]) != 1 || len(got[f.mgr.ID]) != 1 || len(got[f.director.ID]) != 2 {
 		t.Fatalf("digest went to %v, want assignee, manager and director once each", got)
+	}
+	events, err := f.store.Events(f.ctx, p1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(events, func(e *backend.Event) bool { return e.Data.Clock == "digest" })
+	if i < 0 || !strings.HasPrefix(events[i].Body, "digest 2026-11-23; told ") || !strings.HasSuffix(events[i].Body, "\n已定位到支付网关超时， 正在联系供应商") {
+		t.Fatalf("the digest event: %q", events[i].Body)
 	}
 	if next := f.sched.take(TimerDigest); len(next) == 0 || !next[0].At.Equal(at("2026-11-24 18:00")) {
 		t.Fatalf("next digest %+v, want tomorrow 18:00", next)

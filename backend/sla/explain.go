@@ -100,6 +100,8 @@ func Explain(ctx context.Context, s ExplainStore, number string, loc *time.Locat
 			line = fmt.Sprintf("%s by #%d", e.Data.Clock, e.ActorID)
 		case backend.EventMilestone:
 			line = fmt.Sprintf("%s by #%d", e.Body, e.ActorID)
+		case backend.EventEscalation:
+			line = strings.ReplaceAll(line, "\n", ": ") // a digest's progress of the day
 		case backend.EventDelay:
 			line = fmt.Sprintf("by #%d: %s", e.ActorID, strings.Join(strings.Fields(e.Body), " "))
 			if !e.Data.Due.IsZero() {

@@ -82,6 +82,9 @@ func (r *Renderer) slaNotice(ctx context.Context, loc string, m notify.Message, 
 		if t.AssigneeID != 0 {
 			data["Assignee"] = r.name(ctx, t.AssigneeID)
 		}
+		// The staff's latest word of the day, after the first line
+		// (sla.Engine's dayProgress); none asks for it.
+		_, data["Progress"], _ = strings.Cut(e.Body, "\n")
 		return r.Cat.T(loc, "sla.digest", data)
 	case "batch":
 		return r.Cat.T(loc, "sla.batch", data)

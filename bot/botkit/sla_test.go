@@ -30,7 +30,8 @@ func TestRendererSLA(t *testing.T) {
 			[]string{"\"solve\" is due at 2026-11-23 11:00"}, false},
 		{msg(backend.EventEscalation, "notice created", backend.EventData{Clock: "notice_created"}, 0), []string{"New P1 urgent problem"}, false},
 		{msg(backend.EventEscalation, "notice resolved", backend.EventData{Clock: "notice_resolved"}, 0), []string{"is solved: 已修复"}, false},
-		{msg(backend.EventEscalation, "digest 2026-11-23", backend.EventData{Clock: "digest"}, 0), []string{"End-of-day progress", "unclaimed"}, false},
+		{msg(backend.EventEscalation, "digest 2026-11-23", backend.EventData{Clock: "digest"}, 0), []string{"End-of-day progress", "unclaimed", "No progress recorded today"}, false},
+		{msg(backend.EventEscalation, "digest 2026-11-23; told 王经理 (#5)\n已定位到支付网关超时", backend.EventData{Clock: "digest"}, 0), []string{"End-of-day progress", "Today: 已定位到支付网关超时"}, false},
 		{msg(backend.EventEscalation, "batch 2026-11-30", backend.EventData{Clock: "batch"}, 0), []string{"Weekly batch"}, false},
 		{msg(backend.EventAcknowledged, "confirm", backend.EventData{Clock: "confirm"}, 7), []string{"王经理 acknowledged"}, false},
 	} {
