@@ -263,6 +263,7 @@ func (s *Service) complaintOf(ctx context.Context, actor *Person, t *Ticket) (*C
 	if err != nil {
 		return nil, err
 	}
+	staffOnly(actor, tasks...)
 	c := &Complaint{Ticket: t, Tasks: tasks}
 	rec, err := s.store.ComplaintRecord(ctx, t.ID)
 	switch {
@@ -395,7 +396,19 @@ func (s *Service) Task(ctx context.Context, actor *Person, id int64) (*Task, *Ti
 		}
 		return nil, nil, err
 	}
+	staffOnly(actor, task)
 	return task, t, nil
+}
+
+// staffOnly takes from tasks what only staff read (an owner's objection)
+// when actor is not staff.
+func staffOnly(actor *Person, tasks ...*Task) {
+	if actor.Handles() {
+		return
+	}
+	for _, t := range tasks {
+		t.Objection, t.ObjectedAt = "", time.Time{}
+	}
 }
 
 // CompleteTask closes a task with what was done (its owner, the
@@ -646,7 +659,10 @@ func (s *Service) remindTask(ctx context.Context, task *Task, now time.Time) (bo
 		}
 	}
 	stamp([]Change{c}, now)
-	ok, err := s.store.RecordOnce(ctx, "task-overdue-"+strconv.FormatInt(task.ID, 10), t.ID, []Change{c})
+	// Once per deadline: a task given a new one (ChangeTask) is reminded
+	// of it anew.
+	key := "task-overdue-" + strconv.FormatInt(task.ID, 10) + "-" + strconv.FormatInt(task.Due.UnixMicro(), 10)
+	ok, err := s.store.RecordOnce(ctx, key, t.ID, []Change{c})
 	if err != nil {
 		return false, err
 	}

@@ -229,12 +229,10 @@ func TestComplaint(t *testing.T) {
 	})
 }
 
-// TestCompleteTaskOnce: two people closing the same task at once; one
-// wins, the other hears it is done, and the reporter is told once.
 // TestComplaintWatchers: the people named beforehand (seed 001; the SLA
 // policy's notify.forms, through ServiceConfig.Watchers) hear the plan
 // and each result of a complaint's tasks, once each, not when they took
-// part themselves; a consultation's opinion is not theirs.
+// part themselves.
 func TestComplaintWatchers(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
 		ctx := context.Background()
@@ -268,6 +266,8 @@ func TestComplaintWatchers(t *testing.T) {
 	})
 }
 
+// TestCompleteTaskOnce: two people closing the same task at once; one
+// wins, the other hears it is done, and the reporter is told once.
 func TestCompleteTaskOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
 		ctx := context.Background()

@@ -80,13 +80,13 @@ func bestMatches[T any](items []T, q map[string]bool, limit int, text func(T) st
 // maxOwnTickets bounds the open tickets of one reporter a suggestion reads.
 const maxOwnTickets = 50
 
-// SuggestOwnTickets returns up to limit of the open tickets reported from
-// chat account acct whose summary looks like summary (as
-// SuggestIncidents), best first: someone about to report again a problem
+// SuggestOwnTickets returns up to limit of the open tickets of form
+// ("": any) reported from chat account acct whose summary looks like
+// summary (as SuggestIncidents), best first: someone about to report again a problem
 // being handled for them (seed 000: 对解决中的问题不停提交…重复提问) can add to
 // the ticket they have instead. It needs no role: the dialog asks it for
 // the account it talks to; an account nobody is linked to has none.
-func (s *Service) SuggestOwnTickets(ctx context.Context, acct ChatAccount, summary string, limit int) ([]*Ticket, error) {
+func (s *Service) SuggestOwnTickets(ctx context.Context, acct ChatAccount, form, summary string, limit int) ([]*Ticket, error) {
 	q := kbTerms(summary)
 	if len(q) == 0 || acct.Platform == "" || acct.UserID == "" {
 		return []*Ticket{}, nil
@@ -97,7 +97,7 @@ func (s *Service) SuggestOwnTickets(ctx context.Context, acct ChatAccount, summa
 			open = append(open, st)
 		}
 	}
-	page, err := s.store.Tickets(ctx, TicketFilter{ReporterAccount: &acct, Status: open, Limit: maxOwnTickets})
+	page, err := s.store.Tickets(ctx, TicketFilter{ReporterAccount: &acct, Form: form, Status: open, Limit: maxOwnTickets})
 	if err != nil {
 		return nil, err
 	}

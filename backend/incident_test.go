@@ -711,7 +711,7 @@ func TestSuggestOwnTickets(t *testing.T) {
 		}
 		file(f.alice, "房产放心房上线后在前台不显示")
 
-		got, err := f.svc.SuggestOwnTickets(ctx, acct, "放心房上线后又在前台不显示了", 3)
+		got, err := f.svc.SuggestOwnTickets(ctx, acct, "feedback", "放心房上线后又在前台不显示了", 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -722,12 +722,47 @@ func TestSuggestOwnTickets(t *testing.T) {
 		if want := []string{close.Number, loose.Number}; !slices.Equal(numbers, want) {
 			t.Fatalf("suggested %v, want %v (the closest first; not the resolved one, the other topic or alice's)", numbers, want)
 		}
-		if got, err := f.svc.SuggestOwnTickets(ctx, acct, "放心房上线后又在前台不显示了", 1); err != nil || len(got) != 1 || got[0].Number != close.Number {
+		if got, err := f.svc.SuggestOwnTickets(ctx, acct, "feedback", "放心房上线后又在前台不显示了", 1); err != nil || len(got) != 1 || got[0].Number != close.Number {
 			t.Fatalf("limit 1: %v, %v", got, err)
 		}
+		if got, err := f.svc.SuggestOwnTickets(ctx, acct, "suggestion", "放心房上线后又在前台不显示了", 3); err != nil || len(got) != 0 {
+			t.Fatalf("another form's tickets: %v, %v", got, err)
+		}
 		stranger := backend.ChatAccount{Platform: "telegram", UserID: "999"}
-		if got, err := f.svc.SuggestOwnTickets(ctx, stranger, "放心房上线后又在前台不显示了", 3); err != nil || len(got) != 0 {
+		if got, err := f.svc.SuggestOwnTickets(ctx, stranger, "feedback", "放心房上线后又在前台不显示了", 3); err != nil || len(got) != 0 {
 			t.Fatalf("an unknown account: %v, %v", got, err)
+		}
+	})
+}
+
+// TestAddToOwnTicket: what a reporter adds to their own ticket goes as
+// their follow-up (the triage chat and the one who holds it hear it),
+// also when the reporter is staff; nobody adds to someone else's.
+func TestAddToOwnTicket(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		tk := f.create(t, f.ann, nil) // an assistant reports a problem
+		if _, err := f.svc.Assign(ctx, f.manager, tk.Number, f.amy.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.sent(t)
+		_, err := f.svc.AddToOwnTicket(ctx, f.amy, tk.Number, "又出现了")
+		wantCode(t, err, backend.EFORBIDDEN)
+		if _, err := f.svc.AddToOwnTicket(ctx, f.ann, tk.Number, "  又出现了，这次是在下午三点  "); err != nil {
+			t.Fatal(err)
+		}
+		told := f.unsent(t, tk.ID)
+		if !slices.Equal(told[backend.AudienceAssignee], []int64{f.amy.ID}) || len(told[backend.AudienceTriage]) != 1 || len(told[backend.AudienceReporter]) != 0 {
+			t.Fatalf("told %v, want the triage chat and the assignee, not the reporter", told)
+		}
+		events, err := f.store.Events(ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(events, func(e *backend.Event) bool { return e.Kind == backend.EventComment })
+		if i < 0 || !events[i].Public || events[i].ActorID != f.ann.ID || events[i].Body != "又出现了，这次是在下午三点" {
+			t.Fatalf("the comment: %+v", events[i:])
 		}
 	})
 }

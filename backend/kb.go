@@ -319,32 +319,25 @@ func (s *Service) SuggestKB(ctx context.Context, summary string, limit int) ([]*
 }
 
 // kbDisowned reports whether entry e is an answer its own reporter
-// rejected: the latest rating of the ticket it was filed from is 不满意
-// (seed 002; the ticket was reopened, seed 003 follows it up) and nobody
-// has edited the entry since. Offering that answer to the next reporter
-// with the same problem would only repeat what did not help; once staff
-// rewrite the entry (or file it anew after the ticket's second answer),
-// its UpdatedAt is after the rating and it is suggested again.
+// rejected: the first rating of the ticket it was filed from after the
+// entry was last written is 不满意 (seed 002; the ticket was reopened, seed
+// 003 follows it up). Offering that answer to the next reporter with the
+// same problem would only repeat what did not help, even once the ticket
+// was answered again and that answer pleased: the entry still holds the
+// first. Once staff rewrite the entry (or file it anew from the ticket's
+// later answer), its UpdatedAt is after that rating and it is suggested
+// again, until a rating after it says otherwise.
 func (s *Service) kbDisowned(ctx context.Context, e *KBEntry) (bool, error) {
 	if e.TicketID == 0 {
 		return false, nil // written by hand: no rating speaks for it
 	}
-	t, err := s.store.TicketByID(ctx, e.TicketID)
+	events, err := s.store.Events(ctx, e.TicketID)
 	if err != nil {
 		return false, err
 	}
-	if t.Satisfaction == SatisfactionSatisfied || t.Satisfaction == SatisfactionBasically {
-		return false, nil // its latest answer pleased
-	}
-	// Unsatisfied, or not rated since it was answered again: the last
-	// rating in the thread speaks, until staff rewrite the entry.
-	events, err := s.store.Events(ctx, t.ID)
-	if err != nil {
-		return false, err
-	}
-	for i := len(events) - 1; i >= 0; i-- {
-		if ev := events[i]; ev.Kind == EventSatisfaction {
-			return ev.Data.Satisfaction == SatisfactionUnsatisfied && !e.UpdatedAt.After(ev.At), nil
+	for _, ev := range events {
+		if ev.Kind == EventSatisfaction && ev.At.After(e.UpdatedAt) {
+			return ev.Data.Satisfaction == SatisfactionUnsatisfied, nil
 		}
 	}
 	return false, nil

@@ -255,6 +255,14 @@ func TestKB(t *testing.T) {
 			if got := suggested(t); slices.Contains(got, bad.Title) {
 				t.Fatalf("SuggestKB = %q; the rejected answer is back before anyone rewrote it", got)
 			}
+			// Nor once the second answer pleased: the entry holds the first.
+			f.now = f.now.Add(time.Minute)
+			if _, err := f.svc.RecordSatisfaction(ctx, f.alice, badTicket.Number, backend.SatisfactionSatisfied, ""); err != nil {
+				t.Fatal(err)
+			}
+			if got := suggested(t); slices.Contains(got, bad.Title) {
+				t.Fatalf("SuggestKB = %q; the rejected answer is back after the ticket's second answer was rated", got)
+			}
 			// Edited after the rating, it is offered again.
 			f.now = f.now.Add(time.Hour)
 			if _, err := f.svc.UpdateKBEntry(ctx, f.ann, bad.ID, bad.Version, backend.KBInput{Title: bad.Title, Body: "先清除缓存，再在房源管理里重新同步放心房标识。"}); err != nil {

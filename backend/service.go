@@ -46,7 +46,9 @@ type ServiceConfig struct {
 	// of each task's result besides those who take part (seed 001: the
 	// plan and its deadlines go to staff named beforehand, and a task done
 	// is told to the sales manager): the SLA policy's notify.forms targets
-	// of t's form. Default: nobody.
+	// of t's form. Default: nobody. An error fails the change that asked
+	// (cmd/deskbot's logs its own and answers nobody, so that a task is
+	// never held up by who watches it).
 	Watchers func(ctx context.Context, t *Ticket) ([]int64, error)
 	// Changed, if set, is called after every committed change to a ticket,
 	// so that outbox senders and live pages can wake up at once instead of
@@ -335,33 +337,13 @@ func (s *Service) Tickets(ctx context.Context, actor *Person, f TicketFilter) (*
 // before the question (see resumeStatus). A staff comment goes to the
 // reporter when public and stays internal otherwise.
 func (s *Service) Comment(ctx context.Context, actor *Person, number, body string, public bool) (*Ticket, error) {
-	body = strings.TrimSpace(body)
-	if body == "" || utf8.RuneCountInString(body) > 10000 {
-		return nil, Invalid("invalid comment", "body", "must be 1–10000 characters", Problem{Key: "length", Args: map[string]any{"Min": 1, "Max": 10000, "Got": utf8.RuneCountInString(body)}})
+	body, err := commentBody(body)
+	if err != nil {
+		return nil, err
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if !actor.Handles() {
-			if t.ReporterID != actor.ID {
-				return nil, Keyed(EFORBIDDEN, "reporter_or_staff", nil, "only the reporter and staff may comment")
-			}
-			if t.Status == StatusArchived {
-				return nil, Keyed(ECONFLICT, "archived", map[string]any{"Number": t.Number}, "ticket %s is archived", t.Number)
-			}
-			ev := &Event{Kind: EventComment, ActorID: actor.ID, At: now, Public: true, Body: body}
-			staff, err := s.staffAudience(ctx, t)
-			if err != nil {
-				return nil, err
-			}
-			changes := []Change{{Event: ev, Notify: staff}}
-			if t.Status == StatusWaitingReporter {
-				events, err := s.store.Events(ctx, t.ID)
-				if err != nil {
-					return nil, err
-				}
-				back := resumeStatus(statusBeforeWaiting(events), t.AssigneeID != 0)
-				changes = append(changes, statusChange(t, actor, now, back, "", false))
-			}
-			return changes, nil
+			return s.reporterComment(ctx, actor, t, body, now)
 		}
 		ev := &Event{Kind: EventComment, ActorID: actor.ID, At: now, Public: public, Body: body}
 		var notify []*OutboxMessage
@@ -370,6 +352,56 @@ func (s *Service) Comment(ctx context.Context, actor *Person, number, body strin
 		}
 		return []Change{{Event: ev, Notify: notify}}, nil
 	})
+}
+
+// AddToOwnTicket adds body to a ticket actor reported as its reporter's
+// follow-up, as a reporter's Comment goes, whatever actor's roles (staff
+// who reported a problem add to it as its reporter): a dialog's "add to
+// your ticket" instead of reporting it again. EFORBIDDEN for a ticket
+// someone else reported.
+func (s *Service) AddToOwnTicket(ctx context.Context, actor *Person, number, body string) (*Ticket, error) {
+	body, err := commentBody(body)
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+		return s.reporterComment(ctx, actor, t, body, now)
+	})
+}
+
+// commentBody trims a comment and checks its length.
+func commentBody(body string) (string, error) {
+	body = strings.TrimSpace(body)
+	if body == "" || utf8.RuneCountInString(body) > 10000 {
+		return "", Invalid("invalid comment", "body", "must be 1–10000 characters", Problem{Key: "length", Args: map[string]any{"Min": 1, "Max": 10000, "Got": utf8.RuneCountInString(body)}})
+	}
+	return body, nil
+}
+
+// reporterComment is the reporter's comment on t: public, told to the
+// triage chats and the assignee, and an answer when t waits for them.
+func (s *Service) reporterComment(ctx context.Context, actor *Person, t *Ticket, body string, now time.Time) ([]Change, error) {
+	if t.ReporterID != actor.ID {
+		return nil, Keyed(EFORBIDDEN, "reporter_or_staff", nil, "only the reporter and staff may comment")
+	}
+	if t.Status == StatusArchived {
+		return nil, Keyed(ECONFLICT, "archived", map[string]any{"Number": t.Number}, "ticket %s is archived", t.Number)
+	}
+	ev := &Event{Kind: EventComment, ActorID: actor.ID, At: now, Public: true, Body: body}
+	staff, err := s.staffAudience(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	changes := []Change{{Event: ev, Notify: staff}}
+	if t.Status == StatusWaitingReporter {
+		events, err := s.store.Events(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		back := resumeStatus(statusBeforeWaiting(events), t.AssigneeID != 0)
+		changes = append(changes, statusChange(t, actor, now, back, "", false))
+	}
+	return changes, nil
 }
 
 // statusBeforeWaiting returns the status a ticket had when it last moved

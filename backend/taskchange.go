@@ -18,6 +18,7 @@ import (
 const (
 	TaskObjected = "objected" // its owner objects to it as planned (staff-only)
 	TaskChanged  = "changed"  // another owner or deadline
+	TaskKept     = "kept"     // kept as planned despite the objection (staff-only)
 )
 
 // TaskChange is a new owner or deadline for a task; a zero field keeps
@@ -93,6 +94,9 @@ func (s *Service) ObjectTask(ctx context.Context, actor *Person, id int64, reaso
 		if err := mayObject(actor, cur); err != nil {
 			return nil, err
 		}
+		if !t.Status.Open() {
+			return nil, Keyed(ECONFLICT, "status", map[string]any{"Number": t.Number, "Status": t.Status}, "ticket %s is %s", t.Number, t.Status)
+		}
 		cur.Objection, cur.ObjectedAt = reason, now
 		*task = *cur
 		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Body: reason,
@@ -116,10 +120,12 @@ func (s *Service) ObjectTask(ctx context.Context, actor *Person, id int64, reaso
 // (managers and the complaint's assignee), whether or not its owner
 // objected: the change is the plan now, and an objection is settled by
 // it. The owner (the new one) is told, and so are the one it was taken
-// from, the reporter (the plan) and the complaint's watchers. EINVALID
-// names bad fields (neither given, or nothing different; an owner who is
-// not staff; a deadline past); ECONFLICT when it is done or a
-// consultation.
+// from, the reporter (the plan) and the complaint's watchers. Nothing
+// different for a task its owner objected to keeps it as planned: that
+// settles the objection, and the owner is told the plan stands. EINVALID
+// names bad fields (nothing different for a task nobody objected to; an
+// owner who is not staff; a deadline past); ECONFLICT when it is done, a
+// consultation or the ticket closed.
 func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in TaskChange) (*Task, error) {
 	in.Due = in.Due.UTC().Truncate(time.Microsecond)
 	var owner *Person
@@ -130,10 +136,7 @@ func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in Ta
 		}
 	}
 	var fe fieldErrors
-	switch {
-	case in.OwnerID == 0 && in.Due.IsZero():
-		fe.add("owner", Problem{Key: "task_change"}, "give another owner or deadline")
-	case in.OwnerID != 0 && (owner == nil || !owner.Handles()):
+	if in.OwnerID != 0 && (owner == nil || !owner.Handles()) {
 		fe.add("owner", Problem{Key: "task_owner"}, "must be an assistant or a manager")
 	}
 	if !in.Due.IsZero() && !in.Due.After(s.now()) {
@@ -163,7 +166,10 @@ func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in Ta
 		}
 		from := cur.OwnerID
 		if (in.OwnerID == 0 || in.OwnerID == cur.OwnerID) && (in.Due.IsZero() || in.Due.Equal(cur.Due)) {
-			return nil, Invalid("nothing to change", "owner", "the task has this owner and deadline already", Problem{Key: "task_change"})
+			if !cur.Objected() {
+				return nil, Invalid("nothing to change", "owner", "give another owner or deadline", Problem{Key: "task_change"})
+			}
+			return s.keepTask(actor, cur, task, now), nil
 		}
 		if in.OwnerID != 0 {
 			cur.OwnerID = in.OwnerID
@@ -194,4 +200,18 @@ func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in Ta
 		return nil, err
 	}
 	return task, nil
+}
+
+// keepTask settles the objection to cur by keeping it as planned: its
+// owner is told the plan stands. It sets *task to the task saved.
+func (s *Service) keepTask(actor *Person, cur, task *Task, now time.Time) []Change {
+	cur.Objection, cur.ObjectedAt = "", time.Time{}
+	*task = *cur
+	ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Body: cur.Title,
+		Data: EventData{TaskID: cur.ID, TaskStep: TaskKept, AssigneeID: cur.OwnerID, Due: cur.Due}}
+	c := Change{Event: ev, Task: cur}
+	if cur.OwnerID != actor.ID {
+		c.Notify = []*OutboxMessage{{Audience: AudiencePerson, RecipientID: cur.OwnerID}}
+	}
+	return []Change{c}
 }

@@ -169,8 +169,9 @@ func (e *Engine) ValidateAll(formID string, answers map[string]string, files []F
 	return e.buildDraft(f, st), problems, true
 }
 
-// maxSuggestions is how many suggestions a reporter is shown at most.
-const maxSuggestions = 5
+// maxSuggestions is how many suggestions a reporter is shown at most:
+// botkit.Suggester's 2 own tickets, 2 incidents and 3 entries.
+const maxSuggestions = 7
 
 // Suggest asks the Suggester for knowledge-base answers, open incidents
 // and the reporter's own open tickets like d (key: whose dialog), as the

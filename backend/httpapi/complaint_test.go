@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,6 +177,14 @@ func testComplaintAPI(t *testing.T, store backend.Store) {
 			t.Fatalf("objected: %s", r.raw)
 		}
 		expect(t, f.do(t, "POST", "/api/v1/tasks/"+id+"/objection", olga, map[string]any{"reason": "再说一次"}), http.StatusConflict)
+		// Staff-only: the reporter's view of the plan does not show it.
+		for _, path := range []string{base + "/complaint", "/api/v1/tasks/" + id} {
+			r := f.do(t, "GET", path, f.reporter, nil)
+			expect(t, r, http.StatusOK)
+			if strings.Contains(r.raw, "明天没有车") || strings.Contains(r.raw, "objected_at") {
+				t.Fatalf("the reporter reads the objection at %s: %s", path, r.raw)
+			}
+		}
 
 		later := time.Now().Add(96 * time.Hour).Truncate(time.Second)
 		expect(t, f.do(t, "PATCH", "/api/v1/tasks/"+id, olga, map[string]any{"due": later.Format(time.RFC3339)}), http.StatusForbidden)

@@ -934,24 +934,36 @@ func (e *Engine) digest(ctx context.Context, tm Timer) error {
 // dayProgress is the staff's latest word of the day on t (seed 004 H: a
 // ticket not solved the same day has its progress reported before the
 // end of the working day): their latest comment (a reply or an internal
-// note) or explained delay since the start of day (in the calendar's
-// zone), on one line and clipped; "" when they wrote none that day. A
-// digest carries it after its first line.
+// note), explained delay, status change or transfer with its reason, or
+// complaint task done with its result, that day (in the calendar's zone),
+// on one line and clipped; "" when they wrote none that day. A digest
+// carries it after its first line.
 func (e *Engine) dayProgress(ctx context.Context, t *backend.Ticket, day string) (string, error) {
 	start, err := time.ParseInLocation(time.DateOnly, day, e.cfg.Calendar.Location())
 	if err != nil {
 		return "", err
 	}
+	end := start.AddDate(0, 0, 1)
 	events, err := e.cfg.Store.Events(ctx, t.ID)
 	if err != nil {
 		return "", err
 	}
 	for i := len(events) - 1; i >= 0 && !events[i].At.Before(start); i-- {
 		ev := events[i]
-		if (ev.Kind == backend.EventComment || ev.Kind == backend.EventDelay) && ev.ActorID != 0 && ev.ActorID != t.ReporterID {
-			if text := strings.Join(strings.Fields(ev.Body), " "); text != "" {
-				return backend.Clip(text, 300), nil
+		if !ev.At.Before(end) || ev.ActorID == 0 || ev.ActorID == t.ReporterID {
+			continue // another day's, the system's or the reporter's
+		}
+		switch ev.Kind {
+		case backend.EventComment, backend.EventDelay, backend.EventStatusChanged, backend.EventTransferred:
+		case backend.EventTask:
+			if ev.Data.TaskStep != backend.TaskDone {
+				continue
 			}
+		default:
+			continue
+		}
+		if text := strings.Join(strings.Fields(ev.Body), " "); text != "" {
+			return backend.Clip(text, 300), nil
 		}
 	}
 	return "", nil

@@ -122,10 +122,10 @@ func (c *Console) loadComplaint(ctx context.Context, rq *req, t *backend.Ticket,
 		if tv.CanComplete {
 			v.Completable = append(v.Completable, tv)
 		}
-		if open := !tv.T.Done() && !tv.T.Consult(); open && tv.T.OwnerID == rq.Me.ID && !tv.T.Objected() {
+		if open := !tv.T.Done() && !tv.T.Consult() && t.Status.Open(); open && tv.T.OwnerID == rq.Me.ID && !tv.T.Objected() {
 			v.Objectable = append(v.Objectable, tv)
 		}
-		if open := !tv.T.Done() && !tv.T.Consult(); open && v.CanPlan && t.Status.Open() {
+		if open := !tv.T.Done() && !tv.T.Consult() && t.Status.Open(); open && v.CanPlan {
 			v.Changeable = append(v.Changeable, tv)
 		}
 	}

@@ -373,6 +373,8 @@ func taskLine(tr Translator, loc string, zone *time.Location, e *backend.Event, 
 		return tr.T(loc, "web.ev.task.overdue", d)
 	case backend.TaskObjected:
 		return tr.T(loc, "web.ev.task.objected", d) // the body is the reason
+	case backend.TaskKept:
+		return tr.T(loc, "web.ev.task.kept", d)
 	case backend.TaskChanged:
 		d["Due"] = "—"
 		if zone != nil && !e.Data.Due.IsZero() {

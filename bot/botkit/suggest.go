@@ -42,7 +42,7 @@ type Suggester struct {
 func (s *Suggester) Suggest(ctx context.Context, key dialogs.SessionKey, d dialogs.Draft) ([]dialogs.Suggestion, error) {
 	maxOwn, maxInc, maxKB, maxBody := cmp.Or(s.MaxTickets, 2), cmp.Or(s.MaxIncidents, 2), cmp.Or(s.MaxKB, 3), cmp.Or(s.MaxBody, 300)
 	// Any part alone is worth showing when the others cannot be read.
-	own, terr := s.Service.SuggestOwnTickets(ctx, AccountOf(key), d.Summary, maxOwn)
+	own, terr := s.Service.SuggestOwnTickets(ctx, AccountOf(key), d.Form, d.Summary, maxOwn)
 	incidents, ierr := s.Service.SuggestIncidents(ctx, d.Summary, maxInc)
 	entries, kerr := s.Service.SuggestKB(ctx, d.Summary, maxKB)
 	if terr != nil && ierr != nil && kerr != nil {
@@ -65,16 +65,23 @@ func (s *Suggester) Suggest(ctx context.Context, key dialogs.SessionKey, d dialo
 	return out, errors.Join(terr, ierr, kerr)
 }
 
-// AddToTicket implements dialogs.Adder: the draft's description becomes
-// the reporter's comment on their own ticket number, as a reply to its
-// notices would, and its handler is told. The same text as the reporter's
-// latest comment there is not added again (a turn tried again).
+// AddToTicket implements dialogs.Adder: what the draft says (its summary,
+// then every other field given, a line each) becomes the reporter's
+// comment on their own ticket number, as a reply to its notices would,
+// and its handler is told. The same text as the reporter's latest comment
+// there is not added again (a turn tried again).
 func (s *Suggester) AddToTicket(ctx context.Context, key dialogs.SessionKey, number string, d dialogs.Draft) error {
 	p, err := s.Service.Store().PersonByAccount(ctx, key.Platform, key.UserID)
 	if err != nil {
 		return err
 	}
-	body := strings.TrimSpace(d.Summary)
+	lines := []string{strings.TrimSpace(d.Summary)}
+	for _, f := range d.Fields {
+		if v := strings.TrimSpace(f.Value); v != "" && v != lines[0] {
+			lines = append(lines, f.Label+"："+v)
+		}
+	}
+	body := strings.Join(lines, "\n")
 	_, events, err := s.Service.Thread(ctx, p, number)
 	if err != nil {
 		return err
@@ -87,7 +94,7 @@ func (s *Suggester) AddToTicket(ctx context.Context, key dialogs.SessionKey, num
 			break
 		}
 	}
-	_, err = s.Service.Comment(ctx, p, number, body, true)
+	_, err = s.Service.AddToOwnTicket(ctx, p, number, body)
 	return err
 }
 

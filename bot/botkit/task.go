@@ -83,6 +83,8 @@ func (r *Renderer) taskNotice(ctx context.Context, loc string, m notify.Message,
 		data["Reason"] = e.Body
 		data["Title"] = r.taskTitle(ctx, e.Data.TaskID)
 		return r.Cat.T(loc, "task.notify.objected", data)
+	case backend.TaskKept:
+		return r.Cat.T(loc, "task.notify.kept", data) // to its owner
 	case backend.TaskChanged:
 		switch {
 		case owner:

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -40,6 +41,12 @@ func (c *Channel) offerSuggestions(ctx context.Context, f *dialogs.Form, user, v
 		return nil
 	}
 	sugs := c.engine.Suggest(ctx, c.sessionKey(user), d)
+	if len(files) > 0 {
+		// A comment cannot carry the modal's files: a submission with
+		// files is filed, or joins an incident, but is not added to a
+		// ticket, which would lose them.
+		sugs = slices.DeleteFunc(sugs, func(s dialogs.Suggestion) bool { return s.Kind == dialogs.SuggestionTicket })
+	}
 	if len(sugs) == 0 {
 		return nil
 	}

@@ -181,11 +181,11 @@ func TestAddToOwnTicket(t *testing.T) {
 	if i < 0 {
 		t.Fatal("no comment on the ticket")
 	}
-	last := events[i]
-	if last.ActorID != tk.ReporterID || last.Body != "放心房上线后又在前台不显示了" || !last.Public {
-		t.Fatalf("comment %+v, want the reporter's, with the new description", last)
+	added := events[i]
+	if added.ActorID != tk.ReporterID || added.Body != "放心房上线后又在前台不显示了" || !added.Public {
+		t.Fatalf("comment %+v, want the reporter's, with the new description", added)
 	}
-	if !backend.IsReporterFollowUp(tk, last) {
+	if !backend.IsReporterFollowUp(tk, added) {
 		t.Fatal("the added description does not reach the handler as the reporter's follow-up")
 	}
 

@@ -303,12 +303,18 @@ func (m *Main) acceptBy(ctx context.Context, t *backend.Ticket, at time.Time) ti
 }
 
 // watchers are the people told of a complaint's plan and results (the
-// policy's notify.forms); nobody while the engine is off.
+// policy's notify.forms); nobody while the engine is off, or when they
+// cannot be read (logged: the task goes ahead without them).
 func (m *Main) watchers(ctx context.Context, t *backend.Ticket) ([]int64, error) {
 	if m.SLA.Engine == nil {
 		return nil, nil
 	}
-	return m.SLA.Engine.Watchers(ctx, t)
+	ids, err := m.SLA.Engine.Watchers(ctx, t)
+	if err != nil {
+		m.Log.Warn("sla: the watchers of a complaint cannot be read; its task goes ahead without telling them", "ticket", t.Number, "err", err)
+		return nil, nil
+	}
+	return ids, nil
 }
 
 // changedSLA tells the engine about a committed ticket change.
