@@ -286,18 +286,15 @@ func (s *Service) complaintOf(ctx context.Context, actor *Person, t *Ticket) (*C
 func (s *Service) AddTask(ctx context.Context, actor *Person, number string, in NewTask) (*Task, error) {
 	in.Title = strings.TrimSpace(in.Title)
 	in.Due = in.Due.UTC().Truncate(time.Microsecond)
-	var owner *Person
-	if in.OwnerID > 0 {
-		var err error
-		if owner, err = s.store.Person(ctx, in.OwnerID); err != nil && ErrorCode(err) != ENOTFOUND {
-			return nil, err
-		}
+	owner, err := s.ownerNamed(ctx, in.OwnerID)
+	if err != nil {
+		return nil, err
 	}
 	if err := in.validate(s.now(), owner); err != nil {
 		return nil, err
 	}
 	task := &Task{}
-	_, err := s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
+	_, err = s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
 		if err := s.complaintOpen(actor, t); err != nil {
 			return nil, err
 		}
@@ -415,25 +412,16 @@ func staffOnly(actor *Person, tasks ...*Task) {
 // complaint's assignee or a manager), or a consultation with the team's
 // opinion (its owner or other staff of the team too). The reporter of a
 // complaint is told, and the assignee, the one who set the task and the
-// complaint's watchers unless they closed it; when it was the last open task, the notice says the
-// complaint's tasks are all done. A consultation's opinion is staff-only.
-// EINVALID without a result; ECONFLICT when it is done already.
+// complaint's watchers unless they closed it; when it was the last open
+// task, the notice says the complaint's tasks are all done. A
+// consultation's opinion is staff-only. EINVALID without a result;
+// ECONFLICT when it is done already.
 func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, result string) (*Task, error) {
-	result = strings.TrimSpace(result)
-	var fe fieldErrors
-	checkText(&fe, "result", result, 2, maxTaskResult)
-	if err := fe.err("task"); err != nil {
-		return nil, err
-	}
-	task, t0, err := s.Task(ctx, actor, id)
+	result, err := taskText("result", result)
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.updateWith(ctx, func() (*Ticket, error) { return s.store.TicketByID(ctx, t0.ID) }, func(t *Ticket, now time.Time) ([]Change, error) {
-		cur, err := s.store.Task(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+	return s.updateTask(ctx, actor, id, func(t *Ticket, cur *Task, now time.Time) ([]Change, error) {
 		if cur.Done() {
 			return nil, Keyed(ECONFLICT, "task_done", map[string]any{"ID": TaskRef(id)}, "task %s is done already", TaskRef(id))
 		}
@@ -445,7 +433,6 @@ func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, res
 			return nil, err
 		}
 		cur.DoneBy, cur.DoneAt, cur.Result = actor.ID, now, result
-		*task = *cur
 		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Public: !cur.Consult(), Body: result,
 			Data: EventData{TaskID: id, TaskStep: TaskDone, AssigneeID: cur.OwnerID, Due: cur.Due, TasksLeft: left}}
 		c := Change{Event: ev, Task: cur}
@@ -472,10 +459,52 @@ func (s *Service) CompleteTask(ctx context.Context, actor *Person, id int64, res
 		}
 		return []Change{c}, nil
 	})
+}
+
+// ownerNamed is the person a task's owner id names; nil for none or
+// nobody (the task's validation says so).
+func (s *Service) ownerNamed(ctx context.Context, id int64) (*Person, error) {
+	if id <= 0 {
+		return nil, nil
+	}
+	p, err := s.store.Person(ctx, id)
+	if ErrorCode(err) == ENOTFOUND {
+		return nil, nil
+	}
+	return p, err
+}
+
+// taskText trims what is written about a task (a result, an objection)
+// and checks its length; the error names field.
+func taskText(field, text string) (string, error) {
+	text = strings.TrimSpace(text)
+	var fe fieldErrors
+	checkText(&fe, field, text, 2, maxTaskResult)
+	return text, fe.err("task")
+}
+
+// updateTask applies fn to task id as it is stored and to its ticket, as
+// actor (who must see the task: Task's errors otherwise), re-reading both
+// when another writer got there first; it returns the task fn saved
+// (fn's changes must carry it).
+func (s *Service) updateTask(ctx context.Context, actor *Person, id int64, fn func(t *Ticket, cur *Task, now time.Time) ([]Change, error)) (*Task, error) {
+	_, t0, err := s.Task(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return task, nil
+	var saved *Task
+	_, err = s.updateWith(ctx, func() (*Ticket, error) { return s.store.TicketByID(ctx, t0.ID) }, func(t *Ticket, now time.Time) ([]Change, error) {
+		cur, err := s.store.Task(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		saved = cur
+		return fn(t, cur, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return saved, nil
 }
 
 // mayComplete is nil when actor may complete task of ticket t: its

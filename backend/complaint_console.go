@@ -30,12 +30,9 @@ func (c *Complaint) MayComplete(actor *Person, task *Task) bool {
 // when it has none), without adding it. EINVALID.
 func (s *Service) CheckTask(ctx context.Context, in NewTask) error {
 	in.Title = strings.TrimSpace(in.Title)
-	var owner *Person
-	if in.OwnerID > 0 {
-		var err error
-		if owner, err = s.store.Person(ctx, in.OwnerID); err != nil && ErrorCode(err) != ENOTFOUND {
-			return err
-		}
+	owner, err := s.ownerNamed(ctx, in.OwnerID)
+	if err != nil {
+		return err
 	}
 	return in.validate(s.now(), owner)
 }

@@ -2,7 +2,6 @@ package backend
 
 import (
 	"context"
-	"strings"
 	"time"
 )
 
@@ -75,22 +74,11 @@ func (s *Service) TaskToObject(ctx context.Context, actor *Person, id int64) (*T
 // owner; ECONFLICT when it is done, objected to already or a
 // consultation.
 func (s *Service) ObjectTask(ctx context.Context, actor *Person, id int64, reason string) (*Task, error) {
-	reason = strings.TrimSpace(reason)
-	var fe fieldErrors
-	checkText(&fe, "reason", reason, 2, maxTaskResult)
-	if err := fe.err("task"); err != nil {
-		return nil, err
-	}
-	_, t0, err := s.Task(ctx, actor, id)
+	reason, err := taskText("reason", reason)
 	if err != nil {
 		return nil, err
 	}
-	task := &Task{}
-	_, err = s.updateWith(ctx, func() (*Ticket, error) { return s.store.TicketByID(ctx, t0.ID) }, func(t *Ticket, now time.Time) ([]Change, error) {
-		cur, err := s.store.Task(ctx, id)
-		if err != nil {
-			return nil, err
-		}
+	return s.updateTask(ctx, actor, id, func(t *Ticket, cur *Task, now time.Time) ([]Change, error) {
 		if err := mayObject(actor, cur); err != nil {
 			return nil, err
 		}
@@ -98,7 +86,6 @@ func (s *Service) ObjectTask(ctx context.Context, actor *Person, id int64, reaso
 			return nil, Keyed(ECONFLICT, "status", map[string]any{"Number": t.Number, "Status": t.Status}, "ticket %s is %s", t.Number, t.Status)
 		}
 		cur.Objection, cur.ObjectedAt = reason, now
-		*task = *cur
 		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Body: reason,
 			Data: EventData{TaskID: id, TaskStep: TaskObjected, AssigneeID: cur.OwnerID, Due: cur.Due}}
 		c := Change{Event: ev, Task: cur}
@@ -110,10 +97,6 @@ func (s *Service) ObjectTask(ctx context.Context, actor *Person, id int64, reaso
 		}
 		return []Change{c}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return task, nil
 }
 
 // ChangeTask gives a complaint's open task another owner or deadline
@@ -128,12 +111,9 @@ func (s *Service) ObjectTask(ctx context.Context, actor *Person, id int64, reaso
 // consultation or the ticket closed.
 func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in TaskChange) (*Task, error) {
 	in.Due = in.Due.UTC().Truncate(time.Microsecond)
-	var owner *Person
-	if in.OwnerID > 0 {
-		var err error
-		if owner, err = s.store.Person(ctx, in.OwnerID); err != nil && ErrorCode(err) != ENOTFOUND {
-			return nil, err
-		}
+	owner, err := s.ownerNamed(ctx, in.OwnerID)
+	if err != nil {
+		return nil, err
 	}
 	var fe fieldErrors
 	if in.OwnerID != 0 && (owner == nil || !owner.Handles()) {
@@ -145,17 +125,8 @@ func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in Ta
 	if err := fe.err("task"); err != nil {
 		return nil, err
 	}
-	_, t0, err := s.Task(ctx, actor, id)
-	if err != nil {
-		return nil, err
-	}
-	task := &Task{}
-	_, err = s.updateWith(ctx, func() (*Ticket, error) { return s.store.TicketByID(ctx, t0.ID) }, func(t *Ticket, now time.Time) ([]Change, error) {
+	return s.updateTask(ctx, actor, id, func(t *Ticket, cur *Task, now time.Time) ([]Change, error) {
 		if err := s.complaintOpen(actor, t); err != nil {
-			return nil, err
-		}
-		cur, err := s.store.Task(ctx, id)
-		if err != nil {
 			return nil, err
 		}
 		if cur.Done() {
@@ -169,7 +140,7 @@ func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in Ta
 			if !cur.Objected() {
 				return nil, Invalid("nothing to change", "owner", "give another owner or deadline", Problem{Key: "task_change"})
 			}
-			return s.keepTask(actor, cur, task, now), nil
+			return keepTask(actor, cur, now), nil
 		}
 		if in.OwnerID != 0 {
 			cur.OwnerID = in.OwnerID
@@ -178,7 +149,6 @@ func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in Ta
 			cur.Due, cur.RemindedAt = in.Due, time.Time{} // a new deadline is reminded of anew
 		}
 		cur.Objection, cur.ObjectedAt = "", time.Time{}
-		*task = *cur
 		ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Public: true, Body: cur.Title,
 			Data: EventData{TaskID: id, TaskStep: TaskChanged, AssigneeID: cur.OwnerID, Due: cur.Due}}
 		c := Change{Event: ev, Task: cur, Notify: []*OutboxMessage{{Audience: AudienceReporter, RecipientID: t.ReporterID}}}
@@ -196,17 +166,12 @@ func (s *Service) ChangeTask(ctx context.Context, actor *Person, id int64, in Ta
 		c.Notify = append(c.Notify, watchers...)
 		return []Change{c}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return task, nil
 }
 
 // keepTask settles the objection to cur by keeping it as planned: its
-// owner is told the plan stands. It sets *task to the task saved.
-func (s *Service) keepTask(actor *Person, cur, task *Task, now time.Time) []Change {
+// owner is told the plan stands.
+func keepTask(actor *Person, cur *Task, now time.Time) []Change {
 	cur.Objection, cur.ObjectedAt = "", time.Time{}
-	*task = *cur
 	ev := &Event{Kind: EventTask, ActorID: actor.ID, At: now, Body: cur.Title,
 		Data: EventData{TaskID: cur.ID, TaskStep: TaskKept, AssigneeID: cur.OwnerID, Due: cur.Due}}
 	c := Change{Event: ev, Task: cur}

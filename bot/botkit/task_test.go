@@ -58,45 +58,52 @@ func (r *recorder) deliverer(t *testing.T, store backend.Store, now func() time.
 // plan, each result with what is left and the end, the report sent; an
 // overdue task reminds its owner and tells the handler whose it is;
 // the reporter never reads the staff-only steps.
-func TestTaskNotices(t *testing.T) {
+// complaintChat files a complaint by the first of people (each with a
+// recorded chat account), has the second claim it, and returns the
+// ticket, a recorder of what each person is told and the function that
+// delivers the outbox to it, with filing and claiming delivered already.
+func complaintChat(t *testing.T, svc *backend.Service, store backend.Store, now func() time.Time, people []*backend.Person) (*backend.Ticket, *recorder, func()) {
+	t.Helper()
 	ctx := context.Background()
-	store := openStore(t)
-	now := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
-	svc := backend.NewService(store, backend.ServiceConfig{Now: func() time.Time { return now }})
 	cat, err := catalog.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	people := map[string]*backend.Person{}
-	for _, p := range []*backend.Person{
-		{Name: "销售小王", Roles: []backend.Role{backend.RoleReporter}, Locale: "zh-CN"},
-		{Name: "Hank", Roles: []backend.Role{backend.RoleAssistant}, Locale: "en"},
-		{Name: "质量部老李", Roles: []backend.Role{backend.RoleAssistant}, Locale: "zh-CN"},
-		{Name: "GM", Roles: []backend.Role{backend.RoleManager}, Locale: "zh-CN"},
-	} {
+	for _, p := range people {
 		if err := svc.CreatePerson(ctx, p); err != nil {
 			t.Fatal(err)
 		}
 		if err := store.LinkAccount(ctx, p.ID, backend.ChatAccount{Platform: "rec", UserID: p.Name, ChatID: p.Name}); err != nil {
 			t.Fatal(err)
 		}
-		people[p.Name] = p
 	}
-	reporter, handler, owner, manager := people["销售小王"], people["Hank"], people["质量部老李"], people["GM"]
-	tk, err := svc.CreateTicket(ctx, reporter, backend.NewTicket{Prefix: "CP", Form: backend.FormComplaint,
+	tk, err := svc.CreateTicket(ctx, people[0], backend.NewTicket{Prefix: "CP", Form: backend.FormComplaint,
 		Summary: "客户投诉一批螺丝刀刀杆有铁锈，要求尽快处理", OrderNumber: "20080505003", Severity: backend.P3, Channel: "web",
 		Extra:    map[string]string{"customer": "A企业", "requests": "上门处理不良品", "urgency": "normal"},
 		Contacts: backend.Contacts{Phone: "13800138000"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Claim(ctx, handler, tk.Number); err != nil {
+	if _, err := svc.Claim(ctx, people[1], tk.Number); err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorder{render: &Renderer{Cat: cat, People: store.Person, Tasks: store.Task}, got: map[string][]string{}}
-	deliver := rec.deliverer(t, store, func() time.Time { return now })
+	deliver := rec.deliverer(t, store, now)
 	deliver()
 	rec.got = map[string][]string{} // filing and claiming
+	return tk, rec, deliver
+}
+
+func TestTaskNotices(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	now := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
+	svc := backend.NewService(store, backend.ServiceConfig{Now: func() time.Time { return now }})
+	reporter := &backend.Person{Name: "销售小王", Roles: []backend.Role{backend.RoleReporter}, Locale: "zh-CN"}
+	handler := &backend.Person{Name: "Hank", Roles: []backend.Role{backend.RoleAssistant}, Locale: "en"}
+	owner := &backend.Person{Name: "质量部老李", Roles: []backend.Role{backend.RoleAssistant}, Locale: "zh-CN"}
+	manager := &backend.Person{Name: "GM", Roles: []backend.Role{backend.RoleManager}, Locale: "zh-CN"}
+	tk, rec, deliver := complaintChat(t, svc, store, func() time.Time { return now }, []*backend.Person{reporter, handler, owner, manager})
 
 	visit, err := svc.AddTask(ctx, handler, tk.Number, backend.NewTask{Title: "派质量部人员去客户现场处理不良品", OwnerID: owner.ID, Due: now.Add(24 * time.Hour)})
 	if err != nil {
@@ -241,41 +248,15 @@ func TestTaskObjectionNotices(t *testing.T) {
 	store := openStore(t)
 	now := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
 	svc := backend.NewService(store, backend.ServiceConfig{Now: func() time.Time { return now }})
-	cat, err := catalog.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var people []*backend.Person
-	for _, p := range []*backend.Person{
-		{Name: "销售小王", Roles: []backend.Role{backend.RoleReporter}, Locale: "zh-CN"},
-		{Name: "Hank", Roles: []backend.Role{backend.RoleAssistant}, Locale: "en"},
-		{Name: "质量部老李", Roles: []backend.Role{backend.RoleAssistant}, Locale: "zh-CN"},
-		{Name: "物流部老张", Roles: []backend.Role{backend.RoleAssistant}, Locale: "zh-CN"},
-	} {
-		if err := svc.CreatePerson(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		if err := store.LinkAccount(ctx, p.ID, backend.ChatAccount{Platform: "rec", UserID: p.Name, ChatID: p.Name}); err != nil {
-			t.Fatal(err)
-		}
-		people = append(people, p)
-	}
-	reporter, handler, owner, next := people[0], people[1], people[2], people[3]
-	tk, err := svc.CreateTicket(ctx, reporter, backend.NewTicket{Prefix: "CP", Form: backend.FormComplaint,
-		Summary: "客户投诉一批螺丝刀刀杆有铁锈，要求尽快处理", OrderNumber: "20080505003", Severity: backend.P3, Channel: "web",
-		Extra: map[string]string{"customer": "A企业", "requests": "上门处理不良品"}, Contacts: backend.Contacts{Phone: "13800138000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Claim(ctx, handler, tk.Number); err != nil {
-		t.Fatal(err)
-	}
+	reporter := &backend.Person{Name: "销售小王", Roles: []backend.Role{backend.RoleReporter}, Locale: "zh-CN"}
+	handler := &backend.Person{Name: "Hank", Roles: []backend.Role{backend.RoleAssistant}, Locale: "en"}
+	owner := &backend.Person{Name: "质量部老李", Roles: []backend.Role{backend.RoleAssistant}, Locale: "zh-CN"}
+	next := &backend.Person{Name: "物流部老张", Roles: []backend.Role{backend.RoleAssistant}, Locale: "zh-CN"}
+	tk, rec, deliver := complaintChat(t, svc, store, func() time.Time { return now }, []*backend.Person{reporter, handler, owner, next})
 	task, err := svc.AddTask(ctx, handler, tk.Number, backend.NewTask{Title: "七天内查明原因并提出预防措施", OwnerID: owner.ID, Due: now.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{render: &Renderer{Cat: cat, People: store.Person, Tasks: store.Task}, got: map[string][]string{}}
-	deliver := rec.deliverer(t, store, func() time.Time { return now })
 	deliver()
 	rec.got = map[string][]string{}
 

@@ -181,6 +181,31 @@ func viewText(v *slacktest.View) string {
 	return b.String()
 }
 
+// modalSuggesting has the reporter submit a complete modal with summary
+// and returns it once it shows the suggestions.
+func (h *harness) modalSuggesting(t *testing.T, summary string) *slacktest.View {
+	t.Helper()
+	fake := h.fake
+	fake.Slash(t, reporter, dmChannel(reporter), "/ticket", "")
+	v := fake.WaitView(t, reporter, func(v *slacktest.View) bool { return v.CallbackID() == cbTicket })
+	fake.PickInView(t, reporter, v, "category", actRoot, "product")
+	v = fake.WaitView(t, reporter, func(v *slacktest.View) bool { return slices.Contains(v.BlockIDs(), "category__child") })
+	values := slacktest.Values{
+		"summary":         {actValue: {Text: summary}},
+		"category":        {actRoot: {Selected: "product"}},
+		"category__child": {actValue: {Selected: "product/member_center"}},
+		"occurred_at":     {actValue: {Text: "现在"}},
+		"region":          {actValue: {Selected: "east"}},
+		"severity":        {actValue: {Selected: "P3"}},
+		"contact":         {actValue: {Text: "13800138000"}},
+	}
+	if action, errs := fake.Submit(t, reporter, v, values); action != "update" {
+		t.Fatalf("the modal answered %q %v, want the suggestions", action, errs)
+	}
+	v, _ = fake.View(v.ID)
+	return v
+}
+
 // TestModalJoinsIncident: with deskbot's own Suggester, a modal whose
 // problem is an open incident someone reported offers it; joining files
 // nothing, and the incident's next update reaches the reporter in Slack.
@@ -211,23 +236,7 @@ func TestModalJoinsIncident(t *testing.T) {
 	}
 	ref := backend.IncidentRef(inc.ID)
 
-	fake.Slash(t, reporter, dmChannel(reporter), "/ticket", "")
-	v := fake.WaitView(t, reporter, func(v *slacktest.View) bool { return v.CallbackID() == cbTicket })
-	fake.PickInView(t, reporter, v, "category", actRoot, "product")
-	v = fake.WaitView(t, reporter, func(v *slacktest.View) bool { return slices.Contains(v.BlockIDs(), "category__child") })
-	values := slacktest.Values{
-		"summary":         {actValue: {Text: "会员中心帮帮余额被清零了，客户很着急"}},
-		"category":        {actRoot: {Selected: "product"}},
-		"category__child": {actValue: {Selected: "product/member_center"}},
-		"occurred_at":     {actValue: {Text: "现在"}},
-		"region":          {actValue: {Selected: "east"}},
-		"severity":        {actValue: {Selected: "P3"}},
-		"contact":         {actValue: {Text: "13800138000"}},
-	}
-	if action, errs := fake.Submit(t, reporter, v, values); action != "update" {
-		t.Fatalf("the modal answered %q %v, want the suggestions", action, errs)
-	}
-	v, _ = fake.View(v.ID)
+	v := h.modalSuggesting(t, "会员中心帮帮余额被清零了，客户很着急")
 	if !slices.Contains(v.BlockIDs(), "sug:"+ref) {
 		t.Fatalf("suggestions %v lack %s", v.BlockIDs(), ref)
 	}
@@ -280,23 +289,7 @@ func TestModalAddsToOwnTicket(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fake.Slash(t, reporter, dmChannel(reporter), "/ticket", "")
-	v := fake.WaitView(t, reporter, func(v *slacktest.View) bool { return v.CallbackID() == cbTicket })
-	fake.PickInView(t, reporter, v, "category", actRoot, "product")
-	v = fake.WaitView(t, reporter, func(v *slacktest.View) bool { return slices.Contains(v.BlockIDs(), "category__child") })
-	values := slacktest.Values{
-		"summary":         {actValue: {Text: "会员中心帮帮余额又被清零了，客户很着急"}},
-		"category":        {actRoot: {Selected: "product"}},
-		"category__child": {actValue: {Selected: "product/member_center"}},
-		"occurred_at":     {actValue: {Text: "现在"}},
-		"region":          {actValue: {Selected: "east"}},
-		"severity":        {actValue: {Selected: "P3"}},
-		"contact":         {actValue: {Text: "13800138000"}},
-	}
-	if action, errs := fake.Submit(t, reporter, v, values); action != "update" {
-		t.Fatalf("the modal answered %q %v, want the suggestions", action, errs)
-	}
-	v, _ = fake.View(v.ID)
+	v := h.modalSuggesting(t, "会员中心帮帮余额又被清零了，客户很着急")
 	if !slices.Contains(v.BlockIDs(), "sug:"+mine.Number) || !strings.Contains(viewText(v), "您提交过的工单 "+mine.Number) {
 		t.Fatalf("suggestions %v lack the reporter's own %s:\n%s", v.BlockIDs(), mine.Number, viewText(v))
 	}
