@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/deskbot/deskbot/backend"
 	"github.com/deskbot/deskbot/dialogs"
@@ -42,9 +43,18 @@ type Suggester struct {
 func (s *Suggester) Suggest(ctx context.Context, key dialogs.SessionKey, d dialogs.Draft) ([]dialogs.Suggestion, error) {
 	maxOwn, maxInc, maxKB, maxBody := cmp.Or(s.MaxTickets, 2), cmp.Or(s.MaxIncidents, 2), cmp.Or(s.MaxKB, 3), cmp.Or(s.MaxBody, 300)
 	// Any part alone is worth showing when the others cannot be read.
-	own, terr := s.Service.SuggestOwnTickets(ctx, AccountOf(key), d.Form, d.Summary, maxOwn)
-	incidents, ierr := s.Service.SuggestIncidents(ctx, d.Summary, maxInc)
-	entries, kerr := s.Service.SuggestKB(ctx, d.Summary, maxKB)
+	// The three are read at once: the reporter waits for all of them.
+	var (
+		own              []*backend.Ticket
+		incidents        []*backend.Incident
+		entries          []*backend.KBEntry
+		terr, ierr, kerr error
+		wg               sync.WaitGroup
+	)
+	wg.Go(func() { own, terr = s.Service.SuggestOwnTickets(ctx, AccountOf(key), d.Form, d.Summary, maxOwn) })
+	wg.Go(func() { incidents, ierr = s.Service.SuggestIncidents(ctx, d.Summary, maxInc) })
+	wg.Go(func() { entries, kerr = s.Service.SuggestKB(ctx, d.Summary, maxKB) })
+	wg.Wait()
 	if terr != nil && ierr != nil && kerr != nil {
 		return nil, errors.Join(terr, ierr, kerr)
 	}
