@@ -15,12 +15,15 @@ const (
 INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at, kind, team_id,
     objection, objected_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`
-	// A task's ticket, kind, team and creation stay as stored.
+	// A task's ticket, kind, team and creation stay as stored. A reminder
+	// stamped since the task was read stays while its deadline does: the
+	// reminder (MarkTaskReminded) takes no ticket lock.
 	updateTaskSQL = `
-UPDATE complaint_tasks SET title = $1, owner_id = $2, due = $3, done_by = $4, done_at = $5, result = $6, reminded_at = $7,
+UPDATE complaint_tasks SET title = $1, owner_id = $2, due = $3, done_by = $4, done_at = $5, result = $6,
+    reminded_at = CASE WHEN due = $3 THEN COALESCE(reminded_at, $7) ELSE $7 END,
     objection = $10, objected_at = $11
 WHERE id = $8 AND ticket_id = $9
-RETURNING created_by, created_at, kind, COALESCE(team_id, 0)`
+RETURNING created_by, created_at, kind, COALESCE(team_id, 0), reminded_at`
 	taskSQL = `
 SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at,
     k.kind, COALESCE(k.team_id, 0), k.objection, k.objected_at
@@ -60,7 +63,7 @@ func writeTask(ctx context.Context, tx pgx.Tx, ticketID int64, k *backend.Task) 
 		return nil
 	}
 	err := tx.QueryRow(ctx, updateTaskSQL, k.Title, k.OwnerID, k.Due, k.DoneBy, nullTime(k.DoneAt), k.Result, nullTime(k.RemindedAt),
-		k.ID, ticketID, k.Objection, nullTime(k.ObjectedAt)).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID)
+		k.ID, ticketID, k.Objection, nullTime(k.ObjectedAt)).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID, timeCol{&k.RemindedAt})
 	if err != nil {
 		return dbError(err, "task %d of ticket %d", k.ID, ticketID)
 	}

@@ -13,12 +13,15 @@ const (
 INSERT INTO complaint_tasks (ticket_id, title, owner_id, due, created_by, created_at, done_by, done_at, result, reminded_at, kind, team_id,
     objection, objected_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// A task's ticket, kind, team and creation stay as stored.
+	// A task's ticket, kind, team and creation stay as stored. A reminder
+	// stamped since the task was read stays while its deadline does: the
+	// reminder (MarkTaskReminded) takes no ticket lock.
 	updateTaskSQL = `
-UPDATE complaint_tasks SET title = ?, owner_id = ?, due = ?, done_by = ?, done_at = ?, result = ?, reminded_at = ?,
-    objection = ?, objected_at = ?
-WHERE id = ? AND ticket_id = ?
-RETURNING created_by, created_at, kind, COALESCE(team_id, 0)`
+UPDATE complaint_tasks SET title = ?1, owner_id = ?2, due = ?3, done_by = ?4, done_at = ?5, result = ?6,
+    reminded_at = CASE WHEN due = ?3 THEN COALESCE(reminded_at, ?7) ELSE ?7 END,
+    objection = ?8, objected_at = ?9
+WHERE id = ?10 AND ticket_id = ?11
+RETURNING created_by, created_at, kind, COALESCE(team_id, 0), reminded_at`
 	taskSQL = `
 SELECT k.id, k.ticket_id, t.number, k.title, k.owner_id, k.due, k.created_by, k.created_at, k.done_by, k.done_at, k.result, k.reminded_at,
     k.kind, COALESCE(k.team_id, 0), k.objection, k.objected_at
@@ -61,7 +64,7 @@ func writeTask(ctx context.Context, tx *dbTx, ticketID int64, k *backend.Task) e
 		return nil
 	}
 	err := tx.QueryRowContext(ctx, updateTaskSQL, k.Title, k.OwnerID, micros(k.Due), k.DoneBy, micros(k.DoneAt), k.Result,
-		micros(k.RemindedAt), k.Objection, micros(k.ObjectedAt), k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID)
+		micros(k.RemindedAt), k.Objection, micros(k.ObjectedAt), k.ID, ticketID).Scan(&k.CreatedBy, timeCol{&k.CreatedAt}, &k.Kind, &k.TeamID, timeCol{&k.RemindedAt})
 	if err != nil {
 		return dbError(err, "task %d of ticket %d", k.ID, ticketID)
 	}

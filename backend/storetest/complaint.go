@@ -92,6 +92,24 @@ func testComplaint(t *testing.T, newStore NewStoreFunc) {
 		equal(t, "unreminded", list(backend.TaskFilter{Unreminded: true}), []int64{k1.ID, k2.ID})
 		wantCode(t, s.MarkTaskReminded(ctx, missing, at), backend.ENOTFOUND)
 
+		// A copy read before the reminder keeps it while the deadline
+		// stays; a new deadline is reminded of anew.
+		stale := *k3
+		stale.Objection, stale.ObjectedAt = "人手不够", at.Add(time.Minute)
+		must(t, s.UpdateTicket(ctx, other, []backend.Change{{Event: &backend.Event{Kind: backend.EventTask}, Task: &stale}}))
+		equal(t, "RemindedAt returned", stale.RemindedAt, norm(at))
+		got, err = s.Task(ctx, k3.ID)
+		must(t, err)
+		equal(t, "RemindedAt kept", got.RemindedAt, norm(at))
+		equal(t, "Objection", got.Objection, "人手不够")
+		moved := *got
+		moved.Due, moved.RemindedAt = at.Add(5*time.Hour), time.Time{}
+		must(t, s.UpdateTicket(ctx, other, []backend.Change{{Event: &backend.Event{Kind: backend.EventTask}, Task: &moved}}))
+		got, err = s.Task(ctx, k3.ID)
+		must(t, err)
+		equal(t, "RemindedAt after a new deadline", got.RemindedAt, time.Time{})
+		equal(t, "unreminded again", list(backend.TaskFilter{Unreminded: true}), []int64{k1.ID, k2.ID, k3.ID})
+
 		// A new ticket has no tasks.
 		err = s.CreateTicket(ctx, fullTicket(rep.ID), "CP", day, []backend.Change{{Event: &backend.Event{Kind: backend.EventCreated}, Task: &backend.Task{Title: "x", OwnerID: a.ID, Due: at}}})
 		wantCode(t, err, backend.EINVALID)
