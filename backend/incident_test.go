@@ -747,9 +747,9 @@ func TestAddToOwnTicket(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.sent(t)
-		_, err := f.svc.AddToOwnTicket(ctx, f.amy, tk.Number, "又出现了")
+		_, err := f.svc.AddToOwnTicket(ctx, f.amy, tk.Number, "又出现了", "")
 		wantCode(t, err, backend.EFORBIDDEN)
-		if _, err := f.svc.AddToOwnTicket(ctx, f.ann, tk.Number, "  又出现了，这次是在下午三点  "); err != nil {
+		if _, err := f.svc.AddToOwnTicket(ctx, f.ann, tk.Number, "  又出现了，这次是在下午三点  ", ""); err != nil {
 			t.Fatal(err)
 		}
 		told := f.unsent(t, tk.ID)
@@ -763,6 +763,27 @@ func TestAddToOwnTicket(t *testing.T) {
 		i := slices.IndexFunc(events, func(e *backend.Event) bool { return e.Kind == backend.EventComment })
 		if i < 0 || !events[i].Public || events[i].ActorID != f.ann.ID || events[i].Body != "又出现了，这次是在下午三点" {
 			t.Fatalf("the comment: %+v", events[i:])
+		}
+
+		// Reported from a group chat: the group is told, and the ticket
+		// without a source takes it on; a second group is told too, and
+		// the ticket keeps its first source.
+		_, err = f.svc.AddToOwnTicket(ctx, f.ann, tk.Number, "群里又有人说了", "telegram:-100")
+		wantCode(t, err, backend.EINVALID)
+		if _, err := f.svc.AddToOwnTicket(ctx, f.ann, tk.Number, "群里又有人说了", "telegram:-1001:42"); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.toldOf(t, tk, backend.EventComment); !slices.Contains(got, "source:telegram:-1001") {
+			t.Fatalf("told %v, want the source group", got)
+		}
+		if _, err := f.svc.AddToOwnTicket(ctx, f.ann, tk.Number, "另一个群也有人说了", "telegram:-1002:7"); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.toldOf(t, tk, backend.EventComment); !slices.Contains(got, "source:telegram:-1002") {
+			t.Fatalf("told %v, want the second group", got)
+		}
+		if got, err := f.store.Ticket(ctx, tk.Number); err != nil || got.Source != "telegram:-1001:42" {
+			t.Fatalf("source %q (%v), want the first group's message", got.Source, err)
 		}
 	})
 }

@@ -357,15 +357,30 @@ func (s *Service) Comment(ctx context.Context, actor *Person, number, body strin
 // AddToOwnTicket adds body to a ticket actor reported as its reporter's
 // follow-up, as a reporter's Comment goes, whatever actor's roles (staff
 // who reported a problem add to it as its reporter): a dialog's "add to
-// your ticket" instead of reporting it again. EFORBIDDEN for a ticket
-// someone else reported.
-func (s *Service) AddToOwnTicket(ctx context.Context, actor *Person, number, body string) (*Ticket, error) {
+// your ticket" instead of reporting it again. source is the group chat
+// message the dialog reported (Ticket.Source), or "": that group is told
+// the problem went to the ticket, and a ticket without a source takes it
+// on, so that the group hears when it is resolved as well. EFORBIDDEN for
+// a ticket someone else reported; EINVALID for a malformed source.
+func (s *Service) AddToOwnTicket(ctx context.Context, actor *Person, number, body, source string) (*Ticket, error) {
 	body, err := commentBody(body)
 	if err != nil {
 		return nil, err
 	}
+	if _, _, _, ok := ParseSource(source); source != "" && !ok {
+		return nil, Invalid("invalid source", "source", "must be platform:chat:message", Problem{Key: "format"})
+	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
-		return s.reporterComment(ctx, actor, t, body, now)
+		changes, err := s.reporterComment(ctx, actor, t, body, now)
+		if err != nil || source == "" {
+			return changes, err
+		}
+		if t.Source == "" {
+			t.Source = source
+		}
+		platform, chat, _, _ := ParseSource(source)
+		changes[0].Notify = append(changes[0].Notify, &OutboxMessage{Audience: AudienceSource, Platform: platform, Chat: chat})
+		return changes, nil
 	})
 }
 

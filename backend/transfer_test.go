@@ -22,8 +22,8 @@ func (f *fixture) toldOf(t *testing.T, tk *backend.Ticket, kind backend.EventKin
 			continue
 		}
 		switch m.Audience {
-		case backend.AudienceTriage:
-			got = append(got, "triage:"+m.Platform+":"+m.Chat)
+		case backend.AudienceTriage, backend.AudienceSource:
+			got = append(got, string(m.Audience)+":"+m.Platform+":"+m.Chat)
 		default:
 			got = append(got, string(m.Audience)+":"+strconv.FormatInt(m.RecipientID, 10))
 		}

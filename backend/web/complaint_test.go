@@ -213,6 +213,10 @@ func testComplaintConsole(t *testing.T, f *fixture) {
 		wantIn(t, "manager's page", body, "web.task.objection", "明天没有车，后天才能去现场", `id="task-change"`, "web.ev.task.objected")
 		_, body, _ = olgaC.do("GET", path, nil, nil)
 		wantNotIn(t, "olga's page after objecting", body, `id="task-object"`)
+		_, body, _ = olgaC.do("GET", "/console/tasks", nil, nil)
+		wantIn(t, "olga's tasks after objecting", body, "web.task.objection", "明天没有车，后天才能去现场")
+		_, body, _ = mgr.do("GET", "/console/tasks?all=1", nil, nil)
+		wantIn(t, "everyone's tasks", body, `class="objection" href="/console/t/`+tk.Number+`#task-change"`, "明天没有车，后天才能去现场")
 
 		code, body, _ = mgr.post(path+"/complaint/change", url.Values{"task": {ref}, "due": {"后天"}})
 		if code != http.StatusUnprocessableEntity {
@@ -226,6 +230,8 @@ func testComplaintConsole(t *testing.T, f *fixture) {
 		_, body, _ = mgr.do("GET", path, nil, nil)
 		wantIn(t, "page after the change", body, "web.ev.task.changed", later[:10])
 		wantNotIn(t, "page after the change", body, "web.task.objection")
+		_, body, _ = mgr.do("GET", "/console/tasks?all=1", nil, nil)
+		wantNotIn(t, "everyone's tasks after the change", body, "web.task.objection")
 	})
 	t.Run("ErrCompleteNotOwner", func(t *testing.T) {
 		code, body, _ := bobC.post(path+"/complaint/complete", url.Values{"task": {ref}, "result": {"不是我的任务"}})

@@ -79,7 +79,8 @@ func (s *Suggester) Suggest(ctx context.Context, key dialogs.SessionKey, d dialo
 // then every other field given, a line each) becomes the reporter's
 // comment on their own ticket number, as a reply to its notices would,
 // and its handler is told. The same text as the reporter's latest comment
-// there is not added again (a turn tried again).
+// there is not added again (a turn tried again). A draft reported from a
+// group chat (Draft.Source) tells that group.
 func (s *Suggester) AddToTicket(ctx context.Context, key dialogs.SessionKey, number string, d dialogs.Draft) error {
 	p, err := s.Service.Store().PersonByAccount(ctx, key.Platform, key.UserID)
 	if err != nil {
@@ -104,7 +105,7 @@ func (s *Suggester) AddToTicket(ctx context.Context, key dialogs.SessionKey, num
 			break
 		}
 	}
-	_, err = s.Service.AddToOwnTicket(ctx, p, number, body)
+	_, err = s.Service.AddToOwnTicket(ctx, p, number, body, d.Source)
 	return err
 }
 

@@ -167,13 +167,18 @@ func (r *Renderer) due(t time.Time) string {
 }
 
 // TaskLine is one open task of a person's list (/tasks), marked when it
-// is past its deadline at now.
+// is past its deadline at now, with the owner's objection while it waits
+// for the handler.
 func (r *Renderer) TaskLine(loc string, t *backend.Task, now time.Time) string {
 	key := "task.list.line"
 	if t.Overdue(now) {
 		key = "task.list.line_overdue"
 	}
-	return r.Cat.T(loc, TaskKey(t.Kind, key), map[string]any{"Task": backend.TaskRef(t.ID), "Title": clip(t.Title, 100), "Number": t.Number, "Due": r.due(t.Due)})
+	line := r.Cat.T(loc, TaskKey(t.Kind, key), map[string]any{"Task": backend.TaskRef(t.ID), "Title": clip(t.Title, 100), "Number": t.Number, "Due": r.due(t.Due)})
+	if t.Objected() && !t.Done() {
+		line += "\n" + r.Cat.T(loc, "task.list.objected", map[string]any{"Reason": clip(t.Objection, 100)})
+	}
+	return line
 }
 
 // TaskData is what the texts about one task (its button, the question

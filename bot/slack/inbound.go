@@ -280,7 +280,7 @@ func (c *Channel) onBlockAction(cb slack.InteractionCallback, a *slack.BlockActi
 	case a.ActionID == actTask, a.ActionID == actTaskObject:
 		// The result's (or the objection's) modal, opened before the
 		// trigger expires.
-		go c.openTaskModal(context.WithoutCancel(context.Background()), cb.TriggerID, user, a.Value, cb.Channel.ID, a.ActionID == actTaskObject)
+		go c.openTaskModal(context.WithoutCancel(context.Background()), cb.TriggerID, user, a.Value, cb.Channel.ID, cb.Message, a.ActionID == actTaskObject)
 	case prefix == "rt":
 		c.later(user, func(ctx context.Context) { c.onRating(ctx, cb, a) })
 	case prefix == "cf":

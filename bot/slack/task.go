@@ -139,11 +139,29 @@ func (c *Channel) ephemeralBlocks(ctx context.Context, channel, user, text strin
 	c.post(ctx, user, text, blocks, "")
 }
 
+// noticeText is the text of a task's notice (taskBlocks) as the owner
+// reads it, from its message's section, or "" when it has none.
+func noticeText(msg slack.Message) string {
+	for _, b := range msg.Blocks.BlockSet {
+		if sec, ok := b.(*slack.SectionBlock); ok && sec.Text != nil {
+			return mrkdwnUnescaper.Replace(sec.Text.Text)
+		}
+	}
+	return ""
+}
+
+var mrkdwnUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
+
+// maxMeta bounds a view's private_metadata (Slack's limit).
+const maxMeta = 3000
+
 // openTaskModal opens the modal that asks for a task's result (object:
 // the owner's objection), when the service says the user may give it;
 // otherwise it tells them why, to them only, and nothing changes.
-// trigger expires 3 s after the press.
-func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, channel string, object bool) {
+// trigger expires 3 s after the press. An objection's modal carries the
+// notice pressed (msg), which loses its Object button once the objection
+// is in, when it fits the modal's metadata.
+func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, channel string, msg slack.Message, object bool) {
 	tm := c.taskModalOf(object)
 	p, err := c.reporter(ctx, user)
 	if err != nil {
@@ -160,6 +178,12 @@ func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, chann
 		c.ephemeral(ctx, channel, user, c.errorText(loc, err))
 		return
 	}
+	meta := strconv.FormatInt(id, 10) + metaSep + channel
+	if text := noticeText(msg); object && text != "" && msg.Timestamp != "" {
+		if full := meta + metaSep + msg.Timestamp + metaSep + text; len(full) <= maxMeta {
+			meta = full
+		}
+	}
 	in := slack.NewPlainTextInputBlockElement(plainN(c.T(loc, botkit.TaskKey(task.Kind, tm.placeholder), nil), 150), actValue)
 	in.Multiline = true
 	in.MaxLength = 2000
@@ -169,7 +193,7 @@ func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, chann
 		Title:           plainN(c.T(loc, tm.title, nil), 24),
 		Submit:          plainN(c.T(loc, "slack.modal.submit", nil), 24),
 		Close:           plainN(c.T(loc, "slack.modal.close", nil), 24),
-		PrivateMetadata: strconv.FormatInt(id, 10) + metaSep + channel,
+		PrivateMetadata: meta,
 		Blocks: slack.Blocks{BlockSet: []slack.Block{
 			slack.NewInputBlock("text", plainN(c.T(loc, botkit.TaskKey(task.Kind, tm.label), botkit.TaskData(task)), 2000), nil, in),
 		}},
@@ -186,7 +210,9 @@ func (c *Channel) openTaskModal(ctx context.Context, trigger, user, value, chann
 // typed; done, the user is told so.
 func (c *Channel) submitTask(ctx context.Context, cb slack.InteractionCallback, object bool) any {
 	tm := c.taskModalOf(object)
-	ref, channel, _ := strings.Cut(cb.View.PrivateMetadata, metaSep)
+	// id|channel, and for an objection the notice's ts|text.
+	meta := append(strings.SplitN(cb.View.PrivateMetadata, metaSep, 4), "", "", "")
+	ref, channel, ts, notice := meta[0], meta[1], meta[2], meta[3]
 	id, ok := backend.ParseTaskRef(ref)
 	if !ok {
 		return nil
@@ -213,6 +239,9 @@ func (c *Channel) submitTask(ctx context.Context, cb slack.InteractionCallback, 
 			return modalProblem{block: "text", text: c.errorText(loc, err)}
 		}
 		c.later(user, func(ctx context.Context) {
+			if object && ts != "" {
+				_ = c.update(ctx, channel, ts, notice, c.taskBlocks(loc, notice, id, false)) // logged
+			}
 			c.ephemeral(ctx, channel, user, c.T(loc, botkit.TaskKey(task.Kind, tm.done), botkit.TaskData(task)))
 		})
 		c.refreshHome(user) // its list loses the task

@@ -187,6 +187,11 @@ func TestTaskObjectionModal(t *testing.T) {
 		t.Fatalf("the task after the modal: %+v, %v", got, err)
 	}
 	h.fake.WaitMessage(t, "the owner's confirmation", ephemeralTo(owner, "已对任务 "+backend.TaskRef(task.ID)))
+	// The notice keeps its text and Complete, without Object.
+	if cur, _ := h.fake.Message(notice.Channel, notice.TS); cur.Updates != 1 || cur.Buttons()[actTaskObject] != "" || cur.Buttons()[actTask] != id ||
+		cur.Text != notice.Text || !strings.Contains(string(cur.Blocks), "七天内查明原因并提出预防措施") {
+		t.Fatalf("the notice after the objection: %+v", cur)
+	}
 	h.fake.WaitMessage(t, "the handler told", func(m slacktest.Message) bool {
 		return strings.Contains(m.Text, "✋") && strings.Contains(m.Text, "运输环节归物流部，请改派") && m.Ephemeral == ""
 	})

@@ -267,19 +267,30 @@ func (c *Channel) quote(ctx context.Context, chat int64, l sourceLink, loc strin
 	return in
 }
 
-// sourceNotice is what a ticket's source group hears: that it was filed,
-// and that it was resolved, as replies to the message reported.
+// sourceNotice is what a ticket's source group hears: that it was filed
+// (or, for a problem its reporter added to their ticket instead, that it
+// went there), and that it was resolved, as replies to the message
+// reported. A group other than the ticket's source (its problem added to
+// a ticket reported from elsewhere) gets no reply: that message is not
+// the ticket's.
 func (c *Channel) sourceNotice(m notify.Message, loc string) (out, bool) {
-	_, _, msg, ok := backend.ParseSource(m.Ticket.Source)
+	_, chat, msg, ok := backend.ParseSource(m.Ticket.Source)
 	id, err := strconv.Atoi(msg)
 	if !ok || err != nil {
 		return out{}, false
 	}
-	data := map[string]any{"Number": m.Ticket.Number, "Summary": clip(m.Ticket.Summary, 80)}
-	o := out{replyTo: id}
+	here := chat == m.Outbox.Chat
+	data := map[string]any{"Number": m.Ticket.Number, "Summary": clip(m.Ticket.Summary, 80),
+		"Status": c.render.Status(loc, m.Ticket.Status), "Here": here}
+	o := out{}
+	if here {
+		o.replyTo = id
+	}
 	switch e := m.Event; {
 	case e.Kind == backend.EventCreated:
 		o.text = c.T(loc, "telegram.source.filed", data)
+	case e.Kind == backend.EventComment:
+		o.text = c.T(loc, "telegram.source.added", data)
 	case e.Kind == backend.EventStatusChanged && e.Data.To == backend.StatusResolved:
 		o.text = c.T(loc, "telegram.source.resolved", data)
 	default:

@@ -9,7 +9,9 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/deskbot/deskbot/backend"
+	"github.com/deskbot/deskbot/backend/notify"
 	"github.com/deskbot/deskbot/bot/telegram/telegramtest"
+	"github.com/deskbot/deskbot/dialogs/catalog"
 )
 
 // agentsGroup is a group of agents the bot was added to: not a staff
@@ -173,5 +175,69 @@ func TestSourcePayload(t *testing.T) {
 	}
 	if p := (sourceLink{chat: -1, msg: 1, form: strings.Repeat("x", 40)}).encode(key); p != "" {
 		t.Fatalf("a payload over 64 characters: %q", p)
+	}
+}
+
+// TestGroupSourceAddedToOwnTicket: a problem reported from a group that
+// its reporter adds to their earlier ticket instead files nothing; the
+// group hears, as a reply to its message, which ticket it went to, and
+// that ticket (reported in private) takes the message on as its source,
+// so the group hears when it is resolved.
+func TestGroupSourceAddedToOwnTicket(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	group := h.follow(agentsGroup)
+	number := h.directTicket(alice, "提单系统保存草稿后草稿丢失了")
+	rep := h.follow(alice.ID)
+	rep.next("已收到您的问题", number)
+
+	cmd := h.tg.TextIn(alice, agentsGroup, "/new@"+telegramtest.BotUser().Username+" 提单系统保存草稿后草稿又丢失了")
+	h.deliver(cmd)
+	payload := sourceLinkIn(t, group.next("截图会自动带过去"))
+	h.deliver(h.tg.Text(alice, "/start "+payload))
+	offer := rep.next("您提交过的工单 "+number, "待受理")
+	h.answerTo(h.press(alice, offer, "补充到 "+number))
+	rep.next("已把您的描述补充到工单 " + number)
+
+	added := group.next("📌", "补充到之前提交的工单 "+number, "待受理", "解决后我会在这里告诉大家")
+	if added.ReplyToMessage == nil || added.ReplyToMessage.ID != cmd.Message.ID {
+		t.Fatalf("the notice replies to %+v, want the group's message %d", added.ReplyToMessage, cmd.Message.ID)
+	}
+	tk, err := h.store.Ticket(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "telegram:" + itoa(agentsGroup) + ":" + itoa(int64(cmd.Message.ID)); tk.Source != want {
+		t.Fatalf("ticket source %q, want %q", tk.Source, want)
+	}
+	page, err := h.store.Tickets(ctx, backend.TicketFilter{ReporterID: tk.ReporterID, Limit: 10})
+	if err != nil || len(page.Tickets) != 1 {
+		t.Fatalf("%d tickets of alice (%v), want the first alone", len(page.Tickets), err)
+	}
+	bobP := h.linkAssistant(bob)
+	if _, err := h.svc.Resolve(ctx, bobP, number, "草稿改为每 10 秒自动保存到服务器"); err != nil {
+		t.Fatal(err)
+	}
+	if resolved := group.next("✅", number, "已解决"); resolved.ReplyToMessage == nil || resolved.ReplyToMessage.ID != cmd.Message.ID {
+		t.Fatalf("the resolved notice replies to %+v", resolved.ReplyToMessage)
+	}
+}
+
+// TestSourceNoticeOtherGroup: a group whose problem was added to a ticket
+// reported from another group hears which ticket it went to, but not as
+// a reply (the message named is the other group's), nor that it will
+// hear of the resolution.
+func TestSourceNoticeOtherGroup(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	tk := &backend.Ticket{Number: "FB-20261125-0001", Summary: "草稿丢失", Status: backend.StatusInProgress, Source: "telegram:-1001:42"}
+	m := notify.Message{Outbox: &backend.OutboxMessage{Audience: backend.AudienceSource, Platform: Platform, Chat: "-1002"},
+		Ticket: tk, Event: &backend.Event{Kind: backend.EventComment, Public: true}}
+	o, ok := h.ch.sourceNotice(m, catalog.ZhCN)
+	if !ok || o.replyTo != 0 || !strings.Contains(o.text, "FB-20261125-0001（处理中）") || strings.Contains(o.text, "解决后") {
+		t.Fatalf("the other group's notice: %+v, %v", o, ok)
+	}
+	m.Outbox.Chat = "-1001"
+	if o, ok = h.ch.sourceNotice(m, catalog.ZhCN); !ok || o.replyTo != 42 || !strings.Contains(o.text, "解决后我会在这里告诉大家") {
+		t.Fatalf("the source group's notice: %+v, %v", o, ok)
 	}
 }

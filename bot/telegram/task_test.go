@@ -263,6 +263,8 @@ func TestTaskObjection(t *testing.T) {
 	if got := h.task(task.ID); got.Objection != "运输环节归物流部，请改派给物流部" {
 		t.Fatalf("stored: %+v", got)
 	}
+	h.deliver(h.tg.Text(carol, "/tasks"))
+	own.next("我的待办任务", backend.TaskRef(task.ID), "✋ 你已提出异议：运输环节归物流部，请改派给物流部")
 
 	if _, err := h.svc.ChangeTask(ctx, handler, task.ID, backend.TaskChange{OwnerID: other.ID}); err != nil {
 		t.Fatal(err)

@@ -152,7 +152,7 @@ func (s *Server) Press(tb testing.TB, user string, m Message, actionID, value, s
 	}
 	p := map[string]any{"type": "block_actions", "user": map[string]any{"id": user}, "trigger_id": s.Trigger(user),
 		"channel": map[string]any{"id": m.Channel}, "container": map[string]any{"message_ts": m.TS, "channel_id": m.Channel},
-		"message": map[string]any{"ts": m.TS, "text": m.Text, "thread_ts": m.ThreadTS}, "actions": []any{a},
+		"message": message(m), "actions": []any{a},
 		"response_url": s.srv.URL + "/response/" + m.Channel + "/" + m.TS}
 	if m.Ephemeral != "" {
 		delete(p, "message")
@@ -161,6 +161,15 @@ func (s *Server) Press(tb testing.TB, user string, m Message, actionID, value, s
 	if _, err := s.Deliver("interactive", p, 0); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// message is m as a block_actions payload carries it: with its blocks.
+func message(m Message) map[string]any {
+	msg := map[string]any{"ts": m.TS, "text": m.Text, "thread_ts": m.ThreadTS}
+	if len(m.Blocks) > 0 && json.Valid(m.Blocks) {
+		msg["blocks"] = m.Blocks
+	}
+	return msg
 }
 
 // PickInView delivers a choice in a modal's dispatching input (the
