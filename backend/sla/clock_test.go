@@ -80,7 +80,7 @@ func TestPlanP2BeforeHoliday(t *testing.T) {
 		t.Fatalf("confirm warn at %s, want 80%% = Sat 10:06", w.In(cst))
 	}
 	for _, c := range cs {
-		if c.PolicyVersion != "default-2026-11g" || c.Generation != 1 || c.Run != 1 {
+		if c.PolicyVersion != "default-2026-11h" || c.Generation != 1 || c.Run != 1 {
 			t.Fatalf("clock %+v", c)
 		}
 	}

@@ -374,7 +374,7 @@ func TestConfirmDeadlineInAssignment(t *testing.T) {
 func TestConfirmOldPolicyVersion(t *testing.T) {
 	store := newSQLite(t)
 	f := newFixture(t, store)
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11g", "version: default-2026-11e", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11h", "version: default-2026-11e", 1)
 	newRule := "    while: [new, assigned, returned, reopened]\n    stop_on: [accepted]\n"
 	if !strings.Contains(src, newRule) {
 		t.Fatal("the default policy's confirm clock changed; update this test")
@@ -408,8 +408,8 @@ func TestConfirmOldPolicyVersion(t *testing.T) {
 	if c := f.confirmClock(t, before); c.PolicyVersion != "default-2026-11e" || c.State != backend.ClockStopped {
 		t.Fatalf("old ticket: confirm %s under %s, want stopped under default-2026-11e", c.State, c.PolicyVersion)
 	}
-	if c := f.confirmClock(t, after); c.PolicyVersion != "default-2026-11g" || c.State != backend.ClockRunning {
-		t.Fatalf("new ticket: confirm %s under %s, want running under default-2026-11g", c.State, c.PolicyVersion)
+	if c := f.confirmClock(t, after); c.PolicyVersion != "default-2026-11h" || c.State != backend.ClockRunning {
+		t.Fatalf("new ticket: confirm %s under %s, want running under default-2026-11h", c.State, c.PolicyVersion)
 	}
 	// The old ticket's assignee may still accept it: recorded, no clock.
 	tk, err := f.svc.Accept(f.ctx, f.assistant, before.Number)

@@ -55,6 +55,9 @@ type Store interface {
 	Team(ctx context.Context, id int64) (*backend.Team, error)
 	Teams(ctx context.Context) ([]*backend.Team, error)
 	PeopleWithRole(ctx context.Context, r backend.Role, teamID int64) ([]*backend.Person, error)
+	// CustomerByPhone finds a ticket's customer, whose account manager a
+	// customer_owner group tells.
+	CustomerByPhone(ctx context.Context, digits string) (*backend.Customer, error)
 	Clocks(ctx context.Context, ticketID int64) ([]*backend.Clock, error)
 	// Events is read for the milestones when a clock starts on them.
 	Events(ctx context.Context, ticketID int64) ([]*backend.Event, error)
@@ -789,6 +792,14 @@ func (e *Engine) resolve(ctx context.Context, pol *Policy, t *backend.Ticket, ta
 	if name == "" {
 		return nil, nil
 	}
+	if pol.GroupOwners[target] {
+		switch id, err := e.customerOwner(ctx, t); {
+		case err != nil:
+			return nil, err
+		case id != 0:
+			return []int64{id}, nil
+		}
+	}
 	teams, err := e.cfg.Store.Teams(ctx)
 	if err != nil {
 		return nil, err
@@ -814,6 +825,30 @@ func (e *Engine) resolve(ctx context.Context, pol *Policy, t *backend.Ticket, ta
 		}
 	}
 	return ids, nil
+}
+
+// customerOwner is the account manager of t's customer, found by its
+// contact's phone in the customer directory: 0 when the phone is none of
+// a customer's, the customer has no owner, or the owner left.
+func (e *Engine) customerOwner(ctx context.Context, t *backend.Ticket) (int64, error) {
+	digits, ok := backend.PhoneDigits(t.Contacts.Phone)
+	if !ok {
+		return 0, nil
+	}
+	c, err := e.cfg.Store.CustomerByPhone(ctx, digits)
+	if backend.ErrorCode(err) == backend.ENOTFOUND || err == nil && c.OwnerID == 0 {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	owner, err := e.cfg.Store.Person(ctx, c.OwnerID)
+	if err != nil {
+		return 0, err
+	}
+	if !owner.Active() {
+		return 0, nil
+	}
+	return owner.ID, nil
 }
 
 // notice tells the seed 004 §4 targets of the ticket's severity, and

@@ -724,7 +724,7 @@ func TestExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{tk.Number, "confirm", "default-2026-11g", "2026-11-23 11:00:00", "step 3: manager; told manager",
+	for _, want := range []string{tk.Number, "confirm", "default-2026-11h", "2026-11-23 11:00:00", "step 3: manager; told manager",
 		"notice created; told manager", "director (#", "delay", "by #" + strconv.FormatInt(f.mgr.ID, 10) + ": 等供应商 排查接口 (expected by 2026-11-24 18:00:00)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
@@ -771,30 +771,33 @@ func TestExplainComplaintDeadline(t *testing.T) {
 // manager): here the managers of 质量部 and 采购部, not their other people;
 // a feedback ticket of the same severity does not. Its resolution tells
 // them too.
+// teamPerson makes a person with role in the team named team, made too
+// when there is none.
+func (f *fixture) teamPerson(t *testing.T, name, team string, role backend.Role) *backend.Person {
+	t.Helper()
+	tm := &backend.Team{Name: team}
+	teams, err := f.store.Teams(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(teams, func(x *backend.Team) bool { return x.Name == team }); i >= 0 {
+		tm = teams[i]
+	} else if err := f.store.CreateTeam(f.ctx, tm); err != nil {
+		t.Fatal(err)
+	}
+	p := &backend.Person{Name: name, Roles: []backend.Role{role}, TeamID: tm.ID, Locale: "zh-CN",
+		Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: name, ChatID: name}}}
+	if err := f.store.CreatePerson(f.ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestComplaintNoticeTargets(t *testing.T) {
 	f := newFixture(t, newSQLite(t))
-	person := func(name, team string, role backend.Role) *backend.Person {
-		t.Helper()
-		tm := &backend.Team{Name: team}
-		teams, err := f.store.Teams(f.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i := slices.IndexFunc(teams, func(x *backend.Team) bool { return x.Name == team }); i >= 0 {
-			tm = teams[i]
-		} else if err := f.store.CreateTeam(f.ctx, tm); err != nil {
-			t.Fatal(err)
-		}
-		p := &backend.Person{Name: name, Roles: []backend.Role{role}, TeamID: tm.ID, Locale: "zh-CN",
-			Accounts: []backend.ChatAccount{{Platform: "telegram", UserID: name, ChatID: name}}}
-		if err := f.store.CreatePerson(f.ctx, p); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	quality := person("quality", "质量部", backend.RoleManager)
-	inspector := person("inspector", "质量部", backend.RoleAssistant)
-	purchasing := person("purchasing", "采购部", backend.RoleManager)
+	quality := f.teamPerson(t, "quality", "质量部", backend.RoleManager)
+	inspector := f.teamPerson(t, "inspector", "质量部", backend.RoleAssistant)
+	purchasing := f.teamPerson(t, "purchasing", "采购部", backend.RoleManager)
 
 	f.file(t, backend.P3, "功能问题")
 	if got := f.pings(t); len(got) != 1 || len(got[f.mgr.ID]) != 1 {
@@ -834,6 +837,54 @@ func TestComplaintNoticeTargets(t *testing.T) {
 	if ids, err := f.eng.Watchers(f.ctx, &backend.Ticket{ID: tk.ID, Form: "feedback"}); err != nil || len(ids) != 0 {
 		t.Fatalf("Watchers of a feedback ticket = %v, %v", ids, err)
 	}
+}
+
+// TestAccountManagerNotice: a P1 goes to the account managers (客户经理);
+// when its customer contact's phone is a customer's of the directory who
+// has an account manager, to that one alone, as long as they have not
+// left.
+func TestAccountManagerNotice(t *testing.T) {
+	f := newFixture(t, newSQLite(t))
+	own := f.teamPerson(t, "am-own", "客户经理", backend.RoleAssistant)
+	other := f.teamPerson(t, "am-other", "客户经理", backend.RoleAssistant)
+	told := func(what string, want ...int64) {
+		t.Helper()
+		got := f.pings(t)
+		for _, id := range []int64{f.mgr.ID, f.director.ID} {
+			if len(got[id]) == 0 { // the director twice: e-mail too
+				t.Fatalf("%s: told %v, want the manager and the director too", what, got)
+			}
+		}
+		for _, id := range []int64{own.ID, other.ID} {
+			if (len(got[id]) == 1) != slices.Contains(want, id) {
+				t.Fatalf("%s: told %v, want of the account managers %v", what, got, want)
+			}
+		}
+	}
+	f.file(t, backend.P1, "功能问题") // 13800138000: no customer of the directory
+	told("no customer", own.ID, other.ID)
+
+	if err := f.store.PutCustomers(f.ctx, []*backend.Customer{{Code: "C-1", Name: "华东五金有限公司", Phones: []string{"13800138000"}, OwnerID: own.ID},
+		{Code: "C-2", Name: "张先生", Phones: []string{"13900139000"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.file(t, backend.P1, "功能问题")
+	told("the customer's own account manager", own.ID)
+
+	tk, err := f.svc.CreateTicket(f.ctx, f.reporter, backend.NewTicket{Prefix: "FB", Summary: "会员中心无法下单，客户投诉", CategoryPath: []string{"功能问题"},
+		OccurredAt: f.now.Add(-time.Hour), Region: "北京", Severity: backend.P1, Contacts: backend.Contacts{Phone: "13900139000"},
+		OrderNumber: "ORD-2", Account: "acct-2", Attachments: []backend.Attachment{{Name: "a.png", ContentType: "image/png", Size: 10, SHA256: "ab"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, tk)
+	told("a customer without an account manager", own.ID, other.ID)
+
+	if err := f.store.SetDeactivated(f.ctx, own.ID, f.now); err != nil {
+		t.Fatal(err)
+	}
+	f.file(t, backend.P1, "功能问题")
+	told("the account manager left", other.ID)
 }
 
 // Lowering a P1 (24h calendar) to P2 (3 workdays) counts the 20 calendar
@@ -912,7 +963,7 @@ func TestPolicyVersions(t *testing.T) {
 	}
 	old := f.file(t, backend.P3, "功能问题")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11g", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11h", "version: v2", 1)
 	src = strings.Replace(src, "    per_assignee: true\n    P1: 1h", "    per_assignee: true\n    P1: 4h", 1)
 	v2, err := ParsePolicy([]byte(src), "v2")
 	if err != nil {
@@ -938,7 +989,7 @@ func TestPolicyVersions(t *testing.T) {
 		c := clockNamed(cs, "confirm")
 		return c.Budget, c.PolicyVersion
 	}
-	if b, v := budget(old); b != time.Hour || v != "default-2026-11g" {
+	if b, v := budget(old); b != time.Hour || v != "default-2026-11h" {
 		t.Fatalf("old ticket: confirm %s under %s, want 1h under the old version", b, v)
 	}
 	if b, v := budget(fresh); b != 4*time.Hour || v != "v2" {
@@ -1005,7 +1056,7 @@ func TestEscalationFollowsTicketPolicy(t *testing.T) {
 	f.pings(t)
 	oldBreach := timerOf(t, f.sched.take(TimerBreach), f, old.ID, "confirm")
 
-	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11g", "version: v2", 1)
+	src := strings.Replace(string(DefaultPolicyYAML()), "version: default-2026-11h", "version: v2", 1)
 	src = strings.Replace(src, "chain: [assignee, team_lead, manager, director_group]\n  interval: 1h",
 		"chain: [director_group, manager]\n  interval: 3h", 1)
 	src = strings.Replace(src, "  P1: [manager, director_group, account_manager]", "  P1: []", 1)

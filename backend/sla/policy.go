@@ -104,6 +104,11 @@ type Policy struct {
 	// GroupRoles narrows a group to the people of its team with a role
 	// (quality_manager: {team: 质量部, role: manager}); absent: everyone.
 	GroupRoles map[string]backend.Role
+	// GroupOwners are the groups of account managers
+	// (account_manager: {team: 客户经理, customer_owner: true}): a ticket
+	// whose customer (found by its contact's phone in the directory) has
+	// an account manager goes to them alone, any other to the whole group.
+	GroupOwners map[string]bool
 	Clocks     []ClockSpec
 	Notify     map[backend.Severity][]string
 	// NotifyForms adds targets for the tickets of a form, whatever their
@@ -197,10 +202,12 @@ type rawPolicy struct {
 	} `yaml:"batch"`
 }
 
-// groupSpec is a group: a team name, or {team: 质量部, role: manager}.
+// groupSpec is a group: a team name, or {team: 质量部, role: manager},
+// or {team: 客户经理, customer_owner: true}.
 type groupSpec struct {
-	Team string
-	Role string
+	Team          string
+	Role          string
+	CustomerOwner bool
 }
 
 func (g *groupSpec) UnmarshalYAML(n *yaml.Node) error {
@@ -209,21 +216,22 @@ func (g *groupSpec) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	var m struct {
-		Team string `yaml:"team"`
-		Role string `yaml:"role"`
+		Team          string `yaml:"team"`
+		Role          string `yaml:"role"`
+		CustomerOwner bool   `yaml:"customer_owner"`
 	}
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: a group is a team name or {team: 质量部, role: manager}", n.Line)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i].Value; k != "team" && k != "role" {
-			return fmt.Errorf("line %d: a group has a team and may have a role, not %q", n.Content[i].Line, k)
+		if k := n.Content[i].Value; k != "team" && k != "role" && k != "customer_owner" {
+			return fmt.Errorf("line %d: a group has a team and may have a role and customer_owner, not %q", n.Content[i].Line, k)
 		}
 	}
 	if err := n.Decode(&m); err != nil {
 		return err
 	}
-	g.Team, g.Role = m.Team, m.Role
+	g.Team, g.Role, g.CustomerOwner = m.Team, m.Role, m.CustomerOwner
 	return nil
 }
 
@@ -260,13 +268,16 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 	}
 	line := func(path ...string) int { return lineOf(doc, path...) }
 	p := &Policy{Version: strings.TrimSpace(raw.Version), Zone: raw.Calendar.Zone, WarnAt: 0.8,
-		Groups: map[string]string{}, GroupRoles: map[string]backend.Role{}, Notify: map[backend.Severity][]string{},
+		Groups: map[string]string{}, GroupRoles: map[string]backend.Role{}, GroupOwners: map[string]bool{}, Notify: map[backend.Severity][]string{},
 		NotifyForms: map[string][]string{}, Source: slices.Clone(src), SourceName: name}
 	for g, spec := range raw.Groups {
 		if strings.TrimSpace(spec.Team) == "" {
 			return nil, fail(line("groups", g), "group %s needs a team name", g)
 		}
 		p.Groups[g] = spec.Team
+		if spec.CustomerOwner {
+			p.GroupOwners[g] = true
+		}
 		if spec.Role != "" {
 			r := backend.Role(spec.Role)
 			if !slices.Contains(backend.Roles, r) {

@@ -28,7 +28,7 @@ func slaTestPolicy(t *testing.T) string {
 	t.Helper()
 	src := string(sla.DefaultPolicyYAML())
 	for _, r := range [][2]string{
-		{"version: default-2026-11g", "version: e2e"},
+		{"version: default-2026-11h", "version: e2e"},
 		{"  chain: [assignee, team_lead, manager, director_group]\n  interval: 1h", "  chain: [assignee, manager, director_group]\n  interval: 2s"},
 		{"    per_assignee: true\n    P1: 1h", "    per_assignee: true\n    P1: 3s calendar"},
 		{"    P1: 30m calendar\n    P2: 12h", "    P1: \"-\"\n    P2: 12h"},
