@@ -109,8 +109,8 @@ type Policy struct {
 	// whose customer (found by its contact's phone in the directory) has
 	// an account manager goes to them alone, any other to the whole group.
 	GroupOwners map[string]bool
-	Clocks     []ClockSpec
-	Notify     map[backend.Severity][]string
+	Clocks      []ClockSpec
+	Notify      map[backend.Severity][]string
 	// NotifyForms adds targets for the tickets of a form, whatever their
 	// severity (seed 001: a complaint goes to the sales manager, the
 	// quality and purchasing managers and the general manager).
