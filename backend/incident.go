@@ -91,17 +91,62 @@ func (s *Service) SuggestOwnTickets(ctx context.Context, acct ChatAccount, form,
 	if len(q) == 0 || acct.Platform == "" || acct.UserID == "" {
 		return []*Ticket{}, nil
 	}
+	page, err := s.store.Tickets(ctx, TicketFilter{ReporterAccount: &acct, Form: form, Status: openStatuses(), Limit: maxOwnTickets})
+	if err != nil {
+		return nil, err
+	}
+	return bestMatches(page.Tickets, q, limit, func(t *Ticket) string { return t.Summary }), nil
+}
+
+// SimilarTicketsFor is SimilarOpenTickets as actor may see them: staff
+// get the tickets they may open, anyone else none.
+func (s *Service) SimilarTicketsFor(ctx context.Context, actor *Person, t *Ticket) ([]*Ticket, error) {
+	if !actor.Handles() {
+		return []*Ticket{}, nil
+	}
+	similar, err := s.SimilarOpenTickets(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(similar, func(o *Ticket) bool { return canSee(actor, o) != nil }), nil
+}
+
+// openStatuses are the statuses of tickets still being handled.
+func openStatuses() []Status {
 	var open []Status
 	for _, st := range Statuses {
 		if st.Open() {
 			open = append(open, st)
 		}
 	}
-	page, err := s.store.Tickets(ctx, TicketFilter{ReporterAccount: &acct, Form: form, Status: open, Limit: maxOwnTickets})
+	return open
+}
+
+// SimilarWindow is how far back SimilarOpenTickets looks.
+const SimilarWindow = 7 * 24 * time.Hour
+
+// maxSimilarRead bounds the recent open tickets SimilarOpenTickets reads.
+const maxSimilarRead = 200
+
+// SimilarOpenTickets returns the other open tickets of t's form filed in
+// the last SimilarWindow whose summary looks like t's (as
+// SuggestIncidents), best first, for staff to see how many report the
+// same problem and where (seed 000 Q3: 根据发生时间和区域,综合同类问题数量集中反馈)
+// and to group them into an incident. Tickets of t's incident are left
+// out: they are grouped already.
+func (s *Service) SimilarOpenTickets(ctx context.Context, t *Ticket) ([]*Ticket, error) {
+	q := kbTerms(t.Summary)
+	if len(q) == 0 {
+		return []*Ticket{}, nil
+	}
+	page, err := s.store.Tickets(ctx, TicketFilter{Form: t.Form, Status: openStatuses(), CreatedAfter: s.now().Add(-SimilarWindow), Limit: maxSimilarRead})
 	if err != nil {
 		return nil, err
 	}
-	return bestMatches(page.Tickets, q, limit, func(t *Ticket) string { return t.Summary }), nil
+	others := slices.DeleteFunc(page.Tickets, func(o *Ticket) bool {
+		return o.ID == t.ID || t.IncidentID != 0 && o.IncidentID == t.IncidentID
+	})
+	return bestMatches(others, q, len(others), func(o *Ticket) string { return o.Summary }), nil
 }
 
 // JoinIncident makes actor a follower of an open incident instead of

@@ -787,3 +787,53 @@ func TestAddToOwnTicket(t *testing.T) {
 		}
 	})
 }
+
+// TestSimilarOpenTickets: the other open tickets of the last week whose
+// summary looks like a ticket's, best first; not older ones, closed ones,
+// unlike ones, nor those of its own incident.
+func TestSimilarOpenTickets(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
+		ctx := context.Background()
+		f := newFixture(t, newStore(t))
+		about := func(summary, region string) func(*backend.NewTicket) {
+			return func(in *backend.NewTicket) { in.Summary, in.Region = summary, region }
+		}
+		numbers := func(ts []*backend.Ticket) []string {
+			out := []string{}
+			for _, tk := range ts {
+				out = append(out, tk.Number)
+			}
+			return out
+		}
+		f.create(t, f.alice, about("提单系统保存草稿后草稿丢失了", "华北")) // more than a week before
+		f.now = f.now.Add(backend.SimilarWindow + time.Hour)
+		a := f.create(t, f.alice, about("提单系统保存草稿后草稿丢失了", "华北"))
+		b := f.create(t, f.bob, about("提单系统保存草稿后草稿又丢失了，客户很着急", "华东"))
+		c := f.create(t, f.bob, about("提单系统保存草稿后草稿丢失", "华南"))
+		f.create(t, f.bob, about("会员中心打不开，一直转圈圈", "华东"))
+		closed := f.create(t, f.bob, about("提单系统保存草稿后草稿丢失了", "华南"))
+		if _, err := f.svc.Resolve(ctx, f.ann, closed.Number, "已修复"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.SimilarOpenTickets(ctx, a)
+		if err != nil || !slices.Equal(numbers(got), []string{c.Number, b.Number}) {
+			t.Fatalf("similar to %s: %v (%v), want %s then %s", a.Number, numbers(got), err, c.Number, b.Number)
+		}
+
+		inc, err := f.svc.CreateIncident(ctx, f.ann, "提单系统草稿丢失")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{a.Number, c.Number} {
+			if _, err := f.svc.LinkIncident(ctx, f.ann, n, inc.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if a, err = f.store.Ticket(ctx, a.Number); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = f.svc.SimilarOpenTickets(ctx, a); err != nil || !slices.Equal(numbers(got), []string{b.Number}) {
+			t.Fatalf("similar to %s in %s: %v (%v), want %s alone", a.Number, backend.IncidentRef(inc.ID), numbers(got), err, b.Number)
+		}
+	})
+}

@@ -654,6 +654,31 @@ type ticketData struct {
 	// Consult is the opinions asked of other teams (staff only; nil for
 	// the others).
 	Consult *consultView
+	// Similar are the other open tickets that look like it (staff, an
+	// open ticket), and how many of them by region.
+	Similar        []*backend.Ticket
+	SimilarRegions []regionCount
+	SimilarDays    int
+}
+
+// regionCount is how many of a list of tickets are of one region.
+type regionCount struct {
+	Region string
+	Count  int
+}
+
+// byRegion counts tickets by region, the most first.
+func byRegion(tickets []*backend.Ticket) []regionCount {
+	var out []regionCount
+	for _, t := range tickets {
+		if i := slices.IndexFunc(out, func(rc regionCount) bool { return rc.Region == t.Region }); i >= 0 {
+			out[i].Count++
+		} else {
+			out = append(out, regionCount{Region: t.Region, Count: 1})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b regionCount) int { return b.Count - a.Count })
+	return out
 }
 
 // handoverView is the ticket page's 指派 / 转派 forms: whom the ticket may
@@ -739,6 +764,12 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 	}
 	if d.Consult, err = c.loadConsults(ctx, rq, t, name); err != nil {
 		return nil, err
+	}
+	if d.CanAct && t.Status.Open() {
+		if d.Similar, err = c.svc.SimilarTicketsFor(ctx, rq.Me, t); err != nil {
+			return nil, err
+		}
+		d.SimilarRegions, d.SimilarDays = byRegion(d.Similar), int(backend.SimilarWindow.Hours()/24)
 	}
 	if t.Status == backend.StatusResolved || t.Status == backend.StatusArchived {
 		page, err := c.svc.KBEntries(ctx, rq.Me, backend.KBFilter{TicketID: t.ID, Limit: 1})

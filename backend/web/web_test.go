@@ -459,6 +459,28 @@ func TestTicketPageSource(t *testing.T) {
 	}
 }
 
+// TestTicketPageSimilar: staff see the other open tickets that look like
+// the one they read, counted by region, each a link.
+func TestTicketPageSimilar(t *testing.T) {
+	f := newFixture(t)
+	_, pw := f.user("dave", backend.RoleAssistant)
+	a := f.ticket(f.reporter("r4"), "提单系统保存草稿后草稿丢失了")
+	b := f.ticket(f.reporter("r5"), "提单系统保存草稿后草稿又丢失了")
+	c := f.ticket(f.reporter("r6"), "提单系统保存草稿后草稿丢失")
+	lone := f.ticket(f.reporter("r7"), "会员中心打不开，一直转圈圈")
+	cl := f.client()
+	cl.login("dave", pw)
+	_, page, _ := cl.do("GET", "/console/t/"+a.Number, nil, nil)
+	for _, want := range []string{`id="similar"`, "web.similar.countmap[Count:2 Days:7]east 2", "east 2", `href="/console/t/` + b.Number + `"`, `href="/console/t/` + c.Number + `"`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the page of %s lacks %q:\n%s", a.Number, want, page)
+		}
+	}
+	if _, page, _ = cl.do("GET", "/console/t/"+lone.Number, nil, nil); strings.Contains(page, `id="similar"`) {
+		t.Errorf("a ticket like no other lists similar ones")
+	}
+}
+
 func TestTicketPage(t *testing.T) {
 	f := newFixture(t)
 	_, pw := f.user("dave", backend.RoleAssistant)

@@ -1,6 +1,7 @@
 package botkit
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -29,6 +30,10 @@ type Renderer struct {
 	// channel (under the owner's notice). Nil: how in any chat
 	// (task.how.any), as e-mail and SMS say it.
 	TaskHow func(loc string, kind backend.TaskKind) string
+	// Similar finds the other open tickets that look like a ticket
+	// (Service.SimilarOpenTickets), counted on its card by region. Nil:
+	// cards do not count them.
+	Similar func(ctx context.Context, t *backend.Ticket) ([]*backend.Ticket, error)
 }
 
 // Locale is the language to write to p in.
@@ -222,6 +227,9 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 	if t.IncidentID != 0 {
 		card += "\n" + r.Cat.T(loc, "card.incident", map[string]any{"ID": backend.IncidentRef(t.IncidentID)})
 	}
+	if line := r.similar(ctx, loc, t); line != "" {
+		card += "\n" + line
+	}
 	// The form's own fields (a complaint's customer, requests, urgency),
 	// labelled as the form asked them. A choice is shown as its label; a
 	// field about the customer's person (backend.PersonalField) is masked
@@ -233,6 +241,53 @@ func (r *Renderer) Card(ctx context.Context, loc string, t *backend.Ticket, view
 		card += "\n" + web.ExtraLabel(r.Cat, loc, t.Form, k) + r.Cat.T(loc, "dialog.value.colon", nil) + clip(v, 300)
 	}
 	return card
+}
+
+// maxSimilarShown is how many similar tickets a card names.
+const maxSimilarShown = 3
+
+// similar is the card's line about the other open tickets that look like
+// t (seed 000 Q3: 根据发生时间和区域,综合同类问题数量集中反馈): how many, by
+// region, the most alike named; "" when there are none, t is closed, or
+// they cannot be read (the card shows without it).
+func (r *Renderer) similar(ctx context.Context, loc string, t *backend.Ticket) string {
+	if r.Similar == nil || !t.Status.Open() {
+		return ""
+	}
+	others, err := r.Similar(ctx, t)
+	if err != nil || len(others) == 0 {
+		return ""
+	}
+	byRegion := map[string]int{}
+	for _, o := range others {
+		byRegion[o.Region]++
+	}
+	regions := slices.SortedFunc(maps.Keys(byRegion), func(a, b string) int {
+		return cmp.Or(cmp.Compare(byRegion[b], byRegion[a]), cmp.Compare(a, b))
+	})
+	counts := make([]string, 0, len(regions))
+	for _, reg := range regions {
+		name := reg
+		if name == "" {
+			name = r.Cat.T(loc, "card.similar.no_region", nil)
+		}
+		counts = append(counts, r.Cat.T(loc, "card.similar.region", map[string]any{"Region": name, "Count": byRegion[reg]}))
+	}
+	var named []string
+	for _, o := range others[:min(len(others), maxSimilarShown)] {
+		named = append(named, r.Cat.T(loc, "card.similar.ticket", map[string]any{"Number": o.Number, "Incident": incidentRef(o.IncidentID)}))
+	}
+	return r.Cat.T(loc, "card.similar", map[string]any{"Count": len(others), "Days": int(backend.SimilarWindow.Hours() / 24),
+		"Regions": strings.Join(counts, r.Cat.T(loc, "dialog.list_sep", nil)), "Tickets": strings.Join(named, r.Cat.T(loc, "dialog.list_sep", nil)),
+		"More": len(others) > maxSimilarShown})
+}
+
+// incidentRef is INC-3, or "" for no incident.
+func incidentRef(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return backend.IncidentRef(id)
 }
 
 // Status is a status's localized name.

@@ -124,6 +124,7 @@ func New(cfg Config, deps Deps) (*Channel, error) {
 		c.http = &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	}
 	c.render = &botkit.Renderer{Cat: c.cat, People: st.Person, Tasks: deps.Service.Store().Task, Location: deps.Service.Location(),
+		Similar: deps.Service.SimilarOpenTickets,
 		TaskHow: func(loc string, kind backend.TaskKind) string {
 			return c.T(loc, botkit.TaskKey(kind, "task.how.slack"), map[string]any{"Command": c.cfg.Command})
 		}}

@@ -798,3 +798,45 @@ func TestDeactivatedAssistant(t *testing.T) {
 	}
 	h.waitCard(card, "the claimed card", func(m *models.Message) bool { return strings.Contains(m.Text, bobP.Name) })
 }
+
+// TestCardCountsSimilar: a card counts the other open tickets that look
+// like it, by region, and names them (seed 000 Q3: 根据发生时间和区域,综合同类
+// 问题数量集中反馈); the first card learns of the second when it is next
+// edited; a ticket in an incident is named with it.
+func TestCardCountsSimilar(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	triage := h.follow(triageChat)
+	first := h.directTicket(alice, "提单系统保存草稿后草稿丢失了")
+	card1 := triage.next(first)
+	if strings.Contains(card1.Text, "📊") {
+		t.Fatalf("the first card counts similar tickets: %q", card1.Text)
+	}
+	p, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: itoa(dave.ID), ChatID: itoa(dave.ID)}, dave.FirstName, "zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := h.svc.CreateTicket(ctx, p, backend.NewTicket{Prefix: "FB", Form: "feedback", Summary: "提单系统保存草稿后草稿又丢失了",
+		CategoryPath: []string{"CRM问题", "提单系统"}, OccurredAt: time.Now().Add(-time.Hour), Region: "华东",
+		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13900139000"}, Channel: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	triage.next(second.Number, "📊 近 7 天相似的未结工单 1 张（华北 1）："+first, "🔗 同类问题")
+	h.directTicket(carol, "会员中心打不开，一直转圈圈") // not alike
+
+	bobP := h.linkAssistant(bob)
+	incident, err := h.svc.CreateIncident(ctx, bobP, "提单系统草稿丢失")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.LinkIncident(ctx, bobP, second.Number, incident.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Claim(ctx, bobP, first); err != nil {
+		t.Fatal(err)
+	}
+	h.waitCard(card1, "the first card counts the second", func(cur *models.Message) bool {
+		return strings.Contains(cur.Text, "📊 近 7 天相似的未结工单 1 张（华东 1）："+second.Number+"（"+backend.IncidentRef(incident.ID)+"）")
+	})
+}
