@@ -45,8 +45,9 @@ var Milestones = []Milestone{MilestoneResourceRequested, MilestoneResourcesArran
 func (m Milestone) Valid() bool { return slices.Contains(Milestones, m) }
 
 // Known reports whether m is a milestone an SLA policy may name in
-// start_on and stop_on: one of Milestones, or MilestoneAccepted.
-func (m Milestone) Known() bool { return m.Valid() || m == MilestoneAccepted }
+// start_on and stop_on: one of Milestones, MilestoneAccepted or
+// MilestonePlanned.
+func (m Milestone) Known() bool { return m.Valid() || m == MilestoneAccepted || m == MilestonePlanned }
 
 // RecordMilestone appends a milestone event to a ticket (staff only) and
 // bumps its version, so the SLA clocks follow. EINVALID for an unknown

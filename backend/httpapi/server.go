@@ -87,6 +87,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/tickets/{number}/transfer", s.auth(s.transfer))
 	mux.Handle("POST /api/v1/tickets/{number}/severity", s.auth(s.severity))
 	mux.Handle("POST /api/v1/tickets/{number}/delay", s.auth(s.delay))
+	mux.Handle("POST /api/v1/tickets/{number}/plan", s.auth(s.plan))
 	mux.Handle("POST /api/v1/tickets/{number}/incident", s.auth(s.linkIncident))
 	mux.Handle("POST /api/v1/tickets/{number}/satisfaction", s.auth(s.satisfaction))
 	mux.Handle("POST /api/v1/tickets/{number}/confirmation", s.auth(s.confirmation))
@@ -724,8 +725,23 @@ func (s *Server) severity(w http.ResponseWriter, r *http.Request, actor *backend
 // managers (backend.Service.ExplainDelay): {"reason": "…", "expected_by":
 // "2026-11-28T18:00:00+08:00"}, expected_by optional.
 func (s *Server) delay(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	return s.toldWithTime(w, r, actor, "reason", s.svc.ExplainDelay)
+}
+
+// plan takes a suggestion into the backlog (backend.Service.PlanTicket):
+// {"plan": "纳入 Q4 需求池", "expected_by": "2026-12-31T18:00:00+08:00"},
+// expected_by optional.
+func (s *Server) plan(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
+	return s.toldWithTime(w, r, actor, "plan", s.svc.PlanTicket)
+}
+
+// toldWithTime runs op with the text of the body's field and its
+// optional "expected_by".
+func (s *Server) toldWithTime(w http.ResponseWriter, r *http.Request, actor *backend.Person, field string,
+	op func(context.Context, *backend.Person, string, string, time.Time) (*backend.Ticket, error)) error {
 	var in struct {
 		Reason     string     `json:"reason"`
+		Plan       string     `json:"plan"`
 		ExpectedBy *time.Time `json:"expected_by"`
 	}
 	if err := decode(w, r, &in); err != nil {
@@ -735,7 +751,11 @@ func (s *Server) delay(w http.ResponseWriter, r *http.Request, actor *backend.Pe
 	if in.ExpectedBy != nil {
 		by = *in.ExpectedBy
 	}
-	t, err := s.svc.ExplainDelay(r.Context(), actor, r.PathValue("number"), in.Reason, by)
+	text := in.Reason
+	if field == "plan" {
+		text = in.Plan
+	}
+	t, err := op(r.Context(), actor, r.PathValue("number"), text, by)
 	return s.respond(w, t, actor, err, http.StatusOK)
 }
 

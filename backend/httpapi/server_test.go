@@ -313,6 +313,38 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	// Seed 002: a suggestion is taken into the backlog with its plan,
+	// which the reporter reads; a feedback ticket is not.
+	t.Run("Plan", func(t *testing.T) {
+		r := f.do(t, "POST", "/api/v1/tickets", f.reporter, ticketBody())
+		expect(t, r, http.StatusCreated)
+		feedback, _ := r.body["number"].(string)
+		r = f.do(t, "POST", "/api/v1/tickets", f.reporter, map[string]any{"form": "suggestion", "summary": "希望增加批量导出功能"})
+		expect(t, r, http.StatusCreated)
+		number, _ := r.body["number"].(string)
+		for _, n := range []string{feedback, number} {
+			expect(t, f.do(t, "POST", "/api/v1/tickets/"+n+"/claim", f.assistant, nil), http.StatusOK)
+		}
+		expect(t, f.do(t, "POST", "/api/v1/tickets/"+feedback+"/plan", f.assistant, map[string]any{"plan": "纳入 Q4 需求池"}), http.StatusConflict)
+		path := "/api/v1/tickets/" + number + "/plan"
+		r = f.do(t, "POST", path, f.assistant, map[string]any{"plan": " ", "expected_by": "2020-01-01T00:00:00Z"})
+		expect(t, r, http.StatusBadRequest)
+		if r.errField("plan") == "" || r.errField("expected_by") == "" {
+			t.Fatalf("a bad plan does not name plan and expected_by: %s", r.raw)
+		}
+		expect(t, f.do(t, "POST", path, f.reporter, map[string]any{"plan": "我自己规划"}), http.StatusForbidden)
+		r = f.do(t, "POST", path, f.assistant, map[string]any{"plan": "纳入 Q4 需求池", "expected_by": "2099-01-07T18:00:00+08:00"})
+		expect(t, r, http.StatusOK)
+		if r.body["status"] != "in_progress" {
+			t.Fatalf("status after the plan: %s", r.raw)
+		}
+		r = f.do(t, "GET", "/api/v1/tickets/"+number, f.reporter, nil)
+		expect(t, r, http.StatusOK)
+		if !strings.Contains(r.raw, `"kind":"planned"`) || !strings.Contains(r.raw, "纳入 Q4 需求池") || !strings.Contains(r.raw, "2099-01-07T10:00:00Z") {
+			t.Fatalf("the reporter does not see the plan and its time: %s", r.raw)
+		}
+	})
+
 	t.Run("OccurredDateOnly", func(t *testing.T) {
 		b := ticketBody()
 		b["occurred_at"], b["occurred_date_only"] = "2026-11-20T00:00:00+08:00", true

@@ -989,7 +989,7 @@ func (e *Engine) dayProgress(ctx context.Context, t *backend.Ticket, day string)
 			continue // another day's, the system's or the reporter's
 		}
 		switch ev.Kind {
-		case backend.EventComment, backend.EventDelay, backend.EventStatusChanged, backend.EventTransferred:
+		case backend.EventComment, backend.EventDelay, backend.EventPlanned, backend.EventStatusChanged, backend.EventTransferred:
 		case backend.EventTask:
 			if ev.Data.TaskStep != backend.TaskDone {
 				continue

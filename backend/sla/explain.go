@@ -84,7 +84,7 @@ func Explain(ctx context.Context, s ExplainStore, number string, loc *time.Locat
 	for _, e := range events {
 		switch e.Kind {
 		case backend.EventClock, backend.EventEscalation, backend.EventAcknowledged, backend.EventNotificationSent,
-			backend.EventSeverityChanged, backend.EventStatusChanged, backend.EventAssigned, backend.EventMilestone, backend.EventDelay:
+			backend.EventSeverityChanged, backend.EventStatusChanged, backend.EventAssigned, backend.EventMilestone, backend.EventDelay, backend.EventPlanned:
 		default:
 			continue
 		}
@@ -102,7 +102,7 @@ func Explain(ctx context.Context, s ExplainStore, number string, loc *time.Locat
 			line = fmt.Sprintf("%s by #%d", e.Body, e.ActorID)
 		case backend.EventEscalation:
 			line = strings.ReplaceAll(line, "\n", ": ") // a digest's progress of the day
-		case backend.EventDelay:
+		case backend.EventDelay, backend.EventPlanned:
 			line = fmt.Sprintf("by #%d: %s", e.ActorID, strings.Join(strings.Fields(e.Body), " "))
 			if !e.Data.Due.IsZero() {
 				line += " (expected by " + ts(e.Data.Due) + ")"

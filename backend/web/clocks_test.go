@@ -265,3 +265,41 @@ func TestTicketDelay(t *testing.T) {
 		t.Fatalf("delay = %d\n%s", code, page)
 	}
 }
+
+// The ticket page takes a suggestion its viewer holds into the backlog
+// (seed 002: 纳入需求池): the thread shows the plan with the expected
+// time; a feedback ticket has no such form, and a bad time is refused
+// with the form as typed.
+func TestTicketPlan(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	me, pw := f.user("ivy", backend.RoleAssistant)
+	fb := f.ticket(f.reporter("r13"), "waits for a supplier")
+	sg, err := f.svc.CreateTicket(ctx, f.reporter("r14"), backend.NewTicket{Prefix: "SG", Form: backend.FormSuggestion, Summary: "希望增加批量导出功能", Channel: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.client()
+	c.login("ivy", pw)
+	for _, n := range []string{fb.Number, sg.Number} {
+		if _, err := f.svc.Claim(ctx, me, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, page, _ := c.do("GET", "/console/t/"+fb.Number, nil, nil); strings.Contains(page, `id="plan-form"`) {
+		t.Fatal("a feedback ticket offers the backlog form")
+	}
+	if _, page, _ := c.do("GET", "/console/t/"+sg.Number, nil, nil); !strings.Contains(page, `id="plan-form"`) {
+		t.Fatal("a claimed suggestion has no backlog form")
+	}
+	code, page, _ := c.do("POST", "/console/t/"+sg.Number+"/plan", url.Values{"csrf": {c.csrf}, "text": {"纳入 Q4 需求池"}, "expected_by": {"Q4"}},
+		map[string]string{"HX-Request": "true"})
+	if code != 422 || !strings.Contains(page, `value="纳入 Q4 需求池"`) || !strings.Contains(page, `value="Q4"`) || !strings.Contains(page, "err.problem.datetime") {
+		t.Fatalf("a bad time = %d, want 422 with the form as typed\n%s", code, page)
+	}
+	code, page, _ = c.do("POST", "/console/t/"+sg.Number+"/plan", url.Values{"csrf": {c.csrf}, "text": {"纳入 Q4 需求池"}, "expected_by": {"2099-01-07T18:00"}},
+		map[string]string{"HX-Request": "true"})
+	if code != 200 || !strings.Contains(page, "web.ev.planned_by") || !strings.Contains(page, "By:2099-01-07 18:00") || !strings.Contains(page, "纳入 Q4 需求池") {
+		t.Fatalf("plan = %d\n%s", code, page)
+	}
+}

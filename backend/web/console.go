@@ -638,8 +638,13 @@ type ticketData struct {
 	// DelayText, DelayBy: what a refused delay form held (its reason and
 	// expected time), shown in it again.
 	DelayText, DelayBy string
-	Clocks             []clockView
-	Marks              []backend.Milestone
+	// PlanText, PlanBy: what a refused backlog form held; CanPlan: the
+	// viewer may take the ticket into the backlog (a suggestion or a P4
+	// they hold, or any for a manager).
+	PlanText, PlanBy string
+	CanPlan          bool
+	Clocks           []clockView
+	Marks            []backend.Milestone
 	// KB is the knowledge-base entry filed from the ticket, if any;
 	// CanKB: the viewer may file its solution (resolved, with one, not
 	// filed yet).
@@ -741,6 +746,7 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		CanAct: c.svc.MayChange(ctx, rq.Me, t), CanAccept: t.AssigneeID == rq.Me.ID && t.AwaitsAccept(),
 		Mine: t.AssigneeID == rq.Me.ID, Reporter: name(t.ReporterID)}
 	d.CanClaim = d.CanAct && t.AssigneeID == 0 && t.Status.Open()
+	d.CanPlan = d.CanAct && t.Plannable() && t.AssigneeID != 0 && (t.AssigneeID == rq.Me.ID || rq.Me.SeesAll())
 	if t.AssigneeID != 0 {
 		d.Assignee = name(t.AssigneeID)
 	}
@@ -947,17 +953,20 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 		_, err = c.svc.ChangeSeverity(ctx, rq.Me, number, backend.Severity(r.PostFormValue("severity")))
 	case "link":
 		err = c.link(ctx, rq, number, r.PostFormValue("incident"), r.PostFormValue("title"))
-	case "delay":
-		// Seed 002: the reporter is told before the deadline, the
-		// managers too; the expected time is optional.
+	case "delay", "plan":
+		// Seed 002: a delay is told to the reporter before the deadline,
+		// the managers too; a suggestion taken into the backlog is told
+		// with its plan. The expected time is optional.
 		var by time.Time
 		if v := strings.TrimSpace(r.PostFormValue("expected_by")); v != "" {
 			if by, err = time.ParseInLocation(dueLayout, v, rq.Zone); err != nil {
 				err = backend.Invalid("invalid expected_by", "expected_by", "must be a date and time like 2026-11-26T17:00", backend.Problem{Key: "datetime"})
 			}
 		}
-		if err == nil {
+		if err == nil && action == "delay" {
 			_, err = c.svc.ExplainDelay(ctx, rq.Me, number, text, by)
+		} else if err == nil {
+			_, err = c.svc.PlanTicket(ctx, rq.Me, number, text, by)
 		}
 	case "milestone":
 		_, err = c.svc.RecordMilestone(ctx, rq.Me, number, backend.Milestone(r.PostFormValue("milestone")))
@@ -996,8 +1005,11 @@ func (c *Console) act(w http.ResponseWriter, r *http.Request, rq *req) {
 		} else {
 			d.Error, d.Text = ErrorText(c.tr, rq.Loc, err), text
 		}
-		if action == "delay" {
+		switch action {
+		case "delay":
 			d.Text, d.DelayText, d.DelayBy = "", text, r.PostFormValue("expected_by")
+		case "plan":
+			d.Text, d.PlanText, d.PlanBy = "", text, r.PostFormValue("expected_by")
 		}
 	}
 	if r.Header.Get("HX-Request") != "" {

@@ -254,12 +254,12 @@ func EventLineIn(tr Translator, loc string, zone *time.Location, e *backend.Even
 	case backend.EventProgress:
 		d["To"], d["Hours"] = tr.T(loc, "status."+string(e.Data.To), nil), e.Data.QuietHours
 		return tr.T(loc, "web.ev.progress", d)
-	case backend.EventDelay:
+	case backend.EventDelay, backend.EventPlanned:
 		if zone != nil && !e.Data.Due.IsZero() {
 			d["By"] = e.Data.Due.In(zone).Format("2006-01-02 15:04")
-			return tr.T(loc, "web.ev.delay_by", d)
+			return tr.T(loc, "web.ev."+string(e.Kind)+"_by", d)
 		}
-		return tr.T(loc, "web.ev.delay", d)
+		return tr.T(loc, "web.ev."+string(e.Kind), d)
 	case backend.EventReturned:
 		return tr.T(loc, "web.ev.status_note", d)
 	case backend.EventAttachment:

@@ -24,10 +24,11 @@ var TextActions = map[backend.Status]string{
 
 // NeedsText reports whether a card's button asks for a text before it
 // acts (Act): a reason, a question, a solution, what a ticket duplicates,
-// an incident's update or solution, or why the ticket will be late.
+// an incident's update or solution, why the ticket will be late, or the
+// plan of a suggestion taken into the backlog.
 func NeedsText(action string) bool {
 	switch action {
-	case "ask", "return", "resolve", "dup", "incident", "incident_resolve", "delay":
+	case "ask", "return", "resolve", "dup", "incident", "incident_resolve", "delay", "plan":
 		return true
 	}
 	return false
@@ -35,7 +36,9 @@ func NeedsText(action string) bool {
 
 // Act applies a card's staff action that needs a text, once the text is
 // in: return, ask, resolve, propose (待客户确认), delay (why the ticket
-// will be late, told to the reporter and the managers; seed 002),
+// will be late, told to the reporter and the managers; seed 002), plan
+// (a suggestion taken into the backlog, the plan told to the reporter;
+// seed 002 纳入需求池),
 // transfer=<team id>, consult=<team id> (the text is what that team is
 // asked; seed 002 跨部门协作), dup
 // (the text names what the ticket duplicates: another ticket, INC-n, or
@@ -61,6 +64,8 @@ func Act(ctx context.Context, svc *backend.Service, p *backend.Person, number, a
 		return svc.Transition(ctx, p, number, backend.StatusPendingConfirmation, text)
 	case "delay":
 		return svc.ExplainDelay(ctx, p, number, text, time.Time{})
+	case "plan":
+		return svc.PlanTicket(ctx, p, number, text, time.Time{})
 	}
 	if team, ok := strings.CutPrefix(action, "consult="); ok {
 		id, err := strconv.ParseInt(team, 10, 64)

@@ -96,13 +96,14 @@ func (r *Renderer) NoticeIn(ctx context.Context, loc string, m notify.Message) s
 		}
 		data["Severity"] = r.Severity(loc, t.Severity)
 		return r.Cat.T(loc, "notify.progress.staff", data)
-	case backend.EventDelay:
-		// Seed 002: told before the deadline passes, and reported to the
-		// direct managers.
+	case backend.EventDelay, backend.EventPlanned:
+		// Seed 002: a delay is told before the deadline passes, and
+		// reported to the direct managers; a suggestion taken into the
+		// backlog is told with its plan.
 		data["Actor"] = r.name(ctx, e.ActorID)
-		key := "notify.delay.staff"
+		key := "notify." + string(e.Kind) + ".staff"
 		if m.Outbox.Audience == backend.AudienceReporter {
-			key = "notify.delay.reporter"
+			key = "notify." + string(e.Kind) + ".reporter"
 		}
 		if !e.Data.Due.IsZero() {
 			data["By"] = e.Data.Due.In(r.zone()).Format("2006-01-02 15:04")

@@ -85,6 +85,11 @@ func (c *Channel) cardBlocks(ctx context.Context, t *backend.Ticket) (string, []
 		// it will be late (seed 002).
 		els = append(els, btn("delay"))
 	}
+	if t.AssigneeID != 0 && t.Plannable() {
+		// A suggestion (or a P4) goes into the backlog with its plan
+		// (seed 002 纳入需求池).
+		els = append(els, btn("plan"))
+	}
 	var statuses []*slack.OptionBlockObject
 	for _, s := range t.Status.Next() {
 		statuses = append(statuses, slack.NewOptionBlockObject(string(s)+" "+t.Number, plainN(c.render.Status(loc, s), maxOption), nil))

@@ -36,7 +36,7 @@ func TestCatalog(t *testing.T) {
 			}
 		}
 	}
-	for _, a := range []string{"return", "ask", "resolve", "transfer", "propose"} {
+	for _, a := range []string{"return", "ask", "resolve", "transfer", "propose", "delay", "plan"} {
 		for _, p := range []string{"telegram.prompt.", "telegram.done."} {
 			if !cat.Has(p + a) {
 				t.Errorf("%s%s is missing", p, a)

@@ -76,3 +76,46 @@ func TestExplainDelay(t *testing.T) {
 		t.Fatalf("status %s, want assigned still", s)
 	}
 }
+
+// TestPlanFromCard (seed 002: 建议类: 分析价值→纳入需求池→反馈规划进度): a
+// suggestion's card, once someone holds it, has 📥 纳入需求池; the reply
+// with the plan tells the reporter and starts work on it. A feedback
+// ticket's card has no such button.
+func TestPlanFromCard(t *testing.T) {
+	h := newHarness(t, ModePoll)
+	ctx := context.Background()
+	bobP := h.linkAssistant(bob)
+	group := h.follow(triageChat)
+	feedback := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
+	fbCard := group.next(feedback)
+	p, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: itoa(alice.ID), ChatID: itoa(alice.ID)}, alice.FirstName, "zh-CN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := h.svc.CreateTicket(ctx, p, backend.NewTicket{Prefix: "SG", Form: backend.FormSuggestion, Summary: "希望提单系统可以批量导出订单", Channel: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := group.next(sg.Number)
+	for _, n := range []string{feedback, sg.Number} {
+		if _, err := h.svc.Claim(ctx, bobP, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	card = h.waitCard(card, "the claimed suggestion's card with 📥", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, "📥 纳入需求池") == "tk:plan:"+sg.Number
+	})
+	h.waitCard(fbCard, "the claimed feedback card, without 📥", func(m *models.Message) bool {
+		return telegramtest.ButtonData(m, "⏳ 延期说明") != "" && telegramtest.ButtonData(m, "📥 纳入需求池") == ""
+	})
+
+	rep := h.follow(alice.ID)
+	h.press(bob, card, "tk:plan:"+sg.Number)
+	prompt := group.next("把 "+sg.Number+" 纳入需求池", "回复")
+	h.deliver(h.tg.Reply(bob, prompt, "纳入 Q4 需求池，预计 12 月上线"))
+	group.next(sg.Number + " 已纳入需求池")
+	rep.next("您的建议（工单 "+sg.Number+"）已纳入需求池", "纳入 Q4 需求池，预计 12 月上线")
+	if s := h.status(sg.Number); s != backend.StatusInProgress {
+		t.Fatalf("status %s, want in progress", s)
+	}
+}

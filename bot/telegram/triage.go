@@ -732,6 +732,11 @@ func (c *Channel) cardKeyboard(loc string, t *backend.Ticket) *models.InlineKeyb
 	if t.AssigneeID != 0 {
 		last = []models.InlineKeyboardButton{b("ms"), b("delay"), b("resolve")}
 	}
+	if t.AssigneeID != 0 && t.Plannable() {
+		// A suggestion (or a P4) goes into the backlog with its plan
+		// (seed 002 纳入需求池).
+		incident = append(incident, b("plan"))
+	}
 	kb.InlineKeyboard = append(kb.InlineKeyboard,
 		[]models.InlineKeyboardButton{b("ask"), b("return")},
 		menus,
