@@ -128,23 +128,26 @@ const SimilarWindow = 7 * 24 * time.Hour
 // maxSimilarRead bounds the recent open tickets SimilarOpenTickets reads.
 const maxSimilarRead = 200
 
-// SimilarOpenTickets returns the other open tickets of t's form filed in
-// the last SimilarWindow whose summary looks like t's (as
+// SimilarOpenTickets returns the other open tickets of t's form and team
+// filed in the last SimilarWindow whose summary looks like t's (as
 // SuggestIncidents), best first, for staff to see how many report the
 // same problem and where (seed 000 Q3: 根据发生时间和区域,综合同类问题数量集中反馈)
-// and to group them into an incident. Tickets of t's incident are left
-// out: they are grouped already.
+// and to group them into an incident. Only t's team's (those of no team
+// for a ticket of none): its card goes to its team's people, who may not
+// see another team's tickets. Tickets of t's incident are left out: they
+// are grouped already.
 func (s *Service) SimilarOpenTickets(ctx context.Context, t *Ticket) ([]*Ticket, error) {
 	q := kbTerms(t.Summary)
 	if len(q) == 0 {
 		return []*Ticket{}, nil
 	}
-	page, err := s.store.Tickets(ctx, TicketFilter{Form: t.Form, Status: openStatuses(), CreatedAfter: s.now().Add(-SimilarWindow), Limit: maxSimilarRead})
+	page, err := s.store.Tickets(ctx, TicketFilter{Form: t.Form, TeamID: t.TeamID, Status: openStatuses(),
+		CreatedAfter: s.now().Add(-SimilarWindow), Limit: maxSimilarRead})
 	if err != nil {
 		return nil, err
 	}
 	others := slices.DeleteFunc(page.Tickets, func(o *Ticket) bool {
-		return o.ID == t.ID || t.IncidentID != 0 && o.IncidentID == t.IncidentID
+		return o.ID == t.ID || o.TeamID != t.TeamID || t.IncidentID != 0 && o.IncidentID == t.IncidentID
 	})
 	return bestMatches(others, q, len(others), func(o *Ticket) string { return o.Summary }), nil
 }

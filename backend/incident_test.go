@@ -789,8 +789,9 @@ func TestAddToOwnTicket(t *testing.T) {
 }
 
 // TestSimilarOpenTickets: the other open tickets of the last week whose
-// summary looks like a ticket's, best first; not older ones, closed ones,
-// unlike ones, nor those of its own incident.
+// summary looks like a ticket's, of its team, best first; not older
+// ones, closed ones, unlike ones, another team's, nor those of its own
+// incident.
 func TestSimilarOpenTickets(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
 		ctx := context.Background()
@@ -811,6 +812,10 @@ func TestSimilarOpenTickets(t *testing.T) {
 		b := f.create(t, f.bob, about("提单系统保存草稿后草稿又丢失了，客户很着急", "华东"))
 		c := f.create(t, f.bob, about("提单系统保存草稿后草稿丢失", "华南"))
 		f.create(t, f.bob, about("会员中心打不开，一直转圈圈", "华东"))
+		moved := f.create(t, f.bob, about("提单系统保存草稿后草稿丢失了", "华东")) // another team's
+		if _, err := f.svc.Transfer(ctx, f.manager, moved.Number, f.teamB.ID, "归二组处理"); err != nil {
+			t.Fatal(err)
+		}
 		closed := f.create(t, f.bob, about("提单系统保存草稿后草稿丢失了", "华南"))
 		if _, err := f.svc.Resolve(ctx, f.ann, closed.Number, "已修复"); err != nil {
 			t.Fatal(err)

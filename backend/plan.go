@@ -20,8 +20,9 @@ import (
 // given). Public: the reporter is told. Planning again tells the new plan.
 const EventPlanned EventKind = "planned"
 
-// MilestonePlanned is recorded, with the first EventPlanned of a run of
-// handling, by PlanTicket itself; SLA clocks may stop on it.
+// MilestonePlanned is recorded with each EventPlanned by PlanTicket
+// itself; SLA clocks may stop on it (the default solve clock stops on it
+// until the ticket is reopened).
 const MilestonePlanned Milestone = "planned"
 
 // maxPlan bounds a plan's text, in characters.
@@ -87,46 +88,7 @@ func (s *Service) PlanTicket(ctx context.Context, actor *Person, number, plan st
 		if t.AssigneeID != actor.ID {
 			notify = append(notify, &OutboxMessage{Audience: AudienceAssignee, RecipientID: t.AssigneeID})
 		}
-		changes = append(changes, Change{Event: ev, Notify: notify})
-		planned, err := s.plannedThisRun(ctx, t)
-		if err != nil {
-			return nil, err
-		}
-		if !planned {
-			changes = append(changes, Change{Event: &Event{Kind: EventMilestone, ActorID: actor.ID, At: now, Body: string(MilestonePlanned)}})
-		}
-		return changes, nil
+		milestone := &Event{Kind: EventMilestone, ActorID: actor.ID, At: now, Body: string(MilestonePlanned)}
+		return append(changes, Change{Event: ev, Notify: notify}, Change{Event: milestone}), nil
 	})
-}
-
-// plannedThisRun reports whether t was planned since it was last
-// reopened: its planned milestone stands, and is not recorded again.
-func (s *Service) plannedThisRun(ctx context.Context, t *Ticket) (bool, error) {
-	events, err := s.store.Events(ctx, t.ID)
-	if err != nil {
-		return false, err
-	}
-	for i := len(events) - 1; i >= 0; i-- {
-		switch e := events[i]; {
-		case e.Kind == EventMilestone && Milestone(e.Body) == MilestonePlanned:
-			return true, nil
-		case e.Kind == EventStatusChanged && e.Data.To == StatusReopened:
-			return false, nil
-		}
-	}
-	return false, nil
-}
-
-// LatestPlan is the plan of t's latest EventPlanned since it was last
-// reopened, among its events; nil when it has none.
-func LatestPlan(events []*Event) *Event {
-	for i := len(events) - 1; i >= 0; i-- {
-		switch e := events[i]; {
-		case e.Kind == EventPlanned:
-			return e
-		case e.Kind == EventStatusChanged && e.Data.To == StatusReopened:
-			return nil
-		}
-	}
-	return nil
 }

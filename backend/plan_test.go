@@ -11,8 +11,8 @@ import (
 
 // TestPlanTicket: a suggestion taken into the backlog (seed 002: 建议类:
 // 分析价值→纳入需求池→反馈规划进度) moves to in progress with the plan told to
-// the reporter; its planned milestone is recorded once per run of
-// handling; a feedback ticket, a closed one, one nobody holds and
+// the reporter, with the planned milestone the SLA clocks stop on; a
+// feedback ticket, a closed one, one nobody holds and
 // someone else's are refused.
 func TestPlanTicket(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) backend.Store) {
@@ -48,7 +48,7 @@ func TestPlanTicket(t *testing.T) {
 		if told := f.unsent(t, sg.ID); !slices.Equal(told[backend.AudienceReporter], []int64{f.alice.ID, f.alice.ID}) {
 			t.Fatalf("told %v, want the reporter of the start and of the plan", told)
 		}
-		// Planned again: the new plan is told; the milestone stays one.
+		// Planned again: the new plan is told.
 		if _, err := f.svc.PlanTicket(ctx, f.manager, sg.Number, "提前到 11 月版本", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
@@ -59,14 +59,17 @@ func TestPlanTicket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		milestones := 0
+		var milestones int
+		var plan *backend.Event
 		for _, e := range events {
 			if e.Kind == backend.EventMilestone && e.Body == string(backend.MilestonePlanned) {
 				milestones++
 			}
+			if e.Kind == backend.EventPlanned {
+				plan = e
+			}
 		}
-		plan := backend.LatestPlan(events)
-		if milestones != 1 || plan == nil || plan.Body != "提前到 11 月版本" || !plan.Public || !plan.Data.Due.IsZero() {
+		if milestones != 2 || plan == nil || plan.Body != "提前到 11 月版本" || !plan.Public || !plan.Data.Due.IsZero() {
 			t.Fatalf("%d planned milestones, latest plan %+v", milestones, plan)
 		}
 		if i := slices.IndexFunc(events, func(e *backend.Event) bool { return e.Kind == backend.EventPlanned }); i < 0 ||

@@ -725,38 +725,38 @@ func (s *Server) severity(w http.ResponseWriter, r *http.Request, actor *backend
 // managers (backend.Service.ExplainDelay): {"reason": "…", "expected_by":
 // "2026-11-28T18:00:00+08:00"}, expected_by optional.
 func (s *Server) delay(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
-	return s.toldWithTime(w, r, actor, "reason", s.svc.ExplainDelay)
+	var in struct {
+		Reason     string     `json:"reason"`
+		ExpectedBy *time.Time `json:"expected_by"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.ExplainDelay(r.Context(), actor, r.PathValue("number"), in.Reason, orZero(in.ExpectedBy))
+	return s.respond(w, t, actor, err, http.StatusOK)
 }
 
 // plan takes a suggestion into the backlog (backend.Service.PlanTicket):
 // {"plan": "纳入 Q4 需求池", "expected_by": "2026-12-31T18:00:00+08:00"},
 // expected_by optional.
 func (s *Server) plan(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {
-	return s.toldWithTime(w, r, actor, "plan", s.svc.PlanTicket)
-}
-
-// toldWithTime runs op with the text of the body's field and its
-// optional "expected_by".
-func (s *Server) toldWithTime(w http.ResponseWriter, r *http.Request, actor *backend.Person, field string,
-	op func(context.Context, *backend.Person, string, string, time.Time) (*backend.Ticket, error)) error {
 	var in struct {
-		Reason     string     `json:"reason"`
 		Plan       string     `json:"plan"`
 		ExpectedBy *time.Time `json:"expected_by"`
 	}
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	var by time.Time
-	if in.ExpectedBy != nil {
-		by = *in.ExpectedBy
-	}
-	text := in.Reason
-	if field == "plan" {
-		text = in.Plan
-	}
-	t, err := op(r.Context(), actor, r.PathValue("number"), text, by)
+	t, err := s.svc.PlanTicket(r.Context(), actor, r.PathValue("number"), in.Plan, orZero(in.ExpectedBy))
 	return s.respond(w, t, actor, err, http.StatusOK)
+}
+
+// orZero is *t, or the zero time for nil (a time left out).
+func orZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 func (s *Server) milestone(w http.ResponseWriter, r *http.Request, actor *backend.Person) error {

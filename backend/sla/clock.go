@@ -118,15 +118,19 @@ func (m Marks) handedSince(start time.Time) bool { return m[handedMark].After(st
 
 // restartBlocked reports whether a clock whose last run a stop milestone
 // ended must not start again: the ticket has not entered a status of
-// While since that milestone (a report submitted stays submitted until the
-// ticket is solved again).
+// While (of RestartOn, when the clock has them) since that milestone (a
+// report submitted stays submitted until the ticket is solved again).
 func (m Marks) restartBlocked(spec ClockSpec) bool {
 	stop := m.latest(spec.StopOn)
 	if len(spec.StartOn) > 0 || stop.IsZero() {
 		return false
 	}
+	restart := spec.While
+	if len(spec.RestartOn) > 0 {
+		restart = spec.RestartOn
+	}
 	var entered time.Time
-	for _, s := range spec.While {
+	for _, s := range restart {
 		if m[statusMark(s)].After(entered) {
 			entered = m[statusMark(s)]
 		}

@@ -842,11 +842,10 @@ func (e *Engine) customerOwner(ctx context.Context, t *backend.Ticket) (int64, e
 		return 0, err
 	}
 	owner, err := e.cfg.Store.Person(ctx, c.OwnerID)
-	if err != nil {
+	if backend.ErrorCode(err) == backend.ENOTFOUND || err == nil && !owner.Active() {
+		return 0, nil // gone: the whole group
+	} else if err != nil {
 		return 0, err
-	}
-	if !owner.Active() {
-		return 0, nil
 	}
 	return owner.ID, nil
 }

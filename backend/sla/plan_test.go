@@ -9,8 +9,8 @@ import (
 
 // TestPlannedStopsSolve: a suggestion's solve clock (P4: 5 workdays)
 // stops when it is taken into the backlog (seed 002: 纳入需求池): the
-// roadmap is not handling time, and it breaches nothing; reopened, it
-// runs afresh.
+// roadmap is not handling time, and it breaches nothing, whatever the
+// status does meanwhile; reopened, it runs afresh.
 func TestPlannedStopsSolve(t *testing.T) {
 	f := newFixture(t, newSQLite(t))
 	sg, err := f.svc.CreateTicket(f.ctx, f.reporter, backend.NewTicket{Prefix: "SG", Form: backend.FormSuggestion, Summary: "希望增加批量导出功能"})
@@ -43,6 +43,23 @@ func TestPlannedStopsSolve(t *testing.T) {
 	f.sync(t, sg)
 	if c := solve(); c.State != backend.ClockStopped {
 		t.Fatalf("solve %s after the plan, want stopped", c.State)
+	}
+	// A question answered: still not timed.
+	f.now = f.now.Add(time.Hour)
+	if sg, err = f.svc.Ask(f.ctx, f.assistant, sg.Number, "导出需要哪些字段？"); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, sg)
+	f.now = f.now.Add(time.Hour)
+	if sg, err = f.svc.Comment(f.ctx, f.reporter, sg.Number, "订单号、金额和下单时间", true); err != nil {
+		t.Fatal(err)
+	}
+	f.sync(t, sg)
+	if sg.Status != backend.StatusInProgress {
+		t.Fatalf("status %s after the answer, want in progress", sg.Status)
+	}
+	if c := solve(); c.State != backend.ClockStopped {
+		t.Fatalf("solve %s after the reporter answered, want stopped still", c.State)
 	}
 	f.now = f.now.Add(30 * 24 * time.Hour)
 	if sg, err = f.svc.Resolve(f.ctx, f.assistant, sg.Number, "批量导出已上线"); err != nil {

@@ -46,7 +46,13 @@ type ClockSpec struct {
 	// when While is empty). A clock with only StopOn runs by While and a
 	// StopOn milestone after a run started stops that run.
 	StartOn, StopOn []backend.Milestone
-	Budget          map[backend.Severity]Budget // missing: no clock for that severity
+	// RestartOn, for a clock with only StopOn, are the statuses whose
+	// entry starts it again after a StopOn milestone ended a run
+	// (restart_on: [reopened]: a suggestion planned into the backlog is
+	// not timed again by an answer from its reporter, only once it is
+	// reopened); empty: entering any status of While does.
+	RestartOn []backend.Status
+	Budget    map[backend.Severity]Budget // missing: no clock for that severity
 	// Forms replaces Budget for tickets filed on a form (by its id, e.g.
 	// "complaint": the deadlines the complaint form promises, seed 001).
 	// A severity the form leaves out takes Budget; a zero Budget (written
@@ -347,17 +353,21 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 		for j := 0; j+1 < len(cnode.Content); j += 2 {
 			k, v := cnode.Content[j], cnode.Content[j+1]
 			switch sev := backend.Severity(k.Value); {
-			case k.Value == "while":
+			case k.Value == "while" || k.Value == "restart_on":
 				var ss []string
 				if err := v.Decode(&ss); err != nil {
-					return nil, fail(v.Line, "clock %s: while must be a list of statuses", cname.Value)
+					return nil, fail(v.Line, "clock %s: %s must be a list of statuses", cname.Value, k.Value)
 				}
 				for n, s := range ss {
 					st := backend.Status(s)
 					if !st.Valid() {
 						return nil, fail(v.Content[n].Line, "clock %s: unknown status %q", cname.Value, s)
 					}
-					spec.While = append(spec.While, st)
+					if k.Value == "while" {
+						spec.While = append(spec.While, st)
+					} else {
+						spec.RestartOn = append(spec.RestartOn, st)
+					}
 				}
 			case k.Value == "start_on" || k.Value == "stop_on":
 				ms, err := parseMilestones(v)
@@ -399,8 +409,11 @@ func ParsePolicy(src []byte, name string) (*Policy, error) {
 					spec.Budget[sev] = b
 				}
 			default:
-				return nil, fail(k.Line, "clock %s: unknown key %q (while, start_on, stop_on, per_assignee, forms, owner, P1, P2, P3, P4)", cname.Value, k.Value)
+				return nil, fail(k.Line, "clock %s: unknown key %q (while, start_on, stop_on, restart_on, per_assignee, forms, owner, P1, P2, P3, P4)", cname.Value, k.Value)
 			}
+		}
+		if len(spec.RestartOn) > 0 && (len(spec.StopOn) == 0 || len(spec.StartOn) > 0 || spec.PerAssignee) {
+			return nil, fail(cname.Line, "clock %s: restart_on is for clocks run by while and stopped by stop_on", spec.Name)
 		}
 		if spec.PerAssignee && len(spec.StartOn) > 0 {
 			return nil, fail(cname.Line, "clock %s: per_assignee clocks run by while and stop_on, not start_on", spec.Name)

@@ -103,6 +103,8 @@ func TestParsePolicyErrors(t *testing.T) {
 		{"bad status", "while: [new, assigned, returned, reopened]\n    stop_on", "while: [new, lost]\n    stop_on", "policy.yaml:51: clock confirm: unknown status \"lost\""},
 		{"per_assignee", "per_assignee: true", "per_assignee: always", "policy.yaml:56: clock confirm: per_assignee must be true or false"},
 		{"per_assignee start_on", "per_assignee: true", "per_assignee: true\n    start_on: [report_submitted]", "policy.yaml:47: clock confirm: per_assignee clocks run by while and stop_on, not start_on"},
+		{"restart_on status", "restart_on: [reopened]", "restart_on: [again]", "clock solve: unknown status \"again\""},
+		{"restart_on without stop_on", "    stop_on: [planned]\n", "", "clock solve: restart_on is for clocks run by while and stopped by stop_on"},
 		{"unknown key", "warn_at: 0.8", "warn_at: 0.8\nwarn_too: 1", "policy.yaml:16: unknown key \"warn_too\""},
 		{"warn_at range", "warn_at: 0.8", "warn_at: 1.5", "policy.yaml:15: warn_at must be between 0 and 1"},
 		{"chain step", "chain: [assignee, team_lead, manager, director_group]", "chain: [assignee, ceo]", "policy.yaml:22: unknown escalation step \"ceo\""},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -682,7 +683,7 @@ func byRegion(tickets []*backend.Ticket) []regionCount {
 			out = append(out, regionCount{Region: t.Region, Count: 1})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b regionCount) int { return b.Count - a.Count })
+	slices.SortFunc(out, func(a, b regionCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Region, b.Region)) })
 	return out
 }
 

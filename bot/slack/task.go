@@ -144,13 +144,11 @@ func (c *Channel) ephemeralBlocks(ctx context.Context, channel, user, text strin
 func noticeText(msg slack.Message) string {
 	for _, b := range msg.Blocks.BlockSet {
 		if sec, ok := b.(*slack.SectionBlock); ok && sec.Text != nil {
-			return mrkdwnUnescaper.Replace(sec.Text.Text)
+			return entityDecoder.Replace(sec.Text.Text)
 		}
 	}
 	return ""
 }
-
-var mrkdwnUnescaper = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
 // maxMeta bounds a view's private_metadata (Slack's limit).
 const maxMeta = 3000

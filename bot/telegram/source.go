@@ -272,7 +272,8 @@ func (c *Channel) quote(ctx context.Context, chat int64, l sourceLink, loc strin
 // went there), and that it was resolved, as replies to the message
 // reported. A group other than the ticket's source (its problem added to
 // a ticket reported from elsewhere) gets no reply: that message is not
-// the ticket's.
+// the ticket's. The earlier ticket's summary is not shown: it may have
+// been reported in private.
 func (c *Channel) sourceNotice(m notify.Message, loc string) (out, bool) {
 	_, chat, msg, ok := backend.ParseSource(m.Ticket.Source)
 	id, err := strconv.Atoi(msg)
