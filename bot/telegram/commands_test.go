@@ -22,18 +22,24 @@ import (
 // would: the receipt then reaches u's chat at once) and returns its number.
 func (h *harness) directTicket(u models.User, summary string) string {
 	h.t.Helper()
-	ctx := context.Background()
-	p, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: itoa(u.ID), ChatID: itoa(u.ID)}, u.FirstName, "zh-CN")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	t, err := h.svc.CreateTicket(ctx, p, backend.NewTicket{Prefix: "FB", Form: "feedback", Summary: summary,
+	t, err := h.svc.CreateTicket(context.Background(), h.reporterOf(u), backend.NewTicket{Prefix: "FB", Form: "feedback", Summary: summary,
 		CategoryPath: []string{"CRM问题", "提单系统"}, OccurredAt: time.Now().Add(-time.Hour), Region: "华北",
 		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13800138000"}, Channel: "api"})
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return t.Number
+}
+
+// reporterOf is the person behind u's private chat, a reporter made on
+// first contact.
+func (h *harness) reporterOf(u models.User) *backend.Person {
+	h.t.Helper()
+	p, err := h.svc.ReporterFor(context.Background(), backend.ChatAccount{Platform: Platform, UserID: itoa(u.ID), ChatID: itoa(u.ID)}, u.FirstName, "zh-CN")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
 }
 
 func (h *harness) person(u models.User) *backend.Person {

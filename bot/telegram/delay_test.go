@@ -88,11 +88,7 @@ func TestPlanFromCard(t *testing.T) {
 	group := h.follow(triageChat)
 	feedback := h.directTicket(alice, "提单系统保存时一直转圈，无法提交")
 	fbCard := group.next(feedback)
-	p, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: itoa(alice.ID), ChatID: itoa(alice.ID)}, alice.FirstName, "zh-CN")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg, err := h.svc.CreateTicket(ctx, p, backend.NewTicket{Prefix: "SG", Form: backend.FormSuggestion, Summary: "希望提单系统可以批量导出订单", Channel: "api"})
+	sg, err := h.svc.CreateTicket(ctx, h.reporterOf(alice), backend.NewTicket{Prefix: "SG", Form: backend.FormSuggestion, Summary: "希望提单系统可以批量导出订单", Channel: "api"})
 	if err != nil {
 		t.Fatal(err)
 	}

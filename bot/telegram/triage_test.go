@@ -812,11 +812,7 @@ func TestCardCountsSimilar(t *testing.T) {
 	if strings.Contains(card1.Text, "📊") {
 		t.Fatalf("the first card counts similar tickets: %q", card1.Text)
 	}
-	p, err := h.svc.ReporterFor(ctx, backend.ChatAccount{Platform: Platform, UserID: itoa(dave.ID), ChatID: itoa(dave.ID)}, dave.FirstName, "zh-CN")
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := h.svc.CreateTicket(ctx, p, backend.NewTicket{Prefix: "FB", Form: "feedback", Summary: "提单系统保存草稿后草稿又丢失了",
+	second, err := h.svc.CreateTicket(ctx, h.reporterOf(dave), backend.NewTicket{Prefix: "FB", Form: "feedback", Summary: "提单系统保存草稿后草稿又丢失了",
 		CategoryPath: []string{"CRM问题", "提单系统"}, OccurredAt: time.Now().Add(-time.Hour), Region: "华东",
 		Severity: backend.P3, Contacts: backend.Contacts{Phone: "13900139000"}, Channel: "api"})
 	if err != nil {
