@@ -37,7 +37,7 @@ func (s *Service) ExplainDelay(ctx context.Context, actor *Person, number, reaso
 		return nil, Invalid("expected_by is not in the future", "expected_by", "must be later than now", Problem{Key: "later"})
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
-		if !actor.Handles() || !actor.SeesAll() && (t.AssigneeID == 0 || t.AssigneeID != actor.ID) {
+		if !holdsOrManages(actor, t) {
 			return nil, Keyed(EFORBIDDEN, "delay_who", map[string]any{"Number": t.Number},
 				"only the assignee of %s and managers may explain its delay", t.Number)
 		}
@@ -66,6 +66,13 @@ func (s *Service) ExplainDelay(ctx context.Context, actor *Person, number, reaso
 		}
 		return []Change{{Event: ev, Notify: notify}}, nil
 	})
+}
+
+// holdsOrManages reports whether actor is the assignee of t or a manager
+// (or an admin): who speaks to the reporter for its handling (a delay, a
+// plan).
+func holdsOrManages(actor *Person, t *Ticket) bool {
+	return actor.Handles() && (actor.SeesAll() || t.AssigneeID != 0 && t.AssigneeID == actor.ID)
 }
 
 // ManagerStore is what DirectManagers needs of a Store.

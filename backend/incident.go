@@ -111,6 +111,28 @@ func (s *Service) SimilarTicketsFor(ctx context.Context, actor *Person, t *Ticke
 	return slices.DeleteFunc(similar, func(o *Ticket) bool { return canSee(actor, o) != nil }), nil
 }
 
+// RegionCount is how many of a list of tickets are of one region ("":
+// none given).
+type RegionCount struct {
+	Region string
+	Count  int
+}
+
+// ByRegion counts tickets by region, the most first (by name among
+// equals): where the similar tickets come from.
+func ByRegion(tickets []*Ticket) []RegionCount {
+	var out []RegionCount
+	for _, t := range tickets {
+		if i := slices.IndexFunc(out, func(rc RegionCount) bool { return rc.Region == t.Region }); i >= 0 {
+			out[i].Count++
+		} else {
+			out = append(out, RegionCount{Region: t.Region, Count: 1})
+		}
+	}
+	slices.SortFunc(out, func(a, b RegionCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Region, b.Region)) })
+	return out
+}
+
 // openStatuses are the statuses of tickets still being handled.
 func openStatuses() []Status {
 	var open []Status

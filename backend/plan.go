@@ -53,7 +53,7 @@ func (s *Service) PlanTicket(ctx context.Context, actor *Person, number, plan st
 		return nil, err
 	}
 	return s.update(ctx, actor, number, func(t *Ticket, now time.Time) ([]Change, error) {
-		if !actor.Handles() || !actor.SeesAll() && (t.AssigneeID == 0 || t.AssigneeID != actor.ID) {
+		if !holdsOrManages(actor, t) {
 			return nil, Keyed(EFORBIDDEN, "plan_who", map[string]any{"Number": t.Number},
 				"only the assignee of %s and managers may plan it", t.Number)
 		}
@@ -70,10 +70,8 @@ func (s *Service) PlanTicket(ctx context.Context, actor *Person, number, plan st
 		}
 		var changes []Change
 		if t.Status != StatusInProgress {
-			if t.AssigneeID != actor.ID && t.AwaitsAccept() {
-				return nil, Keyed(ECONFLICT, "dispatched", map[string]any{"Number": t.Number},
-					"ticket %s is dispatched to someone else, who has not accepted it yet", t.Number)
-			}
+			// A ticket dispatched to someone else who has not accepted
+			// it is refused there (ECONFLICT "dispatched").
 			start, err := s.transition(ctx, actor, t, now, StatusInProgress, "")
 			if err != nil {
 				return nil, err

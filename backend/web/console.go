@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -663,28 +662,8 @@ type ticketData struct {
 	// Similar are the other open tickets that look like it (staff, an
 	// open ticket), and how many of them by region.
 	Similar        []*backend.Ticket
-	SimilarRegions []regionCount
+	SimilarRegions []backend.RegionCount
 	SimilarDays    int
-}
-
-// regionCount is how many of a list of tickets are of one region.
-type regionCount struct {
-	Region string
-	Count  int
-}
-
-// byRegion counts tickets by region, the most first.
-func byRegion(tickets []*backend.Ticket) []regionCount {
-	var out []regionCount
-	for _, t := range tickets {
-		if i := slices.IndexFunc(out, func(rc regionCount) bool { return rc.Region == t.Region }); i >= 0 {
-			out[i].Count++
-		} else {
-			out = append(out, regionCount{Region: t.Region, Count: 1})
-		}
-	}
-	slices.SortFunc(out, func(a, b regionCount) int { return cmp.Or(b.Count-a.Count, strings.Compare(a.Region, b.Region)) })
-	return out
 }
 
 // handoverView is the ticket page's 指派 / 转派 forms: whom the ticket may
@@ -776,7 +755,7 @@ func (c *Console) loadTicket(ctx context.Context, rq *req, number string) (*tick
 		if d.Similar, err = c.svc.SimilarTicketsFor(ctx, rq.Me, t); err != nil {
 			return nil, err
 		}
-		d.SimilarRegions, d.SimilarDays = byRegion(d.Similar), int(backend.SimilarWindow.Hours()/24)
+		d.SimilarRegions, d.SimilarDays = backend.ByRegion(d.Similar), int(backend.SimilarWindow.Hours()/24)
 	}
 	if t.Status == backend.StatusResolved || t.Status == backend.StatusArchived {
 		page, err := c.svc.KBEntries(ctx, rq.Me, backend.KBFilter{TicketID: t.ID, Limit: 1})

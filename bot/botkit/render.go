@@ -1,7 +1,6 @@
 package botkit
 
 import (
-	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -259,20 +258,13 @@ func (r *Renderer) similar(ctx context.Context, loc string, t *backend.Ticket) s
 	if err != nil || len(others) == 0 {
 		return ""
 	}
-	byRegion := map[string]int{}
-	for _, o := range others {
-		byRegion[o.Region]++
-	}
-	regions := slices.SortedFunc(maps.Keys(byRegion), func(a, b string) int {
-		return cmp.Or(cmp.Compare(byRegion[b], byRegion[a]), cmp.Compare(a, b))
-	})
-	counts := make([]string, 0, len(regions))
-	for _, reg := range regions {
-		name := reg
+	var counts []string
+	for _, rc := range backend.ByRegion(others) {
+		name := rc.Region
 		if name == "" {
 			name = r.Cat.T(loc, "card.similar.no_region", nil)
 		}
-		counts = append(counts, r.Cat.T(loc, "card.similar.region", map[string]any{"Region": name, "Count": byRegion[reg]}))
+		counts = append(counts, r.Cat.T(loc, "card.similar.region", map[string]any{"Region": name, "Count": rc.Count}))
 	}
 	var named []string
 	for _, o := range others[:min(len(others), maxSimilarShown)] {
